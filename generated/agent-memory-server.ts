@@ -190,7 +190,7 @@ export interface components {
              * @default f
              * @enum {string}
              */
-            discrete_memory_extracted: "t" | "f";
+            discrete_memory_extracted?: "t" | "f";
         };
         /** @enum {string} */
         MemoryTypeEnum: "episodic" | "semantic" | "message";
@@ -208,9 +208,9 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
             /** @default false */
-            pinned: boolean;
+            pinned?: boolean;
             /** @default 0 */
-            access_count: number;
+            access_count?: number;
             /** @description Tags; a comma inside a tag is refused. */
             topics?: string[] | null;
             entities?: string[] | null;
@@ -222,7 +222,7 @@ export interface components {
             extracted_from?: string[] | null;
             event_date?: components["schemas"]["NullableDateTime"];
             /** @default discrete */
-            extraction_strategy: string;
+            extraction_strategy?: string;
             extraction_strategy_config?: components["schemas"]["JsonObject"];
             metadata?: components["schemas"]["JsonObject"];
         };
@@ -243,14 +243,14 @@ export interface components {
             /** @description Each record needs a non-empty id and text; memory_type defaults to semantic here. */
             memories: components["schemas"]["MemoryRecord"][];
             /** @default true */
-            deduplicate: boolean;
+            deduplicate?: boolean;
         };
         MemoryStrategyConfig: {
             /**
              * @default discrete
              * @enum {string}
              */
-            strategy: "discrete" | "summary" | "preferences" | "custom";
+            strategy?: "discrete" | "summary" | "preferences" | "custom";
             config?: components["schemas"]["JsonObject"];
         };
         WorkingMemoryFields: {
@@ -264,7 +264,7 @@ export interface components {
             context?: string | null;
             user_id?: string | null;
             /** @default 0 */
-            tokens: number;
+            tokens?: number;
             namespace?: string | null;
             long_term_memory_strategy?: components["schemas"]["MemoryStrategyConfig"];
             ttl_seconds?: number | null;
@@ -304,7 +304,7 @@ export interface components {
             ne?: components["schemas"]["NullableDateTime"];
             between?: string[] | null;
             /** @default both */
-            inclusive: string;
+            inclusive?: string;
         };
         SearchRequest: {
             text?: string | null;
@@ -312,11 +312,11 @@ export interface components {
              * @default semantic
              * @enum {string}
              */
-            search_mode: "semantic" | "keyword" | "hybrid";
+            search_mode?: "semantic" | "keyword" | "hybrid";
             /** @default 0.7 */
-            hybrid_alpha: number;
+            hybrid_alpha?: number;
             /** @default BM25STD */
-            text_scorer: string;
+            text_scorer?: string;
             session_id?: components["schemas"]["TagFilter"];
             namespace?: components["schemas"]["TagFilter"];
             topics?: components["schemas"]["TagFilter"];
@@ -329,9 +329,9 @@ export interface components {
             /** @description Keep results at most this far (cosine distance, lower is closer); semantic mode only. */
             distance_threshold?: number | null;
             /** @default 10 */
-            limit: number;
+            limit?: number;
             /** @default 0 */
-            offset: number;
+            offset?: number;
             recency_boost?: boolean | null;
             recency_semantic_weight?: number | null;
             recency_recency_weight?: number | null;

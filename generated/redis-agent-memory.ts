@@ -405,7 +405,7 @@ export interface components {
              * Format: int32
              * @default 10
              */
-            limit: number;
+            limit?: number;
             pageToken?: string;
         };
         SearchLongTermMemoryResponseContent: {

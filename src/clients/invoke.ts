@@ -1,0 +1,141 @@
+import {
+  AgentMemoryError,
+  ConnectionError,
+  InvalidResponseError,
+  RateLimitError,
+  RequestAbortedError,
+  RequestTimeoutError,
+} from './errors.js';
+import { errorFromResponse, parseRetryAfter } from './problem.js';
+
+/** Per-call options accepted by every client method. */
+export interface RequestOptions {
+  /** Aborts the call, including any retry waits. */
+  signal?: AbortSignal | undefined;
+}
+
+export interface RetryPolicy {
+  /** Per-attempt timeout in milliseconds. */
+  timeoutMs: number;
+  /** Attempts after the first. */
+  maxRetries: number;
+  /** First backoff delay in milliseconds; doubles each retry, with jitter. */
+  baseDelayMs: number;
+}
+
+/** What the operation is, for error messages and for deciding whether a replay is safe. */
+export interface OperationInfo {
+  name: string;
+  /**
+   * True when repeating the request cannot change the outcome (reads, PUT, DELETE, writes keyed
+   * by a client id). Non-idempotent calls are retried only when the backend certainly did not
+   * act on them (429) unless the caller says replays are harmless.
+   */
+  idempotent: boolean;
+}
+
+/** The shape openapi-fetch resolves to. */
+export interface FetchResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Runs one backend call with a per-attempt timeout, bounded retries with exponential backoff
+ * (honouring Retry-After), and typed errors. Resolves only with a successful response's data.
+ */
+export async function invoke<T>(
+  op: OperationInfo,
+  policy: RetryPolicy,
+  attempt: (signal: AbortSignal) => Promise<FetchResult<T>>,
+  options: RequestOptions = {},
+): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    const failure = await attemptOnce(op, policy, attempt, options.signal);
+    if (!(failure instanceof AgentMemoryError)) return failure.value;
+    const canRetry = tries < policy.maxRetries && failure.retryable && (op.idempotent || failure.status === 429);
+    if (!canRetry) throw failure;
+    await sleep(backoffMs(policy, tries, failure), options.signal, op.name);
+  }
+}
+
+async function attemptOnce<T>(
+  op: OperationInfo,
+  policy: RetryPolicy,
+  attempt: (signal: AbortSignal) => Promise<FetchResult<T>>,
+  callerSignal: AbortSignal | undefined,
+): Promise<{ value: T } | AgentMemoryError> {
+  if (callerSignal?.aborted) return aborted(op.name, callerSignal.reason);
+  const timeout = AbortSignal.timeout(policy.timeoutMs);
+  const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+  let result: FetchResult<T>;
+  try {
+    result = await attempt(signal);
+  } catch (cause) {
+    if (callerSignal?.aborted) return aborted(op.name, callerSignal.reason);
+    if (timeout.aborted) {
+      return new RequestTimeoutError(`${op.name} timed out after ${policy.timeoutMs / 1000}s`, {
+        operation: op.name,
+        type: 'timeout',
+        retryable: true,
+      });
+    }
+    if (cause instanceof SyntaxError) {
+      return new InvalidResponseError(`${op.name} returned a body that is not valid JSON`, {
+        operation: op.name,
+        type: 'invalid-response',
+        retryable: true,
+      });
+    }
+    return new ConnectionError(`${op.name} could not reach the backend: ${describeNetworkError(cause)}`, {
+      operation: op.name,
+      type: 'connection',
+      retryable: true,
+    });
+  }
+  const { response } = result;
+  if (!response.ok) {
+    return errorFromResponse(op.name, response.status, result.error, parseRetryAfter(response.headers.get('retry-after')));
+  }
+  return { value: result.data as T };
+}
+
+function aborted(operation: string, reason: unknown): RequestAbortedError {
+  const why = reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
+  return new RequestAbortedError(`${operation} was aborted by the caller (${why})`, { operation, type: 'aborted' });
+}
+
+/** Only the error code and message: never the request, whose headers hold the API key. */
+function describeNetworkError(cause: unknown): string {
+  const inner = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
+  if (inner instanceof Error) {
+    const code = (inner as Error & { code?: unknown }).code;
+    return typeof code === 'string' ? `${code} ${inner.message}` : inner.message;
+  }
+  return String(inner);
+}
+
+function backoffMs(policy: RetryPolicy, tries: number, failure: AgentMemoryError): number {
+  const hinted = failure instanceof RateLimitError ? failure.retryAfterMs : undefined;
+  if (hinted !== undefined) return Math.min(hinted, MAX_BACKOFF_MS);
+  const exp = policy.baseDelayMs * 2 ** tries;
+  return Math.min(exp / 2 + Math.random() * (exp / 2), MAX_BACKOFF_MS);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, operation: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(aborted(operation, signal.reason));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(aborted(operation, signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

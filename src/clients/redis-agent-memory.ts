@@ -1,0 +1,136 @@
+import type { Client } from 'openapi-fetch';
+import type { components, operations, paths } from '../../generated/redis-agent-memory.js';
+import { parseOptions, redisAgentMemoryClientOptionsSchema, type RedisAgentMemoryClientOptions } from './config.js';
+import { createHttp, retryPolicy } from './http.js';
+import { invoke, type OperationInfo, type RequestOptions, type RetryPolicy } from './invoke.js';
+
+export type RedisAgentMemorySchemas = components['schemas'];
+export type { paths as RedisAgentMemoryPaths } from '../../generated/redis-agent-memory.js';
+
+type Query<K extends keyof operations> = NonNullable<operations[K]['parameters']['query']>;
+
+/** Per-call options; `allowReplay` lets a non-idempotent write be retried after an ambiguous failure. */
+export interface RedisAgentMemoryRequestOptions extends RequestOptions {
+  /**
+   * AddSessionEvent is not idempotent on the server. Set this when the caller de-duplicates
+   * (as the session service does, by ADK event id) so a lost response may be retried.
+   */
+  allowReplay?: boolean;
+}
+
+/**
+ * Typed client for the Redis Agent Memory REST API. Every method fills in the store id,
+ * applies the timeout and retry policy, and either resolves with the response body typed from
+ * the spec or throws an AgentMemoryError subclass.
+ */
+export interface RedisAgentMemoryClient {
+  readonly storeId: string;
+  readonly apiBaseUrl: string;
+  /** The underlying openapi-fetch client, for calls this wrapper does not cover. */
+  readonly http: Client<paths>;
+  health(o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['HealthResponseContent']>;
+  storeHealth(o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['StoreHealthResponseContent']>;
+  listSessions(query: Query<'ListSessions'>, o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['ListSessionsResponseContent']>;
+  addSessionEvent(
+    body: RedisAgentMemorySchemas['AddSessionEventRequestContent'],
+    o?: RedisAgentMemoryRequestOptions,
+  ): Promise<RedisAgentMemorySchemas['AddSessionEventResponseContent']>;
+  getSessionMemory(
+    sessionId: string,
+    query?: Query<'GetSessionMemory'>,
+    o?: RedisAgentMemoryRequestOptions,
+  ): Promise<RedisAgentMemorySchemas['GetSessionMemoryResponseContent']>;
+  deleteSessionMemory(sessionId: string, o?: RedisAgentMemoryRequestOptions): Promise<void>;
+  getSessionEvent(sessionId: string, eventId: string, o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['GetSessionEventResponseContent']>;
+  deleteSessionEvent(sessionId: string, eventId: string, o?: RedisAgentMemoryRequestOptions): Promise<void>;
+  bulkCreateLongTermMemories(
+    body: RedisAgentMemorySchemas['BulkCreateLongTermMemoriesRequestContent'],
+    o?: RedisAgentMemoryRequestOptions,
+  ): Promise<RedisAgentMemorySchemas['BulkCreateLongTermMemoriesResponseContent']>;
+  bulkDeleteLongTermMemories(
+    body: RedisAgentMemorySchemas['BulkDeleteLongTermMemoriesRequestContent'],
+    o?: RedisAgentMemoryRequestOptions,
+  ): Promise<RedisAgentMemorySchemas['BulkDeleteLongTermMemoriesResponseContent']>;
+  searchLongTermMemory(
+    body: RedisAgentMemorySchemas['SearchLongTermMemoryRequestContent'],
+    o?: RedisAgentMemoryRequestOptions,
+  ): Promise<RedisAgentMemorySchemas['SearchLongTermMemoryResponseContent']>;
+  getLongTermMemory(memoryId: string, o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['GetLongTermMemoryResponseContent']>;
+  updateLongTermMemory(
+    memoryId: string,
+    body: RedisAgentMemorySchemas['UpdateLongTermMemoryRequestContent'],
+    o?: RedisAgentMemoryRequestOptions,
+  ): Promise<RedisAgentMemorySchemas['UpdateLongTermMemoryResponseContent']>;
+  updateLongTermMemoryFields(
+    memoryId: string,
+    body: RedisAgentMemorySchemas['UpdateLongTermMemoryFieldsRequestContent'],
+    o?: RedisAgentMemoryRequestOptions,
+  ): Promise<void>;
+}
+
+const op = (name: string, idempotent = true): OperationInfo => ({ name, idempotent });
+
+/** Creates a Redis Agent Memory client; options are validated and a bad one throws ConfigurationError. */
+export function createRedisAgentMemoryClient(options: RedisAgentMemoryClientOptions): RedisAgentMemoryClient {
+  const cfg = parseOptions(redisAgentMemoryClientOptionsSchema, options, 'createRedisAgentMemoryClient');
+  const http = createHttp<paths>(cfg.apiBaseUrl, cfg.apiKey, cfg.fetch);
+  const policy: RetryPolicy = retryPolicy(cfg);
+  const storeId = cfg.storeId;
+  const run = <T>(info: OperationInfo, o: RedisAgentMemoryRequestOptions | undefined, call: Parameters<typeof invoke<T>>[2]) =>
+    invoke<T>(o?.allowReplay ? { ...info, idempotent: true } : info, policy, call, o);
+  const store = { storeId };
+
+  return {
+    storeId,
+    apiBaseUrl: cfg.apiBaseUrl,
+    http,
+    health: (o) => run(op('Health'), o, (signal) => http.GET('/health', { signal })),
+    storeHealth: (o) => run(op('StoreHealth'), o, (signal) => http.GET('/v1/stores/{storeId}/health', { params: { path: store }, signal })),
+    listSessions: (query, o) =>
+      run(op('ListSessions'), o, (signal) => http.GET('/v1/stores/{storeId}/session-memory', { params: { path: store, query }, signal })),
+    addSessionEvent: (body, o) =>
+      run(op('AddSessionEvent', false), o, (signal) => http.POST('/v1/stores/{storeId}/session-memory/events', { params: { path: store }, body, signal })),
+    getSessionMemory: (sessionId, query, o) =>
+      run(op('GetSessionMemory'), o, (signal) =>
+        http.GET('/v1/stores/{storeId}/session-memory/{sessionId}', { params: { path: { storeId, sessionId }, query }, signal }),
+      ),
+    deleteSessionMemory: (sessionId, o) =>
+      run<void>(op('DeleteSessionMemory'), o, (signal) =>
+        http.DELETE('/v1/stores/{storeId}/session-memory/{sessionId}', { params: { path: { storeId, sessionId } }, signal }),
+      ),
+    getSessionEvent: (sessionId, eventId, o) =>
+      run(op('GetSessionEvent'), o, (signal) =>
+        http.GET('/v1/stores/{storeId}/session-memory/{sessionId}/events/{eventId}', {
+          params: { path: { storeId, sessionId, eventId } },
+          signal,
+        }),
+      ),
+    deleteSessionEvent: (sessionId, eventId, o) =>
+      run<void>(op('DeleteSessionEvent'), o, (signal) =>
+        http.DELETE('/v1/stores/{storeId}/session-memory/{sessionId}/events/{eventId}', {
+          params: { path: { storeId, sessionId, eventId } },
+          signal,
+        }),
+      ),
+    bulkCreateLongTermMemories: (body, o) =>
+      run(op('BulkCreateLongTermMemories'), o, (signal) => http.POST('/v1/stores/{storeId}/long-term-memory', { params: { path: store }, body, signal })),
+    bulkDeleteLongTermMemories: (body, o) =>
+      run(op('BulkDeleteLongTermMemories'), o, (signal) => http.DELETE('/v1/stores/{storeId}/long-term-memory', { params: { path: store }, body, signal })),
+    searchLongTermMemory: (body, o) =>
+      run(op('SearchLongTermMemory'), o, (signal) =>
+        http.POST('/v1/stores/{storeId}/long-term-memory/search', { params: { path: store }, body, signal }),
+      ),
+    getLongTermMemory: (memoryId, o) =>
+      run(op('GetLongTermMemory'), o, (signal) =>
+        http.GET('/v1/stores/{storeId}/long-term-memory/{memoryId}', { params: { path: { storeId, memoryId } }, signal }),
+      ),
+    updateLongTermMemory: (memoryId, body, o) =>
+      run(op('UpdateLongTermMemory'), o, (signal) =>
+        http.PATCH('/v1/stores/{storeId}/long-term-memory/{memoryId}', { params: { path: { storeId, memoryId } }, body, signal }),
+      ),
+    updateLongTermMemoryFields: (memoryId, body, o) =>
+      run<void>(op('UpdateLongTermMemoryFields'), o, (signal) =>
+        http.PATCH('/v1/stores/{storeId}/long-term-memory/{memoryId}/fields', { params: { path: { storeId, memoryId } }, body, signal }),
+      ),
+  };
+}
