@@ -1,0 +1,50 @@
+import type { Event } from '@google/adk';
+import type { SessionScope } from '../codec/ids.js';
+import type { StateMap } from '../codec/state.js';
+
+/** A session as a backend stores it: session-scoped state only; app and user state live apart. */
+export interface StoredSession {
+  state: StateMap;
+  /** Every stored event, in order, de-duplicated by ADK event id. */
+  events: Event[];
+  lastUpdateTime: number;
+  /**
+   * Opaque backend bookkeeping for the next append of this loaded session (for Agent Memory
+   * Server: the document to replace and the revision it was read at).
+   */
+  handle: unknown;
+}
+
+export interface SessionListing {
+  userId: string;
+  sessionId: string;
+  lastUpdateTime: number;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * What the session service needs from a backend. One adapter per backend implements it; the
+ * services never branch on which backend they talk to.
+ */
+export interface SessionBackend {
+  /** Stores a new, empty session with its session-scoped state. Throws if it already exists. */
+  createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession>;
+  /** The stored session, or undefined when it does not exist. */
+  loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined>;
+  /** Sessions of one user, or of every user when userId is undefined. */
+  listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]>;
+  /** Removes the session; a missing session is not an error. */
+  deleteSession(scope: SessionScope, o?: CallOptions): Promise<void>;
+  /**
+   * Durably appends one event (already JSON-checked, `temp:` keys removed) with its
+   * session-scoped state delta. Resolves with the handle for the next append.
+   */
+  appendEvent(scope: SessionScope, event: Event, sessionDelta: StateMap, handle: unknown, o?: CallOptions): Promise<unknown>;
+  readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap>;
+  readUserState(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<StateMap>;
+  updateAppState(namespace: string, appName: string, delta: StateMap, o?: CallOptions): Promise<void>;
+  updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, o?: CallOptions): Promise<void>;
+}

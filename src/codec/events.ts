@@ -1,0 +1,101 @@
+import { createEventActions, type Event } from '@google/adk';
+import { InvalidResponseError } from '../clients/errors.js';
+import { isRecord, toJson, type JsonValue } from './json.js';
+import { TEMP_PREFIX } from './state.js';
+
+/** Version of the `metadata.adk` / `data.adk` envelope this package writes. */
+export const ENVELOPE_VERSION = 1;
+
+/**
+ * The event as plain JSON, `temp:` state removed. This is what is stored, whole, in the
+ * backend record's metadata: reading it back gives an event equal to the one appended.
+ */
+export function eventToJson(event: Event, operation: string): { [key: string]: JsonValue } {
+  const actions = event.actions ? { ...event.actions } : undefined;
+  if (actions?.stateDelta) {
+    actions.stateDelta = Object.fromEntries(Object.entries(actions.stateDelta).filter(([k]) => !k.startsWith(TEMP_PREFIX)));
+  }
+  return toJson({ ...event, actions }, operation, 'event') as { [key: string]: JsonValue };
+}
+
+/** Rebuilds an ADK event from stored JSON, checking the fields every event must have. */
+export function eventFromJson(json: unknown, operation: string): Event {
+  if (!isRecord(json) || typeof json.id !== 'string' || typeof json.timestamp !== 'number') {
+    throw new InvalidResponseError(`${operation}: a stored event is not an ADK event (missing id or timestamp)`, {
+      operation,
+      type: 'invalid-response',
+    });
+  }
+  const event = { ...json } as unknown as Event;
+  event.actions = createEventActions(isRecord(json.actions) ? (json.actions as Partial<Event['actions']>) : {});
+  if (typeof event.invocationId !== 'string') event.invocationId = '';
+  return event;
+}
+
+/**
+ * The readable text written to the backend's text field, so that summarisation, extraction and
+ * search on the server see the conversation. Never empty: a backend may refuse blank content.
+ */
+export function renderText(event: Event): string {
+  const lines: string[] = [];
+  for (const part of event.content?.parts ?? []) {
+    if (typeof part.text === 'string' && part.text.trim() && !part.thought) lines.push(part.text);
+    else if (part.functionCall) lines.push(`[call ${part.functionCall.name ?? 'function'}(${compact(part.functionCall.args)})]`);
+    else if (part.functionResponse) lines.push(`[result of ${part.functionResponse.name ?? 'function'}: ${compact(part.functionResponse.response)}]`);
+    else if (part.inlineData) lines.push(`[${part.inlineData.mimeType ?? 'binary'} attachment]`);
+    else if (part.fileData) lines.push(`[file ${part.fileData.fileUri ?? ''}]`.trim());
+  }
+  if (lines.length) return lines.join('\n');
+  if (event.actions?.transferToAgent) return `[transfer to ${event.actions.transferToAgent}]`;
+  if (event.errorMessage) return `[error: ${event.errorMessage}]`;
+  if (event.actions && Object.keys(event.actions.stateDelta ?? {}).length) return '[state update]';
+  return `[${event.author ?? 'event'}]`;
+}
+
+/** The conversational text alone (no placeholders), for memories; empty when the event has none. */
+export function plainText(event: Event): string {
+  return (event.content?.parts ?? [])
+    .filter((p) => typeof p.text === 'string' && !p.thought)
+    .map((p) => p.text!.trim())
+    .filter(Boolean)
+    .join('\n');
+}
+
+function compact(value: unknown): string {
+  if (value === undefined) return '';
+  const text = JSON.stringify(value) ?? '';
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
+/** Whether the event was written by the end user (vs an agent or tool). */
+export function isUserAuthored(event: Event): boolean {
+  return event.author === 'user';
+}
+
+/**
+ * Orders events as stored and removes replays: a retried append whose first response was lost
+ * leaves two records with the same ADK event id. The first position is kept, with the newest
+ * content (an append of an existing id updates it, as ADK's database service does).
+ */
+export function dedupeEvents(events: Event[]): Event[] {
+  const index = new Map<string, number>();
+  const out: Event[] = [];
+  for (const e of events) {
+    const at = index.get(e.id);
+    if (at === undefined) {
+      index.set(e.id, out.length);
+      out.push(e);
+    } else {
+      out[at] = e;
+    }
+  }
+  return out;
+}
+
+/** Applies getSession's `afterTimestamp` and `numRecentEvents` (filter first, then keep the last n). */
+export function selectEvents(events: Event[], config: { numRecentEvents?: number | undefined; afterTimestamp?: number | undefined } | undefined): Event[] {
+  let out = events;
+  if (config?.afterTimestamp) out = out.filter((e) => e.timestamp >= config.afterTimestamp!);
+  if (config?.numRecentEvents) out = out.slice(-config.numRecentEvents);
+  return out;
+}

@@ -1,0 +1,44 @@
+import { InvalidInputError } from '../clients/errors.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Copies a value into plain JSON, failing with a clear error (naming the path) on anything JSON
+ * cannot carry faithfully: functions, symbols, bigints, non-finite numbers, cycles, class
+ * instances such as Date or Map. Undefined object members are dropped, as JSON does.
+ */
+export function toJson(value: unknown, operation: string, path: string, seen = new Set<object>()): JsonValue {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value;
+    throw invalid(operation, path, `is ${value}, which JSON cannot represent`);
+  }
+  if (typeof value !== 'object') throw invalid(operation, path, `is a ${typeof value}, which cannot be stored as JSON`);
+  if (seen.has(value)) throw invalid(operation, path, 'contains a cycle');
+  seen.add(value);
+  try {
+    if (Array.isArray(value)) {
+      return value.map((v, i) => (v === undefined ? null : toJson(v, operation, `${path}[${i}]`, seen)));
+    }
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      throw invalid(operation, path, `is a ${value.constructor?.name ?? 'class instance'}; only plain objects, arrays, strings, finite numbers, booleans and null can be stored`);
+    }
+    const out: { [key: string]: JsonValue } = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined) continue;
+      out[k] = toJson(v, operation, `${path}.${k}`, seen);
+    }
+    return out;
+  } finally {
+    seen.delete(value);
+  }
+}
+
+function invalid(operation: string, path: string, rule: string): InvalidInputError {
+  return new InvalidInputError(`${operation}: ${path} ${rule}`, { operation, type: 'invalid-input', fields: [{ field: path, rule: 'json', message: rule }] });
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

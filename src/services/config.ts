@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { createAgentMemoryServerClient, type AgentMemoryServerClient } from '../clients/agent-memory-server.js';
+import { commonClientOptions, parseOptions } from '../clients/config.js';
+import { ConfigurationError } from '../clients/errors.js';
+import { createRedisAgentMemoryClient, type RedisAgentMemoryClient } from '../clients/redis-agent-memory.js';
+
+export const BACKENDS = ['redis-agent-memory', 'opensource-agent-memory'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+/** Connection options shared by the session and the memory service. */
+export const connectionOptions = {
+  backend: z.enum(BACKENDS, { message: `must be one of ${BACKENDS.map((b) => `"${b}"`).join(', ')}` }).default('redis-agent-memory'),
+  apiBaseUrl: commonClientOptions.apiBaseUrl.default('http://localhost:8000'),
+  apiKey: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
+  storeId: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
+  timeout: commonClientOptions.timeout,
+  maxRetries: commonClientOptions.maxRetries,
+  retryBaseDelay: commonClientOptions.retryBaseDelay,
+  fetch: commonClientOptions.fetch,
+  defaultNamespace: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
+};
+
+export type ConnectionConfig = z.output<z.ZodObject<typeof connectionOptions>>;
+
+/** One backend's client, chosen by configuration. */
+export type BackendClient = { kind: 'redis-agent-memory'; client: RedisAgentMemoryClient } | { kind: 'opensource-agent-memory'; client: AgentMemoryServerClient };
+
+/** Validates service options (filling apiKey/storeId from the environment) and builds the client. */
+export function resolveConnection<S extends z.ZodObject<typeof connectionOptions>>(schema: S, input: unknown, context: string): { config: z.output<S>; backend: BackendClient } {
+  const config = parseOptions(schema, input, context) as z.output<S> & ConnectionConfig;
+  const transport = { apiBaseUrl: config.apiBaseUrl, timeout: config.timeout, maxRetries: config.maxRetries, retryBaseDelay: config.retryBaseDelay, fetch: config.fetch };
+  if (config.backend === 'opensource-agent-memory') {
+    const apiKey = config.apiKey ?? process.env.AGENT_MEMORY_API_KEY;
+    return { config, backend: { kind: config.backend, client: createAgentMemoryServerClient({ ...transport, ...(apiKey ? { apiKey } : {}) }) } };
+  }
+  const apiKey = config.apiKey ?? process.env.AGENT_MEMORY_API_KEY;
+  const storeId = config.storeId ?? process.env.AGENT_MEMORY_STORE_ID;
+  if (!apiKey) throw new ConfigurationError('apiKey', 'is required for backend "redis-agent-memory": pass apiKey or set AGENT_MEMORY_API_KEY', context);
+  if (!storeId) throw new ConfigurationError('storeId', 'is required for backend "redis-agent-memory": pass storeId or set AGENT_MEMORY_STORE_ID', context);
+  return { config, backend: { kind: config.backend, client: createRedisAgentMemoryClient({ ...transport, apiKey, storeId }) } };
+}

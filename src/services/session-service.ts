@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BaseSessionService,
+  createSession,
+  type AppendEventRequest,
+  type CreateSessionRequest,
+  type DeleteSessionRequest,
+  type Event,
+  type GetSessionRequest,
+  type ListSessionsRequest,
+  type ListSessionsResponse,
+  type Session,
+} from '@google/adk';
+import { z } from 'zod';
+import { AgentMemoryServerSessionBackend } from '../backends/agent-memory-server.js';
+import { RedisAgentMemorySessionBackend } from '../backends/redis-agent-memory.js';
+import type { SessionBackend, SessionListing } from '../backends/types.js';
+import { InvalidInputError } from '../clients/errors.js';
+import { selectEvents } from '../codec/events.js';
+import type { SessionScope } from '../codec/ids.js';
+import { toJson } from '../codec/json.js';
+import { isEmpty, mergeScopes, splitState, type StateMap } from '../codec/state.js';
+import { connectionOptions, resolveConnection, type BackendClient } from './config.js';
+import { optionalCount, requireId } from './validate.js';
+
+export const sessionServiceConfigSchema = z.strictObject({ ...connectionOptions });
+
+/** Options of RedisSessionMemoryService; see the README's configuration table. */
+export type RedisSessionMemoryServiceConfig = z.input<typeof sessionServiceConfigSchema>;
+
+export function sessionBackendFor(b: BackendClient): SessionBackend {
+  return b.kind === 'redis-agent-memory' ? new RedisAgentMemorySessionBackend(b.client) : new AgentMemoryServerSessionBackend(b.client);
+}
+
+/**
+ * ADK session service persisting sessions, events and state in Redis Agent Memory or Agent Memory
+ * Server. Semantics follow ADK's DatabaseSessionService: `app:` and `user:` state are shared across
+ * an app's and a user's sessions, `temp:` state is never stored, and every call resolves only
+ * once the backend has stored what it reports (failures reject with typed errors).
+ */
+export class RedisSessionMemoryService extends BaseSessionService {
+  readonly backendName: BackendClient['kind'];
+  private readonly backend: SessionBackend;
+  private readonly defaultNamespace: string | undefined;
+  /** Backend bookkeeping per loaded session object (Agent Memory Server's revision check). */
+  private readonly handles = new WeakMap<Session, unknown>();
+  private closed = false;
+
+  constructor(config: RedisSessionMemoryServiceConfig = {}) {
+    super();
+    const { config: cfg, backend } = resolveConnection(sessionServiceConfigSchema, config, 'RedisSessionMemoryService');
+    this.backendName = backend.kind;
+    this.backend = sessionBackendFor(backend);
+    this.defaultNamespace = cfg.defaultNamespace;
+  }
+
+  override async createSession(request: CreateSessionRequest): Promise<Session> {
+    const op = 'createSession';
+    this.ensureOpen(op);
+    const appName = requireId(op, 'appName', request?.appName);
+    const userId = requireId(op, 'userId', request?.userId);
+    const sessionId = request.sessionId === undefined ? randomUUID() : requireId(op, 'sessionId', request.sessionId);
+    const initial = splitState(request.state ? (toJson(request.state, op, 'state') as StateMap) : {});
+    const scope = this.scope(appName, userId, sessionId);
+    const stored = await this.backend.createSession(scope, initial.session, Date.now());
+    await this.writeSharedState(scope, initial);
+    const [app, user] = await Promise.all([this.backend.readAppState(scope.namespace, appName), this.backend.readUserState(scope.namespace, appName, userId)]);
+    const session = createSession({ id: sessionId, appName, userId, state: mergeScopes(app, user, stored.state), events: [], lastUpdateTime: stored.lastUpdateTime });
+    this.handles.set(session, stored.handle);
+    return session;
+  }
+
+  override async getSession(request: GetSessionRequest): Promise<Session | undefined> {
+    const op = 'getSession';
+    this.ensureOpen(op);
+    const scope = this.scope(requireId(op, 'appName', request?.appName), requireId(op, 'userId', request.userId), requireId(op, 'sessionId', request.sessionId));
+    optionalCount(op, 'config.numRecentEvents', request.config?.numRecentEvents, 0);
+    const [stored, app, user] = await Promise.all([
+      this.backend.loadSession(scope),
+      this.backend.readAppState(scope.namespace, scope.appName),
+      this.backend.readUserState(scope.namespace, scope.appName, scope.userId),
+    ]);
+    if (!stored) return undefined;
+    const session = createSession({
+      id: scope.sessionId,
+      appName: scope.appName,
+      userId: scope.userId,
+      state: mergeScopes(app, user, stored.state),
+      events: selectEvents(stored.events, request.config),
+      lastUpdateTime: stored.lastUpdateTime,
+    });
+    this.handles.set(session, stored.handle);
+    return session;
+  }
+
+  override async listSessions(request: ListSessionsRequest): Promise<ListSessionsResponse> {
+    const op = 'listSessions';
+    this.ensureOpen(op);
+    const appName = requireId(op, 'appName', request?.appName);
+    const userId = request.userId === undefined ? undefined : requireId(op, 'userId', request.userId);
+    const limit = optionalCount(op, 'limit', request.limit, 0);
+    const offset = optionalCount(op, 'offset', request.offset, 0);
+    const page = optionalCount(op, 'page', request.page, 1);
+    if (request.order !== undefined && request.order !== 'asc' && request.order !== 'desc') {
+      throw new InvalidInputError(`${op}: order must be "asc" or "desc"`, { operation: op, type: 'invalid-input', fields: [{ field: 'order', rule: 'enum', message: 'must be "asc" or "desc"' }] });
+    }
+    const listings = await this.backend.listSessions(this.namespaceOf(appName), appName, userId);
+    return paginate(listings.map((l) => toListedSession(appName, l)), { limit, offset, page, order: request.order });
+  }
+
+  override async deleteSession(request: DeleteSessionRequest): Promise<void> {
+    const op = 'deleteSession';
+    this.ensureOpen(op);
+    const scope = this.scope(requireId(op, 'appName', request?.appName), requireId(op, 'userId', request.userId), requireId(op, 'sessionId', request.sessionId));
+    await this.backend.deleteSession(scope);
+  }
+
+  override async appendEvent({ session, event }: AppendEventRequest): Promise<Event> {
+    const op = 'appendEvent';
+    this.ensureOpen(op);
+    if (!event || typeof event !== 'object') throw new InvalidInputError(`${op}: event must be an ADK event`, { operation: op, type: 'invalid-input' });
+    if (event.partial) return event;
+    requireId(op, 'event.id', event.id);
+    if (typeof event.timestamp !== 'number' || !Number.isFinite(event.timestamp)) {
+      throw new InvalidInputError(`${op}: event.timestamp must be a finite number of milliseconds`, { operation: op, type: 'invalid-input', fields: [{ field: 'event.timestamp', rule: 'number', message: 'must be a finite number of milliseconds' }] });
+    }
+    const scope = this.scope(requireId(op, 'session.appName', session?.appName), requireId(op, 'session.userId', session.userId), requireId(op, 'session.id', session.id));
+    const delta = splitState(event.actions?.stateDelta ? (toJson(event.actions.stateDelta, op, 'event.actions.stateDelta') as StateMap) : {});
+    const handle = await this.backend.appendEvent(scope, event, delta.session, this.handles.get(session));
+    this.handles.set(session, handle);
+    await this.writeSharedState(scope, delta);
+    const appended = await super.appendEvent({ session, event });
+    session.lastUpdateTime = event.timestamp;
+    return appended;
+  }
+
+  /** Marks the service closed; later calls throw. Holds no sockets of its own (fetch pools them). */
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private async writeSharedState(scope: SessionScope, split: { app: StateMap; user: StateMap }): Promise<void> {
+    if (!isEmpty(split.app)) await this.backend.updateAppState(scope.namespace, scope.appName, split.app);
+    if (!isEmpty(split.user)) await this.backend.updateUserState(scope.namespace, scope.appName, scope.userId, split.user);
+  }
+
+  private namespaceOf(appName: string): string {
+    return this.defaultNamespace ?? appName;
+  }
+
+  private scope(appName: string, userId: string, sessionId: string): SessionScope {
+    return { namespace: this.namespaceOf(appName), appName, userId, sessionId };
+  }
+
+  private ensureOpen(operation: string): void {
+    if (this.closed) throw new InvalidInputError(`${operation}: the service was closed`, { operation, type: 'closed' });
+  }
+}
+
+function toListedSession(appName: string, l: SessionListing): Session {
+  return createSession({ id: l.sessionId, appName, userId: l.userId, state: {}, events: [], lastUpdateTime: l.lastUpdateTime });
+}
+
+/** ADK 2.x paging: the same fields and arithmetic as ADK's own session services. */
+export function paginate(
+  all: Session[],
+  q: { limit?: number | undefined; offset?: number | undefined; page?: number | undefined; order?: 'asc' | 'desc' | undefined },
+): ListSessionsResponse {
+  const sorted = [...all];
+  if (q.order === 'asc') sorted.sort((a, b) => a.lastUpdateTime - b.lastUpdateTime || a.id.localeCompare(b.id));
+  if (q.order === 'desc') sorted.sort((a, b) => b.lastUpdateTime - a.lastUpdateTime || a.id.localeCompare(b.id));
+  const totalItems = sorted.length;
+  if (q.limit === undefined) {
+    return { sessions: q.offset ? sorted.slice(q.offset) : sorted, page: 1, limit: totalItems, totalItems, totalPages: totalItems === 0 ? 0 : 1 };
+  }
+  const offset = q.page !== undefined ? (q.page - 1) * q.limit : (q.offset ?? 0);
+  const page = q.page ?? (q.limit === 0 ? 1 : Math.floor(offset / q.limit) + 1);
+  return {
+    sessions: sorted.slice(offset, offset + q.limit),
+    page,
+    limit: q.limit,
+    totalItems,
+    totalPages: q.limit === 0 ? 0 : Math.ceil(totalItems / q.limit),
+  };
+}
