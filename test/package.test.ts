@@ -7,7 +7,9 @@ describe('the built package', () => {
   it('exports ".", "./clients" and "./testing" as ESM with declarations', async () => {
     const root = await import('adk-redis');
     const clients = await import('adk-redis/clients');
-    await import('adk-redis/testing');
+    const testing = await import('adk-redis/testing');
+    expect(typeof testing.startReferenceServer).toBe('function');
+    expect(typeof root.RedisSessionMemoryService).toBe('function');
     expect(typeof clients.createRedisAgentMemoryClient).toBe('function');
     expect(typeof clients.createAgentMemoryServerClient).toBe('function');
     expect(typeof root.AgentMemoryError).toBe('function');

@@ -70,13 +70,13 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     const memory = await this.fetchSession(ramIds.session(scope), o);
     if (!memory) return undefined;
     let state: StateMap = {};
-    let lastUpdateTime = 0;
+    let createdAt = 0;
     const events: Event[] = [];
     for (const record of memory.events) {
       const env = envelope(record);
       if (env.kind === 'session') {
         state = { ...(env.state ?? {}), ...state };
-        lastUpdateTime = Math.max(lastUpdateTime, env.createdAt ?? 0);
+        createdAt = env.createdAt ?? 0;
       } else {
         const event = env.kind === 'event' ? eventFromJson(env.event, 'GetSessionMemory') : foreignEvent(record);
         events.push(event);
@@ -84,8 +84,8 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     }
     const unique = dedupeEvents(events);
     for (const e of unique) Object.assign(state, splitState(e.actions?.stateDelta).session);
-    const last = unique.at(-1);
-    if (last) lastUpdateTime = Math.max(lastUpdateTime, last.timestamp);
+    // As in ADK: the time of the last appended event, or of creation for an empty session.
+    const lastUpdateTime = unique.at(-1)?.timestamp ?? createdAt;
     return { state, events: unique, lastUpdateTime, handle: undefined };
   }
 

@@ -1,2 +1,49 @@
-// Test helpers for users of adk-redis: stateful reference servers of both backend APIs.
-export {};
+// Test helpers for users of adk-redis: stateful reference servers of both backend APIs, so that
+// sessions and memories can be exercised end to end without a real backend or network.
+import { agentMemoryServerHandler, type AgentMemoryServerState } from './agent-memory-server.js';
+import { serve } from './http.js';
+import { redisAgentMemoryHandler, type RedisAgentMemoryState } from './redis-agent-memory-server.js';
+
+export type ReferenceBackend = 'redis-agent-memory' | 'opensource-agent-memory';
+
+export interface ReferenceServerOptions {
+  backend: ReferenceBackend;
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** Host to bind; defaults to loopback. */
+  host?: string;
+  /** Redis Agent Memory: the store id served (default `reference-store`). */
+  storeId?: string;
+  /**
+   * API key required as Bearer token. Redis Agent Memory always requires one (default
+   * `reference-key`); Agent Memory Server requires one only when given.
+   */
+  apiKey?: string;
+}
+
+export interface ReferenceServer {
+  backend: ReferenceBackend;
+  /** Base URL to pass as `apiBaseUrl`. */
+  url: string;
+  storeId?: string;
+  apiKey?: string;
+  /** Stops the server and drops its connections; the data is gone with it. */
+  close(): Promise<void>;
+}
+
+/** Starts an in-memory reference server of one backend's API on loopback. */
+export async function startReferenceServer(options: ReferenceServerOptions): Promise<ReferenceServer> {
+  if (options.backend === 'redis-agent-memory') {
+    const storeId = options.storeId ?? 'reference-store';
+    const apiKey = options.apiKey ?? 'reference-key';
+    const state: RedisAgentMemoryState = { sessions: new Map() };
+    const running = await serve(redisAgentMemoryHandler({ storeId, apiKey }, state), options.port, options.host);
+    return { backend: options.backend, url: running.url, storeId, apiKey, close: running.close };
+  }
+  if (options.backend === 'opensource-agent-memory') {
+    const state: AgentMemoryServerState = { workingMemory: new Map() };
+    const running = await serve(agentMemoryServerHandler({ apiKey: options.apiKey }, state), options.port, options.host);
+    return { backend: options.backend, url: running.url, ...(options.apiKey ? { apiKey: options.apiKey } : {}), close: running.close };
+  }
+  throw new TypeError(`startReferenceServer: backend must be "redis-agent-memory" or "opensource-agent-memory", got ${JSON.stringify((options as { backend?: unknown })?.backend)}`);
+}

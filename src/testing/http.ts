@@ -1,0 +1,102 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** A parsed request as the reference servers' handlers see it. */
+export interface Incoming {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  /** The parsed JSON body; undefined when there was none. */
+  body: unknown;
+  /** Set when the body was present but not JSON. */
+  bodyError?: string;
+}
+
+export interface Outgoing {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (req: Incoming) => Outgoing | Promise<Outgoing>;
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Serves a handler on loopback; `close()` also drops kept-alive connections so nothing lingers. */
+export async function serve(handler: Handler, port = 0, host = '127.0.0.1'): Promise<RunningServer> {
+  const sockets = new Set<Socket>();
+  const server = http.createServer(async (req, res) => {
+    try {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const url = new URL(req.url ?? '/', 'http://reference');
+      const incoming: Incoming = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body: undefined };
+      if (raw.length) {
+        try {
+          incoming.body = JSON.parse(raw);
+        } catch {
+          incoming.bodyError = 'request body is not valid JSON';
+        }
+      }
+      const out = await handler(incoming);
+      const headers: Record<string, string> = { ...(out.headers ?? {}) };
+      if (out.body === undefined) {
+        res.writeHead(out.status, headers);
+        res.end();
+        return;
+      }
+      const text = JSON.stringify(out.body);
+      res.writeHead(out.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
+      res.end(text);
+    } catch (e) {
+      const text = JSON.stringify({ title: 'Internal Server Error', status: 500, type: '/errors/unexpected-error', detail: e instanceof Error ? e.message : String(e) });
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(text);
+    }
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${bound}`,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Matches `/a/{x}/b` style templates; returns the decoded parameters or undefined. */
+export function match(template: string, path: string): Record<string, string> | undefined {
+  const t = template.split('/');
+  const p = path.split('/');
+  if (t.length !== p.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < t.length; i++) {
+    const seg = t[i]!;
+    if (seg.startsWith('{') && seg.endsWith('}')) {
+      if (!p[i]) return undefined;
+      params[seg.slice(1, -1)] = decodeURIComponent(p[i]!);
+    } else if (seg !== p[i]) return undefined;
+  }
+  return params;
+}
+
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** RFC 3339 date-time, as OpenAPI's `format: date-time` means it. */
+export const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
