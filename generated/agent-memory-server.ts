@@ -224,7 +224,6 @@ export interface components {
             /** @default discrete */
             extraction_strategy?: string;
             extraction_strategy_config?: components["schemas"]["JsonObject"];
-            metadata?: components["schemas"]["JsonObject"];
         };
         MemoryRecordResult: components["schemas"]["MemoryRecord"] & {
             /** @description Vector distance; lower is closer. */

@@ -2,3 +2,13 @@
 export * from './clients/index.js';
 export { RedisSessionMemoryService, type RedisSessionMemoryServiceConfig } from './services/session-service.js';
 export type { BackendName } from './services/config.js';
+export {
+  RedisLongTermMemoryService,
+  type RedisLongTermMemoryServiceConfig,
+  type MemoryToAdd,
+  type RedisMemoryEntry,
+  type SearchMemoryResult,
+} from './services/memory-service.js';
+export { MemoryWriteError } from './backends/ram-long-term.js';
+export { createMemoryTools, type MemoryToolsOptions, type MemoryToolName } from './tools/memory-tools.js';
+export type { MemoryType } from './codec/memory.js';

@@ -1,5 +1,6 @@
 import type { Event } from '@google/adk';
 import type { SessionScope } from '../codec/ids.js';
+import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
 import type { StateMap } from '../codec/state.js';
 
 /** A session as a backend stores it: session-scoped state only; app and user state live apart. */
@@ -47,4 +48,29 @@ export interface SessionBackend {
   readUserState(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<StateMap>;
   updateAppState(namespace: string, appName: string, delta: StateMap, o?: CallOptions): Promise<void>;
   updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, o?: CallOptions): Promise<void>;
+}
+
+/** What the long-term memory service needs from a backend. */
+export interface MemoryBackend {
+  /** Stores records (idempotently, by id). Rejects when any record was not stored. */
+  write(scope: MemoryScope, records: MemoryRecordInput[], o?: CallOptions): Promise<void>;
+  /** Best match first, at most `limit`, only this user's memories in this namespace. */
+  search(
+    scope: MemoryScope,
+    query: string,
+    limit: number,
+    similarityThreshold: number | undefined,
+    o?: CallOptions,
+  ): Promise<MemoryHit[]>;
+  /** The record, or undefined when it does not exist or belongs to another user or namespace. */
+  get(scope: MemoryScope, id: string, o?: CallOptions): Promise<MemoryHit | undefined>;
+  update(
+    scope: MemoryScope,
+    id: string,
+    patch: { text?: string | undefined; topics?: string[] | undefined; memoryType?: string | undefined },
+    o?: CallOptions,
+  ): Promise<MemoryHit>;
+  remove(scope: MemoryScope, ids: string[], o?: CallOptions): Promise<void>;
+  /** Whether this backend refuses commas inside topics. */
+  readonly topicCommas: boolean;
 }

@@ -12,8 +12,8 @@ import {
   type Session,
 } from '@google/adk';
 import { z } from 'zod';
-import { AgentMemoryServerSessionBackend } from '../backends/agent-memory-server.js';
-import { RedisAgentMemorySessionBackend } from '../backends/redis-agent-memory.js';
+import { AgentMemoryServerSessionBackend } from '../backends/ams-sessions.js';
+import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
 import type { SessionBackend, SessionListing } from '../backends/types.js';
 import { InvalidInputError } from '../clients/errors.js';
 import { selectEvents } from '../codec/events.js';

@@ -1,8 +1,13 @@
 // Test helpers for users of adk-redis: stateful reference servers of both backend APIs, so that
 // sessions and memories can be exercised end to end without a real backend or network.
+import { amsLongTermHandler, type AmsMemory } from './agent-memory-server-ltm.js';
 import { agentMemoryServerHandler, type AgentMemoryServerState } from './agent-memory-server.js';
+import { hashedEmbedding, type EmbedFunction } from './embedding.js';
 import { serve } from './http.js';
+import { ramLongTermHandler, type RamMemory } from './redis-agent-memory-ltm.js';
 import { redisAgentMemoryHandler, type RedisAgentMemoryState } from './redis-agent-memory-server.js';
+
+export { hashedEmbedding, cosine, type EmbedFunction } from './embedding.js';
 
 export type ReferenceBackend = 'redis-agent-memory' | 'opensource-agent-memory';
 
@@ -19,6 +24,11 @@ export interface ReferenceServerOptions {
    * `reference-key`); Agent Memory Server requires one only when given.
    */
   apiKey?: string;
+  /**
+   * Text embedding used to rank long-term memory searches (cosine similarity). Defaults to a
+   * deterministic hashed-word embedding; plug in a real model's embedding for realistic ranking.
+   */
+  embed?: EmbedFunction;
 }
 
 export interface ReferenceServer {
@@ -37,12 +47,16 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     const storeId = options.storeId ?? 'reference-store';
     const apiKey = options.apiKey ?? 'reference-key';
     const state: RedisAgentMemoryState = { sessions: new Map() };
-    const running = await serve(redisAgentMemoryHandler({ storeId, apiKey }, state), options.port, options.host);
+    const memories = new Map<string, RamMemory>();
+    const handler = redisAgentMemoryHandler({ storeId, apiKey }, state, [ramLongTermHandler(memories, options.embed ?? hashedEmbedding)]);
+    const running = await serve(handler, options.port, options.host);
     return { backend: options.backend, url: running.url, storeId, apiKey, close: running.close };
   }
   if (options.backend === 'opensource-agent-memory') {
     const state: AgentMemoryServerState = { workingMemory: new Map() };
-    const running = await serve(agentMemoryServerHandler({ apiKey: options.apiKey }, state), options.port, options.host);
+    const memories = new Map<string, AmsMemory>();
+    const handler = agentMemoryServerHandler({ apiKey: options.apiKey }, state, [amsLongTermHandler(memories, new Map(), options.embed ?? hashedEmbedding)]);
+    const running = await serve(handler, options.port, options.host);
     return { backend: options.backend, url: running.url, ...(options.apiKey ? { apiKey: options.apiKey } : {}), close: running.close };
   }
   throw new TypeError(`startReferenceServer: backend must be "redis-agent-memory" or "opensource-agent-memory", got ${JSON.stringify((options as { backend?: unknown })?.backend)}`);

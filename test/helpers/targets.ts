@@ -1,5 +1,6 @@
 import { InMemorySessionService, type BaseSessionService } from '@google/adk';
 import { RedisSessionMemoryService, type RedisSessionMemoryServiceConfig } from '../../src/services/session-service.js';
+import { RedisLongTermMemoryService, type RedisLongTermMemoryServiceConfig } from '../../src/services/memory-service.js';
 import { startReferenceServer, type ReferenceBackend, type ReferenceServer } from '../../src/testing/index.js';
 import { startPrism, type PrismHandle } from './prism.js';
 
@@ -12,6 +13,9 @@ export interface Target {
   /** A service; a durable target's services share the same backend (as separate processes would). */
   service(overrides?: Partial<RedisSessionMemoryServiceConfig>): BaseSessionService;
   config(overrides?: Partial<RedisSessionMemoryServiceConfig>): RedisSessionMemoryServiceConfig;
+  memory?(overrides?: Partial<RedisLongTermMemoryServiceConfig>): RedisLongTermMemoryService;
+  /** The reference server's own URL, bypassing Prism. */
+  directUrl?: string;
   close(): Promise<void>;
 }
 
@@ -41,6 +45,8 @@ export async function referenceTarget(backend: ReferenceBackend, opts: { viaPris
     backend,
     config,
     service: (overrides) => new RedisSessionMemoryService(config(overrides)),
+    memory: (overrides) => new RedisLongTermMemoryService({ ...config(), ...overrides }),
+    directUrl: server.url,
     close: async () => {
       await prism?.close();
       await server.close();

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/clients/errors.js';
 import { encodeIdPart, namespaceKey, tupleId } from '../../src/codec/ids.js';
 import { toJson } from '../../src/codec/json.js';
-import { ramIds } from '../../src/backends/redis-agent-memory.js';
-import { amsKeys } from '../../src/backends/agent-memory-server.js';
+import { ramIds } from '../../src/backends/ram-sessions.js';
+import { amsKeys } from '../../src/backends/ams-sessions.js';
 
 const RAM_ID = /^[a-zA-Z0-9-]{1,64}$/;
 

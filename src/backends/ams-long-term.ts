@@ -1,0 +1,104 @@
+import { NotFoundError } from '../clients/errors.js';
+import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
+import { encodeIdPart, namespaceKey } from '../codec/ids.js';
+import type { MemoryHit, MemoryRecordInput, MemoryScope, MemoryType } from '../codec/memory.js';
+import type { CallOptions, MemoryBackend } from './types.js';
+
+type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
+
+/**
+ * Long-term memory on Agent Memory Server. The server speaks in cosine distance (lower is closer);
+ * this adapter converts to and from similarity (1 - distance) so `similarityThreshold` and
+ * `score` mean the same as on Redis Agent Memory. When a filtered search finds nothing the server
+ * retries without its namespace filter, so results are filtered again here before they are
+ * returned: a search never yields another user's or namespace's memories.
+ */
+export class AgentMemoryServerLongTermBackend implements MemoryBackend {
+  readonly topicCommas = true;
+  constructor(private readonly client: AgentMemoryServerClient) {}
+
+  async write(scope: MemoryScope, records: MemoryRecordInput[], o?: CallOptions): Promise<void> {
+    if (!records.length) return;
+    const { user_id, namespace } = this.keys(scope);
+    await this.client.createLongTermMemories(
+      {
+        memories: records.map((r) => ({
+          id: r.id,
+          text: r.text,
+          user_id,
+          namespace,
+          memory_type: r.memoryType as MemoryType,
+          ...(r.topics?.length ? { topics: r.topics } : {}),
+          ...(r.eventDate ? { event_date: new Date(r.eventDate).toISOString() } : {}),
+          ...(r.sessionId ? { session_id: encodeIdPart(r.sessionId) } : {}),
+        })),
+        // Ids are deterministic, so the same memory overwrites itself; no semantic merging.
+        deduplicate: false,
+      },
+      o,
+    );
+  }
+
+  async search(scope: MemoryScope, query: string, limit: number, similarityThreshold: number | undefined, o?: CallOptions): Promise<MemoryHit[]> {
+    const { user_id, namespace } = this.keys(scope);
+    const res = await this.client.searchLongTermMemory(
+      {
+        text: query,
+        search_mode: 'semantic',
+        user_id: { eq: user_id },
+        namespace: { eq: namespace },
+        limit,
+        recency_boost: false,
+        ...(similarityThreshold !== undefined ? { distance_threshold: 1 - similarityThreshold } : {}),
+      },
+      undefined,
+      o,
+    );
+    return res.memories
+      .filter((r) => r.user_id === user_id && r.namespace === namespace)
+      .map((r) => ({ ...toHit(r), score: clamp01(1 - r.dist) }))
+      .filter((h) => similarityThreshold === undefined || h.score >= similarityThreshold)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limit);
+  }
+
+  async get(scope: MemoryScope, id: string, o?: CallOptions): Promise<MemoryHit | undefined> {
+    try {
+      const r = await this.client.getLongTermMemory(id, o);
+      const { user_id, namespace } = this.keys(scope);
+      return r.user_id === user_id && r.namespace === namespace ? toHit(r) : undefined;
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  async update(_scope: MemoryScope, id: string, patch: { text?: string; topics?: string[]; memoryType?: string }, o?: CallOptions): Promise<MemoryHit> {
+    const r = await this.client.updateLongTermMemory(
+      id,
+      {
+        ...(patch.text !== undefined ? { text: patch.text } : {}),
+        ...(patch.topics !== undefined ? { topics: patch.topics } : {}),
+        ...(patch.memoryType !== undefined ? { memory_type: patch.memoryType as MemoryType } : {}),
+      },
+      o,
+    );
+    return toHit(r);
+  }
+
+  async remove(_scope: MemoryScope, ids: string[], o?: CallOptions): Promise<void> {
+    if (ids.length) await this.client.deleteLongTermMemories(ids, o);
+  }
+
+  private keys(scope: MemoryScope) {
+    return { user_id: encodeIdPart(scope.userId), namespace: namespaceKey(scope.namespace, scope.appName) };
+  }
+}
+
+function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, x));
+}
+
+function toHit(r: Record_): MemoryHit {
+  return { id: r.id, text: r.text, memoryType: r.memory_type ?? 'message', topics: r.topics ?? [], createdAt: r.created_at, eventDate: r.event_date ?? undefined };
+}

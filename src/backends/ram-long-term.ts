@@ -1,0 +1,115 @@
+import { AgentMemoryError, NotFoundError } from '../clients/errors.js';
+import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
+import { namespaceKey } from '../codec/ids.js';
+import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
+import { ramIds } from './ram-sessions.js';
+import type { CallOptions, MemoryBackend } from './types.js';
+
+type Record_ = RedisAgentMemorySchemas['MemoryRecord'];
+
+/** The API's limit of records per bulk call. */
+export const BULK_LIMIT = 100;
+
+/** Per-record failures of a bulk write, raised instead of logged. */
+export class MemoryWriteError extends AgentMemoryError {
+  /** Records that were not stored, with the backend's reason. */
+  readonly failed: { id: string; error: string }[] = [];
+}
+
+/**
+ * Long-term memory on Redis Agent Memory. Records carry the owner and namespace derived from the
+ * ADK scope; searches filter on both server-side, and results are checked again before they are
+ * returned so a record of another scope can never leak.
+ */
+export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
+  readonly topicCommas = false;
+  constructor(private readonly client: RedisAgentMemoryClient) {}
+
+  async write(scope: MemoryScope, records: MemoryRecordInput[], o?: CallOptions): Promise<void> {
+    const ownerId = this.owner(scope);
+    const namespace = namespaceKey(scope.namespace, scope.appName);
+    const failed: { id: string; error: string }[] = [];
+    for (let i = 0; i < records.length; i += BULK_LIMIT) {
+      const batch = records.slice(i, i + BULK_LIMIT).map((r) => ({
+        id: r.id,
+        text: r.text,
+        memoryType: r.memoryType,
+        ownerId,
+        namespace,
+        ...(r.topics?.length ? { topics: r.topics } : {}),
+        ...(r.sessionId ? { sessionId: ramIds.session({ ...scope, sessionId: r.sessionId }) } : {}),
+      }));
+      const res = await this.client.bulkCreateLongTermMemories({ memories: batch }, o);
+      failed.push(...(res.errors ?? []));
+    }
+    if (failed.length) {
+      const err = new MemoryWriteError(`BulkCreateLongTermMemories stored ${records.length - failed.length} of ${records.length} memories; failed: ${failed.map((f) => `${f.id} (${f.error})`).join(', ')}`, {
+        operation: 'BulkCreateLongTermMemories',
+        type: 'partial-failure',
+      });
+      err.failed.push(...failed);
+      throw err;
+    }
+  }
+
+  async search(scope: MemoryScope, query: string, limit: number, similarityThreshold: number | undefined, o?: CallOptions): Promise<MemoryHit[]> {
+    const ownerId = this.owner(scope);
+    const namespace = namespaceKey(scope.namespace, scope.appName);
+    const res = await this.client.searchLongTermMemory(
+      {
+        text: query,
+        limit,
+        ...(similarityThreshold !== undefined ? { similarityThreshold } : {}),
+        filter: { ownerId: { eq: ownerId }, namespace: { eq: namespace } },
+        filterOp: 'all',
+      },
+      o,
+    );
+    return res.items.filter((r) => r.ownerId === ownerId && r.namespace === namespace).slice(0, limit).map(toHit);
+  }
+
+  async get(scope: MemoryScope, id: string, o?: CallOptions): Promise<MemoryHit | undefined> {
+    try {
+      const r = await this.client.getLongTermMemory(id, o);
+      return this.owns(scope, r) ? toHit(r) : undefined;
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  async update(scope: MemoryScope, id: string, patch: { text?: string; topics?: string[]; memoryType?: string }, o?: CallOptions): Promise<MemoryHit> {
+    const r = await this.client.updateLongTermMemory(id, { ...patch }, o);
+    return toHit(r);
+  }
+
+  async remove(_scope: MemoryScope, ids: string[], o?: CallOptions): Promise<void> {
+    const failed: { id: string; error: string }[] = [];
+    for (let i = 0; i < ids.length; i += BULK_LIMIT) {
+      const res = await this.client.bulkDeleteLongTermMemories({ memoryIds: ids.slice(i, i + BULK_LIMIT) }, o);
+      // A record that is already gone is what the caller wanted.
+      failed.push(...(res.errors ?? []).filter((e) => !/not.?found/i.test(e.error)));
+    }
+    if (failed.length) {
+      const err = new MemoryWriteError(`BulkDeleteLongTermMemories failed for ${failed.map((f) => `${f.id} (${f.error})`).join(', ')}`, {
+        operation: 'BulkDeleteLongTermMemories',
+        type: 'partial-failure',
+      });
+      err.failed.push(...failed);
+      throw err;
+    }
+  }
+
+  private owner(scope: MemoryScope): string {
+    return ramIds.owner(scope.namespace, scope.appName, scope.userId);
+  }
+
+  private owns(scope: MemoryScope, r: Record_): boolean {
+    return r.ownerId === this.owner(scope) && r.namespace === namespaceKey(scope.namespace, scope.appName);
+  }
+}
+
+function toHit(r: Record_): MemoryHit {
+  // The API reports no similarity score, so none is invented.
+  return { id: r.id, text: r.text, memoryType: r.memoryType ?? 'semantic', topics: r.topics ?? [], createdAt: r.createdAt };
+}

@@ -1,0 +1,226 @@
+import type { BaseMemoryService, Event, MemoryEntry, SearchMemoryRequest, Session } from '@google/adk';
+import type { Content } from '@google/genai';
+import { z } from 'zod';
+import { AgentMemoryServerLongTermBackend } from '../backends/ams-long-term.js';
+import { RedisAgentMemoryLongTermBackend } from '../backends/ram-long-term.js';
+import type { MemoryBackend } from '../backends/types.js';
+import { InvalidInputError, NotFoundError } from '../clients/errors.js';
+import { mapLimit } from '../codec/concurrency.js';
+import { plainText } from '../codec/events.js';
+import {
+  MEMORY_TYPES,
+  memoryIds,
+  messageText,
+  splitMessageText,
+  validateRecord,
+  type MemoryHit,
+  type MemoryRecordInput,
+  type MemoryScope,
+  type MemoryType,
+} from '../codec/memory.js';
+import { connectionOptions, resolveConnection, type BackendClient } from './config.js';
+import { requireId } from './validate.js';
+
+export const memoryServiceConfigSchema = z.strictObject({
+  ...connectionOptions,
+  searchTopK: z.number({ message: 'must be a whole number' }).int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(100, { message: 'must be at most 100' }).default(10),
+  similarityThreshold: z.number({ message: 'must be a number from 0 to 1' }).min(0, { message: 'must be from 0 to 1' }).max(1, { message: 'must be from 0 to 1' }).optional(),
+  storeEventsAsMessages: z.boolean({ message: 'must be true or false' }).default(true),
+});
+
+/** Options of RedisLongTermMemoryService; see the README's configuration table. */
+export type RedisLongTermMemoryServiceConfig = z.input<typeof memoryServiceConfigSchema>;
+
+/** A memory to write directly: an ADK MemoryEntry plus what the backends can store about it. */
+export interface MemoryToAdd extends MemoryEntry {
+  /** Your id for the memory; writing the same id again overwrites it. Derived from the text when omitted. */
+  id?: string;
+  /** Defaults to `'semantic'`. */
+  memoryType?: MemoryType;
+  topics?: string[];
+  /** ISO date-time of the event an episodic memory describes (kept by Agent Memory Server). */
+  eventDate?: string;
+}
+
+/** A search result: an ADK MemoryEntry with the record's id, type, topics and similarity. */
+export interface RedisMemoryEntry extends MemoryEntry {
+  id: string;
+  memoryType: string;
+  topics: string[];
+  /** Similarity 0..1, higher is closer; undefined when the backend reports none (Redis Agent Memory). */
+  score?: number;
+}
+
+export interface SearchMemoryResult {
+  memories: RedisMemoryEntry[];
+}
+
+export function memoryBackendFor(b: BackendClient): MemoryBackend {
+  return b.kind === 'redis-agent-memory' ? new RedisAgentMemoryLongTermBackend(b.client) : new AgentMemoryServerLongTermBackend(b.client);
+}
+
+/**
+ * ADK memory service on Redis Agent Memory or Agent Memory Server: session events become
+ * `message` memories, facts can be written directly, and search returns only the calling user's
+ * memories in the app's namespace, best first. Writes are idempotent (deterministic ids).
+ */
+export class RedisLongTermMemoryService implements BaseMemoryService {
+  readonly backendName: BackendClient['kind'];
+  private readonly backend: MemoryBackend;
+  private readonly cfg: z.output<typeof memoryServiceConfigSchema>;
+
+  constructor(config: RedisLongTermMemoryServiceConfig = {}) {
+    const { config: cfg, backend } = resolveConnection(memoryServiceConfigSchema, config, 'RedisLongTermMemoryService');
+    this.cfg = cfg;
+    this.backendName = backend.kind;
+    this.backend = memoryBackendFor(backend);
+  }
+
+  /** Stores the session's events as `message` memories (when `storeEventsAsMessages`). */
+  async addSessionToMemory(session: Session): Promise<void> {
+    const op = 'addSessionToMemory';
+    await this.addEventsToMemory({
+      appName: requireId(op, 'session.appName', session?.appName),
+      userId: requireId(op, 'session.userId', session.userId),
+      sessionId: requireId(op, 'session.id', session.id),
+      events: session.events ?? [],
+    });
+  }
+
+  /** Stores a chosen slice of events as `message` memories; events without text are skipped. */
+  async addEventsToMemory(request: { appName: string; userId: string; events: Event[]; sessionId?: string }): Promise<{ ids: string[] }> {
+    const op = 'addEventsToMemory';
+    const scope = this.scope(op, request?.appName, request?.userId);
+    if (!Array.isArray(request.events)) throw invalid(op, 'events', 'must be an array of ADK events');
+    if (!this.cfg.storeEventsAsMessages) return { ids: [] };
+    const sessionId = request.sessionId === undefined ? undefined : requireId(op, 'sessionId', request.sessionId);
+    const records: MemoryRecordInput[] = [];
+    request.events.forEach((event, i) => {
+      const text = plainText(event);
+      if (!text || event.partial) return;
+      const record: MemoryRecordInput = {
+        id: memoryIds.fromEvent(scope, sessionId ?? '', requireId(op, `events[${i}].id`, event.id)),
+        text: messageText(event.author ?? 'unknown', text),
+        memoryType: 'message',
+        sessionId,
+      };
+      validateRecord(op, `events[${i}]`, record, this.backend.topicCommas);
+      records.push(record);
+    });
+    await this.backend.write(scope, unique(records));
+    return { ids: records.map((r) => r.id) };
+  }
+
+  /** Writes durable memories directly; returns their ids (the same for the same input). */
+  async addMemory(request: { appName: string; userId: string; memories: MemoryToAdd[] }): Promise<{ ids: string[] }> {
+    const op = 'addMemory';
+    const scope = this.scope(op, request?.appName, request?.userId);
+    if (!Array.isArray(request.memories)) throw invalid(op, 'memories', 'must be an array');
+    const records = request.memories.map((m, i) => {
+      const text = entryText(m.content);
+      const memoryType = m.memoryType ?? 'semantic';
+      const record: MemoryRecordInput = {
+        id: m.id !== undefined ? memoryIds.fromClientId(scope, requireId(op, `memories[${i}].id`, m.id)) : memoryIds.fromContent(scope, memoryType, text),
+        text,
+        memoryType,
+        topics: m.topics,
+        eventDate: m.eventDate,
+      };
+      validateRecord(op, `memories[${i}]`, record, this.backend.topicCommas);
+      return record;
+    });
+    await this.backend.write(scope, unique(records));
+    return { ids: records.map((r) => r.id) };
+  }
+
+  /** The user's memories closest to the query, best first, at most `searchTopK`; an empty query finds nothing. */
+  async searchMemory(request: SearchMemoryRequest & { limit?: number }): Promise<SearchMemoryResult> {
+    const op = 'searchMemory';
+    const scope = this.scope(op, request?.appName, request?.userId);
+    if (typeof request.query !== 'string') throw invalid(op, 'query', 'must be a string');
+    if (!request.query.trim()) return { memories: [] };
+    const limit = request.limit ?? this.cfg.searchTopK;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid(op, 'limit', 'must be a whole number from 1 to 100');
+    const hits = await this.backend.search(scope, request.query, limit, this.cfg.similarityThreshold);
+    return { memories: hits.map(toEntry) };
+  }
+
+  /** One of the user's memories by id, or undefined. */
+  async getMemory(request: { appName: string; userId: string; id: string }): Promise<RedisMemoryEntry | undefined> {
+    const op = 'getMemory';
+    const scope = this.scope(op, request?.appName, request?.userId);
+    const hit = await this.backend.get(scope, memoryIds.fromClientId(scope, requireId(op, 'id', request.id)));
+    return hit && toEntry(hit);
+  }
+
+  /** Changes text, topics or type of one of the user's memories. */
+  async updateMemory(request: { appName: string; userId: string; id: string; text?: string; topics?: string[]; memoryType?: MemoryType }): Promise<RedisMemoryEntry> {
+    const op = 'updateMemory';
+    const scope = this.scope(op, request?.appName, request?.userId);
+    const id = memoryIds.fromClientId(scope, requireId(op, 'id', request.id));
+    const current = await this.backend.get(scope, id);
+    if (!current) throw new NotFoundError(`${op}: no memory ${request.id} for this user`, { operation: op, status: 404 });
+    const next: MemoryRecordInput = {
+      id,
+      text: request.text ?? current.text,
+      memoryType: (request.memoryType ?? current.memoryType) as MemoryType,
+      topics: request.topics ?? current.topics,
+    };
+    validateRecord(op, 'memory', next, this.backend.topicCommas);
+    const patch = {
+      ...(request.text !== undefined ? { text: request.text } : {}),
+      ...(request.topics !== undefined ? { topics: request.topics } : {}),
+      ...(request.memoryType !== undefined ? { memoryType: request.memoryType } : {}),
+    };
+    if (!Object.keys(patch).length) throw invalid(op, 'text', 'give at least one of text, topics, memoryType');
+    return toEntry(await this.backend.update(scope, id, patch));
+  }
+
+  /** Deletes the user's memories by id; ids that do not exist (or are not this user's) are ignored. */
+  async deleteMemory(request: { appName: string; userId: string; ids: string[] }): Promise<{ deleted: string[] }> {
+    const op = 'deleteMemory';
+    const scope = this.scope(op, request?.appName, request?.userId);
+    if (!Array.isArray(request.ids)) throw invalid(op, 'ids', 'must be an array of memory ids');
+    const ids = [...new Set(request.ids.map((id, i) => memoryIds.fromClientId(scope, requireId(op, `ids[${i}]`, id))))];
+    // Only this user's records may be deleted, whatever ids a caller (or a model) passes.
+    const owned = (await mapLimit(ids, 8, async (id) => ((await this.backend.get(scope, id)) ? id : undefined))).filter((x): x is string => !!x);
+    await this.backend.remove(scope, owned);
+    return { deleted: owned };
+  }
+
+  private scope(op: string, appName: unknown, userId: unknown): MemoryScope {
+    const app = requireId(op, 'appName', appName);
+    return { namespace: this.cfg.defaultNamespace ?? app, appName: app, userId: requireId(op, 'userId', userId) };
+  }
+}
+
+function invalid(operation: string, field: string, rule: string): InvalidInputError {
+  return new InvalidInputError(`${operation}: ${field} ${rule}`, { operation, type: 'invalid-input', fields: [{ field, rule, message: rule }] });
+}
+
+function entryText(content: Content | undefined): string {
+  return (content?.parts ?? [])
+    .map((p) => p.text ?? '')
+    .join('\n')
+    .trim();
+}
+
+function unique(records: MemoryRecordInput[]): MemoryRecordInput[] {
+  return [...new Map(records.map((r) => [r.id, r])).values()];
+}
+
+function toEntry(hit: MemoryHit): RedisMemoryEntry {
+  const { author, text } = splitMessageText(hit.memoryType, hit.text);
+  const timestamp = hit.eventDate ?? hit.createdAt;
+  return {
+    content: { role: author === 'user' ? 'user' : 'model', parts: [{ text }] },
+    ...(author ? { author } : {}),
+    ...(timestamp ? { timestamp } : {}),
+    id: hit.id,
+    memoryType: hit.memoryType,
+    topics: hit.topics,
+    ...(hit.score !== undefined ? { score: hit.score } : {}),
+  };
+}
+
+export { MEMORY_TYPES };
