@@ -1,0 +1,28 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../..');
+const TSX = path.join(root, 'node_modules', '.bin', 'tsx');
+const demo = (args: string[], env: Record<string, string> = {}) =>
+  run(TSX, ['examples/fitness-coach/demo.ts', ...args], { cwd: root, env: { ...process.env, GOOGLE_API_KEY: '', AGENT_MEMORY_URL: '', ...env }, timeout: 120_000 });
+
+describe('npm run demo', () => {
+  it.each(['redis-agent-memory', 'opensource-agent-memory'])('recalls session 1 in session 2 on %s, offline', async (backend) => {
+    const { stdout } = await demo([], { AGENT_MEMORY_BACKEND: backend });
+    expect(stdout).toContain(`embedded ${backend} reference server`);
+    expect(stdout).toContain("Here is what I remember: ");
+    expect(stdout).toMatch(/user: Is there an injury or knee problem I should watch\?\n.*search_memory.*\n {2}coach: Here is what I remember: User has a weak left knee/);
+    expect(stdout).toContain('long-term memories of alice: 3 facts (create_memory) + 6 message memories');
+    expect(stdout).toContain('recall across sessions: yes');
+  });
+
+  it('shares one session between two worker processes without losing a turn', async () => {
+    const { stdout } = await demo(['--processes', '2']);
+    const pids = new Set([...stdout.matchAll(/\[pid (\d+)\]/g)].map((m) => m[1]));
+    expect(pids.size).toBe(2);
+    expect(stdout).toContain('6 user turns from 2 processes — every turn present, in order');
+  });
+});
