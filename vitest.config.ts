@@ -8,5 +8,6 @@ export default defineConfig({
     // Each file starts its own servers; two workers match the 2-core CI machine.
     pool: 'forks',
     maxWorkers: 2,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
