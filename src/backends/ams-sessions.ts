@@ -1,94 +1,96 @@
-import { randomUUID } from 'node:crypto';
-import { createEventActions, type Event } from '@google/adk';
-import { ConflictError, NotFoundError, StaleSessionError } from '../clients/errors.js';
+import type { Event } from '@google/adk';
+import { ConflictError, NotFoundError } from '../clients/errors.js';
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import { mapLimit } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, eventToJson, isUserAuthored, renderText } from '../codec/events.js';
-import { encodeIdPart, namespaceKey, type SessionScope } from '../codec/ids.js';
+import { encodeIdPart, namespaceKey, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
-import type { StateMap } from '../codec/state.js';
+import { splitState, type StateMap } from '../codec/state.js';
+import { JournalStore, type JournalDoc, type JournalKey } from './ams-journal.js';
 import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
 type WorkingMemory = AgentMemoryServerSchemas['WorkingMemoryResponse'];
 type Message = AgentMemoryServerSchemas['MemoryMessage'];
 
-/** The `data.adk` envelope of a session document. */
-interface SessionEnvelope {
+/** The head document of a session: written once at creation, never replaced afterwards. */
+interface Head {
   v: number;
   kind: 'session';
   appName: string;
   userId: string;
   sessionId: string;
   createdAt: number;
-  lastUpdateTime: number;
-  /** Changes on every write; a different value on the server means another writer wrote. */
-  revision: string;
   state: StateMap;
+}
+
+/** One writer's events of one session. */
+interface EventsPayload {
+  v: number;
+  kind: 'events';
   events: JsonValue[];
 }
 
-/** What an append needs to write the next version of a document it loaded. */
-interface Handle {
-  env: SessionEnvelope;
-  messages: Message[];
+/** One writer's app or user state entries; readers keep the newest write of each key. */
+interface StatePayload {
+  v: number;
+  kind: 'state';
+  entries: Record<string, { value: JsonValue; at: number; seq: number }>;
 }
 
 /**
- * Working-memory keys. The server keys a document by namespace, user_id and session_id; encoded
- * parts never contain `.` or `_`, so `<user>.<session>` ids are unambiguous, the user part can be
- * recovered for listing, and `_`-suffixed ids are free for this adapter's state documents.
+ * Working-memory keys. Encoded id parts never contain `.` or `_`, so `<user>.<session>` head ids
+ * are unambiguous and the user part can be recovered for listing. Journals live in namespaces of
+ * their own, so listing an app's sessions never sees them.
  */
 export const amsKeys = {
-  session: (s: SessionScope) => ({
+  head: (s: SessionScope) => ({
     session_id: `${encodeIdPart(s.userId)}.${encodeIdPart(s.sessionId)}`,
     user_id: encodeIdPart(s.userId),
     namespace: namespaceKey(s.namespace, s.appName),
   }),
-  appState: (ns: string, app: string) => ({ session_id: '_app', user_id: null, namespace: namespaceKey(ns, app) }),
-  userState: (ns: string, app: string, user: string) => ({
-    session_id: `${encodeIdPart(user)}._user`,
-    user_id: encodeIdPart(user),
-    namespace: namespaceKey(ns, app),
-  }),
+  events: (s: SessionScope): JournalKey => ({ namespace: tupleId('j', 'session-events', [s.namespace, s.appName, s.userId, s.sessionId]), userId: encodeIdPart(s.userId) }),
+  appState: (ns: string, app: string): JournalKey => ({ namespace: tupleId('j', 'app-state', [ns, app]), userId: null }),
+  userState: (ns: string, app: string, user: string): JournalKey => ({ namespace: tupleId('j', 'user-state', [ns, app, user]), userId: encodeIdPart(user) }),
 };
 
 const LIST_PAGE = 100;
 const READ_CONCURRENCY = 8;
 
+const isEvents = (v: unknown): v is EventsPayload => isRecord(v) && v.kind === 'events' && Array.isArray(v.events);
+const isState = (v: unknown): v is StatePayload => isRecord(v) && v.kind === 'state' && isRecord(v.entries);
+
 /**
- * Sessions on Agent Memory Server. Each ADK session is one working-memory document: readable
- * messages (one per event, id = ADK event id) for the server's summarisation and extraction, and
- * `data.adk` holding the lossless events, the session state and a revision. The server only
- * replaces documents, so an append writes the whole document from the copy loaded with the
- * session, after a check that nobody else wrote since (StaleSessionError otherwise).
+ * Sessions on Agent Memory Server. The server only replaces whole documents, so a session is
+ * stored as a head document (identity and initial state, written once) plus one events journal
+ * per writing service instance (see JournalStore). Appending replaces only the appending
+ * instance's own journal, so concurrent writers in any number of processes never overwrite each
+ * other; reading merges the journals by event time, keeping each writer's own order.
  */
 export class AgentMemoryServerSessionBackend implements SessionBackend {
-  constructor(private readonly client: AgentMemoryServerClient) {}
+  private readonly journals: JournalStore;
+  private seq = 0;
+
+  constructor(private readonly client: AgentMemoryServerClient) {
+    this.journals = new JournalStore(client);
+  }
 
   async createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession> {
-    if (await this.fetch(scope, undefined, o)) {
+    const key = amsKeys.head(scope);
+    if (await this.fetchHead(scope, o)) {
       throw new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
     }
-    const env: SessionEnvelope = {
-      v: ENVELOPE_VERSION,
-      kind: 'session',
-      appName: scope.appName,
-      userId: scope.userId,
-      sessionId: scope.sessionId,
-      createdAt,
-      lastUpdateTime: createdAt,
-      revision: randomUUID(),
-      state,
-      events: [],
-    };
-    const handle = { env, messages: [] };
-    await this.write(scope, handle, o);
-    return { state: { ...state }, events: [], lastUpdateTime: createdAt, handle };
+    const head: Head = { v: ENVELOPE_VERSION, kind: 'session', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, state };
+    await this.client.putWorkingMemory(key.session_id, { messages: [], data: { adk: toJson(head, 'createSession', 'data.adk') }, user_id: key.user_id, namespace: key.namespace }, undefined, o);
+    return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
   async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
-    const doc = await this.fetch(scope, undefined, o);
-    return doc ? toStored(doc, scope) : undefined;
+    const [head, journals] = await Promise.all([this.fetchHead(scope, o), this.journals.readAll(amsKeys.events(scope), isEvents, o)]);
+    if (!head) return undefined;
+    const events = dedupeEvents(mergeJournals(journals.map((j) => j.payload.events.map((e) => eventFromJson(e, 'get_working_memory')))));
+    const state: StateMap = { ...head.state };
+    for (const e of events) Object.assign(state, splitState(e.actions?.stateDelta).session);
+    return { state, events, lastUpdateTime: events.at(-1)?.timestamp ?? head.createdAt };
   }
 
   async listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]> {
@@ -99,93 +101,84 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       ids.push(...page.sessions);
       if (page.sessions.length < LIST_PAGE || offset + LIST_PAGE >= page.total) break;
     }
-    const sessionIds = [...new Set(ids)].filter((id) => /^[^._]+\.[^._]/.test(id));
-    const listed = await mapLimit(sessionIds, READ_CONCURRENCY, async (id) => {
-      const user_id = id.slice(0, id.indexOf('.'));
-      const doc = await this.getOrUndefined(id, { user_id, namespace: ns, recent_messages_limit: 1 }, o);
-      const env = doc && sessionEnvelope(doc);
-      if (!env || env.appName !== appName) return undefined;
-      return { userId: env.userId, sessionId: env.sessionId, lastUpdateTime: env.lastUpdateTime };
+    const heads = [...new Set(ids)].filter((id) => /^[^._]+\.[^._]+$/.test(id));
+    const listed = await mapLimit(heads, READ_CONCURRENCY, async (id) => {
+      const doc = await this.get(id, { user_id: id.slice(0, id.indexOf('.')), namespace: ns }, o);
+      const head = doc && headOf(doc);
+      if (!head || head.appName !== appName) return undefined;
+      const scope = { namespace, appName, userId: head.userId, sessionId: head.sessionId };
+      const journals = await this.journals.readAll(amsKeys.events(scope), isEvents, o);
+      const last = Math.max(...journals.flatMap((j) => j.payload.events.map((e) => (isRecord(e) && typeof e.timestamp === 'number' ? e.timestamp : 0))));
+      return { userId: head.userId, sessionId: head.sessionId, lastUpdateTime: Number.isFinite(last) ? last : head.createdAt };
     });
     return listed.filter((x): x is SessionListing => x !== undefined);
   }
 
   async deleteSession(scope: SessionScope, o?: CallOptions): Promise<void> {
-    const { session_id, ...query } = amsKeys.session(scope);
+    await this.journals.removeAll(amsKeys.events(scope), o);
+    const { session_id, ...query } = amsKeys.head(scope);
     await this.client.deleteWorkingMemory(session_id, query, o);
   }
 
-  async appendEvent(scope: SessionScope, event: Event, sessionDelta: StateMap, handle: unknown, o?: CallOptions): Promise<unknown> {
-    const loaded = isHandle(handle) ? handle : await this.loadHandle(scope, o);
-    const eventJson = eventToJson(event, 'appendEvent');
-    const head = await this.fetch(scope, 1, o);
-    const current = head && sessionEnvelope(head);
-    if (!current) throw new NotFoundError(`Session ${scope.sessionId} not found for appendEvent`, { operation: 'appendEvent', status: 404 });
-    if (current.revision !== loaded.env.revision) {
-      // Our own earlier attempt may have landed with its response lost: then this is a replay.
-      const latest = await this.loadHandle(scope, o);
-      if (latest.env.events.some((e) => JSON.stringify(e) === JSON.stringify(eventJson))) return latest;
-      throw new StaleSessionError(
-        `Session ${scope.sessionId} was changed by another writer since it was loaded; the event was not written. Reload the session (getSession) and append again.`,
-        { operation: 'appendEvent', type: 'stale-session' },
-      );
-    }
-    const next: Handle = {
-      env: {
-        ...loaded.env,
-        revision: randomUUID(),
-        lastUpdateTime: event.timestamp,
-        state: { ...loaded.env.state, ...sessionDelta },
-        events: upsert(loaded.env.events, eventJson, (e) => isRecord(e) && e.id === event.id),
-      },
-      messages: upsert(loaded.messages, toMessage(event), (m) => m.id === event.id),
-    };
-    await this.write(scope, next, o);
-    return next;
-  }
-
-  async readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap> {
-    return this.readState(amsKeys.appState(namespace, appName), o);
-  }
-
-  async readUserState(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<StateMap> {
-    return this.readState(amsKeys.userState(namespace, appName, userId), o);
-  }
-
-  async updateAppState(namespace: string, appName: string, delta: StateMap, o?: CallOptions): Promise<void> {
-    await this.mergeState(amsKeys.appState(namespace, appName), delta, o);
-  }
-
-  async updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, o?: CallOptions): Promise<void> {
-    await this.mergeState(amsKeys.userState(namespace, appName, userId), delta, o);
-  }
-
-  private async loadHandle(scope: SessionScope, o?: CallOptions): Promise<Handle> {
-    const stored = await this.loadSession(scope, o);
-    if (!stored || !isHandle(stored.handle)) throw new NotFoundError(`Session ${scope.sessionId} not found for appendEvent`, { operation: 'appendEvent', status: 404 });
-    return stored.handle;
-  }
-
-  private async write(scope: SessionScope, handle: Handle, o?: CallOptions): Promise<void> {
-    const { session_id, user_id, namespace } = amsKeys.session(scope);
-    await this.client.putWorkingMemory(
-      session_id,
-      { messages: handle.messages, data: { adk: toJson(handle.env, 'appendEvent', 'data.adk') }, user_id, namespace },
-      undefined,
+  async appendEvent(scope: SessionScope, event: Event, o?: CallOptions): Promise<void> {
+    const json = eventToJson(event, 'appendEvent');
+    await this.journals.update<EventsPayload>(
+      amsKeys.events(scope),
+      () => ({ v: ENVELOPE_VERSION, kind: 'events', events: [] }),
+      (doc) => ({
+        messages: upsert(doc.messages, toMessage(event), (m) => m.id === event.id),
+        payload: { ...doc.payload, events: upsert(doc.payload.events, json, (e) => isRecord(e) && e.id === event.id) },
+      }),
       o,
     );
   }
 
-  private fetch(scope: SessionScope, recent: number | undefined, o?: CallOptions): Promise<WorkingMemory | undefined> {
-    const { session_id, ...query } = amsKeys.session(scope);
-    return this.getOrUndefined(session_id, recent ? { ...query, recent_messages_limit: recent } : query, o);
+  readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap> {
+    return this.readState(amsKeys.appState(namespace, appName), o);
   }
 
-  private async getOrUndefined(
-    sessionId: string,
-    query: Parameters<AgentMemoryServerClient['getWorkingMemory']>[1],
-    o?: CallOptions,
-  ): Promise<WorkingMemory | undefined> {
+  readUserState(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<StateMap> {
+    return this.readState(amsKeys.userState(namespace, appName, userId), o);
+  }
+
+  updateAppState(namespace: string, appName: string, delta: StateMap, o?: CallOptions): Promise<void> {
+    return this.writeState(amsKeys.appState(namespace, appName), delta, o);
+  }
+
+  updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, o?: CallOptions): Promise<void> {
+    return this.writeState(amsKeys.userState(namespace, appName, userId), delta, o);
+  }
+
+  private async readState(key: JournalKey, o?: CallOptions): Promise<StateMap> {
+    const newest = new Map<string, { value: JsonValue; rank: [number, string, number] }>();
+    for (const { writer, payload } of await this.journals.readAll(key, isState, o)) {
+      for (const [k, entry] of Object.entries(payload.entries)) {
+        const rank: [number, string, number] = [entry.at, writer, entry.seq];
+        const seen = newest.get(k);
+        if (!seen || compareRank(rank, seen.rank) > 0) newest.set(k, { value: entry.value, rank });
+      }
+    }
+    return Object.fromEntries([...newest].map(([k, v]) => [k, v.value]));
+  }
+
+  private writeState(key: JournalKey, delta: StateMap, o?: CallOptions): Promise<void> {
+    const at = Date.now();
+    const entries = Object.fromEntries(Object.entries(toJson(delta, 'appendEvent', 'stateDelta') as Record<string, JsonValue>).map(([k, value]) => [k, { value, at, seq: ++this.seq }]));
+    return this.journals.update<StatePayload>(
+      key,
+      () => ({ v: ENVELOPE_VERSION, kind: 'state', entries: {} }),
+      (doc): JournalDoc<StatePayload> => ({ messages: doc.messages, payload: { ...doc.payload, entries: { ...doc.payload.entries, ...entries } } }),
+      o,
+    );
+  }
+
+  private async fetchHead(scope: SessionScope, o?: CallOptions): Promise<Head | undefined> {
+    const { session_id, ...query } = amsKeys.head(scope);
+    const doc = await this.get(session_id, query, o);
+    return doc && headOf(doc);
+  }
+
+  private async get(sessionId: string, query: Parameters<AgentMemoryServerClient['getWorkingMemory']>[1], o?: CallOptions): Promise<WorkingMemory | undefined> {
     try {
       return await this.client.getWorkingMemory(sessionId, query, o);
     } catch (e) {
@@ -193,73 +186,38 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       throw e;
     }
   }
-
-  private async readState(key: { session_id: string; user_id: string | null; namespace: string }, o?: CallOptions): Promise<StateMap> {
-    const { session_id, ...query } = key;
-    const doc = await this.getOrUndefined(session_id, query, o);
-    const adk = isRecord(doc?.data) && isRecord(doc.data.adk) ? doc.data.adk : undefined;
-    return isRecord(adk?.state) ? { ...adk.state } : {};
-  }
-
-  /** Read-modify-write: the server has no conditional write, so concurrent updates of one key race. */
-  private async mergeState(key: { session_id: string; user_id: string | null; namespace: string }, delta: StateMap, o?: CallOptions): Promise<void> {
-    const state = { ...(await this.readState(key, o)), ...delta };
-    const { session_id, ...rest } = key;
-    await this.client.putWorkingMemory(session_id, { ...rest, data: { adk: toJson({ v: ENVELOPE_VERSION, kind: 'state', state }, 'appendEvent', 'data.adk') } }, undefined, o);
-  }
 }
 
-function isHandle(h: unknown): h is Handle {
-  return isRecord(h) && isRecord(h.env) && Array.isArray(h.messages);
-}
-
-function sessionEnvelope(doc: WorkingMemory): SessionEnvelope | undefined {
+function headOf(doc: WorkingMemory): Head | undefined {
   const adk = isRecord(doc.data) ? doc.data.adk : undefined;
-  if (!isRecord(adk) || adk.kind !== 'session' || typeof adk.revision !== 'string' || !Array.isArray(adk.events)) return undefined;
-  return adk as unknown as SessionEnvelope;
+  if (isRecord(adk) && adk.kind === 'session' && typeof adk.sessionId === 'string') return adk as unknown as Head;
+  return undefined;
 }
 
-function toStored(doc: WorkingMemory, scope: SessionScope): StoredSession {
-  const env = sessionEnvelope(doc);
-  if (!env) {
-    // A document some other client wrote: its messages become text-only events.
-    const events = (doc.messages ?? []).map(foreignEvent);
-    const adopted: SessionEnvelope = {
-      v: ENVELOPE_VERSION,
-      kind: 'session',
-      appName: scope.appName,
-      userId: scope.userId,
-      sessionId: scope.sessionId,
-      createdAt: Date.parse(doc.created_at ?? '') || 0,
-      lastUpdateTime: events.at(-1)?.timestamp ?? 0,
-      revision: '',
-      state: {},
-      events: events.map((e) => eventToJson(e, 'getSession')),
-    };
-    return { state: {}, events, lastUpdateTime: adopted.lastUpdateTime, handle: { env: adopted, messages: doc.messages ?? [] } };
+function compareRank(a: [number, string, number], b: [number, string, number]): number {
+  return a[0] - b[0] || a[1].localeCompare(b[1]) || a[2] - b[2];
+}
+
+/**
+ * Merges writers' event lists into one timeline: repeatedly takes the earliest next event among
+ * the writers, so events interleave by time while each writer's own order is never changed.
+ */
+export function mergeJournals(lists: Event[][]): Event[] {
+  const heads = lists.map(() => 0);
+  const out: Event[] = [];
+  for (;;) {
+    let pick = -1;
+    for (let i = 0; i < lists.length; i++) {
+      const e = lists[i]![heads[i]!];
+      if (e && (pick < 0 || e.timestamp < lists[pick]![heads[pick]!]!.timestamp)) pick = i;
+    }
+    if (pick < 0) return out;
+    out.push(lists[pick]![heads[pick]!++]!);
   }
-  const events = dedupeEvents(env.events.map((e) => eventFromJson(e, 'get_working_memory')));
-  return { state: { ...env.state }, events, lastUpdateTime: env.lastUpdateTime, handle: { env, messages: doc.messages ?? [] } satisfies Handle };
 }
 
 function toMessage(event: Event): Message {
-  return {
-    role: isUserAuthored(event) ? 'user' : 'assistant',
-    content: renderText(event),
-    id: event.id,
-    created_at: new Date(event.timestamp).toISOString(),
-  };
-}
-
-function foreignEvent(m: Message): Event {
-  return {
-    id: m.id ?? randomUUID(),
-    invocationId: '',
-    author: m.role === 'user' ? 'user' : m.role,
-    timestamp: Date.parse(m.created_at ?? '') || 0,
-    content: { role: m.role === 'user' ? 'user' : 'model', parts: [{ text: m.content }] },
-    actions: createEventActions(),
-  };
+  return { role: isUserAuthored(event) ? 'user' : 'assistant', content: renderText(event), id: event.id, created_at: new Date(event.timestamp).toISOString() };
 }
 
 function upsert<T>(items: T[], item: T, same: (x: T) => boolean): T[] {

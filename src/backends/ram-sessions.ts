@@ -63,7 +63,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       { v: ENVELOPE_VERSION, kind: 'registry', op: 'created', userId: scope.userId, sessionId: scope.sessionId },
       o,
     );
-    return { state: { ...state }, events: [], lastUpdateTime: createdAt, handle: undefined };
+    return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
   async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
@@ -86,7 +86,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     for (const e of unique) Object.assign(state, splitState(e.actions?.stateDelta).session);
     // As in ADK: the time of the last appended event, or of creation for an empty session.
     const lastUpdateTime = unique.at(-1)?.timestamp ?? createdAt;
-    return { state, events: unique, lastUpdateTime, handle: undefined };
+    return { state, events: unique, lastUpdateTime };
   }
 
   async listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]> {
@@ -125,11 +125,10 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     );
   }
 
-  async appendEvent(scope: SessionScope, event: Event, _sessionDelta: StateMap, _handle: unknown, o?: CallOptions): Promise<unknown> {
+  async appendEvent(scope: SessionScope, event: Event, o?: CallOptions): Promise<void> {
     // One atomic append; the session delta is inside the event and is folded on read.
     const env: Envelope = { v: ENVELOPE_VERSION, kind: 'event', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, event: eventToJson(event, 'appendEvent') };
     await this.append(ramIds.session(scope), this.ownerOf(scope), scope, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, o);
-    return undefined;
   }
 
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap> {

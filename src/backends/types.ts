@@ -9,11 +9,6 @@ export interface StoredSession {
   /** Every stored event, in order, de-duplicated by ADK event id. */
   events: Event[];
   lastUpdateTime: number;
-  /**
-   * Opaque backend bookkeeping for the next append of this loaded session (for Agent Memory
-   * Server: the document to replace and the revision it was read at).
-   */
-  handle: unknown;
 }
 
 export interface SessionListing {
@@ -40,10 +35,10 @@ export interface SessionBackend {
   /** Removes the session; a missing session is not an error. */
   deleteSession(scope: SessionScope, o?: CallOptions): Promise<void>;
   /**
-   * Durably appends one event (already JSON-checked, `temp:` keys removed) with its
-   * session-scoped state delta. Resolves with the handle for the next append.
+   * Durably appends one event (its state delta travels inside it and is folded on read).
+   * Appending an event id that is already stored replaces that event instead of adding one.
    */
-  appendEvent(scope: SessionScope, event: Event, sessionDelta: StateMap, handle: unknown, o?: CallOptions): Promise<unknown>;
+  appendEvent(scope: SessionScope, event: Event, o?: CallOptions): Promise<void>;
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap>;
   readUserState(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<StateMap>;
   updateAppState(namespace: string, appName: string, delta: StateMap, o?: CallOptions): Promise<void>;

@@ -91,11 +91,6 @@ export class RequestAbortedError extends AgentMemoryError {}
 export class InvalidResponseError extends AgentMemoryError {}
 /** Input rejected by this package before anything was sent. */
 export class InvalidInputError extends AgentMemoryError {}
-/**
- * Another writer changed the session since this session object was loaded; the append was not
- * written so that the other writer's events are not overwritten. Reload the session and retry.
- */
-export class StaleSessionError extends AgentMemoryError {}
 
 /** A configuration option is missing or breaks its rule. */
 export class ConfigurationError extends Error {

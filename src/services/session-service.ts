@@ -42,8 +42,6 @@ export class RedisSessionMemoryService extends BaseSessionService {
   readonly backendName: BackendClient['kind'];
   private readonly backend: SessionBackend;
   private readonly defaultNamespace: string | undefined;
-  /** Backend bookkeeping per loaded session object (Agent Memory Server's revision check). */
-  private readonly handles = new WeakMap<Session, unknown>();
   private closed = false;
 
   constructor(config: RedisSessionMemoryServiceConfig = {}) {
@@ -65,9 +63,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const stored = await this.backend.createSession(scope, initial.session, Date.now());
     await this.writeSharedState(scope, initial);
     const [app, user] = await Promise.all([this.backend.readAppState(scope.namespace, appName), this.backend.readUserState(scope.namespace, appName, userId)]);
-    const session = createSession({ id: sessionId, appName, userId, state: mergeScopes(app, user, stored.state), events: [], lastUpdateTime: stored.lastUpdateTime });
-    this.handles.set(session, stored.handle);
-    return session;
+    return createSession({ id: sessionId, appName, userId, state: mergeScopes(app, user, stored.state), events: [], lastUpdateTime: stored.lastUpdateTime });
   }
 
   override async getSession(request: GetSessionRequest): Promise<Session | undefined> {
@@ -81,7 +77,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
       this.backend.readUserState(scope.namespace, scope.appName, scope.userId),
     ]);
     if (!stored) return undefined;
-    const session = createSession({
+    return createSession({
       id: scope.sessionId,
       appName: scope.appName,
       userId: scope.userId,
@@ -89,8 +85,6 @@ export class RedisSessionMemoryService extends BaseSessionService {
       events: selectEvents(stored.events, request.config),
       lastUpdateTime: stored.lastUpdateTime,
     });
-    this.handles.set(session, stored.handle);
-    return session;
   }
 
   override async listSessions(request: ListSessionsRequest): Promise<ListSessionsResponse> {
@@ -126,8 +120,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     }
     const scope = this.scope(requireId(op, 'session.appName', session?.appName), requireId(op, 'session.userId', session.userId), requireId(op, 'session.id', session.id));
     const delta = splitState(event.actions?.stateDelta ? (toJson(event.actions.stateDelta, op, 'event.actions.stateDelta') as StateMap) : {});
-    const handle = await this.backend.appendEvent(scope, event, delta.session, this.handles.get(session));
-    this.handles.set(session, handle);
+    await this.backend.appendEvent(scope, event);
     await this.writeSharedState(scope, delta);
     const appended = await super.appendEvent({ session, event });
     session.lastUpdateTime = event.timestamp;

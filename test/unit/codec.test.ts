@@ -39,11 +39,14 @@ describe('id encoding', () => {
   });
 
   it('gives Agent Memory Server keys that separate apps, users and sessions', () => {
-    const a = amsKeys.session({ namespace: 'app', appName: 'app', userId: 'u.1', sessionId: 's' });
-    const b = amsKeys.session({ namespace: 'app', appName: 'app', userId: 'u', sessionId: '1.s' });
+    const a = amsKeys.head({ namespace: 'app', appName: 'app', userId: 'u.1', sessionId: 's' });
+    const b = amsKeys.head({ namespace: 'app', appName: 'app', userId: 'u', sessionId: '1.s' });
     expect(a.session_id).not.toBe(b.session_id);
     expect(a.session_id.split('.')).toHaveLength(2);
-    expect(amsKeys.userState('app', 'app', 'u').session_id).toBe('u._user');
+    // Journals live outside the app namespace, one namespace per session.
+    const scope = { namespace: 'app', appName: 'app', userId: 'u', sessionId: 's' };
+    expect(amsKeys.events(scope).namespace).not.toBe(a.namespace);
+    expect(amsKeys.events(scope).namespace).not.toBe(amsKeys.events({ ...scope, sessionId: 't' }).namespace);
   });
 });
 

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { NotFoundError } from '../clients/errors.js';
+import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
+import { mapLimit } from '../codec/concurrency.js';
+import { isRecord, toJson } from '../codec/json.js';
+import type { CallOptions } from './types.js';
+
+type Message = AgentMemoryServerSchemas['MemoryMessage'];
+
+/** Where a family of journals lives: one working-memory namespace, one user_id for all its documents. */
+export interface JournalKey {
+  namespace: string;
+  userId: string | null;
+}
+
+/** One writer's document: readable messages plus the payload this package reads back. */
+export interface JournalDoc<P> {
+  messages: Message[];
+  payload: P;
+}
+
+const LIST_PAGE = 100;
+const READ_CONCURRENCY = 8;
+
+/**
+ * Single-writer documents on a replace-only store. Agent Memory Server can only replace a
+ * working-memory document whole and has no conditional write, so two processes replacing the same
+ * document lose one another's data. Here every writer (one per service instance) owns one
+ * document per journal and is the only one to write it: an append replaces only the writer's own
+ * document, which it always holds in full, so nothing another writer stored can be overwritten,
+ * and no read is needed first. Readers list a journal's documents and merge them.
+ */
+export class JournalStore {
+  /** This instance's writer id: the session_id of every document it writes. */
+  readonly writerId = `w-${randomUUID()}`;
+  private readonly own = new Map<string, JournalDoc<unknown>>();
+  /** Journals this writer has written; any other cannot hold a document of this (new) writer id. */
+  private readonly written = new Set<string>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly client: AgentMemoryServerClient,
+    /** How many journals' own documents are kept in memory; an evicted one is read back once. */
+    private readonly cacheSize = 1000,
+  ) {}
+
+  /**
+   * Changes this writer's document of a journal and writes it (one PUT), with changes to the same
+   * journal applied one at a time. Resolves once the server has stored it.
+   */
+  update<P>(key: JournalKey, empty: () => P, change: (doc: JournalDoc<P>) => JournalDoc<P>, o?: CallOptions): Promise<void> {
+    const id = JSON.stringify(key);
+    const previous = this.queues.get(id) ?? Promise.resolve();
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const cached = this.own.get(id) as JournalDoc<P> | undefined;
+        const current = cached ?? (this.written.has(id) ? await this.readOwn(key, empty, o) : { messages: [], payload: empty() });
+        const doc = change(current);
+        await this.client.putWorkingMemory(
+          this.writerId,
+          { messages: doc.messages, data: { adk: toJson(doc.payload, 'appendEvent', 'data.adk') }, user_id: key.userId, namespace: key.namespace },
+          undefined,
+          o,
+        );
+        this.written.add(id);
+        this.remember(id, doc);
+      });
+    this.queues.set(id, next);
+    void next.finally(() => {
+      if (this.queues.get(id) === next) this.queues.delete(id);
+    });
+    return next;
+  }
+
+  /** Every writer's payload in a journal (this writer's included), in writer-id order. */
+  async readAll<P>(key: JournalKey, isPayload: (v: unknown) => v is P, o?: CallOptions): Promise<{ writer: string; payload: P }[]> {
+    const writers = await this.writers(key, o);
+    const out: { writer: string; payload: P }[] = [];
+    await mapLimit(writers, READ_CONCURRENCY, async (writer) => {
+      const payload = await this.fetch(key, writer, o);
+      if (isPayload(payload)) out.push({ writer, payload });
+    });
+    return out.sort((a, b) => a.writer.localeCompare(b.writer));
+  }
+
+  /** Deletes every writer's document of a journal. */
+  async removeAll(key: JournalKey, o?: CallOptions): Promise<void> {
+    const writers = await this.writers(key, o);
+    await mapLimit(writers, READ_CONCURRENCY, (w) => this.client.deleteWorkingMemory(w, { namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) }, o));
+    this.own.delete(JSON.stringify(key));
+  }
+
+  private async writers(key: JournalKey, o?: CallOptions): Promise<string[]> {
+    const ids: string[] = [];
+    for (let offset = 0; ; offset += LIST_PAGE) {
+      const page = await this.client.listSessions({ namespace: key.namespace, limit: LIST_PAGE, offset, ...(key.userId ? { user_id: key.userId } : {}) }, o);
+      ids.push(...page.sessions);
+      if (page.sessions.length < LIST_PAGE || offset + LIST_PAGE >= page.total) break;
+    }
+    return [...new Set(ids)].filter((id) => id.startsWith('w-')).sort();
+  }
+
+  private async fetch(key: JournalKey, writer: string, o?: CallOptions): Promise<unknown> {
+    try {
+      const doc = await this.client.getWorkingMemory(writer, { namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) }, o);
+      return isRecord(doc.data) ? doc.data.adk : undefined;
+    } catch (e) {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    }
+  }
+
+  /** This writer's document when it is no longer cached (or was never written: empty). */
+  private async readOwn<P>(key: JournalKey, empty: () => P, o?: CallOptions): Promise<JournalDoc<P>> {
+    try {
+      const doc = await this.client.getWorkingMemory(this.writerId, { namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) }, o);
+      const payload = isRecord(doc.data) && doc.data.adk !== undefined ? (doc.data.adk as P) : empty();
+      return { messages: doc.messages ?? [], payload };
+    } catch (e) {
+      if (e instanceof NotFoundError) return { messages: [], payload: empty() };
+      throw e;
+    }
+  }
+
+  private remember(id: string, doc: JournalDoc<unknown>): void {
+    this.own.delete(id);
+    this.own.set(id, doc);
+    if (this.own.size > this.cacheSize) this.own.delete(this.own.keys().next().value!);
+  }
+}
