@@ -67,9 +67,11 @@ export class JournalStore {
         this.remember(id, doc);
       });
     this.queues.set(id, next);
-    void next.finally(() => {
+    // Both branches handled, so a failed write rejects only to the caller, never unhandled.
+    const forget = () => {
       if (this.queues.get(id) === next) this.queues.delete(id);
-    });
+    };
+    next.then(forget, forget);
     return next;
   }
 

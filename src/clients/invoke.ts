@@ -7,6 +7,7 @@ import {
   RequestTimeoutError,
 } from './errors.js';
 import { errorFromResponse, parseRetryAfter } from './problem.js';
+import { responseProblem } from './responses.js';
 
 /** Per-call options accepted by every client method. */
 export interface RequestOptions {
@@ -99,6 +100,15 @@ async function attemptOnce<T>(
   const { response } = result;
   if (!response.ok) {
     return errorFromResponse(op.name, response.status, result.error, parseRetryAfter(response.headers.get('retry-after')));
+  }
+  const problem = response.status === 204 ? undefined : responseProblem(op.name, result.data);
+  if (problem) {
+    return new InvalidResponseError(`${op.name} returned a body that does not match the API (${problem})`, {
+      operation: op.name,
+      status: response.status,
+      type: 'invalid-response',
+      retryable: true,
+    });
   }
   return { value: result.data as T };
 }

@@ -77,18 +77,19 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   }
 
   /** Stores the session's events as `message` memories (when `storeEventsAsMessages`). */
-  async addSessionToMemory(session: Session): Promise<void> {
+  async addSessionToMemory(session: Session, options: { signal?: AbortSignal } = {}): Promise<void> {
     const op = 'addSessionToMemory';
     await this.addEventsToMemory({
       appName: requireId(op, 'session.appName', session?.appName),
       userId: requireId(op, 'session.userId', session.userId),
       sessionId: requireId(op, 'session.id', session.id),
       events: session.events ?? [],
+      signal: options.signal,
     });
   }
 
   /** Stores a chosen slice of events as `message` memories; events without text are skipped. */
-  async addEventsToMemory(request: { appName: string; userId: string; events: Event[]; sessionId?: string }): Promise<{ ids: string[] }> {
+  async addEventsToMemory(request: { appName: string; userId: string; events: Event[]; sessionId?: string; signal?: AbortSignal }): Promise<{ ids: string[] }> {
     const op = 'addEventsToMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
     if (!Array.isArray(request.events)) throw invalid(op, 'events', 'must be an array of ADK events');
@@ -107,12 +108,12 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
       validateRecord(op, `events[${i}]`, record, this.backend.topicCommas);
       records.push(record);
     });
-    await this.backend.write(scope, unique(records));
+    await this.backend.write(scope, unique(records), { signal: request.signal });
     return { ids: records.map((r) => r.id) };
   }
 
   /** Writes durable memories directly; returns their ids (the same for the same input). */
-  async addMemory(request: { appName: string; userId: string; memories: MemoryToAdd[] }): Promise<{ ids: string[] }> {
+  async addMemory(request: { appName: string; userId: string; memories: MemoryToAdd[]; signal?: AbortSignal }): Promise<{ ids: string[] }> {
     const op = 'addMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
     if (!Array.isArray(request.memories)) throw invalid(op, 'memories', 'must be an array');
@@ -129,36 +130,37 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
       validateRecord(op, `memories[${i}]`, record, this.backend.topicCommas);
       return record;
     });
-    await this.backend.write(scope, unique(records));
+    await this.backend.write(scope, unique(records), { signal: request.signal });
     return { ids: records.map((r) => r.id) };
   }
 
   /** The user's memories closest to the query, best first, at most `searchTopK`; an empty query finds nothing. */
-  async searchMemory(request: SearchMemoryRequest & { limit?: number }): Promise<SearchMemoryResult> {
+  async searchMemory(request: SearchMemoryRequest & { limit?: number; signal?: AbortSignal }): Promise<SearchMemoryResult> {
     const op = 'searchMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
     if (typeof request.query !== 'string') throw invalid(op, 'query', 'must be a string');
     if (!request.query.trim()) return { memories: [] };
     const limit = request.limit ?? this.cfg.searchTopK;
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid(op, 'limit', 'must be a whole number from 1 to 100');
-    const hits = await this.backend.search(scope, request.query, limit, this.cfg.similarityThreshold);
+    const hits = await this.backend.search(scope, request.query, limit, this.cfg.similarityThreshold, { signal: request.signal });
     return { memories: hits.map(toEntry) };
   }
 
   /** One of the user's memories by id, or undefined. */
-  async getMemory(request: { appName: string; userId: string; id: string }): Promise<RedisMemoryEntry | undefined> {
+  async getMemory(request: { appName: string; userId: string; id: string; signal?: AbortSignal }): Promise<RedisMemoryEntry | undefined> {
     const op = 'getMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
-    const hit = await this.backend.get(scope, memoryIds.fromClientId(scope, requireId(op, 'id', request.id)));
+    const hit = await this.backend.get(scope, memoryIds.fromClientId(scope, requireId(op, 'id', request.id)), { signal: request.signal });
     return hit && toEntry(hit);
   }
 
   /** Changes text, topics or type of one of the user's memories. */
-  async updateMemory(request: { appName: string; userId: string; id: string; text?: string; topics?: string[]; memoryType?: MemoryType }): Promise<RedisMemoryEntry> {
+  async updateMemory(request: { appName: string; userId: string; id: string; text?: string; topics?: string[]; memoryType?: MemoryType; signal?: AbortSignal }): Promise<RedisMemoryEntry> {
     const op = 'updateMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
     const id = memoryIds.fromClientId(scope, requireId(op, 'id', request.id));
-    const current = await this.backend.get(scope, id);
+    const o = { signal: request.signal };
+    const current = await this.backend.get(scope, id, o);
     if (!current) throw new NotFoundError(`${op}: no memory ${request.id} for this user`, { operation: op, status: 404 });
     const next: MemoryRecordInput = {
       id,
@@ -173,18 +175,19 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
       ...(request.memoryType !== undefined ? { memoryType: request.memoryType } : {}),
     };
     if (!Object.keys(patch).length) throw invalid(op, 'text', 'give at least one of text, topics, memoryType');
-    return toEntry(await this.backend.update(scope, id, patch));
+    return toEntry(await this.backend.update(scope, id, patch, o));
   }
 
   /** Deletes the user's memories by id; ids that do not exist (or are not this user's) are ignored. */
-  async deleteMemory(request: { appName: string; userId: string; ids: string[] }): Promise<{ deleted: string[] }> {
+  async deleteMemory(request: { appName: string; userId: string; ids: string[]; signal?: AbortSignal }): Promise<{ deleted: string[] }> {
     const op = 'deleteMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
     if (!Array.isArray(request.ids)) throw invalid(op, 'ids', 'must be an array of memory ids');
     const ids = [...new Set(request.ids.map((id, i) => memoryIds.fromClientId(scope, requireId(op, `ids[${i}]`, id))))];
     // Only this user's records may be deleted, whatever ids a caller (or a model) passes.
-    const owned = (await mapLimit(ids, 8, async (id) => ((await this.backend.get(scope, id)) ? id : undefined))).filter((x): x is string => !!x);
-    await this.backend.remove(scope, owned);
+    const o = { signal: request.signal };
+    const owned = (await mapLimit(ids, 8, async (id) => ((await this.backend.get(scope, id, o)) ? id : undefined))).filter((x): x is string => !!x);
+    await this.backend.remove(scope, owned, o);
     return { deleted: owned };
   }
 

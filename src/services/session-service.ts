@@ -14,16 +14,28 @@ import {
 import { z } from 'zod';
 import { AgentMemoryServerSessionBackend } from '../backends/ams-sessions.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
-import type { SessionBackend, SessionListing } from '../backends/types.js';
+import type { CallOptions, SessionBackend, SessionListing } from '../backends/types.js';
 import { InvalidInputError } from '../clients/errors.js';
-import { selectEvents } from '../codec/events.js';
+import { eventToJson, selectEvents } from '../codec/events.js';
 import type { SessionScope } from '../codec/ids.js';
 import { toJson } from '../codec/json.js';
 import { isEmpty, mergeScopes, splitState, type StateMap } from '../codec/state.js';
 import { connectionOptions, resolveConnection, type BackendClient } from './config.js';
 import { optionalCount, requireId } from './validate.js';
 
-export const sessionServiceConfigSchema = z.strictObject({ ...connectionOptions });
+export const sessionServiceConfigSchema = z.strictObject({
+  ...connectionOptions,
+  maxEventBytes: z
+    .number({ message: 'must be a whole number of bytes' })
+    .int({ message: 'must be a whole number of bytes' })
+    .min(1024, { message: 'must be at least 1024 bytes' })
+    .default(1024 * 1024),
+});
+
+/** Lets a caller cancel a service call: in-flight requests and retry waits are aborted. */
+export interface Cancellable {
+  signal?: AbortSignal;
+}
 
 /** Options of RedisSessionMemoryService; see the README's configuration table. */
 export type RedisSessionMemoryServiceConfig = z.input<typeof sessionServiceConfigSchema>;
@@ -42,6 +54,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
   readonly backendName: BackendClient['kind'];
   private readonly backend: SessionBackend;
   private readonly defaultNamespace: string | undefined;
+  private readonly maxEventBytes: number;
   private closed = false;
 
   constructor(config: RedisSessionMemoryServiceConfig = {}) {
@@ -50,9 +63,10 @@ export class RedisSessionMemoryService extends BaseSessionService {
     this.backendName = backend.kind;
     this.backend = sessionBackendFor(backend);
     this.defaultNamespace = cfg.defaultNamespace;
+    this.maxEventBytes = cfg.maxEventBytes;
   }
 
-  override async createSession(request: CreateSessionRequest): Promise<Session> {
+  override async createSession(request: CreateSessionRequest & Cancellable): Promise<Session> {
     const op = 'createSession';
     this.ensureOpen(op);
     const appName = requireId(op, 'appName', request?.appName);
@@ -60,21 +74,23 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const sessionId = request.sessionId === undefined ? randomUUID() : requireId(op, 'sessionId', request.sessionId);
     const initial = splitState(request.state ? (toJson(request.state, op, 'state') as StateMap) : {});
     const scope = this.scope(appName, userId, sessionId);
-    const stored = await this.backend.createSession(scope, initial.session, Date.now());
-    await this.writeSharedState(scope, initial);
-    const [app, user] = await Promise.all([this.backend.readAppState(scope.namespace, appName), this.backend.readUserState(scope.namespace, appName, userId)]);
+    const o = { signal: request.signal };
+    const stored = await this.backend.createSession(scope, initial.session, Date.now(), o);
+    await this.writeSharedState(scope, initial, o);
+    const [app, user] = await Promise.all([this.backend.readAppState(scope.namespace, appName, o), this.backend.readUserState(scope.namespace, appName, userId, o)]);
     return createSession({ id: sessionId, appName, userId, state: mergeScopes(app, user, stored.state), events: [], lastUpdateTime: stored.lastUpdateTime });
   }
 
-  override async getSession(request: GetSessionRequest): Promise<Session | undefined> {
+  override async getSession(request: GetSessionRequest & Cancellable): Promise<Session | undefined> {
     const op = 'getSession';
     this.ensureOpen(op);
     const scope = this.scope(requireId(op, 'appName', request?.appName), requireId(op, 'userId', request.userId), requireId(op, 'sessionId', request.sessionId));
     optionalCount(op, 'config.numRecentEvents', request.config?.numRecentEvents, 0);
+    const o = { signal: request.signal };
     const [stored, app, user] = await Promise.all([
-      this.backend.loadSession(scope),
-      this.backend.readAppState(scope.namespace, scope.appName),
-      this.backend.readUserState(scope.namespace, scope.appName, scope.userId),
+      this.backend.loadSession(scope, o),
+      this.backend.readAppState(scope.namespace, scope.appName, o),
+      this.backend.readUserState(scope.namespace, scope.appName, scope.userId, o),
     ]);
     if (!stored) return undefined;
     return createSession({
@@ -87,7 +103,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     });
   }
 
-  override async listSessions(request: ListSessionsRequest): Promise<ListSessionsResponse> {
+  override async listSessions(request: ListSessionsRequest & Cancellable): Promise<ListSessionsResponse> {
     const op = 'listSessions';
     this.ensureOpen(op);
     const appName = requireId(op, 'appName', request?.appName);
@@ -98,18 +114,18 @@ export class RedisSessionMemoryService extends BaseSessionService {
     if (request.order !== undefined && request.order !== 'asc' && request.order !== 'desc') {
       throw new InvalidInputError(`${op}: order must be "asc" or "desc"`, { operation: op, type: 'invalid-input', fields: [{ field: 'order', rule: 'enum', message: 'must be "asc" or "desc"' }] });
     }
-    const listings = await this.backend.listSessions(this.namespaceOf(appName), appName, userId);
+    const listings = await this.backend.listSessions(this.namespaceOf(appName), appName, userId, { signal: request.signal });
     return paginate(listings.map((l) => toListedSession(appName, l)), { limit, offset, page, order: request.order });
   }
 
-  override async deleteSession(request: DeleteSessionRequest): Promise<void> {
+  override async deleteSession(request: DeleteSessionRequest & Cancellable): Promise<void> {
     const op = 'deleteSession';
     this.ensureOpen(op);
     const scope = this.scope(requireId(op, 'appName', request?.appName), requireId(op, 'userId', request.userId), requireId(op, 'sessionId', request.sessionId));
-    await this.backend.deleteSession(scope);
+    await this.backend.deleteSession(scope, { signal: request.signal });
   }
 
-  override async appendEvent({ session, event }: AppendEventRequest): Promise<Event> {
+  override async appendEvent({ session, event, signal }: AppendEventRequest & Cancellable): Promise<Event> {
     const op = 'appendEvent';
     this.ensureOpen(op);
     if (!event || typeof event !== 'object') throw new InvalidInputError(`${op}: event must be an ADK event`, { operation: op, type: 'invalid-input' });
@@ -120,8 +136,14 @@ export class RedisSessionMemoryService extends BaseSessionService {
     }
     const scope = this.scope(requireId(op, 'session.appName', session?.appName), requireId(op, 'session.userId', session.userId), requireId(op, 'session.id', session.id));
     const delta = splitState(event.actions?.stateDelta ? (toJson(event.actions.stateDelta, op, 'event.actions.stateDelta') as StateMap) : {});
-    await this.backend.appendEvent(scope, event);
-    await this.writeSharedState(scope, delta);
+    const bytes = Buffer.byteLength(JSON.stringify(eventToJson(event, op)));
+    if (bytes > this.maxEventBytes) {
+      const rule = `is ${bytes} bytes as JSON; the limit (maxEventBytes) is ${this.maxEventBytes}`;
+      throw new InvalidInputError(`${op}: event ${rule}`, { operation: op, type: 'invalid-input', fields: [{ field: 'event', rule: 'maxEventBytes', message: rule }] });
+    }
+    const o = { signal };
+    await this.backend.appendEvent(scope, event, o);
+    await this.writeSharedState(scope, delta, o);
     const appended = await super.appendEvent({ session, event });
     session.lastUpdateTime = event.timestamp;
     return appended;
@@ -132,9 +154,9 @@ export class RedisSessionMemoryService extends BaseSessionService {
     this.closed = true;
   }
 
-  private async writeSharedState(scope: SessionScope, split: { app: StateMap; user: StateMap }): Promise<void> {
-    if (!isEmpty(split.app)) await this.backend.updateAppState(scope.namespace, scope.appName, split.app);
-    if (!isEmpty(split.user)) await this.backend.updateUserState(scope.namespace, scope.appName, scope.userId, split.user);
+  private async writeSharedState(scope: SessionScope, split: { app: StateMap; user: StateMap }, o: CallOptions): Promise<void> {
+    if (!isEmpty(split.app)) await this.backend.updateAppState(scope.namespace, scope.appName, split.app, o);
+    if (!isEmpty(split.user)) await this.backend.updateUserState(scope.namespace, scope.appName, scope.userId, split.user, o);
   }
 
   private namespaceOf(appName: string): string {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { FaultRule } from './faults.js';
 
 /** A parsed request as the reference servers' handlers see it. */
 export interface Incoming {
@@ -21,6 +22,12 @@ export interface Outgoing {
 
 export type Handler = (req: Incoming) => Outgoing | Promise<Outgoing>;
 
+/** Hooks the fault injector uses: decide per request, and shape an error body in the API's style. */
+export interface ServeFaults {
+  take(method: string, path: string, url: string): FaultRule | undefined;
+  errorBody(status: number): unknown;
+}
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -28,7 +35,7 @@ export interface RunningServer {
 }
 
 /** Serves a handler on loopback; `close()` also drops kept-alive connections so nothing lingers. */
-export async function serve(handler: Handler, port = 0, host = '127.0.0.1'): Promise<RunningServer> {
+export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faults?: ServeFaults): Promise<RunningServer> {
   const sockets = new Set<Socket>();
   const server = http.createServer(async (req, res) => {
     try {
@@ -44,7 +51,25 @@ export async function serve(handler: Handler, port = 0, host = '127.0.0.1'): Pro
           incoming.bodyError = 'request body is not valid JSON';
         }
       }
+      const fault = faults?.take(incoming.method, incoming.path, req.url ?? incoming.path);
+      if (fault?.kind === 'hang') return;
+      if (fault?.kind === 'reset-before') return void req.socket.destroy();
+      if (fault?.kind === 'status') {
+        const status = fault.status ?? 503;
+        const text = JSON.stringify(faults!.errorBody(status));
+        res.writeHead(status, { 'content-type': 'application/json', ...(fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {}) });
+        return void res.end(text);
+      }
       const out = await handler(incoming);
+      if (fault?.kind === 'reset-after') return void req.socket.destroy();
+      if (fault?.kind === 'malformed') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end('{"truncated": [1, 2');
+      }
+      if (fault?.kind === 'invalid-body') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify({ unexpected: 'shape' }));
+      }
       const headers: Record<string, string> = { ...(out.headers ?? {}) };
       if (out.body === undefined) {
         res.writeHead(out.status, headers);

@@ -1,9 +1,10 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 
 /** Prints the plain closing line CI reads: `N passed, N failed, N skipped`. */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
-    const count = { passed: 0, failed: 0, skipped: 0 };
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError> = []): void {
+    // An unhandled error fails the run even when every test passed.
+    const count = { passed: 0, failed: unhandledErrors.length, skipped: 0 };
     for (const m of testModules) {
       for (const t of m.children.allTests()) {
         const state = t.result().state;
