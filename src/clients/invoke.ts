@@ -70,14 +70,21 @@ async function attemptOnce<T>(
   callerSignal: AbortSignal | undefined,
 ): Promise<{ value: T } | AgentMemoryError> {
   if (callerSignal?.aborted) return aborted(op.name, callerSignal.reason);
-  const timeout = AbortSignal.timeout(policy.timeoutMs);
-  const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+  // One controller per attempt, aborted by the timer or by the caller; cheaper than combining signals.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, policy.timeoutMs);
+  const onCallerAbort = () => controller.abort(callerSignal?.reason);
+  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   let result: FetchResult<T>;
   try {
-    result = await attempt(signal);
+    result = await attempt(controller.signal);
   } catch (cause) {
     if (callerSignal?.aborted) return aborted(op.name, callerSignal.reason);
-    if (timeout.aborted) {
+    if (timedOut) {
       return new RequestTimeoutError(`${op.name} timed out after ${policy.timeoutMs / 1000}s`, {
         operation: op.name,
         type: 'timeout',
@@ -96,6 +103,9 @@ async function attemptOnce<T>(
       type: 'connection',
       retryable: true,
     });
+  } finally {
+    clearTimeout(timer);
+    callerSignal?.removeEventListener('abort', onCallerAbort);
   }
   const { response } = result;
   if (!response.ok) {

@@ -15,7 +15,21 @@ import { createHash } from 'node:crypto';
 const SAFE_PART = /^[a-zA-Z0-9-]{1,40}$/;
 const HASH_HEX = 40;
 
+/** Recently derived ids: the same scopes recur on every call, and hashing is the costly part. */
+const cache = new Map<string, string>();
+const CACHE_LIMIT = 10_000;
+
 function digest(parts: readonly string[]): string {
+  const key = JSON.stringify(parts);
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const value = hash(parts);
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
+
+function hash(parts: readonly string[]): string {
   const h = createHash('sha256');
   for (const p of parts) {
     const bytes = Buffer.from(p, 'utf8');

@@ -1,0 +1,388 @@
+// npm run bench — SDK overhead against the raw HTTP floor, and how cost grows with sessions.
+// The reference servers run in a separate process on loopback; results go to stdout and
+// bench/results.json. This is a measurement script, not a test: it asserts nothing.
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createEvent, type Event } from '@google/adk';
+import { amsKeys } from '../src/backends/ams-sessions.js';
+import { ramIds } from '../src/backends/ram-sessions.js';
+import { ENVELOPE_VERSION, eventToJson, renderText } from '../src/codec/events.js';
+import { encodeIdPart, namespaceKey } from '../src/codec/ids.js';
+import { mapLimit } from '../src/codec/concurrency.js';
+import { memoryIds } from '../src/codec/memory.js';
+import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
+import { RedisSessionMemoryService } from '../src/services/session-service.js';
+
+type Backend = 'redis-agent-memory' | 'opensource-agent-memory';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 150);
+const WARMUP = 20;
+const APP = 'bench-app';
+
+// ---------------------------------------------------------------- servers (separate process)
+const child = spawn(path.join(here, '..', 'node_modules', '.bin', 'tsx'), [path.join(here, 'servers.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+const info = await new Promise<{ ram: { url: string; apiKey: string; storeId: string }; ams: { url: string } }>((resolve) => {
+  createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
+});
+const stopServers = () => child.stdin!.end();
+
+// ---------------------------------------------------------------- metering fetch
+interface Meter {
+  requests: number;
+  requestBytes: number;
+  responseBytes: number;
+  urls: string[];
+}
+const newMeter = (): Meter => ({ requests: 0, requestBytes: 0, responseBytes: 0, urls: [] });
+let meter: Meter | undefined;
+async function meteredFetch(req: Request): Promise<Response> {
+  if (!meter) return fetch(req);
+  const m = meter;
+  m.requests++;
+  m.urls.push(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search}`);
+  if (req.body) m.requestBytes += (await req.clone().arrayBuffer()).byteLength;
+  const res = await fetch(req);
+  m.responseBytes += (await res.clone().arrayBuffer()).byteLength;
+  return res;
+}
+async function measure<T>(work: () => Promise<T>): Promise<{ result: T; meter: Meter }> {
+  meter = newMeter();
+  try {
+    const result = await work();
+    return { result, meter };
+  } finally {
+    meter = undefined;
+  }
+}
+
+// ---------------------------------------------------------------- raw HTTP floor
+function rawClient(base: string, apiKey?: string) {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+  return async (method: string, p: string, body?: unknown): Promise<{ status: number; json: unknown }> => {
+    const res = await fetch(base + p, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  };
+}
+
+const text = (i: number) => `Message ${i}: ${'the athlete logged a steady tempo run and asked about recovery '.repeat(3)}`;
+const makeEvent = (id: string, i: number): Event =>
+  createEvent({ id, invocationId: `inv-${i}`, author: i % 2 ? 'coach' : 'user', timestamp: Date.now(), content: { role: i % 2 ? 'model' : 'user', parts: [{ text: text(i) }] } });
+
+function stats(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+  return { median: q(0.5), p95: q(0.95) };
+}
+
+interface Row {
+  backend: Backend;
+  operation: string;
+  sdkMedianMs: number;
+  sdkP95Ms: number;
+  rawMedianMs: number;
+  rawP95Ms: number;
+  ratio: number;
+  rawSequence: string;
+}
+
+/** Interleaves SDK and raw calls (alternating which goes first) and compares their latencies. */
+async function compare(backend: Backend, operation: string, rawSequence: string, sdk: (i: number) => Promise<unknown>, raw: (i: number) => Promise<unknown>): Promise<Row> {
+  for (let i = 0; i < WARMUP; i++) {
+    await sdk(-1 - i);
+    await raw(-1 - i);
+  }
+  const a: number[] = [];
+  const b: number[] = [];
+  const time = async (f: () => Promise<unknown>, into: number[]) => {
+    const t = performance.now();
+    await f();
+    into.push(performance.now() - t);
+  };
+  for (let i = 0; i < ITERATIONS; i++) {
+    if (i % 2) {
+      await time(() => sdk(i), a);
+      await time(() => raw(i), b);
+    } else {
+      await time(() => raw(i), b);
+      await time(() => sdk(i), a);
+    }
+  }
+  const s = stats(a);
+  const r = stats(b);
+  process.stdout.write('.');
+  return { backend, operation, sdkMedianMs: s.median, sdkP95Ms: s.p95, rawMedianMs: r.median, rawP95Ms: r.p95, ratio: s.median / r.median, rawSequence };
+}
+
+// ---------------------------------------------------------------- per-backend scenarios
+async function latency(backend: Backend): Promise<Row[]> {
+  const isRam = backend === 'redis-agent-memory';
+  // Default transport (no custom fetch), exactly as a user's service would be configured.
+  const cfg = isRam ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId } : { backend, apiBaseUrl: info.ams.url };
+  const sessions = new RedisSessionMemoryService(cfg);
+  const memory = new RedisLongTermMemoryService(cfg);
+  const raw = isRam ? rawClient(`${info.ram.url}/v1/stores/${info.ram.storeId}`, info.ram.apiKey) : rawClient(info.ams.url);
+  const run = `${Date.now()}`;
+  const user = 'bench-user';
+  const scope = (sessionId: string) => ({ namespace: APP, appName: APP, userId: user, sessionId });
+  const rows: Row[] = [];
+  const writerId = `w-raw-${run}`;
+  /** Reads every writer document of an Agent Memory Server journal: one list, then one GET each. */
+  const rawJournal = async (key: { namespace: string; userId: string | null }) => {
+    const q = key.userId ? `&user_id=${key.userId}` : '';
+    const list = (await raw('GET', `/v1/working-memory/?namespace=${key.namespace}&limit=100&offset=0${q}`)).json as { sessions: string[] };
+    await Promise.all(list.sessions.map((w) => raw('GET', `/v1/working-memory/${w}?namespace=${key.namespace}${q}`)));
+  };
+
+  // createSession
+  rows.push(
+    await compare(
+      backend,
+      'createSession',
+      isRam ? 'GET session (404) ∥ GET app state ∥ GET user state, then POST marker ∥ POST registry entry' : 'GET head (404) ∥ (list + GET) × {app, user} state journals, then PUT head',
+      (i) => sessions.createSession({ appName: APP, userId: user, sessionId: `sdk-${run}-${i}` }),
+      async (i) => {
+        const sc = scope(`raw-${run}-${i}`);
+        if (isRam) {
+          const id = ramIds.session(sc);
+          await Promise.all([
+            raw('GET', `/session-memory/${id}?includeSummarisedEvents=true`),
+            raw('GET', `/session-memory/${ramIds.appState(APP, APP)}?includeSummarisedEvents=true`),
+            raw('GET', `/session-memory/${ramIds.userState(APP, APP, user)}?includeSummarisedEvents=true`),
+          ]);
+          const now = new Date().toISOString();
+          const base = { role: 'SYSTEM', createdAt: now, namespace: namespaceKey(APP, APP) };
+          await Promise.all([
+            raw('POST', '/session-memory/events', { ...base, sessionId: id, actorId: ramIds.owner(APP, APP, user), content: [{ text: '[session created]' }], metadata: { adk: { v: 1, kind: 'session', appName: APP, userId: user, sessionId: sc.sessionId, state: {}, createdAt: Date.now() } } }),
+            raw('POST', '/session-memory/events', { ...base, sessionId: ramIds.registry(APP, APP), actorId: ramIds.registryOwner(APP, APP), content: [{ text: '[created]' }], metadata: { adk: { v: 1, kind: 'registry', op: 'created', userId: user, sessionId: sc.sessionId } } }),
+          ]);
+        } else {
+          const k = amsKeys.head(sc);
+          await Promise.all([raw('GET', `/v1/working-memory/${k.session_id}?user_id=${k.user_id}&namespace=${k.namespace}`), rawJournal(amsKeys.appState(APP, APP)), rawJournal(amsKeys.userState(APP, APP, user))]);
+          await raw('PUT', `/v1/working-memory/${k.session_id}`, { messages: [], data: { adk: { v: 1, kind: 'session', appName: APP, userId: user, sessionId: sc.sessionId, createdAt: Date.now(), state: {} } }, user_id: k.user_id, namespace: k.namespace });
+        }
+      },
+    ),
+  );
+
+  // appendEvent: both sides append to their own session of the same length
+  const sdkSession = await sessions.createSession({ appName: APP, userId: user, sessionId: `append-sdk-${run}` });
+  const rawScope = scope(`append-raw-${run}`);
+  await sessions.createSession({ appName: APP, userId: user, sessionId: rawScope.sessionId });
+  const rawEvents: unknown[] = [];
+  const rawMessages: unknown[] = [];
+  let n = 0;
+  rows.push(
+    await compare(
+      backend,
+      'appendEvent',
+      isRam ? 'POST event' : "PUT the writer's journal",
+      () => sessions.appendEvent({ session: sdkSession, event: makeEvent(`s-${++n}`, n) }),
+      async () => {
+        const e = makeEvent(`r-${++n}`, n);
+        const json = eventToJson(e, 'bench');
+        if (isRam) {
+          await raw('POST', '/session-memory/events', {
+            sessionId: ramIds.session(rawScope),
+            actorId: ramIds.owner(APP, APP, user),
+            namespace: namespaceKey(APP, APP),
+            role: e.author === 'user' ? 'USER' : 'ASSISTANT',
+            content: [{ text: renderText(e) }],
+            createdAt: new Date(e.timestamp).toISOString(),
+            metadata: { adk: { v: ENVELOPE_VERSION, kind: 'event', appName: APP, userId: user, sessionId: rawScope.sessionId, event: json } },
+          });
+        } else {
+          rawEvents.push(json);
+          rawMessages.push({ role: e.author === 'user' ? 'user' : 'assistant', content: renderText(e), id: e.id, created_at: new Date(e.timestamp).toISOString() });
+          const k = amsKeys.events(rawScope);
+          await raw('PUT', `/v1/working-memory/${writerId}`, { messages: rawMessages, data: { adk: { v: 1, kind: 'events', events: rawEvents } }, user_id: k.userId, namespace: k.namespace });
+        }
+      },
+    ),
+  );
+
+  // getSession on a 20-event session
+  const readScope = scope(`read-${run}`);
+  const readSession = await sessions.createSession({ appName: APP, userId: user, sessionId: readScope.sessionId });
+  for (let i = 0; i < 20; i++) await sessions.appendEvent({ session: readSession, event: makeEvent(`read-${i}`, i) });
+  const rawRead = async () => {
+    if (isRam) {
+      await Promise.all([
+        raw('GET', `/session-memory/${ramIds.session(readScope)}?includeSummarisedEvents=true`),
+        raw('GET', `/session-memory/${ramIds.appState(APP, APP)}?includeSummarisedEvents=true`),
+        raw('GET', `/session-memory/${ramIds.userState(APP, APP, user)}?includeSummarisedEvents=true`),
+      ]);
+    } else {
+      const k = amsKeys.head(readScope);
+      await Promise.all([
+        raw('GET', `/v1/working-memory/${k.session_id}?user_id=${k.user_id}&namespace=${k.namespace}`),
+        rawJournal(amsKeys.events(readScope)),
+        rawJournal(amsKeys.appState(APP, APP)),
+        rawJournal(amsKeys.userState(APP, APP, user)),
+      ]);
+    }
+  };
+  const readSeq = isRam ? 'GET session ∥ GET app state ∥ GET user state' : 'GET head ∥ (list + GET) × {session, app state, user state} journals';
+  rows.push(await compare(backend, 'getSession', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId }), rawRead));
+  rows.push(await compare(backend, 'getSession(numRecentEvents: 10)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId, config: { numRecentEvents: 10 } }), rawRead));
+
+  // listSessions for a user with 10 sessions
+  const lister = `lister-${run}`;
+  for (let i = 0; i < 10; i++) await sessions.createSession({ appName: APP, userId: lister, sessionId: `l-${i}` });
+  rows.push(
+    await compare(
+      backend,
+      'listSessions',
+      isRam ? 'GET list?filterOwnerId, then GET each session' : 'GET list?user_id, then per session: GET head + list + GET journals',
+      () => sessions.listSessions({ appName: APP, userId: lister }),
+      async () => {
+        if (isRam) {
+          const list = (await raw('GET', `/session-memory?filterOwnerId=${ramIds.owner(APP, APP, lister)}&limit=1000`)).json as { items: string[] };
+          await mapLimit(list.items, 8, (id) => raw('GET', `/session-memory/${id}?includeSummarisedEvents=true`));
+        } else {
+          const ns = namespaceKey(APP, APP);
+          const u = encodeIdPart(lister);
+          const list = (await raw('GET', `/v1/working-memory/?namespace=${ns}&user_id=${u}&limit=100&offset=0`)).json as { sessions: string[] };
+          await mapLimit(list.sessions, 8, async (id) => {
+            await raw('GET', `/v1/working-memory/${id}?user_id=${u}&namespace=${ns}`);
+            const j = amsKeys.events(scope(id.slice(id.indexOf('.') + 1)));
+            const js = (await raw('GET', `/v1/working-memory/?namespace=${j.namespace}&user_id=${u}&limit=100&offset=0`)).json as { sessions: string[] };
+            await Promise.all(js.sessions.map((w) => raw('GET', `/v1/working-memory/${w}?namespace=${j.namespace}&user_id=${u}`)));
+          });
+        }
+      },
+    ),
+  );
+
+  // addMemory and searchMemory
+  const mscope = { namespace: APP, appName: APP, userId: user };
+  rows.push(
+    await compare(
+      backend,
+      'addMemory',
+      isRam ? 'POST bulk create (1 record)' : 'POST long-term memory (1 record)',
+      (i) => memory.addMemory({ appName: APP, userId: user, memories: [{ content: { parts: [{ text: `SDK fact ${run} ${i}: user likes tempo runs` }] } }] }),
+      async (i) => {
+        const t = `Raw fact ${run} ${i}: user likes tempo runs`;
+        const id = memoryIds.fromContent(mscope, 'semantic', t);
+        if (isRam) await raw('POST', '/long-term-memory', { memories: [{ id, text: t, memoryType: 'semantic', ownerId: ramIds.owner(APP, APP, user), namespace: namespaceKey(APP, APP) }] });
+        else await raw('POST', '/v1/long-term-memory/', { memories: [{ id, text: t, user_id: encodeIdPart(user), namespace: namespaceKey(APP, APP), memory_type: 'semantic' }], deduplicate: false });
+      },
+    ),
+  );
+  rows.push(
+    await compare(
+      backend,
+      'searchMemory',
+      isRam ? 'POST search (owner + namespace filter)' : 'POST search (user_id + namespace filter)',
+      () => memory.searchMemory({ appName: APP, userId: user, query: 'what runs does the user like?' }),
+      async () => {
+        if (isRam) await raw('POST', '/long-term-memory/search', { text: 'what runs does the user like?', limit: 10, filter: { ownerId: { eq: ramIds.owner(APP, APP, user) }, namespace: { eq: namespaceKey(APP, APP) } }, filterOp: 'all' });
+        else await raw('POST', '/v1/long-term-memory/search', { text: 'what runs does the user like?', search_mode: 'semantic', user_id: { eq: encodeIdPart(user) }, namespace: { eq: namespaceKey(APP, APP) }, limit: 10, recency_boost: false });
+      },
+    ),
+  );
+  return rows;
+}
+
+async function growth(backend: Backend) {
+  const isRam = backend === 'redis-agent-memory';
+  const cfg = isRam ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: meteredFetch } : { backend, apiBaseUrl: info.ams.url, fetch: meteredFetch };
+  const sessions = new RedisSessionMemoryService(cfg);
+  const user = `grow-${Date.now()}`;
+  const appends: { sessionLength: number; requests: number; requestBytes: number; responseBytes: number; calls: string[] }[] = [];
+  const s = await sessions.createSession({ appName: APP, userId: user, sessionId: 'grow' });
+  let count = 0;
+  for (const length of [10, 100, 1000]) {
+    while (count < length - 1) await sessions.appendEvent({ session: s, event: makeEvent(`g-${count}`, count++) });
+    const { meter: m } = await measure(() => sessions.appendEvent({ session: s, event: makeEvent(`g-${count}`, count++) }));
+    appends.push({ sessionLength: length, requests: m.requests, requestBytes: m.requestBytes, responseBytes: m.responseBytes, calls: m.urls.map((u) => u.split('?')[0]!.replace(/[0-9a-f-]{20,}/g, '…')) });
+  }
+  const { result, meter: m } = await measure(() => sessions.getSession({ appName: APP, userId: user, sessionId: 'grow', config: { numRecentEvents: 10 } }));
+  const tenEventsBytes = Buffer.byteLength(JSON.stringify(result!.events));
+  return {
+    appends,
+    recent10: { sessionLength: count, requests: m.requests, responseBytes: m.responseBytes, bytesOfThe10Events: tenEventsBytes, ratio: m.responseBytes / tenEventsBytes },
+  };
+}
+
+async function listing(backend: Backend) {
+  const isRam = backend === 'redis-agent-memory';
+  const cfg = isRam ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: meteredFetch } : { backend, apiBaseUrl: info.ams.url, fetch: meteredFetch };
+  const sessions = new RedisSessionMemoryService(cfg);
+  const app = `list-app-${Date.now()}`;
+  const started = performance.now();
+  const jobs = Array.from({ length: 10_000 }, (_, i) => ({ user: `user-${i % 100}`, id: `s-${i}` }));
+  await mapLimit(jobs, 32, (j) => sessions.createSession({ appName: app, userId: j.user, sessionId: j.id }));
+  const seedSeconds = (performance.now() - started) / 1000;
+  const { result, meter: m } = await measure(() => sessions.listSessions({ appName: app, userId: 'user-7' }));
+  // Every request must concern user-7: the owner filter or user_id, or one of user-7's own sessions.
+  const own = new Set(result.sessions.map((s) => s.id));
+  const ownKeys = new Set(
+    [...own].flatMap((id) => {
+      const sc = { namespace: app, appName: app, userId: 'user-7', sessionId: id };
+      return isRam ? [ramIds.session(sc)] : [amsKeys.head(sc).session_id, amsKeys.events(sc).namespace];
+    }),
+  );
+  const foreign = m.urls.filter((u) => {
+    if (isRam) return !u.includes(ramIds.owner(app, app, 'user-7')) && ![...ownKeys].some((k) => u.includes(k));
+    return !u.includes(`user_id=${encodeIdPart('user-7')}`) && ![...ownKeys].some((k) => u.includes(k));
+  });
+  return { sessionsInStore: 10_000, users: 100, sessionsOfUser: result.sessions.length, requests: m.requests, responseBytes: m.responseBytes, requestsTouchingOtherUsers: foreign.length, seedSeconds };
+}
+
+// ---------------------------------------------------------------- run and report
+const t0 = performance.now();
+const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}`, iterations: ITERATIONS };
+console.log(`adk-redis bench — ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}; reference servers in a separate process on loopback`);
+const results: Record<string, unknown> = { machine, date: new Date().toISOString() };
+try {
+  const rows: Row[] = [];
+  for (const b of ['redis-agent-memory', 'opensource-agent-memory'] as Backend[]) rows.push(...(await latency(b)));
+  console.log('\n\n1. Latency: SDK call vs the same job as raw fetch, interleaved (ms)');
+  console.log('| backend | operation | SDK median | SDK p95 | raw median | raw p95 | ratio (median) |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) console.log(`| ${r.backend} | ${r.operation} | ${r.sdkMedianMs.toFixed(3)} | ${r.sdkP95Ms.toFixed(3)} | ${r.rawMedianMs.toFixed(3)} | ${r.rawP95Ms.toFixed(3)} | ${r.ratio.toFixed(2)} |`);
+  results.latency = rows;
+
+  const grow: Record<string, unknown> = {};
+  const lists: Record<string, unknown> = {};
+  for (const b of ['redis-agent-memory', 'opensource-agent-memory'] as Backend[]) {
+    process.stdout.write(`\n• ${b}: growing a session to 1000 events...`);
+    grow[b] = await growth(b);
+    process.stdout.write(`\n• ${b}: seeding 10 000 sessions of 100 users...`);
+    lists[b] = await listing(b);
+  }
+  console.log('\n\n2. appendEvent cost as the session grows');
+  console.log('| backend | session length | requests | request bytes | requests made |');
+  console.log('| --- | ---: | ---: | ---: | --- |');
+  for (const [b, g] of Object.entries(grow) as [string, Awaited<ReturnType<typeof growth>>][]) {
+    for (const a of g.appends) console.log(`| ${b} | ${a.sessionLength} | ${a.requests} | ${a.requestBytes} | ${a.calls.join(', ')} |`);
+  }
+  console.log('\n3. getSession({ numRecentEvents: 10 }) on a 1000-event session');
+  console.log('| backend | requests | response bytes | bytes of the 10 events | ratio |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const [b, g] of Object.entries(grow) as [string, Awaited<ReturnType<typeof growth>>][]) {
+    console.log(`| ${b} | ${g.recent10.requests} | ${g.recent10.responseBytes} | ${g.recent10.bytesOfThe10Events} | ${g.recent10.ratio.toFixed(1)} |`);
+  }
+  console.log('\n4. listSessions for one user in a store of 10 000 sessions of 100 users');
+  console.log('| backend | sessions of the user | requests | response bytes | requests touching other users |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const [b, l] of Object.entries(lists) as [string, Awaited<ReturnType<typeof listing>>][]) {
+    console.log(`| ${b} | ${l.sessionsOfUser} | ${l.requests} | ${l.responseBytes} | ${l.requestsTouchingOtherUsers} |`);
+  }
+  results.appendGrowth = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, (g as Awaited<ReturnType<typeof growth>>).appends]));
+  results.recentEvents = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, (g as Awaited<ReturnType<typeof growth>>).recent10]));
+  results.listSessions = lists;
+  results.seconds = (performance.now() - t0) / 1000;
+  await writeFile(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote bench/results.json in ${(results.seconds as number).toFixed(0)} s`);
+} finally {
+  stopServers();
+}

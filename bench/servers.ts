@@ -1,0 +1,13 @@
+// Started by bench.ts as a separate process, so the servers' work does not share the event loop
+// with the client being measured. Prints one JSON line describing both servers, then serves until
+// its stdin closes.
+import { startReferenceServer } from '../src/testing/index.js';
+
+const ram = await startReferenceServer({ backend: 'redis-agent-memory' });
+const ams = await startReferenceServer({ backend: 'opensource-agent-memory' });
+process.stdout.write(`${JSON.stringify({ ram: { url: ram.url, apiKey: ram.apiKey, storeId: ram.storeId }, ams: { url: ams.url } })}\n`);
+process.stdin.resume();
+process.stdin.on('end', async () => {
+  await Promise.all([ram.close(), ams.close()]);
+  process.exit(0);
+});
