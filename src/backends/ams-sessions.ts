@@ -1,7 +1,7 @@
 import type { Event } from '@google/adk';
 import { ConflictError, NotFoundError } from '../clients/errors.js';
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
-import { mapLimit } from '../codec/concurrency.js';
+import { mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, eventToJson, isUserAuthored, renderText } from '../codec/events.js';
 import { encodeIdPart, namespaceKey, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
@@ -85,7 +85,11 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   }
 
   async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
-    const [head, journals] = await Promise.all([this.fetchHead(scope, o), this.journals.readAll(amsKeys.events(scope), isEvents, o)]);
+    const [head, journals] = await together(
+      o?.signal,
+      (signal) => this.fetchHead(scope, { signal }),
+      (signal) => this.journals.readAll(amsKeys.events(scope), isEvents, { signal }),
+    );
     if (!head) return undefined;
     const events = dedupeEvents(mergeJournals(journals.map((j) => j.payload.events.map((e) => eventFromJson(e, 'get_working_memory')))));
     const state: StateMap = { ...head.state };

@@ -1,7 +1,7 @@
 import { createEventActions, type Event } from '@google/adk';
 import { ConflictError, NotFoundError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
-import { mapLimit } from '../codec/concurrency.js';
+import { mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, eventToJson, isUserAuthored, renderText } from '../codec/events.js';
 import { namespaceKey, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson } from '../codec/json.js';
@@ -52,16 +52,21 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       throw new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
     }
     const marker: Envelope = { v: ENVELOPE_VERSION, kind: 'session', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, state, createdAt };
-    await this.append(id, this.ownerOf(scope), scope, 'SYSTEM', '[session created]', createdAt, marker, o);
-    await this.append(
-      ramIds.registry(scope.namespace, scope.appName),
-      ramIds.registryOwner(scope.namespace, scope.appName),
-      scope,
-      'SYSTEM',
-      `[session ${scope.sessionId} of ${scope.userId} created]`,
-      createdAt,
-      { v: ENVELOPE_VERSION, kind: 'registry', op: 'created', userId: scope.userId, sessionId: scope.sessionId },
-      o,
+    // Independent appends to two sessions: written together; the call fails if either fails.
+    await together(
+      o?.signal,
+      (signal) => this.append(id, this.ownerOf(scope), scope, 'SYSTEM', '[session created]', createdAt, marker, { signal }),
+      (signal) =>
+        this.append(
+        ramIds.registry(scope.namespace, scope.appName),
+        ramIds.registryOwner(scope.namespace, scope.appName),
+        scope,
+        'SYSTEM',
+        `[session ${scope.sessionId} of ${scope.userId} created]`,
+        createdAt,
+          { v: ENVELOPE_VERSION, kind: 'registry', op: 'created', userId: scope.userId, sessionId: scope.sessionId },
+          { signal },
+        ),
     );
     return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }

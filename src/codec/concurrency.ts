@@ -1,13 +1,53 @@
-/** Maps over items with at most `limit` calls in flight, keeping order. */
+/**
+ * Maps over items with at most `limit` calls in flight, keeping order. After a failure no new
+ * call starts, the ones in flight are awaited, and the first error is thrown: nothing keeps
+ * running once the returned promise has settled.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   });
   await Promise.all(workers);
+  if (failure) throw failure.error;
   return out;
+}
+
+/**
+ * Runs independent steps of one call in parallel. The first failure aborts the others (through
+ * the signal each step gets, linked to the caller's), all are awaited, and that first failure is
+ * thrown, so a failed call leaves no request running behind it.
+ */
+export async function together<T extends unknown[]>(parent: AbortSignal | undefined, ...steps: { [K in keyof T]: (signal: AbortSignal) => Promise<T[K]> }): Promise<T> {
+  const controller = new AbortController();
+  const onParentAbort = () => controller.abort(parent?.reason);
+  if (parent?.aborted) controller.abort(parent.reason);
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  let failure: { error: unknown } | undefined;
+  try {
+    const settled = await Promise.allSettled(
+      steps.map((step) =>
+        step(controller.signal).catch((error: unknown) => {
+          if (!failure) {
+            failure = { error };
+            controller.abort();
+          }
+          throw error;
+        }),
+      ),
+    );
+    if (failure) throw failure.error;
+    return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+  } finally {
+    parent?.removeEventListener('abort', onParentAbort);
+  }
 }

@@ -16,6 +16,7 @@ import { AgentMemoryServerSessionBackend } from '../backends/ams-sessions.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
 import type { CallOptions, SessionBackend, SessionListing } from '../backends/types.js';
 import { InvalidInputError } from '../clients/errors.js';
+import { together } from '../codec/concurrency.js';
 import { eventToJson, selectEvents } from '../codec/events.js';
 import type { SessionScope } from '../codec/ids.js';
 import { toJson } from '../codec/json.js';
@@ -74,11 +75,16 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const sessionId = request.sessionId === undefined ? randomUUID() : requireId(op, 'sessionId', request.sessionId);
     const initial = splitState(request.state ? (toJson(request.state, op, 'state') as StateMap) : {});
     const scope = this.scope(appName, userId, sessionId);
-    const o = { signal: request.signal };
-    const stored = await this.backend.createSession(scope, initial.session, Date.now(), o);
-    await this.writeSharedState(scope, initial, o);
-    const [app, user] = await Promise.all([this.backend.readAppState(scope.namespace, appName, o), this.backend.readUserState(scope.namespace, appName, userId, o)]);
-    return createSession({ id: sessionId, appName, userId, state: mergeScopes(app, user, stored.state), events: [], lastUpdateTime: stored.lastUpdateTime });
+    // The shared state is read while the session is created: independent requests, one round trip.
+    const [stored, app, user] = await together(
+      request.signal,
+      (signal) => this.backend.createSession(scope, initial.session, Date.now(), { signal }),
+      (signal) => this.backend.readAppState(scope.namespace, appName, { signal }),
+      (signal) => this.backend.readUserState(scope.namespace, appName, userId, { signal }),
+    );
+    await this.writeSharedState(scope, initial, { signal: request.signal });
+    const state = mergeScopes({ ...app, ...initial.app }, { ...user, ...initial.user }, stored.state);
+    return createSession({ id: sessionId, appName, userId, state, events: [], lastUpdateTime: stored.lastUpdateTime });
   }
 
   override async getSession(request: GetSessionRequest & Cancellable): Promise<Session | undefined> {
@@ -86,12 +92,12 @@ export class RedisSessionMemoryService extends BaseSessionService {
     this.ensureOpen(op);
     const scope = this.scope(requireId(op, 'appName', request?.appName), requireId(op, 'userId', request.userId), requireId(op, 'sessionId', request.sessionId));
     optionalCount(op, 'config.numRecentEvents', request.config?.numRecentEvents, 0);
-    const o = { signal: request.signal };
-    const [stored, app, user] = await Promise.all([
-      this.backend.loadSession(scope, o),
-      this.backend.readAppState(scope.namespace, scope.appName, o),
-      this.backend.readUserState(scope.namespace, scope.appName, scope.userId, o),
-    ]);
+    const [stored, app, user] = await together(
+      request.signal,
+      (signal) => this.backend.loadSession(scope, { signal }),
+      (signal) => this.backend.readAppState(scope.namespace, scope.appName, { signal }),
+      (signal) => this.backend.readUserState(scope.namespace, scope.appName, scope.userId, { signal }),
+    );
     if (!stored) return undefined;
     return createSession({
       id: scope.sessionId,
