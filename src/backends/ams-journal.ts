@@ -21,6 +21,16 @@ export interface JournalDoc<P> {
 
 const LIST_PAGE = 100;
 const READ_CONCURRENCY = 8;
+/** Messages per journal document; a full document is closed and the writer starts the next one. */
+export const SEGMENT_MESSAGES = 100;
+
+/** The session_id of a writer's n-th document of a journal (the first keeps the bare writer id). */
+const documentId = (writer: string, segment: number) => (segment === 0 ? writer : `${writer}.${String(segment).padStart(6, '0')}`);
+
+function parseDocumentId(id: string): { writer: string; segment: number } | undefined {
+  const m = /^(w-[^.]+)(?:\.(\d{6}))?$/.exec(id);
+  return m ? { writer: m[1]!, segment: m[2] ? Number(m[2]) : 0 } : undefined;
+}
 
 /**
  * Single-writer documents on a replace-only store. Agent Memory Server can only replace a
@@ -29,19 +39,27 @@ const READ_CONCURRENCY = 8;
  * document per journal and is the only one to write it: an append replaces only the writer's own
  * document, which it always holds in full, so nothing another writer stored can be overwritten,
  * and no read is needed first. Readers list a journal's documents and merge them.
+ *
+ * A writer's document holds at most `segmentSize` messages; the next append starts a new one, so
+ * the size of each write stays bounded however long the session grows.
  */
 export class JournalStore {
   /** This instance's writer id: the session_id of every document it writes. */
   readonly writerId = `w-${randomUUID()}`;
+  /** This writer's current document of each journal it wrote, for the journals most recently used. */
   private readonly own = new Map<string, JournalDoc<unknown>>();
-  /** Journals this writer has written; any other cannot hold a document of this (new) writer id. */
-  private readonly written = new Set<string>();
+  /**
+   * The number of this writer's current document of every journal it has written. A journal not
+   * listed cannot hold a document of this (new) writer id.
+   */
+  private readonly segments = new Map<string, number>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly client: AgentMemoryServerClient,
     /** How many journals' own documents are kept in memory; an evicted one is read back once. */
     private readonly cacheSize = 1000,
+    private readonly segmentSize = SEGMENT_MESSAGES,
   ) {}
 
   /**
@@ -54,16 +72,21 @@ export class JournalStore {
     const next = previous
       .catch(() => undefined)
       .then(async () => {
-        const cached = this.own.get(id) as JournalDoc<P> | undefined;
-        const current = cached ?? (this.written.has(id) ? await this.readOwn(key, empty, o) : { messages: [], payload: empty() });
+        let segment = this.segments.get(id);
+        let current = (this.own.get(id) as JournalDoc<P> | undefined) ?? (segment === undefined ? undefined : await this.readOwn(key, segment, empty, o));
+        if (!current || current.messages.length >= this.segmentSize) {
+          segment = current ? segment! + 1 : 0;
+          current = { messages: [], payload: empty() };
+        }
         const doc = change(current);
         await this.client.putWorkingMemory(
-          this.writerId,
+          documentId(this.writerId, segment!),
           { messages: doc.messages, data: { adk: toJson(doc.payload, 'appendEvent', 'data.adk') }, user_id: key.userId, namespace: key.namespace },
           undefined,
           o,
         );
-        this.written.add(id);
+        // Only a stored document becomes current: a failed write is redone on the same segment.
+        this.segments.set(id, segment!);
         this.remember(id, doc);
       });
     this.queues.set(id, next);
@@ -75,32 +98,40 @@ export class JournalStore {
     return next;
   }
 
-  /** Every writer's payload in a journal (this writer's included), in writer-id order. */
-  async readAll<P>(key: JournalKey, isPayload: (v: unknown) => v is P, o?: CallOptions): Promise<{ writer: string; payload: P }[]> {
-    const writers = await this.writers(key, o);
-    const out: { writer: string; payload: P }[] = [];
-    await mapLimit(writers, READ_CONCURRENCY, async (writer) => {
-      const payload = await this.fetch(key, writer, o);
-      if (isPayload(payload)) out.push({ writer, payload });
+  /** Every writer's payloads in a journal (this writer's included): writers in id order, each writer's documents oldest first. */
+  async readAll<P>(key: JournalKey, isPayload: (v: unknown) => v is P, o?: CallOptions): Promise<{ writer: string; payloads: P[] }[]> {
+    const docs = (await this.documents(key, o)).map((id) => ({ id, ...parseDocumentId(id)! }));
+    const payloads = await mapLimit(docs, READ_CONCURRENCY, (d) => this.fetch(key, d.id, o));
+    const byWriter = new Map<string, P[]>();
+    docs.forEach((d, i) => {
+      const payload = payloads[i];
+      if (!isPayload(payload)) return;
+      const list = byWriter.get(d.writer) ?? [];
+      list[d.segment] = payload;
+      byWriter.set(d.writer, list);
     });
-    return out.sort((a, b) => a.writer.localeCompare(b.writer));
+    return [...byWriter]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([writer, list]) => ({ writer, payloads: list.filter((p) => p !== undefined) }));
   }
 
   /** Deletes every writer's document of a journal. */
   async removeAll(key: JournalKey, o?: CallOptions): Promise<void> {
-    const writers = await this.writers(key, o);
-    await mapLimit(writers, READ_CONCURRENCY, (w) => this.client.deleteWorkingMemory(w, { namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) }, o));
+    const documents = await this.documents(key, o);
+    await mapLimit(documents, READ_CONCURRENCY, (w) => this.client.deleteWorkingMemory(w, { namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) }, o));
     this.own.delete(JSON.stringify(key));
+    this.segments.delete(JSON.stringify(key));
   }
 
-  private async writers(key: JournalKey, o?: CallOptions): Promise<string[]> {
+  /** The session_ids of every writer document of a journal. */
+  private async documents(key: JournalKey, o?: CallOptions): Promise<string[]> {
     const ids: string[] = [];
     for (let offset = 0; ; offset += LIST_PAGE) {
       const page = await this.client.listSessions({ namespace: key.namespace, limit: LIST_PAGE, offset, ...(key.userId ? { user_id: key.userId } : {}) }, o);
       ids.push(...page.sessions);
       if (page.sessions.length < LIST_PAGE || offset + LIST_PAGE >= page.total) break;
     }
-    return [...new Set(ids)].filter((id) => id.startsWith('w-')).sort();
+    return [...new Set(ids)].filter((id) => parseDocumentId(id) !== undefined);
   }
 
   private async fetch(key: JournalKey, writer: string, o?: CallOptions): Promise<unknown> {
@@ -114,9 +145,9 @@ export class JournalStore {
   }
 
   /** This writer's document when it is no longer cached (or was never written: empty). */
-  private async readOwn<P>(key: JournalKey, empty: () => P, o?: CallOptions): Promise<JournalDoc<P>> {
+  private async readOwn<P>(key: JournalKey, segment: number, empty: () => P, o?: CallOptions): Promise<JournalDoc<P>> {
     try {
-      const doc = await this.client.getWorkingMemory(this.writerId, { namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) }, o);
+      const doc = await this.client.getWorkingMemory(documentId(this.writerId, segment), { namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) }, o);
       const payload = isRecord(doc.data) && doc.data.adk !== undefined ? (doc.data.adk as P) : empty();
       return { messages: doc.messages ?? [], payload };
     } catch (e) {

@@ -91,7 +91,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       (signal) => this.journals.readAll(amsKeys.events(scope), isEvents, { signal }),
     );
     if (!head) return undefined;
-    const events = dedupeEvents(mergeJournals(journals.map((j) => j.payload.events.map((e) => eventFromJson(e, 'get_working_memory')))));
+    const events = dedupeEvents(mergeJournals(journals.map((j) => j.payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory')))));
     const state: StateMap = { ...head.state };
     for (const e of events) Object.assign(state, splitState(e.actions?.stateDelta).session);
     return { state, events, lastUpdateTime: events.at(-1)?.timestamp ?? head.createdAt };
@@ -112,7 +112,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       if (!head || head.appName !== appName) return undefined;
       const scope = { namespace, appName, userId: head.userId, sessionId: head.sessionId };
       const journals = await this.journals.readAll(amsKeys.events(scope), isEvents, o);
-      const last = Math.max(...journals.flatMap((j) => j.payload.events.map((e) => (isRecord(e) && typeof e.timestamp === 'number' ? e.timestamp : 0))));
+      const last = Math.max(...journals.flatMap((j) => j.payloads.flatMap((p) => p.events).map((e) => (isRecord(e) && typeof e.timestamp === 'number' ? e.timestamp : 0))));
       return { userId: head.userId, sessionId: head.sessionId, lastUpdateTime: Number.isFinite(last) ? last : head.createdAt };
     });
     return listed.filter((x): x is SessionListing => x !== undefined);
@@ -155,8 +155,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
 
   private async readState(key: JournalKey, o?: CallOptions): Promise<StateMap> {
     const newest = new Map<string, { value: JsonValue; rank: [number, string, number] }>();
-    for (const { writer, payload } of await this.journals.readAll(key, isState, o)) {
-      for (const [k, entry] of Object.entries(payload.entries)) {
+    for (const { writer, payloads } of await this.journals.readAll(key, isState, o)) {
+      for (const [k, entry] of payloads.flatMap((p) => Object.entries(p.entries))) {
         const rank: [number, string, number] = [entry.at, writer, entry.seq];
         const seen = newest.get(k);
         if (!seen || compareRank(rank, seen.rank) > 0) newest.set(k, { value: entry.value, rank });
