@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createEvent, type Event } from '@google/adk';
+import { SEGMENT_MESSAGES, documentId } from '../src/backends/ams-journal.js';
 import { amsKeys } from '../src/backends/ams-sessions.js';
 import { ramIds } from '../src/backends/ram-sessions.js';
 import { ENVELOPE_VERSION, eventToJson, renderText } from '../src/codec/events.js';
@@ -177,12 +178,13 @@ async function latency(backend: Backend): Promise<Row[]> {
   await sessions.createSession({ appName: APP, userId: user, sessionId: rawScope.sessionId });
   const rawEvents: unknown[] = [];
   const rawMessages: unknown[] = [];
+  let rawSegment = 0;
   let n = 0;
   rows.push(
     await compare(
       backend,
       'appendEvent',
-      isRam ? 'POST event' : "PUT the writer's journal",
+      isRam ? 'POST event' : "PUT the writer's current journal document (≤ 100 events)",
       () => sessions.appendEvent({ session: sdkSession, event: makeEvent(`s-${++n}`, n) }),
       async () => {
         const e = makeEvent(`r-${++n}`, n);
@@ -198,10 +200,17 @@ async function latency(backend: Backend): Promise<Row[]> {
             metadata: { adk: { v: ENVELOPE_VERSION, kind: 'event', appName: APP, userId: user, sessionId: rawScope.sessionId, event: json } },
           });
         } else {
+          // The same bounded documents as the SDK writes: a new one every SEGMENT_MESSAGES events.
+          if (rawMessages.length === SEGMENT_MESSAGES) {
+            rawEvents.length = 0;
+            rawMessages.length = 0;
+            rawSegment++;
+          }
           rawEvents.push(json);
           rawMessages.push({ role: e.author === 'user' ? 'user' : 'assistant', content: renderText(e), id: e.id, created_at: new Date(e.timestamp).toISOString() });
           const k = amsKeys.events(rawScope);
-          await raw('PUT', `/v1/working-memory/${writerId}`, { messages: rawMessages, data: { adk: { v: 1, kind: 'events', events: rawEvents } }, user_id: k.userId, namespace: k.namespace });
+          const doc = documentId(writerId, rawSegment);
+          await raw('PUT', `/v1/working-memory/${doc}`, { messages: rawMessages, data: { adk: { v: 1, kind: 'events', events: rawEvents } }, user_id: k.userId, namespace: k.namespace });
         }
       },
     ),
