@@ -25,7 +25,7 @@ const READ_CONCURRENCY = 8;
 export const SEGMENT_MESSAGES = 100;
 
 /** The session_id of a writer's n-th document of a journal (the first keeps the bare writer id). */
-const documentId = (writer: string, segment: number) => (segment === 0 ? writer : `${writer}.${String(segment).padStart(6, '0')}`);
+export const documentId = (writer: string, segment: number) => (segment === 0 ? writer : `${writer}.${String(segment).padStart(6, '0')}`);
 
 function parseDocumentId(id: string): { writer: string; segment: number } | undefined {
   const m = /^(w-[^.]+)(?:\.(\d{6}))?$/.exec(id);
