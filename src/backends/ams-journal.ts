@@ -32,6 +32,17 @@ function parseDocumentId(id: string): { writer: string; segment: number } | unde
   return m ? { writer: m[1]!, segment: m[2] ? Number(m[2]) : 0 } : undefined;
 }
 
+/** Every working-memory session_id of a namespace (and user), all pages, each once. */
+export async function listAllSessionIds(client: AgentMemoryServerClient, namespace: string, userId: string | undefined, o?: CallOptions): Promise<string[]> {
+  const ids: string[] = [];
+  for (let offset = 0; ; offset += LIST_PAGE) {
+    const page = await client.listSessions({ namespace, limit: LIST_PAGE, offset, ...(userId !== undefined ? { user_id: userId } : {}) }, o);
+    ids.push(...page.sessions);
+    if (page.sessions.length < LIST_PAGE || offset + LIST_PAGE >= page.total) break;
+  }
+  return [...new Set(ids)];
+}
+
 /**
  * Single-writer documents on a replace-only store. Agent Memory Server can only replace a
  * working-memory document whole and has no conditional write, so two processes replacing the same
@@ -125,13 +136,8 @@ export class JournalStore {
 
   /** The session_ids of every writer document of a journal. */
   private async documents(key: JournalKey, o?: CallOptions): Promise<string[]> {
-    const ids: string[] = [];
-    for (let offset = 0; ; offset += LIST_PAGE) {
-      const page = await this.client.listSessions({ namespace: key.namespace, limit: LIST_PAGE, offset, ...(key.userId ? { user_id: key.userId } : {}) }, o);
-      ids.push(...page.sessions);
-      if (page.sessions.length < LIST_PAGE || offset + LIST_PAGE >= page.total) break;
-    }
-    return [...new Set(ids)].filter((id) => parseDocumentId(id) !== undefined);
+    const ids = await listAllSessionIds(this.client, key.namespace, key.userId ?? undefined, o);
+    return ids.filter((id) => parseDocumentId(id) !== undefined);
   }
 
   private async fetch(key: JournalKey, writer: string, o?: CallOptions): Promise<unknown> {

@@ -2,11 +2,11 @@ import type { Event } from '@google/adk';
 import { ConflictError, NotFoundError } from '../clients/errors.js';
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import { mapLimit, together } from '../codec/concurrency.js';
-import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, eventToJson, isUserAuthored, renderText } from '../codec/events.js';
+import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, isUserAuthored, renderText, type EventJson } from '../codec/events.js';
 import { encodeIdPart, namespaceKey, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
-import { JournalStore, type JournalDoc, type JournalKey } from './ams-journal.js';
+import { JournalStore, listAllSessionIds, type JournalDoc, type JournalKey } from './ams-journal.js';
 import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
 type WorkingMemory = AgentMemoryServerSchemas['WorkingMemoryResponse'];
@@ -53,7 +53,6 @@ export const amsKeys = {
   userState: (ns: string, app: string, user: string): JournalKey => ({ namespace: tupleId('j', 'user-state', [ns, app, user]), userId: encodeIdPart(user) }),
 };
 
-const LIST_PAGE = 100;
 const READ_CONCURRENCY = 8;
 
 const isEvents = (v: unknown): v is EventsPayload => isRecord(v) && v.kind === 'events' && Array.isArray(v.events);
@@ -99,13 +98,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
 
   async listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]> {
     const ns = namespaceKey(namespace, appName);
-    const ids: string[] = [];
-    for (let offset = 0; ; offset += LIST_PAGE) {
-      const page = await this.client.listSessions({ namespace: ns, limit: LIST_PAGE, offset, ...(userId !== undefined ? { user_id: encodeIdPart(userId) } : {}) }, o);
-      ids.push(...page.sessions);
-      if (page.sessions.length < LIST_PAGE || offset + LIST_PAGE >= page.total) break;
-    }
-    const heads = [...new Set(ids)].filter((id) => /^[^._]+\.[^._]+$/.test(id));
+    const ids = await listAllSessionIds(this.client, ns, userId === undefined ? undefined : encodeIdPart(userId), o);
+    const heads = ids.filter((id) => /^[^._]+\.[^._]+$/.test(id));
     const listed = await mapLimit(heads, READ_CONCURRENCY, async (id) => {
       const doc = await this.get(id, { user_id: id.slice(0, id.indexOf('.')), namespace: ns }, o);
       const head = doc && headOf(doc);
@@ -124,8 +118,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     await this.client.deleteWorkingMemory(session_id, query, o);
   }
 
-  async appendEvent(scope: SessionScope, event: Event, o?: CallOptions): Promise<void> {
-    const json = eventToJson(event, 'appendEvent');
+  async appendEvent(scope: SessionScope, event: Event, json: EventJson, o?: CallOptions): Promise<void> {
     await this.journals.update<EventsPayload>(
       amsKeys.events(scope),
       () => ({ v: ENVELOPE_VERSION, kind: 'events', events: [] }),

@@ -2,7 +2,7 @@ import { createEventActions, type Event } from '@google/adk';
 import { ConflictError, NotFoundError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
 import { mapLimit, together } from '../codec/concurrency.js';
-import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, eventToJson, isUserAuthored, renderText } from '../codec/events.js';
+import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, isUserAuthored, renderText, type EventJson } from '../codec/events.js';
 import { namespaceKey, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
@@ -130,9 +130,9 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     );
   }
 
-  async appendEvent(scope: SessionScope, event: Event, o?: CallOptions): Promise<void> {
+  async appendEvent(scope: SessionScope, event: Event, json: EventJson, o?: CallOptions): Promise<void> {
     // One atomic append; the session delta is inside the event and is folded on read.
-    const env: Envelope = { v: ENVELOPE_VERSION, kind: 'event', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, event: eventToJson(event, 'appendEvent') };
+    const env: Envelope = { v: ENVELOPE_VERSION, kind: 'event', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, event: json };
     await this.append(ramIds.session(scope), this.ownerOf(scope), scope, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, o);
   }
 

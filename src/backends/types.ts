@@ -1,4 +1,5 @@
 import type { Event } from '@google/adk';
+import type { EventJson } from '../codec/events.js';
 import type { SessionScope } from '../codec/ids.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
 import type { StateMap } from '../codec/state.js';
@@ -37,8 +38,9 @@ export interface SessionBackend {
   /**
    * Durably appends one event (its state delta travels inside it and is folded on read).
    * Appending an event id that is already stored replaces that event instead of adding one.
+   * `json` is the event as stored (`eventToJson`), computed once by the service.
    */
-  appendEvent(scope: SessionScope, event: Event, o?: CallOptions): Promise<void>;
+  appendEvent(scope: SessionScope, event: Event, json: EventJson, o?: CallOptions): Promise<void>;
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap>;
   readUserState(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<StateMap>;
   updateAppState(namespace: string, appName: string, delta: StateMap, o?: CallOptions): Promise<void>;

@@ -1,3 +1,4 @@
+import { isRecord } from '../codec/json.js';
 import { errorClassForStatus, RETRYABLE_STATUSES, RateLimitError, type AgentMemoryError, type FieldViolation } from './errors.js';
 
 /**
@@ -42,10 +43,6 @@ function problemField(f: Record<string, unknown>): FieldViolation {
 function fastApiField(f: Record<string, unknown>): FieldViolation {
   const loc = Array.isArray(f.loc) ? f.loc.map(String).join('.') : '';
   return { field: loc, rule: String(f.type ?? ''), message: String(f.msg ?? '') };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) into milliseconds from now. */

@@ -6,11 +6,14 @@ import { TEMP_PREFIX } from './state.js';
 /** Version of the `metadata.adk` / `data.adk` envelope this package writes. */
 export const ENVELOPE_VERSION = 1;
 
+/** An ADK event as stored: plain JSON. */
+export type EventJson = { [key: string]: JsonValue };
+
 /**
  * The event as plain JSON, `temp:` state removed. This is what is stored, whole, in the
  * backend record's metadata: reading it back gives an event equal to the one appended.
  */
-export function eventToJson(event: Event, operation: string): { [key: string]: JsonValue } {
+export function eventToJson(event: Event, operation: string): EventJson {
   const actions = event.actions ? { ...event.actions } : undefined;
   if (actions?.stateDelta) {
     actions.stateDelta = Object.fromEntries(Object.entries(actions.stateDelta).filter(([k]) => !k.startsWith(TEMP_PREFIX)));

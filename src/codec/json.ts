@@ -1,4 +1,5 @@
-import { InvalidInputError } from '../clients/errors.js';
+import type { InvalidInputError } from '../clients/errors.js';
+import { invalidInput } from '../clients/invalid-input.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -36,7 +37,7 @@ export function toJson(value: unknown, operation: string, path: string, seen = n
 }
 
 function invalid(operation: string, path: string, rule: string): InvalidInputError {
-  return new InvalidInputError(`${operation}: ${path} ${rule}`, { operation, type: 'invalid-input', fields: [{ field: path, rule: 'json', message: rule }] });
+  return invalidInput(operation, path, rule, 'json');
 }
 
 export function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../clients/errors.js';
+import { invalidInput } from '../clients/invalid-input.js';
 import { tupleId } from './ids.js';
 
 export const MEMORY_TYPES = ['semantic', 'episodic', 'message'] as const;
@@ -59,7 +59,7 @@ export const memoryIds = {
 /** Checks text, type and topics against the limits, naming the field that breaks one. */
 export function validateRecord(operation: string, field: string, r: MemoryRecordInput, topicCommas: boolean): void {
   const fail = (f: string, rule: string, message: string) => {
-    throw new InvalidInputError(`${operation}: ${field}.${f} ${message}`, { operation, type: 'invalid-input', fields: [{ field: `${field}.${f}`, rule, message }] });
+    throw invalidInput(operation, `${field}.${f}`, message, rule);
   };
   if (!r.text.trim()) fail('text', 'non-empty', 'must contain text');
   if (r.text.length > MEMORY_TEXT_MAX) fail('text', 'maxLength', `is ${r.text.length} characters; the limit is ${MEMORY_TEXT_MAX}`);

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { AgentMemoryServerLongTermBackend } from '../backends/ams-long-term.js';
 import { RedisAgentMemoryLongTermBackend } from '../backends/ram-long-term.js';
 import type { MemoryBackend } from '../backends/types.js';
-import { InvalidInputError, NotFoundError } from '../clients/errors.js';
+import { NotFoundError } from '../clients/errors.js';
+import { invalidInput } from '../clients/invalid-input.js';
 import { mapLimit } from '../codec/concurrency.js';
 import { plainText } from '../codec/events.js';
 import {
@@ -92,7 +93,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   async addEventsToMemory(request: { appName: string; userId: string; events: Event[]; sessionId?: string; signal?: AbortSignal }): Promise<{ ids: string[] }> {
     const op = 'addEventsToMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
-    if (!Array.isArray(request.events)) throw invalid(op, 'events', 'must be an array of ADK events');
+    if (!Array.isArray(request.events)) throw invalidInput(op, 'events', 'must be an array of ADK events');
     if (!this.cfg.storeEventsAsMessages) return { ids: [] };
     const sessionId = request.sessionId === undefined ? undefined : requireId(op, 'sessionId', request.sessionId);
     const records: MemoryRecordInput[] = [];
@@ -116,7 +117,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   async addMemory(request: { appName: string; userId: string; memories: MemoryToAdd[]; signal?: AbortSignal }): Promise<{ ids: string[] }> {
     const op = 'addMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
-    if (!Array.isArray(request.memories)) throw invalid(op, 'memories', 'must be an array');
+    if (!Array.isArray(request.memories)) throw invalidInput(op, 'memories', 'must be an array');
     const records = request.memories.map((m, i) => {
       const text = entryText(m.content);
       const memoryType = m.memoryType ?? 'semantic';
@@ -138,10 +139,10 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   async searchMemory(request: SearchMemoryRequest & { limit?: number; signal?: AbortSignal }): Promise<SearchMemoryResult> {
     const op = 'searchMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
-    if (typeof request.query !== 'string') throw invalid(op, 'query', 'must be a string');
+    if (typeof request.query !== 'string') throw invalidInput(op, 'query', 'must be a string');
     if (!request.query.trim()) return { memories: [] };
     const limit = request.limit ?? this.cfg.searchTopK;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalid(op, 'limit', 'must be a whole number from 1 to 100');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidInput(op, 'limit', 'must be a whole number from 1 to 100');
     const hits = await this.backend.search(scope, request.query, limit, this.cfg.similarityThreshold, { signal: request.signal });
     return { memories: hits.map(toEntry) };
   }
@@ -174,7 +175,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
       ...(request.topics !== undefined ? { topics: request.topics } : {}),
       ...(request.memoryType !== undefined ? { memoryType: request.memoryType } : {}),
     };
-    if (!Object.keys(patch).length) throw invalid(op, 'text', 'give at least one of text, topics, memoryType');
+    if (!Object.keys(patch).length) throw invalidInput(op, 'text', 'give at least one of text, topics, memoryType');
     return toEntry(await this.backend.update(scope, id, patch, o));
   }
 
@@ -182,7 +183,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   async deleteMemory(request: { appName: string; userId: string; ids: string[]; signal?: AbortSignal }): Promise<{ deleted: string[] }> {
     const op = 'deleteMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
-    if (!Array.isArray(request.ids)) throw invalid(op, 'ids', 'must be an array of memory ids');
+    if (!Array.isArray(request.ids)) throw invalidInput(op, 'ids', 'must be an array of memory ids');
     const ids = [...new Set(request.ids.map((id, i) => memoryIds.fromClientId(scope, requireId(op, `ids[${i}]`, id))))];
     // Only this user's records may be deleted, whatever ids a caller (or a model) passes.
     const o = { signal: request.signal };
@@ -197,9 +198,6 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   }
 }
 
-function invalid(operation: string, field: string, rule: string): InvalidInputError {
-  return new InvalidInputError(`${operation}: ${field} ${rule}`, { operation, type: 'invalid-input', fields: [{ field, rule, message: rule }] });
-}
 
 function entryText(content: Content | undefined): string {
   return (content?.parts ?? [])

@@ -16,6 +16,7 @@ import { AgentMemoryServerSessionBackend } from '../backends/ams-sessions.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
 import type { CallOptions, SessionBackend, SessionListing } from '../backends/types.js';
 import { InvalidInputError } from '../clients/errors.js';
+import { invalidInput } from '../clients/invalid-input.js';
 import { together } from '../codec/concurrency.js';
 import { eventToJson, selectEvents } from '../codec/events.js';
 import type { SessionScope } from '../codec/ids.js';
@@ -118,7 +119,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const offset = optionalCount(op, 'offset', request.offset, 0);
     const page = optionalCount(op, 'page', request.page, 1);
     if (request.order !== undefined && request.order !== 'asc' && request.order !== 'desc') {
-      throw new InvalidInputError(`${op}: order must be "asc" or "desc"`, { operation: op, type: 'invalid-input', fields: [{ field: 'order', rule: 'enum', message: 'must be "asc" or "desc"' }] });
+      throw invalidInput(op, 'order', 'must be "asc" or "desc"', 'enum');
     }
     const listings = await this.backend.listSessions(this.namespaceOf(appName), appName, userId, { signal: request.signal });
     return paginate(listings.map((l) => toListedSession(appName, l)), { limit, offset, page, order: request.order });
@@ -138,17 +139,17 @@ export class RedisSessionMemoryService extends BaseSessionService {
     if (event.partial) return event;
     requireId(op, 'event.id', event.id);
     if (typeof event.timestamp !== 'number' || !Number.isFinite(event.timestamp)) {
-      throw new InvalidInputError(`${op}: event.timestamp must be a finite number of milliseconds`, { operation: op, type: 'invalid-input', fields: [{ field: 'event.timestamp', rule: 'number', message: 'must be a finite number of milliseconds' }] });
+      throw invalidInput(op, 'event.timestamp', 'must be a finite number of milliseconds', 'number');
     }
     const scope = this.scope(requireId(op, 'session.appName', session?.appName), requireId(op, 'session.userId', session.userId), requireId(op, 'session.id', session.id));
     const delta = splitState(event.actions?.stateDelta ? (toJson(event.actions.stateDelta, op, 'event.actions.stateDelta') as StateMap) : {});
-    const bytes = Buffer.byteLength(JSON.stringify(eventToJson(event, op)));
+    const json = eventToJson(event, op);
+    const bytes = Buffer.byteLength(JSON.stringify(json));
     if (bytes > this.maxEventBytes) {
-      const rule = `is ${bytes} bytes as JSON; the limit (maxEventBytes) is ${this.maxEventBytes}`;
-      throw new InvalidInputError(`${op}: event ${rule}`, { operation: op, type: 'invalid-input', fields: [{ field: 'event', rule: 'maxEventBytes', message: rule }] });
+      throw invalidInput(op, 'event', `is ${bytes} bytes as JSON; the limit (maxEventBytes) is ${this.maxEventBytes}`, 'maxEventBytes');
     }
     const o = { signal };
-    await this.backend.appendEvent(scope, event, o);
+    await this.backend.appendEvent(scope, event, json, o);
     await this.writeSharedState(scope, delta, o);
     const appended = await super.appendEvent({ session, event });
     session.lastUpdateTime = event.timestamp;

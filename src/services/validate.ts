@@ -1,10 +1,9 @@
-import { InvalidInputError } from '../clients/errors.js';
+import { invalidInput } from '../clients/invalid-input.js';
 
 /** Checks that a request field is a non-empty string; the error names the field and the rule. */
 export function requireId(operation: string, field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    const rule = 'must be a non-empty string';
-    throw new InvalidInputError(`${operation}: ${field} ${rule}`, { operation, type: 'invalid-input', fields: [{ field, rule: 'non-empty-string', message: rule }] });
+    throw invalidInput(operation, field, 'must be a non-empty string', 'non-empty-string');
   }
   return value;
 }
@@ -13,8 +12,7 @@ export function requireId(operation: string, field: string, value: unknown): str
 export function optionalCount(operation: string, field: string, value: unknown, min: number): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    const rule = `must be a whole number >= ${min}`;
-    throw new InvalidInputError(`${operation}: ${field} ${rule}`, { operation, type: 'invalid-input', fields: [{ field, rule: 'integer', message: rule }] });
+    throw invalidInput(operation, field, `must be a whole number >= ${min}`, 'integer');
   }
   return value;
 }
