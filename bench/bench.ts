@@ -21,7 +21,7 @@ import { RedisSessionMemoryService } from '../src/services/session-service.js';
 
 type Backend = 'redis-agent-memory' | 'opensource-agent-memory';
 const here = path.dirname(fileURLToPath(import.meta.url));
-const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 150);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 400);
 const WARMUP = 20;
 const APP = 'bench-app';
 
