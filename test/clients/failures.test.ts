@@ -172,6 +172,17 @@ describe('timeouts, resets, malformed bodies and cancellation against a local se
     expect(s.hits).toBe(1);
   });
 
+  it('aborts the wait before a retry when the caller signal fires', async () => {
+    const s = await stub((_req, res) => sendJson(res, 429, { title: 'slow down', status: 429, type: '/errors/too-many-requests' }, { 'retry-after': '20' }));
+    const c = createAgentMemoryServerClient({ apiBaseUrl: s.url, maxRetries: 2 });
+    const started = Date.now();
+    const err = await c.health({ signal: AbortSignal.timeout(200) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RequestAbortedError);
+    // Aborted during the 20 s Retry-After wait, after the first attempt only.
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(s.hits).toBe(1);
+  });
+
   it('never exposes the API key in errors, however they are printed', async () => {
     const s = await stub((req, res) => {
       expect(req.headers.authorization).toBe(`Bearer ${SECRET}`);
