@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { NotFoundError } from '../clients/errors.js';
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import { mapLimit } from '../codec/concurrency.js';
 import { isRecord, toJson } from '../codec/json.js';
+import { unlessMissing } from './missing.js';
 import type { CallOptions } from './types.js';
 
 type Message = AgentMemoryServerSchemas['MemoryMessage'];
@@ -31,6 +31,9 @@ function parseDocumentId(id: string): { writer: string; segment: number } | unde
   const m = /^(w-[^.]+)(?:\.(\d{6}))?$/.exec(id);
   return m ? { writer: m[1]!, segment: m[2] ? Number(m[2]) : 0 } : undefined;
 }
+
+/** The namespace and user_id query of every document of a journal. */
+const workingQuery = (key: JournalKey) => ({ namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) });
 
 /** Every working-memory session_id of a namespace (and user), all pages, each once. */
 export async function listAllSessionIds(client: AgentMemoryServerClient, namespace: string, userId: string | undefined, o?: CallOptions): Promise<string[]> {
@@ -129,7 +132,7 @@ export class JournalStore {
   /** Deletes every writer's document of a journal. */
   async removeAll(key: JournalKey, o?: CallOptions): Promise<void> {
     const documents = await this.documents(key, o);
-    await mapLimit(documents, READ_CONCURRENCY, (w) => this.client.deleteWorkingMemory(w, { namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) }, o));
+    await mapLimit(documents, READ_CONCURRENCY, (w) => this.client.deleteWorkingMemory(w, workingQuery(key), o));
     this.own.delete(JSON.stringify(key));
     this.segments.delete(JSON.stringify(key));
   }
@@ -140,26 +143,16 @@ export class JournalStore {
     return ids.filter((id) => parseDocumentId(id) !== undefined);
   }
 
-  private async fetch(key: JournalKey, writer: string, o?: CallOptions): Promise<unknown> {
-    try {
-      const doc = await this.client.getWorkingMemory(writer, { namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) }, o);
-      return isRecord(doc.data) ? doc.data.adk : undefined;
-    } catch (e) {
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
-    }
+  private async fetch(key: JournalKey, documentId: string, o?: CallOptions): Promise<unknown> {
+    const doc = await unlessMissing(this.client.getWorkingMemory(documentId, workingQuery(key), o));
+    return doc && isRecord(doc.data) ? doc.data.adk : undefined;
   }
 
   /** This writer's document when it is no longer cached (or was never written: empty). */
   private async readOwn<P>(key: JournalKey, segment: number, empty: () => P, o?: CallOptions): Promise<JournalDoc<P>> {
-    try {
-      const doc = await this.client.getWorkingMemory(documentId(this.writerId, segment), { namespace: key.namespace, ...(key.userId ? { user_id: key.userId } : {}) }, o);
-      const payload = isRecord(doc.data) && doc.data.adk !== undefined ? (doc.data.adk as P) : empty();
-      return { messages: doc.messages ?? [], payload };
-    } catch (e) {
-      if (e instanceof NotFoundError) return { messages: [], payload: empty() };
-      throw e;
-    }
+    const doc = await unlessMissing(this.client.getWorkingMemory(documentId(this.writerId, segment), workingQuery(key), o));
+    const payload = doc && isRecord(doc.data) && doc.data.adk !== undefined ? (doc.data.adk as P) : empty();
+    return { messages: doc?.messages ?? [], payload };
   }
 
   private remember(id: string, doc: JournalDoc<unknown>): void {

@@ -1,7 +1,7 @@
-import { NotFoundError } from '../clients/errors.js';
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import { encodeIdPart, namespaceKey } from '../codec/ids.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope, MemoryType } from '../codec/memory.js';
+import { unlessMissing } from './missing.js';
 import type { CallOptions, MemoryBackend } from './types.js';
 
 type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
@@ -63,14 +63,9 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
   }
 
   async get(scope: MemoryScope, id: string, o?: CallOptions): Promise<MemoryHit | undefined> {
-    try {
-      const r = await this.client.getLongTermMemory(id, o);
-      const { user_id, namespace } = this.keys(scope);
-      return r.user_id === user_id && r.namespace === namespace ? toHit(r) : undefined;
-    } catch (e) {
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
-    }
+    const r = await unlessMissing(this.client.getLongTermMemory(id, o));
+    const { user_id, namespace } = this.keys(scope);
+    return r && r.user_id === user_id && r.namespace === namespace ? toHit(r) : undefined;
   }
 
   async update(_scope: MemoryScope, id: string, patch: { text?: string; topics?: string[]; memoryType?: string }, o?: CallOptions): Promise<MemoryHit> {

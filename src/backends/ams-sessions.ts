@@ -1,5 +1,5 @@
 import type { Event } from '@google/adk';
-import { ConflictError, NotFoundError } from '../clients/errors.js';
+import { ConflictError } from '../clients/errors.js';
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import { mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, isUserAuthored, renderText, type EventJson } from '../codec/events.js';
@@ -7,6 +7,7 @@ import { encodeIdPart, namespaceKey, tupleId, type SessionScope } from '../codec
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { JournalStore, listAllSessionIds, type JournalDoc, type JournalKey } from './ams-journal.js';
+import { unlessMissing } from './missing.js';
 import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
 type WorkingMemory = AgentMemoryServerSchemas['WorkingMemoryResponse'];
@@ -175,13 +176,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     return doc && headOf(doc);
   }
 
-  private async get(sessionId: string, query: Parameters<AgentMemoryServerClient['getWorkingMemory']>[1], o?: CallOptions): Promise<WorkingMemory | undefined> {
-    try {
-      return await this.client.getWorkingMemory(sessionId, query, o);
-    } catch (e) {
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
-    }
+  private get(sessionId: string, query: Parameters<AgentMemoryServerClient['getWorkingMemory']>[1], o?: CallOptions): Promise<WorkingMemory | undefined> {
+    return unlessMissing(this.client.getWorkingMemory(sessionId, query, o));
   }
 }
 

@@ -1,8 +1,9 @@
-import { AgentMemoryError, NotFoundError } from '../clients/errors.js';
+import { AgentMemoryError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
 import { namespaceKey } from '../codec/ids.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
 import { ramIds } from './ram-sessions.js';
+import { unlessMissing } from './missing.js';
 import type { CallOptions, MemoryBackend } from './types.js';
 
 type Record_ = RedisAgentMemorySchemas['MemoryRecord'];
@@ -14,6 +15,12 @@ export const BULK_LIMIT = 100;
 export class MemoryWriteError extends AgentMemoryError {
   /** Records that were not stored, with the backend's reason. */
   readonly failed: { id: string; error: string }[] = [];
+}
+
+function partialFailure(operation: string, message: string, failed: { id: string; error: string }[]): MemoryWriteError {
+  const err = new MemoryWriteError(`${operation} ${message}; failed: ${failed.map((f) => `${f.id} (${f.error})`).join(', ')}`, { operation, type: 'partial-failure' });
+  err.failed.push(...failed);
+  return err;
 }
 
 /**
@@ -42,14 +49,7 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
       const res = await this.client.bulkCreateLongTermMemories({ memories: batch }, o);
       failed.push(...(res.errors ?? []));
     }
-    if (failed.length) {
-      const err = new MemoryWriteError(`BulkCreateLongTermMemories stored ${records.length - failed.length} of ${records.length} memories; failed: ${failed.map((f) => `${f.id} (${f.error})`).join(', ')}`, {
-        operation: 'BulkCreateLongTermMemories',
-        type: 'partial-failure',
-      });
-      err.failed.push(...failed);
-      throw err;
-    }
+    if (failed.length) throw partialFailure('BulkCreateLongTermMemories', `stored ${records.length - failed.length} of ${records.length} memories`, failed);
   }
 
   async search(scope: MemoryScope, query: string, limit: number, similarityThreshold: number | undefined, o?: CallOptions): Promise<MemoryHit[]> {
@@ -69,13 +69,8 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
   }
 
   async get(scope: MemoryScope, id: string, o?: CallOptions): Promise<MemoryHit | undefined> {
-    try {
-      const r = await this.client.getLongTermMemory(id, o);
-      return this.owns(scope, r) ? toHit(r) : undefined;
-    } catch (e) {
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
-    }
+    const r = await unlessMissing(this.client.getLongTermMemory(id, o));
+    return r && this.owns(scope, r) ? toHit(r) : undefined;
   }
 
   async update(scope: MemoryScope, id: string, patch: { text?: string; topics?: string[]; memoryType?: string }, o?: CallOptions): Promise<MemoryHit> {
@@ -90,14 +85,7 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
       // A record that is already gone is what the caller wanted.
       failed.push(...(res.errors ?? []).filter((e) => !/not.?found/i.test(e.error)));
     }
-    if (failed.length) {
-      const err = new MemoryWriteError(`BulkDeleteLongTermMemories failed for ${failed.map((f) => `${f.id} (${f.error})`).join(', ')}`, {
-        operation: 'BulkDeleteLongTermMemories',
-        type: 'partial-failure',
-      });
-      err.failed.push(...failed);
-      throw err;
-    }
+    if (failed.length) throw partialFailure('BulkDeleteLongTermMemories', `deleted ${ids.length - failed.length} of ${ids.length} memories`, failed);
   }
 
   private owner(scope: MemoryScope): string {

@@ -1,11 +1,12 @@
 import { createEventActions, type Event } from '@google/adk';
-import { ConflictError, NotFoundError } from '../clients/errors.js';
+import { ConflictError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
 import { mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, isUserAuthored, renderText, type EventJson } from '../codec/events.js';
 import { namespaceKey, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
+import { unlessMissing } from './missing.js';
 import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
 type SessionEvent = RedisAgentMemorySchemas['SessionEvent'];
@@ -113,11 +114,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   }
 
   async deleteSession(scope: SessionScope, o?: CallOptions): Promise<void> {
-    try {
-      await this.client.deleteSessionMemory(ramIds.session(scope), o);
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
-    }
+    await unlessMissing(this.client.deleteSessionMemory(ramIds.session(scope), o));
     await this.append(
       ramIds.registry(scope.namespace, scope.appName),
       ramIds.registryOwner(scope.namespace, scope.appName),
@@ -192,14 +189,9 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     );
   }
 
-  private async fetchSession(id: string, o?: CallOptions): Promise<RedisAgentMemorySchemas['GetSessionMemoryResponseContent'] | undefined> {
-    try {
-      // Summarised events are still ADK events the session must return, so ask for them too.
-      return await this.client.getSessionMemory(id, { includeSummarisedEvents: true }, o);
-    } catch (e) {
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
-    }
+  private fetchSession(id: string, o?: CallOptions): Promise<RedisAgentMemorySchemas['GetSessionMemoryResponseContent'] | undefined> {
+    // Summarised events are still ADK events the session must return, so ask for them too.
+    return unlessMissing(this.client.getSessionMemory(id, { includeSummarisedEvents: true }, o));
   }
 
   private async readStateLog(id: string, o?: CallOptions): Promise<StateMap> {
