@@ -1,5 +1,4 @@
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
-import { encodeIdPart, namespaceKey } from '../codec/ids.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope, MemoryType } from '../codec/memory.js';
 import { unlessMissing } from './missing.js';
 import type { CallOptions, MemoryBackend } from './types.js';
@@ -7,7 +6,8 @@ import type { CallOptions, MemoryBackend } from './types.js';
 type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
 
 /**
- * Long-term memory on Agent Memory Server. The server speaks in cosine distance (lower is closer);
+ * Long-term memory on Agent Memory Server, keyed by the ADK user id and namespace as they are, as
+ * are the memories the server extracts from a session's working memory. The server speaks in cosine distance (lower is closer);
  * this adapter converts to and from similarity (1 - distance) so `similarityThreshold` and
  * `score` mean the same as on Redis Agent Memory. When a filtered search finds nothing the server
  * retries without its namespace filter, so results are filtered again here before they are
@@ -30,7 +30,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           memory_type: r.memoryType as MemoryType,
           ...(r.topics?.length ? { topics: r.topics } : {}),
           ...(r.eventDate ? { event_date: new Date(r.eventDate).toISOString() } : {}),
-          ...(r.sessionId ? { session_id: encodeIdPart(r.sessionId) } : {}),
+          ...(r.sessionId ? { session_id: r.sessionId } : {}),
         })),
         // Ids are deterministic, so the same memory overwrites itself; no semantic merging.
         deduplicate: false,
@@ -85,8 +85,9 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     if (ids.length) await this.client.deleteLongTermMemories(ids, o);
   }
 
+  /** The ADK ids as they are: the keys the server gives memories it extracts from a session's working memory. */
   private keys(scope: MemoryScope) {
-    return { user_id: encodeIdPart(scope.userId), namespace: namespaceKey(scope.namespace, scope.appName) };
+    return { user_id: scope.userId, namespace: scope.namespace };
   }
 }
 

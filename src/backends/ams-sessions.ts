@@ -1,19 +1,18 @@
 import type { Event } from '@google/adk';
 import { ConflictError } from '../clients/errors.js';
-import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
+import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js';
+import { withBackendSummary } from '../codec/compaction.js';
 import { mapLimit, together } from '../codec/concurrency.js';
-import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, isUserAuthored, renderText, type EventJson } from '../codec/events.js';
-import { encodeIdPart, namespaceKey, tupleId, type SessionScope } from '../codec/ids.js';
+import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, textEvent, type EventJson } from '../codec/events.js';
+import { tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
-import { JournalStore, listAllSessionIds, type JournalDoc, type JournalKey } from './ams-journal.js';
+import { JournalStore, READ_CONCURRENCY, listAllSessionIds, type JournalKey } from './ams-journal.js';
+import { NativeViews, nativeKey, toMessage, type Message, type ViewMarker, type ViewOptions, type WorkingMemory } from './ams-view.js';
 import { unlessMissing } from './missing.js';
-import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
+import type { AppendedState, CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
-type WorkingMemory = AgentMemoryServerSchemas['WorkingMemoryResponse'];
-type Message = AgentMemoryServerSchemas['MemoryMessage'];
-
-/** The head document of a session: written once at creation, never replaced afterwards. */
+/** The head document of a session: identity and initial state, written once at creation. */
 interface Head {
   v: number;
   kind: 'session';
@@ -39,95 +38,141 @@ interface StatePayload {
 }
 
 /**
- * Working-memory keys. Encoded id parts never contain `.` or `_`, so `<user>.<session>` head ids
- * are unambiguous and the user part can be recovered for listing. Journals live in namespaces of
- * their own, so listing an app's sessions never sees them.
+ * Where each part of a session lives. The native document uses the ADK ids as they are; the
+ * journals live in namespaces of their own (one per session, app or user), hashed from the scope,
+ * so listing an app's sessions never sees them and they never collide.
  */
 export const amsKeys = {
-  head: (s: SessionScope) => ({
-    session_id: `${encodeIdPart(s.userId)}.${encodeIdPart(s.sessionId)}`,
-    user_id: encodeIdPart(s.userId),
-    namespace: namespaceKey(s.namespace, s.appName),
-  }),
-  events: (s: SessionScope): JournalKey => ({ namespace: tupleId('j', 'session-events', [s.namespace, s.appName, s.userId, s.sessionId]), userId: encodeIdPart(s.userId) }),
-  appState: (ns: string, app: string): JournalKey => ({ namespace: tupleId('j', 'app-state', [ns, app]), userId: null }),
-  userState: (ns: string, app: string, user: string): JournalKey => ({ namespace: tupleId('j', 'user-state', [ns, app, user]), userId: encodeIdPart(user) }),
+  native: nativeKey,
+  journal: (s: SessionScope): JournalKey => ({ namespace: tupleId('adk-j', 'session-journal', [s.namespace, s.userId, s.sessionId]) }),
+  appState: (ns: string, app: string): JournalKey => ({ namespace: tupleId('adk-a', 'app-state', [ns, app]) }),
+  userState: (ns: string, app: string, user: string): JournalKey => ({ namespace: tupleId('adk-u', 'user-state', [ns, app, user]) }),
+  /** One document per user who has a session in the namespace, for listing every user's sessions. */
+  users: (ns: string): JournalKey => ({ namespace: tupleId('adk-r', 'users', [ns]) }),
 };
 
-const READ_CONCURRENCY = 8;
+const HEAD_ID = 'head';
 
 const isEvents = (v: unknown): v is EventsPayload => isRecord(v) && v.kind === 'events' && Array.isArray(v.events);
 const isState = (v: unknown): v is StatePayload => isRecord(v) && v.kind === 'state' && isRecord(v.entries);
+const isHead = (v: unknown): v is Head => isRecord(v) && v.kind === 'session' && typeof v.appName === 'string' && isRecord(v.state);
+
+function markerOf(doc: WorkingMemory | undefined): Partial<ViewMarker> {
+  const adk = doc && isRecord(doc.data) ? doc.data.adk : undefined;
+  return isRecord(adk) ? (adk as Partial<ViewMarker>) : {};
+}
 
 /**
- * Sessions on Agent Memory Server. The server only replaces whole documents, so a session is
- * stored as a head document (identity and initial state, written once) plus one events journal
- * per writing service instance (see JournalStore). Appending replaces only the appending
- * instance's own journal, so concurrent writers in any number of processes never overwrite each
- * other; reading merges the journals by event time, keeping each writer's own order.
+ * Sessions on Agent Memory Server, in the server's own layout: the ADK session is the working
+ * memory keyed by session id, namespace and user id, its messages the conversation, so other
+ * clients, extraction, summarisation and the memory prompt all see it. That document is a view:
+ * the server trims it and writes back stale copies of it, and any client may replace it. The ADK
+ * events themselves live in journal documents (one per writing instance, no messages) that only
+ * their writer ever replaces; reads merge the journals, the view's messages other clients wrote,
+ * and the server's summary.
  */
 export class AgentMemoryServerSessionBackend implements SessionBackend {
   private readonly journals: JournalStore;
+  private readonly views: NativeViews;
   private seq = 0;
+  /** Users this instance has registered in a namespace, so the registry is written once per user. */
+  private readonly registered = new Set<string>();
 
-  constructor(private readonly client: AgentMemoryServerClient) {
+  constructor(
+    private readonly client: AgentMemoryServerClient,
+    viewOptions: ViewOptions = {},
+  ) {
     this.journals = new JournalStore(client);
+    this.views = new NativeViews(client, viewOptions);
   }
 
   async createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession> {
-    const key = amsKeys.head(scope);
-    if (await this.fetchHead(scope, o)) {
+    const [native, head] = await together(
+      o?.signal,
+      (signal) => this.views.read(scope, { signal }),
+      (signal) => this.journals.fetch(amsKeys.journal(scope), HEAD_ID, { signal }),
+    );
+    if (native || head !== undefined) {
       throw new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
     }
-    const head: Head = { v: ENVELOPE_VERSION, kind: 'session', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, state };
-    await this.client.putWorkingMemory(key.session_id, { messages: [], data: { adk: toJson(head, 'createSession', 'data.adk') }, user_id: key.user_id, namespace: key.namespace }, undefined, o);
+    const headDoc: Head = { v: ENVELOPE_VERSION, kind: 'session', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, state };
+    await together(
+      o?.signal,
+      (signal) => this.journals.putShared(amsKeys.journal(scope), HEAD_ID, headDoc, { signal }),
+      (signal) => this.views.create(scope, { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: createdAt }, { signal }),
+      (signal) => this.register(scope, { signal }),
+    );
     return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
   async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
-    const [head, journals] = await together(
+    const [native, head, journals] = await together(
       o?.signal,
-      (signal) => this.fetchHead(scope, { signal }),
-      (signal) => this.journals.readAll(amsKeys.events(scope), isEvents, { signal }),
+      (signal) => this.views.read(scope, { signal }),
+      (signal) => this.journals.fetch(amsKeys.journal(scope), HEAD_ID, { signal }),
+      (signal) => this.journals.readAll(amsKeys.journal(scope), isEvents, { signal }),
     );
-    if (!head) return undefined;
-    const events = dedupeEvents(mergeJournals(journals.map((j) => j.payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory')))));
-    const state: StateMap = { ...head.state };
-    for (const e of events) Object.assign(state, splitState(e.actions?.stateDelta).session);
-    return { state, events, lastUpdateTime: events.at(-1)?.timestamp ?? head.createdAt };
+    const owner = isHead(head) ? head.appName : markerOf(native).appName;
+    if ((!native && !isHead(head)) || (owner !== undefined && owner !== scope.appName)) return undefined;
+
+    const own = dedupeEvents(mergeByTime(journals.map((j) => j.payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory')))));
+    const ownIds = new Set(own.map((e) => e.id));
+    const nativeMessages = native?.messages ?? [];
+    // Messages other clients put in the conversation become text events of their own.
+    const foreign = nativeMessages.filter((m) => m.id === undefined || !ownIds.has(m.id)).map((m) => foreignEvent(m, scope.appName));
+    const timeline = mergeByTime([own, foreign]);
+
+    const retained = new Set(nativeMessages.map((m) => m.id));
+    const summarised = native?.context?.trim() ? native.context : undefined;
+    const firstRetained = summarised ? indexOrEnd(timeline.findIndex((e) => retained.has(e.id)), timeline.length) : 0;
+    this.views.remember(scope, native, viewMessages(timeline.slice(firstRetained), nativeMessages));
+
+    const state: StateMap = { ...(isHead(head) ? head.state : {}) };
+    for (const e of own) Object.assign(state, splitState(e.actions?.stateDelta).session);
+    const createdAt = isHead(head) ? head.createdAt : Date.parse(native?.created_at ?? '') || 0;
+    const events = summarised ? withBackendSummary(timeline, { text: summarised, firstRetained, startHint: createdAt }) : timeline;
+    return { state, events, lastUpdateTime: timeline.at(-1)?.timestamp ?? createdAt };
   }
 
   async listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]> {
-    const ns = namespaceKey(namespace, appName);
-    const ids = await listAllSessionIds(this.client, ns, userId === undefined ? undefined : encodeIdPart(userId), o);
-    const heads = ids.filter((id) => /^[^._]+\.[^._]+$/.test(id));
-    const listed = await mapLimit(heads, READ_CONCURRENCY, async (id) => {
-      const doc = await this.get(id, { user_id: id.slice(0, id.indexOf('.')), namespace: ns }, o);
-      const head = doc && headOf(doc);
-      if (!head || head.appName !== appName) return undefined;
-      const scope = { namespace, appName, userId: head.userId, sessionId: head.sessionId };
-      const journals = await this.journals.readAll(amsKeys.events(scope), isEvents, o);
-      const last = Math.max(...journals.flatMap((j) => j.payloads.flatMap((p) => p.events).map((e) => (isRecord(e) && typeof e.timestamp === 'number' ? e.timestamp : 0))));
-      return { userId: head.userId, sessionId: head.sessionId, lastUpdateTime: Number.isFinite(last) ? last : head.createdAt };
+    const users = userId !== undefined ? [userId] : await this.registeredUsers(namespace, o);
+    const perUser = await mapLimit(users, READ_CONCURRENCY, async (user) => (await listAllSessionIds(this.client, namespace, user, o)).map((sessionId) => ({ user, sessionId })));
+    const listed = await mapLimit(perUser.flat(), READ_CONCURRENCY, async ({ user, sessionId }): Promise<SessionListing | undefined> => {
+      const doc = await this.views.read({ namespace, appName, userId: user, sessionId }, o);
+      const marker = markerOf(doc);
+      if (!doc || (marker.appName !== undefined && marker.appName !== appName)) return undefined;
+      const lastMessage = Date.parse(doc.messages?.at(-1)?.created_at ?? '');
+      const lastUpdateTime = marker.lastUpdateTime ?? (Number.isFinite(lastMessage) ? lastMessage : Date.parse(doc.created_at ?? '') || 0);
+      return { userId: user, sessionId, lastUpdateTime };
     });
     return listed.filter((x): x is SessionListing => x !== undefined);
   }
 
   async deleteSession(scope: SessionScope, o?: CallOptions): Promise<void> {
-    await this.journals.removeAll(amsKeys.events(scope), o);
-    const { session_id, ...query } = amsKeys.head(scope);
-    await this.client.deleteWorkingMemory(session_id, query, o);
+    const { session_id, ...query } = amsKeys.native(scope);
+    await together(
+      o?.signal,
+      (signal) => this.journals.removeAll(amsKeys.journal(scope), { signal }),
+      (signal) => this.client.deleteWorkingMemory(session_id, query, { signal }),
+    );
+    this.views.forget(scope);
   }
 
-  async appendEvent(scope: SessionScope, event: Event, json: EventJson, o?: CallOptions): Promise<void> {
-    await this.journals.update<EventsPayload>(
-      amsKeys.events(scope),
-      () => ({ v: ENVELOPE_VERSION, kind: 'events', events: [] }),
-      (doc) => ({
-        messages: upsert(doc.messages, toMessage(event), (m) => m.id === event.id),
-        payload: { ...doc.payload, events: upsert(doc.payload.events, json, (e) => isRecord(e) && e.id === event.id) },
-      }),
-      o,
+  async appendEvent(scope: SessionScope, event: Event, json: EventJson, state: AppendedState, o?: CallOptions): Promise<void> {
+    const marker: ViewMarker = { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: event.timestamp };
+    // The journal, the view and any shared state are independent documents: written together.
+    await together(
+      o?.signal,
+      (signal) =>
+        this.journals.update<EventsPayload>(
+          amsKeys.journal(scope),
+          () => ({ v: ENVELOPE_VERSION, kind: 'events', events: [] }),
+          (p) => ({ ...p, events: upsert(p.events, json, (e) => isRecord(e) && e.id === event.id) }),
+          (p) => p.events.length,
+          { signal },
+        ),
+      (signal) => this.views.append(scope, event, marker, { signal }),
+      (signal) => this.writeShared(scope, state, { signal }),
     );
   }
 
@@ -139,12 +184,19 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     return this.readState(amsKeys.userState(namespace, appName, userId), o);
   }
 
-  updateAppState(namespace: string, appName: string, delta: StateMap, o?: CallOptions): Promise<void> {
+  updateAppState(namespace: string, appName: string, delta: StateMap, _after: StateMap, o?: CallOptions): Promise<void> {
     return this.writeState(amsKeys.appState(namespace, appName), delta, o);
   }
 
-  updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, o?: CallOptions): Promise<void> {
+  updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, _after: StateMap, o?: CallOptions): Promise<void> {
     return this.writeState(amsKeys.userState(namespace, appName, userId), delta, o);
+  }
+
+  private async writeShared(scope: SessionScope, state: AppendedState, o: CallOptions): Promise<void> {
+    const writes: ((signal: AbortSignal) => Promise<void>)[] = [];
+    if (Object.keys(state.app.delta).length) writes.push((signal) => this.updateAppState(scope.namespace, scope.appName, state.app.delta, state.app.after, { signal }));
+    if (Object.keys(state.user.delta).length) writes.push((signal) => this.updateUserState(scope.namespace, scope.appName, scope.userId, state.user.delta, state.user.after, { signal }));
+    if (writes.length) await together(o.signal, ...writes);
   }
 
   private async readState(key: JournalKey, o?: CallOptions): Promise<StateMap> {
@@ -165,26 +217,27 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     return this.journals.update<StatePayload>(
       key,
       () => ({ v: ENVELOPE_VERSION, kind: 'state', entries: {} }),
-      (doc): JournalDoc<StatePayload> => ({ messages: doc.messages, payload: { ...doc.payload, entries: { ...doc.payload.entries, ...entries } } }),
+      (p) => ({ ...p, entries: { ...p.entries, ...entries } }),
+      () => 0,
       o,
     );
   }
 
-  private async fetchHead(scope: SessionScope, o?: CallOptions): Promise<Head | undefined> {
-    const { session_id, ...query } = amsKeys.head(scope);
-    const doc = await this.get(session_id, query, o);
-    return doc && headOf(doc);
+  /** Records that the user has sessions in the namespace: the same document from every writer. */
+  private async register(scope: SessionScope, o: CallOptions): Promise<void> {
+    const key = JSON.stringify([scope.namespace, scope.userId]);
+    if (this.registered.has(key)) return;
+    await this.journals.putShared(amsKeys.users(scope.namespace), scope.userId, { v: ENVELOPE_VERSION, kind: 'user', userId: scope.userId }, o);
+    this.registered.add(key);
   }
 
-  private get(sessionId: string, query: Parameters<AgentMemoryServerClient['getWorkingMemory']>[1], o?: CallOptions): Promise<WorkingMemory | undefined> {
-    return unlessMissing(this.client.getWorkingMemory(sessionId, query, o));
+  private async registeredUsers(namespace: string, o?: CallOptions): Promise<string[]> {
+    return listAllSessionIds(this.client, amsKeys.users(namespace).namespace, undefined, o);
   }
 }
 
-function headOf(doc: WorkingMemory): Head | undefined {
-  const adk = isRecord(doc.data) ? doc.data.adk : undefined;
-  if (isRecord(adk) && adk.kind === 'session' && typeof adk.sessionId === 'string') return adk as unknown as Head;
-  return undefined;
+function indexOrEnd(i: number, end: number): number {
+  return i < 0 ? end : i;
 }
 
 function compareRank(a: [number, string, number], b: [number, string, number]): number {
@@ -192,10 +245,10 @@ function compareRank(a: [number, string, number], b: [number, string, number]): 
 }
 
 /**
- * Merges writers' event lists into one timeline: repeatedly takes the earliest next event among
- * the writers, so events interleave by time while each writer's own order is never changed.
+ * Merges event lists into one timeline: repeatedly takes the earliest next event among the lists,
+ * so events interleave by time while each list's own order is never changed.
  */
-export function mergeJournals(lists: Event[][]): Event[] {
+export function mergeByTime(lists: Event[][]): Event[] {
   const heads = lists.map(() => 0);
   const out: Event[] = [];
   for (;;) {
@@ -209,8 +262,24 @@ export function mergeJournals(lists: Event[][]): Event[] {
   }
 }
 
-function toMessage(event: Event): Message {
-  return { role: isUserAuthored(event) ? 'user' : 'assistant', content: renderText(event), id: event.id, created_at: new Date(event.timestamp).toISOString() };
+/**
+ * The messages the native document should hold for these (retained) events: the stored message
+ * where there is one, so the server's extraction marks survive, else the event's own message.
+ */
+function viewMessages(events: Event[], stored: Message[]): Message[] {
+  const byId = new Map(stored.map((m) => [m.id, m]));
+  const out: Message[] = [];
+  for (const e of events) {
+    const message = byId.get(e.id) ?? toMessage(e);
+    if (message) out.push(message);
+  }
+  return out;
+}
+
+/** A message another client wrote: author `user` for the user, otherwise the app's agent. */
+function foreignEvent(m: Message, appName: string): Event {
+  const at = Date.parse(m.created_at ?? '');
+  return textEvent({ id: m.id ?? '', fromUser: m.role === 'user', author: appName, timestamp: Number.isFinite(at) ? at : 0, text: m.content });
 }
 
 function upsert<T>(items: T[], item: T, same: (x: T) => boolean): T[] {

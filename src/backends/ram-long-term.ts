@@ -1,6 +1,6 @@
 import { AgentMemoryError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
-import { namespaceKey } from '../codec/ids.js';
+import { readableId } from '../codec/ids.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
 import { ramIds } from './ram-sessions.js';
 import { unlessMissing } from './missing.js';
@@ -24,8 +24,8 @@ function partialFailure(operation: string, message: string, failed: { id: string
 }
 
 /**
- * Long-term memory on Redis Agent Memory. Records carry the owner and namespace derived from the
- * ADK scope; searches filter on both server-side, and results are checked again before they are
+ * Long-term memory on Redis Agent Memory. Records carry the ADK user as owner and the namespace
+ * (readable where the ids fit), as do the memories the store extracts from a session; searches filter on both server-side, and results are checked again before they are
  * returned so a record of another scope can never leak.
  */
 export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
@@ -34,7 +34,7 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
 
   async write(scope: MemoryScope, records: MemoryRecordInput[], o?: CallOptions): Promise<void> {
     const ownerId = this.owner(scope);
-    const namespace = namespaceKey(scope.namespace, scope.appName);
+    const namespace = ramIds.namespace(scope.namespace);
     const failed: { id: string; error: string }[] = [];
     for (let i = 0; i < records.length; i += BULK_LIMIT) {
       const batch = records.slice(i, i + BULK_LIMIT).map((r) => ({
@@ -44,7 +44,7 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
         ownerId,
         namespace,
         ...(r.topics?.length ? { topics: r.topics } : {}),
-        ...(r.sessionId ? { sessionId: ramIds.session({ ...scope, sessionId: r.sessionId }) } : {}),
+        ...(r.sessionId ? { sessionId: readableId(r.sessionId) } : {}),
       }));
       const res = await this.client.bulkCreateLongTermMemories({ memories: batch }, o);
       failed.push(...(res.errors ?? []));
@@ -54,7 +54,7 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
 
   async search(scope: MemoryScope, query: string, limit: number, similarityThreshold: number | undefined, o?: CallOptions): Promise<MemoryHit[]> {
     const ownerId = this.owner(scope);
-    const namespace = namespaceKey(scope.namespace, scope.appName);
+    const namespace = ramIds.namespace(scope.namespace);
     const res = await this.client.searchLongTermMemory(
       {
         text: query,
@@ -89,11 +89,11 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
   }
 
   private owner(scope: MemoryScope): string {
-    return ramIds.owner(scope.namespace, scope.appName, scope.userId);
+    return ramIds.owner(scope.userId);
   }
 
   private owns(scope: MemoryScope, r: Record_): boolean {
-    return r.ownerId === this.owner(scope) && r.namespace === namespaceKey(scope.namespace, scope.appName);
+    return r.ownerId === this.owner(scope) && r.namespace === ramIds.namespace(scope.namespace);
   }
 }
 

@@ -1,136 +1,174 @@
-import { createEventActions, type Event } from '@google/adk';
+import { randomUUID } from 'node:crypto';
+import type { Event } from '@google/adk';
 import { ConflictError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
+import { withBackendSummary } from '../codec/compaction.js';
 import { mapLimit, together } from '../codec/concurrency.js';
-import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, isUserAuthored, renderText, type EventJson } from '../codec/events.js';
-import { namespaceKey, tupleId, type SessionScope } from '../codec/ids.js';
+import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, isUserAuthored, renderText, textEvent, type EventJson } from '../codec/events.js';
+import { readableId, scopeKey, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { unlessMissing } from './missing.js';
-import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
+import type { AppendedState, CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
 type SessionEvent = RedisAgentMemorySchemas['SessionEvent'];
+type SessionMemory = RedisAgentMemorySchemas['GetSessionMemoryResponseContent'];
 
-/** Backend ids derived from ADK scopes; every kind has its own prefix and hash domain. */
+/**
+ * Store ids of ADK scopes. Users, sessions and namespaces keep their ADK ids wherever they fit
+ * the API's id rule, so `filterOwnerId=<user id>` and the store's own tools find them. Ids this
+ * package derives for itself start with the reserved `x-` and a kind letter.
+ */
 export const ramIds = {
-  session: (s: SessionScope) => tupleId('s', 'session', [s.namespace, s.appName, s.userId, s.sessionId]),
-  owner: (ns: string, app: string, user: string) => tupleId('u', 'owner', [ns, app, user]),
-  appState: (ns: string, app: string) => tupleId('a', 'app-state', [ns, app]),
-  appStateOwner: (ns: string, app: string) => tupleId('a', 'app-state-owner', [ns, app]),
-  userState: (ns: string, app: string, user: string) => tupleId('v', 'user-state', [ns, app, user]),
-  userStateOwner: (ns: string, app: string, user: string) => tupleId('v', 'user-state-owner', [ns, app, user]),
-  registry: (ns: string, app: string) => tupleId('r', 'registry', [ns, app]),
-  registryOwner: (ns: string, app: string) => tupleId('r', 'registry-owner', [ns, app]),
+  owner: (userId: string) => readableId(userId),
+  namespace: (namespace: string) => readableId(namespace),
+  /** The session's id when no other scope holds it: the ADK session id itself where it fits. */
+  session: (s: SessionScope) => readableId(s.sessionId),
+  /** The session's id when its readable id belongs to another user or app of the same store. */
+  scopedSession: (s: SessionScope) => tupleId('x-s', 'session', [s.namespace, s.appName, s.userId, s.sessionId]),
+  appState: (ns: string, app: string) => tupleId('x-a', 'app-state', [ns, app]),
+  userState: (ns: string, app: string, user: string) => tupleId('x-u', 'user-state', [ns, app, user]),
+  users: (ns: string, app: string) => tupleId('x-r', 'users', [ns, app]),
+  /** Owner of the bookkeeping sessions, so that listing a user's sessions never shows them. */
+  bookkeeper: 'x-adk',
 };
 
-/** The `metadata.adk` envelope of each kind of record this adapter writes. */
+/**
+ * The `metadata.adk` envelope of each kind of record this adapter writes. Every record that can
+ * change state restates the whole state it leaves behind (`state`), because the store summarises
+ * and then deletes old records: whatever survives must be enough to rebuild the state.
+ */
 type Envelope =
-  | { v: number; kind: 'session'; appName: string; userId: string; sessionId: string; state: StateMap; createdAt: number }
-  | { v: number; kind: 'event'; appName: string; userId: string; sessionId: string; event: unknown }
-  | { v: number; kind: 'state'; delta: StateMap }
-  | { v: number; kind: 'registry'; op: 'created' | 'deleted'; userId: string; sessionId: string };
+  | { v: number; kind: 'session'; namespace: string; appName: string; userId: string; sessionId: string; createdAt: number; nonce: string; state: StateMap }
+  | { v: number; kind: 'event'; namespace: string; appName: string; userId: string; sessionId: string; event: unknown; state: StateMap }
+  | { v: number; kind: 'state'; delta: StateMap; state: StateMap }
+  | { v: number; kind: 'users'; users: string[] };
+
+type Owned = Extract<Envelope, { appName: string }>;
 
 function envelope(e: SessionEvent): Partial<Envelope> & { kind?: string } {
   const md = e.metadata;
   return isRecord(md) && isRecord(md.adk) ? (md.adk as Partial<Envelope>) : {};
 }
 
+const isOwned = (env: Partial<Envelope>): env is Owned => (env.kind === 'session' || env.kind === 'event') && typeof (env as Owned).appName === 'string';
+
 const LIST_PAGE = 1000;
-const READ_CONCURRENCY = 8;
+const READ_CONCURRENCY = 100;
+const RESOLVED_LIMIT = 10_000;
 
 /**
- * Sessions on Redis Agent Memory. Each ADK session is one RAM session whose first record (a
- * SYSTEM marker) carries the initial state; each ADK event is one atomic append carrying the whole
- * event in metadata. `app:` and `user:` state live in their own append-only state sessions, and a
- * per-app registry session makes "all users' sessions" listable without scanning the store.
+ * Sessions on Redis Agent Memory. Each ADK session is one store session with the ADK ids: owner =
+ * user, namespace = app (or `defaultNamespace`), session id = ADK session id; a SYSTEM marker opens
+ * it, and each ADK event is one atomic append carrying the whole event and the session state after
+ * it. `app:` and `user:` state live in bookkeeping sessions whose every record restates the state,
+ * and a per-app users registry makes "all users' sessions" listable without scanning the store.
+ * The store's summary comes back as an ADK CompactedEvent.
  */
 export class RedisAgentMemorySessionBackend implements SessionBackend {
+  /** Which store session holds each scope this instance has seen (a session never changes owner). */
+  private readonly resolved = new Map<string, string>();
+
   constructor(private readonly client: RedisAgentMemoryClient) {}
 
   async createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession> {
-    const id = ramIds.session(scope);
-    if (await this.fetchSession(id, o)) {
-      throw new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
-    }
-    const marker: Envelope = { v: ENVELOPE_VERSION, kind: 'session', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, state, createdAt };
-    // Independent appends to two sessions: written together; the call fails if either fails.
-    await together(
+    const [readable, scoped, users] = await together(
       o?.signal,
-      (signal) => this.append(id, this.ownerOf(scope), scope, 'SYSTEM', '[session created]', createdAt, marker, { signal }),
-      (signal) =>
-        this.append(
-        ramIds.registry(scope.namespace, scope.appName),
-        ramIds.registryOwner(scope.namespace, scope.appName),
-        scope,
-        'SYSTEM',
-        `[session ${scope.sessionId} of ${scope.userId} created]`,
-        createdAt,
-          { v: ENVELOPE_VERSION, kind: 'registry', op: 'created', userId: scope.userId, sessionId: scope.sessionId },
-          { signal },
-        ),
+      (signal) => this.fetch(ramIds.session(scope), false, { signal }),
+      (signal) => this.fetch(ramIds.scopedSession(scope), false, { signal }),
+      (signal) => this.registeredUsers(scope.namespace, scope.appName, { signal }),
     );
+    const exists = () => new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
+    if (scoped || (readable && belongsTo(readable, scope))) throw exists();
+    const marker: Envelope = { v: ENVELOPE_VERSION, kind: 'session', namespace: scope.namespace, appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, nonce: randomUUID(), state };
+    const first = readable ? ramIds.scopedSession(scope) : ramIds.session(scope);
+    const register = users.includes(scope.userId)
+      ? []
+      : [(signal: AbortSignal) => this.append(ramIds.users(scope.namespace, scope.appName), ramIds.bookkeeper, scope.namespace, 'SYSTEM', `[user ${scope.userId}]`, createdAt, { v: ENVELOPE_VERSION, kind: 'users', users: [...users, scope.userId] }, { signal }).then(() => undefined)];
+    const [written] = await together(o?.signal, (signal) => this.append(first, ramIds.owner(scope.userId), scope.namespace, 'SYSTEM', '[session created]', createdAt, marker, { signal }), ...register);
+    if (first === ramIds.session(scope)) {
+      // No conditional create exists: another scope may have opened the same id meanwhile. The first marker wins.
+      const stored = await this.fetch(first, false, o);
+      const winner = stored?.events.map(envelope).find((e) => e.kind === 'session') as Extract<Envelope, { kind: 'session' }> | undefined;
+      if (!winner || winner.nonce !== marker.nonce) {
+        await unlessMissing(this.client.deleteSessionEvent(first, written.eventId, o));
+        if (winner && sameScope(winner, scope)) throw exists();
+        await this.append(ramIds.scopedSession(scope), ramIds.owner(scope.userId), scope.namespace, 'SYSTEM', '[session created]', createdAt, marker, o);
+        this.remember(scope, ramIds.scopedSession(scope));
+        return { state: { ...state }, events: [], lastUpdateTime: createdAt };
+      }
+    }
+    this.remember(scope, first);
     return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
   async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
-    const memory = await this.fetchSession(ramIds.session(scope), o);
+    const memory = await this.resolve(scope, true, o);
     if (!memory) return undefined;
-    let state: StateMap = {};
-    let createdAt = 0;
     const events: Event[] = [];
-    for (const record of memory.events) {
+    let state: StateMap | undefined;
+    let createdAt: number | undefined;
+    let sawMarker = false;
+    const boundary = memory.summary ? memory.events.findIndex((r) => r.eventId === memory.summary!.summarizedUpToEventId) : -1;
+    let firstRetained = 0;
+    memory.events.forEach((record, i) => {
       const env = envelope(record);
-      if (env.kind === 'session') {
-        state = { ...(env.state ?? {}), ...state };
-        createdAt = env.createdAt ?? 0;
-      } else {
-        const event = env.kind === 'event' ? eventFromJson(env.event, 'GetSessionMemory') : foreignEvent(record);
+      if (env.kind === 'session' && !sawMarker) {
+        sawMarker = true;
+        createdAt = env.createdAt;
+        state ??= { ...(env.state ?? {}) };
+      } else if (env.kind === 'event') {
+        const event = eventFromJson(env.event, 'GetSessionMemory');
         events.push(event);
+        // The first surviving record restates the state; later ones add their own changes.
+        if (state === undefined) state = isRecord(env.state) ? { ...env.state } : {};
+        else Object.assign(state, splitState(event.actions?.stateDelta).session);
+      } else if (env.kind === undefined) {
+        events.push(foreignEvent(record));
       }
-    }
+      if (i === boundary) firstRetained = events.length;
+    });
     const unique = dedupeEvents(events);
-    for (const e of unique) Object.assign(state, splitState(e.actions?.stateDelta).session);
+    firstRetained = Math.min(firstRetained, unique.length);
+    const summary = memory.summary?.text.trim() ? memory.summary : undefined;
+    const timeline = summary ? withBackendSummary(unique, { text: summary.text, firstRetained, startHint: createdAt }) : unique;
     // As in ADK: the time of the last appended event, or of creation for an empty session.
-    const lastUpdateTime = unique.at(-1)?.timestamp ?? createdAt;
-    return { state, events: unique, lastUpdateTime };
+    return { state: state ?? {}, events: timeline, lastUpdateTime: unique.at(-1)?.timestamp ?? createdAt ?? 0 };
   }
 
   async listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]> {
-    const candidates =
-      userId === undefined
-        ? await this.registeredSessions(namespace, appName, o)
-        : (await this.ownedSessionIds(ramIds.owner(namespace, appName, userId), o)).map((id) => ({ id }));
-    const listed = await mapLimit(candidates, READ_CONCURRENCY, async (c) => {
-      const memory = await this.fetchSession(c.id, o);
+    const users = userId !== undefined ? [userId] : await this.registeredUsers(namespace, appName, o);
+    const perUser = await mapLimit(users, READ_CONCURRENCY, async (user) => (await this.ownedSessionIds(ramIds.owner(user), o)).map((id) => ({ user, id })));
+    const listed = await mapLimit(perUser.flat(), READ_CONCURRENCY, async ({ user, id }): Promise<SessionListing | undefined> => {
+      const memory = await this.fetch(id, false, o);
       if (!memory) return undefined;
-      const marker = memory.events.map(envelope).find((e) => e.kind === 'session') as Extract<Envelope, { kind: 'session' }> | undefined;
-      if (!marker || marker.appName !== appName) return undefined;
-      const last = [...memory.events].reverse().find((e) => envelope(e).kind === 'event');
-      const lastEvent = last ? envelope(last) : undefined;
-      const ts = lastEvent && lastEvent.kind === 'event' && isRecord(lastEvent.event) && typeof lastEvent.event.timestamp === 'number' ? lastEvent.event.timestamp : marker.createdAt;
-      return { userId: marker.userId, sessionId: marker.sessionId, lastUpdateTime: ts };
+      const owned = memory.events.map(envelope).find(isOwned);
+      const sessionId = owned?.sessionId ?? memory.sessionId;
+      const scope = { namespace, appName, userId: user, sessionId };
+      if (!belongsTo(memory, scope) || (!owned && id !== ramIds.session(scope))) return undefined;
+      const last = memory.events.at(-1);
+      const env = last ? envelope(last) : {};
+      const ts = env.kind === 'event' && isRecord(env.event) && typeof env.event.timestamp === 'number' ? env.event.timestamp : last ? Date.parse(last.createdAt) : 0;
+      return { userId: user, sessionId, lastUpdateTime: ts };
     });
     return listed.filter((x): x is SessionListing => x !== undefined);
   }
 
   async deleteSession(scope: SessionScope, o?: CallOptions): Promise<void> {
-    await unlessMissing(this.client.deleteSessionMemory(ramIds.session(scope), o));
-    await this.append(
-      ramIds.registry(scope.namespace, scope.appName),
-      ramIds.registryOwner(scope.namespace, scope.appName),
-      scope,
-      'SYSTEM',
-      `[session ${scope.sessionId} of ${scope.userId} deleted]`,
-      Date.now(),
-      { v: ENVELOPE_VERSION, kind: 'registry', op: 'deleted', userId: scope.userId, sessionId: scope.sessionId },
-      o,
-    );
+    const memory = await this.resolve(scope, false, o);
+    if (memory) await unlessMissing(this.client.deleteSessionMemory(memory.sessionId, o));
+    this.resolved.delete(scopeKey(scope));
   }
 
-  async appendEvent(scope: SessionScope, event: Event, json: EventJson, o?: CallOptions): Promise<void> {
-    // One atomic append; the session delta is inside the event and is folded on read.
-    const env: Envelope = { v: ENVELOPE_VERSION, kind: 'event', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, event: json };
-    await this.append(ramIds.session(scope), this.ownerOf(scope), scope, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, o);
+  async appendEvent(scope: SessionScope, event: Event, json: EventJson, state: AppendedState, o?: CallOptions): Promise<void> {
+    const id = this.resolved.get(scopeKey(scope)) ?? (await this.resolve(scope, false, o))?.sessionId ?? ramIds.session(scope);
+    const env: Envelope = { v: ENVELOPE_VERSION, kind: 'event', namespace: scope.namespace, appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, event: json, state: state.session };
+    const actor = isUserAuthored(event) ? ramIds.owner(scope.userId) : readableId(event.author || 'agent');
+    const writes: ((signal: AbortSignal) => Promise<void>)[] = [(signal) => this.append(id, actor, scope.namespace, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, { signal }).then(() => undefined)];
+    if (Object.keys(state.app.delta).length) writes.push((signal) => this.updateAppState(scope.namespace, scope.appName, state.app.delta, state.app.after, { signal }));
+    if (Object.keys(state.user.delta).length) writes.push((signal) => this.updateUserState(scope.namespace, scope.appName, scope.userId, state.user.delta, state.user.after, { signal }));
+    // Independent appends to independent sessions: one round trip.
+    await together(o?.signal, ...writes);
   }
 
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap> {
@@ -141,67 +179,88 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     return this.readStateLog(ramIds.userState(namespace, appName, userId), o);
   }
 
-  async updateAppState(namespace: string, appName: string, delta: StateMap, o?: CallOptions): Promise<void> {
-    const scope = { namespace, appName, userId: '', sessionId: '' };
-    await this.append(ramIds.appState(namespace, appName), ramIds.appStateOwner(namespace, appName), scope, 'SYSTEM', '[app state update]', Date.now(), { v: ENVELOPE_VERSION, kind: 'state', delta }, o);
+  async updateAppState(namespace: string, appName: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void> {
+    await this.append(ramIds.appState(namespace, appName), ramIds.bookkeeper, namespace, 'SYSTEM', '[app state update]', Date.now(), { v: ENVELOPE_VERSION, kind: 'state', delta, state: after }, o);
   }
 
-  async updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, o?: CallOptions): Promise<void> {
-    const scope = { namespace, appName, userId, sessionId: '' };
-    await this.append(
-      ramIds.userState(namespace, appName, userId),
-      ramIds.userStateOwner(namespace, appName, userId),
-      scope,
-      'SYSTEM',
-      '[user state update]',
-      Date.now(),
-      { v: ENVELOPE_VERSION, kind: 'state', delta },
-      o,
+  async updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void> {
+    await this.append(ramIds.userState(namespace, appName, userId), ramIds.bookkeeper, namespace, 'SYSTEM', '[user state update]', Date.now(), { v: ENVELOPE_VERSION, kind: 'state', delta, state: after }, o);
+  }
+
+  /** The store session holding the scope: the readable id when it is this scope's, else the scoped one. */
+  private async resolve(scope: SessionScope, includeSummarised: boolean, o?: CallOptions): Promise<SessionMemory | undefined> {
+    const known = this.resolved.get(scopeKey(scope));
+    if (known) {
+      const memory = await this.fetch(known, includeSummarised, o);
+      if (memory) return memory;
+    }
+    const [readable, scoped] = await together(
+      o?.signal,
+      (signal) => this.fetch(ramIds.session(scope), includeSummarised, { signal }),
+      (signal) => this.fetch(ramIds.scopedSession(scope), includeSummarised, { signal }),
     );
+    const memory = scoped ?? (readable && belongsTo(readable, scope) ? readable : undefined);
+    if (memory) this.remember(scope, memory.sessionId);
+    return memory;
   }
 
-  private ownerOf(scope: SessionScope): string {
-    return ramIds.owner(scope.namespace, scope.appName, scope.userId);
+  private remember(scope: SessionScope, id: string): void {
+    if (this.resolved.size >= RESOLVED_LIMIT) this.resolved.delete(this.resolved.keys().next().value!);
+    this.resolved.set(scopeKey(scope), id);
   }
 
   private async append(
     sessionId: string,
     actorId: string,
-    scope: Pick<SessionScope, 'namespace' | 'appName'>,
+    namespace: string,
     role: SessionEvent['role'],
     text: string,
     createdAtMs: number,
     env: Envelope,
     o?: CallOptions,
-  ): Promise<void> {
-    await this.client.addSessionEvent(
+  ): Promise<SessionEvent> {
+    const { event } = await this.client.addSessionEvent(
       {
         sessionId,
         actorId,
-        namespace: namespaceKey(scope.namespace, scope.appName),
+        namespace: ramIds.namespace(namespace),
         role,
         content: [{ text }],
         createdAt: new Date(createdAtMs).toISOString(),
         metadata: { adk: toJson(env, 'appendEvent', 'metadata') },
       },
-      // Replays are harmless: readers de-duplicate by ADK event id and state writes are idempotent.
+      // Replays are harmless: readers de-duplicate by ADK event id and state records restate the state.
       { signal: o?.signal, allowReplay: true },
     );
+    return event;
   }
 
-  private fetchSession(id: string, o?: CallOptions): Promise<RedisAgentMemorySchemas['GetSessionMemoryResponseContent'] | undefined> {
-    // Summarised events are still ADK events the session must return, so ask for them too.
-    return unlessMissing(this.client.getSessionMemory(id, { includeSummarisedEvents: true }, o));
+  private fetch(id: string, includeSummarisedEvents: boolean, o?: CallOptions): Promise<SessionMemory | undefined> {
+    return unlessMissing(this.client.getSessionMemory(id, includeSummarisedEvents ? { includeSummarisedEvents } : undefined, o));
   }
 
+  /** A state log folded: the first surviving record's whole state, then each later record's changes. */
   private async readStateLog(id: string, o?: CallOptions): Promise<StateMap> {
-    const memory = await this.fetchSession(id, o);
-    const state: StateMap = {};
+    const memory = await this.fetch(id, true, o);
+    let state: StateMap | undefined;
     for (const record of memory?.events ?? []) {
       const env = envelope(record);
-      if (env.kind === 'state' && isRecord(env.delta)) Object.assign(state, env.delta);
+      if (env.kind !== 'state') continue;
+      if (state === undefined) state = isRecord(env.state) ? { ...env.state } : {};
+      else if (isRecord(env.delta)) Object.assign(state, env.delta);
     }
-    return state;
+    return state ?? {};
+  }
+
+  /** Users with sessions in the app: the union of every surviving registry record. */
+  private async registeredUsers(namespace: string, appName: string, o?: CallOptions): Promise<string[]> {
+    const memory = await this.fetch(ramIds.users(namespace, appName), true, o);
+    const users = new Set<string>();
+    for (const record of memory?.events ?? []) {
+      const env = envelope(record);
+      if (env.kind === 'users' && Array.isArray(env.users)) for (const u of env.users) if (typeof u === 'string') users.add(u);
+    }
+    return [...users];
   }
 
   private async ownedSessionIds(ownerId: string, o?: CallOptions): Promise<string[]> {
@@ -214,31 +273,24 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     } while (pageToken);
     return ids;
   }
-
-  private async registeredSessions(namespace: string, appName: string, o?: CallOptions): Promise<{ id: string }[]> {
-    const registry = await this.fetchSession(ramIds.registry(namespace, appName), o);
-    const live = new Map<string, { id: string }>();
-    for (const record of registry?.events ?? []) {
-      const env = envelope(record);
-      if (env.kind !== 'registry' || typeof env.userId !== 'string' || typeof env.sessionId !== 'string') continue;
-      const scope = { namespace, appName, userId: env.userId, sessionId: env.sessionId };
-      const key = ramIds.session(scope);
-      if (env.op === 'created') live.set(key, { id: key });
-      else live.delete(key);
-    }
-    return [...live.values()];
-  }
 }
 
-/** An event some other writer put in the session: kept, as a text-only ADK event. */
+/**
+ * Whether a store session is this ADK scope's: its first ADK record names the scope, or, for a
+ * session another client wrote, its owner and namespace are the scope's.
+ */
+function belongsTo(memory: SessionMemory, scope: SessionScope): boolean {
+  const owned = memory.events.map(envelope).find(isOwned);
+  if (owned) return sameScope(owned, scope);
+  if (memory.ownerId === ramIds.bookkeeper) return false;
+  return memory.ownerId === ramIds.owner(scope.userId) && (memory.namespace === undefined || memory.namespace === ramIds.namespace(scope.namespace));
+}
+
+function sameScope(owned: Owned, scope: SessionScope): boolean {
+  return owned.namespace === scope.namespace && owned.appName === scope.appName && owned.userId === scope.userId && owned.sessionId === scope.sessionId;
+}
+
+/** An event some other client put in the session: kept, as a text-only ADK event. */
 function foreignEvent(record: SessionEvent): Event {
-  const author = record.role === 'USER' ? 'user' : record.actorId;
-  return {
-    id: record.eventId,
-    invocationId: '',
-    author,
-    timestamp: Date.parse(record.createdAt),
-    content: { role: record.role === 'USER' ? 'user' : 'model', parts: record.content.map((c) => ({ text: c.text })) },
-    actions: createEventActions(),
-  };
+  return textEvent({ id: record.eventId, fromUser: record.role === 'USER', author: record.actorId, timestamp: Date.parse(record.createdAt), text: record.content.map((c) => c.text).join('\n') });
 }

@@ -22,29 +22,40 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** State an appended event leaves behind, as the appending writer knows it. */
+export interface AppendedState {
+  /** Session-scoped state after the event. */
+  session: StateMap;
+  /** `app:` keys (prefix removed): what the event changes, and the app state after it. */
+  app: { delta: StateMap; after: StateMap };
+  /** `user:` keys (prefix removed): what the event changes, and the user state after it. */
+  user: { delta: StateMap; after: StateMap };
+}
+
 /**
  * What the session service needs from a backend. One adapter per backend implements it; the
  * services never branch on which backend they talk to.
  */
 export interface SessionBackend {
-  /** Stores a new, empty session with its session-scoped state. Throws if it already exists. */
+  /** Stores a new, empty session with its session-scoped state. Throws ConflictError if it already exists. */
   createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession>;
-  /** The stored session, or undefined when it does not exist. */
+  /** The stored session (with the backend's own summary as an ADK CompactedEvent), or undefined when it does not exist. */
   loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined>;
   /** Sessions of one user, or of every user when userId is undefined. */
   listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]>;
   /** Removes the session; a missing session is not an error. */
   deleteSession(scope: SessionScope, o?: CallOptions): Promise<void>;
   /**
-   * Durably appends one event (its state delta travels inside it and is folded on read).
+   * Durably appends one event and the app and user state it changes, in one round trip.
    * Appending an event id that is already stored replaces that event instead of adding one.
    * `json` is the event as stored (`eventToJson`), computed once by the service.
    */
-  appendEvent(scope: SessionScope, event: Event, json: EventJson, o?: CallOptions): Promise<void>;
+  appendEvent(scope: SessionScope, event: Event, json: EventJson, state: AppendedState, o?: CallOptions): Promise<void>;
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap>;
   readUserState(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<StateMap>;
-  updateAppState(namespace: string, appName: string, delta: StateMap, o?: CallOptions): Promise<void>;
-  updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, o?: CallOptions): Promise<void>;
+  /** Stores changed `app:` keys; `after` is the whole app state once they are applied. */
+  updateAppState(namespace: string, appName: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void>;
+  updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void>;
 }
 
 /** What the long-term memory service needs from a backend. */

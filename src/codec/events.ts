@@ -1,4 +1,4 @@
-import { createEventActions, type Event } from '@google/adk';
+import { createEvent, createEventActions, isCompactedEvent, type Event } from '@google/adk';
 import { InvalidResponseError } from '../clients/errors.js';
 import { isRecord, toJson, type JsonValue } from './json.js';
 import { TEMP_PREFIX } from './state.js';
@@ -36,10 +36,11 @@ export function eventFromJson(json: unknown, operation: string): Event {
 }
 
 /**
- * The readable text written to the backend's text field, so that summarisation, extraction and
- * search on the server see the conversation. Never empty: a backend may refuse blank content.
+ * The readable text of an event's content (text, tool calls and results, attachments), or
+ * undefined when it has none, such as a state-only event or an ADK compaction record.
  */
-export function renderText(event: Event): string {
+export function conversationText(event: Event): string | undefined {
+  if (isCompactedEvent(event)) return undefined;
   const lines: string[] = [];
   for (const part of event.content?.parts ?? []) {
     if (typeof part.text === 'string' && part.text.trim() && !part.thought) lines.push(part.text);
@@ -48,11 +49,31 @@ export function renderText(event: Event): string {
     else if (part.inlineData) lines.push(`[${part.inlineData.mimeType ?? 'binary'} attachment]`);
     else if (part.fileData) lines.push(`[file ${part.fileData.fileUri ?? ''}]`.trim());
   }
-  if (lines.length) return lines.join('\n');
+  return lines.length ? lines.join('\n') : undefined;
+}
+
+/**
+ * The readable text written to the backend's text field, so that summarisation, extraction and
+ * search on the server see the conversation. Never empty: a backend may refuse blank content.
+ */
+export function renderText(event: Event): string {
+  const text = conversationText(event);
+  if (text !== undefined) return text;
   if (event.actions?.transferToAgent) return `[transfer to ${event.actions.transferToAgent}]`;
   if (event.errorMessage) return `[error: ${event.errorMessage}]`;
   if (event.actions && Object.keys(event.actions.stateDelta ?? {}).length) return '[state update]';
   return `[${event.author ?? 'event'}]`;
+}
+
+/** A text-only ADK event for a message another client stored (no ADK metadata to restore). */
+export function textEvent(m: { id: string; fromUser: boolean; author: string; timestamp: number; text: string }): Event {
+  return createEvent({
+    id: m.id,
+    invocationId: '',
+    author: m.fromUser ? 'user' : m.author,
+    timestamp: m.timestamp,
+    content: { role: m.fromUser ? 'user' : 'model', parts: [{ text: m.text }] },
+  });
 }
 
 /** The conversational text alone (no placeholders), for memories; empty when the event has none. */

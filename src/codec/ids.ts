@@ -1,18 +1,19 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Deterministic, collision-free mapping of ADK ids (any string) onto backend ids, which
- * Redis Agent Memory restricts to `^[a-zA-Z0-9-]+$`, 1–64 characters.
+ * Deterministic mapping of ADK ids (any string) onto backend ids.
  *
- * - A part that already fits (letters, digits, dashes; at most 40 characters; not starting with
- *   the reserved `x-`) is kept as it is, so ids stay readable in the backend.
- * - Anything else becomes `x-` + 40 hex digits of SHA-256 over the part. Because kept parts never
- *   start with `x-`, a kept id and a hashed id can never be equal.
- * - Tuples (app + user + session, …) are hashed with every part length-prefixed, so no choice of
- *   strings can make two different tuples produce the same input.
- * The original ids always travel in the stored record's metadata; these ids are only keys.
+ * Redis Agent Memory restricts ids to `^[a-zA-Z0-9-]+$`, 1–64 characters. An ADK id that already
+ * fits is used as it is, so the store's own tools and other clients see the same ids ADK does.
+ * Anything else becomes `x-` + 40 hex digits of SHA-256 over the id. The prefix `x-` is reserved:
+ * a readable id is never kept when it starts with `x-`, so a kept id and an encoded one can never
+ * be equal. Ids this package derives for its own bookkeeping start with `x-` and a kind letter.
+ *
+ * Tuples (namespace + app + user + session, …) are hashed with every part length-prefixed, so no
+ * choice of strings can make two different tuples produce the same input.
  */
-const SAFE_PART = /^[a-zA-Z0-9-]{1,40}$/;
+const READABLE = /^[a-zA-Z0-9-]{1,64}$/;
+const RESERVED_PREFIX = 'x-';
 const HASH_HEX = 40;
 
 /** Recently derived ids: the same scopes recur on every call, and hashing is the costly part. */
@@ -39,25 +40,22 @@ function hash(parts: readonly string[]): string {
   return h.digest('hex').slice(0, HASH_HEX);
 }
 
-/** One ADK id as a backend-safe id part (never contains `.` or `_`). */
-export function encodeIdPart(id: string): string {
-  return SAFE_PART.test(id) && !id.startsWith('x-') ? id : `x-${digest(['part', id])}`;
+/** Whether an ADK id can be used as a Redis Agent Memory id as it is. */
+export function isReadableId(id: string): boolean {
+  return READABLE.test(id) && !id.startsWith(RESERVED_PREFIX);
 }
 
-/** A backend id for a tuple of ADK ids under a kind tag; `prefix` is one letter naming the kind. */
+/** One ADK id as a Redis Agent Memory id: itself when it fits the id rule, else `x-<hash>`. */
+export function readableId(id: string): string {
+  return isReadableId(id) ? id : `${RESERVED_PREFIX}${digest(['part', id])}`;
+}
+
+/** A backend id for a tuple of ADK ids under a kind tag; `prefix` names the kind. */
 export function tupleId(prefix: string, kind: string, parts: readonly string[]): string {
   return `${prefix}-${digest([kind, ...parts])}`;
 }
 
-/**
- * The backend namespace of an ADK app within a logical namespace (tenant). When the namespace is
- * the app itself (the default), the readable app id is used.
- */
-export function namespaceKey(namespace: string, appName: string): string {
-  return namespace === appName ? encodeIdPart(appName) : tupleId('n', 'namespace', [namespace, appName]);
-}
-
-/** The identity of one ADK session inside one logical namespace. */
+/** The identity of one ADK session inside one logical namespace (`defaultNamespace` ?? app). */
 export interface SessionScope {
   namespace: string;
   appName: string;

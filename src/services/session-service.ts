@@ -14,14 +14,14 @@ import {
 import { z } from 'zod';
 import { AgentMemoryServerSessionBackend } from '../backends/ams-sessions.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
-import type { CallOptions, SessionBackend, SessionListing } from '../backends/types.js';
+import type { AppendedState, CallOptions, SessionBackend, SessionListing } from '../backends/types.js';
 import { InvalidInputError } from '../clients/errors.js';
 import { invalidInput } from '../clients/invalid-input.js';
 import { together } from '../codec/concurrency.js';
 import { eventToJson, selectEvents } from '../codec/events.js';
 import type { SessionScope } from '../codec/ids.js';
 import { toJson } from '../codec/json.js';
-import { isEmpty, mergeScopes, splitState, type StateMap } from '../codec/state.js';
+import { isEmpty, mergeScopes, splitState, type SplitState, type StateMap } from '../codec/state.js';
 import { connectionOptions, resolveConnection, type BackendClient } from './config.js';
 import { optionalCount, requireId } from './validate.js';
 
@@ -32,6 +32,12 @@ export const sessionServiceConfigSchema = z.strictObject({
     .int({ message: 'must be a whole number of bytes' })
     .min(1024, { message: 'must be at least 1024 bytes' })
     .default(1024 * 1024),
+  modelName: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
+  contextWindowMax: z
+    .number({ message: 'must be a whole number of tokens' })
+    .int({ message: 'must be a whole number of tokens' })
+    .min(1, { message: 'must be at least 1' })
+    .optional(),
 });
 
 /** Lets a caller cancel a service call: in-flight requests and retry waits are aborted. */
@@ -42,8 +48,8 @@ export interface Cancellable {
 /** Options of RedisSessionMemoryService; see the README's configuration table. */
 export type RedisSessionMemoryServiceConfig = z.input<typeof sessionServiceConfigSchema>;
 
-export function sessionBackendFor(b: BackendClient): SessionBackend {
-  return b.kind === 'redis-agent-memory' ? new RedisAgentMemorySessionBackend(b.client) : new AgentMemoryServerSessionBackend(b.client);
+export function sessionBackendFor(b: BackendClient, view: { modelName?: string | undefined; contextWindowMax?: number | undefined } = {}): SessionBackend {
+  return b.kind === 'redis-agent-memory' ? new RedisAgentMemorySessionBackend(b.client) : new AgentMemoryServerSessionBackend(b.client, view);
 }
 
 /**
@@ -63,7 +69,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     super();
     const { config: cfg, backend } = resolveConnection(sessionServiceConfigSchema, config, 'RedisSessionMemoryService');
     this.backendName = backend.kind;
-    this.backend = sessionBackendFor(backend);
+    this.backend = sessionBackendFor(backend, { modelName: cfg.modelName, contextWindowMax: cfg.contextWindowMax });
     this.defaultNamespace = cfg.defaultNamespace;
     this.maxEventBytes = cfg.maxEventBytes;
   }
@@ -83,7 +89,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
       (signal) => this.backend.readAppState(scope.namespace, appName, { signal }),
       (signal) => this.backend.readUserState(scope.namespace, appName, userId, { signal }),
     );
-    await this.writeSharedState(scope, initial, { signal: request.signal });
+    await this.writeSharedState(scope, initial, { app, user }, { signal: request.signal });
     const state = mergeScopes({ ...app, ...initial.app }, { ...user, ...initial.user }, stored.state);
     return createSession({ id: sessionId, appName, userId, state, events: [], lastUpdateTime: stored.lastUpdateTime });
   }
@@ -148,9 +154,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     if (bytes > this.maxEventBytes) {
       throw invalidInput(op, 'event', `is ${bytes} bytes as JSON; the limit (maxEventBytes) is ${this.maxEventBytes}`, 'maxEventBytes');
     }
-    const o = { signal };
-    await this.backend.appendEvent(scope, event, json, o);
-    await this.writeSharedState(scope, delta, o);
+    await this.backend.appendEvent(scope, event, json, stateAfter(session.state, delta), { signal });
     const appended = await super.appendEvent({ session, event });
     session.lastUpdateTime = event.timestamp;
     return appended;
@@ -161,9 +165,12 @@ export class RedisSessionMemoryService extends BaseSessionService {
     this.closed = true;
   }
 
-  private async writeSharedState(scope: SessionScope, split: { app: StateMap; user: StateMap }, o: CallOptions): Promise<void> {
-    if (!isEmpty(split.app)) await this.backend.updateAppState(scope.namespace, scope.appName, split.app, o);
-    if (!isEmpty(split.user)) await this.backend.updateUserState(scope.namespace, scope.appName, scope.userId, split.user, o);
+  /** Writes the `app:` and `user:` keys of a new session's initial state; the stores restate the whole state after them. */
+  private async writeSharedState(scope: SessionScope, split: SplitState, known: { app: StateMap; user: StateMap }, o: CallOptions): Promise<void> {
+    const writes: ((signal: AbortSignal) => Promise<void>)[] = [];
+    if (!isEmpty(split.app)) writes.push((signal) => this.backend.updateAppState(scope.namespace, scope.appName, split.app, { ...known.app, ...split.app }, { signal }));
+    if (!isEmpty(split.user)) writes.push((signal) => this.backend.updateUserState(scope.namespace, scope.appName, scope.userId, split.user, { ...known.user, ...split.user }, { signal }));
+    if (writes.length) await together(o.signal, ...writes);
   }
 
   private namespaceOf(appName: string): string {
@@ -177,6 +184,19 @@ export class RedisSessionMemoryService extends BaseSessionService {
   private ensureOpen(operation: string): void {
     if (this.closed) throw new InvalidInputError(`${operation}: the service was closed`, { operation, type: 'closed' });
   }
+}
+
+/**
+ * The state an event leaves behind, as this writer knows it: the session's state (which ADK keeps
+ * current in the Session object) with the event's changes applied, split by scope.
+ */
+function stateAfter(current: StateMap, delta: SplitState): AppendedState {
+  const now = splitState(current);
+  return {
+    session: { ...now.session, ...delta.session },
+    app: { delta: delta.app, after: { ...now.app, ...delta.app } },
+    user: { delta: delta.user, after: { ...now.user, ...delta.user } },
+  };
 }
 
 function toListedSession(appName: string, l: SessionListing): Session {

@@ -1,15 +1,19 @@
-// Test helpers for users of adk-redis: stateful reference servers of both backend APIs, so that
-// sessions and memories can be exercised end to end without a real backend or network.
-import { amsLongTermHandler, type AmsMemory } from './agent-memory-server-ltm.js';
-import { agentMemoryServerHandler, type AgentMemoryServerState } from './agent-memory-server.js';
+// Test helpers for users of adk-redis: stateful reference servers of both backend APIs that also
+// do what the real backends do on their own (summarise, extract, write back), so that sessions and
+// memories can be exercised end to end without a real backend or network.
+import { BackgroundWork, DEFAULT_CONTEXT_WINDOW } from './agent-memory-server/background.js';
+import { amsLongTermHandler, indexMemories, type AmsMemory } from './agent-memory-server/long-term.js';
+import { memoryPromptHandler } from './agent-memory-server/prompt.js';
+import { agentMemoryServerHandler, type AgentMemoryServerState } from './agent-memory-server/working-memory.js';
 import { hashedEmbedding, type EmbedFunction } from './embedding.js';
+import { createFaultController, type FaultController, type FaultRule } from './faults.js';
 import { serve } from './http.js';
-import { ramLongTermHandler, type RamMemory } from './redis-agent-memory-ltm.js';
-import { redisAgentMemoryHandler, type RedisAgentMemoryState } from './redis-agent-memory-server.js';
+import { StoreBackgroundWork } from './redis-agent-memory/background.js';
+import { ramLongTermHandler, storeMemory, type RamMemory } from './redis-agent-memory/long-term.js';
+import { redisAgentMemoryHandler, type RedisAgentMemoryState } from './redis-agent-memory/session-memory.js';
 
 export { hashedEmbedding, cosine, type EmbedFunction } from './embedding.js';
 export type { FaultController, FaultKind, FaultRule } from './faults.js';
-import { createFaultController, type FaultController, type FaultRule } from './faults.js';
 
 export type ReferenceBackend = 'redis-agent-memory' | 'opensource-agent-memory';
 
@@ -33,6 +37,28 @@ export interface ReferenceServerOptions {
   embed?: EmbedFunction;
   /** Faults to inject from the start; more can be added through `faults` on the running server. */
   faults?: FaultRule[];
+  /**
+   * The backend's own background work (extraction and write-back on Agent Memory Server;
+   * summarisation, cleanup and extraction on Redis Agent Memory): `'auto'` (default) runs it a
+   * short debounce after the last write, `'manual'` only when `runBackgroundTasks()` is called.
+   */
+  backgroundTasks?: 'auto' | 'manual';
+  /** Agent Memory Server: the context window used when a request names none (default 16 000 tokens). */
+  contextWindowMax?: number;
+  /** Redis Agent Memory: a session is summarised once it holds more than this many events (default 20). */
+  summarizeAfterEvents?: number;
+  /** Redis Agent Memory: the newest events a summarisation keeps (default 5). */
+  keepEvents?: number;
+}
+
+export interface RunBackgroundTasksOptions {
+  /**
+   * Awaited after the work has read what it works on and before it writes back, like the real
+   * backends' LLM calls: writes made here land in the window the real server overwrites.
+   */
+  during?: () => unknown;
+  /** Redis Agent Memory: delete summarised events after summarising (default true). */
+  cleanup?: boolean;
 }
 
 export interface ReferenceServer {
@@ -43,30 +69,68 @@ export interface ReferenceServer {
   apiKey?: string;
   /** Injects failures into chosen requests (see FaultRule). */
   faults: FaultController;
-  /** Stops the server and drops its connections; the data is gone with it. */
+  /** Runs the backend's pending background work now and resolves when it is done. */
+  runBackgroundTasks(options?: RunBackgroundTasksOptions): Promise<void>;
+  /** Stops the server, its background work and its connections; the data is gone with it. */
   close(): Promise<void>;
 }
 
 /** Starts an in-memory reference server of one backend's API on loopback. */
 export async function startReferenceServer(options: ReferenceServerOptions): Promise<ReferenceServer> {
   const faults = createFaultController(options.faults);
+  const embed = options.embed ?? hashedEmbedding;
+  const mode = options.backgroundTasks ?? 'auto';
+  if (mode !== 'auto' && mode !== 'manual') throw new TypeError(`startReferenceServer: backgroundTasks must be "auto" or "manual", got ${JSON.stringify(mode)}`);
   if (options.backend === 'redis-agent-memory') {
     const storeId = options.storeId ?? 'reference-store';
     const apiKey = options.apiKey ?? 'reference-key';
-    const state: RedisAgentMemoryState = { sessions: new Map() };
     const memories = new Map<string, RamMemory>();
-    const handler = redisAgentMemoryHandler({ storeId, apiKey }, state, [ramLongTermHandler(memories, options.embed ?? hashedEmbedding)]);
+    const state: RedisAgentMemoryState = { sessions: new Map() };
+    const work = new StoreBackgroundWork(state, {
+      mode,
+      summarizeAfterEvents: options.summarizeAfterEvents ?? 20,
+      keepEvents: options.keepEvents ?? 5,
+      store: (m) => storeMemory(memories, embed, m),
+    });
+    state.appended = (s) => work.appended(s);
+    const handler = redisAgentMemoryHandler({ storeId, apiKey }, state, [ramLongTermHandler(memories, embed)]);
     const types: Record<number, string> = { 400: 'invalid-data', 401: 'authentication-failed', 403: 'insufficient-permissions', 404: 'resource-not-found', 408: 'timeout', 413: 'payload-too-large', 424: 'resource-unavailable', 429: 'too-many-requests' };
     const errorBody = (status: number) => ({ type: `/errors/${types[status] ?? 'unexpected-error'}`, title: 'Injected fault', status, detail: `injected HTTP ${status}` });
     const running = await serve(handler, options.port, options.host, { take: faults.take, errorBody });
-    return { backend: options.backend, url: running.url, storeId, apiKey, faults, close: running.close };
+    return {
+      backend: options.backend,
+      url: running.url,
+      storeId,
+      apiKey,
+      faults,
+      runBackgroundTasks: (o) => work.run(o),
+      close: async () => {
+        work.stop();
+        await running.close();
+      },
+    };
   }
   if (options.backend === 'opensource-agent-memory') {
     const state: AgentMemoryServerState = { workingMemory: new Map() };
     const memories = new Map<string, AmsMemory>();
-    const handler = agentMemoryServerHandler({ apiKey: options.apiKey }, state, [amsLongTermHandler(memories, new Map(), options.embed ?? hashedEmbedding)]);
+    const vectors = new Map<string, number[]>();
+    const work = new BackgroundWork(state, { mode, index: (list) => indexMemories(memories, vectors, embed, list, true) });
+    const handler = agentMemoryServerHandler({ apiKey: options.apiKey, contextWindowMax: options.contextWindowMax ?? DEFAULT_CONTEXT_WINDOW, stored: (doc) => work.schedule(doc) }, state, [
+      amsLongTermHandler(memories, vectors, embed),
+      memoryPromptHandler(state, memories, vectors, embed),
+    ]);
     const running = await serve(handler, options.port, options.host, { take: faults.take, errorBody: (status) => ({ detail: `injected HTTP ${status}` }) });
-    return { backend: options.backend, url: running.url, ...(options.apiKey ? { apiKey: options.apiKey } : {}), faults, close: running.close };
+    return {
+      backend: options.backend,
+      url: running.url,
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+      faults,
+      runBackgroundTasks: (o) => work.run(o),
+      close: async () => {
+        work.stop();
+        await running.close();
+      },
+    };
   }
   throw new TypeError(`startReferenceServer: backend must be "redis-agent-memory" or "opensource-agent-memory", got ${JSON.stringify((options as { backend?: unknown })?.backend)}`);
 }

@@ -1,7 +1,7 @@
 import { InMemorySessionService, type BaseSessionService } from '@google/adk';
 import { RedisSessionMemoryService, type RedisSessionMemoryServiceConfig } from '../../src/services/session-service.js';
 import { RedisLongTermMemoryService, type RedisLongTermMemoryServiceConfig } from '../../src/services/memory-service.js';
-import { startReferenceServer, type ReferenceBackend, type ReferenceServer } from '../../src/testing/index.js';
+import { startReferenceServer, type ReferenceBackend, type ReferenceServer, type ReferenceServerOptions } from '../../src/testing/index.js';
 import { startPrism, type PrismHandle } from './prism.js';
 
 /** One backend as the conformance suites see it. */
@@ -16,6 +16,8 @@ export interface Target {
   memory?(overrides?: Partial<RedisLongTermMemoryServiceConfig>): RedisLongTermMemoryService;
   /** The reference server's own URL, bypassing Prism. */
   directUrl?: string;
+  /** The reference server, for its background work. */
+  server?: ReferenceServer;
   close(): Promise<void>;
 }
 
@@ -28,8 +30,8 @@ const SPEC_OF: Record<ReferenceBackend, 'redis-agent-memory' | 'agent-memory-ser
  * A reference server behind `prism proxy --errors`: every request the SDK sends and every
  * response the reference server gives is checked against the spec, and a violation fails the call.
  */
-export async function referenceTarget(backend: ReferenceBackend, opts: { viaPrism?: boolean } = {}): Promise<Target> {
-  const server: ReferenceServer = await startReferenceServer({ backend });
+export async function referenceTarget(backend: ReferenceBackend, opts: { viaPrism?: boolean; server?: Omit<ReferenceServerOptions, 'backend'> } = {}): Promise<Target> {
+  const server: ReferenceServer = await startReferenceServer({ backend, ...opts.server });
   const prism: PrismHandle | undefined = opts.viaPrism === false ? undefined : await startPrism(SPEC_OF[backend], server.url);
   const config = (overrides: Partial<RedisSessionMemoryServiceConfig> = {}): RedisSessionMemoryServiceConfig => ({
     backend,
@@ -47,6 +49,7 @@ export async function referenceTarget(backend: ReferenceBackend, opts: { viaPris
     service: (overrides) => new RedisSessionMemoryService(config(overrides)),
     memory: (overrides) => new RedisLongTermMemoryService({ ...config(), ...overrides }),
     directUrl: server.url,
+    server,
     close: async () => {
       await prism?.close();
       await server.close();

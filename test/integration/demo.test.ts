@@ -14,7 +14,8 @@ describe('npm run demo', () => {
     const { stdout } = await demo([], { AGENT_MEMORY_BACKEND: backend });
     expect(stdout).toContain(`embedded ${backend} reference server`);
     expect(stdout).toContain("Here is what I remember: ");
-    expect(stdout).toMatch(/user: Is there an injury or knee problem I should watch\?\n.*search_memory.*\n {2}coach: Here is what I remember: User has a weak left knee/);
+    // The best match is about the knee: the stored fact, or the user's own words once the server has extracted them.
+    expect(stdout).toMatch(/user: Is there an injury or knee problem I should watch\?\n.*search_memory.*\n {2}coach: Here is what I remember: [^;\n]*weak left knee/);
     expect(stdout).toContain('long-term memories of alice: 3 facts (create_memory) + 6 message memories');
     expect(stdout).toContain('recall across sessions: yes');
   });

@@ -11,7 +11,8 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('bad i
   let memory: RedisLongTermMemoryService;
   const app = 'bad-input-app';
   beforeAll(async () => {
-    server = await startReferenceServer({ backend });
+    // Stored data is compared exactly: the server's own extraction runs only when asked.
+    server = await startReferenceServer({ backend, backgroundTasks: 'manual' });
     const cfg = { backend, apiBaseUrl: server.url, apiKey: server.apiKey, storeId: server.storeId };
     sessions = new RedisSessionMemoryService(cfg);
     memory = new RedisLongTermMemoryService(cfg);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/clients/errors.js';
-import { encodeIdPart, namespaceKey, tupleId } from '../../src/codec/ids.js';
+import { isReadableId, readableId, tupleId } from '../../src/codec/ids.js';
 import { toJson } from '../../src/codec/json.js';
 import { ramIds } from '../../src/backends/ram-sessions.js';
 import { amsKeys } from '../../src/backends/ams-sessions.js';
@@ -8,45 +8,50 @@ import { amsKeys } from '../../src/backends/ams-sessions.js';
 const RAM_ID = /^[a-zA-Z0-9-]{1,64}$/;
 
 describe('id encoding', () => {
-  it('keeps readable ids readable and hashes everything else deterministically', () => {
-    expect(encodeIdPart('user-42')).toBe('user-42');
-    expect(encodeIdPart('alice@example.com')).toMatch(/^x-[0-9a-f]{40}$/);
-    expect(encodeIdPart('alice@example.com')).toBe(encodeIdPart('alice@example.com'));
-    expect(encodeIdPart('x'.repeat(41))).toMatch(/^x-/);
+  it('keeps ids that fit the Redis Agent Memory rule as they are and encodes the rest deterministically', () => {
+    expect(readableId('user-42')).toBe('user-42');
+    expect(readableId('6f1c2b1e-8a4d-4c1e-9d0a-3b2f5e7c9a11')).toBe('6f1c2b1e-8a4d-4c1e-9d0a-3b2f5e7c9a11');
+    expect(readableId('a'.repeat(64))).toBe('a'.repeat(64));
+    expect(readableId('alice@example.com')).toMatch(/^x-[0-9a-f]{40}$/);
+    expect(readableId('alice@example.com')).toBe(readableId('alice@example.com'));
+    expect(readableId('a'.repeat(65))).toMatch(/^x-[0-9a-f]{40}$/);
+    expect(readableId('fitness_coach')).toMatch(/^x-/);
   });
 
-  it('never lets a kept id equal a hashed one', () => {
-    const hashed = encodeIdPart('a b');
-    expect(encodeIdPart(hashed)).not.toBe(hashed);
+  it('never lets a kept id equal an encoded one: x- is reserved', () => {
+    const encoded = readableId('a b');
+    expect(readableId(encoded)).not.toBe(encoded);
+    expect(isReadableId('x-anything')).toBe(false);
   });
 
-  it('produces Redis Agent Memory ids for any ADK ids, distinct per scope', () => {
+  it('gives every ADK scope a valid store id, distinct per scope, readable where the ids fit', () => {
     const weird = ['', 'a', 'ü', '🚀', 'a/b', 'a:b', 'x'.repeat(500), 'user@x', ' '];
     const seen = new Map<string, string>();
     for (const app of weird) for (const user of weird) for (const session of ['s', 's/1', '']) {
-      const id = ramIds.session({ namespace: app, appName: app, userId: user, sessionId: session });
+      const scope = { namespace: app, appName: app, userId: user, sessionId: session };
+      const id = ramIds.scopedSession(scope);
       expect(id).toMatch(RAM_ID);
       const key = JSON.stringify([app, user, session]);
       expect(seen.get(id) ?? key).toBe(key);
       seen.set(id, key);
-      expect(ramIds.owner(app, app, user)).toMatch(RAM_ID);
+      expect(ramIds.owner(user)).toMatch(RAM_ID);
+      expect(ramIds.session(scope)).toMatch(RAM_ID);
+      expect(ramIds.session(scope)).not.toBe(id);
     }
+    expect(ramIds.session({ namespace: 'a', appName: 'a', userId: 'alice', sessionId: 's1' })).toBe('s1');
+    expect(ramIds.owner('alice')).toBe('alice');
   });
 
   it('length-prefixes tuple parts, so shifting characters between parts changes the id', () => {
     expect(tupleId('s', 'k', ['ab', 'c'])).not.toBe(tupleId('s', 'k', ['a', 'bc']));
-    expect(namespaceKey('t', 'app')).not.toBe(namespaceKey('app', 'app'));
   });
 
-  it('gives Agent Memory Server keys that separate apps, users and sessions', () => {
-    const a = amsKeys.head({ namespace: 'app', appName: 'app', userId: 'u.1', sessionId: 's' });
-    const b = amsKeys.head({ namespace: 'app', appName: 'app', userId: 'u', sessionId: '1.s' });
-    expect(a.session_id).not.toBe(b.session_id);
-    expect(a.session_id.split('.')).toHaveLength(2);
-    // Journals live outside the app namespace, one namespace per session.
-    const scope = { namespace: 'app', appName: 'app', userId: 'u', sessionId: 's' };
-    expect(amsKeys.events(scope).namespace).not.toBe(a.namespace);
-    expect(amsKeys.events(scope).namespace).not.toBe(amsKeys.events({ ...scope, sessionId: 't' }).namespace);
+  it('gives Agent Memory Server the ADK ids as they are, and journals namespaces of their own', () => {
+    const scope = { namespace: 'app', appName: 'app', userId: 'u.1', sessionId: 's/1' };
+    expect(amsKeys.native(scope)).toEqual({ session_id: 's/1', namespace: 'app', user_id: 'u.1' });
+    expect(amsKeys.journal(scope).namespace).not.toBe('app');
+    expect(amsKeys.journal(scope).namespace).not.toBe(amsKeys.journal({ ...scope, sessionId: 't' }).namespace);
+    expect(amsKeys.journal(scope).namespace).not.toBe(amsKeys.journal({ ...scope, userId: 'u.2' }).namespace);
   });
 });
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DATE_TIME, isObject, match, type Handler, type Incoming, type Outgoing } from './http.js';
+import { DATE_TIME, isObject, match, type Handler, type Incoming, type Outgoing } from '../http.js';
 
 /**
  * An in-memory, stateful implementation of the Redis Agent Memory REST API as
@@ -10,7 +10,7 @@ const ID = /^[a-zA-Z0-9-]+$/;
 const EVENT_ID = /^[a-zA-Z0-9]{32}$/;
 const ROLES = ['USER', 'ASSISTANT', 'SYSTEM'];
 
-interface StoredEvent {
+export interface StoredEvent {
   eventId: string;
   actorId: string;
   sessionId: string;
@@ -21,15 +21,31 @@ interface StoredEvent {
   metadata?: unknown;
 }
 
-interface StoredSession {
+/** The store's compacted summary of older events (`SessionSummary`). */
+export interface StoredSummary {
+  text: string;
+  summarizedUpToEventId: string;
+  summarizedEvents: number;
+  createdAt: string;
+  updatedAt: string;
+  metadata: Record<string, unknown>;
+}
+
+export interface StoredSession {
   sessionId: string;
   ownerId: string;
   namespace?: string;
+  /** Events not (yet) covered by the summary. */
   events: StoredEvent[];
+  /** Events the summary covers that cleanup has not deleted yet. */
+  summarised: StoredEvent[];
+  summary?: StoredSummary;
 }
 
 export interface RedisAgentMemoryState {
   sessions: Map<string, StoredSession>;
+  /** Called after every appended event, to schedule the background work. */
+  appended?(session: StoredSession): void;
 }
 
 interface Violation {
@@ -87,8 +103,15 @@ export function sessionMemoryHandler(state: RedisAgentMemoryState, opts: RedisAg
       if (v.length) return problem(400, 'invalid path parameter', v);
       const session = state.sessions.get(s.sessionId!);
       if (req.method === 'GET') {
+        const include = req.query.get('includeSummarisedEvents');
+        if (include !== null && include !== 'true' && include !== 'false') return problem(400, 'invalid query parameters', [{ field: 'includeSummarisedEvents', rule: 'type', message: 'includeSummarisedEvents must be true or false' }]);
         if (!session) return problem(404, `session ${s.sessionId} not found`);
-        return { status: 200, body: { sessionId: session.sessionId, ownerId: session.ownerId, ...(session.namespace ? { namespace: session.namespace } : {}), events: session.events } };
+        // Summarised events are left out unless asked for; cleanup may already have deleted them.
+        const events = include === 'true' ? [...session.summarised, ...session.events] : session.events;
+        return {
+          status: 200,
+          body: { sessionId: session.sessionId, ownerId: session.ownerId, ...(session.namespace ? { namespace: session.namespace } : {}), events, ...(session.summary ? { summary: session.summary } : {}) },
+        };
       }
       if (req.method === 'DELETE') {
         if (!session) return problem(404, `session ${s.sessionId} not found`);
@@ -103,10 +126,11 @@ export function sessionMemoryHandler(state: RedisAgentMemoryState, opts: RedisAg
       if (!EVENT_ID.test(e.eventId!)) v.push({ field: 'eventId', rule: 'pattern', message: 'eventId must be 32 letters or digits' });
       if (v.length) return problem(400, 'invalid path parameter', v);
       const session = state.sessions.get(e.sessionId!);
-      const index = session?.events.findIndex((x) => x.eventId === e.eventId) ?? -1;
-      if (!session || index < 0) return problem(404, `event ${e.eventId} not found`);
-      if (req.method === 'GET') return { status: 200, body: { event: session.events[index] } };
-      session.events.splice(index, 1);
+      const list = session?.events.some((x) => x.eventId === e.eventId) ? session.events : session?.summarised;
+      const index = list?.findIndex((x) => x.eventId === e.eventId) ?? -1;
+      if (!session || !list || index < 0) return problem(404, `event ${e.eventId} not found`);
+      if (req.method === 'GET') return { status: 200, body: { event: list[index] } };
+      list.splice(index, 1);
       return { status: 204 };
     }
     void opts;
@@ -159,7 +183,7 @@ function addEvent(state: RedisAgentMemoryState, req: Incoming): Outgoing {
   let session = state.sessions.get(sessionId);
   if (!session) {
     // The first event fixes the owner and namespace; later values are ignored.
-    session = { sessionId, ownerId: b.actorId as string, ...(typeof b.namespace === 'string' ? { namespace: b.namespace } : {}), events: [] };
+    session = { sessionId, ownerId: b.actorId as string, ...(typeof b.namespace === 'string' ? { namespace: b.namespace } : {}), events: [], summarised: [] };
     state.sessions.set(sessionId, session);
   }
   const event: StoredEvent = {
@@ -173,6 +197,7 @@ function addEvent(state: RedisAgentMemoryState, req: Incoming): Outgoing {
     ...('metadata' in b ? { metadata: b.metadata } : {}),
   };
   session.events.push(event);
+  state.appended?.(session);
   return { status: 201, body: { event } };
 }
 

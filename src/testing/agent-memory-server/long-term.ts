@@ -1,6 +1,6 @@
-import { detail, unprocessable, ulid, type ValidationItem } from './agent-memory-server.js';
-import { cosine, type EmbedFunction } from './embedding.js';
-import { DATE_TIME, isObject, match, type Incoming, type Outgoing } from './http.js';
+import { detail, unprocessable, ulid, type ValidationItem } from './working-memory.js';
+import { cosine, type EmbedFunction } from '../embedding.js';
+import { DATE_TIME, isObject, match, type Incoming, type Outgoing } from '../http.js';
 
 /**
  * Long-term memory of the Agent Memory Server reference server: create (id-keyed overwrite,
@@ -68,6 +68,22 @@ function toRecord(raw: Record<string, unknown>, embedText: string, previous: Ams
   };
 }
 
+/**
+ * Stores memories as the server's `index_long_term_memories` does: by id, and, when deduplicating,
+ * an exact-duplicate text of the same user and namespace is merged into the existing record.
+ */
+export function indexMemories(memories: Map<string, AmsMemory>, vectors: Map<string, number[]>, embed: EmbedFunction, list: Record<string, unknown>[], dedupe: boolean): void {
+  for (const raw of list) {
+    if (dedupe) {
+      const twin = [...memories.values()].find((x) => x.id !== raw.id && x.text === raw.text && x.user_id === (raw.user_id ?? null) && x.namespace === (raw.namespace ?? null));
+      if (twin) continue;
+    }
+    const record = toRecord(raw, raw.text as string, memories.get(raw.id as string));
+    memories.set(record.id, record);
+    vectors.set(record.id, embed(record.text));
+  }
+}
+
 export function amsLongTermHandler(memories: Map<string, AmsMemory>, vectors: Map<string, number[]>, embed: EmbedFunction): (req: Incoming) => Outgoing | undefined {
   return (req) => {
     if (req.path === '/v1/long-term-memory/' && req.method === 'POST') {
@@ -85,17 +101,7 @@ export function amsLongTermHandler(memories: Map<string, AmsMemory>, vectors: Ma
         if (!items.length && (!m.id || !m.text)) items.push({ loc: ['body'], msg: `Value error, Memory at index ${i} has empty ${!m.id ? 'id' : 'text'}`, type: 'value_error' });
       });
       if (items.length) return unprocessable(items);
-      const dedupe = req.body.deduplicate !== false;
-      for (const raw of list as Record<string, unknown>[]) {
-        if (dedupe) {
-          // Exact-duplicate text for the same user and namespace is merged into the existing record.
-          const twin = [...memories.values()].find((x) => x.id !== raw.id && x.text === raw.text && x.user_id === (raw.user_id ?? null) && x.namespace === (raw.namespace ?? null));
-          if (twin) continue;
-        }
-        const record = toRecord(raw, raw.text as string, memories.get(raw.id as string));
-        memories.set(record.id, record);
-        vectors.set(record.id, embed(record.text));
-      }
+      indexMemories(memories, vectors, embed, list as Record<string, unknown>[], req.body.deduplicate !== false);
       return { status: 200, body: { status: 'ok' } };
     }
     if (req.path === '/v1/long-term-memory/search' && req.method === 'POST') return search(memories, vectors, embed, req);
@@ -131,7 +137,7 @@ export function amsLongTermHandler(memories: Map<string, AmsMemory>, vectors: Ma
   };
 }
 
-function search(memories: Map<string, AmsMemory>, vectors: Map<string, number[]>, embed: EmbedFunction, req: Incoming): Outgoing {
+export function search(memories: Map<string, AmsMemory>, vectors: Map<string, number[]>, embed: EmbedFunction, req: Pick<Incoming, 'body' | 'bodyError'>): Outgoing {
   const b = req.body === undefined ? {} : req.body;
   if (req.bodyError || !isObject(b)) return unprocessable([{ loc: ['body'], msg: 'Input should be a valid dictionary', type: 'dict_type' }]);
   const items: ValidationItem[] = [];

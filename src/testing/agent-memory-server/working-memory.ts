@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DATE_TIME, isObject, match, type Handler, type Incoming, type Outgoing } from './http.js';
+import { DATE_TIME, isObject, match, type Handler, type Incoming, type Outgoing } from '../http.js';
+import { contextWindow, summarize } from './background.js';
 
 /**
  * An in-memory, stateful implementation of the Agent Memory Server (v0.15.x) REST API as
@@ -54,8 +55,16 @@ function withDefaults(doc: WorkingMemoryDoc): WorkingMemoryDoc {
   return { context_percentage_total_used: null, context_percentage_until_summarization: null, ...doc };
 }
 
+/** How the working-memory routes reach the server's own behaviour. */
+export interface WorkingMemoryOptions {
+  /** The server's context window when a request names none (16 000 on the real server). */
+  contextWindowMax: number;
+  /** Called with every document a PUT stored, to schedule the background work. */
+  stored(doc: WorkingMemoryDoc): void;
+}
+
 /** The working-memory half of the API; long-term memory handlers are composed in by the caller. */
-export function workingMemoryHandler(state: AgentMemoryServerState): (req: Incoming) => Outgoing | undefined {
+export function workingMemoryHandler(state: AgentMemoryServerState, options: WorkingMemoryOptions): (req: Incoming) => Outgoing | undefined {
   return (req) => {
     if (req.method === 'GET' && req.path === '/v1/working-memory/') {
       const items: ValidationItem[] = [];
@@ -84,12 +93,12 @@ export function workingMemoryHandler(state: AgentMemoryServerState): (req: Incom
       state.workingMemory.delete(workingMemoryKey(sessionId, req.query.get('user_id'), req.query.get('namespace')));
       return { status: 200, body: { status: 'ok' } };
     }
-    if (req.method === 'PUT') return putWorkingMemory(state, sessionId, req);
+    if (req.method === 'PUT') return putWorkingMemory(state, sessionId, req, options);
     return undefined;
   };
 }
 
-function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req: Incoming): Outgoing {
+function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req: Incoming, options: WorkingMemoryOptions): Outgoing {
   if (req.bodyError) return unprocessable([{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }]);
   const b = req.body;
   const items: ValidationItem[] = [];
@@ -117,16 +126,17 @@ function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req:
   for (const f of ['user_id', 'namespace', 'context'] as const) {
     if (b[f] !== undefined && b[f] !== null && typeof b[f] !== 'string') items.push({ loc: ['body', f], msg: 'Input should be a valid string', type: 'string_type' });
   }
+  const window = intQuery(items, req.query, 'context_window_max', null, 1);
   if (items.length) return unprocessable(items);
   for (const msg of normalised) {
     if (!String(msg.content).trim()) return detail(400, `Message content cannot be empty (message ID: ${msg.id})`);
   }
   const key = workingMemoryKey(sessionId, b.user_id as string | null | undefined, b.namespace as string | null | undefined);
   const previous = state.workingMemory.get(key);
-  const doc: WorkingMemoryDoc = {
+  const sent: WorkingMemoryDoc = {
     messages: normalised,
     memories: Array.isArray(b.memories) ? b.memories : [],
-    data: (b.data as Record<string, unknown> | null | undefined) ?? null,
+    data: (b.data as Record<string, unknown> | null | undefined) ?? {},
     context: (b.context as string | null | undefined) ?? null,
     user_id: (b.user_id as string | null | undefined) ?? null,
     tokens: typeof b.tokens === 'number' ? b.tokens : 0,
@@ -138,18 +148,21 @@ function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req:
     created_at: (previous?.created_at as string | undefined) ?? now,
     updated_at: now,
   };
+  // Summarised synchronously, before storing, when over 70 % of the context window.
+  const doc = normalised.length ? summarize(sent, contextWindow(window, req.query.get('model_name'), options.contextWindowMax)) : sent;
   state.workingMemory.set(key, doc);
+  options.stored(doc);
   const headers: Record<string, string> = missingCreatedAt ? { 'X-Deprecation-Warning': 'messages[].created_at will become required in the next major version. Please provide timestamps for all messages.' } : {};
   return { status: 200, body: withDefaults(doc), headers };
 }
 
 /** Builds the whole API handler: optional auth, then the working-memory and memory halves. */
 export function agentMemoryServerHandler(
-  opts: { apiKey?: string | undefined },
+  opts: { apiKey?: string | undefined } & WorkingMemoryOptions,
   state: AgentMemoryServerState,
   extra: ((req: Incoming) => Outgoing | undefined | Promise<Outgoing | undefined>)[] = [],
 ): Handler {
-  const wm = workingMemoryHandler(state);
+  const wm = workingMemoryHandler(state, opts);
   return async (req) => {
     if (req.method === 'GET' && req.path === '/v1/health') return { status: 200, body: { now: Date.now() } };
     if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) return detail(401, 'Invalid or missing authentication token');

@@ -1,6 +1,6 @@
-import { cosine, type EmbedFunction } from './embedding.js';
-import { DATE_TIME, isObject, match, type Incoming, type Outgoing } from './http.js';
-import { checkId, problem } from './redis-agent-memory-server.js';
+import { cosine, type EmbedFunction } from '../embedding.js';
+import { DATE_TIME, isObject, match, type Incoming, type Outgoing } from '../http.js';
+import { checkId, problem } from './session-memory.js';
 
 /** Long-term memory of the Redis Agent Memory reference server: bulk create/delete, get, patch, search. */
 interface Violation {
@@ -64,6 +64,24 @@ function matchesTopics(topics: string[] | undefined, f: Filter): boolean {
   return true;
 }
 
+/** Stores one record by its id: the same id is the same record, so creation is idempotent. */
+export function storeMemory(memories: Map<string, RamMemory>, embed: EmbedFunction, r: Record<string, unknown>): void {
+  const now = new Date().toISOString();
+  const previous = memories.get(r.id as string);
+  memories.set(r.id as string, {
+    id: r.id as string,
+    text: r.text as string,
+    ...(r.memoryType ? { memoryType: r.memoryType as string } : {}),
+    ...(r.sessionId ? { sessionId: r.sessionId as string } : {}),
+    ownerId: r.ownerId as string,
+    ...(r.namespace ? { namespace: r.namespace as string } : {}),
+    ...(r.topics ? { topics: r.topics as string[] } : {}),
+    createdAt: previous?.createdAt ?? now,
+    updatedAt: now,
+    vector: embed(r.text as string),
+  });
+}
+
 export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: EmbedFunction): (req: Incoming, storeId: string) => Outgoing | undefined {
   return (req, storeId) => {
     const base = `/v1/stores/${storeId}/long-term-memory`;
@@ -82,22 +100,8 @@ export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: Embe
       });
       if (v.length) return problem(400, 'request validation failed', v);
       const created: string[] = [];
-      const now = new Date().toISOString();
       for (const r of list as Record<string, unknown>[]) {
-        const previous = memories.get(r.id as string);
-        // A client id makes creation idempotent: the same id is the same record.
-        memories.set(r.id as string, {
-          id: r.id as string,
-          text: r.text as string,
-          ...(r.memoryType ? { memoryType: r.memoryType as string } : {}),
-          ...(r.sessionId ? { sessionId: r.sessionId as string } : {}),
-          ownerId: r.ownerId as string,
-          ...(r.namespace ? { namespace: r.namespace as string } : {}),
-          ...(r.topics ? { topics: r.topics as string[] } : {}),
-          createdAt: previous?.createdAt ?? now,
-          updatedAt: now,
-          vector: embed(r.text as string),
-        });
+        storeMemory(memories, embed, r);
         created.push(r.id as string);
       }
       return { status: 201, body: { created } };
