@@ -161,7 +161,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   }
 
   async appendEvent(scope: SessionScope, event: Event, json: EventJson, state: AppendedState, o?: CallOptions): Promise<void> {
-    const id = this.resolved.get(scopeKey(scope)) ?? (await this.resolve(scope, false, o))?.sessionId ?? ramIds.session(scope);
+    const id = this.resolved.get(scopeKey(scope)) ?? (await this.placeOf(scope, o));
     const env: Envelope = { v: ENVELOPE_VERSION, kind: 'event', namespace: scope.namespace, appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, event: json, state: state.session };
     const actor = isUserAuthored(event) ? ramIds.owner(scope.userId) : readableId(event.author || 'agent');
     const writes: ((signal: AbortSignal) => Promise<void>)[] = [(signal) => this.append(id, actor, scope.namespace, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, { signal }).then(() => undefined)];
@@ -185,6 +185,21 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
 
   async updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void> {
     await this.append(ramIds.userState(namespace, appName, userId), ramIds.bookkeeper, namespace, 'SYSTEM', '[user state update]', Date.now(), { v: ENVELOPE_VERSION, kind: 'state', delta, state: after }, o);
+  }
+
+  /**
+   * Where the scope's events go when this instance has not seen the session: its session if one
+   * exists, else the readable id unless another scope holds it.
+   */
+  private async placeOf(scope: SessionScope, o?: CallOptions): Promise<string> {
+    const [readable, scoped] = await together(
+      o?.signal,
+      (signal) => this.fetch(ramIds.session(scope), false, { signal }),
+      (signal) => this.fetch(ramIds.scopedSession(scope), false, { signal }),
+    );
+    const id = scoped || (readable && !belongsTo(readable, scope)) ? ramIds.scopedSession(scope) : ramIds.session(scope);
+    this.remember(scope, id);
+    return id;
   }
 
   /** The store session holding the scope: the readable id when it is this scope's, else the scoped one. */

@@ -1,5 +1,6 @@
 import { createEvent, createEventActions, isCompactedEvent, type CompactedEvent, type Event } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { referenceTarget, type Target } from '../helpers/targets.js';
 
 type Stored = { sessionId: string; ownerId: string; namespace?: string; events: { eventId: string; role: string; createdAt: string; content: { text: string }[] }[]; summary?: { text: string; summarizedUpToEventId: string } };
@@ -74,6 +75,23 @@ describe('Redis Agent Memory: readable ids, and sessions that survive the store\
     const readable = await stored('main');
     expect(readable.events.every((e) => e.content[0]!.text !== (readable.ownerId === 'ann' ? 'from ben' : 'from ann'))).toBe(true);
     await expect(svc.createSession({ appName: app, userId: 'ann', sessionId: 'main' })).rejects.toThrow(/already exists/);
+
+    // A race: ben's check finds 'race' free, then ann's session lands before ben's first write.
+    let raced = false;
+    const racing = async (req: Request): Promise<Response> => {
+      if (!raced && req.method === 'POST' && req.url.endsWith('/session-memory/events') && ((await req.clone().json()) as { sessionId: string }).sessionId === 'race') {
+        raced = true;
+        await svc.createSession({ appName: app, userId: 'ann', sessionId: 'race', state: { who: 'ann' } });
+      }
+      return fetch(req);
+    };
+    const late = await new RedisSessionMemoryService(target.config({ fetch: racing })).createSession({ appName: app, userId: 'ben', sessionId: 'race', state: { who: 'ben' } });
+    expect(raced).toBe(true);
+    await target.service().appendEvent({ session: late, event: say('r1', 'user', 'ben in the race') });
+    expect((await stored('race')).events.map((e) => e.content[0]!.text)).toEqual(['[session created]']);
+    expect((await fresh.getSession({ appName: app, userId: 'ann', sessionId: 'race' }))!.state).toEqual({ who: 'ann' });
+    const benRace = (await fresh.getSession({ appName: app, userId: 'ben', sessionId: 'race' }))!;
+    expect([benRace.state, benRace.events.map((e) => e.id)]).toEqual([{ who: 'ben' }, ['r1']]);
 
     // One after the other: the second user finds the readable id taken and gets a record of its own.
     const first = await svc.createSession({ appName: app, userId: 'cleo', sessionId: 'solo', state: { who: 'cleo' } });
