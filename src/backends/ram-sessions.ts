@@ -71,34 +71,34 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
 
   constructor(private readonly client: RedisAgentMemoryClient) {}
 
+  /**
+   * Opens the session with its marker, then reads it back: the store has no conditional create, so
+   * the marker being the session's first record is what proves the session is new and this scope's.
+   * Two round trips; a session id another scope holds costs two more (the marker moves to the
+   * scope's own id), and an existing session rejects with ConflictError after its stray marker is removed.
+   */
   async createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession> {
-    const [readable, scoped, users] = await together(
-      o?.signal,
-      (signal) => this.fetch(ramIds.session(scope), false, { signal }),
-      (signal) => this.fetch(ramIds.scopedSession(scope), false, { signal }),
-      (signal) => this.registeredUsers(scope.namespace, scope.appName, { signal }),
-    );
-    const exists = () => new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
-    if (scoped || (readable && belongsTo(readable, scope))) throw exists();
     const marker: Envelope = { v: ENVELOPE_VERSION, kind: 'session', namespace: scope.namespace, appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, nonce: randomUUID(), state };
-    const first = readable ? ramIds.scopedSession(scope) : ramIds.session(scope);
-    const register = users.includes(scope.userId)
-      ? []
-      : [(signal: AbortSignal) => this.append(ramIds.users(scope.namespace, scope.appName), ramIds.bookkeeper, scope.namespace, 'SYSTEM', `[user ${scope.userId}]`, createdAt, { v: ENVELOPE_VERSION, kind: 'users', users: [...users, scope.userId] }, { signal }).then(() => undefined)];
-    const [written] = await together(o?.signal, (signal) => this.append(first, ramIds.owner(scope.userId), scope.namespace, 'SYSTEM', '[session created]', createdAt, marker, { signal }), ...register);
-    if (first === ramIds.session(scope)) {
-      // No conditional create exists: another scope may have opened the same id meanwhile. The first marker wins.
-      const stored = await this.fetch(first, false, o);
-      const winner = stored?.events.map(envelope).find((e) => e.kind === 'session') as Extract<Envelope, { kind: 'session' }> | undefined;
-      if (!winner || winner.nonce !== marker.nonce) {
-        await unlessMissing(this.client.deleteSessionEvent(first, written.eventId, o));
-        if (winner && sameScope(winner, scope)) throw exists();
-        await this.append(ramIds.scopedSession(scope), ramIds.owner(scope.userId), scope.namespace, 'SYSTEM', '[session created]', createdAt, marker, o);
-        this.remember(scope, ramIds.scopedSession(scope));
-        return { state: { ...state }, events: [], lastUpdateTime: createdAt };
-      }
+    const open = (id: string, signal?: AbortSignal) => this.append(id, ramIds.owner(scope.userId), scope.namespace, 'SYSTEM', '[session created]', createdAt, marker, { signal });
+    const exists = () => new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
+    const readable = ramIds.session(scope);
+    const [written, users] = await together(o?.signal, (signal) => open(readable, signal), (signal) => this.registeredUsers(scope.namespace, scope.appName, { signal }));
+    const register = (signal: AbortSignal) =>
+      users.includes(scope.userId)
+        ? Promise.resolve()
+        : this.append(ramIds.users(scope.namespace, scope.appName), ramIds.bookkeeper, scope.namespace, 'SYSTEM', `[user ${scope.userId}]`, createdAt, { v: ENVELOPE_VERSION, kind: 'users', users: [...users, scope.userId] }, { signal }).then(() => undefined);
+    const [stored] = await together(o?.signal, (signal) => this.fetch(readable, false, { signal }), register);
+    if (stored?.events[0]?.eventId === written.eventId) {
+      this.remember(scope, readable);
+      return { state: { ...state }, events: [], lastUpdateTime: createdAt };
     }
-    this.remember(scope, first);
+    // The id was taken (by this scope, another client or another scope): take the marker back out.
+    await unlessMissing(this.client.deleteSessionEvent(readable, written.eventId, o));
+    if (stored && belongsTo(stored, scope)) throw exists();
+    const scoped = ramIds.scopedSession(scope);
+    if (await this.fetch(scoped, false, o)) throw exists();
+    await open(scoped, o?.signal);
+    this.remember(scope, scoped);
     return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
@@ -155,8 +155,9 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   }
 
   async deleteSession(scope: SessionScope, o?: CallOptions): Promise<void> {
-    const memory = await this.resolve(scope, false, o);
-    if (memory) await unlessMissing(this.client.deleteSessionMemory(memory.sessionId, o));
+    // A session never changes owner, so a known id needs no read first.
+    const id = this.resolved.get(scopeKey(scope)) ?? (await this.resolve(scope, false, o))?.sessionId;
+    if (id) await unlessMissing(this.client.deleteSessionMemory(id, o));
     this.resolved.delete(scopeKey(scope));
   }
 

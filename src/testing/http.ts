@@ -35,7 +35,7 @@ export interface RunningServer {
 }
 
 /** Serves a handler on loopback; `close()` also drops kept-alive connections so nothing lingers. */
-export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faults?: ServeFaults): Promise<RunningServer> {
+export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faults?: ServeFaults, latencyMs = 0): Promise<RunningServer> {
   const sockets = new Set<Socket>();
   const server = http.createServer(async (req, res) => {
     try {
@@ -51,6 +51,8 @@ export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faul
           incoming.bodyError = 'request body is not valid JSON';
         }
       }
+      // One network round trip, paid once per request/response exchange.
+      if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
       const fault = faults?.take(incoming.method, incoming.path, req.url ?? incoming.path);
       if (fault?.kind === 'hang') return;
       if (fault?.kind === 'reset-before') return void req.socket.destroy();

@@ -49,6 +49,8 @@ export interface ReferenceServerOptions {
   summarizeAfterEvents?: number;
   /** Redis Agent Memory: the newest events a summarisation keeps (default 5). */
   keepEvents?: number;
+  /** Delays every response by this many milliseconds, like a network round trip (default 0). */
+  latencyMs?: number;
 }
 
 export interface RunBackgroundTasksOptions {
@@ -80,6 +82,8 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const faults = createFaultController(options.faults);
   const embed = options.embed ?? hashedEmbedding;
   const mode = options.backgroundTasks ?? 'auto';
+  const latency = options.latencyMs ?? 0;
+  if (typeof latency !== 'number' || !Number.isFinite(latency) || latency < 0) throw new TypeError(`startReferenceServer: latencyMs must be a number of milliseconds >= 0, got ${JSON.stringify(latency)}`);
   if (mode !== 'auto' && mode !== 'manual') throw new TypeError(`startReferenceServer: backgroundTasks must be "auto" or "manual", got ${JSON.stringify(mode)}`);
   if (options.backend === 'redis-agent-memory') {
     const storeId = options.storeId ?? 'reference-store';
@@ -96,7 +100,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     const handler = redisAgentMemoryHandler({ storeId, apiKey }, state, [ramLongTermHandler(memories, embed)]);
     const types: Record<number, string> = { 400: 'invalid-data', 401: 'authentication-failed', 403: 'insufficient-permissions', 404: 'resource-not-found', 408: 'timeout', 413: 'payload-too-large', 424: 'resource-unavailable', 429: 'too-many-requests' };
     const errorBody = (status: number) => ({ type: `/errors/${types[status] ?? 'unexpected-error'}`, title: 'Injected fault', status, detail: `injected HTTP ${status}` });
-    const running = await serve(handler, options.port, options.host, { take: faults.take, errorBody });
+    const running = await serve(handler, options.port, options.host, { take: faults.take, errorBody }, latency);
     return {
       backend: options.backend,
       url: running.url,
@@ -119,7 +123,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       amsLongTermHandler(memories, vectors, embed),
       memoryPromptHandler(state, memories, vectors, embed),
     ]);
-    const running = await serve(handler, options.port, options.host, { take: faults.take, errorBody: (status) => ({ detail: `injected HTTP ${status}` }) });
+    const running = await serve(handler, options.port, options.host, { take: faults.take, errorBody: (status) => ({ detail: `injected HTTP ${status}` }) }, latency);
     return {
       backend: options.backend,
       url: running.url,
