@@ -2,19 +2,20 @@
 // The reference servers run in a separate process on loopback; results go to stdout and
 // bench/results.json. This is a measurement script, not a test: it asserts nothing.
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createEvent, type Event } from '@google/adk';
-import { SEGMENT_MESSAGES, documentId } from '../src/backends/ams-journal.js';
+import { SEGMENT_ITEMS, documentId } from '../src/backends/ams-journal.js';
 import { amsKeys } from '../src/backends/ams-sessions.js';
+import { toMessage } from '../src/backends/ams-view.js';
 import { ramIds } from '../src/backends/ram-sessions.js';
 import { ENVELOPE_VERSION, eventToJson, renderText } from '../src/codec/events.js';
-import { encodeIdPart, namespaceKey } from '../src/codec/ids.js';
 import { mapLimit } from '../src/codec/concurrency.js';
+import { distance } from './distance.js';
 import { memoryIds } from '../src/codec/memory.js';
 import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../src/services/session-service.js';
@@ -24,9 +25,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 400);
 const WARMUP = 20;
 const APP = 'bench-app';
+const latencyArg = process.argv.indexOf('--latency');
+const LATENCY_MS = latencyArg >= 0 ? Number(process.argv[latencyArg + 1]) : 0;
+if (!Number.isFinite(LATENCY_MS) || LATENCY_MS < 0) throw new Error('--latency takes a number of milliseconds');
 
 // ---------------------------------------------------------------- servers (separate process)
-const child = spawn(path.join(here, '..', 'node_modules', '.bin', 'tsx'), [path.join(here, 'servers.ts')], { stdio: ['pipe', 'pipe', 'inherit'] });
+const child = spawn(path.join(here, '..', 'node_modules', '.bin', 'tsx'), [path.join(here, 'servers.ts'), String(LATENCY_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
 const info = await new Promise<{ ram: { url: string; apiKey: string; storeId: string }; ams: { url: string } }>((resolve) => {
   createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
 });
@@ -135,38 +139,39 @@ async function latency(backend: Backend): Promise<Row[]> {
   const rows: Row[] = [];
   const writerId = `w-raw-${run}`;
   /** Reads every writer document of an Agent Memory Server journal: one list, then one GET each. */
-  const rawJournal = async (key: { namespace: string; userId: string | null }) => {
-    const q = key.userId ? `&user_id=${key.userId}` : '';
-    const list = (await raw('GET', `/v1/working-memory/?namespace=${key.namespace}&limit=100&offset=0${q}`)).json as { sessions: string[] };
-    await Promise.all(list.sessions.map((w) => raw('GET', `/v1/working-memory/${w}?namespace=${key.namespace}${q}`)));
+  const rawJournal = async (key: { namespace: string }) => {
+    const list = (await raw('GET', `/v1/working-memory/?namespace=${key.namespace}&limit=100&offset=0`)).json as { sessions: string[] };
+    await Promise.all(list.sessions.filter((w) => w.startsWith('w-')).map((w) => raw('GET', `/v1/working-memory/${w}?namespace=${key.namespace}`)));
   };
+  const native = (sc: ReturnType<typeof scope>) => `/v1/working-memory/${encodeURIComponent(sc.sessionId)}?namespace=${APP}&user_id=${user}`;
 
   // createSession
   rows.push(
     await compare(
       backend,
       'createSession',
-      isRam ? 'GET session (404) ∥ GET app state ∥ GET user state, then POST marker ∥ POST registry entry' : 'GET head (404) ∥ (list + GET) × {app, user} state journals, then PUT head',
+      isRam ? 'POST marker ∥ GET users registry ∥ GET app state ∥ GET user state, then GET session (verify)' : 'GET session ∥ GET head ∥ (list + GET) × {app, user} state journals, then PUT head ∥ PUT session ∥ PUT user registry',
       (i) => sessions.createSession({ appName: APP, userId: user, sessionId: `sdk-${run}-${i}` }),
       async (i) => {
         const sc = scope(`raw-${run}-${i}`);
         if (isRam) {
           const id = ramIds.session(sc);
+          const now = new Date().toISOString();
           await Promise.all([
-            raw('GET', `/session-memory/${id}?includeSummarisedEvents=true`),
+            raw('POST', '/session-memory/events', { sessionId: id, actorId: user, namespace: APP, role: 'SYSTEM', createdAt: now, content: [{ text: '[session created]' }], metadata: { adk: { v: 1, kind: 'session', namespace: APP, appName: APP, userId: user, sessionId: sc.sessionId, createdAt: Date.now(), nonce: `${run}-${i}`, state: {} } } }),
+            raw('GET', `/session-memory/${ramIds.users(APP, APP)}?includeSummarisedEvents=true`),
             raw('GET', `/session-memory/${ramIds.appState(APP, APP)}?includeSummarisedEvents=true`),
             raw('GET', `/session-memory/${ramIds.userState(APP, APP, user)}?includeSummarisedEvents=true`),
           ]);
-          const now = new Date().toISOString();
-          const base = { role: 'SYSTEM', createdAt: now, namespace: namespaceKey(APP, APP) };
-          await Promise.all([
-            raw('POST', '/session-memory/events', { ...base, sessionId: id, actorId: ramIds.owner(APP, APP, user), content: [{ text: '[session created]' }], metadata: { adk: { v: 1, kind: 'session', appName: APP, userId: user, sessionId: sc.sessionId, state: {}, createdAt: Date.now() } } }),
-            raw('POST', '/session-memory/events', { ...base, sessionId: ramIds.registry(APP, APP), actorId: ramIds.registryOwner(APP, APP), content: [{ text: '[created]' }], metadata: { adk: { v: 1, kind: 'registry', op: 'created', userId: user, sessionId: sc.sessionId } } }),
-          ]);
+          await raw('GET', `/session-memory/${id}`);
         } else {
-          const k = amsKeys.head(sc);
-          await Promise.all([raw('GET', `/v1/working-memory/${k.session_id}?user_id=${k.user_id}&namespace=${k.namespace}`), rawJournal(amsKeys.appState(APP, APP)), rawJournal(amsKeys.userState(APP, APP, user))]);
-          await raw('PUT', `/v1/working-memory/${k.session_id}`, { messages: [], data: { adk: { v: 1, kind: 'session', appName: APP, userId: user, sessionId: sc.sessionId, createdAt: Date.now(), state: {} } }, user_id: k.user_id, namespace: k.namespace });
+          const j = amsKeys.journal(sc);
+          await Promise.all([raw('GET', native(sc)), raw('GET', `/v1/working-memory/head?namespace=${j.namespace}`), rawJournal(amsKeys.appState(APP, APP)), rawJournal(amsKeys.userState(APP, APP, user))]);
+          await Promise.all([
+            raw('PUT', `/v1/working-memory/head`, { messages: [], data: { adk: { v: 1, kind: 'session', appName: APP, userId: user, sessionId: sc.sessionId, createdAt: Date.now(), state: {} } }, namespace: j.namespace }),
+            raw('PUT', `/v1/working-memory/${encodeURIComponent(sc.sessionId)}`, { messages: [], data: { adk: { v: 1, appName: APP, lastUpdateTime: Date.now() } }, namespace: APP, user_id: user }),
+            raw('PUT', `/v1/working-memory/${user}`, { messages: [], data: { adk: { v: 1, kind: 'user', userId: user } }, namespace: amsKeys.users(APP).namespace }),
+          ]);
         }
       },
     ),
@@ -177,14 +182,14 @@ async function latency(backend: Backend): Promise<Row[]> {
   const rawScope = scope(`append-raw-${run}`);
   await sessions.createSession({ appName: APP, userId: user, sessionId: rawScope.sessionId });
   const rawEvents: unknown[] = [];
-  const rawMessages: unknown[] = [];
+  let rawView: unknown[] = [];
   let rawSegment = 0;
   let n = 0;
   rows.push(
     await compare(
       backend,
       'appendEvent',
-      isRam ? 'POST event' : "PUT the writer's current journal document (≤ 100 events)",
+      isRam ? 'POST event' : "PUT the writer's journal document (≤ 100 events) ∥ PUT the session's working memory",
       () => sessions.appendEvent({ session: sdkSession, event: makeEvent(`s-${++n}`, n) }),
       async () => {
         const e = makeEvent(`r-${++n}`, n);
@@ -192,25 +197,27 @@ async function latency(backend: Backend): Promise<Row[]> {
         if (isRam) {
           await raw('POST', '/session-memory/events', {
             sessionId: ramIds.session(rawScope),
-            actorId: ramIds.owner(APP, APP, user),
-            namespace: namespaceKey(APP, APP),
+            actorId: e.author === 'user' ? user : e.author,
+            namespace: APP,
             role: e.author === 'user' ? 'USER' : 'ASSISTANT',
             content: [{ text: renderText(e) }],
             createdAt: new Date(e.timestamp).toISOString(),
-            metadata: { adk: { v: ENVELOPE_VERSION, kind: 'event', appName: APP, userId: user, sessionId: rawScope.sessionId, event: json } },
+            metadata: { adk: { v: ENVELOPE_VERSION, kind: 'event', namespace: APP, appName: APP, userId: user, sessionId: rawScope.sessionId, event: json, state: {} } },
           });
         } else {
-          // The same bounded documents as the SDK writes: a new one every SEGMENT_MESSAGES events.
-          if (rawMessages.length === SEGMENT_MESSAGES) {
+          // The same bounded documents as the SDK writes: a new one every SEGMENT_ITEMS events.
+          if (rawEvents.length === SEGMENT_ITEMS) {
             rawEvents.length = 0;
-            rawMessages.length = 0;
             rawSegment++;
           }
           rawEvents.push(json);
-          rawMessages.push({ role: e.author === 'user' ? 'user' : 'assistant', content: renderText(e), id: e.id, created_at: new Date(e.timestamp).toISOString() });
-          const k = amsKeys.events(rawScope);
-          const doc = documentId(writerId, rawSegment);
-          await raw('PUT', `/v1/working-memory/${doc}`, { messages: rawMessages, data: { adk: { v: 1, kind: 'events', events: rawEvents } }, user_id: k.userId, namespace: k.namespace });
+          const j = amsKeys.journal(rawScope);
+          const [, view] = await Promise.all([
+            raw('PUT', `/v1/working-memory/${documentId(writerId, rawSegment)}`, { messages: [], data: { adk: { v: 1, kind: 'events', events: rawEvents } }, namespace: j.namespace }),
+            raw('PUT', `/v1/working-memory/${encodeURIComponent(rawScope.sessionId)}`, { messages: [...rawView, toMessage(e)], data: { adk: { v: 1, appName: APP, lastUpdateTime: e.timestamp } }, namespace: APP, user_id: user }),
+          ]);
+          // Like the SDK, keep what the server stored (it may have summarised and trimmed).
+          rawView = (view.json as { messages: unknown[] }).messages;
         }
       },
     ),
@@ -228,16 +235,17 @@ async function latency(backend: Backend): Promise<Row[]> {
         raw('GET', `/session-memory/${ramIds.userState(APP, APP, user)}?includeSummarisedEvents=true`),
       ]);
     } else {
-      const k = amsKeys.head(readScope);
+      const j = amsKeys.journal(readScope);
       await Promise.all([
-        raw('GET', `/v1/working-memory/${k.session_id}?user_id=${k.user_id}&namespace=${k.namespace}`),
-        rawJournal(amsKeys.events(readScope)),
+        raw('GET', native(readScope)),
+        raw('GET', `/v1/working-memory/head?namespace=${j.namespace}`),
+        rawJournal(j),
         rawJournal(amsKeys.appState(APP, APP)),
         rawJournal(amsKeys.userState(APP, APP, user)),
       ]);
     }
   };
-  const readSeq = isRam ? 'GET session ∥ GET app state ∥ GET user state' : 'GET head ∥ (list + GET) × {session, app state, user state} journals';
+  const readSeq = isRam ? 'GET session ∥ GET app state ∥ GET user state' : 'GET session ∥ GET head ∥ (list + GET) × {session, app state, user state} journals';
   rows.push(await compare(backend, 'getSession', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId }), rawRead));
   rows.push(await compare(backend, 'getSession(numRecentEvents: 10)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId, config: { numRecentEvents: 10 } }), rawRead));
 
@@ -248,22 +256,15 @@ async function latency(backend: Backend): Promise<Row[]> {
     await compare(
       backend,
       'listSessions',
-      isRam ? 'GET list?filterOwnerId, then GET each session' : 'GET list?user_id, then per session: GET head + list + GET journals',
+      isRam ? 'GET list?filterOwnerId, then GET each session' : 'GET list?namespace&user_id, then GET each working memory',
       () => sessions.listSessions({ appName: APP, userId: lister }),
       async () => {
         if (isRam) {
-          const list = (await raw('GET', `/session-memory?filterOwnerId=${ramIds.owner(APP, APP, lister)}&limit=1000`)).json as { items: string[] };
-          await mapLimit(list.items, 8, (id) => raw('GET', `/session-memory/${id}?includeSummarisedEvents=true`));
+          const list = (await raw('GET', `/session-memory?filterOwnerId=${lister}&limit=1000`)).json as { items: string[] };
+          await Promise.all(list.items.map((id) => raw('GET', `/session-memory/${id}`)));
         } else {
-          const ns = namespaceKey(APP, APP);
-          const u = encodeIdPart(lister);
-          const list = (await raw('GET', `/v1/working-memory/?namespace=${ns}&user_id=${u}&limit=100&offset=0`)).json as { sessions: string[] };
-          await mapLimit(list.sessions, 8, async (id) => {
-            await raw('GET', `/v1/working-memory/${id}?user_id=${u}&namespace=${ns}`);
-            const j = amsKeys.events(scope(id.slice(id.indexOf('.') + 1)));
-            const js = (await raw('GET', `/v1/working-memory/?namespace=${j.namespace}&user_id=${u}&limit=100&offset=0`)).json as { sessions: string[] };
-            await Promise.all(js.sessions.map((w) => raw('GET', `/v1/working-memory/${w}?namespace=${j.namespace}&user_id=${u}`)));
-          });
+          const list = (await raw('GET', `/v1/working-memory/?namespace=${APP}&user_id=${lister}&limit=100&offset=0`)).json as { sessions: string[] };
+          await Promise.all(list.sessions.map((id) => raw('GET', `/v1/working-memory/${encodeURIComponent(id)}?namespace=${APP}&user_id=${lister}`)));
         }
       },
     ),
@@ -280,8 +281,8 @@ async function latency(backend: Backend): Promise<Row[]> {
       async (i) => {
         const t = `Raw fact ${run} ${i}: user likes tempo runs`;
         const id = memoryIds.fromContent(mscope, 'semantic', t);
-        if (isRam) await raw('POST', '/long-term-memory', { memories: [{ id, text: t, memoryType: 'semantic', ownerId: ramIds.owner(APP, APP, user), namespace: namespaceKey(APP, APP) }] });
-        else await raw('POST', '/v1/long-term-memory/', { memories: [{ id, text: t, user_id: encodeIdPart(user), namespace: namespaceKey(APP, APP), memory_type: 'semantic' }], deduplicate: false });
+        if (isRam) await raw('POST', '/long-term-memory', { memories: [{ id, text: t, memoryType: 'semantic', ownerId: user, namespace: APP }] });
+        else await raw('POST', '/v1/long-term-memory/', { memories: [{ id, text: t, user_id: user, namespace: APP, memory_type: 'semantic' }], deduplicate: false });
       },
     ),
   );
@@ -292,8 +293,8 @@ async function latency(backend: Backend): Promise<Row[]> {
       isRam ? 'POST search (owner + namespace filter)' : 'POST search (user_id + namespace filter)',
       () => memory.searchMemory({ appName: APP, userId: user, query: 'what runs does the user like?' }),
       async () => {
-        if (isRam) await raw('POST', '/long-term-memory/search', { text: 'what runs does the user like?', limit: 10, filter: { ownerId: { eq: ramIds.owner(APP, APP, user) }, namespace: { eq: namespaceKey(APP, APP) } }, filterOp: 'all' });
-        else await raw('POST', '/v1/long-term-memory/search', { text: 'what runs does the user like?', search_mode: 'semantic', user_id: { eq: encodeIdPart(user) }, namespace: { eq: namespaceKey(APP, APP) }, limit: 10, recency_boost: false });
+        if (isRam) await raw('POST', '/long-term-memory/search', { text: 'what runs does the user like?', limit: 10, filter: { ownerId: { eq: user }, namespace: { eq: APP } }, filterOp: 'all' });
+        else await raw('POST', '/v1/long-term-memory/search', { text: 'what runs does the user like?', search_mode: 'semantic', user_id: { eq: user }, namespace: { eq: APP }, limit: 10, recency_boost: false });
       },
     ),
   );
@@ -333,15 +334,10 @@ async function listing(backend: Backend) {
   const { result, meter: m } = await measure(() => sessions.listSessions({ appName: app, userId: 'user-7' }));
   // Every request must concern user-7: the owner filter or user_id, or one of user-7's own sessions.
   const own = new Set(result.sessions.map((s) => s.id));
-  const ownKeys = new Set(
-    [...own].flatMap((id) => {
-      const sc = { namespace: app, appName: app, userId: 'user-7', sessionId: id };
-      return isRam ? [ramIds.session(sc)] : [amsKeys.head(sc).session_id, amsKeys.events(sc).namespace];
-    }),
-  );
+  const ownKeys = new Set([...own].map((id) => (isRam ? `/session-memory/${id}` : `/v1/working-memory/${encodeURIComponent(id)}?`)));
   const foreign = m.urls.filter((u) => {
-    if (isRam) return !u.includes(ramIds.owner(app, app, 'user-7')) && ![...ownKeys].some((k) => u.includes(k));
-    return !u.includes(`user_id=${encodeIdPart('user-7')}`) && ![...ownKeys].some((k) => u.includes(k));
+    if (isRam) return !u.includes('filterOwnerId=user-7&') && !u.endsWith('filterOwnerId=user-7') && ![...ownKeys].some((k) => u.includes(k));
+    return !u.includes('user_id=user-7') && ![...ownKeys].some((k) => u.includes(k));
   });
   return { sessionsInStore: 10_000, users: 100, sessionsOfUser: result.sessions.length, requests: m.requests, responseBytes: m.responseBytes, requestsTouchingOtherUsers: foreign.length, seedSeconds };
 }
@@ -349,9 +345,32 @@ async function listing(backend: Backend) {
 // ---------------------------------------------------------------- run and report
 const t0 = performance.now();
 const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}`, iterations: ITERATIONS };
-console.log(`adk-redis bench — ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}; reference servers in a separate process on loopback`);
-const results: Record<string, unknown> = { machine, date: new Date().toISOString() };
+console.log(`adk-redis bench — ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}; reference servers in a separate process on loopback${LATENCY_MS ? `, ${LATENCY_MS} ms per round trip` : ''}`);
+const resultsFile = path.join(here, 'results.json');
+// Each mode rewrites its own part of results.json and keeps the other's.
+const results: Record<string, unknown> = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}'));
 try {
+  if (LATENCY_MS > 0) {
+    const configFor = (backend: Backend, f: (req: Request) => Promise<Response>) =>
+      backend === 'redis-agent-memory' ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: f } : { backend, apiBaseUrl: info.ams.url, fetch: f };
+    const rows = await distance(configFor, LATENCY_MS);
+    console.log(`\n\n5. Every operation at ${LATENCY_MS} ms per round trip: sequential round trips against the API's minimum`);
+    console.log('| backend | operation | wall ms | wall ÷ latency | sequential requests | API minimum | requests | why that minimum |');
+    console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const r of rows) console.log(`| ${r.backend} | ${r.operation} | ${r.wallMs.toFixed(1)} | ${r.roundTrips} | ${r.chain} | ${r.minimum} | ${r.requests} | ${r.why} |`);
+    results.distance = { latencyMs: LATENCY_MS, machine, date: new Date().toISOString(), rows, seconds: (performance.now() - t0) / 1000 };
+  } else {
+    Object.assign(results, { machine, date: new Date().toISOString() });
+    await loopback(results);
+    results.seconds = (performance.now() - t0) / 1000;
+  }
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote bench/results.json in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+} finally {
+  stopServers();
+}
+
+async function loopback(results: Record<string, unknown>): Promise<void> {
   const rows: Row[] = [];
   for (const b of ['redis-agent-memory', 'opensource-agent-memory'] as Backend[]) rows.push(...(await latency(b)));
   console.log('\n\n1. Latency: SDK call vs the same job as raw fetch, interleaved (ms)');
@@ -360,8 +379,8 @@ try {
   for (const r of rows) console.log(`| ${r.backend} | ${r.operation} | ${r.sdkMedianMs.toFixed(3)} | ${r.sdkP95Ms.toFixed(3)} | ${r.rawMedianMs.toFixed(3)} | ${r.rawP95Ms.toFixed(3)} | ${r.ratio.toFixed(2)} |`);
   results.latency = rows;
 
-  const grow: Record<string, unknown> = {};
-  const lists: Record<string, unknown> = {};
+  const grow: Record<string, Awaited<ReturnType<typeof growth>>> = {};
+  const lists: Record<string, Awaited<ReturnType<typeof listing>>> = {};
   for (const b of ['redis-agent-memory', 'opensource-agent-memory'] as Backend[]) {
     process.stdout.write(`\n• ${b}: growing a session to 1000 events...`);
     grow[b] = await growth(b);
@@ -371,27 +390,16 @@ try {
   console.log('\n\n2. appendEvent cost as the session grows');
   console.log('| backend | session length | requests | request bytes | requests made |');
   console.log('| --- | ---: | ---: | ---: | --- |');
-  for (const [b, g] of Object.entries(grow) as [string, Awaited<ReturnType<typeof growth>>][]) {
-    for (const a of g.appends) console.log(`| ${b} | ${a.sessionLength} | ${a.requests} | ${a.requestBytes} | ${a.calls.join(', ')} |`);
-  }
+  for (const [b, g] of Object.entries(grow)) for (const a of g.appends) console.log(`| ${b} | ${a.sessionLength} | ${a.requests} | ${a.requestBytes} | ${a.calls.join(', ')} |`);
   console.log('\n3. getSession({ numRecentEvents: 10 }) on a 1000-event session');
   console.log('| backend | requests | response bytes | bytes of the 10 events | ratio |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [b, g] of Object.entries(grow) as [string, Awaited<ReturnType<typeof growth>>][]) {
-    console.log(`| ${b} | ${g.recent10.requests} | ${g.recent10.responseBytes} | ${g.recent10.bytesOfThe10Events} | ${g.recent10.ratio.toFixed(1)} |`);
-  }
+  for (const [b, g] of Object.entries(grow)) console.log(`| ${b} | ${g.recent10.requests} | ${g.recent10.responseBytes} | ${g.recent10.bytesOfThe10Events} | ${g.recent10.ratio.toFixed(1)} |`);
   console.log('\n4. listSessions for one user in a store of 10 000 sessions of 100 users');
   console.log('| backend | sessions of the user | requests | response bytes | requests touching other users |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [b, l] of Object.entries(lists) as [string, Awaited<ReturnType<typeof listing>>][]) {
-    console.log(`| ${b} | ${l.sessionsOfUser} | ${l.requests} | ${l.responseBytes} | ${l.requestsTouchingOtherUsers} |`);
-  }
-  results.appendGrowth = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, (g as Awaited<ReturnType<typeof growth>>).appends]));
-  results.recentEvents = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, (g as Awaited<ReturnType<typeof growth>>).recent10]));
+  for (const [b, l] of Object.entries(lists)) console.log(`| ${b} | ${l.sessionsOfUser} | ${l.requests} | ${l.responseBytes} | ${l.requestsTouchingOtherUsers} |`);
+  results.appendGrowth = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.appends]));
+  results.recentEvents = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.recent10]));
   results.listSessions = lists;
-  results.seconds = (performance.now() - t0) / 1000;
-  await writeFile(path.join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`\nwrote bench/results.json in ${(results.seconds as number).toFixed(0)} s`);
-} finally {
-  stopServers();
 }

@@ -3,8 +3,10 @@
 // its stdin closes.
 import { startReferenceServer } from '../src/testing/index.js';
 
-const ram = await startReferenceServer({ backend: 'redis-agent-memory' });
-const ams = await startReferenceServer({ backend: 'opensource-agent-memory' });
+// The backends' own background work runs only when asked (never, here): the bench measures the client.
+const latencyMs = Number(process.argv[2] ?? 0);
+const ram = await startReferenceServer({ backend: 'redis-agent-memory', backgroundTasks: 'manual', latencyMs });
+const ams = await startReferenceServer({ backend: 'opensource-agent-memory', backgroundTasks: 'manual', latencyMs });
 process.stdout.write(`${JSON.stringify({ ram: { url: ram.url, apiKey: ram.apiKey, storeId: ram.storeId }, ams: { url: ams.url } })}\n`);
 process.stdin.resume();
 process.stdin.on('end', async () => {

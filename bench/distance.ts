@@ -1,0 +1,119 @@
+// The distance table of `npm run bench -- --latency N`: every service operation against reference
+// servers that delay each response by N ms, reported as sequential round trips (wall ÷ N) next to
+// the minimum the API allows for that operation and the requests sent.
+import { performance } from 'node:perf_hooks';
+import { createEvent, type Event } from '@google/adk';
+import { mapLimit } from '../src/codec/concurrency.js';
+import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
+import { RedisSessionMemoryService, type RedisSessionMemoryServiceConfig } from '../src/services/session-service.js';
+
+type Backend = 'redis-agent-memory' | 'opensource-agent-memory';
+
+export interface DistanceRow {
+  backend: Backend;
+  operation: string;
+  wallMs: number;
+  roundTrips: number;
+  minimum: number;
+  why: string;
+  requests: number;
+  /** The longest chain of requests each sent after the previous one answered: round trips without CPU time. */
+  chain: number;
+}
+
+/** The fewest sequential round trips each API allows, and why. */
+const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
+  'redis-agent-memory': {
+    createSession: [2, 'no conditional create: append the marker, then read it back to know the session is new and this scope\'s'],
+    appendEvent: [1, 'one atomic POST (app:/user: state POSTs run beside it)'],
+    getSession: [1, 'session, app state and user state are independent GETs'],
+    listSessions: [2, 'the owner listing returns ids only; each session\'s GET gives its app and last update'],
+    addMemory: [1, 'one bulk POST'],
+    searchMemory: [1, 'one search POST'],
+    addSessionToMemory: [1, 'one bulk POST (up to 100 records)'],
+  },
+  'opensource-agent-memory': {
+    createSession: [2, 'no conditional create: read that the session is absent, then write it'],
+    appendEvent: [1, 'PUT of the writer\'s journal ∥ PUT of the working memory'],
+    getSession: [2, 'writer documents are known only after listing the journal; then all GETs together'],
+    listSessions: [2, 'the listing returns ids only; each working memory\'s GET gives its app and last update'],
+    addMemory: [1, 'one POST'],
+    searchMemory: [1, 'one search POST'],
+    addSessionToMemory: [1, 'one POST'],
+  },
+};
+
+const ITERATIONS = 5;
+const say = (id: string, i: number): Event =>
+  createEvent({ id, invocationId: `inv-${i}`, author: i % 2 ? 'coach' : 'user', timestamp: Date.now() + i, content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `Turn ${i}: a steady tempo run, then recovery.` }] } });
+
+/** The longest sequence of requests in which each started after the one before it had answered. */
+function longestChain(spans: [number, number][]): number {
+  const sorted = [...spans].sort((a, b) => a[0] - b[0]);
+  const depth: number[] = [];
+  sorted.forEach(([start], i) => {
+    depth[i] = 1 + Math.max(0, ...sorted.slice(0, i).map(([, end], j) => (end <= start ? depth[j]! : 0)));
+  });
+  return Math.max(0, ...depth);
+}
+
+export async function distance(configFor: (backend: Backend, fetch: (req: Request) => Promise<Response>) => RedisSessionMemoryServiceConfig, latencyMs: number): Promise<DistanceRow[]> {
+  const rows: DistanceRow[] = [];
+  for (const backend of ['redis-agent-memory', 'opensource-agent-memory'] as const) {
+    let spans: [number, number][] = [];
+    const counting = async (req: Request) => {
+      const span: [number, number] = [performance.now(), Infinity];
+      spans.push(span);
+      try {
+        return await fetch(req);
+      } finally {
+        span[1] = performance.now();
+      }
+    };
+    const sessions = new RedisSessionMemoryService(configFor(backend, counting));
+    const memory = new RedisLongTermMemoryService(configFor(backend, counting));
+    const app = `distance-${Date.now()}`;
+    const user = 'runner';
+    /** Median wall time of a few runs; the requests of the last run. */
+    const time = async (operation: string, label: string, run: (i: number) => Promise<unknown>) => {
+      await run(-1);
+      const walls: number[] = [];
+      for (let i = 0; i < ITERATIONS; i++) {
+        spans = [];
+        const t = performance.now();
+        await run(i);
+        walls.push(performance.now() - t);
+      }
+      const wallMs = walls.sort((a, b) => a - b)[Math.floor(ITERATIONS / 2)]!;
+      const [minimum, why] = MINIMUM[backend][operation]!;
+      rows.push({ backend, operation: label, wallMs, roundTrips: Math.round(wallMs / latencyMs), minimum, why, requests: spans.length, chain: longestChain(spans) });
+      process.stdout.write('.');
+    };
+    /** A session of n events written by 10 instances at once (seeding at distance one by one would take minutes). */
+    const seed = async (sessionId: string, n: number) => {
+      const writers = Array.from({ length: 10 }, () => new RedisSessionMemoryService(configFor(backend, fetch)));
+      const s = await writers[0]!.createSession({ appName: app, userId: user, sessionId });
+      await mapLimit(writers, 10, async (w, ) => {
+        const k = writers.indexOf(w);
+        for (let i = k; i < n; i += writers.length) await w.appendEvent({ session: s, event: say(`${sessionId}-${i}`, i) });
+      });
+    };
+
+    await time('createSession', 'createSession', (i) => sessions.createSession({ appName: app, userId: user, sessionId: `c${i + 1}` }));
+    const appendTo = await sessions.createSession({ appName: app, userId: user, sessionId: 'append' });
+    for (let i = 0; i < 10; i++) await sessions.appendEvent({ session: appendTo, event: say(`a${i}`, i) });
+    await time('appendEvent', 'appendEvent', (i) => sessions.appendEvent({ session: appendTo, event: say(`b${i + 1}`, 20 + i) }));
+    await seed('ten', 10);
+    await time('getSession', 'getSession (10 events)', () => sessions.getSession({ appName: app, userId: user, sessionId: 'ten' }));
+    await seed('thousand', 1000);
+    await time('getSession', 'getSession (1000 events)', () => sessions.getSession({ appName: app, userId: user, sessionId: 'thousand' }));
+    await mapLimit(Array.from({ length: 100 }, (_, i) => i), 25, (i) => sessions.createSession({ appName: app, userId: 'lister', sessionId: `l${i}` }));
+    await time('listSessions', 'listSessions (100 sessions of the user)', () => sessions.listSessions({ appName: app, userId: 'lister' }));
+    await time('addMemory', 'addMemory', (i) => memory.addMemory({ appName: app, userId: user, memories: [{ content: { parts: [{ text: `Fact ${i}: likes hill repeats` }] } }] }));
+    await time('searchMemory', 'searchMemory', () => memory.searchMemory({ appName: app, userId: user, query: 'hill repeats' }));
+    await seed('fifty', 50);
+    const fifty = (await sessions.getSession({ appName: app, userId: user, sessionId: 'fifty' }))!;
+    await time('addSessionToMemory', 'addSessionToMemory (50 events)', () => memory.addSessionToMemory(fifty));
+  }
+  return rows;
+}
