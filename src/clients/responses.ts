@@ -23,6 +23,10 @@ export const responseSchemas = {
   BulkDeleteLongTermMemories: z.looseObject({ deleted: arrayOf(str), errors: arrayOf(z.looseObject({ id: str, error: str })).optional() }),
   SearchLongTermMemory: z.looseObject({ items: arrayOf(ramRecord) }),
   GetLongTermMemory: ramRecord,
+  // Specified as 204 with no body: a body means something between here and the store answered instead.
+  DeleteSessionMemory: z.undefined(),
+  DeleteSessionEvent: z.undefined(),
+  UpdateLongTermMemoryFields: z.undefined(),
   UpdateLongTermMemory: ramRecord,
   get_health: z.looseObject({ now: z.number() }),
   list_sessions: z.looseObject({ sessions: arrayOf(str), total: z.number() }),

@@ -74,6 +74,10 @@ export function summarize(doc: WorkingMemoryDoc, window: number): WorkingMemoryD
   return { ...doc, context, messages: keep > 0 ? messages.slice(-keep) : messages.slice(-1), tokens: Number(doc.tokens ?? 0) + countTokens(context) };
 }
 
+function hasWork(doc: WorkingMemoryDoc): boolean {
+  return (doc.messages as Message[]).some((m) => m.discrete_memory_extracted !== 't') || (Array.isArray(doc.memories) && (doc.memories as Record<string, unknown>[]).some((m) => m.persisted_at == null));
+}
+
 /** A deterministic stand-in for the LLM's incremental summary: one line per summarised message, bounded. */
 function incrementalSummary(previous: string | null, messages: string[]): string {
   const lines = [...(previous ? previous.split('\n').slice(1) : []), ...messages.map((m) => `- ${m.replace(/\s+/g, ' ').slice(0, 120)}`)];
@@ -127,7 +131,6 @@ export interface BackgroundOptions {
  * read — so a client write that lands in between is overwritten.
  */
 export class BackgroundWork {
-  private readonly pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
 
@@ -136,11 +139,9 @@ export class BackgroundWork {
     private readonly options: BackgroundOptions,
   ) {}
 
-  /** Called after a PUT stored a document. */
+  /** Called after a PUT stored a document: as on the server, only one with messages or memories schedules work. */
   schedule(doc: WorkingMemoryDoc): void {
-    if (!(doc.messages.length || (Array.isArray(doc.memories) && doc.memories.length))) return;
-    this.pending.add(workingMemoryKey(doc.session_id, doc.user_id as string | null, doc.namespace as string | null));
-    if (this.options.mode !== 'auto') return;
+    if (this.options.mode !== 'auto' || !(doc.messages.length || (Array.isArray(doc.memories) && doc.memories.length))) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.run().catch(() => undefined), this.options.debounceMs ?? 50);
   }
@@ -154,13 +155,11 @@ export class BackgroundWork {
 
   stop(): void {
     clearTimeout(this.timer);
-    this.pending.clear();
   }
 
   private async runOnce({ during }: { during?: () => unknown }): Promise<void> {
-    const keys = [...this.pending];
-    this.pending.clear();
-    const copies = keys.map((key) => this.state.workingMemory.get(key)).filter((d): d is WorkingMemoryDoc => d !== undefined).map((d) => structuredClone(d));
+    // Every document with work left: unextracted messages or memories not yet promoted.
+    const copies = [...this.state.workingMemory.values()].filter(hasWork).map((d) => structuredClone(d));
     await during?.();
     const now = new Date().toISOString();
     for (const copy of copies) {
