@@ -147,6 +147,152 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/long-term-memory/forget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs a forgetting pass: selects records by the policy among those matching the filters and deletes them unless dry_run (the default). An administrative call. */
+        post: operations["forget_endpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/long-term-memory/compact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merges hash-based and semantic duplicates; the status text says how many records remain. */
+        post: operations["compact_long_term_memories_endpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/summary-views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every registered summary view. */
+        get: operations["list_summary_views_endpoint"];
+        put?: never;
+        /** Registers a summary view; the server assigns its id. Only source long_term is accepted. */
+        post: operations["create_summary_view"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/summary-views/{view_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: components["parameters"]["view_id"];
+            };
+            cookie?: never;
+        };
+        /** One summary view by id. */
+        get: operations["get_summary_view"];
+        put?: never;
+        post?: never;
+        /** Deletes a view's configuration; stored partition summaries are kept. */
+        delete: operations["delete_summary_view_endpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/summary-views/{view_id}/partitions/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: components["parameters"]["view_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Summarises one partition now and stores the result; the group keys must equal the view's group_by. */
+        post: operations["run_summary_view_partition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/summary-views/{view_id}/partitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: components["parameters"]["view_id"];
+            };
+            cookie?: never;
+        };
+        /** Stored partition summaries of a view, optionally filtered by group field values. */
+        get: operations["list_summary_view_partitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/summary-views/{view_id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: components["parameters"]["view_id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Starts a recompute of every partition in the background; poll the returned task. */
+        post: operations["run_summary_view_full"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The status of a background task. */
+        get: operations["get_task_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -378,6 +524,69 @@ export interface components {
             messages: components["schemas"]["PromptMessage"][];
             long_term_memories?: components["schemas"]["MemoryRecordResult"][] | null;
         };
+        /** @description The policy (a JSON object the server interprets) and ids that must never be forgotten. */
+        ForgetRequest: {
+            policy: components["schemas"]["JsonObject"];
+            pinned_ids?: string[] | null;
+        };
+        ForgetResponse: {
+            scanned: number;
+            /** @description Records deleted */
+            deleted: number;
+            deleted_ids: string[];
+            dry_run: boolean;
+        };
+        /** @enum {string} */
+        SummaryViewSource: "long_term" | "working_memory";
+        CreateSummaryViewRequest: {
+            name?: string | null;
+            source: components["schemas"]["SummaryViewSource"];
+            /** @default [] */
+            group_by?: string[];
+            filters?: components["schemas"]["JsonObject"];
+            time_window_days?: number | null;
+            /** @default false */
+            continuous?: boolean;
+            prompt?: string | null;
+            model_name?: string | null;
+        };
+        SummaryView: components["schemas"]["CreateSummaryViewRequest"] & {
+            id: string;
+        };
+        RunSummaryViewPartitionRequest: {
+            group: {
+                [key: string]: string;
+            };
+        };
+        SummaryViewPartitionResult: {
+            view_id: string;
+            group: {
+                [key: string]: string;
+            };
+            summary: string;
+            memory_count: number;
+            /** Format: date-time */
+            computed_at?: string;
+        };
+        RunSummaryViewRequest: {
+            task_id?: string | null;
+        };
+        Task: {
+            id: string;
+            /** @enum {string} */
+            type: "summary_view_full_run";
+            /**
+             * @default pending
+             * @enum {string}
+             */
+            status?: "pending" | "running" | "success" | "failed";
+            view_id?: string | null;
+            /** Format: date-time */
+            created_at?: string;
+            started_at?: components["schemas"]["NullableDateTime"];
+            completed_at?: components["schemas"]["NullableDateTime"];
+            error_message?: string | null;
+        };
     };
     responses: {
         /** @description An HTTP error with a human-readable detail. */
@@ -405,6 +614,7 @@ export interface components {
         namespace: string | null;
         /** @description The client's model; sets the context window used for truncation and percentages. */
         model_name: string | null;
+        view_id: string;
         /** @description Context window in tokens; overrides model_name. */
         context_window_max: number | null;
     };
@@ -721,6 +931,275 @@ export interface operations {
             };
             400: components["responses"]["HTTPError"];
             401: components["responses"]["HTTPError"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    forget_endpoint: {
+        parameters: {
+            query?: {
+                namespace?: components["parameters"]["namespace"];
+                user_id?: components["parameters"]["user_id"];
+                session_id?: string | null;
+                limit?: number;
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForgetRequest"];
+            };
+        };
+        responses: {
+            /** @description What was scanned and selected (and deleted, unless dry_run). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ForgetResponse"];
+                };
+            };
+            401: components["responses"]["HTTPError"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    compact_long_term_memories_endpoint: {
+        parameters: {
+            query?: {
+                namespace?: components["parameters"]["namespace"];
+                user_id?: components["parameters"]["user_id"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Acknowledged. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AckResponse"];
+                };
+            };
+            400: components["responses"]["HTTPError"];
+            401: components["responses"]["HTTPError"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    list_summary_views_endpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The views. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryView"][];
+                };
+            };
+            401: components["responses"]["HTTPError"];
+        };
+    };
+    create_summary_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSummaryViewRequest"];
+            };
+        };
+        responses: {
+            /** @description The view as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryView"];
+                };
+            };
+            400: components["responses"]["HTTPError"];
+            401: components["responses"]["HTTPError"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    get_summary_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: components["parameters"]["view_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The view. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryView"];
+                };
+            };
+            401: components["responses"]["HTTPError"];
+            404: components["responses"]["HTTPError"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    delete_summary_view_endpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: components["parameters"]["view_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Acknowledged. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AckResponse"];
+                };
+            };
+            401: components["responses"]["HTTPError"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    run_summary_view_partition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: components["parameters"]["view_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunSummaryViewPartitionRequest"];
+            };
+        };
+        responses: {
+            /** @description The partition's summary. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryViewPartitionResult"];
+                };
+            };
+            400: components["responses"]["HTTPError"];
+            401: components["responses"]["HTTPError"];
+            404: components["responses"]["HTTPError"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    list_summary_view_partitions: {
+        parameters: {
+            query?: {
+                user_id?: components["parameters"]["user_id"];
+                namespace?: components["parameters"]["namespace"];
+                session_id?: string | null;
+                memory_type?: string | null;
+            };
+            header?: never;
+            path: {
+                view_id: components["parameters"]["view_id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored partition summaries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryViewPartitionResult"][];
+                };
+            };
+            401: components["responses"]["HTTPError"];
+            404: components["responses"]["HTTPError"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    run_summary_view_full: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: components["parameters"]["view_id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunSummaryViewRequest"];
+            };
+        };
+        responses: {
+            /** @description The task, pending. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            401: components["responses"]["HTTPError"];
+            404: components["responses"]["HTTPError"];
+            422: components["responses"]["ValidationError"];
+        };
+    };
+    get_task_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The task. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            401: components["responses"]["HTTPError"];
+            404: components["responses"]["HTTPError"];
             422: components["responses"]["ValidationError"];
         };
     };

@@ -42,9 +42,22 @@ export interface AgentMemoryServerClient {
     query?: Query<'memory_prompt'>,
     o?: RequestOptions,
   ): Promise<AgentMemoryServerSchemas['MemoryPromptResponse']>;
+  /** Administrative: selects records by policy and deletes them unless `dry_run` (the server's default is a dry run). */
+  forgetLongTermMemories(body: AgentMemoryServerSchemas['ForgetRequest'], query?: Query<'forget_endpoint'>, o?: RequestOptions): Promise<AgentMemoryServerSchemas['ForgetResponse']>;
+  compactLongTermMemories(query?: Query<'compact_long_term_memories_endpoint'>, o?: RequestOptions): Promise<AgentMemoryServerSchemas['AckResponse']>;
+  createSummaryView(body: AgentMemoryServerSchemas['CreateSummaryViewRequest'], o?: RequestOptions): Promise<AgentMemoryServerSchemas['SummaryView']>;
+  listSummaryViews(o?: RequestOptions): Promise<AgentMemoryServerSchemas['SummaryView'][]>;
+  getSummaryView(viewId: string, o?: RequestOptions): Promise<AgentMemoryServerSchemas['SummaryView']>;
+  deleteSummaryView(viewId: string, o?: RequestOptions): Promise<AgentMemoryServerSchemas['AckResponse']>;
+  runSummaryViewPartition(viewId: string, body: AgentMemoryServerSchemas['RunSummaryViewPartitionRequest'], o?: RequestOptions): Promise<AgentMemoryServerSchemas['SummaryViewPartitionResult']>;
+  listSummaryViewPartitions(viewId: string, query?: Query<'list_summary_view_partitions'>, o?: RequestOptions): Promise<AgentMemoryServerSchemas['SummaryViewPartitionResult'][]>;
+  /** Starts a background recompute of every partition; poll `getTask` with the returned id. */
+  runSummaryView(viewId: string, body?: AgentMemoryServerSchemas['RunSummaryViewRequest'], o?: RequestOptions): Promise<AgentMemoryServerSchemas['Task']>;
+  getTask(taskId: string, o?: RequestOptions): Promise<AgentMemoryServerSchemas['Task']>;
 }
 
-const op = (name: string): OperationInfo => ({ name, idempotent: true });
+/** Every operation is retried after an ambiguous failure except those that create something new each time. */
+const op = (name: string, idempotent = true): OperationInfo => ({ name, idempotent });
 
 /** Creates an Agent Memory Server client; options are validated and a bad one throws ConfigurationError. */
 export function createAgentMemoryServerClient(options: AgentMemoryServerClientOptions): AgentMemoryServerClient {
@@ -74,5 +87,22 @@ export function createAgentMemoryServerClient(options: AgentMemoryServerClientOp
     deleteLongTermMemories: (memory_ids, o) =>
       run(op('delete_long_term_memory'), o, (signal) => http.DELETE('/v1/long-term-memory', { params: { query: { memory_ids } }, signal })),
     memoryPrompt: (body, query, o) => run(op('memory_prompt'), o, (signal) => http.POST('/v1/memory/prompt', { params: { query }, body, signal })),
+    // A real (not dry-run) forgetting pass selects anew on a repeat: retried only when the server certainly did not act.
+    forgetLongTermMemories: (body, query, o) =>
+      run(op('forget_endpoint', query?.dry_run !== false), o, (signal) => http.POST('/v1/long-term-memory/forget', { params: { query }, body, signal })),
+    compactLongTermMemories: (query, o) => run(op('compact_long_term_memories_endpoint'), o, (signal) => http.POST('/v1/long-term-memory/compact', { params: { query }, signal })),
+    // The server assigns a new id on every call, so a repeat would register a second view.
+    createSummaryView: (body, o) => run(op('create_summary_view', false), o, (signal) => http.POST('/v1/summary-views', { body, signal })),
+    listSummaryViews: (o) => run(op('list_summary_views_endpoint'), o, (signal) => http.GET('/v1/summary-views', { signal })),
+    getSummaryView: (view_id, o) => run(op('get_summary_view'), o, (signal) => http.GET('/v1/summary-views/{view_id}', { params: { path: { view_id } }, signal })),
+    deleteSummaryView: (view_id, o) => run(op('delete_summary_view_endpoint'), o, (signal) => http.DELETE('/v1/summary-views/{view_id}', { params: { path: { view_id } }, signal })),
+    runSummaryViewPartition: (view_id, body, o) =>
+      run(op('run_summary_view_partition'), o, (signal) => http.POST('/v1/summary-views/{view_id}/partitions/run', { params: { path: { view_id } }, body, signal })),
+    listSummaryViewPartitions: (view_id, query, o) =>
+      run(op('list_summary_view_partitions'), o, (signal) => http.GET('/v1/summary-views/{view_id}/partitions', { params: { path: { view_id }, query }, signal })),
+    // With a client task id a repeat names the same task; without one it would start a second run.
+    runSummaryView: (view_id, body = {}, o) =>
+      run(op('run_summary_view_full', typeof body.task_id === 'string'), o, (signal) => http.POST('/v1/summary-views/{view_id}/run', { params: { path: { view_id } }, body, signal })),
+    getTask: (task_id, o) => run(op('get_task_status'), o, (signal) => http.GET('/v1/tasks/{task_id}', { params: { path: { task_id } }, signal })),
   };
 }

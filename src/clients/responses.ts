@@ -11,6 +11,9 @@ const ramEvent = z.looseObject({ eventId: str, actorId: str, sessionId: str, rol
 const ramRecord = z.looseObject({ id: str, text: str, createdAt: str, updatedAt: str });
 const amsRecord = z.looseObject({ id: str, text: str });
 const ack = z.looseObject({ status: str });
+const summaryView = z.looseObject({ id: str, source: str });
+const partition = z.looseObject({ view_id: str, group: z.record(str, str), summary: str, memory_count: z.number() });
+const task = z.looseObject({ id: str, type: str });
 
 export const responseSchemas = {
   Health: z.looseObject({ status: str }),
@@ -38,7 +41,17 @@ export const responseSchemas = {
   get_long_term_memory: amsRecord,
   update_long_term_memory: amsRecord,
   delete_long_term_memory: ack,
-  memory_prompt: z.looseObject({ messages: z.array(z.unknown()) }),
+  memory_prompt: z.looseObject({ messages: z.array(z.looseObject({ role: str, content: z.unknown() })) }),
+  forget_endpoint: z.looseObject({ scanned: z.number(), deleted: z.number(), deleted_ids: arrayOf(str), dry_run: z.boolean() }),
+  compact_long_term_memories_endpoint: ack,
+  create_summary_view: summaryView,
+  list_summary_views_endpoint: arrayOf(summaryView),
+  get_summary_view: summaryView,
+  delete_summary_view_endpoint: ack,
+  run_summary_view_partition: partition,
+  list_summary_view_partitions: arrayOf(partition),
+  run_summary_view_full: task,
+  get_task_status: task,
 } satisfies Record<string, z.ZodType>;
 
 /** Undefined when the body fits the operation's response schema; otherwise what is wrong. */

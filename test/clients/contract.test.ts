@@ -140,6 +140,32 @@ describe('Agent Memory Server client against a Prism mock of the spec', () => {
     expect(Array.isArray(prompt.messages)).toBe(true);
   });
 
+  it('calls the administrative, summary-view and task operations with valid inputs', async () => {
+    const c = createAgentMemoryServerClient({ apiBaseUrl: prism.url, maxRetries: 0 });
+    const forget = await c.forgetLongTermMemories({ policy: { max_age_days: 30 }, pinned_ids: ['keep-1'] }, { namespace: 'app', user_id: 'u1', limit: 100, dry_run: true });
+    const compact = await c.compactLongTermMemories({ namespace: 'app', user_id: 'u1' });
+    const view = await c.createSummaryView({ name: 'per user', source: 'long_term', group_by: ['user_id'], filters: { memory_type: 'semantic' }, time_window_days: 7, continuous: false });
+    const views = await c.listSummaryViews();
+    const one = await c.getSummaryView('view-1');
+    const partition = await c.runSummaryViewPartition('view-1', { group: { user_id: 'u1' } });
+    const partitions = await c.listSummaryViewPartitions('view-1', { user_id: 'u1', namespace: 'app' });
+    const task = await c.runSummaryView('view-1', { task_id: 'task-1' });
+    const status = await c.getTask('task-1');
+    const deleted = await c.deleteSummaryView('view-1');
+
+    expect(typeof forget.scanned).toBe('number');
+    expect(Array.isArray(forget.deleted_ids)).toBe(true);
+    expect(typeof compact.status).toBe('string');
+    expect(typeof view.id).toBe('string');
+    expect(Array.isArray(views)).toBe(true);
+    expect(typeof one.source).toBe('string');
+    expect(typeof partition.summary).toBe('string');
+    expect(Array.isArray(partitions)).toBe(true);
+    expect(typeof task.id).toBe('string');
+    expect(['pending', 'running', 'success', 'failed']).toContain(status.status ?? 'pending');
+    expect(typeof deleted.status).toBe('string');
+  });
+
   it('maps a 422 validation error into fields', async () => {
     const c = createAgentMemoryServerClient({ apiBaseUrl: prism.url, maxRetries: 0 });
     // limit above 100 breaks the spec; Prism answers with the 422 shape.
