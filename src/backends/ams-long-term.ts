@@ -1,7 +1,8 @@
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope, MemoryType } from '../codec/memory.js';
 import { unlessMissing } from './missing.js';
-import type { CallOptions, MemoryBackend } from './types.js';
+import { MEMORIES_HEADING, memoriesMessage } from '../codec/prompt.js';
+import type { CallOptions, MemoryBackend, PromptMessage, PromptRequest } from './types.js';
 
 type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
 
@@ -83,6 +84,30 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
 
   async remove(_scope: MemoryScope, ids: string[], o?: CallOptions): Promise<void> {
     if (ids.length) await this.client.deleteLongTermMemories(ids, o);
+  }
+
+  /**
+   * The server's memory prompt: its working memory of the session (summary and messages) and a
+   * long-term search. The memories block is rebuilt from the results that pass this scope's
+   * user and namespace, since the server may widen a search that found nothing.
+   */
+  async prompt(scope: MemoryScope, request: PromptRequest, o?: CallOptions): Promise<PromptMessage[]> {
+    const { user_id, namespace } = this.keys(scope);
+    const res = await this.client.memoryPrompt(
+      {
+        query: request.query,
+        ...(request.session ? { session: { session_id: request.session.id, user_id, namespace } } : {}),
+        long_term_search: { text: request.query, user_id: { eq: user_id }, namespace: { eq: namespace }, limit: request.limit, search_mode: 'semantic' },
+      },
+      undefined,
+      o,
+    );
+    const mine = (res.long_term_memories ?? []).filter((m) => m.user_id === user_id && m.namespace === namespace);
+    return res.messages.map((m): PromptMessage => {
+      const t = typeof m.content === 'string' ? m.content : m.content.text;
+      if (m.role === 'system' && t.startsWith(MEMORIES_HEADING)) return memoriesMessage(mine);
+      return { role: m.role, content: { type: 'text', text: t } };
+    });
   }
 
   /** The ADK ids as they are: the keys the server gives memories it extracts from a session's working memory. */

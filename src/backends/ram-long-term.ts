@@ -4,7 +4,8 @@ import { readableId } from '../codec/ids.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
 import { ramIds } from './ram-sessions.js';
 import { unlessMissing } from './missing.js';
-import type { CallOptions, MemoryBackend } from './types.js';
+import { memoriesMessage, sessionMessages, text } from '../codec/prompt.js';
+import type { CallOptions, MemoryBackend, PromptMessage, PromptRequest } from './types.js';
 
 type Record_ = RedisAgentMemorySchemas['MemoryRecord'];
 
@@ -86,6 +87,12 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
       failed.push(...(res.errors ?? []).filter((e) => !/not.?found/i.test(e.error)));
     }
     if (failed.length) throw partialFailure('BulkDeleteLongTermMemories', `deleted ${ids.length - failed.length} of ${ids.length} memories`, failed);
+  }
+
+  /** Redis Agent Memory has no prompt endpoint: the same answer, from the session and a search. */
+  async prompt(scope: MemoryScope, request: PromptRequest, o?: CallOptions): Promise<PromptMessage[]> {
+    const hits = await this.search(scope, request.query, request.limit, undefined, o);
+    return [...sessionMessages(request.session), memoriesMessage(hits), text('user', request.query)];
   }
 
   private owner(scope: MemoryScope): string {

@@ -1,4 +1,4 @@
-import type { Event } from '@google/adk';
+import type { Event, Session } from '@google/adk';
 import type { EventJson } from '../codec/events.js';
 import type { SessionScope } from '../codec/ids.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
@@ -58,6 +58,19 @@ export interface SessionBackend {
   updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void>;
 }
 
+/** One message of a memory prompt, in the shape Agent Memory Server's `/v1/memory/prompt` returns. */
+export interface PromptMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: { type: 'text'; text: string };
+}
+
+export interface PromptRequest {
+  query: string;
+  /** How many long-term memories to include at most. */
+  limit: number;
+  session?: Session | undefined;
+}
+
 /** What the long-term memory service needs from a backend. */
 export interface MemoryBackend {
   /** Stores records (idempotently, by id). Rejects when any record was not stored. */
@@ -79,6 +92,11 @@ export interface MemoryBackend {
     o?: CallOptions,
   ): Promise<MemoryHit>;
   remove(scope: MemoryScope, ids: string[], o?: CallOptions): Promise<void>;
+  /**
+   * Prompt messages for a query: the session's summary, its recent messages, the user's relevant
+   * long-term memories (only this scope's), then the query. `session` is the calling ADK session.
+   */
+  prompt(scope: MemoryScope, request: PromptRequest, o?: CallOptions): Promise<PromptMessage[]>;
   /** Whether this backend refuses commas inside topics. */
   readonly topicCommas: boolean;
 }

@@ -3,7 +3,7 @@ import type { Content } from '@google/genai';
 import { z } from 'zod';
 import { AgentMemoryServerLongTermBackend } from '../backends/ams-long-term.js';
 import { RedisAgentMemoryLongTermBackend } from '../backends/ram-long-term.js';
-import type { MemoryBackend } from '../backends/types.js';
+import type { MemoryBackend, PromptMessage } from '../backends/types.js';
 import { NotFoundError } from '../clients/errors.js';
 import { invalidInput } from '../clients/invalid-input.js';
 import { mapLimit } from '../codec/concurrency.js';
@@ -190,6 +190,24 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     const owned = (await mapLimit(ids, 8, async (id) => ((await this.backend.get(scope, id, o)) ? id : undefined))).filter((x): x is string => !!x);
     await this.backend.remove(scope, owned, o);
     return { deleted: owned };
+  }
+
+  /**
+   * Messages ready for an LLM: the session's summary and recent conversation, the user's long-term
+   * memories relevant to the query, then the query. On Agent Memory Server this is the server's
+   * `/v1/memory/prompt`; on Redis Agent Memory the same answer is built from `session` (the ADK
+   * session, with the store's summary as its CompactedEvent) and a search.
+   */
+  async memoryPrompt(request: { appName: string; userId: string; query: string; session?: Session; limit?: number; signal?: AbortSignal }): Promise<{ messages: PromptMessage[] }> {
+    const op = 'memoryPrompt';
+    const scope = this.scope(op, request?.appName, request?.userId);
+    if (typeof request.query !== 'string' || !request.query.trim()) throw invalidInput(op, 'query', 'must be a non-empty string');
+    const limit = request.limit ?? this.cfg.searchTopK;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidInput(op, 'limit', 'must be a whole number from 1 to 100');
+    if (request.session && (request.session.appName !== scope.appName || request.session.userId !== scope.userId)) {
+      throw invalidInput(op, 'session', "must be a session of the same app and user");
+    }
+    return { messages: await this.backend.prompt(scope, { query: request.query, limit, session: request.session }, { signal: request.signal }) };
   }
 
   private scope(op: string, appName: unknown, userId: unknown): MemoryScope {

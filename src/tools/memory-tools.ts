@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../clients/errors.js';
 import type { RedisLongTermMemoryService } from '../services/memory-service.js';
 
-export type MemoryToolName = 'search_memory' | 'create_memory' | 'update_memory' | 'delete_memory';
+export type MemoryToolName = 'search_memory' | 'create_memory' | 'update_memory' | 'delete_memory' | 'memory_prompt';
 
 export interface MemoryToolsOptions {
-  /** Which tools to create (default: all four). */
+  /** Which tools to create (default: all five). */
   include?: MemoryToolName[];
 }
 
@@ -31,7 +31,7 @@ async function answer<T>(work: () => Promise<T>): Promise<T | { error: string }>
  * memories. They work beside ADK's LoadMemoryTool / PreloadMemoryTool, which use the same service.
  */
 export function createMemoryTools(memoryService: RedisLongTermMemoryService, options: MemoryToolsOptions = {}): BaseTool[] {
-  const include = new Set<MemoryToolName>(options.include ?? ['search_memory', 'create_memory', 'update_memory', 'delete_memory']);
+  const include = new Set<MemoryToolName>(options.include ?? ['search_memory', 'create_memory', 'update_memory', 'delete_memory', 'memory_prompt']);
   const tools: BaseTool[] = [];
 
   if (include.has('search_memory')) {
@@ -113,6 +113,26 @@ export function createMemoryTools(memoryService: RedisLongTermMemoryService, opt
         description: "Deletes memories the user asked to forget, by the ids that search_memory returned.",
         parameters: z.object({ ids: z.array(z.string()).min(1).describe('Memory ids from search_memory.') }),
         execute: ({ ids }, ctx) => answer(async () => memoryService.deleteMemory({ ...scopeOf(ctx), ids })),
+      }),
+    );
+  }
+  if (include.has('memory_prompt')) {
+    tools.push(
+      new FunctionTool({
+        name: 'memory_prompt',
+        description:
+          "Gathers context for answering a question: a summary of this conversation so far, its recent messages, and the user's long-term memories relevant to the question. Returns the context as messages.",
+        parameters: z.object({
+          query: z.string().min(1).describe('The question or topic to gather context for.'),
+          limit: z.number().int().min(1).max(100).optional().describe('Maximum number of long-term memories to include.'),
+        }),
+        // The user, namespace and session always come from the calling session, never from the model.
+        execute: ({ query, limit }, ctx) =>
+          answer(async () => {
+            const session = ctx?.invocationContext.session;
+            const { messages } = await memoryService.memoryPrompt({ ...scopeOf(ctx), query, ...(limit ? { limit } : {}), ...(session ? { session } : {}) });
+            return { messages: messages.map((m) => ({ role: m.role, text: m.content.text })) };
+          }),
       }),
     );
   }

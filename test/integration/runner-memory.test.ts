@@ -1,4 +1,4 @@
-import { LlmAgent, LoadMemoryTool, PreloadMemoryTool, Runner, type Event } from '@google/adk';
+import { createEvent, LlmAgent, LoadMemoryTool, PreloadMemoryTool, Runner, type Event } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryTools } from '../../src/tools/memory-tools.js';
 import { ScriptedLlm, lastContent, lastUserText } from '../helpers/scripted-llm.js';
@@ -65,6 +65,58 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('Runne
     const runner = new Runner({ appName, agent, sessionService, memoryService });
     const s = await sessionService.createSession({ appName, userId: 'alice' });
     expect(finalText(await run(runner, 'alice', s.id, 'What about peanuts and allergies for dinner'))).toBe('Avoiding peanuts.');
+  });
+
+  it('memoryPrompt gives the summary, the recent conversation, only this user\'s memories, then the query', async () => {
+    const appName = `prompt-${backend}`;
+    // A session the backend has summarised: Agent Memory Server summarises inside PUT for a small
+    // window; Redis Agent Memory summarises in its background work.
+    const sessionService = target.service(backend === 'opensource-agent-memory' ? { contextWindowMax: 400 } : {});
+    const memoryService = target.memory!();
+    await memoryService.addMemory({ appName, userId: 'alice', memories: [{ content: { parts: [{ text: 'User is allergic to peanuts' }] } }] });
+    await memoryService.addMemory({ appName, userId: 'bob', memories: [{ content: { parts: [{ text: 'User loves peanut butter' }] } }] });
+    const s = await sessionService.createSession({ appName, userId: 'alice' });
+    for (let i = 0; i < 24; i++) {
+      const text = `Turn ${i}: ${'we talked about meal plans, snacks and recovery food '.repeat(2)}`;
+      await sessionService.appendEvent({ session: s, event: createEvent({ id: `t${i}`, author: i % 2 ? 'chef' : 'user', timestamp: Date.now() + i, content: { role: i % 2 ? 'model' : 'user', parts: [{ text }] } }) });
+    }
+    await target.server!.runBackgroundTasks();
+    const session = (await sessionService.getSession({ appName, userId: 'alice', sessionId: s.id }))!;
+    const { messages } = await memoryService.memoryPrompt({ appName, userId: 'alice', query: 'Any peanut allergies?', session });
+    const texts = messages.map((m) => `${m.role}: ${m.content.text}`);
+    expect(texts[0]).toMatch(/^system: ## A summary of the conversation so far:\n/);
+    // Summarised turns appear only in the summary (the store may also have extracted them as memories).
+    expect(texts.filter((t) => !t.startsWith('system:')).some((t) => t.includes('Turn 0:'))).toBe(false);
+    expect(texts.some((t) => t.startsWith('assistant: Turn 23:'))).toBe(true);
+    const memories = texts.find((t) => t.startsWith("system: ## Long term memories related to the user's query"))!;
+    expect(memories).toContain('User is allergic to peanuts');
+    expect(memories).not.toContain('peanut butter');
+    expect(texts.at(-1)).toBe('user: Any peanut allergies?');
+  });
+
+  it('the memory_prompt tool answers for the calling session\'s user, whatever the model passes', async () => {
+    const appName = `prompt-tool-${backend}`;
+    const sessionService = target.service();
+    const memoryService = target.memory!();
+    await memoryService.addMemory({ appName, userId: 'alice', memories: [{ content: { parts: [{ text: 'User runs trails on Sundays' }] } }] });
+    await memoryService.addMemory({ appName, userId: 'bob', memories: [{ content: { parts: [{ text: 'User runs trails on Mondays' }] } }] });
+    let result: unknown;
+    const model = new ScriptedLlm((req) => {
+      const response = lastContent(req)?.parts?.find((p) => p.functionResponse)?.functionResponse;
+      if (response) {
+        result = response.response;
+        return { content: { role: 'model', parts: [{ text: 'done' }] } };
+      }
+      return { content: { role: 'model', parts: [{ functionCall: { name: 'memory_prompt', args: { query: 'trail running day', user_id: 'bob', namespace: 'other' } } }] } };
+    });
+    const agent = new LlmAgent({ name: 'coach', model, instruction: 'Coach.', tools: createMemoryTools(memoryService, { include: ['memory_prompt'] }) });
+    const runner = new Runner({ appName, agent, sessionService, memoryService });
+    const s = await sessionService.createSession({ appName, userId: 'alice' });
+    await run(runner, 'alice', s.id, 'When do I run trails?');
+    const texts = (result as { messages: { role: string; text: string }[] }).messages.map((m) => m.text).join('\n');
+    expect(texts).toContain('User runs trails on Sundays');
+    expect(texts).not.toContain('Mondays');
+    expect(texts).toContain('When do I run trails?');
   });
 
   it('memory tools let an agent create, search, update and delete the current user\'s memories', async () => {

@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '..');
+
+/** A user's app: one Runner turn with both services against the reference server, then the copies of @google/adk it loaded. */
+const APP = `
+import { createRequire } from 'node:module';
+import { realpathSync } from 'node:fs';
+import { BaseLlm, BaseSessionService, LlmAgent, Runner } from '@google/adk';
+import { RedisLongTermMemoryService, RedisSessionMemoryService } from 'adk-redis';
+import { startReferenceServer } from 'adk-redis/testing';
+
+const fromApp = realpathSync(createRequire(import.meta.url).resolve('@google/adk/package.json'));
+const fromPackage = realpathSync(createRequire(realpathSync('node_modules/adk-redis/package.json')).resolve('@google/adk/package.json'));
+
+class Echo extends BaseLlm {
+  constructor() { super({ model: 'echo' }); }
+  async *generateContentAsync() { yield { content: { role: 'model', parts: [{ text: 'hello from the agent' }] } }; }
+  connect() { throw new Error('no live'); }
+}
+const server = await startReferenceServer({ backend: 'opensource-agent-memory', backgroundTasks: 'manual' });
+try {
+  const config = { backend: 'opensource-agent-memory', apiBaseUrl: server.url };
+  const sessionService = new RedisSessionMemoryService(config);
+  const memoryService = new RedisLongTermMemoryService(config);
+  const runner = new Runner({ appName: 'app', agent: new LlmAgent({ name: 'agent', model: new Echo(), instruction: 'Say hi.' }), sessionService, memoryService });
+  const s = await sessionService.createSession({ appName: 'app', userId: 'u' });
+  for await (const _ of runner.runAsync({ userId: 'u', sessionId: s.id, newMessage: { role: 'user', parts: [{ text: 'hi' }] } })) void _;
+  await memoryService.addSessionToMemory((await sessionService.getSession({ appName: 'app', userId: 'u', sessionId: s.id })));
+  const read = await sessionService.getSession({ appName: 'app', userId: 'u', sessionId: s.id });
+  console.log(JSON.stringify({ texts: read.events.map((e) => e.content?.parts?.[0]?.text), adkFromApp: fromApp, adkFromPackage: fromPackage, sameClass: sessionService instanceof BaseSessionService }));
+} finally {
+  await server.close();
+}
+`;
+
+describe('the packed package in an empty project', () => {
+  let dir: string | undefined;
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('installs beside a separately installed @google/adk, runs a turn with both services, and shares one copy of @google/adk', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'adk-redis-install-'));
+    // \`npm test\` builds before vitest runs, so the tarball holds the emitted package.
+    const { stdout: packed } = await run('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root });
+    const tarball = path.join(dir, packed.trim().split('\n').pop()!);
+    await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
+    // Tests run offline, so npm cannot resolve packages by name here. The user's separately
+    // installed packages (@google/adk and the rest) are this project's install, linked in one by
+    // one; the tarball is unpacked beside them as npm would place it: node_modules/adk-redis.
+    const modules = path.join(dir, 'node_modules');
+    await mkdir(path.join(modules, 'adk-redis'), { recursive: true });
+    for (const entry of await readdir(path.join(root, 'node_modules'))) {
+      if (entry.startsWith('.') || entry === 'adk-redis') continue;
+      await symlink(path.join(root, 'node_modules', entry), path.join(modules, entry));
+    }
+    await run('tar', ['-xzf', tarball, '-C', path.join(modules, 'adk-redis'), '--strip-components=1']);
+    const manifest = JSON.parse(await readFile(path.join(modules, 'adk-redis/package.json'), 'utf8')) as { peerDependencies?: Record<string, string>; dependencies?: Record<string, string> };
+    // A peer, never a dependency: npm then installs no second copy under adk-redis.
+    expect(manifest.peerDependencies).toEqual({ '@google/adk': '^2.0.0' });
+    expect(Object.keys(manifest.dependencies ?? {})).not.toContain('@google/adk');
+    await writeFile(path.join(dir, 'app.mjs'), APP);
+
+    const { stdout } = await run('node', ['app.mjs'], { cwd: dir });
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { texts: string[]; adkFromApp: string; adkFromPackage: string; sameClass: boolean };
+    expect(result.texts).toEqual(['hi', 'hello from the agent']);
+    // One copy: the app and adk-redis load the same @google/adk module, so ADK's instanceof checks hold.
+    expect(result.adkFromPackage).toBe(result.adkFromApp);
+    expect(result.sameClass).toBe(true);
+  }, 120_000);
+});
+
