@@ -18,12 +18,12 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/user: Is there an injury or knee problem I should watch\?\n.*search_memory.*\n {2}coach: Here is what I remember: [^;\n]*weak left knee/);
     expect(stdout).toContain('long-term memories of alice: 3 facts (create_memory) + 6 message memories');
     expect(stdout).toContain('recall across sessions: yes');
-  });
+  }, 120_000);
 
   it('shares one session between two worker processes without losing a turn', async () => {
     const { stdout } = await demo(['--processes', '2']);
     const pids = new Set([...stdout.matchAll(/\[pid (\d+)\]/g)].map((m) => m[1]));
     expect(pids.size).toBe(2);
     expect(stdout).toContain('6 user turns from 2 processes — every turn present, in order');
-  });
+  }, 120_000);
 });

@@ -4,6 +4,7 @@
  * background promotion and discrete extraction that read a document, extract memories and then
  * write back the copy they read (`promote_working_memory_to_long_term`, `run_delayed_extraction`).
  */
+import { WorkScheduler } from '../scheduler.js';
 import { ulid, workingMemoryKey, type AgentMemoryServerState, type WorkingMemoryDoc } from './working-memory.js';
 
 /** The server's default context window when neither `context_window_max` nor `model_name` is given. */
@@ -131,30 +132,30 @@ export interface BackgroundOptions {
  * read — so a client write that lands in between is overwritten.
  */
 export class BackgroundWork {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
+  private readonly scheduler: WorkScheduler<{ during?: () => unknown }>;
 
   constructor(
     private readonly state: AgentMemoryServerState,
-    private readonly options: BackgroundOptions,
-  ) {}
+    options: BackgroundOptions,
+  ) {
+    this.scheduler = new WorkScheduler(options.mode, (o) => this.runOnce(o), options.debounceMs);
+    this.index = options.index;
+  }
+
+  private readonly index: BackgroundOptions['index'];
 
   /** Called after a PUT stored a document: as on the server, only one with messages or memories schedules work. */
   schedule(doc: WorkingMemoryDoc): void {
-    if (this.options.mode !== 'auto' || !(doc.messages.length || (Array.isArray(doc.memories) && doc.memories.length))) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run().catch(() => undefined), this.options.debounceMs ?? 50);
+    if (doc.messages.length || (Array.isArray(doc.memories) && doc.memories.length)) this.scheduler.poke({});
   }
 
-  /** Runs the scheduled work: read, await `during()` (the LLM call's window), then write back and index. */
+  /** Runs the work: read, await `during()` (the LLM call's window), then write back and index. */
   run(options: { during?: () => unknown } = {}): Promise<void> {
-    const next = this.running.then(() => this.runOnce(options));
-    this.running = next.catch(() => undefined);
-    return next;
+    return this.scheduler.run(options);
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    this.scheduler.stop();
   }
 
   private async runOnce({ during }: { during?: () => unknown }): Promise<void> {
@@ -171,7 +172,7 @@ export class BackgroundWork {
       for (const m of unpromoted) m.persisted_at = now;
       // The whole copy read before the work is written back, as `set_working_memory` does.
       this.state.workingMemory.set(workingMemoryKey(copy.session_id, copy.user_id as string | null, copy.namespace as string | null), { ...copy, updated_at: now });
-      this.options.index([...unpromoted, ...extracted]);
+      this.index([...unpromoted, ...extracted]);
     }
   }
 }

@@ -5,6 +5,7 @@
  * long-term memories from USER events that inherit the session's owner and namespace.
  */
 import { randomBytes } from 'node:crypto';
+import { WorkScheduler } from '../scheduler.js';
 import type { RedisAgentMemoryState, StoredEvent, StoredSession } from './session-memory.js';
 
 export interface StoreBackgroundOptions {
@@ -29,29 +30,26 @@ const SUMMARY_LINES = 40;
 
 export class StoreBackgroundWork {
   private readonly extracted = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
+  private readonly scheduler: WorkScheduler<RunOptions>;
 
   constructor(
     private readonly state: RedisAgentMemoryState,
     private readonly options: StoreBackgroundOptions,
-  ) {}
+  ) {
+    this.scheduler = new WorkScheduler(options.mode, (o) => this.runOnce(o), options.debounceMs);
+  }
 
   /** Called after each appended event. */
   appended(_session: StoredSession): void {
-    if (this.options.mode !== 'auto') return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.run().catch(() => undefined), this.options.debounceMs ?? 50);
+    this.scheduler.poke({});
   }
 
   run(options: RunOptions = {}): Promise<void> {
-    const next = this.running.then(() => this.runOnce(options));
-    this.running = next.catch(() => undefined);
-    return next;
+    return this.scheduler.run(options);
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    this.scheduler.stop();
   }
 
   private async runOnce({ during, cleanup = true }: RunOptions): Promise<void> {
