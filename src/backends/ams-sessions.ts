@@ -10,7 +10,7 @@ import { splitState, type StateMap } from '../codec/state.js';
 import { JournalStore, READ_CONCURRENCY, listAllSessionIds, type JournalKey } from './ams-journal.js';
 import { NativeViews, nativeKey, toMessage, type Message, type ViewMarker, type ViewOptions, type WorkingMemory } from './ams-view.js';
 import { unlessMissing } from './missing.js';
-import type { AppendedState, CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
+import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
 /** The head document of a session: identity and initial state, written once at creation. */
 interface Head {
@@ -158,9 +158,9 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     this.views.forget(scope);
   }
 
-  async appendEvent(scope: SessionScope, event: Event, json: EventJson, state: AppendedState, o?: CallOptions): Promise<void> {
+  async appendEvent(scope: SessionScope, event: Event, json: EventJson, _sessionState: StateMap, o?: CallOptions): Promise<void> {
     const marker: ViewMarker = { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: event.timestamp };
-    // The journal, the view and any shared state are independent documents: written together.
+    // The journal and the view are independent documents: written together. Session state travels in the events.
     await together(
       o?.signal,
       (signal) =>
@@ -172,7 +172,6 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
           { signal },
         ),
       (signal) => this.views.append(scope, event, marker, { signal }),
-      (signal) => this.writeShared(scope, state, { signal }),
     );
   }
 
@@ -190,13 +189,6 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
 
   updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, _after: StateMap, o?: CallOptions): Promise<void> {
     return this.writeState(amsKeys.userState(namespace, appName, userId), delta, o);
-  }
-
-  private async writeShared(scope: SessionScope, state: AppendedState, o: CallOptions): Promise<void> {
-    const writes: ((signal: AbortSignal) => Promise<void>)[] = [];
-    if (Object.keys(state.app.delta).length) writes.push((signal) => this.updateAppState(scope.namespace, scope.appName, state.app.delta, state.app.after, { signal }));
-    if (Object.keys(state.user.delta).length) writes.push((signal) => this.updateUserState(scope.namespace, scope.appName, scope.userId, state.user.delta, state.user.after, { signal }));
-    if (writes.length) await together(o.signal, ...writes);
   }
 
   private async readState(key: JournalKey, o?: CallOptions): Promise<StateMap> {

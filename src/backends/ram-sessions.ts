@@ -9,7 +9,7 @@ import { readableId, scopeKey, tupleId, type SessionScope } from '../codec/ids.j
 import { isRecord, toJson } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { unlessMissing } from './missing.js';
-import type { AppendedState, CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
+import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
 type SessionEvent = RedisAgentMemorySchemas['SessionEvent'];
 type SessionMemory = RedisAgentMemorySchemas['GetSessionMemoryResponseContent'];
@@ -161,15 +161,12 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     this.resolved.delete(scopeKey(scope));
   }
 
-  async appendEvent(scope: SessionScope, event: Event, json: EventJson, state: AppendedState, o?: CallOptions): Promise<void> {
+  async appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, o?: CallOptions): Promise<void> {
     const id = this.resolved.get(scopeKey(scope)) ?? (await this.placeOf(scope, o));
-    const env: Envelope = { v: ENVELOPE_VERSION, kind: 'event', namespace: scope.namespace, appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, event: json, state: state.session };
+    // One atomic append, restating the session state so it survives the store's cleanup.
+    const env: Envelope = { v: ENVELOPE_VERSION, kind: 'event', namespace: scope.namespace, appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, event: json, state: sessionState };
     const actor = isUserAuthored(event) ? ramIds.owner(scope.userId) : readableId(event.author || 'agent');
-    const writes: ((signal: AbortSignal) => Promise<void>)[] = [(signal) => this.append(id, actor, scope.namespace, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, { signal }).then(() => undefined)];
-    if (Object.keys(state.app.delta).length) writes.push((signal) => this.updateAppState(scope.namespace, scope.appName, state.app.delta, state.app.after, { signal }));
-    if (Object.keys(state.user.delta).length) writes.push((signal) => this.updateUserState(scope.namespace, scope.appName, scope.userId, state.user.delta, state.user.after, { signal }));
-    // Independent appends to independent sessions: one round trip.
-    await together(o?.signal, ...writes);
+    await this.append(id, actor, scope.namespace, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, o);
   }
 
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap> {
@@ -188,16 +185,21 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     await this.append(ramIds.userState(namespace, appName, userId), ramIds.bookkeeper, namespace, 'SYSTEM', '[user state update]', Date.now(), { v: ENVELOPE_VERSION, kind: 'state', delta, state: after }, o);
   }
 
+  /** Both store sessions the scope may live in: its readable id and its scoped id, read together. */
+  private candidates(scope: SessionScope, includeSummarised: boolean, o?: CallOptions) {
+    return together(
+      o?.signal,
+      (signal) => this.fetch(ramIds.session(scope), includeSummarised, { signal }),
+      (signal) => this.fetch(ramIds.scopedSession(scope), includeSummarised, { signal }),
+    );
+  }
+
   /**
    * Where the scope's events go when this instance has not seen the session: its session if one
    * exists, else the readable id unless another scope holds it.
    */
   private async placeOf(scope: SessionScope, o?: CallOptions): Promise<string> {
-    const [readable, scoped] = await together(
-      o?.signal,
-      (signal) => this.fetch(ramIds.session(scope), false, { signal }),
-      (signal) => this.fetch(ramIds.scopedSession(scope), false, { signal }),
-    );
+    const [readable, scoped] = await this.candidates(scope, false, o);
     const id = scoped || (readable && !belongsTo(readable, scope)) ? ramIds.scopedSession(scope) : ramIds.session(scope);
     this.remember(scope, id);
     return id;
@@ -210,11 +212,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       const memory = await this.fetch(known, includeSummarised, o);
       if (memory) return memory;
     }
-    const [readable, scoped] = await together(
-      o?.signal,
-      (signal) => this.fetch(ramIds.session(scope), includeSummarised, { signal }),
-      (signal) => this.fetch(ramIds.scopedSession(scope), includeSummarised, { signal }),
-    );
+    const [readable, scoped] = await this.candidates(scope, includeSummarised, o);
     const memory = scoped ?? (readable && belongsTo(readable, scope) ? readable : undefined);
     if (memory) this.remember(scope, memory.sessionId);
     return memory;

@@ -22,16 +22,6 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** State an appended event leaves behind, as the appending writer knows it. */
-export interface AppendedState {
-  /** Session-scoped state after the event. */
-  session: StateMap;
-  /** `app:` keys (prefix removed): what the event changes, and the app state after it. */
-  app: { delta: StateMap; after: StateMap };
-  /** `user:` keys (prefix removed): what the event changes, and the user state after it. */
-  user: { delta: StateMap; after: StateMap };
-}
-
 /**
  * What the session service needs from a backend. One adapter per backend implements it; the
  * services never branch on which backend they talk to.
@@ -46,11 +36,12 @@ export interface SessionBackend {
   /** Removes the session; a missing session is not an error. */
   deleteSession(scope: SessionScope, o?: CallOptions): Promise<void>;
   /**
-   * Durably appends one event and the app and user state it changes, in one round trip.
-   * Appending an event id that is already stored replaces that event instead of adding one.
-   * `json` is the event as stored (`eventToJson`), computed once by the service.
+   * Durably appends one event, in one round trip. Appending an event id that is already stored
+   * replaces that event instead of adding one. `json` is the event as stored (`eventToJson`),
+   * computed once by the service; `sessionState` is the session-scoped state after the event, as
+   * the appending writer knows it (the service writes app and user state beside this call).
    */
-  appendEvent(scope: SessionScope, event: Event, json: EventJson, state: AppendedState, o?: CallOptions): Promise<void>;
+  appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, o?: CallOptions): Promise<void>;
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap>;
   readUserState(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<StateMap>;
   /** Stores changed `app:` keys; `after` is the whole app state once they are applied. */

@@ -141,8 +141,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     const scope = this.scope(op, request?.appName, request?.userId);
     if (typeof request.query !== 'string') throw invalidInput(op, 'query', 'must be a string');
     if (!request.query.trim()) return { memories: [] };
-    const limit = request.limit ?? this.cfg.searchTopK;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidInput(op, 'limit', 'must be a whole number from 1 to 100');
+    const limit = this.limitOf(op, request.limit);
     const hits = await this.backend.search(scope, request.query, limit, this.cfg.similarityThreshold, { signal: request.signal });
     return { memories: hits.map(toEntry) };
   }
@@ -202,12 +201,18 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     const op = 'memoryPrompt';
     const scope = this.scope(op, request?.appName, request?.userId);
     if (typeof request.query !== 'string' || !request.query.trim()) throw invalidInput(op, 'query', 'must be a non-empty string');
-    const limit = request.limit ?? this.cfg.searchTopK;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidInput(op, 'limit', 'must be a whole number from 1 to 100');
+    const limit = this.limitOf(op, request.limit);
     if (request.session && (request.session.appName !== scope.appName || request.session.userId !== scope.userId)) {
       throw invalidInput(op, 'session', "must be a session of the same app and user");
     }
     return { messages: await this.backend.prompt(scope, { query: request.query, limit, session: request.session }, { signal: request.signal }) };
+  }
+
+  /** How many memories a call may return: the caller's limit (1-100) or `searchTopK`. */
+  private limitOf(op: string, limit: number | undefined): number {
+    const n = limit ?? this.cfg.searchTopK;
+    if (!Number.isInteger(n) || n < 1 || n > 100) throw invalidInput(op, 'limit', 'must be a whole number from 1 to 100');
+    return n;
   }
 
   private scope(op: string, appName: unknown, userId: unknown): MemoryScope {

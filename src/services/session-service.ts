@@ -14,7 +14,7 @@ import {
 import { z } from 'zod';
 import { AgentMemoryServerSessionBackend } from '../backends/ams-sessions.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
-import type { AppendedState, CallOptions, SessionBackend, SessionListing } from '../backends/types.js';
+import type { SessionBackend, SessionListing } from '../backends/types.js';
 import { InvalidInputError } from '../clients/errors.js';
 import { invalidInput } from '../clients/invalid-input.js';
 import { together } from '../codec/concurrency.js';
@@ -89,7 +89,8 @@ export class RedisSessionMemoryService extends BaseSessionService {
       (signal) => this.backend.readAppState(scope.namespace, appName, { signal }),
       (signal) => this.backend.readUserState(scope.namespace, appName, userId, { signal }),
     );
-    await this.writeSharedState(scope, initial, { app, user }, { signal: request.signal });
+    const shared = this.sharedStateWrites(scope, initial, { app, user });
+    if (shared.length) await together(request.signal, ...shared);
     const state = mergeScopes({ ...app, ...initial.app }, { ...user, ...initial.user }, stored.state);
     return createSession({ id: sessionId, appName, userId, state, events: [], lastUpdateTime: stored.lastUpdateTime });
   }
@@ -154,7 +155,14 @@ export class RedisSessionMemoryService extends BaseSessionService {
     if (bytes > this.maxEventBytes) {
       throw invalidInput(op, 'event', `is ${bytes} bytes as JSON; the limit (maxEventBytes) is ${this.maxEventBytes}`, 'maxEventBytes');
     }
-    await this.backend.appendEvent(scope, event, json, stateAfter(session.state, delta), { signal });
+    // The event and the shared state it changes are independent writes: one round trip together.
+    // ADK keeps the Session's state current, so it is this writer's view of the state before the event.
+    const before = splitState(session.state);
+    await together(
+      signal,
+      (s) => this.backend.appendEvent(scope, event, json, { ...before.session, ...delta.session }, { signal: s }),
+      ...this.sharedStateWrites(scope, delta, before),
+    );
     const appended = await super.appendEvent({ session, event });
     session.lastUpdateTime = event.timestamp;
     return appended;
@@ -165,12 +173,15 @@ export class RedisSessionMemoryService extends BaseSessionService {
     this.closed = true;
   }
 
-  /** Writes the `app:` and `user:` keys of a new session's initial state; the stores restate the whole state after them. */
-  private async writeSharedState(scope: SessionScope, split: SplitState, known: { app: StateMap; user: StateMap }, o: CallOptions): Promise<void> {
+  /**
+   * The writes of the `app:` and `user:` keys a change sets, as independent steps; `known` is the
+   * state before the change (the stores restate the whole state after it).
+   */
+  private sharedStateWrites(scope: SessionScope, change: SplitState, known: { app: StateMap; user: StateMap }): ((signal: AbortSignal) => Promise<void>)[] {
     const writes: ((signal: AbortSignal) => Promise<void>)[] = [];
-    if (!isEmpty(split.app)) writes.push((signal) => this.backend.updateAppState(scope.namespace, scope.appName, split.app, { ...known.app, ...split.app }, { signal }));
-    if (!isEmpty(split.user)) writes.push((signal) => this.backend.updateUserState(scope.namespace, scope.appName, scope.userId, split.user, { ...known.user, ...split.user }, { signal }));
-    if (writes.length) await together(o.signal, ...writes);
+    if (!isEmpty(change.app)) writes.push((signal) => this.backend.updateAppState(scope.namespace, scope.appName, change.app, { ...known.app, ...change.app }, { signal }));
+    if (!isEmpty(change.user)) writes.push((signal) => this.backend.updateUserState(scope.namespace, scope.appName, scope.userId, change.user, { ...known.user, ...change.user }, { signal }));
+    return writes;
   }
 
   private namespaceOf(appName: string): string {
@@ -184,19 +195,6 @@ export class RedisSessionMemoryService extends BaseSessionService {
   private ensureOpen(operation: string): void {
     if (this.closed) throw new InvalidInputError(`${operation}: the service was closed`, { operation, type: 'closed' });
   }
-}
-
-/**
- * The state an event leaves behind, as this writer knows it: the session's state (which ADK keeps
- * current in the Session object) with the event's changes applied, split by scope.
- */
-function stateAfter(current: StateMap, delta: SplitState): AppendedState {
-  const now = splitState(current);
-  return {
-    session: { ...now.session, ...delta.session },
-    app: { delta: delta.app, after: { ...now.app, ...delta.app } },
-    user: { delta: delta.user, after: { ...now.user, ...delta.user } },
-  };
 }
 
 function toListedSession(appName: string, l: SessionListing): Session {
