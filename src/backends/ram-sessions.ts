@@ -88,7 +88,11 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
         ? Promise.resolve()
         : this.append(ramIds.users(scope.namespace, scope.appName), ramIds.bookkeeper, scope.namespace, 'SYSTEM', `[user ${scope.userId}]`, createdAt, { v: ENVELOPE_VERSION, kind: 'users', users: [...users, scope.userId] }, { signal }).then(() => undefined);
     const [stored] = await together(o?.signal, (signal) => this.fetch(readable, false, { signal }), register);
-    if (stored?.events[0]?.eventId === written.eventId) {
+    // Ours when the session's first record is this marker: compared by its nonce, since a replayed
+    // append whose first response was lost stores the marker twice under two event ids.
+    const first = stored?.events[0];
+    if (first && isMarkerOf(first, marker.nonce)) {
+      if (first.eventId !== written.eventId) await unlessMissing(this.client.deleteSessionEvent(readable, written.eventId, o));
       this.remember(scope, readable);
       return { state: { ...state }, events: [], lastUpdateTime: createdAt };
     }
@@ -298,6 +302,11 @@ function belongsTo(memory: SessionMemory, scope: SessionScope): boolean {
   if (owned) return sameScope(owned, scope);
   if (memory.ownerId === ramIds.bookkeeper) return false;
   return memory.ownerId === ramIds.owner(scope.userId) && (memory.namespace === undefined || memory.namespace === ramIds.namespace(scope.namespace));
+}
+
+function isMarkerOf(record: SessionEvent, nonce: string): boolean {
+  const env = envelope(record);
+  return env.kind === 'session' && env.nonce === nonce;
 }
 
 function sameScope(owned: Owned, scope: SessionScope): boolean {

@@ -103,6 +103,17 @@ describe('Redis Agent Memory: readable ids, and sessions that survive the store\
     expect((await fresh.getSession({ appName: app, userId: 'dirk', sessionId: 'solo' }))!.events.map((e) => e.id)).toEqual(['d1']);
   });
 
+  it('creates the session when the marker was stored twice by a retry whose first response was lost', async () => {
+    const app = uid('travel');
+    // The first append (the marker) is stored, then its response is lost; the service retries it.
+    target.server!.faults.add({ kind: 'reset-after', method: 'POST', path: '/session-memory/events', times: 1 });
+    const svc = new RedisSessionMemoryService(target.config({ maxRetries: 1, retryBaseDelay: 0.01 }));
+    await svc.createSession({ appName: app, userId: 'ivy', sessionId: 'replayed', state: { a: 1 } });
+    target.server!.faults.clear();
+    expect((await stored('replayed')).events.map((e) => e.content[0]!.text)).toEqual(['[session created]']);
+    expect((await target.service().getSession({ appName: app, userId: 'ivy', sessionId: 'replayed' }))!.state).toEqual({ a: 1 });
+  });
+
   it('reads back session, app: and user: state identical after the store summarised and cleaned up every session involved', async () => {
     const app = uid('coach');
     const svc = target.service();
