@@ -12,4 +12,4 @@ export {
 export { MemoryWriteError } from './backends/ram-long-term.js';
 export { createMemoryTools, type MemoryToolsOptions, type MemoryToolName } from './tools/memory-tools.js';
 export type { MemoryType } from './codec/memory.js';
-export type { PromptMessage } from './backends/types.js';
+export type { PromptMessage } from './codec/prompt.js';

@@ -3,6 +3,9 @@ import type { EventJson } from '../codec/events.js';
 import type { SessionScope } from '../codec/ids.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
 import type { StateMap } from '../codec/state.js';
+import type { PromptMessage } from '../codec/prompt.js';
+
+export type { PromptMessage };
 
 /** A session as a backend stores it: session-scoped state only; app and user state live apart. */
 export interface StoredSession {
@@ -47,12 +50,6 @@ export interface SessionBackend {
   /** Stores changed `app:` keys; `after` is the whole app state once they are applied. */
   updateAppState(namespace: string, appName: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void>;
   updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void>;
-}
-
-/** One message of a memory prompt, in the shape Agent Memory Server's `/v1/memory/prompt` returns. */
-export interface PromptMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: { type: 'text'; text: string };
 }
 
 export interface PromptRequest {

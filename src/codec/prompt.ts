@@ -1,6 +1,11 @@
 import { isCompactedEvent, type CompactedEvent, type Session } from '@google/adk';
-import type { PromptMessage } from '../backends/types.js';
 import { conversationText, isUserAuthored } from './events.js';
+
+/** One message of a memory prompt, in the shape Agent Memory Server's `/v1/memory/prompt` returns. */
+export interface PromptMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: { type: 'text'; text: string };
+}
 
 /** Same wording as Agent Memory Server's memory prompt, so both backends answer alike. */
 export const SUMMARY_HEADING = '## A summary of the conversation so far:';
