@@ -1,22 +1,35 @@
 #!/usr/bin/env node
-// Regenerates the typed API descriptions in generated/ from the specs in specs/.
+// Regenerates generated/ from the specs in specs/: the typed API description of each backend
+// (openapi-typescript) and the runtime checks of its response bodies (scripts/validators.mjs).
 // `--check` writes nothing and exits 1 when generated/ differs from what the specs produce,
 // so CI catches a spec edited without regenerating (or generated code edited by hand).
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
+import { parse } from 'yaml';
+import { renderValidators } from './validators.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Each backend's spec and the module generated from it. */
 export const TARGETS = [
-  { backend: 'redis-agent-memory', spec: 'specs/redis-agent-memory.openapi.yaml', out: 'generated/redis-agent-memory.ts' },
-  { backend: 'agent-memory-server', spec: 'specs/agent-memory-server.openapi.yaml', out: 'generated/agent-memory-server.ts' },
+  {
+    backend: 'redis-agent-memory',
+    spec: 'specs/redis-agent-memory.openapi.yaml',
+    out: 'generated/redis-agent-memory.ts',
+    validators: 'generated/redis-agent-memory.validators.ts',
+  },
+  {
+    backend: 'agent-memory-server',
+    spec: 'specs/agent-memory-server.openapi.yaml',
+    out: 'generated/agent-memory-server.ts',
+    validators: 'generated/agent-memory-server.validators.ts',
+  },
 ];
 
-export async function render(specFile) {
-  const ast = await openapiTS(pathToFileURL(path.join(root, specFile)), {
+export async function render(specFile, base = root) {
+  const ast = await openapiTS(pathToFileURL(path.join(base, specFile)), {
     alphabetize: false,
     exportType: false,
     // A default is what the server assumes when the field is omitted, so it stays optional.
@@ -26,20 +39,28 @@ export async function render(specFile) {
   return header + astToString(ast);
 }
 
+/** Every file generated from one target's spec, as [path relative to the project, contents]. */
+export async function outputs(target, base = root) {
+  const spec = parse(await readFile(path.join(base, target.spec), 'utf8'));
+  return [
+    [target.out, await render(target.spec, base)],
+    [target.validators, renderValidators(spec, target.spec)],
+  ];
+}
+
 async function main() {
   const check = process.argv.includes('--check');
   const stale = [];
-  for (const t of TARGETS) {
-    const next = await render(t.spec);
-    const file = path.join(root, t.out);
+  for (const [out, next] of (await Promise.all(TARGETS.map((t) => outputs(t)))).flat()) {
+    const file = path.join(root, out);
     const current = await readFile(file, 'utf8').catch(() => null);
     if (current === next) continue;
     if (check) {
-      stale.push(t.out);
+      stale.push(out);
     } else {
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, next);
-      console.log(`wrote ${t.out}`);
+      console.log(`wrote ${out}`);
     }
   }
   if (check) {

@@ -12,7 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { TARGETS, render } from './generate.mjs';
+import { TARGETS, outputs } from './generate.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -58,19 +58,29 @@ export function normalise(doc, current) {
   return stringify(sortKeys(out), { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
+/**
+ * Writes the normalised document into `base`'s specs/ and regenerates, in the same step, every
+ * file generated from it (types and response validators). Returns the files written.
+ */
+export async function pull({ backend, from, base = root }) {
+  const target = TARGETS.find((t) => t.backend === backend);
+  if (!target) throw new Error(`unknown backend ${backend}`);
+  const specPath = path.join(base, target.spec);
+  const before = await readFile(specPath, 'utf8');
+  const next = normalise(await load(from), parse(before));
+  await writeFile(specPath, next);
+  const generated = await outputs(target, base);
+  for (const [file, text] of generated) await writeFile(path.join(base, file), text);
+  return { changed: before !== next, files: [target.spec, ...generated.map(([file]) => file)] };
+}
+
 async function main() {
   const backend = arg('backend');
   const from = arg('from');
-  const target = TARGETS.find((t) => t.backend === backend);
-  if (!target) usage(`unknown or missing --backend ${backend ?? ''}`.trim());
+  if (!TARGETS.some((t) => t.backend === backend)) usage(`unknown or missing --backend ${backend ?? ''}`.trim());
   if (!from) usage('missing --from');
-  const specPath = path.join(root, target.spec);
-  const current = parse(await readFile(specPath, 'utf8'));
-  const next = normalise(await load(from), current);
-  const before = await readFile(specPath, 'utf8');
-  await writeFile(specPath, next);
-  await writeFile(path.join(root, target.out), await render(target.spec));
-  console.log(before === next ? `${target.spec} unchanged` : `updated ${target.spec} and ${target.out}; review with git diff specs/ generated/`);
+  const { changed, files } = await pull({ backend, from });
+  console.log(changed ? `updated ${files.join(', ')}; review with git diff specs/ generated/` : `${files[0]} unchanged`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -2,6 +2,8 @@ import type { Client } from 'openapi-fetch';
 import type { components, operations, paths } from '../../generated/agent-memory-server.js';
 import { agentMemoryServerClientOptionsSchema, parseOptions, type AgentMemoryServerClientOptions } from './config.js';
 import { createHttp, retryPolicy } from './http.js';
+import { responses } from '../../generated/agent-memory-server.validators.js';
+import { responseSpecOf } from './responses.js';
 import { invoke, type OperationInfo, type RequestOptions } from './invoke.js';
 
 export type AgentMemoryServerSchemas = components['schemas'];
@@ -57,7 +59,7 @@ export interface AgentMemoryServerClient {
 }
 
 /** Every operation is retried after an ambiguous failure except those that create something new each time. */
-const op = (name: string, idempotent = true): OperationInfo => ({ name, idempotent });
+const op = (name: string, idempotent = true): OperationInfo => ({ name, idempotent, response: responseSpecOf(responses, name) });
 
 /** Creates an Agent Memory Server client; options are validated and a bad one throws ConfigurationError. */
 export function createAgentMemoryServerClient(options: AgentMemoryServerClientOptions): AgentMemoryServerClient {

@@ -7,7 +7,7 @@ import {
   RequestTimeoutError,
 } from './errors.js';
 import { errorFromResponse, parseRetryAfter } from './problem.js';
-import { responseProblem } from './responses.js';
+import { responseProblem, type ResponseSpec } from './responses.js';
 
 /** Per-call options accepted by every client method. */
 export interface RequestOptions {
@@ -33,6 +33,8 @@ export interface OperationInfo {
    * act on them (429) unless the caller says replays are harmless.
    */
   idempotent: boolean;
+  /** The spec's success response, checked before the body is handed back. */
+  response: ResponseSpec;
 }
 
 /** The shape openapi-fetch resolves to. */
@@ -111,7 +113,7 @@ async function attemptOnce<T>(
   if (!response.ok) {
     return errorFromResponse(op.name, response.status, result.error, parseRetryAfter(response.headers.get('retry-after')));
   }
-  const problem = response.status === 204 ? undefined : responseProblem(op.name, result.data);
+  const problem = responseProblem(op.response, result.data);
   if (problem) {
     return new InvalidResponseError(`${op.name} returned a body that does not match the API (${problem})`, {
       operation: op.name,

@@ -2,6 +2,8 @@ import type { Client } from 'openapi-fetch';
 import type { components, operations, paths } from '../../generated/redis-agent-memory.js';
 import { parseOptions, redisAgentMemoryClientOptionsSchema, type RedisAgentMemoryClientOptions } from './config.js';
 import { createHttp, retryPolicy } from './http.js';
+import { responses } from '../../generated/redis-agent-memory.validators.js';
+import { responseSpecOf } from './responses.js';
 import { invoke, type OperationInfo, type RequestOptions, type RetryPolicy } from './invoke.js';
 
 export type RedisAgentMemorySchemas = components['schemas'];
@@ -68,7 +70,7 @@ export interface RedisAgentMemoryClient {
   ): Promise<void>;
 }
 
-const op = (name: string, idempotent = true): OperationInfo => ({ name, idempotent });
+const op = (name: string, idempotent = true): OperationInfo => ({ name, idempotent, response: responseSpecOf(responses, name) });
 
 /** Creates a Redis Agent Memory client; options are validated and a bad one throws ConfigurationError. */
 export function createRedisAgentMemoryClient(options: RedisAgentMemoryClientOptions): RedisAgentMemoryClient {
