@@ -16,6 +16,7 @@ import { ramIds } from '../src/backends/ram-sessions.js';
 import { ENVELOPE_VERSION, eventToJson, renderText } from '../src/codec/events.js';
 import { mapLimit } from '../src/codec/concurrency.js';
 import { distance } from './distance.js';
+import { capturingFetch, generatedCheck, timeValidation, type CapturedBody, type ValidationRow } from './validation.js';
 import { memoryIds } from '../src/codec/memory.js';
 import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../src/services/session-service.js';
@@ -307,17 +308,24 @@ async function growth(backend: Backend) {
   const sessions = new RedisSessionMemoryService(cfg);
   const user = `grow-${Date.now()}`;
   const appends: { sessionLength: number; requests: number; requestBytes: number; responseBytes: number; calls: string[] }[] = [];
+  const validation: (ValidationRow & { sessionLength: number })[] = [];
   const s = await sessions.createSession({ appName: APP, userId: user, sessionId: 'grow' });
   let count = 0;
   for (const length of [10, 100, 1000]) {
     while (count < length - 1) await sessions.appendEvent({ session: s, event: makeEvent(`g-${count}`, count++) });
     const { meter: m } = await measure(() => sessions.appendEvent({ session: s, event: makeEvent(`g-${count}`, count++) }));
     appends.push({ sessionLength: length, requests: m.requests, requestBytes: m.requestBytes, responseBytes: m.responseBytes, calls: m.urls.map((u) => u.split('?')[0]!.replace(/[0-9a-f-]{20,}/g, '…')) });
+    if (length === 100) continue;
+    const captured: CapturedBody[] = [];
+    const reader = new RedisSessionMemoryService({ ...cfg, fetch: capturingFetch(captured) });
+    await reader.getSession({ appName: APP, userId: user, sessionId: 'grow' });
+    validation.push({ sessionLength: count, ...timeValidation(generatedCheck, captured) });
   }
   const { result, meter: m } = await measure(() => sessions.getSession({ appName: APP, userId: user, sessionId: 'grow', config: { numRecentEvents: 10 } }));
   const tenEventsBytes = Buffer.byteLength(JSON.stringify(result!.events));
   return {
     appends,
+    validation,
     recent10: { sessionLength: count, requests: m.requests, responseBytes: m.responseBytes, bytesOfThe10Events: tenEventsBytes, ratio: m.responseBytes / tenEventsBytes },
   };
 }
@@ -399,6 +407,13 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
   console.log('| backend | sessions of the user | requests | response bytes | requests touching other users |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   for (const [b, l] of Object.entries(lists)) console.log(`| ${b} | ${l.sessionsOfUser} | ${l.requests} | ${l.responseBytes} | ${l.requestsTouchingOtherUsers} |`);
+  console.log('\n6. Checking response bodies against the spec (generated validators): getSession of 10 and 1000 events');
+  console.log('| backend | session length | responses | response bytes | µs for all | µs per response | µs for the largest |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [b, g] of Object.entries(grow)) {
+    for (const v of g.validation) console.log(`| ${b} | ${v.sessionLength} | ${v.responses} | ${v.bytes} | ${v.totalUs.toFixed(1)} | ${v.perResponseUs.toFixed(1)} | ${v.largestUs.toFixed(1)} |`);
+  }
+  results.validation = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.validation]));
   results.appendGrowth = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.appends]));
   results.recentEvents = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.recent10]));
   results.listSessions = lists;

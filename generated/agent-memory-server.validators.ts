@@ -3,8 +3,7 @@
 /* eslint-disable */
 
 export const body_compact_long_term_memories_endpoint = validate20;
-const schema31 = {"$id":"compact_long_term_memories_endpoint","$ref":"spec#/components/schemas/AckResponse"};
-const schema33 = {"type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
+const schema31 = {"$id":"compact_long_term_memories_endpoint","type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="compact_long_term_memories_endpoint" */;
@@ -17,25 +16,24 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-const _errs0 = errors;
-if(errors === _errs0){
+if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.status === undefined) && (missing0 = "status")){
-validate20.errors = [{instancePath,schemaPath:"spec#/components/schemas/AckResponse/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate20.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.status !== undefined){
 if(typeof data.status !== "string"){
-validate20.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/AckResponse/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 }
 else {
-validate20.errors = [{instancePath,schemaPath:"spec#/components/schemas/AckResponse/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -44,11 +42,51 @@ return errors === 0;
 }
 validate20.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_create_long_term_memory = validate22;
-const schema34 = {"$id":"create_long_term_memory","$ref":"spec#/components/schemas/AckResponse"};
+export const body_create_long_term_memory = validate21;
+const schema32 = {"$id":"create_long_term_memory","type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
+
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="create_long_term_memory" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate21.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.status === undefined) && (missing0 = "status")){
+validate21.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.status !== undefined){
+if(typeof data.status !== "string"){
+validate21.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate21.errors = vErrors;
+return errors === 0;
+}
+validate21.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
+
+export const body_create_summary_view = validate22;
+const schema33 = {"$id":"create_summary_view","allOf":[{"type":"object","required":["source"],"properties":{"name":{"type":["string","null"]},"source":{"type":"string","enum":["long_term","working_memory"]},"group_by":{"type":"array","items":{"type":"string"},"default":[]},"filters":{"type":"object","additionalProperties":true},"time_window_days":{"type":["integer","null"],"minimum":1},"continuous":{"type":"boolean","default":false},"prompt":{"type":["string","null"]},"model_name":{"type":["string","null"]}}},{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}]};
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="create_long_term_memory" */;
+/*# sourceURL="create_summary_view" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate22.evaluated;
@@ -62,37 +100,276 @@ const _errs0 = errors;
 if(errors === _errs0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
+if((data.source === undefined) && (missing0 = "source")){
+validate22.errors = [{instancePath,schemaPath:"#/allOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.name !== undefined){
+let data0 = data.name;
+const _errs2 = errors;
+if((typeof data0 !== "string") && (data0 !== null)){
+validate22.errors = [{instancePath:instancePath+"/name",schemaPath:"#/allOf/0/properties/name/type",keyword:"type",params:{type: schema33.allOf[0].properties.name.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs2 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.source !== undefined){
+let data1 = data.source;
+const _errs4 = errors;
+if(typeof data1 !== "string"){
+validate22.errors = [{instancePath:instancePath+"/source",schemaPath:"#/allOf/0/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data1 === "long_term") || (data1 === "working_memory"))){
+validate22.errors = [{instancePath:instancePath+"/source",schemaPath:"#/allOf/0/properties/source/enum",keyword:"enum",params:{allowedValues: schema33.allOf[0].properties.source.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs4 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.group_by !== undefined){
+let data2 = data.group_by;
+const _errs6 = errors;
+if(errors === _errs6){
+if(Array.isArray(data2)){
+var valid2 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+const _errs8 = errors;
+if(typeof data2[i0] !== "string"){
+validate22.errors = [{instancePath:instancePath+"/group_by/" + i0,schemaPath:"#/allOf/0/properties/group_by/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs8 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate22.errors = [{instancePath:instancePath+"/group_by",schemaPath:"#/allOf/0/properties/group_by/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid1 = _errs6 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.filters !== undefined){
+let data4 = data.filters;
+const _errs10 = errors;
+if(errors === _errs10){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+}
+else {
+validate22.errors = [{instancePath:instancePath+"/filters",schemaPath:"#/allOf/0/properties/filters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs10 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.time_window_days !== undefined){
+let data5 = data.time_window_days;
+const _errs13 = errors;
+if((!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))) && (data5 !== null)){
+validate22.errors = [{instancePath:instancePath+"/time_window_days",schemaPath:"#/allOf/0/properties/time_window_days/type",keyword:"type",params:{type: schema33.allOf[0].properties.time_window_days.type},message:"must be integer,null"}];
+return false;
+}
+if(errors === _errs13){
+if(typeof data5 == "number"){
+if(data5 < 1 || isNaN(data5)){
+validate22.errors = [{instancePath:instancePath+"/time_window_days",schemaPath:"#/allOf/0/properties/time_window_days/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid1 = _errs13 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.continuous !== undefined){
+const _errs15 = errors;
+if(typeof data.continuous !== "boolean"){
+validate22.errors = [{instancePath:instancePath+"/continuous",schemaPath:"#/allOf/0/properties/continuous/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid1 = _errs15 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.prompt !== undefined){
+let data7 = data.prompt;
+const _errs17 = errors;
+if((typeof data7 !== "string") && (data7 !== null)){
+validate22.errors = [{instancePath:instancePath+"/prompt",schemaPath:"#/allOf/0/properties/prompt/type",keyword:"type",params:{type: schema33.allOf[0].properties.prompt.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs17 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.model_name !== undefined){
+let data8 = data.model_name;
+const _errs19 = errors;
+if((typeof data8 !== "string") && (data8 !== null)){
+validate22.errors = [{instancePath:instancePath+"/model_name",schemaPath:"#/allOf/0/properties/model_name/type",keyword:"type",params:{type: schema33.allOf[0].properties.model_name.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs19 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate22.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs0 === errors;
+if(valid0){
+const _errs21 = errors;
+if(errors === _errs21){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing1;
+if((data.id === undefined) && (missing1 = "id")){
+validate22.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+validate22.errors = [{instancePath:instancePath+"/id",schemaPath:"#/allOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+}
+else {
+validate22.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs21 === errors;
+}
+validate22.errors = vErrors;
+return errors === 0;
+}
+validate22.evaluated = {"props":{"id":true,"name":true,"source":true,"group_by":true,"filters":true,"time_window_days":true,"continuous":true,"prompt":true,"model_name":true},"dynamicProps":false,"dynamicItems":false};
+
+export const body_delete_long_term_memory = validate23;
+const schema34 = {"$id":"delete_long_term_memory","type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
+
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="delete_long_term_memory" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate23.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
 if((data.status === undefined) && (missing0 = "status")){
-validate22.errors = [{instancePath,schemaPath:"spec#/components/schemas/AckResponse/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.status !== undefined){
 if(typeof data.status !== "string"){
-validate22.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/AckResponse/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate23.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 }
 else {
-validate22.errors = [{instancePath,schemaPath:"spec#/components/schemas/AckResponse/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate22.errors = vErrors;
+validate23.errors = vErrors;
 return errors === 0;
 }
-validate22.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
+validate23.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_create_summary_view = validate23;
-const schema36 = {"$id":"create_summary_view","$ref":"spec#/components/schemas/SummaryView"};
-const schema37 = {"allOf":[{"$ref":"spec#/components/schemas/CreateSummaryViewRequest"},{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}]};
-const schema38 = {"type":"object","required":["source"],"properties":{"name":{"type":["string","null"]},"source":{"$ref":"spec#/components/schemas/SummaryViewSource"},"group_by":{"type":"array","items":{"type":"string"},"default":[]},"filters":{"$ref":"spec#/components/schemas/JsonObject"},"time_window_days":{"type":["integer","null"],"minimum":1},"continuous":{"type":"boolean","default":false},"prompt":{"type":["string","null"]},"model_name":{"type":["string","null"]}}};
-const schema39 = {"type":"string","enum":["long_term","working_memory"]};
-const schema40 = {"type":"object","additionalProperties":true};
+export const body_delete_summary_view_endpoint = validate24;
+const schema35 = {"$id":"delete_summary_view_endpoint","type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
+
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="delete_summary_view_endpoint" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate24.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.status === undefined) && (missing0 = "status")){
+validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.status !== undefined){
+if(typeof data.status !== "string"){
+validate24.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+}
+else {
+validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate24.errors = vErrors;
+return errors === 0;
+}
+validate24.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
+
+export const body_delete_working_memory = validate25;
+const schema36 = {"$id":"delete_working_memory","type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="delete_working_memory" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate25.evaluated;
@@ -105,152 +382,15 @@ evaluated0.items = undefined;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.source === undefined) && (missing0 = "source")){
+if((data.status === undefined) && (missing0 = "status")){
 validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.name !== undefined){
-let data0 = data.name;
-const _errs1 = errors;
-if((typeof data0 !== "string") && (data0 !== null)){
-validate25.errors = [{instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema38.properties.name.type},message:"must be string,null"}];
+if(data.status !== undefined){
+if(typeof data.status !== "string"){
+validate25.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.source !== undefined){
-let data1 = data.source;
-const _errs3 = errors;
-if(typeof data1 !== "string"){
-validate25.errors = [{instancePath:instancePath+"/source",schemaPath:"spec#/components/schemas/SummaryViewSource/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data1 === "long_term") || (data1 === "working_memory"))){
-validate25.errors = [{instancePath:instancePath+"/source",schemaPath:"spec#/components/schemas/SummaryViewSource/enum",keyword:"enum",params:{allowedValues: schema39.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.group_by !== undefined){
-let data2 = data.group_by;
-const _errs6 = errors;
-if(errors === _errs6){
-if(Array.isArray(data2)){
-var valid2 = true;
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-const _errs8 = errors;
-if(typeof data2[i0] !== "string"){
-validate25.errors = [{instancePath:instancePath+"/group_by/" + i0,schemaPath:"#/properties/group_by/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid2 = _errs8 === errors;
-if(!valid2){
-break;
-}
-}
-}
-else {
-validate25.errors = [{instancePath:instancePath+"/group_by",schemaPath:"#/properties/group_by/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.filters !== undefined){
-let data4 = data.filters;
-const _errs10 = errors;
-const _errs11 = errors;
-if(errors === _errs11){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-}
-else {
-validate25.errors = [{instancePath:instancePath+"/filters",schemaPath:"spec#/components/schemas/JsonObject/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.time_window_days !== undefined){
-let data5 = data.time_window_days;
-const _errs14 = errors;
-if((!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))) && (data5 !== null)){
-validate25.errors = [{instancePath:instancePath+"/time_window_days",schemaPath:"#/properties/time_window_days/type",keyword:"type",params:{type: schema38.properties.time_window_days.type},message:"must be integer,null"}];
-return false;
-}
-if(errors === _errs14){
-if(typeof data5 == "number"){
-if(data5 < 1 || isNaN(data5)){
-validate25.errors = [{instancePath:instancePath+"/time_window_days",schemaPath:"#/properties/time_window_days/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.continuous !== undefined){
-const _errs16 = errors;
-if(typeof data.continuous !== "boolean"){
-validate25.errors = [{instancePath:instancePath+"/continuous",schemaPath:"#/properties/continuous/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid0 = _errs16 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.prompt !== undefined){
-let data7 = data.prompt;
-const _errs18 = errors;
-if((typeof data7 !== "string") && (data7 !== null)){
-validate25.errors = [{instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/type",keyword:"type",params:{type: schema38.properties.prompt.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.model_name !== undefined){
-let data8 = data.model_name;
-const _errs20 = errors;
-if((typeof data8 !== "string") && (data8 !== null)){
-validate25.errors = [{instancePath:instancePath+"/model_name",schemaPath:"#/properties/model_name/type",keyword:"type",params:{type: schema38.properties.model_name.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs20 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
 }
 }
 }
@@ -263,289 +403,96 @@ return false;
 validate25.errors = vErrors;
 return errors === 0;
 }
-validate25.evaluated = {"props":{"name":true,"source":true,"group_by":true,"filters":true,"time_window_days":true,"continuous":true,"prompt":true,"model_name":true},"dynamicProps":false,"dynamicItems":false};
+validate25.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
 
+export const body_forget_endpoint = validate26;
+const schema37 = {"$id":"forget_endpoint","type":"object","required":["scanned","deleted","deleted_ids","dry_run"],"properties":{"scanned":{"type":"integer"},"deleted":{"type":"integer","description":"Records deleted","or that would be deleted on a dry run.":null},"deleted_ids":{"type":"array","items":{"type":"string"}},"dry_run":{"type":"boolean"}}};
 
-function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate24.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-const _errs0 = errors;
-if(!(validate25(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs0 === errors;
-if(valid0){
-const _errs1 = errors;
-if(errors === _errs1){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.id === undefined) && (missing0 = "id")){
-validate24.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.id !== undefined){
-if(typeof data.id !== "string"){
-validate24.errors = [{instancePath:instancePath+"/id",schemaPath:"#/allOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-}
-else {
-validate24.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-validate24.errors = vErrors;
-return errors === 0;
-}
-validate24.evaluated = {"props":{"id":true,"name":true,"source":true,"group_by":true,"filters":true,"time_window_days":true,"continuous":true,"prompt":true,"model_name":true},"dynamicProps":false,"dynamicItems":false};
-
-
-function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="create_summary_view" */;
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate23.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(validate24(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-errors = vErrors.length;
-}
-validate23.errors = vErrors;
-return errors === 0;
-}
-validate23.evaluated = {"props":{"id":true,"name":true,"source":true,"group_by":true,"filters":true,"time_window_days":true,"continuous":true,"prompt":true,"model_name":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_delete_long_term_memory = validate28;
-const schema41 = {"$id":"delete_long_term_memory","$ref":"spec#/components/schemas/AckResponse"};
-
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="delete_long_term_memory" */;
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate28.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-const _errs0 = errors;
-if(errors === _errs0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.status === undefined) && (missing0 = "status")){
-validate28.errors = [{instancePath,schemaPath:"spec#/components/schemas/AckResponse/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.status !== undefined){
-if(typeof data.status !== "string"){
-validate28.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/AckResponse/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-}
-else {
-validate28.errors = [{instancePath,schemaPath:"spec#/components/schemas/AckResponse/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate28.errors = vErrors;
-return errors === 0;
-}
-validate28.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_delete_summary_view_endpoint = validate29;
-const schema43 = {"$id":"delete_summary_view_endpoint","$ref":"spec#/components/schemas/AckResponse"};
-
-function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="delete_summary_view_endpoint" */;
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate29.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-const _errs0 = errors;
-if(errors === _errs0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.status === undefined) && (missing0 = "status")){
-validate29.errors = [{instancePath,schemaPath:"spec#/components/schemas/AckResponse/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.status !== undefined){
-if(typeof data.status !== "string"){
-validate29.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/AckResponse/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-}
-else {
-validate29.errors = [{instancePath,schemaPath:"spec#/components/schemas/AckResponse/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate29.errors = vErrors;
-return errors === 0;
-}
-validate29.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_delete_working_memory = validate30;
-const schema45 = {"$id":"delete_working_memory","$ref":"spec#/components/schemas/AckResponse"};
-
-function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="delete_working_memory" */;
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate30.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-const _errs0 = errors;
-if(errors === _errs0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.status === undefined) && (missing0 = "status")){
-validate30.errors = [{instancePath,schemaPath:"spec#/components/schemas/AckResponse/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.status !== undefined){
-if(typeof data.status !== "string"){
-validate30.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/AckResponse/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-}
-else {
-validate30.errors = [{instancePath,schemaPath:"spec#/components/schemas/AckResponse/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate30.errors = vErrors;
-return errors === 0;
-}
-validate30.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_forget_endpoint = validate31;
-const schema47 = {"$id":"forget_endpoint","$ref":"spec#/components/schemas/ForgetResponse"};
-const schema48 = {"type":"object","required":["scanned","deleted","deleted_ids","dry_run"],"properties":{"scanned":{"type":"integer"},"deleted":{"type":"integer","description":"Records deleted","or that would be deleted on a dry run.":null},"deleted_ids":{"type":"array","items":{"type":"string"}},"dry_run":{"type":"boolean"}}};
-
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="forget_endpoint" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate31.evaluated;
+const evaluated0 = validate26.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-const _errs0 = errors;
-if(errors === _errs0){
+if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.scanned === undefined) && (missing0 = "scanned")) || ((data.deleted === undefined) && (missing0 = "deleted"))) || ((data.deleted_ids === undefined) && (missing0 = "deleted_ids"))) || ((data.dry_run === undefined) && (missing0 = "dry_run"))){
-validate31.errors = [{instancePath,schemaPath:"spec#/components/schemas/ForgetResponse/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.scanned !== undefined){
 let data0 = data.scanned;
-const _errs2 = errors;
+const _errs1 = errors;
 if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
-validate31.errors = [{instancePath:instancePath+"/scanned",schemaPath:"spec#/components/schemas/ForgetResponse/properties/scanned/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate26.errors = [{instancePath:instancePath+"/scanned",schemaPath:"#/properties/scanned/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-var valid1 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
+if(valid0){
 if(data.deleted !== undefined){
 let data1 = data.deleted;
-const _errs4 = errors;
+const _errs3 = errors;
 if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-validate31.errors = [{instancePath:instancePath+"/deleted",schemaPath:"spec#/components/schemas/ForgetResponse/properties/deleted/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate26.errors = [{instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-var valid1 = _errs4 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
+if(valid0){
 if(data.deleted_ids !== undefined){
 let data2 = data.deleted_ids;
-const _errs6 = errors;
-if(errors === _errs6){
+const _errs5 = errors;
+if(errors === _errs5){
 if(Array.isArray(data2)){
-var valid2 = true;
+var valid1 = true;
 const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
-const _errs8 = errors;
+const _errs7 = errors;
 if(typeof data2[i0] !== "string"){
-validate31.errors = [{instancePath:instancePath+"/deleted_ids/" + i0,schemaPath:"spec#/components/schemas/ForgetResponse/properties/deleted_ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate26.errors = [{instancePath:instancePath+"/deleted_ids/" + i0,schemaPath:"#/properties/deleted_ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid2 = _errs8 === errors;
-if(!valid2){
+var valid1 = _errs7 === errors;
+if(!valid1){
 break;
 }
 }
 }
 else {
-validate31.errors = [{instancePath:instancePath+"/deleted_ids",schemaPath:"spec#/components/schemas/ForgetResponse/properties/deleted_ids/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate26.errors = [{instancePath:instancePath+"/deleted_ids",schemaPath:"#/properties/deleted_ids/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid1 = _errs6 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
+if(valid0){
 if(data.dry_run !== undefined){
-const _errs10 = errors;
+const _errs9 = errors;
 if(typeof data.dry_run !== "boolean"){
-validate31.errors = [{instancePath:instancePath+"/dry_run",schemaPath:"spec#/components/schemas/ForgetResponse/properties/dry_run/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate26.errors = [{instancePath:instancePath+"/dry_run",schemaPath:"#/properties/dry_run/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid1 = _errs10 === errors;
+var valid0 = _errs9 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
 }
 }
@@ -553,68 +500,64 @@ var valid1 = true;
 }
 }
 else {
-validate31.errors = [{instancePath,schemaPath:"spec#/components/schemas/ForgetResponse/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate31.errors = vErrors;
+validate26.errors = vErrors;
 return errors === 0;
 }
-validate31.evaluated = {"props":{"scanned":true,"deleted":true,"deleted_ids":true,"dry_run":true},"dynamicProps":false,"dynamicItems":false};
+validate26.evaluated = {"props":{"scanned":true,"deleted":true,"deleted_ids":true,"dry_run":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_get_health = validate32;
-const schema49 = {"$id":"get_health","$ref":"spec#/components/schemas/HealthCheckResponse"};
-const schema50 = {"type":"object","required":["now"],"properties":{"now":{"type":"integer"}}};
+export const body_get_health = validate27;
+const schema38 = {"$id":"get_health","type":"object","required":["now"],"properties":{"now":{"type":"integer"}}};
 
-function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="get_health" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate32.evaluated;
+const evaluated0 = validate27.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-const _errs0 = errors;
-if(errors === _errs0){
+if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.now === undefined) && (missing0 = "now")){
-validate32.errors = [{instancePath,schemaPath:"spec#/components/schemas/HealthCheckResponse/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate27.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.now !== undefined){
 let data0 = data.now;
 if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
-validate32.errors = [{instancePath:instancePath+"/now",schemaPath:"spec#/components/schemas/HealthCheckResponse/properties/now/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate27.errors = [{instancePath:instancePath+"/now",schemaPath:"#/properties/now/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 }
 }
 }
 else {
-validate32.errors = [{instancePath,schemaPath:"spec#/components/schemas/HealthCheckResponse/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate27.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate32.errors = vErrors;
+validate27.errors = vErrors;
 return errors === 0;
 }
-validate32.evaluated = {"props":{"now":true},"dynamicProps":false,"dynamicItems":false};
+validate27.evaluated = {"props":{"now":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_get_long_term_memory = validate33;
-const schema51 = {"$id":"get_long_term_memory","$ref":"spec#/components/schemas/MemoryRecord"};
-const schema52 = {"type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"$ref":"spec#/components/schemas/MemoryTypeEnum"},"persisted_at":{"$ref":"spec#/components/schemas/NullableDateTime"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"$ref":"spec#/components/schemas/NullableDateTime"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"$ref":"spec#/components/schemas/JsonObject"}}};
-const schema53 = {"type":"string","enum":["episodic","semantic","message"]};
-const schema54 = {"type":["string","null"],"format":"date-time"};
+export const body_get_long_term_memory = validate28;
+const schema39 = {"$id":"get_long_term_memory","type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}};
 
-function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="get_long_term_memory" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate34.evaluated;
+const evaluated0 = validate28.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -625,14 +568,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.text === undefined) && (missing0 = "text"))){
-validate34.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs1 = errors;
 if(typeof data.id !== "string"){
-validate34.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate28.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -644,7 +587,7 @@ if(valid0){
 if(data.text !== undefined){
 const _errs3 = errors;
 if(typeof data.text !== "string"){
-validate34.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate28.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -657,7 +600,7 @@ if(data.session_id !== undefined){
 let data2 = data.session_id;
 const _errs5 = errors;
 if((typeof data2 !== "string") && (data2 !== null)){
-validate34.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: schema52.properties.session_id.type},message:"must be string,null"}];
+validate28.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: schema39.properties.session_id.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -670,7 +613,7 @@ if(data.user_id !== undefined){
 let data3 = data.user_id;
 const _errs7 = errors;
 if((typeof data3 !== "string") && (data3 !== null)){
-validate34.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: schema52.properties.user_id.type},message:"must be string,null"}];
+validate28.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: schema39.properties.user_id.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -683,7 +626,7 @@ if(data.namespace !== undefined){
 let data4 = data.namespace;
 const _errs9 = errors;
 if((typeof data4 !== "string") && (data4 !== null)){
-validate34.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: schema52.properties.namespace.type},message:"must be string,null"}];
+validate28.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: schema39.properties.namespace.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -697,7 +640,7 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(errors === _errs11){
 if(!(typeof data.last_accessed === "string")){
-validate34.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate28.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -713,7 +656,7 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(errors === _errs13){
 if(!(typeof data.created_at === "string")){
-validate34.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate28.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -729,7 +672,7 @@ const _errs15 = errors;
 if(errors === _errs15){
 if(errors === _errs15){
 if(!(typeof data.updated_at === "string")){
-validate34.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate28.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -743,7 +686,7 @@ if(valid0){
 if(data.pinned !== undefined){
 const _errs17 = errors;
 if(typeof data.pinned !== "boolean"){
-validate34.errors = [{instancePath:instancePath+"/pinned",schemaPath:"#/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate28.errors = [{instancePath:instancePath+"/pinned",schemaPath:"#/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -756,13 +699,13 @@ if(data.access_count !== undefined){
 let data9 = data.access_count;
 const _errs19 = errors;
 if(!((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9)))){
-validate34.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate28.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs19){
 if(typeof data9 == "number"){
 if(data9 < 0 || isNaN(data9)){
-validate34.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate28.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -777,7 +720,7 @@ if(data.topics !== undefined){
 let data10 = data.topics;
 const _errs21 = errors;
 if((!(Array.isArray(data10))) && (data10 !== null)){
-validate34.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: schema52.properties.topics.type},message:"must be array,null"}];
+validate28.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: schema39.properties.topics.type},message:"must be array,null"}];
 return false;
 }
 if(errors === _errs21){
@@ -787,7 +730,7 @@ const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
 const _errs23 = errors;
 if(typeof data10[i0] !== "string"){
-validate34.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate28.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid1 = _errs23 === errors;
@@ -807,7 +750,7 @@ if(data.entities !== undefined){
 let data12 = data.entities;
 const _errs25 = errors;
 if((!(Array.isArray(data12))) && (data12 !== null)){
-validate34.errors = [{instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/type",keyword:"type",params:{type: schema52.properties.entities.type},message:"must be array,null"}];
+validate28.errors = [{instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/type",keyword:"type",params:{type: schema39.properties.entities.type},message:"must be array,null"}];
 return false;
 }
 if(errors === _errs25){
@@ -817,7 +760,7 @@ const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
 const _errs27 = errors;
 if(typeof data12[i1] !== "string"){
-validate34.errors = [{instancePath:instancePath+"/entities/" + i1,schemaPath:"#/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate28.errors = [{instancePath:instancePath+"/entities/" + i1,schemaPath:"#/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid2 = _errs27 === errors;
@@ -837,7 +780,7 @@ if(data.memory_hash !== undefined){
 let data14 = data.memory_hash;
 const _errs29 = errors;
 if((typeof data14 !== "string") && (data14 !== null)){
-validate34.errors = [{instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/type",keyword:"type",params:{type: schema52.properties.memory_hash.type},message:"must be string,null"}];
+validate28.errors = [{instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/type",keyword:"type",params:{type: schema39.properties.memory_hash.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs29 === errors;
@@ -850,11 +793,11 @@ if(data.discrete_memory_extracted !== undefined){
 let data15 = data.discrete_memory_extracted;
 const _errs31 = errors;
 if(typeof data15 !== "string"){
-validate34.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate28.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data15 === "t") || (data15 === "f"))){
-validate34.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema52.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+validate28.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema39.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs31 === errors;
@@ -867,11 +810,11 @@ if(data.memory_type !== undefined){
 let data16 = data.memory_type;
 const _errs33 = errors;
 if(typeof data16 !== "string"){
-validate34.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"spec#/components/schemas/MemoryTypeEnum/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate28.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data16 === "episodic") || (data16 === "semantic")) || (data16 === "message"))){
-validate34.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"spec#/components/schemas/MemoryTypeEnum/enum",keyword:"enum",params:{allowedValues: schema53.enum},message:"must be equal to one of the allowed values"}];
+validate28.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema39.properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs33 === errors;
@@ -882,12 +825,12 @@ var valid0 = true;
 if(valid0){
 if(data.persisted_at !== undefined){
 let data17 = data.persisted_at;
-const _errs36 = errors;
+const _errs35 = errors;
 if((typeof data17 !== "string") && (data17 !== null)){
-validate34.errors = [{instancePath:instancePath+"/persisted_at",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
+validate28.errors = [{instancePath:instancePath+"/persisted_at",schemaPath:"#/properties/persisted_at/type",keyword:"type",params:{type: schema39.properties.persisted_at.type},message:"must be string,null"}];
 return false;
 }
-var valid0 = _errs36 === errors;
+var valid0 = _errs35 === errors;
 }
 else {
 var valid0 = true;
@@ -895,29 +838,29 @@ var valid0 = true;
 if(valid0){
 if(data.extracted_from !== undefined){
 let data18 = data.extracted_from;
-const _errs39 = errors;
+const _errs37 = errors;
 if((!(Array.isArray(data18))) && (data18 !== null)){
-validate34.errors = [{instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/type",keyword:"type",params:{type: schema52.properties.extracted_from.type},message:"must be array,null"}];
+validate28.errors = [{instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/type",keyword:"type",params:{type: schema39.properties.extracted_from.type},message:"must be array,null"}];
 return false;
 }
-if(errors === _errs39){
+if(errors === _errs37){
 if(Array.isArray(data18)){
-var valid5 = true;
+var valid3 = true;
 const len2 = data18.length;
 for(let i2=0; i2<len2; i2++){
-const _errs41 = errors;
+const _errs39 = errors;
 if(typeof data18[i2] !== "string"){
-validate34.errors = [{instancePath:instancePath+"/extracted_from/" + i2,schemaPath:"#/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate28.errors = [{instancePath:instancePath+"/extracted_from/" + i2,schemaPath:"#/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid5 = _errs41 === errors;
-if(!valid5){
+var valid3 = _errs39 === errors;
+if(!valid3){
 break;
 }
 }
 }
 }
-var valid0 = _errs39 === errors;
+var valid0 = _errs37 === errors;
 }
 else {
 var valid0 = true;
@@ -925,9 +868,21 @@ var valid0 = true;
 if(valid0){
 if(data.event_date !== undefined){
 let data20 = data.event_date;
-const _errs43 = errors;
+const _errs41 = errors;
 if((typeof data20 !== "string") && (data20 !== null)){
-validate34.errors = [{instancePath:instancePath+"/event_date",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
+validate28.errors = [{instancePath:instancePath+"/event_date",schemaPath:"#/properties/event_date/type",keyword:"type",params:{type: schema39.properties.event_date.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs41 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.extraction_strategy !== undefined){
+const _errs43 = errors;
+if(typeof data.extraction_strategy !== "string"){
+validate28.errors = [{instancePath:instancePath+"/extraction_strategy",schemaPath:"#/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs43 === errors;
@@ -936,31 +891,18 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.extraction_strategy !== undefined){
-const _errs46 = errors;
-if(typeof data.extraction_strategy !== "string"){
-validate34.errors = [{instancePath:instancePath+"/extraction_strategy",schemaPath:"#/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs46 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
 if(data.extraction_strategy_config !== undefined){
 let data22 = data.extraction_strategy_config;
-const _errs48 = errors;
-const _errs49 = errors;
-if(errors === _errs49){
+const _errs45 = errors;
+if(errors === _errs45){
 if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
 }
 else {
-validate34.errors = [{instancePath:instancePath+"/extraction_strategy_config",schemaPath:"spec#/components/schemas/JsonObject/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate28.errors = [{instancePath:instancePath+"/extraction_strategy_config",schemaPath:"#/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs48 === errors;
+var valid0 = _errs45 === errors;
 }
 else {
 var valid0 = true;
@@ -987,43 +929,23 @@ var valid0 = true;
 }
 }
 else {
-validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate28.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate34.errors = vErrors;
+validate28.errors = vErrors;
 return errors === 0;
 }
-validate34.evaluated = {"props":{"id":true,"text":true,"session_id":true,"user_id":true,"namespace":true,"last_accessed":true,"created_at":true,"updated_at":true,"pinned":true,"access_count":true,"topics":true,"entities":true,"memory_hash":true,"discrete_memory_extracted":true,"memory_type":true,"persisted_at":true,"extracted_from":true,"event_date":true,"extraction_strategy":true,"extraction_strategy_config":true},"dynamicProps":false,"dynamicItems":false};
+validate28.evaluated = {"props":{"id":true,"text":true,"session_id":true,"user_id":true,"namespace":true,"last_accessed":true,"created_at":true,"updated_at":true,"pinned":true,"access_count":true,"topics":true,"entities":true,"memory_hash":true,"discrete_memory_extracted":true,"memory_type":true,"persisted_at":true,"extracted_from":true,"event_date":true,"extraction_strategy":true,"extraction_strategy_config":true},"dynamicProps":false,"dynamicItems":false};
 
+export const body_get_summary_view = validate29;
+const schema40 = {"$id":"get_summary_view","allOf":[{"type":"object","required":["source"],"properties":{"name":{"type":["string","null"]},"source":{"type":"string","enum":["long_term","working_memory"]},"group_by":{"type":"array","items":{"type":"string"},"default":[]},"filters":{"type":"object","additionalProperties":true},"time_window_days":{"type":["integer","null"],"minimum":1},"continuous":{"type":"boolean","default":false},"prompt":{"type":["string","null"]},"model_name":{"type":["string","null"]}}},{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}]};
 
-function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="get_long_term_memory" */;
+function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="get_summary_view" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate33.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(validate34(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate34.errors : vErrors.concat(validate34.errors);
-errors = vErrors.length;
-}
-validate33.errors = vErrors;
-return errors === 0;
-}
-validate33.evaluated = {"props":{"id":true,"text":true,"session_id":true,"user_id":true,"namespace":true,"last_accessed":true,"created_at":true,"updated_at":true,"pinned":true,"access_count":true,"topics":true,"entities":true,"memory_hash":true,"discrete_memory_extracted":true,"memory_type":true,"persisted_at":true,"extracted_from":true,"event_date":true,"extraction_strategy":true,"extraction_strategy_config":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_get_summary_view = validate36;
-const schema57 = {"$id":"get_summary_view","$ref":"spec#/components/schemas/SummaryView"};
-
-function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate37.evaluated;
+const evaluated0 = validate29.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1031,70 +953,202 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 const _errs0 = errors;
-if(!(validate25(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
-errors = vErrors.length;
+if(errors === _errs0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.source === undefined) && (missing0 = "source")){
+validate29.errors = [{instancePath,schemaPath:"#/allOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.name !== undefined){
+let data0 = data.name;
+const _errs2 = errors;
+if((typeof data0 !== "string") && (data0 !== null)){
+validate29.errors = [{instancePath:instancePath+"/name",schemaPath:"#/allOf/0/properties/name/type",keyword:"type",params:{type: schema40.allOf[0].properties.name.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs2 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.source !== undefined){
+let data1 = data.source;
+const _errs4 = errors;
+if(typeof data1 !== "string"){
+validate29.errors = [{instancePath:instancePath+"/source",schemaPath:"#/allOf/0/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data1 === "long_term") || (data1 === "working_memory"))){
+validate29.errors = [{instancePath:instancePath+"/source",schemaPath:"#/allOf/0/properties/source/enum",keyword:"enum",params:{allowedValues: schema40.allOf[0].properties.source.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs4 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.group_by !== undefined){
+let data2 = data.group_by;
+const _errs6 = errors;
+if(errors === _errs6){
+if(Array.isArray(data2)){
+var valid2 = true;
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+const _errs8 = errors;
+if(typeof data2[i0] !== "string"){
+validate29.errors = [{instancePath:instancePath+"/group_by/" + i0,schemaPath:"#/allOf/0/properties/group_by/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs8 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate29.errors = [{instancePath:instancePath+"/group_by",schemaPath:"#/allOf/0/properties/group_by/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid1 = _errs6 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.filters !== undefined){
+let data4 = data.filters;
+const _errs10 = errors;
+if(errors === _errs10){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+}
+else {
+validate29.errors = [{instancePath:instancePath+"/filters",schemaPath:"#/allOf/0/properties/filters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs10 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.time_window_days !== undefined){
+let data5 = data.time_window_days;
+const _errs13 = errors;
+if((!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))) && (data5 !== null)){
+validate29.errors = [{instancePath:instancePath+"/time_window_days",schemaPath:"#/allOf/0/properties/time_window_days/type",keyword:"type",params:{type: schema40.allOf[0].properties.time_window_days.type},message:"must be integer,null"}];
+return false;
+}
+if(errors === _errs13){
+if(typeof data5 == "number"){
+if(data5 < 1 || isNaN(data5)){
+validate29.errors = [{instancePath:instancePath+"/time_window_days",schemaPath:"#/allOf/0/properties/time_window_days/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid1 = _errs13 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.continuous !== undefined){
+const _errs15 = errors;
+if(typeof data.continuous !== "boolean"){
+validate29.errors = [{instancePath:instancePath+"/continuous",schemaPath:"#/allOf/0/properties/continuous/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid1 = _errs15 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.prompt !== undefined){
+let data7 = data.prompt;
+const _errs17 = errors;
+if((typeof data7 !== "string") && (data7 !== null)){
+validate29.errors = [{instancePath:instancePath+"/prompt",schemaPath:"#/allOf/0/properties/prompt/type",keyword:"type",params:{type: schema40.allOf[0].properties.prompt.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs17 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.model_name !== undefined){
+let data8 = data.model_name;
+const _errs19 = errors;
+if((typeof data8 !== "string") && (data8 !== null)){
+validate29.errors = [{instancePath:instancePath+"/model_name",schemaPath:"#/allOf/0/properties/model_name/type",keyword:"type",params:{type: schema40.allOf[0].properties.model_name.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs19 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate29.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 var valid0 = _errs0 === errors;
 if(valid0){
-const _errs1 = errors;
-if(errors === _errs1){
+const _errs21 = errors;
+if(errors === _errs21){
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.id === undefined) && (missing0 = "id")){
-validate37.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+let missing1;
+if((data.id === undefined) && (missing1 = "id")){
+validate29.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 if(typeof data.id !== "string"){
-validate37.errors = [{instancePath:instancePath+"/id",schemaPath:"#/allOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate29.errors = [{instancePath:instancePath+"/id",schemaPath:"#/allOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 }
 else {
-validate37.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate29.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs1 === errors;
+var valid0 = _errs21 === errors;
 }
-validate37.errors = vErrors;
+validate29.errors = vErrors;
 return errors === 0;
 }
-validate37.evaluated = {"props":{"id":true,"name":true,"source":true,"group_by":true,"filters":true,"time_window_days":true,"continuous":true,"prompt":true,"model_name":true},"dynamicProps":false,"dynamicItems":false};
+validate29.evaluated = {"props":{"id":true,"name":true,"source":true,"group_by":true,"filters":true,"time_window_days":true,"continuous":true,"prompt":true,"model_name":true},"dynamicProps":false,"dynamicItems":false};
 
+export const body_get_task_status = validate30;
+const schema41 = {"$id":"get_task_status","type":"object","required":["id","type"],"properties":{"id":{"type":"string"},"type":{"type":"string","enum":["summary_view_full_run"]},"status":{"type":"string","enum":["pending","running","success","failed"],"default":"pending"},"view_id":{"type":["string","null"]},"created_at":{"type":"string","format":"date-time"},"started_at":{"type":["string","null"],"format":"date-time"},"completed_at":{"type":["string","null"],"format":"date-time"},"error_message":{"type":["string","null"]}}};
 
-function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="get_summary_view" */;
+function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="get_task_status" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate36.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(validate37(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
-errors = vErrors.length;
-}
-validate36.errors = vErrors;
-return errors === 0;
-}
-validate36.evaluated = {"props":{"id":true,"name":true,"source":true,"group_by":true,"filters":true,"time_window_days":true,"continuous":true,"prompt":true,"model_name":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_get_task_status = validate40;
-const schema59 = {"$id":"get_task_status","$ref":"spec#/components/schemas/Task"};
-const schema60 = {"type":"object","required":["id","type"],"properties":{"id":{"type":"string"},"type":{"type":"string","enum":["summary_view_full_run"]},"status":{"type":"string","enum":["pending","running","success","failed"],"default":"pending"},"view_id":{"type":["string","null"]},"created_at":{"type":"string","format":"date-time"},"started_at":{"$ref":"spec#/components/schemas/NullableDateTime"},"completed_at":{"$ref":"spec#/components/schemas/NullableDateTime"},"error_message":{"type":["string","null"]}}};
-
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate41.evaluated;
+const evaluated0 = validate30.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -1105,14 +1159,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.type === undefined) && (missing0 = "type"))){
-validate41.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate30.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs1 = errors;
 if(typeof data.id !== "string"){
-validate41.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate30.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1125,11 +1179,11 @@ if(data.type !== undefined){
 let data1 = data.type;
 const _errs3 = errors;
 if(typeof data1 !== "string"){
-validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate30.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data1 === "summary_view_full_run")){
-validate41.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema60.properties.type.enum},message:"must be equal to one of the allowed values"}];
+validate30.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema41.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -1142,11 +1196,11 @@ if(data.status !== undefined){
 let data2 = data.status;
 const _errs5 = errors;
 if(typeof data2 !== "string"){
-validate41.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate30.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((data2 === "pending") || (data2 === "running")) || (data2 === "success")) || (data2 === "failed"))){
-validate41.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema60.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate30.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema41.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -1159,7 +1213,7 @@ if(data.view_id !== undefined){
 let data3 = data.view_id;
 const _errs7 = errors;
 if((typeof data3 !== "string") && (data3 !== null)){
-validate41.errors = [{instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/type",keyword:"type",params:{type: schema60.properties.view_id.type},message:"must be string,null"}];
+validate30.errors = [{instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/type",keyword:"type",params:{type: schema41.properties.view_id.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -1173,7 +1227,7 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(errors === _errs9){
 if(!(typeof data.created_at === "string")){
-validate41.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate30.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1188,7 +1242,7 @@ if(data.started_at !== undefined){
 let data5 = data.started_at;
 const _errs11 = errors;
 if((typeof data5 !== "string") && (data5 !== null)){
-validate41.errors = [{instancePath:instancePath+"/started_at",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
+validate30.errors = [{instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/type",keyword:"type",params:{type: schema41.properties.started_at.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -1199,298 +1253,10 @@ var valid0 = true;
 if(valid0){
 if(data.completed_at !== undefined){
 let data6 = data.completed_at;
-const _errs14 = errors;
-if((typeof data6 !== "string") && (data6 !== null)){
-validate41.errors = [{instancePath:instancePath+"/completed_at",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.error_message !== undefined){
-let data7 = data.error_message;
-const _errs17 = errors;
-if((typeof data7 !== "string") && (data7 !== null)){
-validate41.errors = [{instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: schema60.properties.error_message.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate41.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate41.errors = vErrors;
-return errors === 0;
-}
-validate41.evaluated = {"props":{"id":true,"type":true,"status":true,"view_id":true,"created_at":true,"started_at":true,"completed_at":true,"error_message":true},"dynamicProps":false,"dynamicItems":false};
-
-
-function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="get_task_status" */;
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate40.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(validate41(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
-errors = vErrors.length;
-}
-validate40.errors = vErrors;
-return errors === 0;
-}
-validate40.evaluated = {"props":{"id":true,"type":true,"status":true,"view_id":true,"created_at":true,"started_at":true,"completed_at":true,"error_message":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_get_working_memory = validate43;
-const schema63 = {"$id":"get_working_memory","$ref":"spec#/components/schemas/WorkingMemoryResponse"};
-const schema64 = {"allOf":[{"$ref":"spec#/components/schemas/WorkingMemoryFields"},{"type":"object","required":["session_id"],"properties":{"session_id":{"type":"string"},"context_percentage_total_used":{"type":["number","null"]},"context_percentage_until_summarization":{"type":["number","null"]}}}]};
-const schema65 = {"type":"object","properties":{"messages":{"type":"array","items":{"$ref":"spec#/components/schemas/MemoryMessage"}},"memories":{"type":"array","items":{"$ref":"spec#/components/schemas/MemoryRecord"}},"data":{"description":"Any JSON, by key.","type":["object","null"],"additionalProperties":true},"context":{"description":"Summary of older messages, written by the server when it summarises.","type":["string","null"]},"user_id":{"type":["string","null"]},"tokens":{"type":"integer","default":0},"namespace":{"type":["string","null"]},"long_term_memory_strategy":{"$ref":"spec#/components/schemas/MemoryStrategyConfig"},"ttl_seconds":{"type":["integer","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"}}};
-const schema66 = {"type":"object","required":["role","content"],"properties":{"role":{"type":"string"},"content":{"description":"Must not be empty or blank when written.","type":"string"},"id":{"description":"Server makes a ULID when omitted.","type":"string"},"created_at":{"type":"string","format":"date-time"},"persisted_at":{"$ref":"spec#/components/schemas/NullableDateTime"},"discrete_memory_extracted":{"type":"string","enum":["t","f"],"default":"f"}}};
-
-function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate46.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.role === undefined) && (missing0 = "role")) || ((data.content === undefined) && (missing0 = "content"))){
-validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.role !== undefined){
-const _errs1 = errors;
-if(typeof data.role !== "string"){
-validate46.errors = [{instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.content !== undefined){
-const _errs3 = errors;
-if(typeof data.content !== "string"){
-validate46.errors = [{instancePath:instancePath+"/content",schemaPath:"#/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.id !== undefined){
-const _errs5 = errors;
-if(typeof data.id !== "string"){
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.created_at !== undefined){
-const _errs7 = errors;
-if(errors === _errs7){
-if(errors === _errs7){
-if(!(typeof data.created_at === "string")){
-validate46.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.persisted_at !== undefined){
-let data4 = data.persisted_at;
-const _errs9 = errors;
-if((typeof data4 !== "string") && (data4 !== null)){
-validate46.errors = [{instancePath:instancePath+"/persisted_at",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.discrete_memory_extracted !== undefined){
-let data5 = data.discrete_memory_extracted;
-const _errs12 = errors;
-if(typeof data5 !== "string"){
-validate46.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data5 === "t") || (data5 === "f"))){
-validate46.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema66.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate46.errors = vErrors;
-return errors === 0;
-}
-validate46.evaluated = {"props":{"role":true,"content":true,"id":true,"created_at":true,"persisted_at":true,"discrete_memory_extracted":true},"dynamicProps":false,"dynamicItems":false};
-
-
-function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate48.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.id === undefined) && (missing0 = "id")) || ((data.text === undefined) && (missing0 = "text"))){
-validate48.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.id !== undefined){
-const _errs1 = errors;
-if(typeof data.id !== "string"){
-validate48.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.text !== undefined){
-const _errs3 = errors;
-if(typeof data.text !== "string"){
-validate48.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.session_id !== undefined){
-let data2 = data.session_id;
-const _errs5 = errors;
-if((typeof data2 !== "string") && (data2 !== null)){
-validate48.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: schema52.properties.session_id.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.user_id !== undefined){
-let data3 = data.user_id;
-const _errs7 = errors;
-if((typeof data3 !== "string") && (data3 !== null)){
-validate48.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: schema52.properties.user_id.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.namespace !== undefined){
-let data4 = data.namespace;
-const _errs9 = errors;
-if((typeof data4 !== "string") && (data4 !== null)){
-validate48.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: schema52.properties.namespace.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.last_accessed !== undefined){
-const _errs11 = errors;
-if(errors === _errs11){
-if(errors === _errs11){
-if(!(typeof data.last_accessed === "string")){
-validate48.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.created_at !== undefined){
 const _errs13 = errors;
-if(errors === _errs13){
-if(errors === _errs13){
-if(!(typeof data.created_at === "string")){
-validate48.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if((typeof data6 !== "string") && (data6 !== null)){
+validate30.errors = [{instancePath:instancePath+"/completed_at",schemaPath:"#/properties/completed_at/type",keyword:"type",params:{type: schema41.properties.completed_at.type},message:"must be string,null"}];
 return false;
-}
-}
 }
 var valid0 = _errs13 === errors;
 }
@@ -1498,259 +1264,18 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.updated_at !== undefined){
+if(data.error_message !== undefined){
+let data7 = data.error_message;
 const _errs15 = errors;
-if(errors === _errs15){
-if(errors === _errs15){
-if(!(typeof data.updated_at === "string")){
-validate48.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if((typeof data7 !== "string") && (data7 !== null)){
+validate30.errors = [{instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: schema41.properties.error_message.type},message:"must be string,null"}];
 return false;
-}
-}
 }
 var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.pinned !== undefined){
-const _errs17 = errors;
-if(typeof data.pinned !== "boolean"){
-validate48.errors = [{instancePath:instancePath+"/pinned",schemaPath:"#/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.access_count !== undefined){
-let data9 = data.access_count;
-const _errs19 = errors;
-if(!((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9)))){
-validate48.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs19){
-if(typeof data9 == "number"){
-if(data9 < 0 || isNaN(data9)){
-validate48.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topics !== undefined){
-let data10 = data.topics;
-const _errs21 = errors;
-if((!(Array.isArray(data10))) && (data10 !== null)){
-validate48.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: schema52.properties.topics.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs21){
-if(Array.isArray(data10)){
-var valid1 = true;
-const len0 = data10.length;
-for(let i0=0; i0<len0; i0++){
-const _errs23 = errors;
-if(typeof data10[i0] !== "string"){
-validate48.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid1 = _errs23 === errors;
-if(!valid1){
-break;
-}
-}
-}
-}
-var valid0 = _errs21 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.entities !== undefined){
-let data12 = data.entities;
-const _errs25 = errors;
-if((!(Array.isArray(data12))) && (data12 !== null)){
-validate48.errors = [{instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/type",keyword:"type",params:{type: schema52.properties.entities.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs25){
-if(Array.isArray(data12)){
-var valid2 = true;
-const len1 = data12.length;
-for(let i1=0; i1<len1; i1++){
-const _errs27 = errors;
-if(typeof data12[i1] !== "string"){
-validate48.errors = [{instancePath:instancePath+"/entities/" + i1,schemaPath:"#/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid2 = _errs27 === errors;
-if(!valid2){
-break;
-}
-}
-}
-}
-var valid0 = _errs25 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.memory_hash !== undefined){
-let data14 = data.memory_hash;
-const _errs29 = errors;
-if((typeof data14 !== "string") && (data14 !== null)){
-validate48.errors = [{instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/type",keyword:"type",params:{type: schema52.properties.memory_hash.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs29 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.discrete_memory_extracted !== undefined){
-let data15 = data.discrete_memory_extracted;
-const _errs31 = errors;
-if(typeof data15 !== "string"){
-validate48.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data15 === "t") || (data15 === "f"))){
-validate48.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema52.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs31 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.memory_type !== undefined){
-let data16 = data.memory_type;
-const _errs33 = errors;
-if(typeof data16 !== "string"){
-validate48.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"spec#/components/schemas/MemoryTypeEnum/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data16 === "episodic") || (data16 === "semantic")) || (data16 === "message"))){
-validate48.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"spec#/components/schemas/MemoryTypeEnum/enum",keyword:"enum",params:{allowedValues: schema53.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs33 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.persisted_at !== undefined){
-let data17 = data.persisted_at;
-const _errs36 = errors;
-if((typeof data17 !== "string") && (data17 !== null)){
-validate48.errors = [{instancePath:instancePath+"/persisted_at",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs36 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.extracted_from !== undefined){
-let data18 = data.extracted_from;
-const _errs39 = errors;
-if((!(Array.isArray(data18))) && (data18 !== null)){
-validate48.errors = [{instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/type",keyword:"type",params:{type: schema52.properties.extracted_from.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs39){
-if(Array.isArray(data18)){
-var valid5 = true;
-const len2 = data18.length;
-for(let i2=0; i2<len2; i2++){
-const _errs41 = errors;
-if(typeof data18[i2] !== "string"){
-validate48.errors = [{instancePath:instancePath+"/extracted_from/" + i2,schemaPath:"#/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid5 = _errs41 === errors;
-if(!valid5){
-break;
-}
-}
-}
-}
-var valid0 = _errs39 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.event_date !== undefined){
-let data20 = data.event_date;
-const _errs43 = errors;
-if((typeof data20 !== "string") && (data20 !== null)){
-validate48.errors = [{instancePath:instancePath+"/event_date",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs43 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.extraction_strategy !== undefined){
-const _errs46 = errors;
-if(typeof data.extraction_strategy !== "string"){
-validate48.errors = [{instancePath:instancePath+"/extraction_strategy",schemaPath:"#/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs46 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.extraction_strategy_config !== undefined){
-let data22 = data.extraction_strategy_config;
-const _errs48 = errors;
-const _errs49 = errors;
-if(errors === _errs49){
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-}
-else {
-validate48.errors = [{instancePath:instancePath+"/extraction_strategy_config",schemaPath:"spec#/components/schemas/JsonObject/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs48 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
 }
 }
 }
@@ -1761,417 +1286,23 @@ var valid0 = true;
 }
 }
 else {
-validate48.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate30.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate48.errors = vErrors;
+validate30.errors = vErrors;
 return errors === 0;
 }
-validate48.evaluated = {"props":{"id":true,"text":true,"session_id":true,"user_id":true,"namespace":true,"last_accessed":true,"created_at":true,"updated_at":true,"pinned":true,"access_count":true,"topics":true,"entities":true,"memory_hash":true,"discrete_memory_extracted":true,"memory_type":true,"persisted_at":true,"extracted_from":true,"event_date":true,"extraction_strategy":true,"extraction_strategy_config":true},"dynamicProps":false,"dynamicItems":false};
+validate30.evaluated = {"props":{"id":true,"type":true,"status":true,"view_id":true,"created_at":true,"started_at":true,"completed_at":true,"error_message":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema73 = {"type":"object","properties":{"strategy":{"type":"string","enum":["discrete","summary","preferences","custom"],"default":"discrete"},"config":{"$ref":"spec#/components/schemas/JsonObject"}}};
+export const body_get_working_memory = validate31;
+const schema42 = {"$id":"get_working_memory","allOf":[{"type":"object","properties":{"messages":{"type":"array","items":{"type":"object","required":["role","content"],"properties":{"role":{"type":"string"},"content":{"description":"Must not be empty or blank when written.","type":"string"},"id":{"description":"Server makes a ULID when omitted.","type":"string"},"created_at":{"type":"string","format":"date-time"},"persisted_at":{"type":["string","null"],"format":"date-time"},"discrete_memory_extracted":{"type":"string","enum":["t","f"],"default":"f"}}}},"memories":{"type":"array","items":{"type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}}},"data":{"description":"Any JSON, by key.","type":["object","null"],"additionalProperties":true},"context":{"description":"Summary of older messages, written by the server when it summarises.","type":["string","null"]},"user_id":{"type":["string","null"]},"tokens":{"type":"integer","default":0},"namespace":{"type":["string","null"]},"long_term_memory_strategy":{"type":"object","properties":{"strategy":{"type":"string","enum":["discrete","summary","preferences","custom"],"default":"discrete"},"config":{"type":"object","additionalProperties":true}}},"ttl_seconds":{"type":["integer","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"}}},{"type":"object","required":["session_id"],"properties":{"session_id":{"type":"string"},"context_percentage_total_used":{"type":["number","null"]},"context_percentage_until_summarization":{"type":["number","null"]}}}]};
 
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate50.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.strategy !== undefined){
-let data0 = data.strategy;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate50.errors = [{instancePath:instancePath+"/strategy",schemaPath:"#/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((data0 === "discrete") || (data0 === "summary")) || (data0 === "preferences")) || (data0 === "custom"))){
-validate50.errors = [{instancePath:instancePath+"/strategy",schemaPath:"#/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema73.properties.strategy.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.config !== undefined){
-let data1 = data.config;
-const _errs3 = errors;
-const _errs4 = errors;
-if(errors === _errs4){
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-}
-else {
-validate50.errors = [{instancePath:instancePath+"/config",schemaPath:"spec#/components/schemas/JsonObject/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-else {
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate50.errors = vErrors;
-return errors === 0;
-}
-validate50.evaluated = {"props":{"strategy":true,"config":true},"dynamicProps":false,"dynamicItems":false};
-
-
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate45.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.messages !== undefined){
-let data0 = data.messages;
-const _errs1 = errors;
-if(errors === _errs1){
-if(Array.isArray(data0)){
-var valid1 = true;
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-const _errs3 = errors;
-if(!(validate46(data0[i0], {instancePath:instancePath+"/messages/" + i0,parentData:data0,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
-errors = vErrors.length;
-}
-var valid1 = _errs3 === errors;
-if(!valid1){
-break;
-}
-}
-}
-else {
-validate45.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.memories !== undefined){
-let data2 = data.memories;
-const _errs4 = errors;
-if(errors === _errs4){
-if(Array.isArray(data2)){
-var valid2 = true;
-const len1 = data2.length;
-for(let i1=0; i1<len1; i1++){
-const _errs6 = errors;
-if(!(validate48(data2[i1], {instancePath:instancePath+"/memories/" + i1,parentData:data2,parentDataProperty:i1,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
-errors = vErrors.length;
-}
-var valid2 = _errs6 === errors;
-if(!valid2){
-break;
-}
-}
-}
-else {
-validate45.errors = [{instancePath:instancePath+"/memories",schemaPath:"#/properties/memories/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.data !== undefined){
-let data4 = data.data;
-const _errs7 = errors;
-if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
-validate45.errors = [{instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema65.properties.data.type},message:"must be object,null"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.context !== undefined){
-let data5 = data.context;
-const _errs10 = errors;
-if((typeof data5 !== "string") && (data5 !== null)){
-validate45.errors = [{instancePath:instancePath+"/context",schemaPath:"#/properties/context/type",keyword:"type",params:{type: schema65.properties.context.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.user_id !== undefined){
-let data6 = data.user_id;
-const _errs12 = errors;
-if((typeof data6 !== "string") && (data6 !== null)){
-validate45.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: schema65.properties.user_id.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.tokens !== undefined){
-let data7 = data.tokens;
-const _errs14 = errors;
-if(!((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7)))){
-validate45.errors = [{instancePath:instancePath+"/tokens",schemaPath:"#/properties/tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.namespace !== undefined){
-let data8 = data.namespace;
-const _errs16 = errors;
-if((typeof data8 !== "string") && (data8 !== null)){
-validate45.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: schema65.properties.namespace.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs16 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.long_term_memory_strategy !== undefined){
-const _errs18 = errors;
-if(!(validate50(data.long_term_memory_strategy, {instancePath:instancePath+"/long_term_memory_strategy",parentData:data,parentDataProperty:"long_term_memory_strategy",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.ttl_seconds !== undefined){
-let data10 = data.ttl_seconds;
-const _errs19 = errors;
-if((!((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10)))) && (data10 !== null)){
-validate45.errors = [{instancePath:instancePath+"/ttl_seconds",schemaPath:"#/properties/ttl_seconds/type",keyword:"type",params:{type: schema65.properties.ttl_seconds.type},message:"must be integer,null"}];
-return false;
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.last_accessed !== undefined){
-const _errs21 = errors;
-if(errors === _errs21){
-if(errors === _errs21){
-if(!(typeof data.last_accessed === "string")){
-validate45.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs21 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.created_at !== undefined){
-const _errs23 = errors;
-if(errors === _errs23){
-if(errors === _errs23){
-if(!(typeof data.created_at === "string")){
-validate45.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs23 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.updated_at !== undefined){
-const _errs25 = errors;
-if(errors === _errs25){
-if(errors === _errs25){
-if(!(typeof data.updated_at === "string")){
-validate45.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs25 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate45.errors = vErrors;
-return errors === 0;
-}
-validate45.evaluated = {"props":{"messages":true,"memories":true,"data":true,"context":true,"user_id":true,"tokens":true,"namespace":true,"long_term_memory_strategy":true,"ttl_seconds":true,"last_accessed":true,"created_at":true,"updated_at":true},"dynamicProps":false,"dynamicItems":false};
-
-
-function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate44.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-const _errs0 = errors;
-if(!(validate45(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs0 === errors;
-if(valid0){
-const _errs1 = errors;
-if(errors === _errs1){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.session_id === undefined) && (missing0 = "session_id")){
-validate44.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.session_id !== undefined){
-const _errs3 = errors;
-if(typeof data.session_id !== "string"){
-validate44.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/allOf/1/properties/session_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid1 = _errs3 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data.context_percentage_total_used !== undefined){
-let data1 = data.context_percentage_total_used;
-const _errs5 = errors;
-if((!(typeof data1 == "number")) && (data1 !== null)){
-validate44.errors = [{instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/allOf/1/properties/context_percentage_total_used/type",keyword:"type",params:{type: schema64.allOf[1].properties.context_percentage_total_used.type},message:"must be number,null"}];
-return false;
-}
-var valid1 = _errs5 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data.context_percentage_until_summarization !== undefined){
-let data2 = data.context_percentage_until_summarization;
-const _errs7 = errors;
-if((!(typeof data2 == "number")) && (data2 !== null)){
-validate44.errors = [{instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/allOf/1/properties/context_percentage_until_summarization/type",keyword:"type",params:{type: schema64.allOf[1].properties.context_percentage_until_summarization.type},message:"must be number,null"}];
-return false;
-}
-var valid1 = _errs7 === errors;
-}
-else {
-var valid1 = true;
-}
-}
-}
-}
-}
-else {
-validate44.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-validate44.errors = vErrors;
-return errors === 0;
-}
-validate44.evaluated = {"props":{"session_id":true,"context_percentage_total_used":true,"context_percentage_until_summarization":true,"messages":true,"memories":true,"data":true,"context":true,"user_id":true,"tokens":true,"namespace":true,"long_term_memory_strategy":true,"ttl_seconds":true,"last_accessed":true,"created_at":true,"updated_at":true},"dynamicProps":false,"dynamicItems":false};
-
-
-function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="get_working_memory" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate43.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(validate44(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate44.errors : vErrors.concat(validate44.errors);
-errors = vErrors.length;
-}
-validate43.errors = vErrors;
-return errors === 0;
-}
-validate43.evaluated = {"props":{"session_id":true,"context_percentage_total_used":true,"context_percentage_until_summarization":true,"messages":true,"memories":true,"data":true,"context":true,"user_id":true,"tokens":true,"namespace":true,"long_term_memory_strategy":true,"ttl_seconds":true,"last_accessed":true,"created_at":true,"updated_at":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_list_sessions = validate54;
-const schema75 = {"$id":"list_sessions","$ref":"spec#/components/schemas/SessionListResponse"};
-const schema76 = {"type":"object","required":["sessions","total"],"properties":{"sessions":{"type":"array","items":{"type":"string"}},"total":{"type":"integer"}}};
-
-function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="list_sessions" */;
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate54.evaluated;
+const evaluated0 = validate31.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2181,24 +1312,116 @@ evaluated0.items = undefined;
 const _errs0 = errors;
 if(errors === _errs0){
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.sessions === undefined) && (missing0 = "sessions")) || ((data.total === undefined) && (missing0 = "total"))){
-validate54.errors = [{instancePath,schemaPath:"spec#/components/schemas/SessionListResponse/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.sessions !== undefined){
-let data0 = data.sessions;
+if(data.messages !== undefined){
+let data0 = data.messages;
 const _errs2 = errors;
 if(errors === _errs2){
 if(Array.isArray(data0)){
 var valid2 = true;
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
 const _errs4 = errors;
-if(typeof data0[i0] !== "string"){
-validate54.errors = [{instancePath:instancePath+"/sessions/" + i0,schemaPath:"spec#/components/schemas/SessionListResponse/properties/sessions/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs4){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+let missing0;
+if(((data1.role === undefined) && (missing0 = "role")) || ((data1.content === undefined) && (missing0 = "content"))){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/allOf/0/properties/messages/items/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
+}
+else {
+if(data1.role !== undefined){
+const _errs6 = errors;
+if(typeof data1.role !== "string"){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/role",schemaPath:"#/allOf/0/properties/messages/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs6 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.content !== undefined){
+const _errs8 = errors;
+if(typeof data1.content !== "string"){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/allOf/0/properties/messages/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs8 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.id !== undefined){
+const _errs10 = errors;
+if(typeof data1.id !== "string"){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/id",schemaPath:"#/allOf/0/properties/messages/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs10 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.created_at !== undefined){
+const _errs12 = errors;
+if(errors === _errs12){
+if(errors === _errs12){
+if(!(typeof data1.created_at === "string")){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/created_at",schemaPath:"#/allOf/0/properties/messages/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid3 = _errs12 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.persisted_at !== undefined){
+let data6 = data1.persisted_at;
+const _errs14 = errors;
+if((typeof data6 !== "string") && (data6 !== null)){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/persisted_at",schemaPath:"#/allOf/0/properties/messages/items/properties/persisted_at/type",keyword:"type",params:{type: schema42.allOf[0].properties.messages.items.properties.persisted_at.type},message:"must be string,null"}];
+return false;
+}
+var valid3 = _errs14 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.discrete_memory_extracted !== undefined){
+let data7 = data1.discrete_memory_extracted;
+const _errs16 = errors;
+if(typeof data7 !== "string"){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/messages/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data7 === "t") || (data7 === "f"))){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/messages/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema42.allOf[0].properties.messages.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid3 = _errs16 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/allOf/0/properties/messages/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 var valid2 = _errs4 === errors;
 if(!valid2){
@@ -2207,7 +1430,7 @@ break;
 }
 }
 else {
-validate54.errors = [{instancePath:instancePath+"/sessions",schemaPath:"spec#/components/schemas/SessionListResponse/properties/sessions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate31.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/allOf/0/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2217,14 +1440,574 @@ else {
 var valid1 = true;
 }
 if(valid1){
-if(data.total !== undefined){
-let data2 = data.total;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-validate54.errors = [{instancePath:instancePath+"/total",schemaPath:"spec#/components/schemas/SessionListResponse/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(data.memories !== undefined){
+let data8 = data.memories;
+const _errs18 = errors;
+if(errors === _errs18){
+if(Array.isArray(data8)){
+var valid4 = true;
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+let data9 = data8[i1];
+const _errs20 = errors;
+if(errors === _errs20){
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+let missing1;
+if(((data9.id === undefined) && (missing1 = "id")) || ((data9.text === undefined) && (missing1 = "text"))){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1,schemaPath:"#/allOf/0/properties/memories/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
-var valid1 = _errs6 === errors;
+else {
+if(data9.id !== undefined){
+const _errs22 = errors;
+if(typeof data9.id !== "string"){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/id",schemaPath:"#/allOf/0/properties/memories/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid5 = _errs22 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.text !== undefined){
+const _errs24 = errors;
+if(typeof data9.text !== "string"){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/text",schemaPath:"#/allOf/0/properties/memories/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid5 = _errs24 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.session_id !== undefined){
+let data12 = data9.session_id;
+const _errs26 = errors;
+if((typeof data12 !== "string") && (data12 !== null)){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/session_id",schemaPath:"#/allOf/0/properties/memories/items/properties/session_id/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.session_id.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs26 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.user_id !== undefined){
+let data13 = data9.user_id;
+const _errs28 = errors;
+if((typeof data13 !== "string") && (data13 !== null)){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/user_id",schemaPath:"#/allOf/0/properties/memories/items/properties/user_id/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.user_id.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs28 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.namespace !== undefined){
+let data14 = data9.namespace;
+const _errs30 = errors;
+if((typeof data14 !== "string") && (data14 !== null)){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/namespace",schemaPath:"#/allOf/0/properties/memories/items/properties/namespace/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.namespace.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs30 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.last_accessed !== undefined){
+const _errs32 = errors;
+if(errors === _errs32){
+if(errors === _errs32){
+if(!(typeof data9.last_accessed === "string")){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/last_accessed",schemaPath:"#/allOf/0/properties/memories/items/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid5 = _errs32 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.created_at !== undefined){
+const _errs34 = errors;
+if(errors === _errs34){
+if(errors === _errs34){
+if(!(typeof data9.created_at === "string")){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/created_at",schemaPath:"#/allOf/0/properties/memories/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid5 = _errs34 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.updated_at !== undefined){
+const _errs36 = errors;
+if(errors === _errs36){
+if(errors === _errs36){
+if(!(typeof data9.updated_at === "string")){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/updated_at",schemaPath:"#/allOf/0/properties/memories/items/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid5 = _errs36 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.pinned !== undefined){
+const _errs38 = errors;
+if(typeof data9.pinned !== "boolean"){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/pinned",schemaPath:"#/allOf/0/properties/memories/items/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid5 = _errs38 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.access_count !== undefined){
+let data19 = data9.access_count;
+const _errs40 = errors;
+if(!((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19)))){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/access_count",schemaPath:"#/allOf/0/properties/memories/items/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs40){
+if(typeof data19 == "number"){
+if(data19 < 0 || isNaN(data19)){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/access_count",schemaPath:"#/allOf/0/properties/memories/items/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid5 = _errs40 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.topics !== undefined){
+let data20 = data9.topics;
+const _errs42 = errors;
+if((!(Array.isArray(data20))) && (data20 !== null)){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/topics",schemaPath:"#/allOf/0/properties/memories/items/properties/topics/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.topics.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs42){
+if(Array.isArray(data20)){
+var valid6 = true;
+const len2 = data20.length;
+for(let i2=0; i2<len2; i2++){
+const _errs44 = errors;
+if(typeof data20[i2] !== "string"){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/topics/" + i2,schemaPath:"#/allOf/0/properties/memories/items/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid6 = _errs44 === errors;
+if(!valid6){
+break;
+}
+}
+}
+}
+var valid5 = _errs42 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.entities !== undefined){
+let data22 = data9.entities;
+const _errs46 = errors;
+if((!(Array.isArray(data22))) && (data22 !== null)){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/entities",schemaPath:"#/allOf/0/properties/memories/items/properties/entities/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.entities.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs46){
+if(Array.isArray(data22)){
+var valid7 = true;
+const len3 = data22.length;
+for(let i3=0; i3<len3; i3++){
+const _errs48 = errors;
+if(typeof data22[i3] !== "string"){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/entities/" + i3,schemaPath:"#/allOf/0/properties/memories/items/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid7 = _errs48 === errors;
+if(!valid7){
+break;
+}
+}
+}
+}
+var valid5 = _errs46 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.memory_hash !== undefined){
+let data24 = data9.memory_hash;
+const _errs50 = errors;
+if((typeof data24 !== "string") && (data24 !== null)){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_hash",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_hash/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.memory_hash.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs50 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.discrete_memory_extracted !== undefined){
+let data25 = data9.discrete_memory_extracted;
+const _errs52 = errors;
+if(typeof data25 !== "string"){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/memories/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data25 === "t") || (data25 === "f"))){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/memories/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema42.allOf[0].properties.memories.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid5 = _errs52 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.memory_type !== undefined){
+let data26 = data9.memory_type;
+const _errs54 = errors;
+if(typeof data26 !== "string"){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_type",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data26 === "episodic") || (data26 === "semantic")) || (data26 === "message"))){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_type",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema42.allOf[0].properties.memories.items.properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid5 = _errs54 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.persisted_at !== undefined){
+let data27 = data9.persisted_at;
+const _errs56 = errors;
+if((typeof data27 !== "string") && (data27 !== null)){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/persisted_at",schemaPath:"#/allOf/0/properties/memories/items/properties/persisted_at/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.persisted_at.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs56 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.extracted_from !== undefined){
+let data28 = data9.extracted_from;
+const _errs58 = errors;
+if((!(Array.isArray(data28))) && (data28 !== null)){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/extracted_from",schemaPath:"#/allOf/0/properties/memories/items/properties/extracted_from/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.extracted_from.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs58){
+if(Array.isArray(data28)){
+var valid8 = true;
+const len4 = data28.length;
+for(let i4=0; i4<len4; i4++){
+const _errs60 = errors;
+if(typeof data28[i4] !== "string"){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/extracted_from/" + i4,schemaPath:"#/allOf/0/properties/memories/items/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid8 = _errs60 === errors;
+if(!valid8){
+break;
+}
+}
+}
+}
+var valid5 = _errs58 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.event_date !== undefined){
+let data30 = data9.event_date;
+const _errs62 = errors;
+if((typeof data30 !== "string") && (data30 !== null)){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/event_date",schemaPath:"#/allOf/0/properties/memories/items/properties/event_date/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.event_date.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs62 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.extraction_strategy !== undefined){
+const _errs64 = errors;
+if(typeof data9.extraction_strategy !== "string"){
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/extraction_strategy",schemaPath:"#/allOf/0/properties/memories/items/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid5 = _errs64 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.extraction_strategy_config !== undefined){
+let data32 = data9.extraction_strategy_config;
+const _errs66 = errors;
+if(errors === _errs66){
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/extraction_strategy_config",schemaPath:"#/allOf/0/properties/memories/items/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid5 = _errs66 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/memories/" + i1,schemaPath:"#/allOf/0/properties/memories/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid4 = _errs20 === errors;
+if(!valid4){
+break;
+}
+}
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/memories",schemaPath:"#/allOf/0/properties/memories/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid1 = _errs18 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.data !== undefined){
+let data33 = data.data;
+const _errs69 = errors;
+if((!(data33 && typeof data33 == "object" && !Array.isArray(data33))) && (data33 !== null)){
+validate31.errors = [{instancePath:instancePath+"/data",schemaPath:"#/allOf/0/properties/data/type",keyword:"type",params:{type: schema42.allOf[0].properties.data.type},message:"must be object,null"}];
+return false;
+}
+var valid1 = _errs69 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.context !== undefined){
+let data34 = data.context;
+const _errs72 = errors;
+if((typeof data34 !== "string") && (data34 !== null)){
+validate31.errors = [{instancePath:instancePath+"/context",schemaPath:"#/allOf/0/properties/context/type",keyword:"type",params:{type: schema42.allOf[0].properties.context.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs72 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.user_id !== undefined){
+let data35 = data.user_id;
+const _errs74 = errors;
+if((typeof data35 !== "string") && (data35 !== null)){
+validate31.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/allOf/0/properties/user_id/type",keyword:"type",params:{type: schema42.allOf[0].properties.user_id.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs74 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.tokens !== undefined){
+let data36 = data.tokens;
+const _errs76 = errors;
+if(!((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36)))){
+validate31.errors = [{instancePath:instancePath+"/tokens",schemaPath:"#/allOf/0/properties/tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid1 = _errs76 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.namespace !== undefined){
+let data37 = data.namespace;
+const _errs78 = errors;
+if((typeof data37 !== "string") && (data37 !== null)){
+validate31.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/allOf/0/properties/namespace/type",keyword:"type",params:{type: schema42.allOf[0].properties.namespace.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs78 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.long_term_memory_strategy !== undefined){
+let data38 = data.long_term_memory_strategy;
+const _errs80 = errors;
+if(errors === _errs80){
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+if(data38.strategy !== undefined){
+let data39 = data38.strategy;
+const _errs82 = errors;
+if(typeof data39 !== "string"){
+validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data39 === "discrete") || (data39 === "summary")) || (data39 === "preferences")) || (data39 === "custom"))){
+validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema42.allOf[0].properties.long_term_memory_strategy.properties.strategy.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid9 = _errs82 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data38.config !== undefined){
+let data40 = data38.config;
+const _errs84 = errors;
+if(errors === _errs84){
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy/config",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid9 = _errs84 === errors;
+}
+else {
+var valid9 = true;
+}
+}
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs80 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.ttl_seconds !== undefined){
+let data41 = data.ttl_seconds;
+const _errs87 = errors;
+if((!((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41)))) && (data41 !== null)){
+validate31.errors = [{instancePath:instancePath+"/ttl_seconds",schemaPath:"#/allOf/0/properties/ttl_seconds/type",keyword:"type",params:{type: schema42.allOf[0].properties.ttl_seconds.type},message:"must be integer,null"}];
+return false;
+}
+var valid1 = _errs87 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.last_accessed !== undefined){
+const _errs89 = errors;
+if(errors === _errs89){
+if(errors === _errs89){
+if(!(typeof data.last_accessed === "string")){
+validate31.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/allOf/0/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs89 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.created_at !== undefined){
+const _errs91 = errors;
+if(errors === _errs91){
+if(errors === _errs91){
+if(!(typeof data.created_at === "string")){
+validate31.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/allOf/0/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs91 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.updated_at !== undefined){
+const _errs93 = errors;
+if(errors === _errs93){
+if(errors === _errs93){
+if(!(typeof data.updated_at === "string")){
+validate31.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/allOf/0/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs93 === errors;
 }
 else {
 var valid1 = true;
@@ -2232,25 +2015,313 @@ var valid1 = true;
 }
 }
 }
+}
+}
+}
+}
+}
+}
+}
+}
+}
 else {
-validate54.errors = [{instancePath,schemaPath:"spec#/components/schemas/SessionListResponse/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate31.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate54.errors = vErrors;
+var valid0 = _errs0 === errors;
+if(valid0){
+const _errs95 = errors;
+if(errors === _errs95){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing2;
+if((data.session_id === undefined) && (missing2 = "session_id")){
+validate31.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+return false;
+}
+else {
+if(data.session_id !== undefined){
+const _errs97 = errors;
+if(typeof data.session_id !== "string"){
+validate31.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/allOf/1/properties/session_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid10 = _errs97 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data.context_percentage_total_used !== undefined){
+let data46 = data.context_percentage_total_used;
+const _errs99 = errors;
+if((!(typeof data46 == "number")) && (data46 !== null)){
+validate31.errors = [{instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/allOf/1/properties/context_percentage_total_used/type",keyword:"type",params:{type: schema42.allOf[1].properties.context_percentage_total_used.type},message:"must be number,null"}];
+return false;
+}
+var valid10 = _errs99 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data.context_percentage_until_summarization !== undefined){
+let data47 = data.context_percentage_until_summarization;
+const _errs101 = errors;
+if((!(typeof data47 == "number")) && (data47 !== null)){
+validate31.errors = [{instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/allOf/1/properties/context_percentage_until_summarization/type",keyword:"type",params:{type: schema42.allOf[1].properties.context_percentage_until_summarization.type},message:"must be number,null"}];
+return false;
+}
+var valid10 = _errs101 === errors;
+}
+else {
+var valid10 = true;
+}
+}
+}
+}
+}
+else {
+validate31.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs95 === errors;
+}
+validate31.errors = vErrors;
 return errors === 0;
 }
-validate54.evaluated = {"props":{"sessions":true,"total":true},"dynamicProps":false,"dynamicItems":false};
+validate31.evaluated = {"props":{"session_id":true,"context_percentage_total_used":true,"context_percentage_until_summarization":true,"messages":true,"memories":true,"data":true,"context":true,"user_id":true,"tokens":true,"namespace":true,"long_term_memory_strategy":true,"ttl_seconds":true,"last_accessed":true,"created_at":true,"updated_at":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_list_summary_view_partitions = validate55;
-const schema77 = {"$id":"list_summary_view_partitions","type":"array","items":{"$ref":"spec#/components/schemas/SummaryViewPartitionResult"}};
-const schema78 = {"type":"object","required":["view_id","group","summary","memory_count"],"properties":{"view_id":{"type":"string"},"group":{"type":"object","additionalProperties":{"type":"string"}},"summary":{"type":"string"},"memory_count":{"type":"integer","minimum":0},"computed_at":{"type":"string","format":"date-time"}}};
+export const body_list_sessions = validate32;
+const schema43 = {"$id":"list_sessions","type":"object","required":["sessions","total"],"properties":{"sessions":{"type":"array","items":{"type":"string"}},"total":{"type":"integer"}}};
 
-function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="list_sessions" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate32.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.sessions === undefined) && (missing0 = "sessions")) || ((data.total === undefined) && (missing0 = "total"))){
+validate32.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.sessions !== undefined){
+let data0 = data.sessions;
+const _errs1 = errors;
+if(errors === _errs1){
+if(Array.isArray(data0)){
+var valid1 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+const _errs3 = errors;
+if(typeof data0[i0] !== "string"){
+validate32.errors = [{instancePath:instancePath+"/sessions/" + i0,schemaPath:"#/properties/sessions/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs3 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate32.errors = [{instancePath:instancePath+"/sessions",schemaPath:"#/properties/sessions/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total !== undefined){
+let data2 = data.total;
+const _errs5 = errors;
+if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
+validate32.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate32.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate32.errors = vErrors;
+return errors === 0;
+}
+validate32.evaluated = {"props":{"sessions":true,"total":true},"dynamicProps":false,"dynamicItems":false};
+
+export const body_list_summary_view_partitions = validate33;
+const schema44 = {"$id":"list_summary_view_partitions","type":"array","items":{"type":"object","required":["view_id","group","summary","memory_count"],"properties":{"view_id":{"type":"string"},"group":{"type":"object","additionalProperties":{"type":"string"}},"summary":{"type":"string"},"memory_count":{"type":"integer","minimum":0},"computed_at":{"type":"string","format":"date-time"}}}};
+
+function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="list_summary_view_partitions" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate55.evaluated;
+const evaluated0 = validate33.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(errors === 0){
+if(Array.isArray(data)){
+var valid0 = true;
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
+const _errs1 = errors;
+if(errors === _errs1){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+let missing0;
+if(((((data0.view_id === undefined) && (missing0 = "view_id")) || ((data0.group === undefined) && (missing0 = "group"))) || ((data0.summary === undefined) && (missing0 = "summary"))) || ((data0.memory_count === undefined) && (missing0 = "memory_count"))){
+validate33.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data0.view_id !== undefined){
+const _errs3 = errors;
+if(typeof data0.view_id !== "string"){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/view_id",schemaPath:"#/items/properties/view_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs3 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.group !== undefined){
+let data2 = data0.group;
+const _errs5 = errors;
+if(errors === _errs5){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+for(const key0 in data2){
+const _errs8 = errors;
+if(typeof data2[key0] !== "string"){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/group/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/items/properties/group/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs8 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/group",schemaPath:"#/items/properties/group/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs5 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.summary !== undefined){
+const _errs10 = errors;
+if(typeof data0.summary !== "string"){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/summary",schemaPath:"#/items/properties/summary/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs10 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.memory_count !== undefined){
+let data5 = data0.memory_count;
+const _errs12 = errors;
+if(!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/memory_count",schemaPath:"#/items/properties/memory_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs12){
+if(typeof data5 == "number"){
+if(data5 < 0 || isNaN(data5)){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/memory_count",schemaPath:"#/items/properties/memory_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid1 = _errs12 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.computed_at !== undefined){
+const _errs14 = errors;
+if(errors === _errs14){
+if(errors === _errs14){
+if(!(typeof data0.computed_at === "string")){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/computed_at",schemaPath:"#/items/properties/computed_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs14 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate33.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+if(!valid0){
+break;
+}
+}
+}
+else {
+validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+validate33.errors = vErrors;
+return errors === 0;
+}
+validate33.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+
+export const body_list_summary_views_endpoint = validate34;
+const schema45 = {"$id":"list_summary_views_endpoint","type":"array","items":{"allOf":[{"type":"object","required":["source"],"properties":{"name":{"type":["string","null"]},"source":{"type":"string","enum":["long_term","working_memory"]},"group_by":{"type":"array","items":{"type":"string"},"default":[]},"filters":{"type":"object","additionalProperties":true},"time_window_days":{"type":["integer","null"],"minimum":1},"continuous":{"type":"boolean","default":false},"prompt":{"type":["string","null"]},"model_name":{"type":["string","null"]}}},{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}]}};
+
+function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="list_summary_views_endpoint" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate34.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2268,15 +2339,16 @@ const _errs2 = errors;
 if(errors === _errs2){
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 let missing0;
-if(((((data0.view_id === undefined) && (missing0 = "view_id")) || ((data0.group === undefined) && (missing0 = "group"))) || ((data0.summary === undefined) && (missing0 = "summary"))) || ((data0.memory_count === undefined) && (missing0 = "memory_count"))){
-validate55.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((data0.source === undefined) && (missing0 = "source")){
+validate34.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/allOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data0.view_id !== undefined){
+if(data0.name !== undefined){
+let data1 = data0.name;
 const _errs4 = errors;
-if(typeof data0.view_id !== "string"){
-validate55.errors = [{instancePath:instancePath+"/" + i0+"/view_id",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/view_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if((typeof data1 !== "string") && (data1 !== null)){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/name",schemaPath:"#/items/allOf/0/properties/name/type",keyword:"type",params:{type: schema45.items.allOf[0].properties.name.type},message:"must be string,null"}];
 return false;
 }
 var valid2 = _errs4 === errors;
@@ -2285,27 +2357,16 @@ else {
 var valid2 = true;
 }
 if(valid2){
-if(data0.group !== undefined){
-let data2 = data0.group;
+if(data0.source !== undefined){
+let data2 = data0.source;
 const _errs6 = errors;
-if(errors === _errs6){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-for(const key0 in data2){
-const _errs9 = errors;
-if(typeof data2[key0] !== "string"){
-validate55.errors = [{instancePath:instancePath+"/" + i0+"/group/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/group/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data2 !== "string"){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/source",schemaPath:"#/items/allOf/0/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid3 = _errs9 === errors;
-if(!valid3){
-break;
-}
-}
-}
-else {
-validate55.errors = [{instancePath:instancePath+"/" + i0+"/group",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/group/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+if(!((data2 === "long_term") || (data2 === "working_memory"))){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/source",schemaPath:"#/items/allOf/0/properties/source/enum",keyword:"enum",params:{allowedValues: schema45.items.allOf[0].properties.source.enum},message:"must be equal to one of the allowed values"}];
 return false;
-}
 }
 var valid2 = _errs6 === errors;
 }
@@ -2313,45 +2374,64 @@ else {
 var valid2 = true;
 }
 if(valid2){
-if(data0.summary !== undefined){
-const _errs11 = errors;
-if(typeof data0.summary !== "string"){
-validate55.errors = [{instancePath:instancePath+"/" + i0+"/summary",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/summary/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data0.group_by !== undefined){
+let data3 = data0.group_by;
+const _errs8 = errors;
+if(errors === _errs8){
+if(Array.isArray(data3)){
+var valid3 = true;
+const len1 = data3.length;
+for(let i1=0; i1<len1; i1++){
+const _errs10 = errors;
+if(typeof data3[i1] !== "string"){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/group_by/" + i1,schemaPath:"#/items/allOf/0/properties/group_by/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid2 = _errs11 === errors;
+var valid3 = _errs10 === errors;
+if(!valid3){
+break;
+}
+}
+}
+else {
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/group_by",schemaPath:"#/items/allOf/0/properties/group_by/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid2 = _errs8 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
-if(data0.memory_count !== undefined){
-let data5 = data0.memory_count;
-const _errs13 = errors;
-if(!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))){
-validate55.errors = [{instancePath:instancePath+"/" + i0+"/memory_count",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/memory_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(data0.filters !== undefined){
+let data5 = data0.filters;
+const _errs12 = errors;
+if(errors === _errs12){
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 }
-if(errors === _errs13){
-if(typeof data5 == "number"){
-if(data5 < 0 || isNaN(data5)){
-validate55.errors = [{instancePath:instancePath+"/" + i0+"/memory_count",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/memory_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+else {
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/filters",schemaPath:"#/items/allOf/0/properties/filters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-}
-var valid2 = _errs13 === errors;
+var valid2 = _errs12 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
-if(data0.computed_at !== undefined){
+if(data0.time_window_days !== undefined){
+let data6 = data0.time_window_days;
 const _errs15 = errors;
+if((!((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6)))) && (data6 !== null)){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/time_window_days",schemaPath:"#/items/allOf/0/properties/time_window_days/type",keyword:"type",params:{type: schema45.items.allOf[0].properties.time_window_days.type},message:"must be integer,null"}];
+return false;
+}
 if(errors === _errs15){
-if(errors === _errs15){
-if(!(typeof data0.computed_at === "string")){
-validate55.errors = [{instancePath:instancePath+"/" + i0+"/computed_at",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/computed_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data6 == "number"){
+if(data6 < 1 || isNaN(data6)){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/time_window_days",schemaPath:"#/items/allOf/0/properties/time_window_days/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -2361,6 +2441,47 @@ var valid2 = _errs15 === errors;
 else {
 var valid2 = true;
 }
+if(valid2){
+if(data0.continuous !== undefined){
+const _errs17 = errors;
+if(typeof data0.continuous !== "boolean"){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/continuous",schemaPath:"#/items/allOf/0/properties/continuous/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid2 = _errs17 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data0.prompt !== undefined){
+let data8 = data0.prompt;
+const _errs19 = errors;
+if((typeof data8 !== "string") && (data8 !== null)){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/prompt",schemaPath:"#/items/allOf/0/properties/prompt/type",keyword:"type",params:{type: schema45.items.allOf[0].properties.prompt.type},message:"must be string,null"}];
+return false;
+}
+var valid2 = _errs19 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data0.model_name !== undefined){
+let data9 = data0.model_name;
+const _errs21 = errors;
+if((typeof data9 !== "string") && (data9 !== null)){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/model_name",schemaPath:"#/items/allOf/0/properties/model_name/type",keyword:"type",params:{type: schema45.items.allOf[0].properties.model_name.type},message:"must be string,null"}];
+return false;
+}
+var valid2 = _errs21 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
 }
 }
 }
@@ -2368,386 +2489,60 @@ var valid2 = true;
 }
 }
 else {
-validate55.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate34.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs1 === errors;
-if(!valid0){
-break;
-}
-}
-}
-else {
-validate55.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-validate55.errors = vErrors;
-return errors === 0;
-}
-validate55.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
-
-export const body_list_summary_views_endpoint = validate56;
-const schema79 = {"$id":"list_summary_views_endpoint","type":"array","items":{"$ref":"spec#/components/schemas/SummaryView"}};
-
-function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate57.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-const _errs0 = errors;
-if(!(validate25(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs0 === errors;
-if(valid0){
-const _errs1 = errors;
-if(errors === _errs1){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.id === undefined) && (missing0 = "id")){
-validate57.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.id !== undefined){
-if(typeof data.id !== "string"){
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"#/allOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-}
-else {
-validate57.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-validate57.errors = vErrors;
-return errors === 0;
-}
-validate57.evaluated = {"props":{"id":true,"name":true,"source":true,"group_by":true,"filters":true,"time_window_days":true,"continuous":true,"prompt":true,"model_name":true},"dynamicProps":false,"dynamicItems":false};
-
-
-function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="list_summary_views_endpoint" */;
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate56.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(Array.isArray(data)){
-var valid0 = true;
-const len0 = data.length;
-for(let i0=0; i0<len0; i0++){
-const _errs1 = errors;
-if(!(validate57(data[i0], {instancePath:instancePath+"/" + i0,parentData:data,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs1 === errors;
-if(!valid0){
-break;
-}
-}
-}
-else {
-validate56.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-validate56.errors = vErrors;
-return errors === 0;
-}
-validate56.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
-
-export const body_memory_prompt = validate60;
-const schema81 = {"$id":"memory_prompt","$ref":"spec#/components/schemas/MemoryPromptResponse"};
-const schema82 = {"type":"object","required":["messages"],"properties":{"messages":{"type":"array","items":{"$ref":"spec#/components/schemas/PromptMessage"}},"long_term_memories":{"type":["array","null"],"items":{"$ref":"spec#/components/schemas/MemoryRecordResult"}}}};
-const schema83 = {"type":"object","required":["role","content"],"properties":{"role":{"type":"string","enum":["user","assistant","system"]},"content":{"anyOf":[{"type":"string"},{"$ref":"spec#/components/schemas/TextContent"}]}}};
-const schema84 = {"type":"object","required":["type","text"],"properties":{"type":{"type":"string","const":"text"},"text":{"type":"string"}}};
-
-function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate62.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.role === undefined) && (missing0 = "role")) || ((data.content === undefined) && (missing0 = "content"))){
-validate62.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.role !== undefined){
-let data0 = data.role;
-const _errs1 = errors;
-if(typeof data0 !== "string"){
-validate62.errors = [{instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data0 === "user") || (data0 === "assistant")) || (data0 === "system"))){
-validate62.errors = [{instancePath:instancePath+"/role",schemaPath:"#/properties/role/enum",keyword:"enum",params:{allowedValues: schema83.properties.role.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.content !== undefined){
-let data1 = data.content;
-const _errs3 = errors;
-const _errs4 = errors;
-let valid1 = false;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-const err0 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-var _valid0 = _errs5 === errors;
-valid1 = valid1 || _valid0;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+var valid1 = _errs2 === errors;
+if(valid1){
+const _errs23 = errors;
+if(errors === _errs23){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 let missing1;
-if(((data1.type === undefined) && (missing1 = "type")) || ((data1.text === undefined) && (missing1 = "text"))){
-const err1 = {instancePath:instancePath+"/content",schemaPath:"spec#/components/schemas/TextContent/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-else {
-if(data1.type !== undefined){
-let data2 = data1.type;
-const _errs10 = errors;
-if(typeof data2 !== "string"){
-const err2 = {instancePath:instancePath+"/content/type",schemaPath:"spec#/components/schemas/TextContent/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-if("text" !== data2){
-const err3 = {instancePath:instancePath+"/content/type",schemaPath:"spec#/components/schemas/TextContent/properties/type/const",keyword:"const",params:{allowedValue: "text"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-var valid3 = _errs10 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.text !== undefined){
-const _errs12 = errors;
-if(typeof data1.text !== "string"){
-const err4 = {instancePath:instancePath+"/content/text",schemaPath:"spec#/components/schemas/TextContent/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-var valid3 = _errs12 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-else {
-const err5 = {instancePath:instancePath+"/content",schemaPath:"spec#/components/schemas/TextContent/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-}
-var _valid0 = _errs7 === errors;
-valid1 = valid1 || _valid0;
-if(_valid0){
-var props0 = {};
-props0.type = true;
-props0.text = true;
-}
-if(!valid1){
-const err6 = {instancePath:instancePath+"/content",schemaPath:"#/properties/content/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-validate62.errors = vErrors;
+if((data0.id === undefined) && (missing1 = "id")){
+validate34.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/allOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
-errors = _errs4;
-if(vErrors !== null){
-if(_errs4){
-vErrors.length = _errs4;
-}
-else {
-vErrors = null;
-}
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-else {
-validate62.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+if(data0.id !== undefined){
+if(typeof data0.id !== "string"){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/id",schemaPath:"#/items/allOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-validate62.errors = vErrors;
-return errors === 0;
-}
-validate62.evaluated = {"props":{"role":true,"content":true},"dynamicProps":false,"dynamicItems":false};
-
-const schema85 = {"allOf":[{"$ref":"spec#/components/schemas/MemoryRecord"},{"type":"object","required":["dist"],"properties":{"dist":{"description":"Vector distance; lower is closer.","type":"number"},"score":{"description":"Normalised relevance, 0 to 1.","type":["number","null"]},"score_type":{"type":["string","null"],"enum":["semantic","keyword","hybrid",null]}}}]};
-
-function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate64.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-const _errs0 = errors;
-if(!(validate48(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate48.errors : vErrors.concat(validate48.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs0 === errors;
-if(valid0){
-const _errs1 = errors;
-if(errors === _errs1){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.dist === undefined) && (missing0 = "dist")){
-validate64.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.dist !== undefined){
-const _errs3 = errors;
-if(!(typeof data.dist == "number")){
-validate64.errors = [{instancePath:instancePath+"/dist",schemaPath:"#/allOf/1/properties/dist/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid1 = _errs3 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data.score !== undefined){
-let data1 = data.score;
-const _errs5 = errors;
-if((!(typeof data1 == "number")) && (data1 !== null)){
-validate64.errors = [{instancePath:instancePath+"/score",schemaPath:"#/allOf/1/properties/score/type",keyword:"type",params:{type: schema85.allOf[1].properties.score.type},message:"must be number,null"}];
-return false;
-}
-var valid1 = _errs5 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data.score_type !== undefined){
-let data2 = data.score_type;
-const _errs7 = errors;
-if((typeof data2 !== "string") && (data2 !== null)){
-validate64.errors = [{instancePath:instancePath+"/score_type",schemaPath:"#/allOf/1/properties/score_type/type",keyword:"type",params:{type: schema85.allOf[1].properties.score_type.type},message:"must be string,null"}];
-return false;
-}
-if(!((((data2 === "semantic") || (data2 === "keyword")) || (data2 === "hybrid")) || (data2 === null))){
-validate64.errors = [{instancePath:instancePath+"/score_type",schemaPath:"#/allOf/1/properties/score_type/enum",keyword:"enum",params:{allowedValues: schema85.allOf[1].properties.score_type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid1 = _errs7 === errors;
-}
-else {
-var valid1 = true;
-}
-}
-}
 }
 }
 else {
-validate64.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate34.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
+}
+var valid1 = _errs23 === errors;
 }
 var valid0 = _errs1 === errors;
+if(!valid0){
+break;
 }
-validate64.errors = vErrors;
+}
+}
+else {
+validate34.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+validate34.errors = vErrors;
 return errors === 0;
 }
-validate64.evaluated = {"props":{"dist":true,"score":true,"score_type":true,"id":true,"text":true,"session_id":true,"user_id":true,"namespace":true,"last_accessed":true,"created_at":true,"updated_at":true,"pinned":true,"access_count":true,"topics":true,"entities":true,"memory_hash":true,"discrete_memory_extracted":true,"memory_type":true,"persisted_at":true,"extracted_from":true,"event_date":true,"extraction_strategy":true,"extraction_strategy_config":true},"dynamicProps":false,"dynamicItems":false};
+validate34.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
+export const body_memory_prompt = validate35;
+const schema46 = {"$id":"memory_prompt","type":"object","required":["messages"],"properties":{"messages":{"type":"array","items":{"type":"object","required":["role","content"],"properties":{"role":{"type":"string","enum":["user","assistant","system"]},"content":{"anyOf":[{"type":"string"},{"type":"object","required":["type","text"],"properties":{"type":{"type":"string","const":"text"},"text":{"type":"string"}}}]}}}},"long_term_memories":{"type":["array","null"],"items":{"allOf":[{"type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}},{"type":"object","required":["dist"],"properties":{"dist":{"description":"Vector distance; lower is closer.","type":"number"},"score":{"description":"Normalised relevance, 0 to 1.","type":["number","null"]},"score_type":{"type":["string","null"],"enum":["semantic","keyword","hybrid",null]}}}]}}}};
 
-function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="memory_prompt" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate61.evaluated;
+const evaluated0 = validate35.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2758,7 +2553,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.messages === undefined) && (missing0 = "messages")){
-validate61.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2770,10 +2565,168 @@ if(Array.isArray(data0)){
 var valid1 = true;
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
 const _errs3 = errors;
-if(!(validate62(data0[i0], {instancePath:instancePath+"/messages/" + i0,parentData:data0,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate62.errors : vErrors.concat(validate62.errors);
-errors = vErrors.length;
+if(errors === _errs3){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+let missing1;
+if(((data1.role === undefined) && (missing1 = "role")) || ((data1.content === undefined) && (missing1 = "content"))){
+validate35.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/properties/messages/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data1.role !== undefined){
+let data2 = data1.role;
+const _errs5 = errors;
+if(typeof data2 !== "string"){
+validate35.errors = [{instancePath:instancePath+"/messages/" + i0+"/role",schemaPath:"#/properties/messages/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data2 === "user") || (data2 === "assistant")) || (data2 === "system"))){
+validate35.errors = [{instancePath:instancePath+"/messages/" + i0+"/role",schemaPath:"#/properties/messages/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema46.properties.messages.items.properties.role.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid2 = _errs5 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.content !== undefined){
+let data3 = data1.content;
+const _errs7 = errors;
+const _errs8 = errors;
+let valid3 = false;
+const _errs9 = errors;
+if(typeof data3 !== "string"){
+const err0 = {instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/properties/messages/items/properties/content/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var _valid0 = _errs9 === errors;
+valid3 = valid3 || _valid0;
+const _errs11 = errors;
+if(errors === _errs11){
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing2;
+if(((data3.type === undefined) && (missing2 = "type")) || ((data3.text === undefined) && (missing2 = "text"))){
+const err1 = {instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/properties/messages/items/properties/content/anyOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+else {
+if(data3.type !== undefined){
+let data4 = data3.type;
+const _errs13 = errors;
+if(typeof data4 !== "string"){
+const err2 = {instancePath:instancePath+"/messages/" + i0+"/content/type",schemaPath:"#/properties/messages/items/properties/content/anyOf/1/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if("text" !== data4){
+const err3 = {instancePath:instancePath+"/messages/" + i0+"/content/type",schemaPath:"#/properties/messages/items/properties/content/anyOf/1/properties/type/const",keyword:"const",params:{allowedValue: "text"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var valid4 = _errs13 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data3.text !== undefined){
+const _errs15 = errors;
+if(typeof data3.text !== "string"){
+const err4 = {instancePath:instancePath+"/messages/" + i0+"/content/text",schemaPath:"#/properties/messages/items/properties/content/anyOf/1/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var valid4 = _errs15 === errors;
+}
+else {
+var valid4 = true;
+}
+}
+}
+}
+else {
+const err5 = {instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/properties/messages/items/properties/content/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+var _valid0 = _errs11 === errors;
+valid3 = valid3 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.type = true;
+props0.text = true;
+}
+if(!valid3){
+const err6 = {instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/properties/messages/items/properties/content/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+validate35.errors = vErrors;
+return false;
+}
+else {
+errors = _errs8;
+if(vErrors !== null){
+if(_errs8){
+vErrors.length = _errs8;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs7 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+else {
+validate35.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 var valid1 = _errs3 === errors;
 if(!valid1){
@@ -2782,7 +2735,7 @@ break;
 }
 }
 else {
-validate61.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate35.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2793,30 +2746,460 @@ var valid0 = true;
 }
 if(valid0){
 if(data.long_term_memories !== undefined){
-let data2 = data.long_term_memories;
-const _errs4 = errors;
-if((!(Array.isArray(data2))) && (data2 !== null)){
-validate61.errors = [{instancePath:instancePath+"/long_term_memories",schemaPath:"#/properties/long_term_memories/type",keyword:"type",params:{type: schema82.properties.long_term_memories.type},message:"must be array,null"}];
+let data6 = data.long_term_memories;
+const _errs17 = errors;
+if((!(Array.isArray(data6))) && (data6 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories",schemaPath:"#/properties/long_term_memories/type",keyword:"type",params:{type: schema46.properties.long_term_memories.type},message:"must be array,null"}];
 return false;
 }
-if(errors === _errs4){
-if(Array.isArray(data2)){
-var valid2 = true;
-const len1 = data2.length;
+if(errors === _errs17){
+if(Array.isArray(data6)){
+var valid5 = true;
+const len1 = data6.length;
 for(let i1=0; i1<len1; i1++){
-const _errs6 = errors;
-if(!(validate64(data2[i1], {instancePath:instancePath+"/long_term_memories/" + i1,parentData:data2,parentDataProperty:i1,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
-errors = vErrors.length;
+let data7 = data6[i1];
+const _errs19 = errors;
+const _errs20 = errors;
+if(errors === _errs20){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+let missing3;
+if(((data7.id === undefined) && (missing3 = "id")) || ((data7.text === undefined) && (missing3 = "text"))){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1,schemaPath:"#/properties/long_term_memories/items/allOf/0/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+return false;
 }
-var valid2 = _errs6 === errors;
-if(!valid2){
+else {
+if(data7.id !== undefined){
+const _errs22 = errors;
+if(typeof data7.id !== "string"){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/id",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid7 = _errs22 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.text !== undefined){
+const _errs24 = errors;
+if(typeof data7.text !== "string"){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/text",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid7 = _errs24 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.session_id !== undefined){
+let data10 = data7.session_id;
+const _errs26 = errors;
+if((typeof data10 !== "string") && (data10 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/session_id",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/session_id/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.session_id.type},message:"must be string,null"}];
+return false;
+}
+var valid7 = _errs26 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.user_id !== undefined){
+let data11 = data7.user_id;
+const _errs28 = errors;
+if((typeof data11 !== "string") && (data11 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/user_id",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/user_id/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.user_id.type},message:"must be string,null"}];
+return false;
+}
+var valid7 = _errs28 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.namespace !== undefined){
+let data12 = data7.namespace;
+const _errs30 = errors;
+if((typeof data12 !== "string") && (data12 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/namespace",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/namespace/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.namespace.type},message:"must be string,null"}];
+return false;
+}
+var valid7 = _errs30 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.last_accessed !== undefined){
+const _errs32 = errors;
+if(errors === _errs32){
+if(errors === _errs32){
+if(!(typeof data7.last_accessed === "string")){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/last_accessed",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid7 = _errs32 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.created_at !== undefined){
+const _errs34 = errors;
+if(errors === _errs34){
+if(errors === _errs34){
+if(!(typeof data7.created_at === "string")){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/created_at",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid7 = _errs34 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.updated_at !== undefined){
+const _errs36 = errors;
+if(errors === _errs36){
+if(errors === _errs36){
+if(!(typeof data7.updated_at === "string")){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/updated_at",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid7 = _errs36 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.pinned !== undefined){
+const _errs38 = errors;
+if(typeof data7.pinned !== "boolean"){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/pinned",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid7 = _errs38 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.access_count !== undefined){
+let data17 = data7.access_count;
+const _errs40 = errors;
+if(!((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17)))){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/access_count",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs40){
+if(typeof data17 == "number"){
+if(data17 < 0 || isNaN(data17)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/access_count",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid7 = _errs40 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.topics !== undefined){
+let data18 = data7.topics;
+const _errs42 = errors;
+if((!(Array.isArray(data18))) && (data18 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/topics",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/topics/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.topics.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs42){
+if(Array.isArray(data18)){
+var valid8 = true;
+const len2 = data18.length;
+for(let i2=0; i2<len2; i2++){
+const _errs44 = errors;
+if(typeof data18[i2] !== "string"){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/topics/" + i2,schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid8 = _errs44 === errors;
+if(!valid8){
 break;
 }
 }
 }
 }
-var valid0 = _errs4 === errors;
+var valid7 = _errs42 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.entities !== undefined){
+let data20 = data7.entities;
+const _errs46 = errors;
+if((!(Array.isArray(data20))) && (data20 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/entities",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/entities/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.entities.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs46){
+if(Array.isArray(data20)){
+var valid9 = true;
+const len3 = data20.length;
+for(let i3=0; i3<len3; i3++){
+const _errs48 = errors;
+if(typeof data20[i3] !== "string"){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/entities/" + i3,schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid9 = _errs48 === errors;
+if(!valid9){
+break;
+}
+}
+}
+}
+var valid7 = _errs46 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.memory_hash !== undefined){
+let data22 = data7.memory_hash;
+const _errs50 = errors;
+if((typeof data22 !== "string") && (data22 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/memory_hash",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/memory_hash/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.memory_hash.type},message:"must be string,null"}];
+return false;
+}
+var valid7 = _errs50 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.discrete_memory_extracted !== undefined){
+let data23 = data7.discrete_memory_extracted;
+const _errs52 = errors;
+if(typeof data23 !== "string"){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data23 === "t") || (data23 === "f"))){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema46.properties.long_term_memories.items.allOf[0].properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid7 = _errs52 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.memory_type !== undefined){
+let data24 = data7.memory_type;
+const _errs54 = errors;
+if(typeof data24 !== "string"){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/memory_type",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data24 === "episodic") || (data24 === "semantic")) || (data24 === "message"))){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/memory_type",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema46.properties.long_term_memories.items.allOf[0].properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid7 = _errs54 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.persisted_at !== undefined){
+let data25 = data7.persisted_at;
+const _errs56 = errors;
+if((typeof data25 !== "string") && (data25 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/persisted_at",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/persisted_at/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.persisted_at.type},message:"must be string,null"}];
+return false;
+}
+var valid7 = _errs56 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.extracted_from !== undefined){
+let data26 = data7.extracted_from;
+const _errs58 = errors;
+if((!(Array.isArray(data26))) && (data26 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/extracted_from",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/extracted_from/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.extracted_from.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs58){
+if(Array.isArray(data26)){
+var valid10 = true;
+const len4 = data26.length;
+for(let i4=0; i4<len4; i4++){
+const _errs60 = errors;
+if(typeof data26[i4] !== "string"){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/extracted_from/" + i4,schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid10 = _errs60 === errors;
+if(!valid10){
+break;
+}
+}
+}
+}
+var valid7 = _errs58 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.event_date !== undefined){
+let data28 = data7.event_date;
+const _errs62 = errors;
+if((typeof data28 !== "string") && (data28 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/event_date",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/event_date/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.event_date.type},message:"must be string,null"}];
+return false;
+}
+var valid7 = _errs62 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.extraction_strategy !== undefined){
+const _errs64 = errors;
+if(typeof data7.extraction_strategy !== "string"){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/extraction_strategy",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid7 = _errs64 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data7.extraction_strategy_config !== undefined){
+let data30 = data7.extraction_strategy_config;
+const _errs66 = errors;
+if(errors === _errs66){
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+}
+else {
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/extraction_strategy_config",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid7 = _errs66 === errors;
+}
+else {
+var valid7 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1,schemaPath:"#/properties/long_term_memories/items/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid6 = _errs20 === errors;
+if(valid6){
+const _errs69 = errors;
+if(errors === _errs69){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+let missing4;
+if((data7.dist === undefined) && (missing4 = "dist")){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1,schemaPath:"#/properties/long_term_memories/items/allOf/1/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
+return false;
+}
+else {
+if(data7.dist !== undefined){
+const _errs71 = errors;
+if(!(typeof data7.dist == "number")){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/dist",schemaPath:"#/properties/long_term_memories/items/allOf/1/properties/dist/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid11 = _errs71 === errors;
+}
+else {
+var valid11 = true;
+}
+if(valid11){
+if(data7.score !== undefined){
+let data32 = data7.score;
+const _errs73 = errors;
+if((!(typeof data32 == "number")) && (data32 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/score",schemaPath:"#/properties/long_term_memories/items/allOf/1/properties/score/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[1].properties.score.type},message:"must be number,null"}];
+return false;
+}
+var valid11 = _errs73 === errors;
+}
+else {
+var valid11 = true;
+}
+if(valid11){
+if(data7.score_type !== undefined){
+let data33 = data7.score_type;
+const _errs75 = errors;
+if((typeof data33 !== "string") && (data33 !== null)){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/score_type",schemaPath:"#/properties/long_term_memories/items/allOf/1/properties/score_type/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[1].properties.score_type.type},message:"must be string,null"}];
+return false;
+}
+if(!((((data33 === "semantic") || (data33 === "keyword")) || (data33 === "hybrid")) || (data33 === null))){
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/score_type",schemaPath:"#/properties/long_term_memories/items/allOf/1/properties/score_type/enum",keyword:"enum",params:{allowedValues: schema46.properties.long_term_memories.items.allOf[1].properties.score_type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid11 = _errs75 === errors;
+}
+else {
+var valid11 = true;
+}
+}
+}
+}
+}
+else {
+validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1,schemaPath:"#/properties/long_term_memories/items/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid6 = _errs69 === errors;
+}
+var valid5 = _errs19 === errors;
+if(!valid5){
+break;
+}
+}
+}
+}
+var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
@@ -2825,43 +3208,23 @@ var valid0 = true;
 }
 }
 else {
-validate61.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate61.errors = vErrors;
+validate35.errors = vErrors;
 return errors === 0;
 }
-validate61.evaluated = {"props":{"messages":true,"long_term_memories":true},"dynamicProps":false,"dynamicItems":false};
+validate35.evaluated = {"props":{"messages":true,"long_term_memories":true},"dynamicProps":false,"dynamicItems":false};
 
+export const body_put_working_memory = validate36;
+const schema47 = {"$id":"put_working_memory","allOf":[{"type":"object","properties":{"messages":{"type":"array","items":{"type":"object","required":["role","content"],"properties":{"role":{"type":"string"},"content":{"description":"Must not be empty or blank when written.","type":"string"},"id":{"description":"Server makes a ULID when omitted.","type":"string"},"created_at":{"type":"string","format":"date-time"},"persisted_at":{"type":["string","null"],"format":"date-time"},"discrete_memory_extracted":{"type":"string","enum":["t","f"],"default":"f"}}}},"memories":{"type":"array","items":{"type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}}},"data":{"description":"Any JSON, by key.","type":["object","null"],"additionalProperties":true},"context":{"description":"Summary of older messages, written by the server when it summarises.","type":["string","null"]},"user_id":{"type":["string","null"]},"tokens":{"type":"integer","default":0},"namespace":{"type":["string","null"]},"long_term_memory_strategy":{"type":"object","properties":{"strategy":{"type":"string","enum":["discrete","summary","preferences","custom"],"default":"discrete"},"config":{"type":"object","additionalProperties":true}}},"ttl_seconds":{"type":["integer","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"}}},{"type":"object","required":["session_id"],"properties":{"session_id":{"type":"string"},"context_percentage_total_used":{"type":["number","null"]},"context_percentage_until_summarization":{"type":["number","null"]}}}]};
 
-function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="memory_prompt" */;
+function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="put_working_memory" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate60.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(validate61(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate61.errors : vErrors.concat(validate61.errors);
-errors = vErrors.length;
-}
-validate60.errors = vErrors;
-return errors === 0;
-}
-validate60.evaluated = {"props":{"messages":true,"long_term_memories":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_put_working_memory = validate68;
-const schema86 = {"$id":"put_working_memory","$ref":"spec#/components/schemas/WorkingMemoryResponse"};
-
-function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate69.evaluated;
+const evaluated0 = validate36.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2869,102 +3232,797 @@ if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
 const _errs0 = errors;
-if(!(validate45(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
-errors = vErrors.length;
+if(errors === _errs0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.messages !== undefined){
+let data0 = data.messages;
+const _errs2 = errors;
+if(errors === _errs2){
+if(Array.isArray(data0)){
+var valid2 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+const _errs4 = errors;
+if(errors === _errs4){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+let missing0;
+if(((data1.role === undefined) && (missing0 = "role")) || ((data1.content === undefined) && (missing0 = "content"))){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/allOf/0/properties/messages/items/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data1.role !== undefined){
+const _errs6 = errors;
+if(typeof data1.role !== "string"){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/role",schemaPath:"#/allOf/0/properties/messages/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs6 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.content !== undefined){
+const _errs8 = errors;
+if(typeof data1.content !== "string"){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/allOf/0/properties/messages/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs8 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.id !== undefined){
+const _errs10 = errors;
+if(typeof data1.id !== "string"){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/id",schemaPath:"#/allOf/0/properties/messages/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs10 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.created_at !== undefined){
+const _errs12 = errors;
+if(errors === _errs12){
+if(errors === _errs12){
+if(!(typeof data1.created_at === "string")){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/created_at",schemaPath:"#/allOf/0/properties/messages/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid3 = _errs12 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.persisted_at !== undefined){
+let data6 = data1.persisted_at;
+const _errs14 = errors;
+if((typeof data6 !== "string") && (data6 !== null)){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/persisted_at",schemaPath:"#/allOf/0/properties/messages/items/properties/persisted_at/type",keyword:"type",params:{type: schema47.allOf[0].properties.messages.items.properties.persisted_at.type},message:"must be string,null"}];
+return false;
+}
+var valid3 = _errs14 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.discrete_memory_extracted !== undefined){
+let data7 = data1.discrete_memory_extracted;
+const _errs16 = errors;
+if(typeof data7 !== "string"){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/messages/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data7 === "t") || (data7 === "f"))){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/messages/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema47.allOf[0].properties.messages.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid3 = _errs16 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/allOf/0/properties/messages/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid2 = _errs4 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/allOf/0/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid1 = _errs2 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.memories !== undefined){
+let data8 = data.memories;
+const _errs18 = errors;
+if(errors === _errs18){
+if(Array.isArray(data8)){
+var valid4 = true;
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+let data9 = data8[i1];
+const _errs20 = errors;
+if(errors === _errs20){
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+let missing1;
+if(((data9.id === undefined) && (missing1 = "id")) || ((data9.text === undefined) && (missing1 = "text"))){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1,schemaPath:"#/allOf/0/properties/memories/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data9.id !== undefined){
+const _errs22 = errors;
+if(typeof data9.id !== "string"){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/id",schemaPath:"#/allOf/0/properties/memories/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid5 = _errs22 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.text !== undefined){
+const _errs24 = errors;
+if(typeof data9.text !== "string"){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/text",schemaPath:"#/allOf/0/properties/memories/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid5 = _errs24 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.session_id !== undefined){
+let data12 = data9.session_id;
+const _errs26 = errors;
+if((typeof data12 !== "string") && (data12 !== null)){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/session_id",schemaPath:"#/allOf/0/properties/memories/items/properties/session_id/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.session_id.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs26 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.user_id !== undefined){
+let data13 = data9.user_id;
+const _errs28 = errors;
+if((typeof data13 !== "string") && (data13 !== null)){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/user_id",schemaPath:"#/allOf/0/properties/memories/items/properties/user_id/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.user_id.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs28 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.namespace !== undefined){
+let data14 = data9.namespace;
+const _errs30 = errors;
+if((typeof data14 !== "string") && (data14 !== null)){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/namespace",schemaPath:"#/allOf/0/properties/memories/items/properties/namespace/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.namespace.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs30 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.last_accessed !== undefined){
+const _errs32 = errors;
+if(errors === _errs32){
+if(errors === _errs32){
+if(!(typeof data9.last_accessed === "string")){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/last_accessed",schemaPath:"#/allOf/0/properties/memories/items/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid5 = _errs32 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.created_at !== undefined){
+const _errs34 = errors;
+if(errors === _errs34){
+if(errors === _errs34){
+if(!(typeof data9.created_at === "string")){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/created_at",schemaPath:"#/allOf/0/properties/memories/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid5 = _errs34 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.updated_at !== undefined){
+const _errs36 = errors;
+if(errors === _errs36){
+if(errors === _errs36){
+if(!(typeof data9.updated_at === "string")){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/updated_at",schemaPath:"#/allOf/0/properties/memories/items/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid5 = _errs36 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.pinned !== undefined){
+const _errs38 = errors;
+if(typeof data9.pinned !== "boolean"){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/pinned",schemaPath:"#/allOf/0/properties/memories/items/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid5 = _errs38 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.access_count !== undefined){
+let data19 = data9.access_count;
+const _errs40 = errors;
+if(!((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19)))){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/access_count",schemaPath:"#/allOf/0/properties/memories/items/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs40){
+if(typeof data19 == "number"){
+if(data19 < 0 || isNaN(data19)){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/access_count",schemaPath:"#/allOf/0/properties/memories/items/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid5 = _errs40 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.topics !== undefined){
+let data20 = data9.topics;
+const _errs42 = errors;
+if((!(Array.isArray(data20))) && (data20 !== null)){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/topics",schemaPath:"#/allOf/0/properties/memories/items/properties/topics/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.topics.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs42){
+if(Array.isArray(data20)){
+var valid6 = true;
+const len2 = data20.length;
+for(let i2=0; i2<len2; i2++){
+const _errs44 = errors;
+if(typeof data20[i2] !== "string"){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/topics/" + i2,schemaPath:"#/allOf/0/properties/memories/items/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid6 = _errs44 === errors;
+if(!valid6){
+break;
+}
+}
+}
+}
+var valid5 = _errs42 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.entities !== undefined){
+let data22 = data9.entities;
+const _errs46 = errors;
+if((!(Array.isArray(data22))) && (data22 !== null)){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/entities",schemaPath:"#/allOf/0/properties/memories/items/properties/entities/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.entities.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs46){
+if(Array.isArray(data22)){
+var valid7 = true;
+const len3 = data22.length;
+for(let i3=0; i3<len3; i3++){
+const _errs48 = errors;
+if(typeof data22[i3] !== "string"){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/entities/" + i3,schemaPath:"#/allOf/0/properties/memories/items/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid7 = _errs48 === errors;
+if(!valid7){
+break;
+}
+}
+}
+}
+var valid5 = _errs46 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.memory_hash !== undefined){
+let data24 = data9.memory_hash;
+const _errs50 = errors;
+if((typeof data24 !== "string") && (data24 !== null)){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_hash",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_hash/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.memory_hash.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs50 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.discrete_memory_extracted !== undefined){
+let data25 = data9.discrete_memory_extracted;
+const _errs52 = errors;
+if(typeof data25 !== "string"){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/memories/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data25 === "t") || (data25 === "f"))){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/memories/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema47.allOf[0].properties.memories.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid5 = _errs52 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.memory_type !== undefined){
+let data26 = data9.memory_type;
+const _errs54 = errors;
+if(typeof data26 !== "string"){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_type",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data26 === "episodic") || (data26 === "semantic")) || (data26 === "message"))){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_type",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema47.allOf[0].properties.memories.items.properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid5 = _errs54 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.persisted_at !== undefined){
+let data27 = data9.persisted_at;
+const _errs56 = errors;
+if((typeof data27 !== "string") && (data27 !== null)){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/persisted_at",schemaPath:"#/allOf/0/properties/memories/items/properties/persisted_at/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.persisted_at.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs56 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.extracted_from !== undefined){
+let data28 = data9.extracted_from;
+const _errs58 = errors;
+if((!(Array.isArray(data28))) && (data28 !== null)){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/extracted_from",schemaPath:"#/allOf/0/properties/memories/items/properties/extracted_from/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.extracted_from.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs58){
+if(Array.isArray(data28)){
+var valid8 = true;
+const len4 = data28.length;
+for(let i4=0; i4<len4; i4++){
+const _errs60 = errors;
+if(typeof data28[i4] !== "string"){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/extracted_from/" + i4,schemaPath:"#/allOf/0/properties/memories/items/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid8 = _errs60 === errors;
+if(!valid8){
+break;
+}
+}
+}
+}
+var valid5 = _errs58 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.event_date !== undefined){
+let data30 = data9.event_date;
+const _errs62 = errors;
+if((typeof data30 !== "string") && (data30 !== null)){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/event_date",schemaPath:"#/allOf/0/properties/memories/items/properties/event_date/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.event_date.type},message:"must be string,null"}];
+return false;
+}
+var valid5 = _errs62 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.extraction_strategy !== undefined){
+const _errs64 = errors;
+if(typeof data9.extraction_strategy !== "string"){
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/extraction_strategy",schemaPath:"#/allOf/0/properties/memories/items/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid5 = _errs64 === errors;
+}
+else {
+var valid5 = true;
+}
+if(valid5){
+if(data9.extraction_strategy_config !== undefined){
+let data32 = data9.extraction_strategy_config;
+const _errs66 = errors;
+if(errors === _errs66){
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/extraction_strategy_config",schemaPath:"#/allOf/0/properties/memories/items/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid5 = _errs66 === errors;
+}
+else {
+var valid5 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/memories/" + i1,schemaPath:"#/allOf/0/properties/memories/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid4 = _errs20 === errors;
+if(!valid4){
+break;
+}
+}
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/memories",schemaPath:"#/allOf/0/properties/memories/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid1 = _errs18 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.data !== undefined){
+let data33 = data.data;
+const _errs69 = errors;
+if((!(data33 && typeof data33 == "object" && !Array.isArray(data33))) && (data33 !== null)){
+validate36.errors = [{instancePath:instancePath+"/data",schemaPath:"#/allOf/0/properties/data/type",keyword:"type",params:{type: schema47.allOf[0].properties.data.type},message:"must be object,null"}];
+return false;
+}
+var valid1 = _errs69 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.context !== undefined){
+let data34 = data.context;
+const _errs72 = errors;
+if((typeof data34 !== "string") && (data34 !== null)){
+validate36.errors = [{instancePath:instancePath+"/context",schemaPath:"#/allOf/0/properties/context/type",keyword:"type",params:{type: schema47.allOf[0].properties.context.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs72 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.user_id !== undefined){
+let data35 = data.user_id;
+const _errs74 = errors;
+if((typeof data35 !== "string") && (data35 !== null)){
+validate36.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/allOf/0/properties/user_id/type",keyword:"type",params:{type: schema47.allOf[0].properties.user_id.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs74 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.tokens !== undefined){
+let data36 = data.tokens;
+const _errs76 = errors;
+if(!((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36)))){
+validate36.errors = [{instancePath:instancePath+"/tokens",schemaPath:"#/allOf/0/properties/tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid1 = _errs76 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.namespace !== undefined){
+let data37 = data.namespace;
+const _errs78 = errors;
+if((typeof data37 !== "string") && (data37 !== null)){
+validate36.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/allOf/0/properties/namespace/type",keyword:"type",params:{type: schema47.allOf[0].properties.namespace.type},message:"must be string,null"}];
+return false;
+}
+var valid1 = _errs78 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.long_term_memory_strategy !== undefined){
+let data38 = data.long_term_memory_strategy;
+const _errs80 = errors;
+if(errors === _errs80){
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+if(data38.strategy !== undefined){
+let data39 = data38.strategy;
+const _errs82 = errors;
+if(typeof data39 !== "string"){
+validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data39 === "discrete") || (data39 === "summary")) || (data39 === "preferences")) || (data39 === "custom"))){
+validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema47.allOf[0].properties.long_term_memory_strategy.properties.strategy.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid9 = _errs82 === errors;
+}
+else {
+var valid9 = true;
+}
+if(valid9){
+if(data38.config !== undefined){
+let data40 = data38.config;
+const _errs84 = errors;
+if(errors === _errs84){
+if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy/config",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid9 = _errs84 === errors;
+}
+else {
+var valid9 = true;
+}
+}
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs80 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.ttl_seconds !== undefined){
+let data41 = data.ttl_seconds;
+const _errs87 = errors;
+if((!((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41)))) && (data41 !== null)){
+validate36.errors = [{instancePath:instancePath+"/ttl_seconds",schemaPath:"#/allOf/0/properties/ttl_seconds/type",keyword:"type",params:{type: schema47.allOf[0].properties.ttl_seconds.type},message:"must be integer,null"}];
+return false;
+}
+var valid1 = _errs87 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.last_accessed !== undefined){
+const _errs89 = errors;
+if(errors === _errs89){
+if(errors === _errs89){
+if(!(typeof data.last_accessed === "string")){
+validate36.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/allOf/0/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs89 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.created_at !== undefined){
+const _errs91 = errors;
+if(errors === _errs91){
+if(errors === _errs91){
+if(!(typeof data.created_at === "string")){
+validate36.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/allOf/0/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs91 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data.updated_at !== undefined){
+const _errs93 = errors;
+if(errors === _errs93){
+if(errors === _errs93){
+if(!(typeof data.updated_at === "string")){
+validate36.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/allOf/0/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs93 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate36.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 var valid0 = _errs0 === errors;
 if(valid0){
-const _errs1 = errors;
-if(errors === _errs1){
+const _errs95 = errors;
+if(errors === _errs95){
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.session_id === undefined) && (missing0 = "session_id")){
-validate69.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+let missing2;
+if((data.session_id === undefined) && (missing2 = "session_id")){
+validate36.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
 return false;
 }
 else {
 if(data.session_id !== undefined){
-const _errs3 = errors;
+const _errs97 = errors;
 if(typeof data.session_id !== "string"){
-validate69.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/allOf/1/properties/session_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate36.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/allOf/1/properties/session_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs3 === errors;
+var valid10 = _errs97 === errors;
 }
 else {
-var valid1 = true;
+var valid10 = true;
 }
-if(valid1){
+if(valid10){
 if(data.context_percentage_total_used !== undefined){
-let data1 = data.context_percentage_total_used;
-const _errs5 = errors;
-if((!(typeof data1 == "number")) && (data1 !== null)){
-validate69.errors = [{instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/allOf/1/properties/context_percentage_total_used/type",keyword:"type",params:{type: schema64.allOf[1].properties.context_percentage_total_used.type},message:"must be number,null"}];
+let data46 = data.context_percentage_total_used;
+const _errs99 = errors;
+if((!(typeof data46 == "number")) && (data46 !== null)){
+validate36.errors = [{instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/allOf/1/properties/context_percentage_total_used/type",keyword:"type",params:{type: schema47.allOf[1].properties.context_percentage_total_used.type},message:"must be number,null"}];
 return false;
 }
-var valid1 = _errs5 === errors;
+var valid10 = _errs99 === errors;
 }
 else {
-var valid1 = true;
+var valid10 = true;
 }
-if(valid1){
+if(valid10){
 if(data.context_percentage_until_summarization !== undefined){
-let data2 = data.context_percentage_until_summarization;
-const _errs7 = errors;
-if((!(typeof data2 == "number")) && (data2 !== null)){
-validate69.errors = [{instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/allOf/1/properties/context_percentage_until_summarization/type",keyword:"type",params:{type: schema64.allOf[1].properties.context_percentage_until_summarization.type},message:"must be number,null"}];
+let data47 = data.context_percentage_until_summarization;
+const _errs101 = errors;
+if((!(typeof data47 == "number")) && (data47 !== null)){
+validate36.errors = [{instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/allOf/1/properties/context_percentage_until_summarization/type",keyword:"type",params:{type: schema47.allOf[1].properties.context_percentage_until_summarization.type},message:"must be number,null"}];
 return false;
 }
-var valid1 = _errs7 === errors;
+var valid10 = _errs101 === errors;
 }
 else {
-var valid1 = true;
+var valid10 = true;
 }
 }
 }
 }
 }
 else {
-validate69.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate36.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs1 === errors;
+var valid0 = _errs95 === errors;
 }
-validate69.errors = vErrors;
+validate36.errors = vErrors;
 return errors === 0;
 }
-validate69.evaluated = {"props":{"session_id":true,"context_percentage_total_used":true,"context_percentage_until_summarization":true,"messages":true,"memories":true,"data":true,"context":true,"user_id":true,"tokens":true,"namespace":true,"long_term_memory_strategy":true,"ttl_seconds":true,"last_accessed":true,"created_at":true,"updated_at":true},"dynamicProps":false,"dynamicItems":false};
+validate36.evaluated = {"props":{"session_id":true,"context_percentage_total_used":true,"context_percentage_until_summarization":true,"messages":true,"memories":true,"data":true,"context":true,"user_id":true,"tokens":true,"namespace":true,"long_term_memory_strategy":true,"ttl_seconds":true,"last_accessed":true,"created_at":true,"updated_at":true},"dynamicProps":false,"dynamicItems":false};
 
+export const body_run_summary_view_full = validate37;
+const schema48 = {"$id":"run_summary_view_full","type":"object","required":["id","type"],"properties":{"id":{"type":"string"},"type":{"type":"string","enum":["summary_view_full_run"]},"status":{"type":"string","enum":["pending","running","success","failed"],"default":"pending"},"view_id":{"type":["string","null"]},"created_at":{"type":"string","format":"date-time"},"started_at":{"type":["string","null"],"format":"date-time"},"completed_at":{"type":["string","null"],"format":"date-time"},"error_message":{"type":["string","null"]}}};
 
-function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="put_working_memory" */;
+function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="run_summary_view_full" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate68.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(validate69(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate69.errors : vErrors.concat(validate69.errors);
-errors = vErrors.length;
-}
-validate68.errors = vErrors;
-return errors === 0;
-}
-validate68.evaluated = {"props":{"session_id":true,"context_percentage_total_used":true,"context_percentage_until_summarization":true,"messages":true,"memories":true,"data":true,"context":true,"user_id":true,"tokens":true,"namespace":true,"long_term_memory_strategy":true,"ttl_seconds":true,"last_accessed":true,"created_at":true,"updated_at":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_run_summary_view_full = validate72;
-const schema88 = {"$id":"run_summary_view_full","$ref":"spec#/components/schemas/Task"};
-
-function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate73.evaluated;
+const evaluated0 = validate37.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -2975,14 +4033,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.type === undefined) && (missing0 = "type"))){
-validate73.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs1 = errors;
 if(typeof data.id !== "string"){
-validate73.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate37.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2995,11 +4053,11 @@ if(data.type !== undefined){
 let data1 = data.type;
 const _errs3 = errors;
 if(typeof data1 !== "string"){
-validate73.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data1 === "summary_view_full_run")){
-validate73.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema60.properties.type.enum},message:"must be equal to one of the allowed values"}];
+validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema48.properties.type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3012,11 +4070,11 @@ if(data.status !== undefined){
 let data2 = data.status;
 const _errs5 = errors;
 if(typeof data2 !== "string"){
-validate73.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate37.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((((data2 === "pending") || (data2 === "running")) || (data2 === "success")) || (data2 === "failed"))){
-validate73.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema60.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate37.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema48.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -3029,7 +4087,7 @@ if(data.view_id !== undefined){
 let data3 = data.view_id;
 const _errs7 = errors;
 if((typeof data3 !== "string") && (data3 !== null)){
-validate73.errors = [{instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/type",keyword:"type",params:{type: schema60.properties.view_id.type},message:"must be string,null"}];
+validate37.errors = [{instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/type",keyword:"type",params:{type: schema48.properties.view_id.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -3043,7 +4101,7 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(errors === _errs9){
 if(!(typeof data.created_at === "string")){
-validate73.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate37.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3058,7 +4116,7 @@ if(data.started_at !== undefined){
 let data5 = data.started_at;
 const _errs11 = errors;
 if((typeof data5 !== "string") && (data5 !== null)){
-validate73.errors = [{instancePath:instancePath+"/started_at",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
+validate37.errors = [{instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/type",keyword:"type",params:{type: schema48.properties.started_at.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs11 === errors;
@@ -3069,12 +4127,12 @@ var valid0 = true;
 if(valid0){
 if(data.completed_at !== undefined){
 let data6 = data.completed_at;
-const _errs14 = errors;
+const _errs13 = errors;
 if((typeof data6 !== "string") && (data6 !== null)){
-validate73.errors = [{instancePath:instancePath+"/completed_at",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
+validate37.errors = [{instancePath:instancePath+"/completed_at",schemaPath:"#/properties/completed_at/type",keyword:"type",params:{type: schema48.properties.completed_at.type},message:"must be string,null"}];
 return false;
 }
-var valid0 = _errs14 === errors;
+var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
@@ -3082,12 +4140,12 @@ var valid0 = true;
 if(valid0){
 if(data.error_message !== undefined){
 let data7 = data.error_message;
-const _errs17 = errors;
+const _errs15 = errors;
 if((typeof data7 !== "string") && (data7 !== null)){
-validate73.errors = [{instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: schema60.properties.error_message.type},message:"must be string,null"}];
+validate37.errors = [{instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: schema48.properties.error_message.type},message:"must be string,null"}];
 return false;
 }
-var valid0 = _errs17 === errors;
+var valid0 = _errs15 === errors;
 }
 else {
 var valid0 = true;
@@ -3102,146 +4160,124 @@ var valid0 = true;
 }
 }
 else {
-validate73.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate37.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate73.errors = vErrors;
+validate37.errors = vErrors;
 return errors === 0;
 }
-validate73.evaluated = {"props":{"id":true,"type":true,"status":true,"view_id":true,"created_at":true,"started_at":true,"completed_at":true,"error_message":true},"dynamicProps":false,"dynamicItems":false};
+validate37.evaluated = {"props":{"id":true,"type":true,"status":true,"view_id":true,"created_at":true,"started_at":true,"completed_at":true,"error_message":true},"dynamicProps":false,"dynamicItems":false};
 
+export const body_run_summary_view_partition = validate38;
+const schema49 = {"$id":"run_summary_view_partition","type":"object","required":["view_id","group","summary","memory_count"],"properties":{"view_id":{"type":"string"},"group":{"type":"object","additionalProperties":{"type":"string"}},"summary":{"type":"string"},"memory_count":{"type":"integer","minimum":0},"computed_at":{"type":"string","format":"date-time"}}};
 
-function validate72(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="run_summary_view_full" */;
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate72.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(validate73(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate73.errors : vErrors.concat(validate73.errors);
-errors = vErrors.length;
-}
-validate72.errors = vErrors;
-return errors === 0;
-}
-validate72.evaluated = {"props":{"id":true,"type":true,"status":true,"view_id":true,"created_at":true,"started_at":true,"completed_at":true,"error_message":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_run_summary_view_partition = validate75;
-const schema92 = {"$id":"run_summary_view_partition","$ref":"spec#/components/schemas/SummaryViewPartitionResult"};
-
-function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="run_summary_view_partition" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate75.evaluated;
+const evaluated0 = validate38.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-const _errs0 = errors;
-if(errors === _errs0){
+if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.view_id === undefined) && (missing0 = "view_id")) || ((data.group === undefined) && (missing0 = "group"))) || ((data.summary === undefined) && (missing0 = "summary"))) || ((data.memory_count === undefined) && (missing0 = "memory_count"))){
-validate75.errors = [{instancePath,schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.view_id !== undefined){
-const _errs2 = errors;
+const _errs1 = errors;
 if(typeof data.view_id !== "string"){
-validate75.errors = [{instancePath:instancePath+"/view_id",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/view_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate38.errors = [{instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
+if(valid0){
 if(data.group !== undefined){
 let data1 = data.group;
-const _errs4 = errors;
-if(errors === _errs4){
+const _errs3 = errors;
+if(errors === _errs3){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key0 in data1){
-const _errs7 = errors;
+const _errs6 = errors;
 if(typeof data1[key0] !== "string"){
-validate75.errors = [{instancePath:instancePath+"/group/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/group/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate38.errors = [{instancePath:instancePath+"/group/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/group/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid2 = _errs7 === errors;
-if(!valid2){
+var valid1 = _errs6 === errors;
+if(!valid1){
 break;
 }
 }
 }
 else {
-validate75.errors = [{instancePath:instancePath+"/group",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/group/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate38.errors = [{instancePath:instancePath+"/group",schemaPath:"#/properties/group/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid1 = _errs4 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
+if(valid0){
 if(data.summary !== undefined){
-const _errs9 = errors;
+const _errs8 = errors;
 if(typeof data.summary !== "string"){
-validate75.errors = [{instancePath:instancePath+"/summary",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/summary/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate38.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid1 = _errs9 === errors;
+var valid0 = _errs8 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
+if(valid0){
 if(data.memory_count !== undefined){
 let data4 = data.memory_count;
-const _errs11 = errors;
+const _errs10 = errors;
 if(!((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4)))){
-validate75.errors = [{instancePath:instancePath+"/memory_count",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/memory_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate38.errors = [{instancePath:instancePath+"/memory_count",schemaPath:"#/properties/memory_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs11){
+if(errors === _errs10){
 if(typeof data4 == "number"){
 if(data4 < 0 || isNaN(data4)){
-validate75.errors = [{instancePath:instancePath+"/memory_count",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/memory_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate38.errors = [{instancePath:instancePath+"/memory_count",schemaPath:"#/properties/memory_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid1 = _errs11 === errors;
+var valid0 = _errs10 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
+if(valid0){
 if(data.computed_at !== undefined){
-const _errs13 = errors;
-if(errors === _errs13){
-if(errors === _errs13){
+const _errs12 = errors;
+if(errors === _errs12){
+if(errors === _errs12){
 if(!(typeof data.computed_at === "string")){
-validate75.errors = [{instancePath:instancePath+"/computed_at",schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/properties/computed_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate38.errors = [{instancePath:instancePath+"/computed_at",schemaPath:"#/properties/computed_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
-var valid1 = _errs13 === errors;
+var valid0 = _errs12 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
 }
 }
@@ -3250,23 +4286,23 @@ var valid1 = true;
 }
 }
 else {
-validate75.errors = [{instancePath,schemaPath:"spec#/components/schemas/SummaryViewPartitionResult/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate38.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate75.errors = vErrors;
+validate38.errors = vErrors;
 return errors === 0;
 }
-validate75.evaluated = {"props":{"view_id":true,"group":true,"summary":true,"memory_count":true,"computed_at":true},"dynamicProps":false,"dynamicItems":false};
+validate38.evaluated = {"props":{"view_id":true,"group":true,"summary":true,"memory_count":true,"computed_at":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_search_long_term_memory = validate76;
-const schema94 = {"$id":"search_long_term_memory","$ref":"spec#/components/schemas/MemoryRecordResultsResponse"};
-const schema95 = {"type":"object","required":["memories","total"],"properties":{"memories":{"type":"array","items":{"$ref":"spec#/components/schemas/MemoryRecordResult"}},"total":{"type":"integer"},"next_offset":{"type":["integer","null"]}}};
+export const body_search_long_term_memory = validate39;
+const schema50 = {"$id":"search_long_term_memory","type":"object","required":["memories","total"],"properties":{"memories":{"type":"array","items":{"allOf":[{"type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}},{"type":"object","required":["dist"],"properties":{"dist":{"description":"Vector distance; lower is closer.","type":"number"},"score":{"description":"Normalised relevance, 0 to 1.","type":["number","null"]},"score_type":{"type":["string","null"],"enum":["semantic","keyword","hybrid",null]}}}]}},"total":{"type":"integer"},"next_offset":{"type":["integer","null"]}}};
 
-function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="search_long_term_memory" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate77.evaluated;
+const evaluated0 = validate39.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3277,7 +4313,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.memories === undefined) && (missing0 = "memories")) || ((data.total === undefined) && (missing0 = "total"))){
-validate77.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -3289,10 +4325,440 @@ if(Array.isArray(data0)){
 var valid1 = true;
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
 const _errs3 = errors;
-if(!(validate64(data0[i0], {instancePath:instancePath+"/memories/" + i0,parentData:data0,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
-errors = vErrors.length;
+const _errs4 = errors;
+if(errors === _errs4){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+let missing1;
+if(((data1.id === undefined) && (missing1 = "id")) || ((data1.text === undefined) && (missing1 = "text"))){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/allOf/0/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data1.id !== undefined){
+const _errs6 = errors;
+if(typeof data1.id !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/id",schemaPath:"#/properties/memories/items/allOf/0/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs6 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.text !== undefined){
+const _errs8 = errors;
+if(typeof data1.text !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/text",schemaPath:"#/properties/memories/items/allOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs8 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.session_id !== undefined){
+let data4 = data1.session_id;
+const _errs10 = errors;
+if((typeof data4 !== "string") && (data4 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/allOf/0/properties/session_id/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.session_id.type},message:"must be string,null"}];
+return false;
+}
+var valid3 = _errs10 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.user_id !== undefined){
+let data5 = data1.user_id;
+const _errs12 = errors;
+if((typeof data5 !== "string") && (data5 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/allOf/0/properties/user_id/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.user_id.type},message:"must be string,null"}];
+return false;
+}
+var valid3 = _errs12 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.namespace !== undefined){
+let data6 = data1.namespace;
+const _errs14 = errors;
+if((typeof data6 !== "string") && (data6 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/allOf/0/properties/namespace/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.namespace.type},message:"must be string,null"}];
+return false;
+}
+var valid3 = _errs14 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.last_accessed !== undefined){
+const _errs16 = errors;
+if(errors === _errs16){
+if(errors === _errs16){
+if(!(typeof data1.last_accessed === "string")){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/last_accessed",schemaPath:"#/properties/memories/items/allOf/0/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid3 = _errs16 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.created_at !== undefined){
+const _errs18 = errors;
+if(errors === _errs18){
+if(errors === _errs18){
+if(!(typeof data1.created_at === "string")){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/created_at",schemaPath:"#/properties/memories/items/allOf/0/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid3 = _errs18 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.updated_at !== undefined){
+const _errs20 = errors;
+if(errors === _errs20){
+if(errors === _errs20){
+if(!(typeof data1.updated_at === "string")){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/updated_at",schemaPath:"#/properties/memories/items/allOf/0/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid3 = _errs20 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.pinned !== undefined){
+const _errs22 = errors;
+if(typeof data1.pinned !== "boolean"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/pinned",schemaPath:"#/properties/memories/items/allOf/0/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid3 = _errs22 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.access_count !== undefined){
+let data11 = data1.access_count;
+const _errs24 = errors;
+if(!((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11)))){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/access_count",schemaPath:"#/properties/memories/items/allOf/0/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs24){
+if(typeof data11 == "number"){
+if(data11 < 0 || isNaN(data11)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/access_count",schemaPath:"#/properties/memories/items/allOf/0/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
+}
+var valid3 = _errs24 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.topics !== undefined){
+let data12 = data1.topics;
+const _errs26 = errors;
+if((!(Array.isArray(data12))) && (data12 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/allOf/0/properties/topics/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.topics.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs26){
+if(Array.isArray(data12)){
+var valid4 = true;
+const len1 = data12.length;
+for(let i1=0; i1<len1; i1++){
+const _errs28 = errors;
+if(typeof data12[i1] !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/topics/" + i1,schemaPath:"#/properties/memories/items/allOf/0/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid4 = _errs28 === errors;
+if(!valid4){
+break;
+}
+}
+}
+}
+var valid3 = _errs26 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.entities !== undefined){
+let data14 = data1.entities;
+const _errs30 = errors;
+if((!(Array.isArray(data14))) && (data14 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/allOf/0/properties/entities/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.entities.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs30){
+if(Array.isArray(data14)){
+var valid5 = true;
+const len2 = data14.length;
+for(let i2=0; i2<len2; i2++){
+const _errs32 = errors;
+if(typeof data14[i2] !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/entities/" + i2,schemaPath:"#/properties/memories/items/allOf/0/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid5 = _errs32 === errors;
+if(!valid5){
+break;
+}
+}
+}
+}
+var valid3 = _errs30 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.memory_hash !== undefined){
+let data16 = data1.memory_hash;
+const _errs34 = errors;
+if((typeof data16 !== "string") && (data16 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/allOf/0/properties/memory_hash/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.memory_hash.type},message:"must be string,null"}];
+return false;
+}
+var valid3 = _errs34 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.discrete_memory_extracted !== undefined){
+let data17 = data1.discrete_memory_extracted;
+const _errs36 = errors;
+if(typeof data17 !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/allOf/0/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data17 === "t") || (data17 === "f"))){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/allOf/0/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema50.properties.memories.items.allOf[0].properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid3 = _errs36 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.memory_type !== undefined){
+let data18 = data1.memory_type;
+const _errs38 = errors;
+if(typeof data18 !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/allOf/0/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data18 === "episodic") || (data18 === "semantic")) || (data18 === "message"))){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/allOf/0/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema50.properties.memories.items.allOf[0].properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid3 = _errs38 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.persisted_at !== undefined){
+let data19 = data1.persisted_at;
+const _errs40 = errors;
+if((typeof data19 !== "string") && (data19 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/allOf/0/properties/persisted_at/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.persisted_at.type},message:"must be string,null"}];
+return false;
+}
+var valid3 = _errs40 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.extracted_from !== undefined){
+let data20 = data1.extracted_from;
+const _errs42 = errors;
+if((!(Array.isArray(data20))) && (data20 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/allOf/0/properties/extracted_from/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.extracted_from.type},message:"must be array,null"}];
+return false;
+}
+if(errors === _errs42){
+if(Array.isArray(data20)){
+var valid6 = true;
+const len3 = data20.length;
+for(let i3=0; i3<len3; i3++){
+const _errs44 = errors;
+if(typeof data20[i3] !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/extracted_from/" + i3,schemaPath:"#/properties/memories/items/allOf/0/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid6 = _errs44 === errors;
+if(!valid6){
+break;
+}
+}
+}
+}
+var valid3 = _errs42 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.event_date !== undefined){
+let data22 = data1.event_date;
+const _errs46 = errors;
+if((typeof data22 !== "string") && (data22 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/allOf/0/properties/event_date/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.event_date.type},message:"must be string,null"}];
+return false;
+}
+var valid3 = _errs46 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.extraction_strategy !== undefined){
+const _errs48 = errors;
+if(typeof data1.extraction_strategy !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/extraction_strategy",schemaPath:"#/properties/memories/items/allOf/0/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs48 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.extraction_strategy_config !== undefined){
+let data24 = data1.extraction_strategy_config;
+const _errs50 = errors;
+if(errors === _errs50){
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+}
+else {
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/extraction_strategy_config",schemaPath:"#/properties/memories/items/allOf/0/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid3 = _errs50 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid2 = _errs4 === errors;
+if(valid2){
+const _errs53 = errors;
+if(errors === _errs53){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+let missing2;
+if((data1.dist === undefined) && (missing2 = "dist")){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/allOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+return false;
+}
+else {
+if(data1.dist !== undefined){
+const _errs55 = errors;
+if(!(typeof data1.dist == "number")){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/dist",schemaPath:"#/properties/memories/items/allOf/1/properties/dist/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid7 = _errs55 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data1.score !== undefined){
+let data26 = data1.score;
+const _errs57 = errors;
+if((!(typeof data26 == "number")) && (data26 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/score",schemaPath:"#/properties/memories/items/allOf/1/properties/score/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[1].properties.score.type},message:"must be number,null"}];
+return false;
+}
+var valid7 = _errs57 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data1.score_type !== undefined){
+let data27 = data1.score_type;
+const _errs59 = errors;
+if((typeof data27 !== "string") && (data27 !== null)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/score_type",schemaPath:"#/properties/memories/items/allOf/1/properties/score_type/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[1].properties.score_type.type},message:"must be string,null"}];
+return false;
+}
+if(!((((data27 === "semantic") || (data27 === "keyword")) || (data27 === "hybrid")) || (data27 === null))){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/score_type",schemaPath:"#/properties/memories/items/allOf/1/properties/score_type/enum",keyword:"enum",params:{allowedValues: schema50.properties.memories.items.allOf[1].properties.score_type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid7 = _errs59 === errors;
+}
+else {
+var valid7 = true;
+}
+}
+}
+}
+}
+else {
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid2 = _errs53 === errors;
 }
 var valid1 = _errs3 === errors;
 if(!valid1){
@@ -3301,7 +4767,7 @@ break;
 }
 }
 else {
-validate77.errors = [{instancePath:instancePath+"/memories",schemaPath:"#/properties/memories/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate39.errors = [{instancePath:instancePath+"/memories",schemaPath:"#/properties/memories/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -3312,26 +4778,26 @@ var valid0 = true;
 }
 if(valid0){
 if(data.total !== undefined){
-let data2 = data.total;
-const _errs4 = errors;
-if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-validate77.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+let data28 = data.total;
+const _errs61 = errors;
+if(!((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28)))){
+validate39.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs61 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.next_offset !== undefined){
-let data3 = data.next_offset;
-const _errs6 = errors;
-if((!((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3)))) && (data3 !== null)){
-validate77.errors = [{instancePath:instancePath+"/next_offset",schemaPath:"#/properties/next_offset/type",keyword:"type",params:{type: schema95.properties.next_offset.type},message:"must be integer,null"}];
+let data29 = data.next_offset;
+const _errs63 = errors;
+if((!((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29)))) && (data29 !== null)){
+validate39.errors = [{instancePath:instancePath+"/next_offset",schemaPath:"#/properties/next_offset/type",keyword:"type",params:{type: schema50.properties.next_offset.type},message:"must be integer,null"}];
 return false;
 }
-var valid0 = _errs6 === errors;
+var valid0 = _errs63 === errors;
 }
 else {
 var valid0 = true;
@@ -3341,43 +4807,23 @@ var valid0 = true;
 }
 }
 else {
-validate77.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate77.errors = vErrors;
+validate39.errors = vErrors;
 return errors === 0;
 }
-validate77.evaluated = {"props":{"memories":true,"total":true,"next_offset":true},"dynamicProps":false,"dynamicItems":false};
+validate39.evaluated = {"props":{"memories":true,"total":true,"next_offset":true},"dynamicProps":false,"dynamicItems":false};
 
+export const body_update_long_term_memory = validate40;
+const schema51 = {"$id":"update_long_term_memory","type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}};
 
-function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="search_long_term_memory" */;
+function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="update_long_term_memory" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate76.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(validate77(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate77.errors : vErrors.concat(validate77.errors);
-errors = vErrors.length;
-}
-validate76.errors = vErrors;
-return errors === 0;
-}
-validate76.evaluated = {"props":{"memories":true,"total":true,"next_offset":true},"dynamicProps":false,"dynamicItems":false};
-
-export const body_update_long_term_memory = validate80;
-const schema96 = {"$id":"update_long_term_memory","$ref":"spec#/components/schemas/MemoryRecord"};
-
-function validate81(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate81.evaluated;
+const evaluated0 = validate40.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -3388,14 +4834,14 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.id === undefined) && (missing0 = "id")) || ((data.text === undefined) && (missing0 = "text"))){
-validate81.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate40.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 const _errs1 = errors;
 if(typeof data.id !== "string"){
-validate81.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -3407,7 +4853,7 @@ if(valid0){
 if(data.text !== undefined){
 const _errs3 = errors;
 if(typeof data.text !== "string"){
-validate81.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -3420,7 +4866,7 @@ if(data.session_id !== undefined){
 let data2 = data.session_id;
 const _errs5 = errors;
 if((typeof data2 !== "string") && (data2 !== null)){
-validate81.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: schema52.properties.session_id.type},message:"must be string,null"}];
+validate40.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: schema51.properties.session_id.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -3433,7 +4879,7 @@ if(data.user_id !== undefined){
 let data3 = data.user_id;
 const _errs7 = errors;
 if((typeof data3 !== "string") && (data3 !== null)){
-validate81.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: schema52.properties.user_id.type},message:"must be string,null"}];
+validate40.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: schema51.properties.user_id.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -3446,7 +4892,7 @@ if(data.namespace !== undefined){
 let data4 = data.namespace;
 const _errs9 = errors;
 if((typeof data4 !== "string") && (data4 !== null)){
-validate81.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: schema52.properties.namespace.type},message:"must be string,null"}];
+validate40.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: schema51.properties.namespace.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs9 === errors;
@@ -3460,7 +4906,7 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(errors === _errs11){
 if(!(typeof data.last_accessed === "string")){
-validate81.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3476,7 +4922,7 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(errors === _errs13){
 if(!(typeof data.created_at === "string")){
-validate81.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3492,7 +4938,7 @@ const _errs15 = errors;
 if(errors === _errs15){
 if(errors === _errs15){
 if(!(typeof data.updated_at === "string")){
-validate81.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -3506,7 +4952,7 @@ if(valid0){
 if(data.pinned !== undefined){
 const _errs17 = errors;
 if(typeof data.pinned !== "boolean"){
-validate81.errors = [{instancePath:instancePath+"/pinned",schemaPath:"#/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+validate40.errors = [{instancePath:instancePath+"/pinned",schemaPath:"#/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
 var valid0 = _errs17 === errors;
@@ -3519,13 +4965,13 @@ if(data.access_count !== undefined){
 let data9 = data.access_count;
 const _errs19 = errors;
 if(!((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9)))){
-validate81.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate40.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs19){
 if(typeof data9 == "number"){
 if(data9 < 0 || isNaN(data9)){
-validate81.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+validate40.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
@@ -3540,7 +4986,7 @@ if(data.topics !== undefined){
 let data10 = data.topics;
 const _errs21 = errors;
 if((!(Array.isArray(data10))) && (data10 !== null)){
-validate81.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: schema52.properties.topics.type},message:"must be array,null"}];
+validate40.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: schema51.properties.topics.type},message:"must be array,null"}];
 return false;
 }
 if(errors === _errs21){
@@ -3550,7 +4996,7 @@ const len0 = data10.length;
 for(let i0=0; i0<len0; i0++){
 const _errs23 = errors;
 if(typeof data10[i0] !== "string"){
-validate81.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid1 = _errs23 === errors;
@@ -3570,7 +5016,7 @@ if(data.entities !== undefined){
 let data12 = data.entities;
 const _errs25 = errors;
 if((!(Array.isArray(data12))) && (data12 !== null)){
-validate81.errors = [{instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/type",keyword:"type",params:{type: schema52.properties.entities.type},message:"must be array,null"}];
+validate40.errors = [{instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/type",keyword:"type",params:{type: schema51.properties.entities.type},message:"must be array,null"}];
 return false;
 }
 if(errors === _errs25){
@@ -3580,7 +5026,7 @@ const len1 = data12.length;
 for(let i1=0; i1<len1; i1++){
 const _errs27 = errors;
 if(typeof data12[i1] !== "string"){
-validate81.errors = [{instancePath:instancePath+"/entities/" + i1,schemaPath:"#/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/entities/" + i1,schemaPath:"#/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid2 = _errs27 === errors;
@@ -3600,7 +5046,7 @@ if(data.memory_hash !== undefined){
 let data14 = data.memory_hash;
 const _errs29 = errors;
 if((typeof data14 !== "string") && (data14 !== null)){
-validate81.errors = [{instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/type",keyword:"type",params:{type: schema52.properties.memory_hash.type},message:"must be string,null"}];
+validate40.errors = [{instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/type",keyword:"type",params:{type: schema51.properties.memory_hash.type},message:"must be string,null"}];
 return false;
 }
 var valid0 = _errs29 === errors;
@@ -3613,11 +5059,11 @@ if(data.discrete_memory_extracted !== undefined){
 let data15 = data.discrete_memory_extracted;
 const _errs31 = errors;
 if(typeof data15 !== "string"){
-validate81.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!((data15 === "t") || (data15 === "f"))){
-validate81.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema52.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+validate40.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema51.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs31 === errors;
@@ -3630,11 +5076,11 @@ if(data.memory_type !== undefined){
 let data16 = data.memory_type;
 const _errs33 = errors;
 if(typeof data16 !== "string"){
-validate81.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"spec#/components/schemas/MemoryTypeEnum/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data16 === "episodic") || (data16 === "semantic")) || (data16 === "message"))){
-validate81.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"spec#/components/schemas/MemoryTypeEnum/enum",keyword:"enum",params:{allowedValues: schema53.enum},message:"must be equal to one of the allowed values"}];
+validate40.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema51.properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs33 === errors;
@@ -3645,12 +5091,12 @@ var valid0 = true;
 if(valid0){
 if(data.persisted_at !== undefined){
 let data17 = data.persisted_at;
-const _errs36 = errors;
+const _errs35 = errors;
 if((typeof data17 !== "string") && (data17 !== null)){
-validate81.errors = [{instancePath:instancePath+"/persisted_at",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
+validate40.errors = [{instancePath:instancePath+"/persisted_at",schemaPath:"#/properties/persisted_at/type",keyword:"type",params:{type: schema51.properties.persisted_at.type},message:"must be string,null"}];
 return false;
 }
-var valid0 = _errs36 === errors;
+var valid0 = _errs35 === errors;
 }
 else {
 var valid0 = true;
@@ -3658,29 +5104,29 @@ var valid0 = true;
 if(valid0){
 if(data.extracted_from !== undefined){
 let data18 = data.extracted_from;
-const _errs39 = errors;
+const _errs37 = errors;
 if((!(Array.isArray(data18))) && (data18 !== null)){
-validate81.errors = [{instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/type",keyword:"type",params:{type: schema52.properties.extracted_from.type},message:"must be array,null"}];
+validate40.errors = [{instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/type",keyword:"type",params:{type: schema51.properties.extracted_from.type},message:"must be array,null"}];
 return false;
 }
-if(errors === _errs39){
+if(errors === _errs37){
 if(Array.isArray(data18)){
-var valid5 = true;
+var valid3 = true;
 const len2 = data18.length;
 for(let i2=0; i2<len2; i2++){
-const _errs41 = errors;
+const _errs39 = errors;
 if(typeof data18[i2] !== "string"){
-validate81.errors = [{instancePath:instancePath+"/extracted_from/" + i2,schemaPath:"#/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate40.errors = [{instancePath:instancePath+"/extracted_from/" + i2,schemaPath:"#/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid5 = _errs41 === errors;
-if(!valid5){
+var valid3 = _errs39 === errors;
+if(!valid3){
 break;
 }
 }
 }
 }
-var valid0 = _errs39 === errors;
+var valid0 = _errs37 === errors;
 }
 else {
 var valid0 = true;
@@ -3688,9 +5134,21 @@ var valid0 = true;
 if(valid0){
 if(data.event_date !== undefined){
 let data20 = data.event_date;
-const _errs43 = errors;
+const _errs41 = errors;
 if((typeof data20 !== "string") && (data20 !== null)){
-validate81.errors = [{instancePath:instancePath+"/event_date",schemaPath:"spec#/components/schemas/NullableDateTime/type",keyword:"type",params:{type: schema54.type},message:"must be string,null"}];
+validate40.errors = [{instancePath:instancePath+"/event_date",schemaPath:"#/properties/event_date/type",keyword:"type",params:{type: schema51.properties.event_date.type},message:"must be string,null"}];
+return false;
+}
+var valid0 = _errs41 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.extraction_strategy !== undefined){
+const _errs43 = errors;
+if(typeof data.extraction_strategy !== "string"){
+validate40.errors = [{instancePath:instancePath+"/extraction_strategy",schemaPath:"#/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs43 === errors;
@@ -3699,31 +5157,18 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.extraction_strategy !== undefined){
-const _errs46 = errors;
-if(typeof data.extraction_strategy !== "string"){
-validate81.errors = [{instancePath:instancePath+"/extraction_strategy",schemaPath:"#/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs46 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
 if(data.extraction_strategy_config !== undefined){
 let data22 = data.extraction_strategy_config;
-const _errs48 = errors;
-const _errs49 = errors;
-if(errors === _errs49){
+const _errs45 = errors;
+if(errors === _errs45){
 if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
 }
 else {
-validate81.errors = [{instancePath:instancePath+"/extraction_strategy_config",schemaPath:"spec#/components/schemas/JsonObject/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate40.errors = [{instancePath:instancePath+"/extraction_strategy_config",schemaPath:"#/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs48 === errors;
+var valid0 = _errs45 === errors;
 }
 else {
 var valid0 = true;
@@ -3750,35 +5195,14 @@ var valid0 = true;
 }
 }
 else {
-validate81.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate40.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate81.errors = vErrors;
+validate40.errors = vErrors;
 return errors === 0;
 }
-validate81.evaluated = {"props":{"id":true,"text":true,"session_id":true,"user_id":true,"namespace":true,"last_accessed":true,"created_at":true,"updated_at":true,"pinned":true,"access_count":true,"topics":true,"entities":true,"memory_hash":true,"discrete_memory_extracted":true,"memory_type":true,"persisted_at":true,"extracted_from":true,"event_date":true,"extraction_strategy":true,"extraction_strategy_config":true},"dynamicProps":false,"dynamicItems":false};
-
-
-function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="update_long_term_memory" */;
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate80.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(validate81(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate81.errors : vErrors.concat(validate81.errors);
-errors = vErrors.length;
-}
-validate80.errors = vErrors;
-return errors === 0;
-}
-validate80.evaluated = {"props":{"id":true,"text":true,"session_id":true,"user_id":true,"namespace":true,"last_accessed":true,"created_at":true,"updated_at":true,"pinned":true,"access_count":true,"topics":true,"entities":true,"memory_hash":true,"discrete_memory_extracted":true,"memory_type":true,"persisted_at":true,"extracted_from":true,"event_date":true,"extraction_strategy":true,"extraction_strategy_config":true},"dynamicProps":false,"dynamicItems":false};
+validate40.evaluated = {"props":{"id":true,"text":true,"session_id":true,"user_id":true,"namespace":true,"last_accessed":true,"created_at":true,"updated_at":true,"pinned":true,"access_count":true,"topics":true,"entities":true,"memory_hash":true,"discrete_memory_extracted":true,"memory_type":true,"persisted_at":true,"extracted_from":true,"event_date":true,"extraction_strategy":true,"extraction_strategy_config":true},"dynamicProps":false,"dynamicItems":false};
 
 function ucs2length(str) {
   let length = 0;

@@ -3,166 +3,169 @@
 /* eslint-disable */
 
 export const body_AddSessionEvent = validate10;
-const schema11 = {"$id":"AddSessionEvent","$ref":"spec#/components/schemas/AddSessionEventResponseContent"};
-const schema13 = {"type":"object","required":["event"],"properties":{"event":{"$ref":"spec#/components/schemas/SessionEvent"}}};
-const schema14 = {"type":"object","required":["actorId","content","createdAt","eventId","role","sessionId","systemTimestamp"],"properties":{"eventId":{"$ref":"spec#/components/schemas/EventId"},"actorId":{"$ref":"spec#/components/schemas/ResourceId"},"sessionId":{"$ref":"spec#/components/schemas/ResourceId"},"role":{"$ref":"spec#/components/schemas/MessageRole"},"content":{"type":"array","items":{"$ref":"spec#/components/schemas/Content"}},"createdAt":{"type":"string","format":"date-time"},"systemTimestamp":{"description":"When the service ingested the event.","type":"string","format":"date-time"},"metadata":{}}};
-const schema15 = {"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"};
-const schema16 = {"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"};
-const schema18 = {"type":"string","enum":["USER","ASSISTANT","SYSTEM"]};
-const schema19 = {"description":"One part of an event's content; text is the only kind.","oneOf":[{"type":"object","title":"text","required":["text"],"properties":{"text":{"type":"string"}}}]};
+const schema11 = {"$id":"AddSessionEvent","type":"object","required":["event"],"properties":{"event":{"type":"object","required":["actorId","content","createdAt","eventId","role","sessionId","systemTimestamp"],"properties":{"eventId":{"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"},"actorId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"role":{"type":"string","enum":["USER","ASSISTANT","SYSTEM"]},"content":{"type":"array","items":{"description":"One part of an event's content; text is the only kind.","oneOf":[{"type":"object","title":"text","required":["text"],"properties":{"text":{"type":"string"}}}]}},"createdAt":{"type":"string","format":"date-time"},"systemTimestamp":{"description":"When the service ingested the event.","type":"string","format":"date-time"},"metadata":{}}}}};
 const func2 = ucs2length;
 const pattern0 = new RegExp("^[a-zA-Z0-9]+$", "u");
 const pattern1 = new RegExp("^[a-zA-Z0-9-]+$", "u");
 
-function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="AddSessionEvent" */;
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((((((((data.actorId === undefined) && (missing0 = "actorId")) || ((data.content === undefined) && (missing0 = "content"))) || ((data.createdAt === undefined) && (missing0 = "createdAt"))) || ((data.eventId === undefined) && (missing0 = "eventId"))) || ((data.role === undefined) && (missing0 = "role"))) || ((data.sessionId === undefined) && (missing0 = "sessionId"))) || ((data.systemTimestamp === undefined) && (missing0 = "systemTimestamp"))){
-validate13.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((data.event === undefined) && (missing0 = "event")){
+validate10.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.eventId !== undefined){
-let data0 = data.eventId;
+if(data.event !== undefined){
+let data0 = data.event;
 const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(func2(data0) > 32){
-validate13.errors = [{instancePath:instancePath+"/eventId",schemaPath:"spec#/components/schemas/EventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+if(errors === _errs1){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+let missing1;
+if((((((((data0.actorId === undefined) && (missing1 = "actorId")) || ((data0.content === undefined) && (missing1 = "content"))) || ((data0.createdAt === undefined) && (missing1 = "createdAt"))) || ((data0.eventId === undefined) && (missing1 = "eventId"))) || ((data0.role === undefined) && (missing1 = "role"))) || ((data0.sessionId === undefined) && (missing1 = "sessionId"))) || ((data0.systemTimestamp === undefined) && (missing1 = "systemTimestamp"))){
+validate10.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
-if(func2(data0) < 32){
-validate13.errors = [{instancePath:instancePath+"/eventId",schemaPath:"spec#/components/schemas/EventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
+if(data0.eventId !== undefined){
+let data1 = data0.eventId;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(func2(data1) > 32){
+validate10.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
 }
 else {
-if(!pattern0.test(data0)){
-validate13.errors = [{instancePath:instancePath+"/eventId",schemaPath:"spec#/components/schemas/EventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
+if(func2(data1) < 32){
+validate10.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data1)){
+validate10.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/eventId",schemaPath:"spec#/components/schemas/EventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate10.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs1 === errors;
+var valid1 = _errs3 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
-if(data.actorId !== undefined){
-let data1 = data.actorId;
-const _errs4 = errors;
+if(valid1){
+if(data0.actorId !== undefined){
+let data2 = data0.actorId;
 const _errs5 = errors;
 if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate13.errors = [{instancePath:instancePath+"/actorId",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data1) < 1){
-validate13.errors = [{instancePath:instancePath+"/actorId",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data1)){
-validate13.errors = [{instancePath:instancePath+"/actorId",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate13.errors = [{instancePath:instancePath+"/actorId",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sessionId !== undefined){
-let data2 = data.sessionId;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate10.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate10.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data2)){
-validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate10.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate10.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs7 === errors;
+var valid1 = _errs5 === errors;
 }
 else {
-var valid0 = true;
+var valid1 = true;
 }
-if(valid0){
-if(data.role !== undefined){
-let data3 = data.role;
-const _errs10 = errors;
-if(typeof data3 !== "string"){
-validate13.errors = [{instancePath:instancePath+"/role",schemaPath:"spec#/components/schemas/MessageRole/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(valid1){
+if(data0.sessionId !== undefined){
+let data3 = data0.sessionId;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data3 === "string"){
+if(func2(data3) > 64){
+validate10.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
-}
-if(!(((data3 === "USER") || (data3 === "ASSISTANT")) || (data3 === "SYSTEM"))){
-validate13.errors = [{instancePath:instancePath+"/role",schemaPath:"spec#/components/schemas/MessageRole/enum",keyword:"enum",params:{allowedValues: schema18.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs10 === errors;
 }
 else {
-var valid0 = true;
+if(func2(data3) < 1){
+validate10.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
 }
-if(valid0){
-if(data.content !== undefined){
-let data4 = data.content;
-const _errs13 = errors;
-if(errors === _errs13){
-if(Array.isArray(data4)){
-var valid5 = true;
-const len0 = data4.length;
+else {
+if(!pattern1.test(data3)){
+validate10.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate10.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs7 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.role !== undefined){
+let data4 = data0.role;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
+validate10.errors = [{instancePath:instancePath+"/event/role",schemaPath:"#/properties/event/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data4 === "USER") || (data4 === "ASSISTANT")) || (data4 === "SYSTEM"))){
+validate10.errors = [{instancePath:instancePath+"/event/role",schemaPath:"#/properties/event/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.event.properties.role.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs9 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.content !== undefined){
+let data5 = data0.content;
+const _errs11 = errors;
+if(errors === _errs11){
+if(Array.isArray(data5)){
+var valid2 = true;
+const len0 = data5.length;
 for(let i0=0; i0<len0; i0++){
-let data5 = data4[i0];
-const _errs15 = errors;
-const _errs17 = errors;
-let valid7 = false;
+let data6 = data5[i0];
+const _errs13 = errors;
+const _errs14 = errors;
+let valid3 = false;
 let passing0 = null;
-const _errs18 = errors;
-if(errors === _errs18){
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-let missing1;
-if((data5.text === undefined) && (missing1 = "text")){
-const err0 = {instancePath:instancePath+"/content/" + i0,schemaPath:"spec#/components/schemas/Content/oneOf/0/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
+const _errs15 = errors;
+if(errors === _errs15){
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+let missing2;
+if((data6.text === undefined) && (missing2 = "text")){
+const err0 = {instancePath:instancePath+"/event/content/" + i0,schemaPath:"#/properties/event/properties/content/items/oneOf/0/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -172,9 +175,9 @@ vErrors.push(err0);
 errors++;
 }
 else {
-if(data5.text !== undefined){
-if(typeof data5.text !== "string"){
-const err1 = {instancePath:instancePath+"/content/" + i0+"/text",schemaPath:"spec#/components/schemas/Content/oneOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data6.text !== undefined){
+if(typeof data6.text !== "string"){
+const err1 = {instancePath:instancePath+"/event/content/" + i0+"/text",schemaPath:"#/properties/event/properties/content/items/oneOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -187,7 +190,7 @@ errors++;
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/content/" + i0,schemaPath:"spec#/components/schemas/Content/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err2 = {instancePath:instancePath+"/event/content/" + i0,schemaPath:"#/properties/event/properties/content/items/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -197,13 +200,13 @@ vErrors.push(err2);
 errors++;
 }
 }
-var _valid0 = _errs18 === errors;
+var _valid0 = _errs15 === errors;
 if(_valid0){
-valid7 = true;
+valid3 = true;
 passing0 = 0;
 }
-if(!valid7){
-const err3 = {instancePath:instancePath+"/content/" + i0,schemaPath:"spec#/components/schemas/Content/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(!valid3){
+const err3 = {instancePath:instancePath+"/event/content/" + i0,schemaPath:"#/properties/event/properties/content/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -211,28 +214,656 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate13.errors = vErrors;
+validate10.errors = vErrors;
 return false;
 }
 else {
-errors = _errs17;
+errors = _errs14;
 if(vErrors !== null){
-if(_errs17){
-vErrors.length = _errs17;
+if(_errs14){
+vErrors.length = _errs14;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid5 = _errs15 === errors;
-if(!valid5){
+var valid2 = _errs13 === errors;
+if(!valid2){
 break;
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/content",schemaPath:"#/properties/content/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate10.errors = [{instancePath:instancePath+"/event/content",schemaPath:"#/properties/event/properties/content/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid1 = _errs11 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.createdAt !== undefined){
+const _errs19 = errors;
+if(errors === _errs19){
+if(errors === _errs19){
+if(!(typeof data0.createdAt === "string")){
+validate10.errors = [{instancePath:instancePath+"/event/createdAt",schemaPath:"#/properties/event/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs19 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.systemTimestamp !== undefined){
+const _errs21 = errors;
+if(errors === _errs21){
+if(errors === _errs21){
+if(!(typeof data0.systemTimestamp === "string")){
+validate10.errors = [{instancePath:instancePath+"/event/systemTimestamp",schemaPath:"#/properties/event/properties/systemTimestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs21 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate10.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
+}
+}
+else {
+validate10.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate10.errors = vErrors;
+return errors === 0;
+}
+
+export const body_BulkCreateLongTermMemories = validate11;
+const schema12 = {"$id":"BulkCreateLongTermMemories","type":"object","required":["created"],"properties":{"created":{"type":"array","items":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"}},"errors":{"type":"array","items":{"type":"object","required":["error","id"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"error":{"type":"string"}}}}}};
+
+function validate11(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="BulkCreateLongTermMemories" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.created === undefined) && (missing0 = "created")){
+validate11.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.created !== undefined){
+let data0 = data.created;
+const _errs1 = errors;
+if(errors === _errs1){
+if(Array.isArray(data0)){
+var valid1 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate11.errors = [{instancePath:instancePath+"/created/" + i0,schemaPath:"#/properties/created/items/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate11.errors = [{instancePath:instancePath+"/created/" + i0,schemaPath:"#/properties/created/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data1)){
+validate11.errors = [{instancePath:instancePath+"/created/" + i0,schemaPath:"#/properties/created/items/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate11.errors = [{instancePath:instancePath+"/created/" + i0,schemaPath:"#/properties/created/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs3 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate11.errors = [{instancePath:instancePath+"/created",schemaPath:"#/properties/created/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.errors !== undefined){
+let data2 = data.errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(Array.isArray(data2)){
+var valid2 = true;
+const len1 = data2.length;
+for(let i1=0; i1<len1; i1++){
+let data3 = data2[i1];
+const _errs7 = errors;
+if(errors === _errs7){
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing1;
+if(((data3.error === undefined) && (missing1 = "error")) || ((data3.id === undefined) && (missing1 = "id"))){
+validate11.errors = [{instancePath:instancePath+"/errors/" + i1,schemaPath:"#/properties/errors/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data3.id !== undefined){
+let data4 = data3.id;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data4 === "string"){
+if(func2(data4) > 64){
+validate11.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data4) < 1){
+validate11.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data4)){
+validate11.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate11.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid3 = _errs9 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data3.error !== undefined){
+const _errs11 = errors;
+if(typeof data3.error !== "string"){
+validate11.errors = [{instancePath:instancePath+"/errors/" + i1+"/error",schemaPath:"#/properties/errors/items/properties/error/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs11 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+else {
+validate11.errors = [{instancePath:instancePath+"/errors/" + i1,schemaPath:"#/properties/errors/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid2 = _errs7 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate11.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properties/errors/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate11.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate11.errors = vErrors;
+return errors === 0;
+}
+
+export const body_BulkDeleteLongTermMemories = validate12;
+const schema13 = {"$id":"BulkDeleteLongTermMemories","type":"object","required":["deleted"],"properties":{"deleted":{"type":"array","items":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"}},"errors":{"type":"array","items":{"type":"object","required":["error","id"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"error":{"type":"string"}}}}}};
+
+function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="BulkDeleteLongTermMemories" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.deleted === undefined) && (missing0 = "deleted")){
+validate12.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.deleted !== undefined){
+let data0 = data.deleted;
+const _errs1 = errors;
+if(errors === _errs1){
+if(Array.isArray(data0)){
+var valid1 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate12.errors = [{instancePath:instancePath+"/deleted/" + i0,schemaPath:"#/properties/deleted/items/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate12.errors = [{instancePath:instancePath+"/deleted/" + i0,schemaPath:"#/properties/deleted/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data1)){
+validate12.errors = [{instancePath:instancePath+"/deleted/" + i0,schemaPath:"#/properties/deleted/items/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate12.errors = [{instancePath:instancePath+"/deleted/" + i0,schemaPath:"#/properties/deleted/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs3 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate12.errors = [{instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.errors !== undefined){
+let data2 = data.errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(Array.isArray(data2)){
+var valid2 = true;
+const len1 = data2.length;
+for(let i1=0; i1<len1; i1++){
+let data3 = data2[i1];
+const _errs7 = errors;
+if(errors === _errs7){
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing1;
+if(((data3.error === undefined) && (missing1 = "error")) || ((data3.id === undefined) && (missing1 = "id"))){
+validate12.errors = [{instancePath:instancePath+"/errors/" + i1,schemaPath:"#/properties/errors/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data3.id !== undefined){
+let data4 = data3.id;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data4 === "string"){
+if(func2(data4) > 64){
+validate12.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data4) < 1){
+validate12.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data4)){
+validate12.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate12.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid3 = _errs9 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data3.error !== undefined){
+const _errs11 = errors;
+if(typeof data3.error !== "string"){
+validate12.errors = [{instancePath:instancePath+"/errors/" + i1+"/error",schemaPath:"#/properties/errors/items/properties/error/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs11 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+else {
+validate12.errors = [{instancePath:instancePath+"/errors/" + i1,schemaPath:"#/properties/errors/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid2 = _errs7 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate12.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properties/errors/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate12.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate12.errors = vErrors;
+return errors === 0;
+}
+
+export const body_GetLongTermMemory = validate13;
+const schema14 = {"$id":"GetLongTermMemory","type":"object","required":["createdAt","id","text","updatedAt"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"text":{"type":"string"},"memoryType":{"description":"A built-in memory type or a custom one registered on the store.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z][a-zA-Z0-9_-]*$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"topics":{"type":"array","maxItems":50,"items":{"type":"string","minLength":1,"maxLength":100}},"attributes":{"description":"Values of a custom memory type's fields, by field name.","type":"object","additionalProperties":{}},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"}}};
+const pattern8 = new RegExp("^[a-zA-Z][a-zA-Z0-9_-]*$", "u");
+
+function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="GetLongTermMemory" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((((data.createdAt === undefined) && (missing0 = "createdAt")) || ((data.id === undefined) && (missing0 = "id"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.updatedAt === undefined) && (missing0 = "updatedAt"))){
+validate13.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.id !== undefined){
+let data0 = data.id;
+const _errs1 = errors;
+if(errors === _errs1){
+if(typeof data0 === "string"){
+if(func2(data0) > 64){
+validate13.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data0) < 1){
+validate13.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data0)){
+validate13.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+const _errs3 = errors;
+if(typeof data.text !== "string"){
+validate13.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.memoryType !== undefined){
+let data2 = data.memoryType;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data2 === "string"){
+if(func2(data2) > 64){
+validate13.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate13.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern8.test(data2)){
+validate13.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.sessionId !== undefined){
+let data3 = data.sessionId;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data3 === "string"){
+if(func2(data3) > 64){
+validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data3) < 1){
+validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data3)){
+validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.ownerId !== undefined){
+let data4 = data.ownerId;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data4 === "string"){
+if(func2(data4) > 64){
+validate13.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data4) < 1){
+validate13.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data4)){
+validate13.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs9 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.namespace !== undefined){
+let data5 = data.namespace;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data5 === "string"){
+if(func2(data5) > 64){
+validate13.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data5) < 1){
+validate13.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data5)){
+validate13.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topics !== undefined){
+let data6 = data.topics;
+const _errs13 = errors;
+if(errors === _errs13){
+if(Array.isArray(data6)){
+if(data6.length > 50){
+validate13.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+return false;
+}
+else {
+var valid1 = true;
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+const _errs15 = errors;
+if(errors === _errs15){
+if(typeof data7 === "string"){
+if(func2(data7) > 100){
+validate13.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
+return false;
+}
+else {
+if(func2(data7) < 1){
+validate13.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs15 === errors;
+if(!valid1){
+break;
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -242,12 +873,45 @@ else {
 var valid0 = true;
 }
 if(valid0){
+if(data.attributes !== undefined){
+let data8 = data.attributes;
+const _errs17 = errors;
+if(errors === _errs17){
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/attributes",schemaPath:"#/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.createdAt !== undefined){
+const _errs20 = errors;
+if(errors === _errs20){
+if(errors === _errs20){
+if(!(typeof data.createdAt === "string")){
+validate13.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid0 = _errs20 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.updatedAt !== undefined){
 const _errs22 = errors;
 if(errors === _errs22){
 if(errors === _errs22){
-if(!(typeof data.createdAt === "string")){
-validate13.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!(typeof data.updatedAt === "string")){
+validate13.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -257,21 +921,8 @@ var valid0 = _errs22 === errors;
 else {
 var valid0 = true;
 }
-if(valid0){
-if(data.systemTimestamp !== undefined){
-const _errs24 = errors;
-if(errors === _errs24){
-if(errors === _errs24){
-if(!(typeof data.systemTimestamp === "string")){
-validate13.errors = [{instancePath:instancePath+"/systemTimestamp",schemaPath:"#/properties/systemTimestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
 }
 }
-}
-var valid0 = _errs24 === errors;
-}
-else {
-var valid0 = true;
 }
 }
 }
@@ -290,89 +941,341 @@ validate13.errors = vErrors;
 return errors === 0;
 }
 
+export const body_GetSessionEvent = validate14;
+const schema15 = {"$id":"GetSessionEvent","type":"object","required":["event"],"properties":{"event":{"type":"object","required":["actorId","content","createdAt","eventId","role","sessionId","systemTimestamp"],"properties":{"eventId":{"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"},"actorId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"role":{"type":"string","enum":["USER","ASSISTANT","SYSTEM"]},"content":{"type":"array","items":{"description":"One part of an event's content; text is the only kind.","oneOf":[{"type":"object","title":"text","required":["text"],"properties":{"text":{"type":"string"}}}]}},"createdAt":{"type":"string","format":"date-time"},"systemTimestamp":{"description":"When the service ingested the event.","type":"string","format":"date-time"},"metadata":{}}}}};
 
-function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="GetSessionEvent" */;
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.event === undefined) && (missing0 = "event")){
-validate12.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate14.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.event !== undefined){
-if(!(validate13(data.event, {instancePath:instancePath+"/event",parentData:data,parentDataProperty:"event",rootData}))){
-vErrors = vErrors === null ? validate13.errors : vErrors.concat(validate13.errors);
-errors = vErrors.length;
+let data0 = data.event;
+const _errs1 = errors;
+if(errors === _errs1){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+let missing1;
+if((((((((data0.actorId === undefined) && (missing1 = "actorId")) || ((data0.content === undefined) && (missing1 = "content"))) || ((data0.createdAt === undefined) && (missing1 = "createdAt"))) || ((data0.eventId === undefined) && (missing1 = "eventId"))) || ((data0.role === undefined) && (missing1 = "role"))) || ((data0.sessionId === undefined) && (missing1 = "sessionId"))) || ((data0.systemTimestamp === undefined) && (missing1 = "systemTimestamp"))){
+validate14.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data0.eventId !== undefined){
+let data1 = data0.eventId;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(func2(data1) > 32){
+validate14.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 32){
+validate14.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data1)){
+validate14.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
+return false;
 }
 }
 }
 }
 else {
-validate12.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate14.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-validate12.errors = vErrors;
+var valid1 = _errs3 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.actorId !== undefined){
+let data2 = data0.actorId;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data2 === "string"){
+if(func2(data2) > 64){
+validate14.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate14.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data2)){
+validate14.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate14.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs5 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.sessionId !== undefined){
+let data3 = data0.sessionId;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data3 === "string"){
+if(func2(data3) > 64){
+validate14.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data3) < 1){
+validate14.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data3)){
+validate14.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate14.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs7 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.role !== undefined){
+let data4 = data0.role;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
+validate14.errors = [{instancePath:instancePath+"/event/role",schemaPath:"#/properties/event/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data4 === "USER") || (data4 === "ASSISTANT")) || (data4 === "SYSTEM"))){
+validate14.errors = [{instancePath:instancePath+"/event/role",schemaPath:"#/properties/event/properties/role/enum",keyword:"enum",params:{allowedValues: schema15.properties.event.properties.role.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs9 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.content !== undefined){
+let data5 = data0.content;
+const _errs11 = errors;
+if(errors === _errs11){
+if(Array.isArray(data5)){
+var valid2 = true;
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+let data6 = data5[i0];
+const _errs13 = errors;
+const _errs14 = errors;
+let valid3 = false;
+let passing0 = null;
+const _errs15 = errors;
+if(errors === _errs15){
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+let missing2;
+if((data6.text === undefined) && (missing2 = "text")){
+const err0 = {instancePath:instancePath+"/event/content/" + i0,schemaPath:"#/properties/event/properties/content/items/oneOf/0/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data6.text !== undefined){
+if(typeof data6.text !== "string"){
+const err1 = {instancePath:instancePath+"/event/content/" + i0+"/text",schemaPath:"#/properties/event/properties/content/items/oneOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/event/content/" + i0,schemaPath:"#/properties/event/properties/content/items/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+var _valid0 = _errs15 === errors;
+if(_valid0){
+valid3 = true;
+passing0 = 0;
+}
+if(!valid3){
+const err3 = {instancePath:instancePath+"/event/content/" + i0,schemaPath:"#/properties/event/properties/content/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate14.errors = vErrors;
+return false;
+}
+else {
+errors = _errs14;
+if(vErrors !== null){
+if(_errs14){
+vErrors.length = _errs14;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs13 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate14.errors = [{instancePath:instancePath+"/event/content",schemaPath:"#/properties/event/properties/content/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid1 = _errs11 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.createdAt !== undefined){
+const _errs19 = errors;
+if(errors === _errs19){
+if(errors === _errs19){
+if(!(typeof data0.createdAt === "string")){
+validate14.errors = [{instancePath:instancePath+"/event/createdAt",schemaPath:"#/properties/event/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs19 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.systemTimestamp !== undefined){
+const _errs21 = errors;
+if(errors === _errs21){
+if(errors === _errs21){
+if(!(typeof data0.systemTimestamp === "string")){
+validate14.errors = [{instancePath:instancePath+"/event/systemTimestamp",schemaPath:"#/properties/event/properties/systemTimestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs21 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate14.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
+}
+}
+else {
+validate14.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate14.errors = vErrors;
 return errors === 0;
 }
 
+export const body_GetSessionMemory = validate15;
+const schema16 = {"$id":"GetSessionMemory","type":"object","required":["events","ownerId","sessionId"],"properties":{"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"events":{"type":"array","items":{"type":"object","required":["actorId","content","createdAt","eventId","role","sessionId","systemTimestamp"],"properties":{"eventId":{"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"},"actorId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"role":{"type":"string","enum":["USER","ASSISTANT","SYSTEM"]},"content":{"type":"array","items":{"description":"One part of an event's content; text is the only kind.","oneOf":[{"type":"object","title":"text","required":["text"],"properties":{"text":{"type":"string"}}}]}},"createdAt":{"type":"string","format":"date-time"},"systemTimestamp":{"description":"When the service ingested the event.","type":"string","format":"date-time"},"metadata":{}}}},"summary":{"type":"object","required":["createdAt","metadata","summarizedEvents","summarizedUpToEventId","text","updatedAt"],"properties":{"text":{"type":"string"},"summarizedUpToEventId":{"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"metadata":{},"summarizedEvents":{"type":"integer","format":"int64","minimum":1}}}}};
 
-function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="AddSessionEvent" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate12(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate12.errors : vErrors.concat(validate12.errors);
-errors = vErrors.length;
-}
-validate10.errors = vErrors;
-return errors === 0;
-}
-
-export const body_BulkCreateLongTermMemories = validate16;
-const schema20 = {"$id":"BulkCreateLongTermMemories","$ref":"spec#/components/schemas/BulkCreateLongTermMemoriesResponseContent"};
-const schema21 = {"type":"object","required":["created"],"properties":{"created":{"type":"array","items":{"$ref":"spec#/components/schemas/ResourceId"}},"errors":{"type":"array","items":{"$ref":"spec#/components/schemas/BulkOperationError"}}}};
-const schema23 = {"type":"object","required":["error","id"],"properties":{"id":{"$ref":"spec#/components/schemas/ResourceId"},"error":{"type":"string"}}};
-
-function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="GetSessionMemory" */;
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if(((data.error === undefined) && (missing0 = "error")) || ((data.id === undefined) && (missing0 = "id"))){
-validate18.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((((data.events === undefined) && (missing0 = "events")) || ((data.ownerId === undefined) && (missing0 = "ownerId"))) || ((data.sessionId === undefined) && (missing0 = "sessionId"))){
+validate15.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.id !== undefined){
-let data0 = data.id;
+if(data.sessionId !== undefined){
+let data0 = data.sessionId;
 const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
+if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 64){
-validate18.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate15.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data0) < 1){
-validate18.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate15.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data0)){
-validate18.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate15.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate18.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate15.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -382,13 +1285,993 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.error !== undefined){
-const _errs4 = errors;
-if(typeof data.error !== "string"){
-validate18.errors = [{instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(data.ownerId !== undefined){
+let data1 = data.ownerId;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate15.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
-var valid0 = _errs4 === errors;
+else {
+if(func2(data1) < 1){
+validate15.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data1)){
+validate15.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.namespace !== undefined){
+let data2 = data.namespace;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data2 === "string"){
+if(func2(data2) > 64){
+validate15.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate15.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data2)){
+validate15.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.events !== undefined){
+let data3 = data.events;
+const _errs7 = errors;
+if(errors === _errs7){
+if(Array.isArray(data3)){
+var valid1 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+const _errs9 = errors;
+if(errors === _errs9){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+let missing1;
+if((((((((data4.actorId === undefined) && (missing1 = "actorId")) || ((data4.content === undefined) && (missing1 = "content"))) || ((data4.createdAt === undefined) && (missing1 = "createdAt"))) || ((data4.eventId === undefined) && (missing1 = "eventId"))) || ((data4.role === undefined) && (missing1 = "role"))) || ((data4.sessionId === undefined) && (missing1 = "sessionId"))) || ((data4.systemTimestamp === undefined) && (missing1 = "systemTimestamp"))){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0,schemaPath:"#/properties/events/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data4.eventId !== undefined){
+let data5 = data4.eventId;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data5 === "string"){
+if(func2(data5) > 32){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+return false;
+}
+else {
+if(func2(data5) < 32){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data5)){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs11 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data4.actorId !== undefined){
+let data6 = data4.actorId;
+const _errs13 = errors;
+if(errors === _errs13){
+if(typeof data6 === "string"){
+if(func2(data6) > 64){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data6) < 1){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data6)){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs13 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data4.sessionId !== undefined){
+let data7 = data4.sessionId;
+const _errs15 = errors;
+if(errors === _errs15){
+if(typeof data7 === "string"){
+if(func2(data7) > 64){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data7) < 1){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data7)){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs15 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data4.role !== undefined){
+let data8 = data4.role;
+const _errs17 = errors;
+if(typeof data8 !== "string"){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/role",schemaPath:"#/properties/events/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data8 === "USER") || (data8 === "ASSISTANT")) || (data8 === "SYSTEM"))){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/role",schemaPath:"#/properties/events/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema16.properties.events.items.properties.role.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid2 = _errs17 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data4.content !== undefined){
+let data9 = data4.content;
+const _errs19 = errors;
+if(errors === _errs19){
+if(Array.isArray(data9)){
+var valid3 = true;
+const len1 = data9.length;
+for(let i1=0; i1<len1; i1++){
+let data10 = data9[i1];
+const _errs21 = errors;
+const _errs22 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs23 = errors;
+if(errors === _errs23){
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+let missing2;
+if((data10.text === undefined) && (missing2 = "text")){
+const err0 = {instancePath:instancePath+"/events/" + i0+"/content/" + i1,schemaPath:"#/properties/events/items/properties/content/items/oneOf/0/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data10.text !== undefined){
+if(typeof data10.text !== "string"){
+const err1 = {instancePath:instancePath+"/events/" + i0+"/content/" + i1+"/text",schemaPath:"#/properties/events/items/properties/content/items/oneOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/events/" + i0+"/content/" + i1,schemaPath:"#/properties/events/items/properties/content/items/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+var _valid0 = _errs23 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+if(!valid4){
+const err3 = {instancePath:instancePath+"/events/" + i0+"/content/" + i1,schemaPath:"#/properties/events/items/properties/content/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate15.errors = vErrors;
+return false;
+}
+else {
+errors = _errs22;
+if(vErrors !== null){
+if(_errs22){
+vErrors.length = _errs22;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs21 === errors;
+if(!valid3){
+break;
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/content",schemaPath:"#/properties/events/items/properties/content/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid2 = _errs19 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data4.createdAt !== undefined){
+const _errs27 = errors;
+if(errors === _errs27){
+if(errors === _errs27){
+if(!(typeof data4.createdAt === "string")){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/createdAt",schemaPath:"#/properties/events/items/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid2 = _errs27 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data4.systemTimestamp !== undefined){
+const _errs29 = errors;
+if(errors === _errs29){
+if(errors === _errs29){
+if(!(typeof data4.systemTimestamp === "string")){
+validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/systemTimestamp",schemaPath:"#/properties/events/items/properties/systemTimestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid2 = _errs29 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/events/" + i0,schemaPath:"#/properties/events/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs9 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/events",schemaPath:"#/properties/events/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.summary !== undefined){
+let data14 = data.summary;
+const _errs31 = errors;
+if(errors === _errs31){
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+let missing3;
+if(((((((data14.createdAt === undefined) && (missing3 = "createdAt")) || ((data14.metadata === undefined) && (missing3 = "metadata"))) || ((data14.summarizedEvents === undefined) && (missing3 = "summarizedEvents"))) || ((data14.summarizedUpToEventId === undefined) && (missing3 = "summarizedUpToEventId"))) || ((data14.text === undefined) && (missing3 = "text"))) || ((data14.updatedAt === undefined) && (missing3 = "updatedAt"))){
+validate15.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+return false;
+}
+else {
+if(data14.text !== undefined){
+const _errs33 = errors;
+if(typeof data14.text !== "string"){
+validate15.errors = [{instancePath:instancePath+"/summary/text",schemaPath:"#/properties/summary/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid6 = _errs33 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data14.summarizedUpToEventId !== undefined){
+let data16 = data14.summarizedUpToEventId;
+const _errs35 = errors;
+if(errors === _errs35){
+if(typeof data16 === "string"){
+if(func2(data16) > 32){
+validate15.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+return false;
+}
+else {
+if(func2(data16) < 32){
+validate15.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
+return false;
+}
+else {
+if(!pattern0.test(data16)){
+validate15.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid6 = _errs35 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data14.createdAt !== undefined){
+const _errs37 = errors;
+if(errors === _errs37){
+if(errors === _errs37){
+if(!(typeof data14.createdAt === "string")){
+validate15.errors = [{instancePath:instancePath+"/summary/createdAt",schemaPath:"#/properties/summary/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid6 = _errs37 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data14.updatedAt !== undefined){
+const _errs39 = errors;
+if(errors === _errs39){
+if(errors === _errs39){
+if(!(typeof data14.updatedAt === "string")){
+validate15.errors = [{instancePath:instancePath+"/summary/updatedAt",schemaPath:"#/properties/summary/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid6 = _errs39 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data14.summarizedEvents !== undefined){
+let data19 = data14.summarizedEvents;
+const _errs41 = errors;
+if(!((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19)))){
+validate15.errors = [{instancePath:instancePath+"/summary/summarizedEvents",schemaPath:"#/properties/summary/properties/summarizedEvents/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs41){
+if(typeof data19 == "number"){
+if(data19 < 1 || isNaN(data19)){
+validate15.errors = [{instancePath:instancePath+"/summary/summarizedEvents",schemaPath:"#/properties/summary/properties/summarizedEvents/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid6 = _errs41 === errors;
+}
+else {
+var valid6 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs31 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate15.errors = vErrors;
+return errors === 0;
+}
+
+export const body_Health = validate16;
+const schema17 = {"$id":"Health","type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["healthy"]}}};
+
+function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="Health" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.status === undefined) && (missing0 = "status")){
+validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.status !== undefined){
+let data0 = data.status;
+if(typeof data0 !== "string"){
+validate16.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data0 === "healthy")){
+validate16.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema17.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+}
+}
+}
+else {
+validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate16.errors = vErrors;
+return errors === 0;
+}
+
+export const body_ListSessions = validate17;
+const schema18 = {"$id":"ListSessions","type":"object","required":["items","total"],"properties":{"items":{"type":"array","items":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"}},"total":{"type":"integer","format":"int32"},"nextPageToken":{"type":"string"}}};
+
+function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="ListSessions" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if(((data.items === undefined) && (missing0 = "items")) || ((data.total === undefined) && (missing0 = "total"))){
+validate17.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.items !== undefined){
+let data0 = data.items;
+const _errs1 = errors;
+if(errors === _errs1){
+if(Array.isArray(data0)){
+var valid1 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate17.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate17.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data1)){
+validate17.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate17.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs3 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate17.errors = [{instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.total !== undefined){
+let data2 = data.total;
+const _errs5 = errors;
+if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
+validate17.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.nextPageToken !== undefined){
+const _errs7 = errors;
+if(typeof data.nextPageToken !== "string"){
+validate17.errors = [{instancePath:instancePath+"/nextPageToken",schemaPath:"#/properties/nextPageToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+else {
+validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate17.errors = vErrors;
+return errors === 0;
+}
+
+export const body_SearchLongTermMemory = validate18;
+const schema19 = {"$id":"SearchLongTermMemory","type":"object","required":["items"],"properties":{"items":{"type":"array","items":{"type":"object","required":["createdAt","id","text","updatedAt"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"text":{"type":"string"},"memoryType":{"description":"A built-in memory type or a custom one registered on the store.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z][a-zA-Z0-9_-]*$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"topics":{"type":"array","maxItems":50,"items":{"type":"string","minLength":1,"maxLength":100}},"attributes":{"description":"Values of a custom memory type's fields, by field name.","type":"object","additionalProperties":{}},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"}}}},"nextPageToken":{"type":"string"}}};
+
+function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="SearchLongTermMemory" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.items === undefined) && (missing0 = "items")){
+validate18.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.items !== undefined){
+let data0 = data.items;
+const _errs1 = errors;
+if(errors === _errs1){
+if(Array.isArray(data0)){
+var valid1 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+const _errs3 = errors;
+if(errors === _errs3){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+let missing1;
+if(((((data1.createdAt === undefined) && (missing1 = "createdAt")) || ((data1.id === undefined) && (missing1 = "id"))) || ((data1.text === undefined) && (missing1 = "text"))) || ((data1.updatedAt === undefined) && (missing1 = "updatedAt"))){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data1.id !== undefined){
+let data2 = data1.id;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data2 === "string"){
+if(func2(data2) > 64){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data2) < 1){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data2)){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs5 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.text !== undefined){
+const _errs7 = errors;
+if(typeof data1.text !== "string"){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/text",schemaPath:"#/properties/items/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs7 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.memoryType !== undefined){
+let data4 = data1.memoryType;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data4 === "string"){
+if(func2(data4) > 64){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data4) < 1){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern8.test(data4)){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs9 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.sessionId !== undefined){
+let data5 = data1.sessionId;
+const _errs11 = errors;
+if(errors === _errs11){
+if(typeof data5 === "string"){
+if(func2(data5) > 64){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data5) < 1){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data5)){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs11 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.ownerId !== undefined){
+let data6 = data1.ownerId;
+const _errs13 = errors;
+if(errors === _errs13){
+if(typeof data6 === "string"){
+if(func2(data6) > 64){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data6) < 1){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data6)){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs13 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.namespace !== undefined){
+let data7 = data1.namespace;
+const _errs15 = errors;
+if(errors === _errs15){
+if(typeof data7 === "string"){
+if(func2(data7) > 64){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data7) < 1){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data7)){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs15 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.topics !== undefined){
+let data8 = data1.topics;
+const _errs17 = errors;
+if(errors === _errs17){
+if(Array.isArray(data8)){
+if(data8.length > 50){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/topics",schemaPath:"#/properties/items/items/properties/topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+return false;
+}
+else {
+var valid3 = true;
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+let data9 = data8[i1];
+const _errs19 = errors;
+if(errors === _errs19){
+if(typeof data9 === "string"){
+if(func2(data9) > 100){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/topics/" + i1,schemaPath:"#/properties/items/items/properties/topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
+return false;
+}
+else {
+if(func2(data9) < 1){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/topics/" + i1,schemaPath:"#/properties/items/items/properties/topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+}
+else {
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/topics/" + i1,schemaPath:"#/properties/items/items/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid3 = _errs19 === errors;
+if(!valid3){
+break;
+}
+}
+}
+}
+else {
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/topics",schemaPath:"#/properties/items/items/properties/topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid2 = _errs17 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.attributes !== undefined){
+let data10 = data1.attributes;
+const _errs21 = errors;
+if(errors === _errs21){
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+}
+else {
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/attributes",schemaPath:"#/properties/items/items/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid2 = _errs21 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.createdAt !== undefined){
+const _errs24 = errors;
+if(errors === _errs24){
+if(errors === _errs24){
+if(!(typeof data1.createdAt === "string")){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/createdAt",schemaPath:"#/properties/items/items/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid2 = _errs24 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.updatedAt !== undefined){
+const _errs26 = errors;
+if(errors === _errs26){
+if(errors === _errs26){
+if(!(typeof data1.updatedAt === "string")){
+validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/updatedAt",schemaPath:"#/properties/items/items/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid2 = _errs26 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate18.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs3 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate18.errors = [{instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.nextPageToken !== undefined){
+const _errs28 = errors;
+if(typeof data.nextPageToken !== "string"){
+validate18.errors = [{instancePath:instancePath+"/nextPageToken",schemaPath:"#/properties/nextPageToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs28 === errors;
 }
 else {
 var valid0 = true;
@@ -405,1577 +2288,18 @@ validate18.errors = vErrors;
 return errors === 0;
 }
 
+export const body_StoreHealth = validate19;
+const schema20 = {"$id":"StoreHealth","type":"object","required":["features","status"],"properties":{"status":{"type":"string","enum":["healthy","degraded","unavailable"]},"features":{"type":"object","additionalProperties":{"type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["healthy","degraded","unavailable"]}}}}}};
 
-function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.created === undefined) && (missing0 = "created")){
-validate17.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.created !== undefined){
-let data0 = data.created;
-const _errs1 = errors;
-if(errors === _errs1){
-if(Array.isArray(data0)){
-var valid1 = true;
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-let data1 = data0[i0];
-const _errs3 = errors;
-const _errs4 = errors;
-if(errors === _errs4){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate17.errors = [{instancePath:instancePath+"/created/" + i0,schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data1) < 1){
-validate17.errors = [{instancePath:instancePath+"/created/" + i0,schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data1)){
-validate17.errors = [{instancePath:instancePath+"/created/" + i0,schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate17.errors = [{instancePath:instancePath+"/created/" + i0,schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid1 = _errs3 === errors;
-if(!valid1){
-break;
-}
-}
-}
-else {
-validate17.errors = [{instancePath:instancePath+"/created",schemaPath:"#/properties/created/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.errors !== undefined){
-let data2 = data.errors;
-const _errs6 = errors;
-if(errors === _errs6){
-if(Array.isArray(data2)){
-var valid3 = true;
-const len1 = data2.length;
-for(let i1=0; i1<len1; i1++){
-const _errs8 = errors;
-if(!(validate18(data2[i1], {instancePath:instancePath+"/errors/" + i1,parentData:data2,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
-errors = vErrors.length;
-}
-var valid3 = _errs8 === errors;
-if(!valid3){
-break;
-}
-}
-}
-else {
-validate17.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properties/errors/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-else {
-validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate17.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="BulkCreateLongTermMemories" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate17(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
-errors = vErrors.length;
-}
-validate16.errors = vErrors;
-return errors === 0;
-}
-
-export const body_BulkDeleteLongTermMemories = validate21;
-const schema25 = {"$id":"BulkDeleteLongTermMemories","$ref":"spec#/components/schemas/BulkDeleteLongTermMemoriesResponseContent"};
-const schema26 = {"type":"object","required":["deleted"],"properties":{"deleted":{"type":"array","items":{"$ref":"spec#/components/schemas/ResourceId"}},"errors":{"type":"array","items":{"$ref":"spec#/components/schemas/BulkOperationError"}}}};
-
-function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.deleted === undefined) && (missing0 = "deleted")){
-validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.deleted !== undefined){
-let data0 = data.deleted;
-const _errs1 = errors;
-if(errors === _errs1){
-if(Array.isArray(data0)){
-var valid1 = true;
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-let data1 = data0[i0];
-const _errs3 = errors;
-const _errs4 = errors;
-if(errors === _errs4){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate22.errors = [{instancePath:instancePath+"/deleted/" + i0,schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data1) < 1){
-validate22.errors = [{instancePath:instancePath+"/deleted/" + i0,schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data1)){
-validate22.errors = [{instancePath:instancePath+"/deleted/" + i0,schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate22.errors = [{instancePath:instancePath+"/deleted/" + i0,schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid1 = _errs3 === errors;
-if(!valid1){
-break;
-}
-}
-}
-else {
-validate22.errors = [{instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.errors !== undefined){
-let data2 = data.errors;
-const _errs6 = errors;
-if(errors === _errs6){
-if(Array.isArray(data2)){
-var valid3 = true;
-const len1 = data2.length;
-for(let i1=0; i1<len1; i1++){
-const _errs8 = errors;
-if(!(validate18(data2[i1], {instancePath:instancePath+"/errors/" + i1,parentData:data2,parentDataProperty:i1,rootData}))){
-vErrors = vErrors === null ? validate18.errors : vErrors.concat(validate18.errors);
-errors = vErrors.length;
-}
-var valid3 = _errs8 === errors;
-if(!valid3){
-break;
-}
-}
-}
-else {
-validate22.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properties/errors/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-else {
-validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate22.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="BulkDeleteLongTermMemories" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate22(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate22.errors : vErrors.concat(validate22.errors);
-errors = vErrors.length;
-}
-validate21.errors = vErrors;
-return errors === 0;
-}
-
-export const body_GetLongTermMemory = validate25;
-const schema28 = {"$id":"GetLongTermMemory","$ref":"spec#/components/schemas/GetLongTermMemoryResponseContent"};
-const schema29 = {"type":"object","required":["createdAt","id","text","updatedAt"],"properties":{"id":{"$ref":"spec#/components/schemas/ResourceId"},"text":{"type":"string"},"memoryType":{"$ref":"spec#/components/schemas/MemoryTypeName"},"sessionId":{"$ref":"spec#/components/schemas/ResourceId"},"ownerId":{"$ref":"spec#/components/schemas/ResourceId"},"namespace":{"$ref":"spec#/components/schemas/ResourceId"},"topics":{"$ref":"spec#/components/schemas/Topics"},"attributes":{"$ref":"spec#/components/schemas/AttributeMap"},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"}}};
-const schema31 = {"description":"A built-in memory type or a custom one registered on the store.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z][a-zA-Z0-9_-]*$"};
-const schema35 = {"type":"array","maxItems":50,"items":{"type":"string","minLength":1,"maxLength":100}};
-const schema36 = {"description":"Values of a custom memory type's fields, by field name.","type":"object","additionalProperties":{}};
-const pattern7 = new RegExp("^[a-zA-Z][a-zA-Z0-9_-]*$", "u");
-
-function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.createdAt === undefined) && (missing0 = "createdAt")) || ((data.id === undefined) && (missing0 = "id"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.updatedAt === undefined) && (missing0 = "updatedAt"))){
-validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.id !== undefined){
-let data0 = data.id;
-const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(func2(data0) > 64){
-validate26.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data0) < 1){
-validate26.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data0)){
-validate26.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate26.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.text !== undefined){
-const _errs4 = errors;
-if(typeof data.text !== "string"){
-validate26.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.memoryType !== undefined){
-let data2 = data.memoryType;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 64){
-validate26.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate26.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern7.test(data2)){
-validate26.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate26.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sessionId !== undefined){
-let data3 = data.sessionId;
-const _errs9 = errors;
-const _errs10 = errors;
-if(errors === _errs10){
-if(typeof data3 === "string"){
-if(func2(data3) > 64){
-validate26.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data3) < 1){
-validate26.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data3)){
-validate26.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate26.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.ownerId !== undefined){
-let data4 = data.ownerId;
-const _errs12 = errors;
-const _errs13 = errors;
-if(errors === _errs13){
-if(typeof data4 === "string"){
-if(func2(data4) > 64){
-validate26.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data4) < 1){
-validate26.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data4)){
-validate26.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate26.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.namespace !== undefined){
-let data5 = data.namespace;
-const _errs15 = errors;
-const _errs16 = errors;
-if(errors === _errs16){
-if(typeof data5 === "string"){
-if(func2(data5) > 64){
-validate26.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data5) < 1){
-validate26.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data5)){
-validate26.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate26.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs15 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topics !== undefined){
-let data6 = data.topics;
-const _errs18 = errors;
-const _errs19 = errors;
-if(errors === _errs19){
-if(Array.isArray(data6)){
-if(data6.length > 50){
-validate26.errors = [{instancePath:instancePath+"/topics",schemaPath:"spec#/components/schemas/Topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
-return false;
-}
-else {
-var valid7 = true;
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
-let data7 = data6[i0];
-const _errs21 = errors;
-if(errors === _errs21){
-if(typeof data7 === "string"){
-if(func2(data7) > 100){
-validate26.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"spec#/components/schemas/Topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
-return false;
-}
-else {
-if(func2(data7) < 1){
-validate26.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"spec#/components/schemas/Topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate26.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"spec#/components/schemas/Topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid7 = _errs21 === errors;
-if(!valid7){
-break;
-}
-}
-}
-}
-else {
-validate26.errors = [{instancePath:instancePath+"/topics",schemaPath:"spec#/components/schemas/Topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.attributes !== undefined){
-let data8 = data.attributes;
-const _errs23 = errors;
-const _errs24 = errors;
-if(errors === _errs24){
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-}
-else {
-validate26.errors = [{instancePath:instancePath+"/attributes",schemaPath:"spec#/components/schemas/AttributeMap/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs23 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.createdAt !== undefined){
-const _errs27 = errors;
-if(errors === _errs27){
-if(errors === _errs27){
-if(!(typeof data.createdAt === "string")){
-validate26.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs27 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.updatedAt !== undefined){
-const _errs29 = errors;
-if(errors === _errs29){
-if(errors === _errs29){
-if(!(typeof data.updatedAt === "string")){
-validate26.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs29 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate26.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="GetLongTermMemory" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate26(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
-errors = vErrors.length;
-}
-validate25.errors = vErrors;
-return errors === 0;
-}
-
-export const body_GetSessionEvent = validate28;
-const schema37 = {"$id":"GetSessionEvent","$ref":"spec#/components/schemas/GetSessionEventResponseContent"};
-const schema38 = {"type":"object","required":["event"],"properties":{"event":{"$ref":"spec#/components/schemas/SessionEvent"}}};
-
-function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.event === undefined) && (missing0 = "event")){
-validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.event !== undefined){
-if(!(validate13(data.event, {instancePath:instancePath+"/event",parentData:data,parentDataProperty:"event",rootData}))){
-vErrors = vErrors === null ? validate13.errors : vErrors.concat(validate13.errors);
-errors = vErrors.length;
-}
-}
-}
-}
-else {
-validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate29.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="GetSessionEvent" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate29(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
-errors = vErrors.length;
-}
-validate28.errors = vErrors;
-return errors === 0;
-}
-
-export const body_GetSessionMemory = validate32;
-const schema39 = {"$id":"GetSessionMemory","$ref":"spec#/components/schemas/GetSessionMemoryResponseContent"};
-const schema40 = {"type":"object","required":["events","ownerId","sessionId"],"properties":{"sessionId":{"$ref":"spec#/components/schemas/ResourceId"},"ownerId":{"$ref":"spec#/components/schemas/ResourceId"},"namespace":{"$ref":"spec#/components/schemas/ResourceId"},"events":{"type":"array","items":{"$ref":"spec#/components/schemas/SessionEvent"}},"summary":{"$ref":"spec#/components/schemas/SessionSummary"}}};
-const schema44 = {"type":"object","required":["createdAt","metadata","summarizedEvents","summarizedUpToEventId","text","updatedAt"],"properties":{"text":{"type":"string"},"summarizedUpToEventId":{"$ref":"spec#/components/schemas/EventId"},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"metadata":{},"summarizedEvents":{"type":"integer","format":"int64","minimum":1}}};
-
-function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((((data.createdAt === undefined) && (missing0 = "createdAt")) || ((data.metadata === undefined) && (missing0 = "metadata"))) || ((data.summarizedEvents === undefined) && (missing0 = "summarizedEvents"))) || ((data.summarizedUpToEventId === undefined) && (missing0 = "summarizedUpToEventId"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.updatedAt === undefined) && (missing0 = "updatedAt"))){
-validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.text !== undefined){
-const _errs1 = errors;
-if(typeof data.text !== "string"){
-validate35.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.summarizedUpToEventId !== undefined){
-let data1 = data.summarizedUpToEventId;
-const _errs3 = errors;
-const _errs4 = errors;
-if(errors === _errs4){
-if(typeof data1 === "string"){
-if(func2(data1) > 32){
-validate35.errors = [{instancePath:instancePath+"/summarizedUpToEventId",schemaPath:"spec#/components/schemas/EventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
-return false;
-}
-else {
-if(func2(data1) < 32){
-validate35.errors = [{instancePath:instancePath+"/summarizedUpToEventId",schemaPath:"spec#/components/schemas/EventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
-return false;
-}
-else {
-if(!pattern0.test(data1)){
-validate35.errors = [{instancePath:instancePath+"/summarizedUpToEventId",schemaPath:"spec#/components/schemas/EventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate35.errors = [{instancePath:instancePath+"/summarizedUpToEventId",schemaPath:"spec#/components/schemas/EventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.createdAt !== undefined){
-const _errs6 = errors;
-if(errors === _errs6){
-if(errors === _errs6){
-if(!(typeof data.createdAt === "string")){
-validate35.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.updatedAt !== undefined){
-const _errs8 = errors;
-if(errors === _errs8){
-if(errors === _errs8){
-if(!(typeof data.updatedAt === "string")){
-validate35.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.summarizedEvents !== undefined){
-let data4 = data.summarizedEvents;
-const _errs10 = errors;
-if(!((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4)))){
-validate35.errors = [{instancePath:instancePath+"/summarizedEvents",schemaPath:"#/properties/summarizedEvents/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs10){
-if(typeof data4 == "number"){
-if(data4 < 1 || isNaN(data4)){
-validate35.errors = [{instancePath:instancePath+"/summarizedEvents",schemaPath:"#/properties/summarizedEvents/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate35.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate35.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.events === undefined) && (missing0 = "events")) || ((data.ownerId === undefined) && (missing0 = "ownerId"))) || ((data.sessionId === undefined) && (missing0 = "sessionId"))){
-validate33.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.sessionId !== undefined){
-let data0 = data.sessionId;
-const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(func2(data0) > 64){
-validate33.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data0) < 1){
-validate33.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data0)){
-validate33.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate33.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.ownerId !== undefined){
-let data1 = data.ownerId;
-const _errs4 = errors;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate33.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data1) < 1){
-validate33.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data1)){
-validate33.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate33.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.namespace !== undefined){
-let data2 = data.namespace;
-const _errs7 = errors;
-const _errs8 = errors;
-if(errors === _errs8){
-if(typeof data2 === "string"){
-if(func2(data2) > 64){
-validate33.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate33.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data2)){
-validate33.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate33.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.events !== undefined){
-let data3 = data.events;
-const _errs10 = errors;
-if(errors === _errs10){
-if(Array.isArray(data3)){
-var valid4 = true;
-const len0 = data3.length;
-for(let i0=0; i0<len0; i0++){
-const _errs12 = errors;
-if(!(validate13(data3[i0], {instancePath:instancePath+"/events/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate13.errors : vErrors.concat(validate13.errors);
-errors = vErrors.length;
-}
-var valid4 = _errs12 === errors;
-if(!valid4){
-break;
-}
-}
-}
-else {
-validate33.errors = [{instancePath:instancePath+"/events",schemaPath:"#/properties/events/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs10 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.summary !== undefined){
-const _errs13 = errors;
-if(!(validate35(data.summary, {instancePath:instancePath+"/summary",parentData:data,parentDataProperty:"summary",rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-else {
-validate33.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate33.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="GetSessionMemory" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate33(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate33.errors : vErrors.concat(validate33.errors);
-errors = vErrors.length;
-}
-validate32.errors = vErrors;
-return errors === 0;
-}
-
-export const body_Health = validate38;
-const schema46 = {"$id":"Health","$ref":"spec#/components/schemas/HealthResponseContent"};
-const schema47 = {"type":"object","required":["status"],"properties":{"status":{"$ref":"spec#/components/schemas/HealthStatus"}}};
-const schema48 = {"type":"string","enum":["healthy"]};
-
-function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.status === undefined) && (missing0 = "status")){
-validate39.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.status !== undefined){
-let data0 = data.status;
-if(typeof data0 !== "string"){
-validate39.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/HealthStatus/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data0 === "healthy")){
-validate39.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/HealthStatus/enum",keyword:"enum",params:{allowedValues: schema48.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-}
-}
-}
-else {
-validate39.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate39.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="Health" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate39(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate39.errors : vErrors.concat(validate39.errors);
-errors = vErrors.length;
-}
-validate38.errors = vErrors;
-return errors === 0;
-}
-
-export const body_ListSessions = validate41;
-const schema49 = {"$id":"ListSessions","$ref":"spec#/components/schemas/ListSessionsResponseContent"};
-const schema50 = {"type":"object","required":["items","total"],"properties":{"items":{"type":"array","items":{"$ref":"spec#/components/schemas/ResourceId"}},"total":{"type":"integer","format":"int32"},"nextPageToken":{"type":"string"}}};
-
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.items === undefined) && (missing0 = "items")) || ((data.total === undefined) && (missing0 = "total"))){
-validate42.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.items !== undefined){
-let data0 = data.items;
-const _errs1 = errors;
-if(errors === _errs1){
-if(Array.isArray(data0)){
-var valid1 = true;
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-let data1 = data0[i0];
-const _errs3 = errors;
-const _errs4 = errors;
-if(errors === _errs4){
-if(typeof data1 === "string"){
-if(func2(data1) > 64){
-validate42.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data1) < 1){
-validate42.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data1)){
-validate42.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate42.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid1 = _errs3 === errors;
-if(!valid1){
-break;
-}
-}
-}
-else {
-validate42.errors = [{instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.total !== undefined){
-let data2 = data.total;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-validate42.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.nextPageToken !== undefined){
-const _errs8 = errors;
-if(typeof data.nextPageToken !== "string"){
-validate42.errors = [{instancePath:instancePath+"/nextPageToken",schemaPath:"#/properties/nextPageToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-else {
-validate42.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate42.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="ListSessions" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate42(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate42.errors : vErrors.concat(validate42.errors);
-errors = vErrors.length;
-}
-validate41.errors = vErrors;
-return errors === 0;
-}
-
-export const body_SearchLongTermMemory = validate44;
-const schema52 = {"$id":"SearchLongTermMemory","$ref":"spec#/components/schemas/SearchLongTermMemoryResponseContent"};
-const schema53 = {"type":"object","required":["items"],"properties":{"items":{"type":"array","items":{"$ref":"spec#/components/schemas/MemoryRecord"}},"nextPageToken":{"type":"string"}}};
-
-function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.createdAt === undefined) && (missing0 = "createdAt")) || ((data.id === undefined) && (missing0 = "id"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.updatedAt === undefined) && (missing0 = "updatedAt"))){
-validate46.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.id !== undefined){
-let data0 = data.id;
-const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(func2(data0) > 64){
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data0) < 1){
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data0)){
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate46.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.text !== undefined){
-const _errs4 = errors;
-if(typeof data.text !== "string"){
-validate46.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.memoryType !== undefined){
-let data2 = data.memoryType;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(func2(data2) > 64){
-validate46.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data2) < 1){
-validate46.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern7.test(data2)){
-validate46.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate46.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.sessionId !== undefined){
-let data3 = data.sessionId;
-const _errs9 = errors;
-const _errs10 = errors;
-if(errors === _errs10){
-if(typeof data3 === "string"){
-if(func2(data3) > 64){
-validate46.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data3) < 1){
-validate46.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data3)){
-validate46.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate46.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.ownerId !== undefined){
-let data4 = data.ownerId;
-const _errs12 = errors;
-const _errs13 = errors;
-if(errors === _errs13){
-if(typeof data4 === "string"){
-if(func2(data4) > 64){
-validate46.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data4) < 1){
-validate46.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data4)){
-validate46.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate46.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.namespace !== undefined){
-let data5 = data.namespace;
-const _errs15 = errors;
-const _errs16 = errors;
-if(errors === _errs16){
-if(typeof data5 === "string"){
-if(func2(data5) > 64){
-validate46.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data5) < 1){
-validate46.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data5)){
-validate46.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate46.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs15 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topics !== undefined){
-let data6 = data.topics;
-const _errs18 = errors;
-const _errs19 = errors;
-if(errors === _errs19){
-if(Array.isArray(data6)){
-if(data6.length > 50){
-validate46.errors = [{instancePath:instancePath+"/topics",schemaPath:"spec#/components/schemas/Topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
-return false;
-}
-else {
-var valid7 = true;
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
-let data7 = data6[i0];
-const _errs21 = errors;
-if(errors === _errs21){
-if(typeof data7 === "string"){
-if(func2(data7) > 100){
-validate46.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"spec#/components/schemas/Topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
-return false;
-}
-else {
-if(func2(data7) < 1){
-validate46.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"spec#/components/schemas/Topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-}
-}
-else {
-validate46.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"spec#/components/schemas/Topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid7 = _errs21 === errors;
-if(!valid7){
-break;
-}
-}
-}
-}
-else {
-validate46.errors = [{instancePath:instancePath+"/topics",schemaPath:"spec#/components/schemas/Topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs18 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.attributes !== undefined){
-let data8 = data.attributes;
-const _errs23 = errors;
-const _errs24 = errors;
-if(errors === _errs24){
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-}
-else {
-validate46.errors = [{instancePath:instancePath+"/attributes",schemaPath:"spec#/components/schemas/AttributeMap/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs23 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.createdAt !== undefined){
-const _errs27 = errors;
-if(errors === _errs27){
-if(errors === _errs27){
-if(!(typeof data.createdAt === "string")){
-validate46.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs27 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.updatedAt !== undefined){
-const _errs29 = errors;
-if(errors === _errs29){
-if(errors === _errs29){
-if(!(typeof data.updatedAt === "string")){
-validate46.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs29 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate46.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate46.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.items === undefined) && (missing0 = "items")){
-validate45.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.items !== undefined){
-let data0 = data.items;
-const _errs1 = errors;
-if(errors === _errs1){
-if(Array.isArray(data0)){
-var valid1 = true;
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-const _errs3 = errors;
-if(!(validate46(data0[i0], {instancePath:instancePath+"/items/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
-errors = vErrors.length;
-}
-var valid1 = _errs3 === errors;
-if(!valid1){
-break;
-}
-}
-}
-else {
-validate45.errors = [{instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.nextPageToken !== undefined){
-const _errs4 = errors;
-if(typeof data.nextPageToken !== "string"){
-validate45.errors = [{instancePath:instancePath+"/nextPageToken",schemaPath:"#/properties/nextPageToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-else {
-validate45.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate45.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="SearchLongTermMemory" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate45(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate45.errors : vErrors.concat(validate45.errors);
-errors = vErrors.length;
-}
-validate44.errors = vErrors;
-return errors === 0;
-}
-
-export const body_StoreHealth = validate49;
-const schema62 = {"$id":"StoreHealth","$ref":"spec#/components/schemas/StoreHealthResponseContent"};
-const schema63 = {"type":"object","required":["features","status"],"properties":{"status":{"$ref":"spec#/components/schemas/StoreHealthStatus"},"features":{"$ref":"spec#/components/schemas/StoreHealthFeatureMap"}}};
-const schema64 = {"type":"string","enum":["healthy","degraded","unavailable"]};
-const schema65 = {"type":"object","additionalProperties":{"$ref":"spec#/components/schemas/StoreHealthFeature"}};
-const schema66 = {"type":"object","required":["status"],"properties":{"status":{"$ref":"spec#/components/schemas/StoreHealthStatus"}}};
-
-function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.status === undefined) && (missing0 = "status")){
-validate52.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.status !== undefined){
-let data0 = data.status;
-if(typeof data0 !== "string"){
-validate52.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/StoreHealthStatus/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data0 === "healthy") || (data0 === "degraded")) || (data0 === "unavailable"))){
-validate52.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/StoreHealthStatus/enum",keyword:"enum",params:{allowedValues: schema64.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-}
-}
-}
-else {
-validate52.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate52.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-for(const key0 in data){
-const _errs2 = errors;
-if(!(validate52(data[key0], {instancePath:instancePath+"/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),parentData:data,parentDataProperty:key0,rootData}))){
-vErrors = vErrors === null ? validate52.errors : vErrors.concat(validate52.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs2 === errors;
-if(!valid0){
-break;
-}
-}
-}
-else {
-validate51.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate51.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="StoreHealth" */;
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.features === undefined) && (missing0 = "features")) || ((data.status === undefined) && (missing0 = "status"))){
-validate50.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate19.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -1983,11 +2307,11 @@ if(data.status !== undefined){
 let data0 = data.status;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate50.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/StoreHealthStatus/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate19.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data0 === "healthy") || (data0 === "degraded")) || (data0 === "unavailable"))){
-validate50.errors = [{instancePath:instancePath+"/status",schemaPath:"spec#/components/schemas/StoreHealthStatus/enum",keyword:"enum",params:{allowedValues: schema64.enum},message:"must be equal to one of the allowed values"}];
+validate19.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema20.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -1997,12 +2321,51 @@ var valid0 = true;
 }
 if(valid0){
 if(data.features !== undefined){
-const _errs4 = errors;
-if(!(validate51(data.features, {instancePath:instancePath+"/features",parentData:data,parentDataProperty:"features",rootData}))){
-vErrors = vErrors === null ? validate51.errors : vErrors.concat(validate51.errors);
-errors = vErrors.length;
+let data1 = data.features;
+const _errs3 = errors;
+if(errors === _errs3){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+for(const key0 in data1){
+let data2 = data1[key0];
+const _errs6 = errors;
+if(errors === _errs6){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+let missing1;
+if((data2.status === undefined) && (missing1 = "status")){
+validate19.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/features/additionalProperties/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
 }
-var valid0 = _errs4 === errors;
+else {
+if(data2.status !== undefined){
+let data3 = data2.status;
+if(typeof data3 !== "string"){
+validate19.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/features/additionalProperties/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data3 === "healthy") || (data3 === "degraded")) || (data3 === "unavailable"))){
+validate19.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/features/additionalProperties/properties/status/enum",keyword:"enum",params:{allowedValues: schema20.properties.features.additionalProperties.properties.status.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+}
+}
+}
+else {
+validate19.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/features/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs6 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate19.errors = [{instancePath:instancePath+"/features",schemaPath:"#/properties/features/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
@@ -2011,66 +2374,53 @@ var valid0 = true;
 }
 }
 else {
-validate50.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate19.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate50.errors = vErrors;
+validate19.errors = vErrors;
 return errors === 0;
 }
 
+export const body_UpdateLongTermMemory = validate20;
+const schema21 = {"$id":"UpdateLongTermMemory","type":"object","required":["createdAt","id","text","updatedAt"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"text":{"type":"string"},"memoryType":{"description":"A built-in memory type or a custom one registered on the store.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z][a-zA-Z0-9_-]*$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"topics":{"type":"array","maxItems":50,"items":{"type":"string","minLength":1,"maxLength":100}},"attributes":{"description":"Values of a custom memory type's fields, by field name.","type":"object","additionalProperties":{}},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"}}};
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="StoreHealth" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate50(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
-errors = vErrors.length;
-}
-validate49.errors = vErrors;
-return errors === 0;
-}
-
-export const body_UpdateLongTermMemory = validate56;
-const schema68 = {"$id":"UpdateLongTermMemory","$ref":"spec#/components/schemas/UpdateLongTermMemoryResponseContent"};
-
-function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="UpdateLongTermMemory" */;
 let vErrors = null;
 let errors = 0;
 if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.createdAt === undefined) && (missing0 = "createdAt")) || ((data.id === undefined) && (missing0 = "id"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.updatedAt === undefined) && (missing0 = "updatedAt"))){
-validate57.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate20.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.id !== undefined){
 let data0 = data.id;
 const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
+if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 64){
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate20.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data0) < 1){
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate20.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data0)){
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate20.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/id",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2081,12 +2431,12 @@ var valid0 = true;
 }
 if(valid0){
 if(data.text !== undefined){
-const _errs4 = errors;
+const _errs3 = errors;
 if(typeof data.text !== "string"){
-validate57.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs4 === errors;
+var valid0 = _errs3 === errors;
 }
 else {
 var valid0 = true;
@@ -2094,33 +2444,32 @@ var valid0 = true;
 if(valid0){
 if(data.memoryType !== undefined){
 let data2 = data.memoryType;
-const _errs6 = errors;
-const _errs7 = errors;
-if(errors === _errs7){
+const _errs5 = errors;
+if(errors === _errs5){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate57.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate20.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate57.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate20.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
-if(!pattern7.test(data2)){
-validate57.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
+if(!pattern8.test(data2)){
+validate20.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"spec#/components/schemas/MemoryTypeName/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs6 === errors;
+var valid0 = _errs5 === errors;
 }
 else {
 var valid0 = true;
@@ -2128,29 +2477,61 @@ var valid0 = true;
 if(valid0){
 if(data.sessionId !== undefined){
 let data3 = data.sessionId;
-const _errs9 = errors;
-const _errs10 = errors;
-if(errors === _errs10){
+const _errs7 = errors;
+if(errors === _errs7){
 if(typeof data3 === "string"){
 if(func2(data3) > 64){
-validate57.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate20.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data3) < 1){
-validate57.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate20.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data3)){
-validate57.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate20.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.ownerId !== undefined){
+let data4 = data.ownerId;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data4 === "string"){
+if(func2(data4) > 64){
+validate20.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data4) < 1){
+validate20.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data4)){
+validate20.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate20.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2160,69 +2541,34 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.ownerId !== undefined){
-let data4 = data.ownerId;
-const _errs12 = errors;
-const _errs13 = errors;
-if(errors === _errs13){
-if(typeof data4 === "string"){
-if(func2(data4) > 64){
-validate57.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
-return false;
-}
-else {
-if(func2(data4) < 1){
-validate57.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
-return false;
-}
-else {
-if(!pattern1.test(data4)){
-validate57.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
-return false;
-}
-}
-}
-}
-else {
-validate57.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs12 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
 if(data.namespace !== undefined){
 let data5 = data.namespace;
-const _errs15 = errors;
-const _errs16 = errors;
-if(errors === _errs16){
+const _errs11 = errors;
+if(errors === _errs11){
 if(typeof data5 === "string"){
 if(func2(data5) > 64){
-validate57.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate20.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data5) < 1){
-validate57.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate20.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data5)){
-validate57.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate20.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/namespace",schemaPath:"spec#/components/schemas/ResourceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid0 = _errs15 === errors;
+var valid0 = _errs11 === errors;
 }
 else {
 var valid0 = true;
@@ -2230,51 +2576,50 @@ var valid0 = true;
 if(valid0){
 if(data.topics !== undefined){
 let data6 = data.topics;
-const _errs18 = errors;
-const _errs19 = errors;
-if(errors === _errs19){
+const _errs13 = errors;
+if(errors === _errs13){
 if(Array.isArray(data6)){
 if(data6.length > 50){
-validate57.errors = [{instancePath:instancePath+"/topics",schemaPath:"spec#/components/schemas/Topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+validate20.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
 return false;
 }
 else {
-var valid7 = true;
+var valid1 = true;
 const len0 = data6.length;
 for(let i0=0; i0<len0; i0++){
 let data7 = data6[i0];
-const _errs21 = errors;
-if(errors === _errs21){
+const _errs15 = errors;
+if(errors === _errs15){
 if(typeof data7 === "string"){
 if(func2(data7) > 100){
-validate57.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"spec#/components/schemas/Topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
+validate20.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
 return false;
 }
 else {
 if(func2(data7) < 1){
-validate57.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"spec#/components/schemas/Topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate20.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"spec#/components/schemas/Topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
-var valid7 = _errs21 === errors;
-if(!valid7){
+var valid1 = _errs15 === errors;
+if(!valid1){
 break;
 }
 }
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/topics",schemaPath:"spec#/components/schemas/Topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate20.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid0 = _errs18 === errors;
+var valid0 = _errs13 === errors;
 }
 else {
 var valid0 = true;
@@ -2282,49 +2627,48 @@ var valid0 = true;
 if(valid0){
 if(data.attributes !== undefined){
 let data8 = data.attributes;
-const _errs23 = errors;
-const _errs24 = errors;
-if(errors === _errs24){
+const _errs17 = errors;
+if(errors === _errs17){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/attributes",schemaPath:"spec#/components/schemas/AttributeMap/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate20.errors = [{instancePath:instancePath+"/attributes",schemaPath:"#/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-var valid0 = _errs23 === errors;
+var valid0 = _errs17 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.createdAt !== undefined){
-const _errs27 = errors;
-if(errors === _errs27){
-if(errors === _errs27){
+const _errs20 = errors;
+if(errors === _errs20){
+if(errors === _errs20){
 if(!(typeof data.createdAt === "string")){
-validate57.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
-var valid0 = _errs27 === errors;
+var valid0 = _errs20 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.updatedAt !== undefined){
-const _errs29 = errors;
-if(errors === _errs29){
-if(errors === _errs29){
+const _errs22 = errors;
+if(errors === _errs22){
+if(errors === _errs22){
 if(!(typeof data.updatedAt === "string")){
-validate57.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
-var valid0 = _errs29 === errors;
+var valid0 = _errs22 === errors;
 }
 else {
 var valid0 = true;
@@ -2341,24 +2685,11 @@ var valid0 = true;
 }
 }
 else {
-validate57.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate57.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-/*# sourceURL="UpdateLongTermMemory" */;
-let vErrors = null;
-let errors = 0;
-if(!(validate57(data, {instancePath,parentData,parentDataProperty,rootData}))){
-vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
-errors = vErrors.length;
-}
-validate56.errors = vErrors;
+validate20.errors = vErrors;
 return errors === 0;
 }
 

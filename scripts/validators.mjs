@@ -22,6 +22,29 @@ function openUp(value) {
   return out;
 }
 
+/**
+ * Replaces every `$ref` to a component by the component itself (recursively, with the closed-object
+ * keywords dropped), except where that would recurse forever. Ajv then compiles each response into
+ * one function instead of one call per nested object, which is what makes large bodies cheap.
+ */
+function inline(value, components, seen = []) {
+  if (Array.isArray(value)) return value.map((v) => inline(v, components, seen));
+  if (!value || typeof value !== 'object') return value;
+  if (typeof value.$ref === 'string' && value.$ref.startsWith('#/components/schemas/')) {
+    const name = value.$ref.slice('#/components/schemas/'.length);
+    if (seen.includes(name)) return { $ref: `spec${value.$ref}` };
+    const { $ref, ...rest } = value;
+    const target = inline(components[name], components, [...seen, name]);
+    return Object.keys(rest).length ? { allOf: [target], ...inline(rest, components, seen) } : target;
+  }
+  const out = {};
+  for (const [k, v] of Object.entries(value)) {
+    if ((k === 'additionalProperties' || k === 'unevaluatedProperties') && v === false) continue;
+    out[k] = inline(v, components, seen);
+  }
+  return out;
+}
+
 /** Each operation's single success response: its status and JSON body schema (undefined: no body). */
 export function successResponses(spec) {
   const found = [];
@@ -58,7 +81,7 @@ export function renderValidators(spec, specFile) {
   const exported = {};
   for (const r of responses) {
     if (!r.schema) continue;
-    ajv.addSchema({ $id: r.operationId, ...openUp(r.schema) });
+    ajv.addSchema({ $id: r.operationId, ...inline(r.schema, spec.components?.schemas ?? {}) });
     exported[`body_${r.operationId}`] = r.operationId;
   }
   const code = standaloneCode(ajv, exported)
