@@ -15,6 +15,7 @@ import { toMessage } from '../src/backends/ams-view.js';
 import { ramIds } from '../src/backends/ram-sessions.js';
 import { ENVELOPE_VERSION, eventToJson, renderText } from '../src/codec/events.js';
 import { mapLimit } from '../src/codec/concurrency.js';
+import { clientWork } from './client-work.js';
 import { distance } from './distance.js';
 import { capturingFetch, generatedCheck, timeValidation, type CapturedBody, type ValidationRow } from './validation.js';
 import { memoryIds } from '../src/codec/memory.js';
@@ -99,7 +100,14 @@ interface Row {
 }
 
 /** Interleaves SDK and raw calls (alternating which goes first) and compares their latencies. */
-async function compare(backend: Backend, operation: string, rawSequence: string, sdk: (i: number) => Promise<unknown>, raw: (i: number) => Promise<unknown>): Promise<Row> {
+async function compare(
+  backend: Backend,
+  operation: string,
+  rawSequence: string,
+  sdk: (i: number) => Promise<unknown>,
+  raw: (i: number) => Promise<unknown>,
+  iterations = ITERATIONS,
+): Promise<Row> {
   for (let i = 0; i < WARMUP; i++) {
     await sdk(-1 - i);
     await raw(-1 - i);
@@ -111,7 +119,7 @@ async function compare(backend: Backend, operation: string, rawSequence: string,
     await f();
     into.push(performance.now() - t);
   };
-  for (let i = 0; i < ITERATIONS; i++) {
+  for (let i = 0; i < iterations; i++) {
     if (i % 2) {
       await time(() => sdk(i), a);
       await time(() => raw(i), b);
@@ -250,6 +258,30 @@ async function latency(backend: Backend): Promise<Row[]> {
   rows.push(await compare(backend, 'getSession', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId }), rawRead));
   rows.push(await compare(backend, 'getSession(numRecentEvents: 10)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId, config: { numRecentEvents: 10 } }), rawRead));
 
+  // getSession on a 1000-event session: what grows with the session is parsing, checking and decoding
+  const bigScope = scope(`big-${run}`);
+  const bigSession = await sessions.createSession({ appName: APP, userId: user, sessionId: bigScope.sessionId });
+  for (let i = 0; i < 1000; i++) await sessions.appendEvent({ session: bigSession, event: makeEvent(`big-${i}`, i) });
+  const rawBig = async () => {
+    if (isRam) {
+      await Promise.all([
+        raw('GET', `/session-memory/${ramIds.session(bigScope)}?includeSummarisedEvents=true`),
+        raw('GET', `/session-memory/${ramIds.appState(APP, APP)}?includeSummarisedEvents=true`),
+        raw('GET', `/session-memory/${ramIds.userState(APP, APP, user)}?includeSummarisedEvents=true`),
+      ]);
+    } else {
+      const j = amsKeys.journal(bigScope);
+      await Promise.all([
+        raw('GET', native(bigScope)),
+        raw('GET', `/v1/working-memory/head?namespace=${j.namespace}`),
+        rawJournal(j),
+        rawJournal(amsKeys.appState(APP, APP)),
+        rawJournal(amsKeys.userState(APP, APP, user)),
+      ]);
+    }
+  };
+  rows.push(await compare(backend, 'getSession (1000 events)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: bigScope.sessionId }), rawBig, Math.ceil(ITERATIONS / 8)));
+
   // listSessions for a user with 10 sessions
   const lister = `lister-${run}`;
   for (let i = 0; i < 10; i++) await sessions.createSession({ appName: APP, userId: lister, sessionId: `l-${i}` });
@@ -379,6 +411,9 @@ try {
 }
 
 async function loopback(results: Record<string, unknown>): Promise<void> {
+  // First, while the heap is small (fewer GC pauses in the µs figures); it swaps the global fetch
+  // for an in-process stand-in while it runs.
+  const work = await clientWork();
   const rows: Row[] = [];
   for (const b of ['redis-agent-memory', 'opensource-agent-memory'] as Backend[]) rows.push(...(await latency(b)));
   console.log('\n\n1. Latency: SDK call vs the same job as raw fetch, interleaved (ms)');
@@ -413,6 +448,11 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
   for (const [b, g] of Object.entries(grow)) {
     for (const v of g.validation) console.log(`| ${b} | ${v.sessionLength} | ${v.responses} | ${v.bytes} | ${v.totalUs.toFixed(1)} | ${v.perResponseUs.toFixed(1)} | ${v.largestUs.toFixed(1)} |`);
   }
+  console.log('\n7. Client work per request, network taken out (µs per call; fetch answered in-process)');
+  console.log('| call | plain fetch | fetch + AbortController and timer | SDK | SDK over plain fetch | SDK over cancellable fetch |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const w of work) console.log(`| ${w.call} | ${w.rawUs.toFixed(1)} | ${w.rawCancellableUs.toFixed(1)} | ${w.sdkUs.toFixed(1)} | ${w.overRawUs.toFixed(1)} | ${w.overCancellableUs.toFixed(1)} |`);
+  results.clientWork = work;
   results.validation = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.validation]));
   results.appendGrowth = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.appends]));
   results.recentEvents = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.recent10]));

@@ -1,4 +1,4 @@
-import createClient, { type Client } from 'openapi-fetch';
+import createClient, { createQuerySerializer, type Client } from 'openapi-fetch';
 import type { FetchLike } from './config.js';
 import type { RetryPolicy } from './invoke.js';
 
@@ -28,9 +28,11 @@ function plainFetch(request: PlainRequest | Request): Promise<Response> {
 export function createHttp<Paths extends {}>(baseUrl: string, apiKey: string | undefined, fetchImpl: FetchLike | undefined): Client<Paths> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
-  if (fetchImpl) return createClient<Paths>({ baseUrl, headers, fetch: fetchImpl });
+  // Built once: openapi-fetch otherwise builds the default serializer again on every call.
+  const querySerializer = createQuerySerializer();
+  if (fetchImpl) return createClient<Paths>({ baseUrl, headers, querySerializer, fetch: fetchImpl });
   // A custom fetch gets a real Request; the default path skips building one.
-  return createClient<Paths>({ baseUrl, headers, fetch: plainFetch as unknown as FetchLike, Request: PlainRequest as unknown as typeof Request });
+  return createClient<Paths>({ baseUrl, headers, querySerializer, fetch: plainFetch as unknown as FetchLike, Request: PlainRequest as unknown as typeof Request });
 }
 
 export function retryPolicy(options: { timeout: number; maxRetries: number; retryBaseDelay: number }): RetryPolicy {

@@ -84,3 +84,18 @@ describe('JSON safety', () => {
     expect(() => toJson(a, 'op', 'state')).toThrow(/cycle/);
   });
 });
+
+describe('stored event decoding', () => {
+  it('fills in the same action defaults as ADK createEventActions, keeping stored values', async () => {
+    const { createEventActions } = await import('@google/adk');
+    const { actionsOf, eventFromJson } = await import('../../src/codec/events.js');
+    expect(actionsOf(undefined)).toEqual(createEventActions());
+    expect(actionsOf({})).toEqual(createEventActions({}));
+    const stored = { stateDelta: { a: 1 }, transferToAgent: 'coach', escalate: true };
+    expect(actionsOf(stored)).toEqual(createEventActions(stored));
+    const event = eventFromJson({ id: 'e1', timestamp: 5, author: 'user', actions: stored }, 'test');
+    expect(event.actions).toEqual(createEventActions(stored));
+    expect(event.actions).not.toBe(stored);
+    expect(event.invocationId).toBe('');
+  });
+});
