@@ -22,6 +22,9 @@ export interface Outgoing {
 
 export type Handler = (req: Incoming) => Outgoing | Promise<Outgoing>;
 
+/** Answers a request itself on the raw response (true), or leaves it to the JSON handler (false). */
+export type Intercept = (req: http.IncomingMessage, res: http.ServerResponse, incoming: Incoming) => boolean | Promise<boolean>;
+
 /** Hooks the fault injector uses: decide per request, and shape an error body in the API's style. */
 export interface ServeFaults {
   take(method: string, path: string, url: string): FaultRule | undefined;
@@ -35,7 +38,7 @@ export interface RunningServer {
 }
 
 /** Serves a handler on loopback; `close()` also drops kept-alive connections so nothing lingers. */
-export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faults?: ServeFaults, latencyMs = 0): Promise<RunningServer> {
+export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faults?: ServeFaults, latencyMs = 0, intercept?: Intercept): Promise<RunningServer> {
   const sockets = new Set<Socket>();
   const server = http.createServer(async (req, res) => {
     try {
@@ -53,6 +56,7 @@ export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faul
       }
       // One network round trip, paid once per request/response exchange.
       if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+      if (intercept && (await intercept(req, res, incoming))) return;
       const fault = faults?.take(incoming.method, incoming.path, req.url ?? incoming.path);
       if (fault?.kind === 'hang') return;
       if (fault?.kind === 'reset-before') return void req.socket.destroy();
