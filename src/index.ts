@@ -13,3 +13,11 @@ export { MemoryWriteError } from './backends/ram-long-term.js';
 export { createMemoryTools, type MemoryToolsOptions, type MemoryToolName } from './tools/memory-tools.js';
 export type { MemoryType } from './codec/memory.js';
 export type { PromptMessage } from './codec/prompt.js';
+export {
+  createAgentMemoryMcpToolset,
+  AgentMemoryMcpToolset,
+  DEFAULT_MCP_TOOLS,
+  type AgentMemoryMcpToolsetOptions,
+  type AgentMemoryMcpToolName,
+} from './mcp/toolset.js';
+export { createMemoryMcpServer, type MemoryMcpServerOptions } from './mcp/server.js';
