@@ -74,6 +74,15 @@ describe('the packed package in an empty project', () => {
     // One copy: the app and adk-redis load the same @google/adk module, so ADK's instanceof checks hold.
     expect(result.adkFromPackage).toBe(result.adkFromApp);
     expect(result.sameClass).toBe(true);
+
+    // The adk-redis-mcp bin ships in the tarball, runs from it, and the toolset is exported.
+    const bin = (manifest as { bin?: Record<string, string> }).bin?.['adk-redis-mcp'];
+    expect(bin).toBe('./dist/src/mcp/cli.js');
+    const { stdout: help } = await run('node', [path.join(modules, 'adk-redis', bin!), '--help'], { cwd: dir });
+    expect(help).toContain('usage: adk-redis-mcp --backend');
+    expect(await readFile(path.join(modules, 'adk-redis', bin!), 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
+    const { stdout: exported } = await run('node', ['--input-type=module', '-e', "import('adk-redis').then((m) => console.log(typeof m.createAgentMemoryMcpToolset, typeof m.createMemoryMcpServer))"], { cwd: dir });
+    expect(exported.trim()).toBe('function function');
   }, 120_000);
 });
 

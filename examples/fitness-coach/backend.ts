@@ -9,9 +9,10 @@ export interface ExampleBackend {
   close(): Promise<void>;
 }
 
-export async function exampleBackend(log: (line: string) => void = () => {}): Promise<ExampleBackend> {
+export async function exampleBackend(log: (line: string) => void = () => {}, prefer?: 'redis-agent-memory' | 'opensource-agent-memory'): Promise<ExampleBackend> {
   const url = process.env.AGENT_MEMORY_URL;
-  const backend = (process.env.AGENT_MEMORY_BACKEND ?? 'redis-agent-memory') as 'redis-agent-memory' | 'opensource-agent-memory';
+  // An embedded server can be the backend the caller needs; a configured one is what it is.
+  const backend = ((url ? process.env.AGENT_MEMORY_BACKEND : (prefer ?? process.env.AGENT_MEMORY_BACKEND)) || 'redis-agent-memory') as 'redis-agent-memory' | 'opensource-agent-memory';
   if (url) {
     return {
       config: {

@@ -1,15 +1,17 @@
-// npm run demo [-- --processes 2]
+// npm run demo [-- --processes 2 | --mcp]
 //
 // Plays a short conversation with the fitness coach. Session 1: the user states goals and
 // constraints, which the coach stores as memories (and the session is kept as message memories).
 // Session 2, with fresh service instances (as a new process would have): the coach recalls them
 // through memory search. With --processes N, N worker processes take turns serving one session.
+// With --mcp, the coach uses the Agent Memory Server's own MCP tools (createAgentMemoryMcpToolset)
+// instead of createMemoryTools: the embedded reference server serves them, or AGENT_MEMORY_MCP_URL.
 import { fork } from 'node:child_process';
 import { Runner } from '@google/adk';
 import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { exampleBackend } from './backend.js';
-import { APP_NAME, createCoachAgent } from './coach.js';
+import { APP_NAME, createCoachAgent, createMcpCoachAgent } from './coach.js';
 import { turn } from './conversation.js';
 
 const USER = 'alice';
@@ -23,21 +25,28 @@ function argValue(name: string): string | undefined {
 async function main(): Promise<number> {
   const processes = Number(argValue('processes') ?? 1);
   if (!Number.isInteger(processes) || processes < 1) throw new Error('--processes must be a whole number >= 1');
-  const backend = await exampleBackend(progress);
+  const mcp = process.argv.includes('--mcp');
+  const backend = await exampleBackend(progress, mcp ? 'opensource-agent-memory' : undefined);
   try {
+    if (mcp && backend.config.backend !== 'opensource-agent-memory') {
+      throw new Error("--mcp uses the Agent Memory Server's MCP tools: set AGENT_MEMORY_BACKEND=opensource-agent-memory (and AGENT_MEMORY_MCP_URL for its MCP app)");
+    }
+    const mcpUrl = mcp ? (process.env.AGENT_MEMORY_MCP_URL ?? backend.config.apiBaseUrl!) : undefined;
     console.log(`\nadk-redis fitness-coach demo — data in ${backend.description}`);
-    console.log(`model: ${process.env.GOOGLE_API_KEY ? 'Gemini' : 'offline deterministic coach (set GOOGLE_API_KEY for Gemini)'}\n`);
-    return processes > 1 ? await multiProcess(backend.config, processes) : await twoSessions(backend.config);
+    console.log(`model: ${process.env.GOOGLE_API_KEY ? 'Gemini' : 'offline deterministic coach (set GOOGLE_API_KEY for Gemini)'}`);
+    console.log(`memory tools: ${mcpUrl ? `Agent Memory Server MCP tools at ${mcpUrl}/${APP_NAME}/mcp, pinned to the session's user` : 'createMemoryTools'}\n`);
+    return processes > 1 ? await multiProcess(backend.config, processes) : await twoSessions(backend.config, mcpUrl);
   } finally {
     await backend.close();
   }
 }
 
-async function twoSessions(config: ConstructorParameters<typeof RedisSessionMemoryService>[0]): Promise<number> {
+async function twoSessions(config: ConstructorParameters<typeof RedisSessionMemoryService>[0], mcpUrl?: string): Promise<number> {
+  const agentFor = (memory: RedisLongTermMemoryService) => (mcpUrl ? createMcpCoachAgent(mcpUrl) : createCoachAgent(memory));
   // --- Session 1 --------------------------------------------------------------------------
   const sessions1 = new RedisSessionMemoryService(config);
   const memory1 = new RedisLongTermMemoryService(config);
-  const runner1 = new Runner({ appName: APP_NAME, agent: createCoachAgent(memory1), sessionService: sessions1, memoryService: memory1 });
+  const runner1 = new Runner({ appName: APP_NAME, agent: agentFor(memory1), sessionService: sessions1, memoryService: memory1 });
   const s1 = await sessions1.createSession({ appName: APP_NAME, userId: USER, state: { 'user:name': 'Alice' } });
   console.log(`── session 1 (${s1.id})`);
   const created: string[] = [];
@@ -49,7 +58,12 @@ async function twoSessions(config: ConstructorParameters<typeof RedisSessionMemo
     console.log(`user: ${text}`);
     const { events, lines } = await turn(runner1, USER, s1.id, text);
     lines.forEach((l) => console.log(l));
-    for (const e of events) for (const p of e.content?.parts ?? []) if (p.functionResponse?.name === 'create_memory') created.push(String((p.functionResponse.response as { id?: string }).id));
+    for (const e of events) {
+      for (const p of e.content?.parts ?? []) {
+        if (p.functionResponse?.name === 'create_memory') created.push(String((p.functionResponse.response as { id?: string }).id));
+        if (p.functionResponse?.name === 'create_long_term_memories') created.push('(over MCP)');
+      }
+    }
   }
   progress('keeping the events of session 1 as message memories (addEventsToMemory)...');
   const stored1 = (await sessions1.getSession({ appName: APP_NAME, userId: USER, sessionId: s1.id }))!;
@@ -58,7 +72,7 @@ async function twoSessions(config: ConstructorParameters<typeof RedisSessionMemo
   // --- Session 2, fresh instances ----------------------------------------------------------
   const sessions2 = new RedisSessionMemoryService(config);
   const memory2 = new RedisLongTermMemoryService(config);
-  const runner2 = new Runner({ appName: APP_NAME, agent: createCoachAgent(memory2), sessionService: sessions2, memoryService: memory2 });
+  const runner2 = new Runner({ appName: APP_NAME, agent: agentFor(memory2), sessionService: sessions2, memoryService: memory2 });
   const s2 = await sessions2.createSession({ appName: APP_NAME, userId: USER });
   console.log(`\n── session 2 (${s2.id}), new service instances`);
   const answers: string[] = [];
@@ -77,9 +91,15 @@ async function twoSessions(config: ConstructorParameters<typeof RedisSessionMemo
     console.log(`session ${s.id}: ${full!.events.length} events, state ${JSON.stringify(full!.state)}`);
   }
   console.log(`long-term memories of ${USER}: ${created.length} facts (create_memory) + ${messageIds.length} message memories`);
-  for (const id of created) {
-    const m = await memory2.getMemory({ appName: APP_NAME, userId: USER, id });
-    console.log(`  [${m?.memoryType}] ${m?.content.parts?.[0]?.text}  topics=${JSON.stringify(m?.topics)}`);
+  if (mcpUrl) {
+    // Created over MCP for the session's user: found by the memory service for that user.
+    const { memories } = await memory2.searchMemory({ appName: APP_NAME, userId: USER, query: 'goal training days knee', limit: 20 });
+    for (const m of memories.filter((m) => m.memoryType !== 'message')) console.log(`  [${m.memoryType}] ${m.content.parts?.[0]?.text}  topics=${JSON.stringify(m.topics)}`);
+  } else {
+    for (const id of created) {
+      const m = await memory2.getMemory({ appName: APP_NAME, userId: USER, id });
+      console.log(`  [${m?.memoryType}] ${m?.content.parts?.[0]?.text}  topics=${JSON.stringify(m?.topics)}`);
+    }
   }
   const recalled = answers[0]!.includes('half marathon') && answers[1]!.includes('knee');
   console.log(`\nrecall across sessions: ${recalled ? 'yes' : 'NO'}`);

@@ -8,12 +8,14 @@ import type { Content, Part } from '@google/genai';
  * answers from what the tools returned.
  */
 export class OfflineCoachModel extends BaseLlm {
-  constructor() {
+  /** `mcp`: the Agent Memory Server's MCP tools (create_long_term_memories, search_long_term_memory) instead of createMemoryTools'. */
+  constructor(private readonly tools: 'functions' | 'mcp' = 'functions') {
     super({ model: 'offline-coach' });
   }
 
   override async *generateContentAsync(request: LlmRequest): AsyncGenerator<LlmResponse, void> {
-    yield { content: { role: 'model', parts: respond(request.contents) } };
+    const parts = respond(request.contents);
+    yield { content: { role: 'model', parts: this.tools === 'mcp' ? parts.map(toMcpCall) : parts } };
   }
 
   override connect(): Promise<BaseLlmConnection> {
@@ -46,12 +48,35 @@ function respond(contents: Content[]): Part[] {
   return [{ text: 'Tell me about your goals, your schedule and any injuries, and I will remember them.' }];
 }
 
-function afterTool(name: string, response: Record<string, unknown>): string {
+/** The same intent as a call of the Agent Memory Server's MCP tools. */
+function toMcpCall(part: Part): Part {
+  const call = part.functionCall;
+  if (call?.name === 'create_memory') {
+    const { text, memoryType, topics } = call.args as { text: string; memoryType: string; topics: string[] };
+    return { functionCall: { name: 'create_long_term_memories', args: { memories: [{ text, memory_type: memoryType, topics }] } } };
+  }
+  if (call?.name === 'search_memory') return { functionCall: { name: 'search_long_term_memory', args: { text: (call.args as { query: string }).query } } };
+  return part;
+}
+
+/** An MCP tool result ({ content: [{ text }] }) as the JSON it carries. */
+function mcpValue(response: Record<string, unknown>): Record<string, unknown> {
+  const text = (response.content as { text?: string }[] | undefined)?.[0]?.text;
+  if (response.isError) return { error: text ?? 'tool error' };
+  try {
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    return { error: text };
+  }
+}
+
+function afterTool(name: string, raw: Record<string, unknown>): string {
+  const response = name.endsWith('_long_term_memories') || name.endsWith('_long_term_memory') ? mcpValue(raw) : raw;
   if (response.error) return `Sorry, that did not work: ${String(response.error)}`;
-  if (name === 'create_memory') return 'Got it, I will remember that.';
-  if (name === 'search_memory') {
-    const memories = (response.memories as { text: string; memoryType: string }[] | undefined) ?? [];
-    const facts = memories.filter((m) => m.memoryType !== 'message').map((m) => m.text);
+  if (name === 'create_memory' || name === 'create_long_term_memories') return 'Got it, I will remember that.';
+  if (name === 'search_memory' || name === 'search_long_term_memory') {
+    const memories = (response.memories as { text: string; memoryType?: string; memory_type?: string }[] | undefined) ?? [];
+    const facts = memories.filter((m) => (m.memoryType ?? m.memory_type) !== 'message').map((m) => m.text);
     if (!facts.length) return "I don't have anything about that yet.";
     return `Here is what I remember: ${facts.join('; ')}.`;
   }

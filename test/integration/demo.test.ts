@@ -20,6 +20,16 @@ describe('npm run demo', () => {
     expect(stdout).toContain('recall across sessions: yes');
   }, 120_000);
 
+  it('recalls across sessions with the memory tools served over MCP (--mcp)', async () => {
+    const { stdout } = await demo(['--mcp'], { AGENT_MEMORY_BACKEND: 'redis-agent-memory' });
+    expect(stdout).toContain('embedded opensource-agent-memory reference server');
+    expect(stdout).toMatch(/memory tools: Agent Memory Server MCP tools at http:\/\/127\.0\.0\.1:\d+\/fitness-coach\/mcp/);
+    expect(stdout).toContain('(tool call create_long_term_memories');
+    expect(stdout).toMatch(/user: Is there an injury or knee problem I should watch\?\n.*search_long_term_memory.*\n {2}coach: Here is what I remember: [^;\n]*weak left knee/);
+    expect(stdout).toContain('[semantic] User has a weak left knee, so no downhill sprints');
+    expect(stdout).toContain('recall across sessions: yes');
+  }, 120_000);
+
   it('shares one session between two worker processes without losing a turn', async () => {
     const { stdout } = await demo(['--processes', '2']);
     const pids = new Set([...stdout.matchAll(/\[pid (\d+)\]/g)].map((m) => m[1]));
