@@ -411,8 +411,7 @@ try {
 }
 
 async function loopback(results: Record<string, unknown>): Promise<void> {
-  // First, while the heap is small (fewer GC pauses in the µs figures); it swaps the global fetch
-  // for an in-process stand-in while it runs.
+  // First, while the heap is small (fewer GC pauses in the µs figures).
   const work = await clientWork();
   const rows: Row[] = [];
   for (const b of ['redis-agent-memory', 'opensource-agent-memory'] as Backend[]) rows.push(...(await latency(b)));
@@ -448,7 +447,7 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
   for (const [b, g] of Object.entries(grow)) {
     for (const v of g.validation) console.log(`| ${b} | ${v.sessionLength} | ${v.responses} | ${v.bytes} | ${v.totalUs.toFixed(1)} | ${v.perResponseUs.toFixed(1)} | ${v.largestUs.toFixed(1)} |`);
   }
-  console.log('\n7. Client work per request, network taken out (µs per call; fetch answered in-process)');
+  console.log('\n7. Client work per request (µs per call against an in-process server answering at once)');
   console.log('| call | plain fetch | fetch + AbortController and timer | SDK | SDK over plain fetch | SDK over cancellable fetch |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const w of work) console.log(`| ${w.call} | ${w.rawUs.toFixed(1)} | ${w.rawCancellableUs.toFixed(1)} | ${w.sdkUs.toFixed(1)} | ${w.overRawUs.toFixed(1)} | ${w.overCancellableUs.toFixed(1)} |`);

@@ -1,8 +1,10 @@
-// Table 7 of `npm run bench`: the client's own work per request, with the network taken out.
-// The global fetch is replaced by an in-process stand-in that builds the `Request` (as undici's
-// fetch does first: URL, headers, body and, when given, the abort signal) and answers with a
-// prebuilt `Response`. The raw side calls the same stand-in, so the difference is what the SDK adds:
-// openapi-fetch, the per-attempt timeout and cancellation, and the response check.
+// Table 7 of `npm run bench`: the client's own work per request. A minimal HTTP server in this
+// process answers every request at once with a prebuilt body, so the server's share of each call
+// is the same small constant for every variant, and the differences between variants are client
+// work: the SDK (openapi-fetch, its transport, the per-attempt timeout and cancellation, the
+// response check) against plain `fetch` and against `fetch` with the same cancellation.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createAgentMemoryServerClient, createRedisAgentMemoryClient } from '../src/clients/index.js';
 
@@ -61,15 +63,14 @@ async function contrast(call: string, raw: (signal?: AbortSignal) => Promise<unk
 }
 
 export async function clientWork(): Promise<ClientWorkRow[]> {
-  const realFetch = globalThis.fetch;
   let answer = '';
-  let status = 200;
-  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
-    new Request(input, init);
-    return new Response(answer, { status, headers: { 'content-type': 'application/json' } });
-  }) as typeof fetch;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(answer)) }).end(answer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
-    const base = 'http://backend.invalid';
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const ram = createRedisAgentMemoryClient({ apiBaseUrl: base, apiKey: 'key', storeId: 'store' });
     const ams = createAgentMemoryServerClient({ apiBaseUrl: base });
     const json = { accept: 'application/json', 'content-type': 'application/json' };
@@ -99,6 +100,7 @@ export async function clientWork(): Promise<ClientWorkRow[]> {
     );
     return rows;
   } finally {
-    globalThis.fetch = realFetch;
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
   }
 }

@@ -64,13 +64,13 @@ const op = (name: string, idempotent = true): OperationInfo => ({ name, idempote
 /** Creates an Agent Memory Server client; options are validated and a bad one throws ConfigurationError. */
 export function createAgentMemoryServerClient(options: AgentMemoryServerClientOptions): AgentMemoryServerClient {
   const cfg = parseOptions(agentMemoryServerClientOptionsSchema, options, 'createAgentMemoryServerClient');
-  const http = createHttp<paths>(cfg.apiBaseUrl, cfg.apiKey, cfg.fetch);
-  const policy = retryPolicy(cfg);
+  const { call: http, http: publicHttp, newAttempt } = createHttp<paths>(cfg.apiBaseUrl, cfg.apiKey, cfg.fetch);
+  const policy = retryPolicy(cfg, newAttempt);
   const run = <T>(info: OperationInfo, o: RequestOptions | undefined, call: Parameters<typeof invoke<T>>[2]) => invoke<T>(info, policy, call, o);
 
   return {
     apiBaseUrl: cfg.apiBaseUrl,
-    http,
+    http: publicHttp,
     health: (o) => run(op('get_health'), o, (signal) => http.GET('/v1/health', { signal })),
     listSessions: (query, o) => run(op('list_sessions'), o, (signal) => http.GET('/v1/working-memory/', { params: { query }, signal })),
     getWorkingMemory: (session_id, query, o) =>

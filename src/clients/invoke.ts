@@ -22,6 +22,14 @@ export interface RetryPolicy {
   maxRetries: number;
   /** First backoff delay in milliseconds; doubles each retry, with jitter. */
   baseDelayMs: number;
+  /** A controller for one attempt: an AbortController, or the node transport's cheaper handle. */
+  newAttempt: () => AttemptController;
+}
+
+/** What cancels one attempt: `signal` goes to the transport, `abort` stops it. */
+export interface AttemptController {
+  readonly signal: AbortSignal;
+  abort(reason?: unknown): void;
 }
 
 /** What the operation is, for error messages and for deciding whether a replay is safe. */
@@ -73,7 +81,7 @@ async function attemptOnce<T>(
 ): Promise<{ value: T } | AgentMemoryError> {
   if (callerSignal?.aborted) return aborted(op.name, callerSignal.reason);
   // One controller per attempt, aborted by the timer or by the caller; cheaper than combining signals.
-  const controller = new AbortController();
+  const controller = policy.newAttempt();
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

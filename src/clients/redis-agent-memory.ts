@@ -75,8 +75,8 @@ const op = (name: string, idempotent = true): OperationInfo => ({ name, idempote
 /** Creates a Redis Agent Memory client; options are validated and a bad one throws ConfigurationError. */
 export function createRedisAgentMemoryClient(options: RedisAgentMemoryClientOptions): RedisAgentMemoryClient {
   const cfg = parseOptions(redisAgentMemoryClientOptionsSchema, options, 'createRedisAgentMemoryClient');
-  const http = createHttp<paths>(cfg.apiBaseUrl, cfg.apiKey, cfg.fetch);
-  const policy: RetryPolicy = retryPolicy(cfg);
+  const { call: http, http: publicHttp, newAttempt } = createHttp<paths>(cfg.apiBaseUrl, cfg.apiKey, cfg.fetch);
+  const policy: RetryPolicy = retryPolicy(cfg, newAttempt);
   const storeId = cfg.storeId;
   const run = <T>(info: OperationInfo, o: RedisAgentMemoryRequestOptions | undefined, call: Parameters<typeof invoke<T>>[2]) =>
     invoke<T>(o?.allowReplay ? { ...info, idempotent: true } : info, policy, call, o);
@@ -85,7 +85,7 @@ export function createRedisAgentMemoryClient(options: RedisAgentMemoryClientOpti
   return {
     storeId,
     apiBaseUrl: cfg.apiBaseUrl,
-    http,
+    http: publicHttp,
     health: (o) => run(op('Health'), o, (signal) => http.GET('/health', { signal })),
     storeHealth: (o) => run(op('StoreHealth'), o, (signal) => http.GET('/v1/stores/{storeId}/health', { params: { path: store }, signal })),
     listSessions: (query, o) =>
