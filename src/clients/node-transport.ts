@@ -9,9 +9,13 @@ import https from 'node:https';
  * `fetch` option replaces it entirely.
  */
 
+// Idle sockets are closed after 4 s, before common servers' keep-alive timeouts (uvicorn's is 5 s),
+// so a request is not written to a socket the server is closing. The socket timeout ends only
+// idle sockets: a request waiting longer on its answer is not affected (its own timer rules).
+const KEEP_ALIVE = { keepAlive: true, timeout: 4_000 };
 const AGENTS = {
-  'http:': new http.Agent({ keepAlive: true }),
-  'https:': new https.Agent({ keepAlive: true }),
+  'http:': new http.Agent(KEEP_ALIVE),
+  'https:': new https.Agent(KEEP_ALIVE),
 };
 
 /** Cancels one attempt: what AbortController does for fetch, without building an AbortSignal. */
