@@ -82,8 +82,8 @@ const PINNING: Record<AgentMemoryMcpToolName, { hide: string[]; itemsOf?: string
   edit_long_term_memory: { hide: ['user_id', 'namespace', 'session_id'], pin: ({ user_id: _u, namespace: _n, session_id: _s, ...a }) => a },
   delete_long_term_memories: { hide: [], pin: (a) => a },
   compact_long_term_memories: {
-    hide: ['user_id', 'namespace', 'session_id', 'redis_url'],
-    pin: ({ session_id: _s, redis_url: _r, ...a }, c) => ({ ...a, user_id: c.userId, namespace: c.namespace }),
+    hide: ['user_id', 'namespace', 'session_id'],
+    pin: ({ session_id: _s, ...a }, c) => ({ ...a, user_id: c.userId, namespace: c.namespace }),
   },
 };
 

@@ -129,6 +129,26 @@ describe('createAgentMemoryMcpToolset against the reference Agent Memory Server 
       expect(tools.map((t) => t.name).sort()).toEqual(
         ['compact_long_term_memories', 'create_long_term_memories', 'delete_long_term_memories', 'edit_long_term_memory', 'get_current_datetime', 'get_long_term_memory', 'get_working_memory', 'memory_prompt', 'search_long_term_memory', 'set_working_memory'].sort(),
       );
+      // Parameter names and required ones as in mcp.py's tool signatures at v0.15.2.
+      const recency = ['recency_boost', 'recency_semantic_weight', 'recency_recency_weight', 'recency_freshness_weight', 'recency_novelty_weight', 'recency_half_life_last_access_days', 'recency_half_life_created_days', 'server_side_recency'];
+      const filters = ['namespace', 'topics', 'entities', 'created_at', 'last_accessed', 'user_id', 'memory_type', 'event_date', 'distance_threshold', 'search_mode', 'limit', 'offset', 'optimize_query', ...recency];
+      const signatures: Record<string, [string[], string[]]> = {
+        get_current_datetime: [[], []],
+        create_long_term_memories: [['memories'], ['memories']],
+        search_long_term_memory: [['text', 'session_id', ...filters], ['text']],
+        memory_prompt: [['query', 'session_id', 'model_name', 'context_window_max', 'include_long_term_search', ...filters], ['query']],
+        set_working_memory: [['session_id', 'memories', 'messages', 'context', 'data', 'namespace', 'user_id', 'ttl_seconds', 'long_term_memory_strategy'], ['session_id']],
+        get_working_memory: [['session_id', 'user_id', 'namespace', 'recent_messages_limit'], ['session_id']],
+        get_long_term_memory: [['memory_id'], ['memory_id']],
+        edit_long_term_memory: [['memory_id', 'text', 'topics', 'entities', 'memory_type', 'namespace', 'user_id', 'session_id', 'event_date', 'pinned'], ['memory_id']],
+        delete_long_term_memories: [['memory_ids'], ['memory_ids']],
+        compact_long_term_memories: [['namespace', 'user_id', 'session_id'], []],
+      };
+      for (const t of tools) {
+        const [names, required] = signatures[t.name]!;
+        expect(Object.keys(t.inputSchema.properties ?? {}).sort(), t.name).toEqual([...names].sort());
+        expect([...(t.inputSchema.required ?? [])].sort(), t.name).toEqual([...required].sort());
+      }
       // A working memory set over MCP (namespace from the path) is the session getSession reads.
       const session = await runner.sessionService.createSession({ appName: APP, userId: 'carol' });
       const set = await client.callTool({

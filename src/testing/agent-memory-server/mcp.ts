@@ -82,7 +82,7 @@ function buildServer(call: Call, pathNamespace: string | undefined): McpServer {
 
   server.registerTool('get_current_datetime', { description: 'Get the current date and time in UTC.' }, async () => {
     const now = new Date();
-    return ok({ iso_utc: now.toISOString(), unix_ts: Math.floor(now.getTime() / 1000) });
+    return ok({ iso_utc: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), unix_ts: Math.floor(now.getTime() / 1000) });
   });
 
   server.registerTool(
@@ -201,16 +201,8 @@ function buildServer(call: Call, pathNamespace: string | undefined): McpServer {
   server.registerTool(
     'compact_long_term_memories',
     {
-      description: 'Compact long-term memories by merging duplicates.',
-      inputSchema: {
-        namespace: z.string().optional(),
-        user_id: z.string().optional(),
-        session_id: z.string().optional(),
-        redis_url: z.string().optional(),
-        compact_hash_duplicates: z.boolean().optional(),
-        compact_semantic_duplicates: z.boolean().optional(),
-        perform_compaction: z.boolean().optional(),
-      },
+      description: 'Compact long-term memories by merging hash-based and semantic duplicates.',
+      inputSchema: { namespace: z.string().optional(), user_id: z.string().optional(), session_id: z.string().optional() },
     },
     // The reference server keeps no duplicates worth merging; it acknowledges, as the real one queues the work.
     run(async () => ({ status: 'ok' })),
