@@ -236,17 +236,18 @@ async function latency(backend: Backend): Promise<Row[]> {
   const readScope = scope(`read-${run}`);
   const readSession = await sessions.createSession({ appName: APP, userId: user, sessionId: readScope.sessionId });
   for (let i = 0; i < 20; i++) await sessions.appendEvent({ session: readSession, event: makeEvent(`read-${i}`, i) });
-  const rawRead = async () => {
+  /** The raw reads a getSession needs, all independent: the session, app state and user state. */
+  const rawReadOf = (sc: ReturnType<typeof scope>) => async () => {
     if (isRam) {
       await Promise.all([
-        raw('GET', `/session-memory/${ramIds.session(readScope)}?includeSummarisedEvents=true`),
+        raw('GET', `/session-memory/${ramIds.session(sc)}?includeSummarisedEvents=true`),
         raw('GET', `/session-memory/${ramIds.appState(APP, APP)}?includeSummarisedEvents=true`),
         raw('GET', `/session-memory/${ramIds.userState(APP, APP, user)}?includeSummarisedEvents=true`),
       ]);
     } else {
-      const j = amsKeys.journal(readScope);
+      const j = amsKeys.journal(sc);
       await Promise.all([
-        raw('GET', native(readScope)),
+        raw('GET', native(sc)),
         raw('GET', `/v1/working-memory/head?namespace=${j.namespace}`),
         rawJournal(j),
         rawJournal(amsKeys.appState(APP, APP)),
@@ -254,6 +255,7 @@ async function latency(backend: Backend): Promise<Row[]> {
       ]);
     }
   };
+  const rawRead = rawReadOf(readScope);
   const readSeq = isRam ? 'GET session ∥ GET app state ∥ GET user state' : 'GET session ∥ GET head ∥ (list + GET) × {session, app state, user state} journals';
   rows.push(await compare(backend, 'getSession', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId }), rawRead));
   rows.push(await compare(backend, 'getSession(numRecentEvents: 10)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId, config: { numRecentEvents: 10 } }), rawRead));
@@ -262,24 +264,7 @@ async function latency(backend: Backend): Promise<Row[]> {
   const bigScope = scope(`big-${run}`);
   const bigSession = await sessions.createSession({ appName: APP, userId: user, sessionId: bigScope.sessionId });
   for (let i = 0; i < 1000; i++) await sessions.appendEvent({ session: bigSession, event: makeEvent(`big-${i}`, i) });
-  const rawBig = async () => {
-    if (isRam) {
-      await Promise.all([
-        raw('GET', `/session-memory/${ramIds.session(bigScope)}?includeSummarisedEvents=true`),
-        raw('GET', `/session-memory/${ramIds.appState(APP, APP)}?includeSummarisedEvents=true`),
-        raw('GET', `/session-memory/${ramIds.userState(APP, APP, user)}?includeSummarisedEvents=true`),
-      ]);
-    } else {
-      const j = amsKeys.journal(bigScope);
-      await Promise.all([
-        raw('GET', native(bigScope)),
-        raw('GET', `/v1/working-memory/head?namespace=${j.namespace}`),
-        rawJournal(j),
-        rawJournal(amsKeys.appState(APP, APP)),
-        rawJournal(amsKeys.userState(APP, APP, user)),
-      ]);
-    }
-  };
+  const rawBig = rawReadOf(bigScope);
   rows.push(await compare(backend, 'getSession (1000 events)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: bigScope.sessionId }), rawBig, Math.ceil(ITERATIONS / 8)));
 
   // listSessions for a user with 10 sessions
