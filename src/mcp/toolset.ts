@@ -118,7 +118,8 @@ class PinnedMcpTool extends BaseTool {
     private readonly inner: BaseTool,
     private readonly rule: (typeof PINNING)[AgentMemoryMcpToolName],
     private readonly caller: (ctx: Context) => Caller,
-    private readonly lookup: (ids: string[], request: RunAsyncToolRequest) => Promise<Map<string, boolean>>,
+    /** Each id's `get_long_term_memory` result when the memory is the caller's; absent otherwise. */
+    private readonly lookup: (ids: string[], request: RunAsyncToolRequest) => Promise<Map<string, unknown>>,
   ) {
     super({ name: inner.name, description: inner.description });
   }
@@ -138,13 +139,16 @@ class PinnedMcpTool extends BaseTool {
     const args = this.rule.pin(isRecord(request.args) ? request.args : {}, this.caller(request.toolContext));
     if (this.name === 'get_long_term_memory' || this.name === 'edit_long_term_memory') {
       const id = String(args.memory_id ?? '');
-      if (!(await this.lookup([id], request)).get(id)) return toolError(`Memory ${id} not found`);
+      const found = (await this.lookup([id], request)).get(id);
+      if (found === undefined) return toolError(`Memory ${id} not found`);
+      // The ownership check already read it: no second round trip.
+      if (this.name === 'get_long_term_memory') return found;
     }
     if (this.name === 'delete_long_term_memories') {
       const ids = Array.isArray(args.memory_ids) ? args.memory_ids.map(String) : [];
       const owned = await this.lookup(ids, request);
-      const mine = ids.filter((id) => owned.get(id));
-      const missing = ids.filter((id) => !owned.get(id));
+      const mine = ids.filter((id) => owned.has(id));
+      const missing = ids.filter((id) => !owned.has(id));
       if (!mine.length) return toolError(`Memories not found: ${missing.join(', ')}`);
       const result = await this.inner.runAsync({ ...request, args: { ...args, memory_ids: mine } });
       return missing.length ? { ...(isRecord(result) ? result : {}), notFound: missing } : result;
@@ -201,22 +205,22 @@ export class AgentMemoryMcpToolset extends BaseToolset {
     const all = await this.toolsetFor(namespace).getTools(context);
     const byName = new Map(all.map((t) => [t.name, t]));
     const caller = (ctx: Context): Caller => ({ userId: ctx.userId, namespace: this.namespaceOf(ctx.invocationContext.appName), sessionId: ctx.invocationContext.session.id });
-    const lookup = async (ids: string[], request: RunAsyncToolRequest): Promise<Map<string, boolean>> => {
+    const lookup = async (ids: string[], request: RunAsyncToolRequest): Promise<Map<string, unknown>> => {
       const get = byName.get('get_long_term_memory');
       const me = caller(request.toolContext);
-      const owned = new Map<string, boolean>();
+      const owned = new Map<string, unknown>();
       await Promise.all(
         ids.map(async (id) => {
-          const record = get ? resultValue(await get.runAsync({ ...request, args: { memory_id: id } })) : undefined;
-          owned.set(id, isRecord(record) && record.user_id === me.userId && record.namespace === me.namespace);
+          const result = get ? await get.runAsync({ ...request, args: { memory_id: id } }) : undefined;
+          const record = resultValue(result);
+          if (isRecord(record) && record.user_id === me.userId && record.namespace === me.namespace) owned.set(id, result);
         }),
       );
       return owned;
     };
     return all
       .filter((t) => this.include.has(t.name) && t.name in PINNING)
-      .map((t) => new PinnedMcpTool(t, PINNING[t.name as AgentMemoryMcpToolName], caller, lookup))
-      .filter((t) => !context || this.isToolSelected(t, context));
+      .map((t) => new PinnedMcpTool(t, PINNING[t.name as AgentMemoryMcpToolName], caller, lookup));
   }
 
   override async close(): Promise<void> {

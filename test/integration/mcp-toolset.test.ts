@@ -100,6 +100,7 @@ describe('createAgentMemoryMcpToolset against the reference Agent Memory Server 
     const edited = await call(runner, 'alice', s.id, 'edit_long_term_memory', { memory_id: mine.id, text: 'Alice runs tempo on Wednesdays', user_id: 'bob' });
     expect(edited.isError).toBe(false);
     expect(edited.value).toMatchObject({ text: 'Alice runs tempo on Wednesdays', user_id: 'alice' });
+    expect((await call(runner, 'alice', s.id, 'get_long_term_memory', { memory_id: mine.id })).value).toMatchObject({ id: mine.id, text: 'Alice runs tempo on Wednesdays' });
   });
 
   it("memory_prompt and get_working_memory answer from the calling session of the calling user", async () => {
