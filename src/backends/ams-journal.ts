@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js';
-import { mapLimit } from '../codec/concurrency.js';
+import { remember } from '../codec/bounded.js';
+import { KeyedQueue, mapLimit } from '../codec/concurrency.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { unlessMissing } from './missing.js';
 import type { CallOptions } from './types.js';
@@ -57,7 +58,7 @@ export class JournalStore {
   private readonly own = new Map<string, unknown>();
   /** The number of this writer's current document of every journal it has written. */
   private readonly segments = new Map<string, number>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
 
   constructor(
     private readonly client: AgentMemoryServerClient,
@@ -72,32 +73,22 @@ export class JournalStore {
    */
   update<P>(key: JournalKey, empty: () => P, change: (payload: P) => P, size: (payload: P) => number, o?: CallOptions): Promise<void> {
     const id = key.namespace;
-    const previous = this.queues.get(id) ?? Promise.resolve();
-    const next = previous
-      .catch(() => undefined)
-      .then(async () => {
-        let segment = this.segments.get(id);
-        const cached = this.own.has(id) ? { payload: this.own.get(id) as P } : segment === undefined ? undefined : { payload: await this.readOwn(key, segment, empty, o) };
-        let current: P;
-        if (cached === undefined || size(cached.payload) >= this.segmentSize) {
-          segment = cached === undefined ? 0 : segment! + 1;
-          current = empty();
-        } else {
-          current = cached.payload;
-        }
-        const payload = change(current);
-        await this.client.putWorkingMemory(documentId(this.writerId, segment!), { messages: [], data: { adk: toJson(payload, 'appendEvent', 'data.adk') }, namespace: key.namespace }, undefined, o);
-        // Only a stored document becomes current: a failed write is redone on the same segment.
-        this.segments.set(id, segment!);
-        this.remember(id, payload);
-      });
-    this.queues.set(id, next);
-    // Both branches handled, so a failed write rejects only to the caller, never unhandled.
-    const forget = () => {
-      if (this.queues.get(id) === next) this.queues.delete(id);
-    };
-    next.then(forget, forget);
-    return next;
+    return this.queue.run(id, async () => {
+      let segment = this.segments.get(id);
+      const cached = this.own.has(id) ? { payload: this.own.get(id) as P } : segment === undefined ? undefined : { payload: await this.readOwn(key, segment, empty, o) };
+      let current: P;
+      if (cached === undefined || size(cached.payload) >= this.segmentSize) {
+        segment = cached === undefined ? 0 : segment! + 1;
+        current = empty();
+      } else {
+        current = cached.payload;
+      }
+      const payload = change(current);
+      await this.client.putWorkingMemory(documentId(this.writerId, segment!), { messages: [], data: { adk: toJson(payload, 'appendEvent', 'data.adk') }, namespace: key.namespace }, undefined, o);
+      // Only a stored document becomes current: a failed write is redone on the same segment.
+      this.segments.set(id, segment!);
+      remember(this.own, id, payload, this.cacheSize);
+    });
   }
 
   /** Every writer's payloads in a journal (this writer's included): writers in id order, each writer's documents oldest first. */
@@ -146,11 +137,5 @@ export class JournalStore {
   private async readOwn<P>(key: JournalKey, segment: number, empty: () => P, o?: CallOptions): Promise<P> {
     const payload = await this.fetch(key, documentId(this.writerId, segment), o);
     return payload === undefined ? empty() : (payload as P);
-  }
-
-  private remember(id: string, payload: unknown): void {
-    this.own.delete(id);
-    this.own.set(id, payload);
-    if (this.own.size > this.cacheSize) this.own.delete(this.own.keys().next().value!);
   }
 }

@@ -1,5 +1,7 @@
 import type { Event } from '@google/adk';
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
+import { remember } from '../codec/bounded.js';
+import { KeyedQueue } from '../codec/concurrency.js';
 import { conversationText, isUserAuthored } from '../codec/events.js';
 import { scopeKey, type SessionScope } from '../codec/ids.js';
 import { isRecord } from '../codec/json.js';
@@ -50,7 +52,7 @@ function bodyOf(doc: WorkingMemory): Body {
  */
 export class NativeViews {
   private readonly views = new Map<string, Body>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
 
   constructor(
     private readonly client: AgentMemoryServerClient,
@@ -80,7 +82,7 @@ export class NativeViews {
   /** Remembers the view a read produced (the native document repaired from the journals). */
   remember(scope: SessionScope, native: WorkingMemory | undefined, messages: Message[]): void {
     const base: Body = native ? bodyOf(native) : {};
-    this.keep(scopeKey(scope), { ...base, messages });
+    remember(this.views, scopeKey(scope), { ...base, messages }, this.cacheSize);
   }
 
   forget(scope: SessionScope): void {
@@ -94,36 +96,21 @@ export class NativeViews {
    */
   append(scope: SessionScope, event: Event, marker: ViewMarker, o?: CallOptions): Promise<void> {
     const key = scopeKey(scope);
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const next = previous
-      .catch(() => undefined)
-      .then(async () => {
-        // Not read since this instance started (or evicted): the stored document is the view.
-        const view: Body = this.views.get(key) ?? (await this.read(scope, o).then((doc): Body => (doc ? bodyOf(doc) : { messages: [] })));
-        const message = toMessage(event);
-        const messages = view.messages ?? [];
-        const at = message ? messages.findIndex((m) => m.id === message.id) : -1;
-        const nextMessages = !message ? messages : at < 0 ? [...messages, message] : messages.map((m, i) => (i === at ? { ...m, content: message.content, role: message.role } : m));
-        const data = isRecord(view.data) ? view.data : {};
-        await this.write(scope, { ...view, messages: nextMessages, data: { ...data, adk: { ...marker } } }, o);
-      });
-    this.queues.set(key, next);
-    const done = () => {
-      if (this.queues.get(key) === next) this.queues.delete(key);
-    };
-    next.then(done, done);
-    return next;
+    return this.queue.run(key, async () => {
+      // Not read since this instance started (or evicted): the stored document is the view.
+      const view: Body = this.views.get(key) ?? (await this.read(scope, o).then((doc): Body => (doc ? bodyOf(doc) : { messages: [] })));
+      const message = toMessage(event);
+      const messages = view.messages ?? [];
+      const at = message ? messages.findIndex((m) => m.id === message.id) : -1;
+      const nextMessages = !message ? messages : at < 0 ? [...messages, message] : messages.map((m, i) => (i === at ? { ...m, content: message.content, role: message.role } : m));
+      const data = isRecord(view.data) ? view.data : {};
+      await this.write(scope, { ...view, messages: nextMessages, data: { ...data, adk: { ...marker } } }, o);
+    });
   }
 
   private async write(scope: SessionScope, body: Body, o?: CallOptions): Promise<void> {
     const { session_id, user_id, namespace } = nativeKey(scope);
     const stored = await this.client.putWorkingMemory(session_id, { ...body, user_id, namespace }, this.query(), o);
-    this.keep(scopeKey(scope), bodyOf(stored));
-  }
-
-  private keep(key: string, body: Body): void {
-    this.views.delete(key);
-    this.views.set(key, body);
-    if (this.views.size > this.cacheSize) this.views.delete(this.views.keys().next().value!);
+    remember(this.views, scopeKey(scope), bodyOf(stored), this.cacheSize);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Event } from '@google/adk';
 import { ConflictError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
+import { remember } from '../codec/bounded.js';
 import { withBackendSummary } from '../codec/compaction.js';
 import { mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, isUserAuthored, renderText, textEvent, type EventJson } from '../codec/events.js';
@@ -223,8 +224,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   }
 
   private remember(scope: SessionScope, id: string): void {
-    if (this.resolved.size >= RESOLVED_LIMIT) this.resolved.delete(this.resolved.keys().next().value!);
-    this.resolved.set(scopeKey(scope), id);
+    remember(this.resolved, scopeKey(scope), id, RESOLVED_LIMIT);
   }
 
   private async append(

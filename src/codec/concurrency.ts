@@ -51,3 +51,22 @@ export async function together<T extends unknown[]>(parent: AbortSignal | undefi
     parent?.removeEventListener('abort', onParentAbort);
   }
 }
+
+/**
+ * Runs the work given for one key one at a time, in call order; work for other keys runs freely.
+ * A failure rejects only its own caller (the next work still runs), and idle keys are forgotten.
+ */
+export class KeyedQueue {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const next = (this.tails.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+    this.tails.set(key, next);
+    // Both branches handled, so a failure rejects only to the caller, never unhandled.
+    const forget = () => {
+      if (this.tails.get(key) === next) this.tails.delete(key);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+}

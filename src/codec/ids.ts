@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { remember } from './bounded.js';
 
 /**
  * Deterministic mapping of ADK ids (any string) onto backend ids.
@@ -25,8 +26,7 @@ function digest(parts: readonly string[]): string {
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
   const value = hash(parts);
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(key, value);
+  remember(cache, key, value, CACHE_LIMIT);
   return value;
 }
 

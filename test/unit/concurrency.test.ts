@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mapLimit, together } from '../../src/codec/concurrency.js';
+import { remember } from '../../src/codec/bounded.js';
+import { KeyedQueue, mapLimit, together } from '../../src/codec/concurrency.js';
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -70,5 +71,41 @@ describe('mapLimit', () => {
     expect((err as Error).message).toBe('boom');
     expect(running).toBe(0);
     expect(started).toEqual([0, 1]);
+  });
+});
+
+describe('KeyedQueue', () => {
+  it('runs one key at a time in call order, other keys alongside, and goes on after a failure', async () => {
+    const queue = new KeyedQueue();
+    const log: string[] = [];
+    const step = (name: string, ms: number, fail = false) => async () => {
+      log.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`end ${name}`);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const a1 = queue.run('a', step('a1', 30, true));
+    const a2 = queue.run('a', step('a2', 1));
+    const b1 = queue.run('b', step('b1', 1));
+    await expect(a1).rejects.toThrow('a1');
+    await expect(a2).resolves.toBe('a2');
+    await expect(b1).resolves.toBe('b1');
+    expect(log.indexOf('start a2')).toBeGreaterThan(log.indexOf('end a1'));
+    expect(log.indexOf('end b1')).toBeLessThan(log.indexOf('end a1'));
+  });
+});
+
+describe('remember (bounded cache)', () => {
+  it('keeps the most recently stored entries up to the limit', () => {
+    const map = new Map<string, number>();
+    remember(map, 'a', 1, 2);
+    remember(map, 'b', 2, 2);
+    remember(map, 'a', 3, 2);
+    remember(map, 'c', 4, 2);
+    expect([...map.entries()]).toEqual([
+      ['a', 3],
+      ['c', 4],
+    ]);
   });
 });
