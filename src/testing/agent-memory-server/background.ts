@@ -5,6 +5,7 @@
  * write back the copy they read (`promote_working_memory_to_long_term`, `run_delayed_extraction`).
  */
 import { WorkScheduler } from '../scheduler.js';
+import { extendSummary } from '../summary.js';
 import { ulid, workingMemoryKey, type AgentMemoryServerState, type WorkingMemoryDoc } from './working-memory.js';
 
 /** The server's default context window when neither `context_window_max` nor `model_name` is given. */
@@ -25,8 +26,6 @@ const SUMMARY_MODEL_WINDOW = 128_000;
 const SUMMARY_MAX_TOKENS = Math.max(2048, Math.floor(SUMMARY_MODEL_WINDOW / 20));
 const BUFFER_TOKENS = Math.min(Math.max(230, Math.floor(SUMMARY_MODEL_WINDOW / 100)), 1000);
 const MAX_MESSAGE_TOKENS = SUMMARY_MODEL_WINDOW - SUMMARY_MAX_TOKENS - BUFFER_TOKENS;
-/** The deterministic summary keeps this many lines, newest last, like a bounded LLM summary. */
-const SUMMARY_LINES = 40;
 
 type Message = Record<string, unknown> & { role?: unknown; content?: unknown };
 
@@ -71,18 +70,13 @@ export function summarize(doc: WorkingMemoryDoc, window: number): WorkingMemoryD
     summarised.push(text);
   }
   if (!summarised.length) return doc;
-  const context = incrementalSummary(typeof doc.context === 'string' ? doc.context : null, summarised);
+  // A deterministic stand-in for the LLM's incremental summary: one line per summarised message.
+  const context = extendSummary('Summary of the conversation so far:', typeof doc.context === 'string' ? doc.context : null, summarised);
   return { ...doc, context, messages: keep > 0 ? messages.slice(-keep) : messages.slice(-1), tokens: Number(doc.tokens ?? 0) + countTokens(context) };
 }
 
 function hasWork(doc: WorkingMemoryDoc): boolean {
   return (doc.messages as Message[]).some((m) => m.discrete_memory_extracted !== 't') || (Array.isArray(doc.memories) && (doc.memories as Record<string, unknown>[]).some((m) => m.persisted_at == null));
-}
-
-/** A deterministic stand-in for the LLM's incremental summary: one line per summarised message, bounded. */
-function incrementalSummary(previous: string | null, messages: string[]): string {
-  const lines = [...(previous ? previous.split('\n').slice(1) : []), ...messages.map((m) => `- ${m.replace(/\s+/g, ' ').slice(0, 120)}`)];
-  return ['Summary of the conversation so far:', ...lines.slice(-SUMMARY_LINES)].join('\n');
 }
 
 /** An extracted memory as the server indexes it. */

@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WorkScheduler } from '../scheduler.js';
-import type { RedisAgentMemoryState, StoredEvent, StoredSession } from './session-memory.js';
+import { extendSummary } from '../summary.js';
+import type { RedisAgentMemoryState, StoredSession } from './session-memory.js';
 
 export interface StoreBackgroundOptions {
   mode: 'auto' | 'manual';
@@ -26,7 +27,6 @@ export interface RunOptions {
   cleanup?: boolean;
 }
 
-const SUMMARY_LINES = 40;
 
 export class StoreBackgroundWork {
   private readonly extracted = new Set<string>();
@@ -78,7 +78,8 @@ export class StoreBackgroundWork {
     const now = new Date().toISOString();
     const previous = session.summary;
     session.summary = {
-      text: summaryText(previous?.text, folded),
+      // A deterministic stand-in for the summarising LLM: one line per folded event.
+      text: extendSummary('Summary of earlier events:', previous?.text, folded.map((e) => `${e.role}: ${e.content.map((c) => c.text).join(' ')}`)),
       summarizedUpToEventId: folded.at(-1)!.eventId,
       summarizedEvents: (previous?.summarizedEvents ?? 0) + folded.length,
       createdAt: previous?.createdAt ?? now,
@@ -88,10 +89,4 @@ export class StoreBackgroundWork {
     session.summarised.push(...folded);
     session.events = session.events.slice(cut);
   }
-}
-
-/** A deterministic stand-in for the summarising LLM: one line per folded event, bounded. */
-function summaryText(previous: string | undefined, events: StoredEvent[]): string {
-  const lines = [...(previous ? previous.split('\n').slice(1) : []), ...events.map((e) => `- ${e.role}: ${e.content.map((c) => c.text).join(' ').replace(/\s+/g, ' ').slice(0, 120)}`)];
-  return ['Summary of earlier events:', ...lines.slice(-SUMMARY_LINES)].join('\n');
 }
