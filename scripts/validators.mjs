@@ -10,17 +10,25 @@ import Ajv from 'ajv';
 import Ajv2020 from 'ajv/dist/2020.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
 
-/** Deep copy with the closed-object keywords removed and local refs pointed at the spec schema. */
-function openUp(value) {
-  if (Array.isArray(value)) return value.map(openUp);
+/**
+ * Deep copy with the closed-object keywords removed and each local `$ref` object replaced by
+ * `onRef(ref, siblings)`, where `siblings` are the other keywords of that object, already copied.
+ */
+function rewrite(value, onRef) {
+  if (Array.isArray(value)) return value.map((v) => rewrite(v, onRef));
   if (!value || typeof value !== 'object') return value;
   const out = {};
   for (const [k, v] of Object.entries(value)) {
     if ((k === 'additionalProperties' || k === 'unevaluatedProperties') && v === false) continue;
-    out[k] = k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `spec${v}` : openUp(v);
+    if (k !== '$ref') out[k] = rewrite(v, onRef);
   }
-  return out;
+  const ref = value.$ref;
+  if (typeof ref === 'string' && ref.startsWith('#/')) return onRef(ref, out);
+  return ref === undefined ? out : { ...out, $ref: ref };
 }
+
+/** The spec's components, pointed at the schema registered as `spec`. */
+const openUp = (components) => rewrite(components, (ref, siblings) => ({ ...siblings, $ref: `spec${ref}` }));
 
 /**
  * Replaces every `$ref` to a component by the component itself (recursively, with the closed-object
@@ -28,21 +36,12 @@ function openUp(value) {
  * one function instead of one call per nested object, which is what makes large bodies cheap.
  */
 function inline(value, components, seen = []) {
-  if (Array.isArray(value)) return value.map((v) => inline(v, components, seen));
-  if (!value || typeof value !== 'object') return value;
-  if (typeof value.$ref === 'string' && value.$ref.startsWith('#/components/schemas/')) {
-    const name = value.$ref.slice('#/components/schemas/'.length);
-    if (seen.includes(name)) return { $ref: `spec${value.$ref}` };
-    const { $ref, ...rest } = value;
+  return rewrite(value, (ref, siblings) => {
+    const name = ref.startsWith('#/components/schemas/') ? ref.slice('#/components/schemas/'.length) : undefined;
+    if (name === undefined || seen.includes(name)) return { ...siblings, $ref: `spec${ref}` };
     const target = inline(components[name], components, [...seen, name]);
-    return Object.keys(rest).length ? { allOf: [target], ...inline(rest, components, seen) } : target;
-  }
-  const out = {};
-  for (const [k, v] of Object.entries(value)) {
-    if ((k === 'additionalProperties' || k === 'unevaluatedProperties') && v === false) continue;
-    out[k] = inline(v, components, seen);
-  }
-  return out;
+    return Object.keys(siblings).length ? { allOf: [target], ...siblings } : target;
+  });
 }
 
 /** Each operation's single success response: its status and JSON body schema (undefined: no body). */
