@@ -7,8 +7,8 @@ import { memoryPromptHandler } from './agent-memory-server/prompt.js';
 import { agentMemoryServerHandler, type AgentMemoryServerState } from './agent-memory-server/working-memory.js';
 import { hashedEmbedding, type EmbedFunction } from './embedding.js';
 import { createFaultController, type FaultController, type FaultRule } from './faults.js';
-import { handleMcp, mcpPath, restCaller } from './agent-memory-server/mcp.js';
-import { serve, type Intercept } from './http.js';
+import { mcpEndpoint, restCaller } from './agent-memory-server/mcp.js';
+import { serve } from './http.js';
 import { StoreBackgroundWork } from './redis-agent-memory/background.js';
 import { ramLongTermHandler, storeMemory, type RamMemory } from './redis-agent-memory/long-term.js';
 import { redisAgentMemoryHandler, type RedisAgentMemoryState } from './redis-agent-memory/session-memory.js';
@@ -124,15 +124,9 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       amsLongTermHandler(memories, vectors, embed),
       memoryPromptHandler(state, memories, vectors, embed),
     ]);
-    // MCP tools answer through this server's own REST API, so both share one state.
+    // MCP tools answer through this server's own REST API (its URL is known once it listens), so both share one state.
     let self = '';
-    const rest = restCaller(() => self, options.apiKey);
-    const mcp: Intercept = async (req, res, incoming) => {
-      const at = mcpPath(incoming.path);
-      if (!at) return false;
-      await handleMcp(req, res, incoming.body, at.namespace, rest);
-      return true;
-    };
+    const mcp = mcpEndpoint(restCaller(() => self, options.apiKey));
     const running = await serve(handler, options.port, options.host, { take: faults.take, errorBody: (status) => ({ detail: `injected HTTP ${status}` }) }, latency, mcp);
     self = running.url;
     return {

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { z } from 'zod';
+import type { Intercept } from '../http.js';
 
 /**
  * The Agent Memory Server's MCP endpoint (agent_memory_server/mcp.py at v0.15.2): streamable HTTP,
@@ -211,14 +212,24 @@ function buildServer(call: Call, pathNamespace: string | undefined): McpServer {
 }
 
 /** Paths this endpoint answers, with the namespace they carry. */
-export function mcpPath(path: string): { namespace: string | undefined } | undefined {
+function mcpPath(path: string): { namespace: string | undefined } | undefined {
   if (path === '/mcp' || path === '/mcp/') return { namespace: undefined };
   const m = /^\/([^/]+)\/mcp\/?$/.exec(path);
   return m ? { namespace: decodeURIComponent(m[1]!) } : undefined;
 }
 
+/** Answers the MCP paths of the server and leaves every other request to its REST routes. */
+export function mcpEndpoint(call: Call): Intercept {
+  return async (req, res, incoming) => {
+    const at = mcpPath(incoming.path);
+    if (!at) return false;
+    await handleMcp(req, res, incoming.body, at.namespace, call);
+    return true;
+  };
+}
+
 /** Answers one MCP request (stateless: a server and transport per request, as the real server runs). */
-export async function handleMcp(req: IncomingMessage, res: ServerResponse, body: unknown, namespace: string | undefined, call: Call): Promise<void> {
+async function handleMcp(req: IncomingMessage, res: ServerResponse, body: unknown, namespace: string | undefined, call: Call): Promise<void> {
   if (req.method !== 'POST') {
     // Stateless: no server-initiated stream to open (GET) and no session to end (DELETE).
     res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' });
