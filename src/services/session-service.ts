@@ -13,6 +13,7 @@ import {
 } from '@google/adk';
 import { z } from 'zod';
 import { AgentMemoryServerSessionBackend } from '../backends/ams-sessions.js';
+import type { ViewOptions } from '../backends/ams-view.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
 import type { SessionBackend, SessionListing } from '../backends/types.js';
 import { InvalidInputError } from '../clients/errors.js';
@@ -48,7 +49,7 @@ export interface Cancellable {
 /** Options of RedisSessionMemoryService; see the README's configuration table. */
 export type RedisSessionMemoryServiceConfig = z.input<typeof sessionServiceConfigSchema>;
 
-export function sessionBackendFor(b: BackendClient, view: { modelName?: string | undefined; contextWindowMax?: number | undefined } = {}): SessionBackend {
+export function sessionBackendFor(b: BackendClient, view: ViewOptions = {}): SessionBackend {
   return b.kind === 'redis-agent-memory' ? new RedisAgentMemorySessionBackend(b.client) : new AgentMemoryServerSessionBackend(b.client, view);
 }
 
