@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 /** Maps text to a vector; similarity between two texts is the cosine of their vectors. */
 export type EmbedFunction = (text: string) => number[];
 
-const DIMENSIONS = 512;
+/** The size of text-embedding-3-small's vectors, the real Agent Memory Server's default model. */
+export const EMBEDDING_DIMENSIONS = 1536;
 const STOPWORDS = new Set(
   'a an and are as at be by do does did for from has have i in is it its me my of on or our so that the their them they this to was we what when where which who why will with you your'.split(' '),
 );
@@ -15,23 +16,29 @@ export function terms(text: string): string[] {
     .map((w) => w.replace(/(ing|ed|es|s)$/u, '') || w);
 }
 
-function bucket(feature: string): number {
-  return createHash('sha1').update(feature).digest().readUInt32BE(0) % DIMENSIONS;
+function bucket(feature: string, dimensions: number): number {
+  return createHash('sha1').update(feature).digest().readUInt32BE(0) % dimensions;
 }
 
 /**
- * A deterministic local embedding: hashed word stems plus their character trigrams. Good enough
- * that "Which seat does the user like?" finds "User prefers window seats", with no model or network.
+ * A deterministic local embedding of `dimensions` numbers: hashed word stems plus their character
+ * trigrams. Good enough that "Which seat does the user like?" finds "User prefers window seats",
+ * with no model or network.
  */
-export const hashedEmbedding: EmbedFunction = (text) => {
-  const v = new Array<number>(DIMENSIONS).fill(0);
-  for (const t of terms(text)) {
-    v[bucket(`w:${t}`)]! += 1;
-    const padded = `^${t}$`;
-    for (let i = 0; i + 3 <= padded.length; i++) v[bucket(`g:${padded.slice(i, i + 3)}`)]! += 0.25;
-  }
-  return v;
-};
+export function hashedEmbeddingOf(dimensions: number): EmbedFunction {
+  return (text) => {
+    const v = new Array<number>(dimensions).fill(0);
+    for (const t of terms(text)) {
+      v[bucket(`w:${t}`, dimensions)]! += 1;
+      const padded = `^${t}$`;
+      for (let i = 0; i + 3 <= padded.length; i++) v[bucket(`g:${padded.slice(i, i + 3)}`, dimensions)]! += 0.25;
+    }
+    return v;
+  };
+}
+
+/** The reference servers' embedding: the same vectors the stand-in model gives the real server. */
+export const hashedEmbedding: EmbedFunction = hashedEmbeddingOf(EMBEDDING_DIMENSIONS);
 
 export function cosine(a: number[], b: number[]): number {
   let dot = 0;

@@ -15,6 +15,16 @@ import { redisAgentMemoryHandler, type RedisAgentMemoryState } from './redis-age
 
 export { hashedEmbedding, cosine, type EmbedFunction } from './embedding.js';
 export type { FaultController, FaultKind, FaultRule } from './faults.js';
+export {
+  startRealAgentMemoryServer,
+  ensureRealServerInstalled,
+  RealServerUnavailableError,
+  type RealAgentMemoryServer,
+  type RealAgentMemoryServerOptions,
+  type RealServerVersions,
+  type UnavailableReason,
+} from './real-agent-memory-server/index.js';
+export { startStandInModel, type StandInModel } from './stand-in-model/server.js';
 
 export type ReferenceBackend = 'redis-agent-memory' | 'opensource-agent-memory';
 
@@ -68,12 +78,20 @@ export interface ReferenceServer {
   backend: ReferenceBackend;
   /** Base URL to pass as `apiBaseUrl`. */
   url: string;
+  /** Agent Memory Server: the base URL of its MCP server (`/mcp`, `/{namespace}/mcp`). */
+  mcpUrl?: string;
   storeId?: string;
   apiKey?: string;
   /** Injects failures into chosen requests (see FaultRule). */
   faults: FaultController;
   /** Runs the backend's pending background work now and resolves when it is done. */
   runBackgroundTasks(options?: RunBackgroundTasksOptions): Promise<void>;
+  /**
+   * Resolves once the work the server does right after its responses is done, so that what was
+   * written can be read and searched: the real Agent Memory Server indexes long-term memories and
+   * promotes working memory after it has answered. The reference servers do that before answering.
+   */
+  settled(): Promise<void>;
   /** Stops the server, its background work and its connections; the data is gone with it. */
   close(): Promise<void>;
 }
@@ -109,6 +127,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       apiKey,
       faults,
       runBackgroundTasks: (o) => work.run(o),
+      settled: async () => {},
       close: async () => {
         work.stop();
         await running.close();
@@ -132,9 +151,11 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     return {
       backend: options.backend,
       url: running.url,
+      mcpUrl: running.url,
       ...(options.apiKey ? { apiKey: options.apiKey } : {}),
       faults,
       runBackgroundTasks: (o) => work.run(o),
+      settled: async () => {},
       close: async () => {
         work.stop();
         await running.close();

@@ -1,0 +1,169 @@
+"""Runs the real Agent Memory Server's background tasks for adk-redis's test harness.
+
+The server queues its background work (promotion, debounced extraction, indexing) in Docket,
+which a worker process runs. This process is that worker, driven by the TypeScript launcher
+(src/testing/real-agent-memory-server/) so tests can decide when the work happens:
+
+- ``--mode auto``: a worker runs all the time, as ``agent-memory task-worker`` does.
+- ``--mode manual``: nothing runs until the launcher sends ``drain``; the worker then runs every
+  queued and scheduled task until none is left.
+
+Commands arrive on stdin as JSON lines; each answer is one JSON line on file descriptor 3 (stdout
+stays free for the server's own logging). Commands:
+
+- ``{"id": n, "cmd": "drain"}``: manual mode, run the queued work to the end.
+- ``{"id": n, "cmd": "idle"}``: auto mode, wait until no task is running or due soon.
+- ``{"id": n, "cmd": "settle"}``: wait until the extraction debounce keys the work set have expired,
+  so the next write schedules extraction again (the server skips it while they exist).
+- ``{"id": n, "cmd": "tasks"}``: how many tasks of each function are waiting (queued or scheduled)
+  and running, answered as ``{"waiting": {...}, "running": {...}}``.
+
+Nothing here changes what the server does: the worker runs the server's own task collection with
+the same Docket settings as ``agent-memory task-worker``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TextIO
+
+from docket import Docket, Worker
+
+from agent_memory_server.cli import _default_redelivery_timeout_seconds
+from agent_memory_server.config import settings
+from agent_memory_server.docket_tasks import task_collection
+from agent_memory_server.long_term_memory import EXTRACTION_DEBOUNCE_KEY_PREFIX
+from agent_memory_server.utils.redis import get_redis_conn, redis_url_for_docket
+
+TASKS = "agent_memory_server.docket_tasks:task_collection"
+# A task due within this many seconds counts as pending work (extraction waits out its debounce).
+DUE_SOON_SECONDS = 5.0
+
+
+@asynccontextmanager
+async def docket() -> AsyncIterator[Docket]:
+    """The server's docket, with its task collection registered (snapshots need the functions)."""
+    async with Docket(name=settings.docket_name, url=redis_url_for_docket(settings.redis_url)) as d:
+        d.register_collection(TASKS)
+        yield d
+
+
+def worker(d: Docket, automatic: bool) -> Worker:
+    return Worker(
+        docket=d,
+        concurrency=10,
+        redelivery_timeout=timedelta(seconds=_default_redelivery_timeout_seconds()),
+        schedule_automatic_tasks=automatic,
+    )
+
+
+async def drain() -> None:
+    """Runs every queued task, and every task those schedule, until none is left."""
+    async with docket() as d:
+        async with worker(d, automatic=False) as w:
+            await w.run_until_finished()
+
+
+async def idle() -> None:
+    """Waits until no task runs and none is due within DUE_SOON_SECONDS (periodic ones are later)."""
+    async with docket() as d:
+        while True:
+            snap = await d.snapshot()
+            if os.environ.get("HARNESS_DEBUG"):
+                print("idle snapshot", len(snap.running), [(e.function.__name__, e.when.isoformat()) for e in snap.future][:5], len(snap.future), file=sys.stderr, flush=True)
+            horizon = datetime.now(timezone.utc) + timedelta(seconds=DUE_SOON_SECONDS)
+            if not snap.running and not any(e.when <= horizon for e in snap.future):
+                return
+            await asyncio.sleep(0.05)
+
+
+async def tasks() -> dict[str, dict[str, int]]:
+    """Counts of waiting and running tasks by function name."""
+    async with docket() as d:
+        snap = await d.snapshot()
+    waiting: dict[str, int] = {}
+    running: dict[str, int] = {}
+    for e in snap.future:
+        waiting[e.function.__name__] = waiting.get(e.function.__name__, 0) + 1
+    for e in snap.running:
+        running[e.function.__name__] = running.get(e.function.__name__, 0) + 1
+    return {"waiting": waiting, "running": running}
+
+
+async def settle() -> None:
+    """Waits until no extraction debounce key is left (they expire after the debounce seconds)."""
+    redis = await get_redis_conn()
+    while True:
+        found = [k async for k in redis.scan_iter(match=f"{EXTRACTION_DEBOUNCE_KEY_PREFIX}:*", count=1000)]
+        if not found:
+            return
+        await asyncio.sleep(0.05)
+
+
+async def serve(mode: str, answers: TextIO) -> None:
+    background: asyncio.Task[None] | None = None
+    if mode == "auto":
+        async def run_forever() -> None:
+            async with docket() as d:
+                async with worker(d, automatic=True) as w:
+                    await w.run_forever()
+
+        background = asyncio.create_task(run_forever())
+
+    def answer(message: dict[str, Any]) -> None:
+        answers.write(json.dumps(message) + "\n")
+        answers.flush()
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+
+    async def handle(request: dict[str, Any]) -> None:
+        try:
+            result: dict[str, Any] = {}
+            if request["cmd"] == "drain":
+                if mode != "manual":
+                    raise ValueError("drain runs only in manual mode")
+                await drain()
+            elif request["cmd"] == "idle":
+                await idle()
+            elif request["cmd"] == "settle":
+                await settle()
+            elif request["cmd"] == "tasks":
+                result = await tasks()
+            else:
+                raise ValueError(f"unknown command {request['cmd']!r}")
+            answer({"id": request["id"], "ok": True, **result})
+        except Exception as e:  # reported to the launcher, which raises it in the test
+            answer({"id": request["id"], "ok": False, "error": f"{type(e).__name__}: {e}"})
+
+    # The same Redis connection pool as the server's code: its first use connects.
+    await get_redis_conn()
+    answer({"ready": True})
+    # Commands run concurrently: `tasks` is asked while a `drain` waits on the model.
+    handlers: set[asyncio.Task[None]] = set()
+    while line := await reader.readline():
+        handler = asyncio.create_task(handle(json.loads(line)))
+        handlers.add(handler)
+        handler.add_done_callback(handlers.discard)
+    if background is not None:
+        background.cancel()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mode", choices=["auto", "manual"], required=True)
+    args = parser.parse_args()
+    with os.fdopen(3, "w") as answers:
+        asyncio.run(serve(args.mode, answers))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+/**
+ * `npm run ams:real`: installs (once) and starts the real Agent Memory Server v0.15.2 with its
+ * stand-in model, prints its URL, and serves until interrupted.
+ *
+ *   npm run ams:real -- [--port 8000] [--background-tasks auto|manual] [--mcp] [--api-key KEY]
+ */
+import { RealServerUnavailableError, startRealAgentMemoryServer } from './index.js';
+
+function fail(message: string): never {
+  process.stderr.write(`ams:real: ${message}\n`);
+  process.exit(1);
+}
+
+const args = process.argv.slice(2);
+const options: { port: number; backgroundTasks: 'auto' | 'manual'; mcp: boolean; apiKey?: string } = { port: 8000, backgroundTasks: 'auto', mcp: false };
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i]!;
+  const value = () => args[++i] ?? fail(`${arg} needs a value`);
+  if (arg === '--port') {
+    const port = Number(value());
+    if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be a port number (0 picks a free one), got ${args[i]}`);
+    options.port = port;
+  } else if (arg === '--background-tasks') {
+    const mode = value();
+    if (mode !== 'auto' && mode !== 'manual') fail(`--background-tasks must be auto or manual, got ${mode}`);
+    options.backgroundTasks = mode;
+  } else if (arg === '--mcp') options.mcp = true;
+  else if (arg === '--api-key') options.apiKey = value();
+  else fail(`unknown option ${arg} (options: --port, --background-tasks, --mcp, --api-key)`);
+}
+
+try {
+  const server = await startRealAgentMemoryServer({ ...options, log: (line) => process.stderr.write(`ams:real: ${line}\n`) });
+  const v = server.versions;
+  process.stdout.write(`Agent Memory Server ${v.agentMemoryServer} at ${server.url}\n`);
+  if (server.mcpUrl) process.stdout.write(`MCP (streamable HTTP) at ${server.mcpUrl}/mcp\n`);
+  process.stdout.write(
+    `Redis ${v.redis} (${Object.entries(v.modules).map(([n, ver]) => `${n} ${ver}`).join(', ')}) at ${server.redisUrl}; tokens counted with ${v.tiktoken ? 'tiktoken cl100k_base' : "the server's character estimate"}; background tasks ${options.backgroundTasks}\n`,
+  );
+  process.stdout.write('Serving until interrupted (Ctrl-C).\n');
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+} catch (e) {
+  if (e instanceof RealServerUnavailableError) fail(e.message);
+  throw e;
+}

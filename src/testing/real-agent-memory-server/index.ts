@@ -1,0 +1,286 @@
+/**
+ * The real Agent Memory Server v0.15.2 on loopback, for tests and local runs: Redis Stack with
+ * only the modules the server needs (RediSearch, RedisJSON), the stand-in model it calls for
+ * embeddings and completions, the API server, the process that runs its background tasks, and
+ * optionally its MCP server. `startRealAgentMemoryServer` answers with the same `ReferenceServer`
+ * interface as `startReferenceServer`, so a test can run against either.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createFaultController, type FaultController } from '../faults.js';
+import { startStandInModel, type StandInModel } from '../stand-in-model/server.js';
+import type { ReferenceServer, RunBackgroundTasksOptions } from '../index.js';
+import { controllerOf, type Controller, type TaskCounts } from './controller.js';
+import { ensureRealServerInstalled, RealServerUnavailableError, type RealServerInstall } from './install.js';
+import { ChildFailedError, freePort, portInUse, startChild, startWatchdog, waitUntil, type Child } from './processes.js';
+
+export { RealServerUnavailableError, ensureRealServerInstalled, type RealServerInstall, type UnavailableReason } from './install.js';
+
+export interface RealAgentMemoryServerOptions {
+  /**
+   * `'auto'` (default): a worker runs the server's background tasks as they come due, as
+   * `agent-memory task-worker` does. `'manual'`: they run only inside `runBackgroundTasks()`.
+   */
+  backgroundTasks?: 'auto' | 'manual';
+  /** Turns on the server's token auth (`AUTH_MODE=token`) with this token registered. */
+  apiKey?: string;
+  /**
+   * Not honoured: v0.15.2 has no setting for its default context window (16 000 tokens); pass
+   * `contextWindowMax` to the session service, which sends it with every request. Setting it throws.
+   */
+  contextWindowMax?: number;
+  /** The API's port; 0 (default) picks a free one. */
+  port?: number;
+  /** Also start the server's MCP server (streamable HTTP), at `mcpUrl`. */
+  mcp?: boolean;
+  /** The server's extraction debounce (`EXTRACTION_DEBOUNCE_SECONDS`, 30 by default on the server); default 1. */
+  extractionDebounceSeconds?: number;
+  /** More server settings, as environment variables (e.g. `{ ENABLE_TOPIC_EXTRACTION: 'false' }`). */
+  settings?: Record<string, string>;
+  /** Where the Python environment and Redis Stack are installed (default `.cache/` of this package, or ADK_REDIS_CACHE_DIR). */
+  cacheDir?: string;
+  /** Receives a line per installation step. */
+  log?: (line: string) => void;
+}
+
+export interface RealServerVersions {
+  agentMemoryServer: string;
+  redis: string;
+  /** RediSearch and RedisJSON as `MODULE LIST` reports them. */
+  modules: Record<string, string>;
+  redisStackBuild: string;
+  /** Whether the server counts tokens with tiktoken's cl100k_base (else its 4-characters estimate). */
+  tiktoken: boolean;
+}
+
+export interface RealAgentMemoryServer extends ReferenceServer {
+  backend: 'opensource-agent-memory';
+  /** The MCP server's base URL (`{mcpUrl}/mcp`, `{mcpUrl}/{namespace}/mcp`), when started with `mcp: true`. */
+  mcpUrl?: string;
+  /** The Redis the server uses. */
+  redisUrl: string;
+  /** The stand-in model: how many requests of each kind it answered. */
+  model: StandInModel;
+  versions: RealServerVersions;
+  /** Process ids: the API server, the background worker, Redis, the MCP server. */
+  pids: { api: number; worker: number; redis: number; mcp?: number };
+  /** Runs `redis-cli` against the server's Redis and returns what it printed. */
+  redisCli(...args: string[]): Promise<string>;
+  /** The tail of each process's output, for diagnosing a failure. */
+  output(): Record<string, string>;
+}
+
+const STARTUP_MS = 120_000;
+
+function cli(install: RealServerInstall, port: number, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile(install.redis.cli, ['-h', '127.0.0.1', '-p', String(port), ...args], (e, stdout, stderr) => (e ? reject(new Error(`redis-cli ${args.join(' ')}: ${stderr || e.message}`)) : resolve(String(stdout)))),
+  );
+}
+
+async function startRedis(install: RealServerInstall, runDir: string, watchdog: { add(pid: number): void }): Promise<{ child: Child; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child = startChild('redis-server', install.redis.server, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', runDir, '--loadmodule', install.redis.search, '--loadmodule', install.redis.json], {
+      logFile: path.join(runDir, 'redis.log'),
+    });
+    watchdog.add(child.pid);
+    try {
+      await waitUntil(child, 'accept connections', () => child.output().includes('Ready to accept connections'), 30_000);
+      return { child, port };
+    } catch (e) {
+      await child.stop();
+      const out = child.output();
+      const moduleError = /(Module \S+ failed to load|Can't load module|Error loading the extension)[^\n]*/.exec(out);
+      if (moduleError) throw new RealServerUnavailableError('redis-module', `Redis could not load a module: ${moduleError[0].trim()}`);
+      // Another process took the free port between asking for it and binding it: try another.
+      if (/Address already in use/.test(out) && attempt < 3) continue;
+      throw e;
+    }
+  }
+}
+
+/** Starts the real server (installing it first if needed) and resolves once every process is ready. */
+export async function startRealAgentMemoryServer(options: RealAgentMemoryServerOptions = {}): Promise<RealAgentMemoryServer> {
+  const mode = options.backgroundTasks ?? 'auto';
+  if (mode !== 'auto' && mode !== 'manual') throw new TypeError(`startRealAgentMemoryServer: backgroundTasks must be "auto" or "manual", got ${JSON.stringify(mode)}`);
+  if (options.contextWindowMax !== undefined) {
+    throw new TypeError(
+      'startRealAgentMemoryServer: contextWindowMax cannot be honoured: Agent Memory Server v0.15.2 has no setting for its default context window (16 000 tokens); pass contextWindowMax to RedisSessionMemoryService, which sends it with every request',
+    );
+  }
+  if (options.port !== undefined && options.port !== 0 && (await portInUse(options.port))) {
+    throw new RealServerUnavailableError('port-in-use', `port ${options.port} is in use: stop what listens there or choose another port`);
+  }
+  const install = await ensureRealServerInstalled({ ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.log ? { log: options.log } : {}) });
+  const runDir = mkdtempSync(path.join(tmpdir(), 'adk-redis-ams-'));
+  const watchdog = startWatchdog(path.join(runDir, 'pids'));
+  const children: Child[] = [];
+  let model: StandInModel | undefined;
+  const closeAll = async () => {
+    await Promise.all(children.map((c) => c.stop()));
+    await model?.close();
+    watchdog.close();
+    rmSync(runDir, { recursive: true, force: true });
+  };
+  try {
+    model = await startStandInModel();
+    const redis = await startRedis(install, runDir, watchdog);
+    children.push(redis.child);
+    const redisUrl = `redis://127.0.0.1:${redis.port}`;
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LANG: process.env.LANG ?? 'C.UTF-8',
+      PYTHONUNBUFFERED: '1',
+      REDIS_URL: redisUrl,
+      OPENAI_API_KEY: 'stand-in-model',
+      OPENAI_API_BASE: model.url,
+      // LiteLLM would fetch its price map from the internet at import.
+      LITELLM_LOCAL_MODEL_COST_MAP: 'True',
+      // The cl100k_base encoding LiteLLM ships, instead of tiktoken's download (no network here).
+      TIKTOKEN_CACHE_DIR: install.tiktokenDir,
+      HF_HUB_OFFLINE: '1',
+      TRANSFORMERS_OFFLINE: '1',
+      ENABLE_NER: 'false',
+      EXTRACTION_DEBOUNCE_SECONDS: String(options.extractionDebounceSeconds ?? 1),
+      MCP_HOST: '127.0.0.1',
+      ...(options.apiKey ? { DISABLE_AUTH: 'false', AUTH_MODE: 'token' } : {}),
+      ...options.settings,
+    };
+    const spawnPython = (name: string, command: string, args: string[], extra: object = {}) => {
+      const child = startChild(name, command, args, { env, cwd: runDir, logFile: path.join(runDir, `${name}.log`), ...extra });
+      children.push(child);
+      watchdog.add(child.pid);
+      return child;
+    };
+
+    const apiPort = options.port || (await freePort());
+    // The server's app as `agent-memory api --task-backend docket` serves it, with a count of requests in flight.
+    const api = spawnPython('agent-memory-api', install.python, [path.join(install.harnessDir, 'api.py'), '--host', '127.0.0.1', '--port', String(apiPort)]);
+    const worker = spawnPython('background-worker', install.python, [path.join(install.harnessDir, 'harness.py'), '--mode', mode], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    const controller: Controller = controllerOf(worker);
+    const mcpPort = options.mcp ? await freePort() : undefined;
+    const mcp = mcpPort !== undefined ? spawnPython('agent-memory-mcp', install.bin('agent-memory'), ['mcp', '--mode', 'streamable-http', '--port', String(mcpPort), '--task-backend', 'docket']) : undefined;
+    const token = options.apiKey ? spawnPython('agent-memory-token', install.bin('agent-memory'), ['token', 'add', '--description', 'adk-redis test harness', '--token', options.apiKey, '--format', 'json']) : undefined;
+
+    const url = `http://127.0.0.1:${apiPort}`;
+    await Promise.all([
+      waitUntil(api, 'answer /v1/health', () => fetch(`${url}/v1/health`).then((r) => r.ok, () => false), STARTUP_MS),
+      controller.ready,
+      mcp && waitUntil(mcp, 'listen', async () => portInUse(mcpPort!), STARTUP_MS),
+      token &&
+        token.exited.then((code) => {
+          if (code !== '0') throw new ChildFailedError(token, `agent-memory token add exited (${code})`);
+        }),
+    ]);
+
+    const moduleList = await cli(install, redis.port, ['MODULE', 'LIST']);
+    const modules: Record<string, string> = {};
+    for (const m of moduleList.matchAll(/^name\n(\S+)\nver\n(\d+)/gm)) modules[m[1]!] = versionOf(Number(m[2]));
+    const versions: RealServerVersions = {
+      agentMemoryServer: (await fetch(`${url}/openapi.json`).then((r) => r.json() as Promise<{ info: { version: string } }>)).info.version,
+      redis: /redis_version:(\S+)/.exec(await cli(install, redis.port, ['INFO', 'server']))?.[1] ?? 'unknown',
+      modules,
+      redisStackBuild: install.redis.build,
+      tiktoken: await countsWithTiktoken(url, options.apiKey),
+    };
+
+    const faults: FaultController = createFaultController();
+    const refuse = () => {
+      throw new TypeError('the real Agent Memory Server takes no injected faults: use startReferenceServer for fault tests');
+    };
+    return {
+      backend: 'opensource-agent-memory',
+      url,
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+      ...(mcpPort !== undefined ? { mcpUrl: `http://127.0.0.1:${mcpPort}` } : {}),
+      redisUrl,
+      model,
+      versions,
+      pids: { api: api.pid, worker: worker.pid, redis: redis.child.pid, ...(mcp ? { mcp: mcp.pid } : {}) },
+      faults: { ...faults, add: refuse },
+      runBackgroundTasks: (o) => runBackgroundTasks(mode, controller, model!, url, o),
+      settled: () => apiIdle(url),
+      redisCli: (...args) => cli(install, redis.port, args),
+      output: () => Object.fromEntries(children.map((c) => [c.name, c.output()])),
+      close: closeAll,
+    };
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
+}
+
+/**
+ * Whether the server counts tokens with tiktoken: `user: hello` eight times is 10 tokens of
+ * cl100k_base and 14 by the server's fallback estimate ((53 + 3) // 4), which the usage
+ * percentage of a PUT against a 1000-token window tells apart.
+ */
+async function countsWithTiktoken(url: string, apiKey: string | undefined): Promise<boolean> {
+  const probe = `${url}/v1/working-memory/tokenizer-probe?context_window_max=1000`;
+  const headers = { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) };
+  // Deleted right away: the promotion this PUT queues finds no document, so nothing is extracted.
+  const res = await fetch(probe, { method: 'PUT', headers, body: JSON.stringify({ namespace: 'adk-redis-harness', messages: [{ role: 'user', content: Array(8).fill('hello').join(' '), created_at: new Date().toISOString() }] }) });
+  const body = (await res.json()) as { context_percentage_total_used?: number };
+  await fetch(`${url}/v1/working-memory/tokenizer-probe?namespace=adk-redis-harness`, { method: 'DELETE', headers });
+  return body.context_percentage_total_used === 1;
+}
+
+/** RediSearch and RedisJSON report versions as one number: 21005 is 2.10.5. */
+function versionOf(n: number): string {
+  return `${Math.floor(n / 10000)}.${Math.floor(n / 100) % 100}.${n % 100}`;
+}
+
+/**
+ * Runs the server's pending background work and resolves once it is done and the server is idle
+ * again: its post-extraction debounce has passed, so the next write schedules extraction anew.
+ * `during` runs once every extraction of the run has read its working memory and waits for the
+ * model: writes made then are what the server's write-back overwrites.
+ */
+async function runBackgroundTasks(mode: 'auto' | 'manual', controller: Controller, model: StandInModel, url: string, options: RunBackgroundTasksOptions = {}): Promise<void> {
+  const during = options.during;
+  let duringRun: Promise<unknown> | undefined;
+  const release = during
+    ? model.hold(() => {
+        duringRun = allExtractionsAtTheModel(controller, model).then(during);
+        void duringRun.finally(() => release());
+      })
+    : () => undefined;
+  try {
+    // What the API does after its responses (promotion, which schedules extraction; indexing) first.
+    await apiIdle(url);
+    await controller.send(mode === 'manual' ? 'drain' : 'idle');
+  } finally {
+    release();
+  }
+  // No work reached the model: `during` still runs, after the work, as on the reference server.
+  await (duringRun ?? during?.());
+  await apiIdle(url);
+  await controller.send('settle');
+}
+
+/** Resolves when the API has no request in flight, counting the work it does after responding. */
+async function apiIdle(url: string): Promise<void> {
+  for (;;) {
+    const { inflight } = (await (await fetch(`${url}/__adk_redis_harness__/inflight`)).json()) as { inflight: number };
+    if (inflight === 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Resolves when no promotion (which schedules extraction) or extraction is waiting or running
+ * anywhere but at the model: the moment every extraction of the run has read its document.
+ */
+async function allExtractionsAtTheModel(controller: Controller, model: StandInModel): Promise<void> {
+  const EXTRACTION = 'run_delayed_extraction';
+  const PROMOTION = 'promote_working_memory_to_long_term';
+  for (;;) {
+    const { waiting, running } = (await controller.send('tasks')) as unknown as TaskCounts;
+    if (!waiting[EXTRACTION] && !waiting[PROMOTION] && !running[PROMOTION] && (running[EXTRACTION] ?? 0) <= model.held()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
