@@ -1,5 +1,6 @@
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope, MemoryType } from '../codec/memory.js';
+import { amsSessionId } from '../codec/ids.js';
 import { unlessMissing } from './missing.js';
 import { MEMORIES_HEADING, memoriesMessage } from '../codec/prompt.js';
 import type { CallOptions, MemoryBackend, PromptMessage, PromptRequest } from './types.js';
@@ -31,7 +32,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           memory_type: r.memoryType as MemoryType,
           ...(r.topics?.length ? { topics: r.topics } : {}),
           ...(r.eventDate ? { event_date: new Date(r.eventDate).toISOString() } : {}),
-          ...(r.sessionId ? { session_id: r.sessionId } : {}),
+          ...(r.sessionId ? { session_id: amsSessionId(r.sessionId) } : {}),
         })),
         // Ids are deterministic, so the same memory overwrites itself; no semantic merging.
         deduplicate: false,
@@ -96,7 +97,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     const res = await this.client.memoryPrompt(
       {
         query: request.query,
-        ...(request.session ? { session: { session_id: request.session.id, user_id, namespace } } : {}),
+        ...(request.session ? { session: { session_id: amsSessionId(request.session.id), user_id, namespace } } : {}),
         long_term_search: { text: request.query, user_id: { eq: user_id }, namespace: { eq: namespace }, limit: request.limit, search_mode: 'semantic' },
       },
       undefined,

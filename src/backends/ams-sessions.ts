@@ -4,7 +4,7 @@ import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js'
 import { withBackendSummary } from '../codec/compaction.js';
 import { mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, textEvent, type EventJson } from '../codec/events.js';
-import { tupleId, type SessionScope } from '../codec/ids.js';
+import { amsSessionId, fromAmsSessionId, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { JournalStore, READ_CONCURRENCY, listAllSessionIds, type JournalKey } from './ams-journal.js';
@@ -136,7 +136,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
 
   async listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]> {
     const users = userId !== undefined ? [userId] : await this.registeredUsers(namespace, o);
-    const perUser = await mapLimit(users, READ_CONCURRENCY, async (user) => (await listAllSessionIds(this.client, namespace, user, o)).map((sessionId) => ({ user, sessionId })));
+    const perUser = await mapLimit(users, READ_CONCURRENCY, async (user) => (await listAllSessionIds(this.client, namespace, user, o)).map((stored) => ({ user, sessionId: fromAmsSessionId(stored) })));
     const listed = await mapLimit(perUser.flat(), READ_CONCURRENCY, async ({ user, sessionId }): Promise<SessionListing | undefined> => {
       const doc = await this.views.read({ namespace, appName, userId: user, sessionId }, o);
       const marker = markerOf(doc);
@@ -219,12 +219,12 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   private async register(scope: SessionScope, o: CallOptions): Promise<void> {
     const key = JSON.stringify([scope.namespace, scope.userId]);
     if (this.registered.has(key)) return;
-    await this.journals.putShared(amsKeys.users(scope.namespace), scope.userId, { v: ENVELOPE_VERSION, kind: 'user', userId: scope.userId }, o);
+    await this.journals.putShared(amsKeys.users(scope.namespace), amsSessionId(scope.userId), { v: ENVELOPE_VERSION, kind: 'user', userId: scope.userId }, o);
     this.registered.add(key);
   }
 
   private async registeredUsers(namespace: string, o?: CallOptions): Promise<string[]> {
-    return listAllSessionIds(this.client, amsKeys.users(namespace).namespace, undefined, o);
+    return (await listAllSessionIds(this.client, amsKeys.users(namespace).namespace, undefined, o)).map(fromAmsSessionId);
   }
 }
 

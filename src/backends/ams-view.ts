@@ -3,7 +3,7 @@ import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clien
 import { remember } from '../codec/bounded.js';
 import { KeyedQueue } from '../codec/concurrency.js';
 import { conversationText, isUserAuthored } from '../codec/events.js';
-import { scopeKey, type SessionScope } from '../codec/ids.js';
+import { amsSessionId, scopeKey, type SessionScope } from '../codec/ids.js';
 import { isRecord } from '../codec/json.js';
 import { unlessMissing } from './missing.js';
 import type { CallOptions } from './types.js';
@@ -25,8 +25,8 @@ export interface ViewOptions {
   contextWindowMax?: number | undefined;
 }
 
-/** The native working memory of a session: session_id, namespace and user_id are the ADK ids as they are. */
-export const nativeKey = (s: SessionScope) => ({ session_id: s.sessionId, namespace: s.namespace, user_id: s.userId });
+/** The native working memory of a session: namespace and user_id are the ADK ids as they are, session_id too where the URL path can carry it. */
+export const nativeKey = (s: SessionScope) => ({ session_id: amsSessionId(s.sessionId), namespace: s.namespace, user_id: s.userId });
 
 /** The message of one ADK event, or undefined when the event has no conversational content. */
 export function toMessage(event: Event): Message | undefined {

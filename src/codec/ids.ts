@@ -66,3 +66,25 @@ export interface SessionScope {
 export function scopeKey(s: SessionScope): string {
   return JSON.stringify([s.namespace, s.appName, s.userId, s.sessionId]);
 }
+
+/**
+ * Agent Memory Server takes a working memory's session id in the URL path (an ADK session id, or
+ * a user id for this package's users registry), where it cannot be
+ * `/` (the server decodes `%2F` before routing: 404) nor the whole segment `.` or `..` (URLs drop
+ * dot segments). Session ids holding either are stored with `%`, `/` and the dots escaped as
+ * `%25`, `%2F`, `%2E`; every other id is stored as it is. An id that already reads as escaped is
+ * escaped again, so the mapping is one-to-one.
+ */
+const ESCAPED = /%(?:25|2F|2E)/i;
+
+export function amsSessionId(adkSessionId: string): string {
+  const needs = adkSessionId.includes('/') || adkSessionId === '.' || adkSessionId === '..' || ESCAPED.test(adkSessionId);
+  if (!needs) return adkSessionId;
+  const escaped = adkSessionId.replace(/%/g, '%25').replace(/\//g, '%2F');
+  return escaped === '.' || escaped === '..' ? escaped.replace(/\./g, '%2E') : escaped;
+}
+
+/** The id a stored working memory's session id stands for (the inverse of `amsSessionId`). */
+export function fromAmsSessionId(storedSessionId: string): string {
+  return ESCAPED.test(storedSessionId) ? storedSessionId.replace(/%(25|2F|2E)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : storedSessionId;
+}

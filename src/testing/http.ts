@@ -111,20 +111,32 @@ export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faul
   };
 }
 
-/** Matches `/a/{x}/b` style templates; returns the decoded parameters or undefined. */
-export function match(template: string, path: string): Record<string, string> | undefined {
+/**
+ * Matches `/a/{x}/b` style templates; returns the decoded parameters or undefined. With
+ * `decodeFirst` the whole path is decoded before it is split, as Starlette (Agent Memory Server)
+ * routes: an encoded `/` (`%2F`) in a parameter then separates segments and nothing matches.
+ */
+export function match(template: string, path: string, decodeFirst = false): Record<string, string> | undefined {
   const t = template.split('/');
-  const p = path.split('/');
+  const p = (decodeFirst ? safeDecode(path) : path).split('/');
   if (t.length !== p.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < t.length; i++) {
     const seg = t[i]!;
     if (seg.startsWith('{') && seg.endsWith('}')) {
       if (!p[i]) return undefined;
-      params[seg.slice(1, -1)] = decodeURIComponent(p[i]!);
+      params[seg.slice(1, -1)] = decodeFirst ? p[i]! : decodeURIComponent(p[i]!);
     } else if (seg !== p[i]) return undefined;
   }
   return params;
+}
+
+function safeDecode(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 }
 
 export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

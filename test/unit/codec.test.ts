@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/clients/errors.js';
-import { isReadableId, readableId, tupleId } from '../../src/codec/ids.js';
+import { amsSessionId, fromAmsSessionId, isReadableId, readableId, tupleId } from '../../src/codec/ids.js';
 import { toJson } from '../../src/codec/json.js';
 import { ramIds } from '../../src/backends/ram-sessions.js';
 import { amsKeys } from '../../src/backends/ams-sessions.js';
@@ -47,11 +47,29 @@ describe('id encoding', () => {
   });
 
   it('gives Agent Memory Server the ADK ids as they are, and journals namespaces of their own', () => {
-    const scope = { namespace: 'app', appName: 'app', userId: 'u.1', sessionId: 's/1' };
-    expect(amsKeys.native(scope)).toEqual({ session_id: 's/1', namespace: 'app', user_id: 'u.1' });
+    const scope = { namespace: 'app', appName: 'app', userId: 'u.1', sessionId: 's:1 é' };
+    expect(amsKeys.native(scope)).toEqual({ session_id: 's:1 é', namespace: 'app', user_id: 'u.1' });
     expect(amsKeys.journal(scope).namespace).not.toBe('app');
     expect(amsKeys.journal(scope).namespace).not.toBe(amsKeys.journal({ ...scope, sessionId: 't' }).namespace);
     expect(amsKeys.journal(scope).namespace).not.toBe(amsKeys.journal({ ...scope, userId: 'u.2' }).namespace);
+  });
+});
+
+describe('Agent Memory Server session ids in URL paths', () => {
+  it('escapes only ids the path cannot carry, one to one', () => {
+    // The server decodes %2F before routing, and URLs drop `.` and `..` segments.
+    expect(amsSessionId('trip/1')).toBe('trip%2F1');
+    expect(amsSessionId('.')).toBe('%2E');
+    expect(amsSessionId('..')).toBe('%2E%2E');
+    for (const id of ['a.b', '50%off', 's:1 é', 'x?y#z', 'ünï🚀']) expect(amsSessionId(id)).toBe(id);
+    // An id that reads as escaped is escaped again, so no two ids share a stored form.
+    expect(amsSessionId('a%2Fb')).toBe('a%252Fb');
+    const ids = ['trip/1', 'trip%2F1', '.', '%2E', '..', 'a%25', 'a%', '/', '%2F/%25', 'plain', '50%off'];
+    expect(new Set(ids.map(amsSessionId)).size).toBe(ids.length);
+    for (const id of ids) {
+      expect(amsSessionId(id)).not.toMatch(/\//);
+      expect(fromAmsSessionId(amsSessionId(id))).toBe(id);
+    }
   });
 });
 

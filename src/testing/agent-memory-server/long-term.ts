@@ -113,7 +113,7 @@ export function amsLongTermHandler(memories: Map<string, AmsMemory>, vectors: Ma
       }
       return { status: 200, body: { status: `ok, deleted ${count} memories` } };
     }
-    const one = match('/v1/long-term-memory/{memory_id}', req.path);
+    const one = match('/v1/long-term-memory/{memory_id}', req.path, true);
     if (one) {
       const m = memories.get(one.memory_id!);
       if (req.method === 'GET') return m ? { status: 200, body: m } : detail(404, `Memory with ID ${one.memory_id} not found`);

@@ -76,7 +76,7 @@ export function workingMemoryHandler(state: AgentMemoryServerState, options: Wor
       const all = [...state.workingMemory.values()].filter((d) => (!ns || d.namespace === ns) && (!user || d.user_id === user));
       return { status: 200, body: { sessions: all.slice(offset, offset + limit).map((d) => d.session_id), total: all.length } };
     }
-    const m = match('/v1/working-memory/{session_id}', req.path);
+    const m = match('/v1/working-memory/{session_id}', req.path, true);
     if (!m) return undefined;
     const sessionId = m.session_id!;
     if (req.method === 'GET') {
