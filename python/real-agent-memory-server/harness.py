@@ -76,8 +76,6 @@ async def idle() -> None:
     async with docket() as d:
         while True:
             snap = await d.snapshot()
-            if os.environ.get("HARNESS_DEBUG"):
-                print("idle snapshot", len(snap.running), [(e.function.__name__, e.when.isoformat()) for e in snap.future][:5], len(snap.future), file=sys.stderr, flush=True)
             horizon = datetime.now(timezone.utc) + timedelta(seconds=DUE_SOON_SECONDS)
             if not snap.running and not any(e.when <= horizon for e in snap.future):
                 return

@@ -1,6 +1,8 @@
 import { BaseTool, BaseToolset, MCPToolset, type Context, type ReadonlyContext, type RunAsyncToolRequest } from '@google/adk';
 import type { FunctionDeclaration, Schema } from '@google/genai';
 import { ConfigurationError } from '../clients/errors.js';
+import { amsSessionId } from '../codec/ids.js';
+import { toolParameters } from './schema.js';
 
 /** The tools of Agent Memory Server's MCP server (agent_memory_server/mcp.py, v0.15.2). */
 export type AgentMemoryMcpToolName =
@@ -46,6 +48,7 @@ export interface AgentMemoryMcpToolsetOptions {
 interface Caller {
   userId: string;
   namespace: string;
+  /** The session's working memory id on the server (the ADK id, escaped where a URL path cannot carry it). */
   sessionId: string;
 }
 
@@ -127,7 +130,9 @@ class PinnedMcpTool extends BaseTool {
   override _getDeclaration(): FunctionDeclaration | undefined {
     const declaration = this.inner._getDeclaration();
     if (!declaration) return declaration;
-    let parameters = withoutProperties(declaration.parameters, this.rule.itemsOf ? [] : this.rule.hide);
+    // From the tool's own JSON Schema, its `$ref`s resolved (ADK's conversion leaves them empty).
+    const raw = (this.inner as unknown as { mcpTool?: { inputSchema?: unknown } }).mcpTool?.inputSchema;
+    let parameters = withoutProperties(toolParameters(raw) ?? declaration.parameters, this.rule.itemsOf ? [] : this.rule.hide);
     const list = this.rule.itemsOf ? parameters?.properties?.[this.rule.itemsOf] : undefined;
     if (parameters && list?.items) {
       parameters = { ...parameters, properties: { ...parameters.properties, [this.rule.itemsOf!]: { ...list, items: withoutProperties(list.items, this.rule.hide) } } };
@@ -204,7 +209,7 @@ export class AgentMemoryMcpToolset extends BaseToolset {
     const namespace = this.namespaceOf(context?.invocationContext.appName);
     const all = await this.toolsetFor(namespace).getTools(context);
     const byName = new Map(all.map((t) => [t.name, t]));
-    const caller = (ctx: Context): Caller => ({ userId: ctx.userId, namespace: this.namespaceOf(ctx.invocationContext.appName), sessionId: ctx.invocationContext.session.id });
+    const caller = (ctx: Context): Caller => ({ userId: ctx.userId, namespace: this.namespaceOf(ctx.invocationContext.appName), sessionId: amsSessionId(ctx.invocationContext.session.id) });
     const lookup = async (ids: string[], request: RunAsyncToolRequest): Promise<Map<string, unknown>> => {
       const get = byName.get('get_long_term_memory');
       const me = caller(request.toolContext);
