@@ -3,18 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryWriteError } from '../../src/backends/ram-long-term.js';
 import { InvalidInputError } from '../../src/clients/errors.js';
 import type { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
-import { referenceTarget, type Target } from '../helpers/targets.js';
+import { REAL_AMS, backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 
 let seq = 0;
 const uid = (p: string) => `${p}-${process.pid}-${++seq}`;
 const fact = (text: string, extra: Record<string, unknown> = {}) => ({ content: { role: 'user', parts: [{ text }] }, ...extra });
 const texts = (r: { memories: { content: { parts?: { text?: string }[] } }[] }) => r.memories.map((m) => m.content.parts?.[0]?.text);
 
-describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('memory conformance: %s', (backend) => {
+describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as const))('memory conformance: %s', (backend) => {
   let target: Target;
   let mem: RedisLongTermMemoryService;
   beforeAll(async () => {
-    target = await referenceTarget(backend);
+    target = await backendTarget(backend);
     mem = target.memory!();
   });
   afterAll(async () => target?.close());
@@ -22,6 +22,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('memor
   it('finds a stored fact by meaning, with id, type, topics and score', async () => {
     const app = uid('app');
     await mem.addMemory({ appName: app, userId: 'u1', memories: [fact('User prefers window seats', { topics: ['travel'] }), fact('User is training for a marathon')] });
+    await target.settle();
     const res = await mem.searchMemory({ appName: app, userId: 'u1', query: 'Which seat does the user like?' });
     expect(texts(res)[0]).toBe('User prefers window seats');
     const top = res.memories[0]!;
@@ -39,6 +40,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('memor
     await mem.addMemory({ appName: other, userId: 'bob', memories: [fact('Bob prefers window seats')] });
     const tenant = target.memory!({ defaultNamespace: 'tenant-x' });
     await tenant.addMemory({ appName: app, userId: 'bob', memories: [fact('Tenant Bob prefers window seats')] });
+    await target.settle();
     expect(texts(await mem.searchMemory({ appName: app, userId: 'bob', query: 'window seats' }))).toEqual([]);
     expect(texts(await mem.searchMemory({ appName: other, userId: 'alice', query: 'window seats' }))).toEqual([]);
     expect(texts(await tenant.searchMemory({ appName: app, userId: 'alice', query: 'window seats' }))).toEqual([]);
@@ -66,6 +68,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('memor
     await mem.addSessionToMemory(session);
     await mem.addSessionToMemory(session);
     await mem.addEventsToMemory({ appName: app, userId: 'u1', sessionId: 's1', events: session.events });
+    await target.settle();
     const oat = await mem.searchMemory({ appName: app, userId: 'u1', query: 'oat milk' });
     expect(texts(oat).filter((t) => t === 'User likes oat milk')).toHaveLength(1);
     const swim = await mem.searchMemory({ appName: app, userId: 'u1', query: 'swim swimming Mondays' });
@@ -78,6 +81,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('memor
     const app = uid('app');
     const facts = Array.from({ length: 15 }, (_, i) => fact(`Fact ${i}: user enjoys cycling route number ${i}`));
     await mem.addMemory({ appName: app, userId: 'u1', memories: [...facts, fact('User prefers window seats')] });
+    await target.settle();
     const top3 = target.memory!({ searchTopK: 3 });
     const res = await top3.searchMemory({ appName: app, userId: 'u1', query: 'cycling route' });
     expect(res.memories).toHaveLength(3);
@@ -97,6 +101,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('memor
     const many = Array.from({ length: 250 }, (_, i) => fact(`Workout log entry ${i}`, { id: `log-${i}`, memoryType: 'episodic', eventDate: '2026-03-01T08:00:00Z' }));
     const { ids } = await mem.addMemory({ appName: app, userId: 'u1', memories: many });
     expect(new Set(ids).size).toBe(250);
+    await target.settle();
     const got = await mem.getMemory({ appName: app, userId: 'u1', id: 'log-249' });
     expect(got).toMatchObject({ memoryType: 'episodic', id: ids[249] });
     expect(got!.content.parts?.[0]?.text).toBe('Workout log entry 249');
@@ -105,6 +110,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('memor
   it('updates and deletes only the calling user\'s memories', async () => {
     const app = uid('app');
     const { ids } = await mem.addMemory({ appName: app, userId: 'u1', memories: [fact('User runs 20 km a week', { id: 'weekly' })] });
+    await target.settle();
     const updated = await mem.updateMemory({ appName: app, userId: 'u1', id: 'weekly', text: 'User runs 30 km a week', topics: ['running'] });
     expect(updated).toMatchObject({ id: ids[0], topics: ['running'] });
     expect(texts(await mem.searchMemory({ appName: app, userId: 'u1', query: 'km week' }))).toEqual(['User runs 30 km a week']);
@@ -125,10 +131,11 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('memor
   });
 });
 
-describe('Redis Agent Memory bulk responses', () => {
+// Reference-server only: the real-server run covers Agent Memory Server.
+if (!REAL_AMS) describe('Redis Agent Memory bulk responses', () => {
   let target: Target;
   beforeAll(async () => {
-    target = await referenceTarget('redis-agent-memory', { viaPrism: false });
+    target = await backendTarget('redis-agent-memory', { viaPrism: false });
   });
   afterAll(async () => target?.close());
 

@@ -1,12 +1,11 @@
 import { createEvent, createEventActions, type BaseSessionService, type Event, type Session } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/clients/errors.js';
-import { inMemoryTarget, referenceTarget, type Target } from '../helpers/targets.js';
+import { REAL_AMS, inMemoryTarget, backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 
 const TARGETS: [string, () => Promise<Target>][] = [
-  ['adk-in-memory', async () => inMemoryTarget()],
-  ['redis-agent-memory', () => referenceTarget('redis-agent-memory')],
-  ['opensource-agent-memory', () => referenceTarget('opensource-agent-memory')],
+  ...(REAL_AMS ? [] : [['adk-in-memory', async () => inMemoryTarget()] as [string, () => Promise<Target>]]),
+  ...suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as const).map((b): [string, () => Promise<Target>] => [b, () => backendTarget(b)]),
 ];
 
 let seq = 0;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { ScriptedLlm } from '../helpers/scripted-llm.js';
-import { referenceTarget, type Target } from '../helpers/targets.js';
+import { backendTarget, type Target } from '../helpers/targets.js';
 
 type Message = { id: string; role: string; content: string; created_at: string; discrete_memory_extracted: string };
 type Doc = { session_id: string; namespace: string; user_id: string; messages: Message[]; context: string | null };
@@ -31,7 +31,7 @@ describe('Agent Memory Server: the ADK session is the server\'s own working memo
     (await raw('GET', `/v1/working-memory/${encodeURIComponent(session)}?namespace=${encodeURIComponent(app)}&user_id=${encodeURIComponent(user)}`)).json as Doc;
 
   beforeAll(async () => {
-    target = await referenceTarget('opensource-agent-memory', { server: { backgroundTasks: 'manual' } });
+    target = await backendTarget('opensource-agent-memory', { server: { backgroundTasks: 'manual' } });
   });
   afterAll(async () => target?.close());
 
@@ -47,8 +47,9 @@ describe('Agent Memory Server: the ADK session is the server\'s own working memo
     await svc.appendEvent({ session, event: createEvent({ id: 'e3', author: 'travel', timestamp: clock++, actions: createEventActions({ stateDelta: { booked: true } }) }) });
     await svc.appendEvent({ session, event: say('e4', 'travel', 'Booked to Oslo.') });
 
-    const stored = await doc(app, 'alice@example.com', 'trip/1');
-    expect(stored).toMatchObject({ session_id: 'trip/1', namespace: app, user_id: 'alice@example.com' });
+    // The server cannot take `/` in its URL path: that id is stored with `/` escaped as `%2F`.
+    const stored = await doc(app, 'alice@example.com', 'trip%2F1');
+    expect(stored).toMatchObject({ session_id: 'trip%2F1', namespace: app, user_id: 'alice@example.com' });
     expect(stored.messages.map((m) => [m.id, m.role, m.content])).toEqual([
       ['e1', 'user', 'Book me a flight'],
       ['e2', 'assistant', '[call book({"to":"Oslo"})]'],
@@ -57,7 +58,8 @@ describe('Agent Memory Server: the ADK session is the server\'s own working memo
     const read = await svc.getSession({ appName: app, userId: 'alice@example.com', sessionId: 'trip/1' });
     expect(stored.messages.map((m) => Date.parse(m.created_at))).toEqual(read!.events.filter((e) => e.id !== 'e3').map((e) => e.timestamp));
     const listed = (await raw('GET', `/v1/working-memory/?namespace=${app}&user_id=alice%40example.com`)).json as { sessions: string[] };
-    expect(listed.sessions).toEqual(['trip/1']);
+    expect(listed.sessions).toEqual(['trip%2F1']);
+    expect((await svc.listSessions({ appName: app, userId: 'alice@example.com' })).sessions.map((x) => x.id)).toEqual(['trip/1']);
   });
 
   it('reads, lists and extends a session another client wrote, dropping none of its messages', async () => {

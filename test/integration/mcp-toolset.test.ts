@@ -5,7 +5,7 @@ import type { FunctionDeclaration } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentMemoryMcpToolset, type AgentMemoryMcpToolset } from '../../src/mcp/toolset.js';
 import { ScriptedLlm, lastContent, lastUserText } from '../helpers/scripted-llm.js';
-import { referenceTarget, type Target } from '../helpers/targets.js';
+import { backendTarget, type Target } from '../helpers/targets.js';
 
 const APP = 'fitness';
 
@@ -34,14 +34,14 @@ async function call(runner: Runner, userId: string, sessionId: string, tool: str
   return { text, value, isError: result.isError === true };
 }
 
-describe('createAgentMemoryMcpToolset against the reference Agent Memory Server MCP endpoint', () => {
+describe("createAgentMemoryMcpToolset against the Agent Memory Server's own MCP endpoint", () => {
   let target: Target;
   let toolset: AgentMemoryMcpToolset;
   let runner: Runner;
   let llm: ScriptedLlm;
   beforeAll(async () => {
-    target = await referenceTarget('opensource-agent-memory', { viaPrism: false, server: { backgroundTasks: 'manual' } });
-    toolset = createAgentMemoryMcpToolset({ url: target.directUrl! });
+    target = await backendTarget('opensource-agent-memory', { viaPrism: false, mcp: true, server: { backgroundTasks: 'manual' } });
+    toolset = createAgentMemoryMcpToolset({ url: target.server!.mcpUrl! });
     llm = model();
     const agent = new LlmAgent({ name: 'coach', model: llm, instruction: 'Coach.', tools: [toolset] });
     runner = new Runner({ appName: APP, agent, sessionService: target.service(), memoryService: target.memory!() });
@@ -73,6 +73,7 @@ describe('createAgentMemoryMcpToolset against the reference Agent Memory Server 
   it("writes and reads alice's memories only, whatever user the model names", async () => {
     const memory = target.memory!();
     const { ids: [bobsId] } = await memory.addMemory({ appName: APP, userId: 'bob', memories: [{ content: { parts: [{ text: 'Bob loves peanut butter' }] } }] });
+    await target.settle();
     const s = await runner.sessionService.createSession({ appName: APP, userId: 'alice' });
 
     const created = await call(runner, 'alice', s.id, 'create_long_term_memories', { memories: [{ text: 'Alice runs tempo on Tuesdays', user_id: 'bob', namespace: 'elsewhere', session_id: 'x' }] });
@@ -108,6 +109,7 @@ describe('createAgentMemoryMcpToolset against the reference Agent Memory Server 
     const memory = target.memory!();
     await memory.addMemory({ appName: APP, userId: 'bob', memories: [{ content: { parts: [{ text: 'Bob trains for a marathon in May' }] } }] });
     await memory.addMemory({ appName: APP, userId: 'alice', memories: [{ content: { parts: [{ text: 'Alice trains for a 10k in May' }] } }] });
+    await target.settle();
     const bobSession = await sessions.createSession({ appName: APP, userId: 'bob' });
     const s = await sessions.createSession({ appName: APP, userId: 'alice' });
     await call(runner, 'alice', s.id, 'get_current_datetime', {});
@@ -124,7 +126,7 @@ describe('createAgentMemoryMcpToolset against the reference Agent Memory Server 
 
   it('serves the same tools as mcp.py at /mcp and /{namespace}/mcp, over the REST state', async () => {
     const client = new Client({ name: 'test', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${target.directUrl}/${APP}/mcp`)));
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${target.server!.mcpUrl}/${APP}/mcp`)));
     try {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(
@@ -163,7 +165,7 @@ describe('createAgentMemoryMcpToolset against the reference Agent Memory Server 
       await client.close();
     }
     const root = new Client({ name: 'test', version: '1' });
-    await root.connect(new StreamableHTTPClientTransport(new URL(`${target.directUrl}/mcp`)));
+    await root.connect(new StreamableHTTPClientTransport(new URL(`${target.server!.mcpUrl}/mcp`)));
     try {
       expect((await root.listTools()).tools).toHaveLength(10);
     } finally {

@@ -1,7 +1,7 @@
 import { createEvent, createEventActions, isCompactedEvent, type CompactedEvent, type Event } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
-import { referenceTarget, type Target } from '../helpers/targets.js';
+import { backendTarget, type Target } from '../helpers/targets.js';
 
 type Stored = { sessionId: string; ownerId: string; namespace?: string; events: { eventId: string; role: string; createdAt: string; content: { text: string }[] }[]; summary?: { text: string; summarizedUpToEventId: string } };
 
@@ -33,7 +33,7 @@ describe('Redis Agent Memory: readable ids, and sessions that survive the store\
 
   beforeAll(async () => {
     // Behind `prism proxy --errors` with the official document; summarise after 20 events, keep 5.
-    target = await referenceTarget('redis-agent-memory', { server: { backgroundTasks: 'manual', summarizeAfterEvents: 20, keepEvents: 5 } });
+    target = await backendTarget('redis-agent-memory', { server: { backgroundTasks: 'manual', summarizeAfterEvents: 20, keepEvents: 5 } });
   });
   afterAll(async () => target?.close());
 

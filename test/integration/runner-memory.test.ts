@@ -2,7 +2,7 @@ import { createEvent, LlmAgent, LoadMemoryTool, PreloadMemoryTool, Runner, type 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryTools } from '../../src/tools/memory-tools.js';
 import { ScriptedLlm, lastContent, lastUserText } from '../helpers/scripted-llm.js';
-import { referenceTarget, type Target } from '../helpers/targets.js';
+import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 
 async function run(runner: Runner, userId: string, sessionId: string, text: string): Promise<Event[]> {
   const out: Event[] = [];
@@ -12,11 +12,11 @@ async function run(runner: Runner, userId: string, sessionId: string, text: stri
 
 const finalText = (events: Event[]) => events.flatMap((e) => e.content?.parts ?? []).map((p) => p.text).filter(Boolean).at(-1);
 
-describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('Runner with RedisLongTermMemoryService on %s', (backend) => {
+describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as const))('Runner with RedisLongTermMemoryService on %s', (backend) => {
   let target: Target;
   beforeAll(async () => {
     // Exact memory sets are asserted: the server's own extraction from the conversation runs only when asked.
-    target = await referenceTarget(backend, { server: { backgroundTasks: 'manual' } });
+    target = await backendTarget(backend, { server: { backgroundTasks: 'manual' } });
   });
   afterAll(async () => target?.close());
 
@@ -41,6 +41,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('Runne
     const a = await sessionService.createSession({ appName, userId: 'alice' });
     await run(runner, 'alice', a.id, 'I always prefer window seats on flights.');
     await memoryService.addSessionToMemory((await sessionService.getSession({ appName, userId: 'alice', sessionId: a.id }))!);
+    await target.settle();
 
     const b = await sessionService.createSession({ appName, userId: 'alice' });
     const answer = await run(runner, 'alice', b.id, 'Which seat do I like?');
@@ -57,6 +58,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('Runne
     const sessionService = target.service();
     const memoryService = target.memory!();
     await memoryService.addMemory({ appName, userId: 'alice', memories: [{ content: { parts: [{ text: 'User is allergic to peanuts' }] } }] });
+    await target.settle();
     const model = new ScriptedLlm((req) => {
       const instructions = JSON.stringify(req.config?.systemInstruction ?? '');
       return { content: { role: 'model', parts: [{ text: instructions.includes('allergic to peanuts') ? 'Avoiding peanuts.' : 'No memory.' }] } };
@@ -100,6 +102,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('Runne
     const memoryService = target.memory!();
     await memoryService.addMemory({ appName, userId: 'alice', memories: [{ content: { parts: [{ text: 'User runs trails on Sundays' }] } }] });
     await memoryService.addMemory({ appName, userId: 'bob', memories: [{ content: { parts: [{ text: 'User runs trails on Mondays' }] } }] });
+    await target.settle();
     let result: unknown;
     const model = new ScriptedLlm((req) => {
       const response = lastContent(req)?.parts?.find((p) => p.functionResponse)?.functionResponse;
@@ -144,6 +147,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('Runne
 
     const created = await call('create_memory', { text: 'User wants to run a marathon in April', topics: ['running', 'goals'] });
     expect(created).toMatchObject({ stored: true });
+    await target.settle();
     const found = await call('search_memory', { query: 'marathon running goal' });
     const memories = found.memories as { id: string; text: string; topics: string[] }[];
     expect(memories[0]).toMatchObject({ id: created.id, text: 'User wants to run a marathon in April', topics: ['running', 'goals'] });
@@ -156,6 +160,8 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('Runne
 
     // Scoped to the calling user: Bob's session cannot see or delete Alice's memories.
     await memoryService.addMemory({ appName, userId: 'alice', memories: [{ id: 'secret', content: { parts: [{ text: 'Alice secret marathon plan' }] } }] });
+    await target.settle();
+    expect((await memoryService.searchMemory({ appName, userId: 'alice', query: 'marathon plan' })).memories).toHaveLength(1);
     const bobSession = await sessionService.createSession({ appName, userId: 'bob' });
     await run(runner, 'bob', bobSession.id, JSON.stringify({ name: 'search_memory', args: { query: 'marathon plan' } }));
     expect((lastResult as { memories: unknown[] }).memories).toEqual([]);

@@ -1,7 +1,7 @@
 import { FunctionTool, LlmAgent, Runner, type Event } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { referenceTarget, type Target } from '../helpers/targets.js';
+import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 import { ScriptedLlm, lastContent, lastUserText } from '../helpers/scripted-llm.js';
 
 /** A coach that records a goal with a tool when told one, and otherwise answers from state. */
@@ -34,10 +34,10 @@ async function turn(runner: Runner, userId: string, sessionId: string, text: str
   return out;
 }
 
-describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('Runner with RedisSessionMemoryService on %s', (backend) => {
+describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as const))('Runner with RedisSessionMemoryService on %s', (backend) => {
   let target: Target;
   beforeAll(async () => {
-    target = await referenceTarget(backend);
+    target = await backendTarget(backend);
   });
   afterAll(async () => target?.close());
 

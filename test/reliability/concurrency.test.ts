@@ -3,24 +3,24 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
-import { startReferenceServer, type ReferenceServer } from '../../src/testing/index.js';
+import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(root, 'node_modules', '.bin', 'tsx');
 const PER_WRITER = 200;
 
-describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('two processes appending to one session on %s', (backend) => {
-  let server: ReferenceServer;
+describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as const))('two processes appending to one session on %s', (backend) => {
+  let target: Target;
   beforeAll(async () => {
     // Every one of 400 events is read back, so the store must not summarise and clean up old ones
     // (Agent Memory Server's write-back may run: the session's record does not depend on the view).
-    server = await startReferenceServer({ backend, backgroundTasks: backend === 'redis-agent-memory' ? 'manual' : 'auto' });
+    target = await backendTarget(backend, { viaPrism: false, server: { backgroundTasks: backend === 'redis-agent-memory' ? 'manual' : 'auto' } });
   });
-  afterAll(async () => server?.close());
+  afterAll(async () => target?.close());
 
   it(`keeps every resolved append of 2 × ${PER_WRITER} concurrent appends, exactly once, in each writer's order`, async () => {
-    const config = { backend, apiBaseUrl: server.url, apiKey: server.apiKey, storeId: server.storeId };
+    const config = target.config({ maxRetries: 2 });
     const svc = new RedisSessionMemoryService(config);
     const scope = ['race-app', 'u1', `race-${Date.now()}`] as const;
     await svc.createSession({ appName: scope[0], userId: scope[1], sessionId: scope[2] });

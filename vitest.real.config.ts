@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * `npm run test:real`: the Agent Memory Server cases of these suites against the real server
+ * v0.15.2 (scripts/test-real.ts sets ADK_REDIS_AMS=real; test/helpers/targets.ts switches on it).
+ */
+export const REAL_SUITES = [
+  'test/conformance/sessions.test.ts',
+  'test/conformance/memory.test.ts',
+  'test/integration/ams-native-layout.test.ts',
+  'test/integration/runner-sessions.test.ts',
+  'test/integration/runner-memory.test.ts',
+  'test/integration/mcp-toolset.test.ts',
+  'test/reliability/concurrency.test.ts',
+];
+
+export default defineConfig({
+  test: {
+    include: REAL_SUITES,
+    testTimeout: 60_000,
+    // Starting the server imports its Python packages in three processes (about 30 s of CPU).
+    hookTimeout: 240_000,
+    pool: 'forks',
+    maxWorkers: 2,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
+  },
+});
