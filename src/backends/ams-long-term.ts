@@ -1,6 +1,6 @@
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope, MemoryType } from '../codec/memory.js';
-import { amsSessionId } from '../codec/ids.js';
+import { amsSessionId, amsTagValue } from '../codec/ids.js';
 import { unlessMissing } from './missing.js';
 import { MEMORIES_HEADING, memoriesMessage } from '../codec/prompt.js';
 import type { CallOptions, MemoryBackend, PromptMessage, PromptRequest } from './types.js';
@@ -111,9 +111,9 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     });
   }
 
-  /** The ADK ids as they are: the keys the server gives memories it extracts from a session's working memory. */
+  /** The ids the session service gives the working memory, which the server gives the memories it extracts from it. */
   private keys(scope: MemoryScope) {
-    return { user_id: scope.userId, namespace: scope.namespace };
+    return { user_id: amsTagValue(scope.userId), namespace: amsTagValue(scope.namespace) };
   }
 }
 

@@ -4,7 +4,7 @@ import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js'
 import { withBackendSummary } from '../codec/compaction.js';
 import { mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, textEvent, type EventJson } from '../codec/events.js';
-import { amsSessionId, fromAmsSessionId, tupleId, type SessionScope } from '../codec/ids.js';
+import { amsSessionId, amsTagValue, fromAmsSessionId, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { JournalStore, READ_CONCURRENCY, listAllSessionIds, type JournalKey } from './ams-journal.js';
@@ -136,7 +136,10 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
 
   async listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]> {
     const users = userId !== undefined ? [userId] : await this.registeredUsers(namespace, o);
-    const perUser = await mapLimit(users, READ_CONCURRENCY, async (user) => (await listAllSessionIds(this.client, namespace, user, o)).map((stored) => ({ user, sessionId: fromAmsSessionId(stored) })));
+    // The server's TAG filter also yields other users' sessions (ASCII case): each read checks whose it is.
+    const perUser = await mapLimit(users, READ_CONCURRENCY, async (user) =>
+      [...new Set(await listAllSessionIds(this.client, amsTagValue(namespace), amsTagValue(user), o))].map((stored) => ({ user, sessionId: fromAmsSessionId(stored) })),
+    );
     const listed = await mapLimit(perUser.flat(), READ_CONCURRENCY, async ({ user, sessionId }): Promise<SessionListing | undefined> => {
       const doc = await this.views.read({ namespace, appName, userId: user, sessionId }, o);
       const marker = markerOf(doc);
@@ -153,7 +156,11 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     await together(
       o?.signal,
       (signal) => this.journals.removeAll(amsKeys.journal(scope), { signal }),
-      (signal) => this.client.deleteWorkingMemory(session_id, query, { signal }),
+      // A DELETE of a key that does not exist makes the server look it up by TAG, which can find
+      // another user's document (ASCII case) and delete that: delete only what is this session.
+      async (signal) => {
+        if (await this.views.read(scope, { signal })) await this.client.deleteWorkingMemory(session_id, query, { signal });
+      },
     );
     this.views.forget(scope);
   }

@@ -3,7 +3,7 @@ import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clien
 import { remember } from '../codec/bounded.js';
 import { KeyedQueue } from '../codec/concurrency.js';
 import { conversationText, isUserAuthored } from '../codec/events.js';
-import { amsSessionId, scopeKey, type SessionScope } from '../codec/ids.js';
+import { amsSessionId, amsTagValue, scopeKey, type SessionScope } from '../codec/ids.js';
 import { isRecord } from '../codec/json.js';
 import { unlessMissing } from './missing.js';
 import type { CallOptions } from './types.js';
@@ -25,8 +25,20 @@ export interface ViewOptions {
   contextWindowMax?: number | undefined;
 }
 
-/** The native working memory of a session: namespace and user_id are the ADK ids as they are, session_id too where the URL path can carry it. */
-export const nativeKey = (s: SessionScope) => ({ session_id: amsSessionId(s.sessionId), namespace: s.namespace, user_id: s.userId });
+/**
+ * The native working memory of a session: the ADK session id, namespace and user id as they are,
+ * except where the server could not take or find them as they are (see `amsSessionId`, `amsTagValue`).
+ */
+export const nativeKey = (s: SessionScope) => ({ session_id: amsSessionId(s.sessionId), namespace: amsTagValue(s.namespace), user_id: amsTagValue(s.userId) });
+
+/**
+ * Whether a document the server returned is the one asked for. When a key is missing the server
+ * looks the session up again through its search index, whose TAG match ignores ASCII case and
+ * splits at commas, and returns what it finds there: for user `alice` that can be `Alice`'s.
+ */
+export function isDocumentOf(doc: { session_id?: string | null; namespace?: string | null; user_id?: string | null }, key: { session_id: string; namespace?: string | null; user_id?: string | null }): boolean {
+  return doc.session_id === key.session_id && (doc.namespace ?? null) === (key.namespace ?? null) && (doc.user_id ?? null) === (key.user_id ?? null);
+}
 
 /** The message of one ADK event, or undefined when the event has no conversational content. */
 export function toMessage(event: Event): Message | undefined {
@@ -68,10 +80,12 @@ export class NativeViews {
     } as Parameters<AgentMemoryServerClient['putWorkingMemory']>[2];
   }
 
-  /** The native document as stored, or undefined. */
-  read(scope: SessionScope, o?: CallOptions): Promise<WorkingMemory | undefined> {
-    const { session_id, ...query } = nativeKey(scope);
-    return unlessMissing(this.client.getWorkingMemory(session_id, query, o));
+  /** The native document as stored, or undefined (also when the server answered with another user's). */
+  async read(scope: SessionScope, o?: CallOptions): Promise<WorkingMemory | undefined> {
+    const key = nativeKey(scope);
+    const { session_id, ...query } = key;
+    const doc = await unlessMissing(this.client.getWorkingMemory(session_id, query, o));
+    return doc && isDocumentOf(doc, key) ? doc : undefined;
   }
 
   /** Creates the native document of a new session: no messages yet, so the server does no work on it. */

@@ -88,3 +88,26 @@ export function amsSessionId(adkSessionId: string): string {
 export function fromAmsSessionId(storedSessionId: string): string {
   return ESCAPED.test(storedSessionId) ? storedSessionId.replace(/%(25|2F|2E)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : storedSessionId;
 }
+
+/**
+ * Agent Memory Server finds working memories and long-term memories by `user_id` and `namespace`
+ * through RediSearch TAG fields, which split a value at `,` and trim the spaces around each part:
+ * a user `Doe, John` is found as `doe` or `john` and never as itself. User ids and namespaces
+ * holding a comma or leading or trailing whitespace (and ids that read as escaped) are stored with
+ * `%`, `,` and that whitespace percent-escaped, so each is one tag; every other id is stored as it
+ * is. (TAG matching also ignores ASCII case, so readers check the exact id of what they are given.)
+ */
+const TAG_ESCAPED = /%(?:25|2C|20|09|0A|0B|0C|0D)/i;
+
+export function amsTagValue(id: string): string {
+  const needs = id.includes(',') || /^\s|\s$/.test(id) || TAG_ESCAPED.test(id);
+  if (!needs) return id;
+  const escaped = id.replace(/%/g, '%25').replace(/,/g, '%2C');
+  const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+  return escaped.replace(/^[ \t\n\v\f\r]+/, (ws) => [...ws].map(hex).join('')).replace(/[ \t\n\v\f\r]+$/, (ws) => [...ws].map(hex).join(''));
+}
+
+/** The id a stored `user_id` or `namespace` stands for (the inverse of `amsTagValue`). */
+export function fromAmsTagValue(stored: string): string {
+  return TAG_ESCAPED.test(stored) ? stored.replace(/%(25|2C|20|09|0A|0B|0C|0D)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : stored;
+}

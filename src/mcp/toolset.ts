@@ -1,7 +1,7 @@
 import { BaseTool, BaseToolset, MCPToolset, type Context, type ReadonlyContext, type RunAsyncToolRequest } from '@google/adk';
 import type { FunctionDeclaration, Schema } from '@google/genai';
 import { ConfigurationError } from '../clients/errors.js';
-import { amsSessionId } from '../codec/ids.js';
+import { amsSessionId, amsTagValue } from '../codec/ids.js';
 import { toolParameters } from './schema.js';
 
 /** The tools of Agent Memory Server's MCP server (agent_memory_server/mcp.py, v0.15.2). */
@@ -209,7 +209,12 @@ export class AgentMemoryMcpToolset extends BaseToolset {
     const namespace = this.namespaceOf(context?.invocationContext.appName);
     const all = await this.toolsetFor(namespace).getTools(context);
     const byName = new Map(all.map((t) => [t.name, t]));
-    const caller = (ctx: Context): Caller => ({ userId: ctx.userId, namespace: this.namespaceOf(ctx.invocationContext.appName), sessionId: amsSessionId(ctx.invocationContext.session.id) });
+    // The ids the session service gives the session's working memory on the server.
+    const caller = (ctx: Context): Caller => ({
+      userId: amsTagValue(ctx.userId),
+      namespace: amsTagValue(this.namespaceOf(ctx.invocationContext.appName)),
+      sessionId: amsSessionId(ctx.invocationContext.session.id),
+    });
     const lookup = async (ids: string[], request: RunAsyncToolRequest): Promise<Map<string, unknown>> => {
       const get = byName.get('get_long_term_memory');
       const me = caller(request.toolContext);

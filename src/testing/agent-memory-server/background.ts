@@ -1,172 +1,264 @@
 /**
- * What Agent Memory Server v0.15.2 does to working memory on its own, with deterministic
- * stand-ins for its LLM calls: summarisation inside PUT (`_summarize_working_memory`), and the
- * background promotion and discrete extraction that read a document, extract memories and then
- * write back the copy they read (`promote_working_memory_to_long_term`, `run_delayed_extraction`).
+ * What Agent Memory Server v0.15.2 does to working memory on its own, with the stand-in model's
+ * answers for its LLM calls:
+ *
+ * - summarisation inside PUT (`_summarize_working_memory`);
+ * - after a PUT's response, in the API process: promotion (`promote_working_memory_to_long_term`),
+ *   which schedules extraction for a document with unextracted messages unless an extraction of
+ *   that session id ran within the debounce, and indexes its unpersisted `memories`;
+ * - after a long-term POST's response: indexing, with deduplication;
+ * - queued tasks (Docket on the real server): the debounced extraction (`run_delayed_extraction`),
+ *   which reads the document, asks the model, then writes back the copy it read, and the strategy
+ *   extraction of indexed records still marked unextracted (`extract_memories_with_strategy`).
+ *
+ * The extraction's pending and debounce keys are per session id only, as on the server.
  */
-import { WorkScheduler } from '../scheduler.js';
-import { extendSummary } from '../summary.js';
-import { ulid, workingMemoryKey, type AgentMemoryServerState, type WorkingMemoryDoc } from './working-memory.js';
+import { extractionAnswer, usageOf, workingMemorySummaryAnswer, type ExtractedMemoryAnswer } from '../stand-in-model/answers.js';
+import { pyDatetime, pyNow } from './pydantic.js';
+import type { AmsMemory, LongTermStore, MemoryInput } from './long-term.js';
+import { getWorkingMemory, messageTokens, messagesTokens, setWorkingMemory, type AgentMemoryServerState, type WorkingMemoryDoc } from './working-memory.js';
+import { countTokens } from './tokens.js';
+import { ulid } from './ulid.js';
 
-/** The server's default context window when neither `context_window_max` nor `model_name` is given. */
-export const DEFAULT_CONTEXT_WINDOW = 16_000;
 const SUMMARIZATION_THRESHOLD = 0.7;
 const RECENT_SHARE = 0.4;
-/** Windows of a few models `model_name` may name (the server knows more; others get the default). */
-const MODEL_WINDOWS: Record<string, number> = {
-  'gpt-3.5-turbo': 16_385,
-  'gpt-4': 8_192,
-  'gpt-4o': 128_000,
-  'gpt-4o-mini': 128_000,
-  'gpt-4.1': 1_047_576,
-  'claude-3-5-sonnet-20241022': 200_000,
-};
-/** Budget of the summarising model (the server's generation model, gpt-4o-mini: 128 000 tokens). */
+/** The summarising model is the generation model, gpt-5: 128 000 tokens. */
 const SUMMARY_MODEL_WINDOW = 128_000;
-const SUMMARY_MAX_TOKENS = Math.max(2048, Math.floor(SUMMARY_MODEL_WINDOW / 20));
-const BUFFER_TOKENS = Math.min(Math.max(230, Math.floor(SUMMARY_MODEL_WINDOW / 100)), 1000);
-const MAX_MESSAGE_TOKENS = SUMMARY_MODEL_WINDOW - SUMMARY_MAX_TOKENS - BUFFER_TOKENS;
-
-type Message = Record<string, unknown> & { role?: unknown; content?: unknown };
-
-/** The server's fallback token estimate: about four characters per token. */
-export function countTokens(text: string): number {
-  return Math.max(1, Math.floor((text.length + 3) / 4));
-}
-
-const messageText = (m: Message) => `${String(m.role)}: ${String(m.content)}`;
-
-/** The window the server summarises for: `context_window_max`, else the model's, else the server default. */
-export function contextWindow(contextWindowMax: number | null, modelName: string | null, serverDefault: number): number {
-  if (contextWindowMax !== null) return contextWindowMax;
-  if (modelName !== null) return MODEL_WINDOWS[modelName] ?? serverDefault;
-  return serverDefault;
-}
+const MAX_MESSAGE_TOKENS = SUMMARY_MODEL_WINDOW - Math.max(2048, Math.floor(SUMMARY_MODEL_WINDOW / 20)) - Math.min(Math.max(230, Math.floor(SUMMARY_MODEL_WINDOW / 100)), 1000);
+const STRATEGIES = ['discrete', 'summary', 'preferences', 'custom'] as const;
 
 /**
- * Summarises a document over 70 % of the window: the summary goes into `context` (extending the
- * previous one), and only the newest messages that fit in 40 % of the window are kept.
+ * Summarises a document over 70 % of the window: the newest messages that fit in 40 % of it are
+ * kept, the older ones go to the model (newest first, as the server lists them) and its answer
+ * becomes `context`; `tokens` grows by the answer's usage.
  */
-export function summarize(doc: WorkingMemoryDoc, window: number): WorkingMemoryDoc {
-  const messages = doc.messages as Message[];
-  const total = messages.reduce((n, m) => n + countTokens(messageText(m)), 0);
-  if (total <= Math.floor(window * SUMMARIZATION_THRESHOLD)) return doc;
+export function summarizeWorkingMemory(doc: WorkingMemoryDoc, window: number): WorkingMemoryDoc {
+  const messages = doc.messages;
+  if (messagesTokens(messages) <= Math.floor(window * SUMMARIZATION_THRESHOLD)) return doc;
   const target = Math.floor(window * RECENT_SHARE);
   let keep = 0;
   for (let i = messages.length - 1, used = 0; i >= 0; i--) {
-    const t = countTokens(messageText(messages[i]!));
+    const t = messageTokens(messages[i]!);
     if (used + t > target) break;
     used += t;
     keep++;
   }
-  const toCheck = keep > 0 ? messages.slice(0, -keep) : messages.slice(0, -1);
-  const summarised: string[] = [];
-  for (let i = 0, used = 0; i < toCheck.length; i++) {
-    let text = messageText(toCheck[i]!);
-    if (countTokens(text) > MAX_MESSAGE_TOKENS) text = text.slice(0, Math.floor(MAX_MESSAGE_TOKENS / 2));
-    const t = countTokens(text);
+  const lines: string[] = [];
+  for (let i = 0, used = 0, check = keep > 0 ? messages.slice(0, -keep) : messages.slice(0, -1); i < check.length; i++) {
+    let line = `${check[i]!.role}: ${check[i]!.content}`;
+    let t = countTokens(line);
+    if (t > MAX_MESSAGE_TOKENS) {
+      line = line.slice(0, Math.floor(MAX_MESSAGE_TOKENS / 2));
+      t = countTokens(line);
+    }
     if (used + t > MAX_MESSAGE_TOKENS) break;
     used += t;
-    summarised.push(text);
+    lines.push(line);
   }
-  if (!summarised.length) return doc;
-  // A deterministic stand-in for the LLM's incremental summary: one line per summarised message.
-  const context = extendSummary('Summary of the conversation so far:', typeof doc.context === 'string' ? doc.context : null, summarised);
-  return { ...doc, context, messages: keep > 0 ? messages.slice(-keep) : messages.slice(-1), tokens: Number(doc.tokens ?? 0) + countTokens(context) };
+  if (!lines.length) return doc;
+  const summary = workingMemorySummaryAnswer((doc.context ?? '').trim(), lines.reverse().join('\n').split('\n').filter((l) => l.trim()));
+  return { ...doc, context: summary, messages: keep > 0 ? messages.slice(-keep) : messages.slice(-1), tokens: doc.tokens + usageOf(summary).total_tokens };
 }
 
-function hasWork(doc: WorkingMemoryDoc): boolean {
-  return (doc.messages as Message[]).some((m) => m.discrete_memory_extracted !== 't') || (Array.isArray(doc.memories) && (doc.memories as Record<string, unknown>[]).some((m) => m.persisted_at == null));
-}
-
-/** An extracted memory as the server indexes it. */
-export interface ExtractedMemory extends Record<string, unknown> {
-  id: string;
-  text: string;
-  memory_type: 'semantic';
-  topics: string[];
-  entities: string[];
-  session_id: string;
-  namespace: string | null;
-  user_id: string | null;
-  discrete_memory_extracted: 't';
-}
-
-/**
- * A deterministic stand-in for the discrete extraction LLM: one `semantic` memory per user
- * message not yet extracted, with the document's session id, namespace and user id.
- */
-export function extractMemories(doc: WorkingMemoryDoc): ExtractedMemory[] {
-  return (doc.messages as Message[])
-    .filter((m) => m.discrete_memory_extracted !== 't' && m.role === 'user' && String(m.content).trim())
-    .map((m) => ({
-      id: ulid(),
-      text: String(m.content),
-      memory_type: 'semantic',
-      topics: [],
-      entities: [],
-      session_id: doc.session_id,
-      namespace: (doc.namespace as string | null) ?? null,
-      user_id: (doc.user_id as string | null) ?? null,
-      discrete_memory_extracted: 't',
-    }));
+interface Task {
+  due: number;
+  /** Extraction reads and asks the model in `prepare`; its write-back is `finish`. */
+  prepare(): { finish(): void } | undefined;
 }
 
 export interface BackgroundOptions {
-  /** 'auto' runs the work a short debounce after the last write; 'manual' only when asked. */
+  /** 'auto' runs queued tasks when due; 'manual' only inside `run()`. */
   mode: 'auto' | 'manual';
-  /** Indexes memories in long-term storage (with the server's deduplication). */
-  index(memories: Record<string, unknown>[]): void;
+  /** `EXTRACTION_DEBOUNCE_SECONDS`, in ms (the harness runs the real server with 1 s). */
   debounceMs?: number;
 }
 
-/**
- * The background work scheduled by every PUT that has messages or memories. As on the real
- * server, a run reads each scheduled document, does its (LLM) work, then writes back the copy it
- * read — so a client write that lands in between is overwritten.
- */
-export class BackgroundWork {
-  private readonly scheduler: WorkScheduler<{ during?: () => unknown }>;
+export class ServerWork {
+  private readonly queue: Task[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  /** `extraction_pending:{session_id}` and `extraction_debounce:{session_id}`, with their expiry. */
+  private readonly keys = new Map<string, { value: string; expiresAt: number }>();
+  private readonly debounceMs: number;
+  private running: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly state: AgentMemoryServerState,
-    options: BackgroundOptions,
+    private readonly store: LongTermStore,
+    private readonly options: BackgroundOptions,
   ) {
-    this.scheduler = new WorkScheduler(options.mode, (o) => this.runOnce(o), options.debounceMs);
-    this.index = options.index;
+    this.debounceMs = options.debounceMs ?? 1000;
   }
 
-  private readonly index: BackgroundOptions['index'];
-
-  /** Called after a PUT stored a document: as on the server, only one with messages or memories schedules work. */
-  schedule(doc: WorkingMemoryDoc): void {
-    if (doc.messages.length || (Array.isArray(doc.memories) && doc.memories.length)) this.scheduler.poke({});
+  private key(name: string): string | undefined {
+    const k = this.keys.get(name);
+    if (k && k.expiresAt <= Date.now()) this.keys.delete(name);
+    return this.keys.get(name)?.value;
   }
 
-  /** Runs the work: read, await `during()` (the LLM call's window), then write back and index. */
-  run(options: { during?: () => unknown } = {}): Promise<void> {
-    return this.scheduler.run(options);
+  private setKey(name: string, value: string, ttlMs: number): void {
+    this.keys.set(name, { value, expiresAt: Date.now() + ttlMs });
+  }
+
+  private enqueue(task: Task): void {
+    this.queue.push(task);
+    if (this.options.mode !== 'auto') return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      const i = this.queue.indexOf(task);
+      if (i < 0) return;
+      this.queue.splice(i, 1);
+      // A failed task has no caller to report to, as on the server's worker.
+      this.running = this.running.then(() => task.prepare()?.finish()).catch(() => undefined);
+    }, Math.max(0, task.due - Date.now()));
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** The work a PUT runs after its response: promotion of the stored document. */
+  afterPut(doc: WorkingMemoryDoc): () => void {
+    return () => this.promote(doc.session_id, doc.namespace, doc.user_id);
+  }
+
+  /** The work a long-term POST runs after its response: indexing, then strategy extraction of what is unextracted. */
+  afterCreate(list: MemoryInput[], deduplicate: boolean): () => void {
+    return () => {
+      const indexed = this.store.index(list, deduplicate);
+      const pending = indexed.filter((m) => m.discrete_memory_extracted === 'f');
+      if (pending.length) this.enqueue({ due: Date.now(), prepare: () => (this.extractWithStrategies(pending), undefined) });
+    };
+  }
+
+  private promote(sessionId: string, namespace: string | null, userId: string | null): void {
+    const current = getWorkingMemory(this.state, sessionId, userId, namespace);
+    if (!current) return;
+    if (current.messages.some((m) => m.discrete_memory_extracted === 'f') && this.key(`extraction_debounce:${sessionId}`) === undefined) {
+      const due = Date.now() + this.debounceMs;
+      const scheduled = pyDatetime(new Date(due).toISOString());
+      this.setKey(`extraction_pending:${sessionId}`, scheduled, 2 * this.debounceMs);
+      this.enqueue({ due, prepare: () => this.prepareExtraction(sessionId, namespace, userId, scheduled) });
+    }
+    let promoted = 0;
+    const memories = current.memories.map((m) => {
+      if (m.persisted_at != null) return m;
+      promoted++;
+      const record = { ...(m as MemoryInput), persisted_at: pyNow(), extraction_strategy: current.long_term_memory_strategy.strategy, extraction_strategy_config: current.long_term_memory_strategy.config };
+      this.store.index([record], true);
+      return { ...m, persisted_at: record.persisted_at };
+    });
+    // The copy read above goes back whole: what was written meanwhile is overwritten.
+    if (promoted) setWorkingMemory(this.state, { ...current, memories });
+  }
+
+  /** `run_delayed_extraction` up to the model's answer; `finish` writes back and indexes. */
+  private prepareExtraction(sessionId: string, namespace: string | null, userId: string | null, scheduled: string): { finish(): void } | undefined {
+    const pendingKey = `extraction_pending:${sessionId}`;
+    if (this.key(pendingKey) !== scheduled) return undefined;
+    if (this.key(`extraction_debounce:${sessionId}`) !== undefined) return undefined;
+    const read = getWorkingMemory(this.state, sessionId, userId, namespace);
+    if (!read?.messages.length || !read.messages.some((m) => m.discrete_memory_extracted === 'f')) {
+      this.keys.delete(pendingKey);
+      return undefined;
+    }
+    // `extract_memories_from_session_thread` reads the document again and sends the whole thread.
+    const thread = getWorkingMemory(this.state, sessionId, userId, namespace);
+    const conversation = (thread?.messages ?? []).map((m) => `${m.role ? `[${m.role.toUpperCase()}]: ` : ''}${m.content}`).join('\n');
+    const answers = thread?.messages.length ? extractionAnswer('discrete', conversation) : [];
+    return {
+      finish: () => {
+        const extracted = answers.map((a) => extractedRecord(a, { session_id: sessionId, namespace, user_id: userId }));
+        setWorkingMemory(this.state, { ...read, messages: read.messages.map((m) => ({ ...m, discrete_memory_extracted: 't' })) });
+        this.setKey(`extraction_debounce:${sessionId}`, 'extracted', this.debounceMs);
+        this.keys.delete(pendingKey);
+        try {
+          if (extracted.length) this.store.index(extracted, true);
+        } catch {
+          // The server logs the failed indexing and moves on: those memories are not stored.
+        }
+      },
+    };
+  }
+
+  /**
+   * `extract_memories_with_strategy`: each record through its own strategy (an unknown one through
+   * `discrete`; `custom` without a `custom_prompt` fails the whole task). The memories found carry
+   * no user, namespace or session id: the server builds them without.
+   */
+  private extractWithStrategies(records: AmsMemory[]): void {
+    if (records.some((r) => r.extraction_strategy === 'custom' && typeof r.extraction_strategy_config.custom_prompt !== 'string')) return;
+    const found: MemoryInput[] = [];
+    for (const r of records) {
+      const strategy = (STRATEGIES as readonly string[]).includes(r.extraction_strategy) ? (r.extraction_strategy as (typeof STRATEGIES)[number]) : 'discrete';
+      const answers = extractionAnswer(strategy, r.text).filter((a) => strategy !== 'custom' || acceptedCustomMemory(a));
+      for (const a of answers) found.push({ ...extractedRecord(a, {}), memory_type: a.type ?? 'episodic', extraction_strategy: 'discrete', extraction_strategy_config: {} });
+    }
+    // The records as they were indexed, marked extracted.
+    this.store.add(records.map((r) => ({ ...r, discrete_memory_extracted: 't' as const })));
+    try {
+      if (found.length) this.store.index(found, true);
+    } catch {
+      // As above: a failed indexing loses these memories.
+    }
+  }
+
+  /**
+   * Runs every queued task now, in due order, and resolves when none is left: extractions read
+   * their documents and get the model's answers, `during` runs, then they write back. Then the
+   * server is idle again: its post-extraction debounce has passed.
+   */
+  run(options: { during?: () => unknown } = {}, settled: () => Promise<void> = async () => {}): Promise<void> {
+    const next = this.running.then(() => this.drain(options.during, settled));
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  private async drain(during: (() => unknown) | undefined, settled: () => Promise<void>): Promise<void> {
+    // What the API still does after its responses (promotion schedules extraction) comes first.
+    await settled();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    let duringDone = false;
+    while (this.queue.length) {
+      const batch = this.queue.splice(0).sort((a, b) => a.due - b.due);
+      const prepared = batch.map((t) => t.prepare()).filter((p): p is { finish(): void } => p !== undefined);
+      if (prepared.length && during && !duringDone) {
+        duringDone = true;
+        await during();
+        await settled();
+      }
+      for (const p of prepared) p.finish();
+    }
+    if (during && !duringDone) {
+      await during();
+      await settled();
+    }
+    for (const name of [...this.keys.keys()]) if (name.startsWith('extraction_debounce:')) this.keys.delete(name);
   }
 
   stop(): void {
-    this.scheduler.stop();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
   }
+}
 
-  private async runOnce({ during }: { during?: () => unknown }): Promise<void> {
-    // Every document with work left: unextracted messages or memories not yet promoted.
-    const copies = [...this.state.workingMemory.values()].filter(hasWork).map((d) => structuredClone(d));
-    await during?.();
-    const now = new Date().toISOString();
-    for (const copy of copies) {
-      const extracted = extractMemories(copy);
-      const unpromoted = (Array.isArray(copy.memories) ? (copy.memories as Record<string, unknown>[]) : []).filter((m) => m.persisted_at == null);
-      const hadUnextracted = (copy.messages as Message[]).some((m) => m.discrete_memory_extracted !== 't');
-      if (!hadUnextracted && !unpromoted.length) continue;
-      for (const m of copy.messages as Message[]) m.discrete_memory_extracted = 't';
-      for (const m of unpromoted) m.persisted_at = now;
-      // The whole copy read before the work is written back, as `set_working_memory` does.
-      this.state.workingMemory.set(workingMemoryKey(copy.session_id, copy.user_id as string | null, copy.namespace as string | null), { ...copy, updated_at: now });
-      this.index([...unpromoted, ...extracted]);
-    }
-  }
+/** `CustomMemoryStrategy._validate_memory_output`: what a custom strategy's answer may store. */
+const SUSPICIOUS = ['system', 'instruction', 'ignore', 'override', 'execute', 'eval', 'import', '__', 'subprocess', 'os.system', 'api_key', 'secret', 'password', 'token', 'credential', 'private_key'];
+function acceptedCustomMemory(a: ExtractedMemoryAnswer): boolean {
+  const text = a.text.toLowerCase();
+  return !SUSPICIOUS.some((p) => text.includes(p)) && a.text.length <= 1000 && (!a.type || a.type === 'semantic' || a.type === 'episodic');
+}
+
+/** An extracted memory as the server builds it from the model's answer. */
+function extractedRecord(a: ExtractedMemoryAnswer, keys: { session_id?: string; namespace?: string | null; user_id?: string | null }): MemoryInput {
+  return {
+    id: ulid(),
+    text: a.text,
+    memory_type: a.type ?? 'semantic',
+    topics: a.topics?.length ? a.topics : [],
+    entities: a.entities?.length ? a.entities : [],
+    event_date: a.event_date ? pyDatetime(a.event_date) : null,
+    session_id: keys.session_id ?? null,
+    namespace: keys.namespace ?? null,
+    user_id: keys.user_id ?? null,
+    discrete_memory_extracted: 't',
+  };
 }

@@ -1,96 +1,252 @@
-import { randomBytes } from 'node:crypto';
-import { DATE_TIME, isObject, match, type Handler, type Incoming, type Outgoing } from '../http.js';
-import { contextWindow, summarize } from './background.js';
-
 /**
- * An in-memory, stateful implementation of the Agent Memory Server (v0.15.x) REST API as
- * specs/agent-memory-server.openapi.yaml describes it: optional Bearer auth, FastAPI-style
- * errors (`{detail}` and 422 `{detail: [{loc, msg, type}]}`), working memory keyed by
- * namespace + user_id + session_id and replaced whole by PUT.
+ * Working memory of the Agent Memory Server reference server, as v0.15.2 keeps and serves it
+ * (`api.py`, `working_memory.py`): one RedisJSON document per `working_memory[:namespace][:user_id]:session_id`
+ * key, replaced whole by PUT, listed through a TAG index in the order documents were last written,
+ * found again through that index when a key is missing, and written in pydantic's formats.
  */
-export type WorkingMemoryDoc = Record<string, unknown> & { session_id: string; messages: Record<string, unknown>[] };
+import { isObject, match, type Handler, type Incoming, type Outgoing } from '../http.js';
+import { parsePyDatetime, pyDatetime, pyNow, pySeconds, detail, invalid, unprocessable, type ValidationItem } from './pydantic.js';
+import { hasTag } from './tags.js';
+import { countTokens } from './tokens.js';
+import { ulid } from './ulid.js';
+
+export { detail, unprocessable, type ValidationItem } from './pydantic.js';
+export { ulid } from './ulid.js';
+
+/** A message as stored (`MemoryMessage.model_dump(mode="json")`). */
+export interface StoredMessage {
+  role: string;
+  content: string;
+  id: string;
+  created_at: string;
+  persisted_at: string | null;
+  discrete_memory_extracted: 't' | 'f';
+}
+
+/** A working memory as the server's code holds it (a `WorkingMemory`). */
+export interface WorkingMemoryDoc {
+  messages: StoredMessage[];
+  memories: Record<string, unknown>[];
+  data: Record<string, unknown> | null;
+  context: string | null;
+  user_id: string | null;
+  tokens: number;
+  session_id: string;
+  namespace: string | null;
+  long_term_memory_strategy: { strategy: string; config: Record<string, unknown> };
+  ttl_seconds: number | null;
+  last_accessed: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface Stored {
+  doc: WorkingMemoryDoc;
+  /** When the key expires (`ttl_seconds` from the last write), in epoch ms. */
+  expiresAt: number | null;
+}
 
 export interface AgentMemoryServerState {
-  workingMemory: Map<string, WorkingMemoryDoc>;
+  /** Documents by key, in the order they were last written (the TAG index's listing order). */
+  workingMemory: Map<string, Stored>;
 }
 
-export interface ValidationItem {
-  loc: (string | number)[];
-  msg: string;
-  type: string;
-}
-
-export const detail = (status: number, text: string): Outgoing => ({ status, body: { detail: text } });
-export const unprocessable = (items: ValidationItem[]): Outgoing => ({ status: 422, body: { detail: items } });
-
-/** The server's key: `working_memory[:namespace][:user_id]:session_id`. */
+/** `Keys.working_memory_key`: the parts joined with `:` (so `a` + `b:c` is the key of `a:b` + `c`). */
 export function workingMemoryKey(sessionId: string, userId?: string | null, namespace?: string | null): string {
   return ['working_memory', namespace, userId, sessionId].filter((p) => p).join(':');
 }
 
-/** A ULID-shaped id (time prefix + randomness), as the server generates for messages. */
-export function ulid(): string {
-  const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-  let t = Date.now();
-  let time = '';
-  for (let i = 0; i < 10; i++) {
-    time = alphabet[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
-  const rand = [...randomBytes(16)].slice(0, 16).map((b) => alphabet[b % 32]).join('');
-  return time + rand;
+/** The server's default context window (16 000 tokens) and the windows of the models `model_name` may name. */
+export const DEFAULT_CONTEXT_WINDOW = 16_000;
+export const MODEL_WINDOWS: Record<string, number> = {
+  'gpt-4.1': 128_000,
+  'gpt-4.1-mini': 128_000,
+  'gpt-3.5-turbo': 4_096,
+  'gpt-3.5-turbo-16k': 16_384,
+  'gpt-4': 8_192,
+  'gpt-4-32k': 32_768,
+  'gpt-4o': 128_000,
+  'gpt-4o-mini': 128_000,
+  o1: 200_000,
+  'o1-mini': 128_000,
+  'o3-mini': 200_000,
+  'gpt-5-mini': 400_000,
+  'gpt-5-nano': 400_000,
+  'gpt-5.1-chat-latest': 128_000,
+  'gpt-5.2-chat-latest': 128_000,
+  'text-embedding-ada-002': 8_191,
+  'text-embedding-3-small': 8_191,
+  'text-embedding-3-large': 8_191,
+  'claude-3-opus-20240229': 200_000,
+  'claude-3-sonnet-20240229': 200_000,
+  'claude-3-haiku-20240307': 200_000,
+  'claude-3-5-sonnet-20240620': 200_000,
+  'claude-3-7-sonnet-20250219': 200_000,
+  'claude-3-5-sonnet-20241022': 200_000,
+  'claude-3-5-haiku-20241022': 200_000,
+  'claude-3-7-sonnet-latest': 200_000,
+  'claude-3-5-sonnet-latest': 200_000,
+  'claude-3-5-haiku-latest': 200_000,
+  'claude-3-opus-latest': 200_000,
+  'claude-sonnet-4-5-20250929': 200_000,
+  'claude-haiku-4-5-20251001': 200_000,
+  'claude-opus-4-5-20251101': 200_000,
+  'claude-sonnet-4-5': 200_000,
+  'claude-haiku-4-5': 200_000,
+  'claude-opus-4-5': 200_000,
+};
+const SUMMARIZATION_THRESHOLD = 0.7;
+/** `settings.max_future_timestamp_seconds`. */
+const MAX_FUTURE_MS = 300_000;
+
+/** `_get_effective_token_limit`: `context_window_max`, else the model's window, else 16 000. */
+export function contextWindow(contextWindowMax: number | null, modelName: string | null): number {
+  if (contextWindowMax !== null) return contextWindowMax;
+  if (modelName !== null) return MODEL_WINDOWS[modelName] ?? DEFAULT_CONTEXT_WINDOW;
+  return DEFAULT_CONTEXT_WINDOW;
 }
 
-function intQuery(items: ValidationItem[], q: URLSearchParams, name: string, def: number | null, min?: number, max?: number): number | null {
+export const messageTokens = (m: Pick<StoredMessage, 'role' | 'content'>) => countTokens(`${m.role}: ${m.content}`);
+export const messagesTokens = (ms: Pick<StoredMessage, 'role' | 'content'>[]) => ms.reduce((n, m) => n + messageTokens(m), 0);
+
+/** `_calculate_context_usage_percentages`: null without a window; 0 without messages. */
+function percentages(messages: StoredMessage[], contextWindowMax: number | null, modelName: string | null): { total: number | null; untilSummarization: number | null } {
+  if (!modelName && !contextWindowMax) return { total: null, untilSummarization: null };
+  if (!messages.length) return { total: 0, untilSummarization: 0 };
+  const tokens = messagesTokens(messages);
+  const max = contextWindow(contextWindowMax, modelName);
+  if (max <= 0) return { total: null, untilSummarization: null };
+  const threshold = Math.floor(max * SUMMARIZATION_THRESHOLD);
+  return { total: Math.min((tokens / max) * 100, 100), untilSummarization: threshold <= 0 ? 100 : Math.min((tokens / threshold) * 100, 100) };
+}
+
+/** A document's stored form (`set_working_memory`): its times as whole seconds, `data` never null. */
+function stored(doc: WorkingMemoryDoc): WorkingMemoryDoc {
+  return { ...doc, data: doc.data ?? {}, last_accessed: pySeconds(doc.last_accessed), created_at: pySeconds(doc.created_at), updated_at: pySeconds(doc.updated_at) };
+}
+
+/** `set_working_memory`: stamps `updated_at`, replaces the document (last in listing order), (re)sets its TTL. */
+export function setWorkingMemory(state: AgentMemoryServerState, doc: WorkingMemoryDoc): WorkingMemoryDoc {
+  const written = { ...doc, updated_at: pyNow() };
+  const key = workingMemoryKey(written.session_id, written.user_id, written.namespace);
+  state.workingMemory.delete(key);
+  state.workingMemory.set(key, { doc: stored(written), expiresAt: written.ttl_seconds !== null ? Date.now() + written.ttl_seconds * 1000 : null });
+  return written;
+}
+
+function live(state: AgentMemoryServerState, key: string): Stored | undefined {
+  const s = state.workingMemory.get(key);
+  if (s && s.expiresAt !== null && s.expiresAt <= Date.now()) {
+    state.workingMemory.delete(key);
+    return undefined;
+  }
+  return s;
+}
+
+/** Every live document (expired keys are gone, as Redis removes them), in listing order. */
+export function liveDocuments(state: AgentMemoryServerState): WorkingMemoryDoc[] {
+  return [...state.workingMemory.keys()].map((k) => live(state, k)?.doc).filter((d): d is WorkingMemoryDoc => d !== undefined);
+}
+
+/**
+ * The key a lookup ends at: the exact key, else (`_resolve_working_memory_key_via_index`) the one
+ * document whose TAGs match the session id and the given namespace and user — ignoring ASCII
+ * case and splitting at commas, so `alice` can reach `Alice`'s document.
+ */
+function resolveKey(state: AgentMemoryServerState, sessionId: string, userId: string | null, namespace: string | null): string | undefined {
+  const key = workingMemoryKey(sessionId, userId, namespace);
+  if (live(state, key)) return key;
+  const found = [...state.workingMemory.entries()].filter(
+    ([k, s]) => live(state, k) && hasTag(s.doc.session_id, sessionId) && (!namespace || hasTag(s.doc.namespace, namespace)) && (!userId || hasTag(s.doc.user_id, userId)),
+  );
+  return found.length === 1 ? found[0]![0] : undefined;
+}
+
+/** `get_working_memory`: the document (with the caller's session id), or undefined. */
+export function getWorkingMemory(state: AgentMemoryServerState, sessionId: string, userId: string | null, namespace: string | null): WorkingMemoryDoc | undefined {
+  const key = resolveKey(state, sessionId, userId, namespace);
+  const doc = key === undefined ? undefined : live(state, key)?.doc;
+  if (!doc) return undefined;
+  return { ...structuredClone(doc), session_id: sessionId, namespace: doc.namespace || namespace, user_id: doc.user_id || userId };
+}
+
+function intQuery(items: ValidationItem[], q: URLSearchParams, name: string, bounds: { ge?: number; le?: number } = {}): number | null {
   const raw = q.get(name);
-  if (raw === null) return def;
+  if (raw === null) return null;
+  if (!/^[-+]?\d+$/.test(raw.trim())) {
+    items.push(invalid.int(['query', name], raw));
+    return null;
+  }
   const n = Number(raw);
-  if (!/^-?\d+$/.test(raw)) items.push({ loc: ['query', name], msg: 'Input should be a valid integer', type: 'int_parsing' });
-  else if (min !== undefined && n < min) items.push({ loc: ['query', name], msg: `Input should be greater than or equal to ${min}`, type: 'greater_than_equal' });
-  else if (max !== undefined && n > max) items.push({ loc: ['query', name], msg: `Input should be less than or equal to ${max}`, type: 'less_than_equal' });
+  if (bounds.ge !== undefined && n < bounds.ge) items.push(invalid.ge(['query', name], raw, bounds.ge));
+  else if (bounds.le !== undefined && n > bounds.le) items.push(invalid.le(['query', name], raw, bounds.le));
   return n;
 }
 
-function withDefaults(doc: WorkingMemoryDoc): WorkingMemoryDoc {
-  return { context_percentage_total_used: null, context_percentage_until_summarization: null, ...doc };
+function modelQuery(items: ValidationItem[], q: URLSearchParams): string | null {
+  const name = q.get('model_name');
+  if (name === null) return null;
+  if (!(name in MODEL_WINDOWS)) {
+    const expected = Object.keys(MODEL_WINDOWS).map((m) => `'${m}'`);
+    const text = `${expected.slice(0, -1).join(', ')} or ${expected.at(-1)}`;
+    items.push({ type: 'literal_error', loc: ['query', 'model_name'], msg: `Input should be ${text}`, input: name, ctx: { expected: text } });
+  }
+  return name;
 }
 
-/** How the working-memory routes reach the server's own behaviour. */
+const withPercentages = (doc: WorkingMemoryDoc, windowMax: number | null, model: string | null) => {
+  const p = percentages(doc.messages, windowMax, model);
+  return { ...doc, context_percentage_total_used: p.total, context_percentage_until_summarization: p.untilSummarization };
+};
+
+/** What happens to a stored document: summarisation inside PUT, and the work after PUT's response. */
 export interface WorkingMemoryOptions {
-  /** The server's context window when a request names none (16 000 on the real server). */
-  contextWindowMax: number;
-  /** Called with every document a PUT stored, to schedule the background work. */
-  stored(doc: WorkingMemoryDoc): void;
+  /** `_summarize_working_memory`: the document to store in place of the one sent. */
+  summarize(doc: WorkingMemoryDoc, window: number): WorkingMemoryDoc;
+  /** The work a PUT of this document runs after its response (promotion). */
+  afterPut(doc: WorkingMemoryDoc): (() => unknown) | undefined;
 }
 
-/** The working-memory half of the API; long-term memory handlers are composed in by the caller. */
+/** The working-memory routes; long-term and prompt routes are composed in by the caller. */
 export function workingMemoryHandler(state: AgentMemoryServerState, options: WorkingMemoryOptions): (req: Incoming) => Outgoing | undefined {
   return (req) => {
     if (req.method === 'GET' && req.path === '/v1/working-memory/') {
       const items: ValidationItem[] = [];
-      const limit = intQuery(items, req.query, 'limit', 20, 1, 100)!;
-      const offset = intQuery(items, req.query, 'offset', 0, 0)!;
+      const limit = intQuery(items, req.query, 'limit', { ge: 1, le: 100 }) ?? 20;
+      const offset = intQuery(items, req.query, 'offset', { ge: 0 }) ?? 0;
       if (items.length) return unprocessable(items);
       const ns = req.query.get('namespace');
       const user = req.query.get('user_id');
-      const all = [...state.workingMemory.values()].filter((d) => (!ns || d.namespace === ns) && (!user || d.user_id === user));
-      return { status: 200, body: { sessions: all.slice(offset, offset + limit).map((d) => d.session_id), total: all.length } };
+      const all = liveDocuments(state).filter((d) => (!ns || hasTag(d.namespace, ns)) && (!user || hasTag(d.user_id, user)));
+      return { status: 200, body: { sessions: all.slice(0, limit + offset).slice(offset).map((d) => d.session_id), total: all.length } };
     }
     const m = match('/v1/working-memory/{session_id}', req.path, true);
     if (!m) return undefined;
     const sessionId = m.session_id!;
+    const userId = req.query.get('user_id');
+    const namespace = req.query.get('namespace');
     if (req.method === 'GET') {
       const items: ValidationItem[] = [];
-      const recent = intQuery(items, req.query, 'recent_messages_limit', null);
-      intQuery(items, req.query, 'context_window_max', null);
+      const model = modelQuery(items, req.query);
+      const windowMax = intQuery(items, req.query, 'context_window_max');
+      const recent = intQuery(items, req.query, 'recent_messages_limit');
       if (items.length) return unprocessable(items);
-      const doc = state.workingMemory.get(workingMemoryKey(sessionId, req.query.get('user_id'), req.query.get('namespace')));
+      const doc = getWorkingMemory(state, sessionId, userId, namespace);
       if (!doc) return detail(404, `Session ${sessionId} not found`);
-      const messages = recent !== null && recent > 0 ? doc.messages.slice(-recent) : doc.messages;
-      return { status: 200, body: withDefaults({ ...doc, messages }) };
+      if (recent !== null && recent > 0) {
+        const byTime = doc.messages.map((msg, i) => ({ msg, i, at: parsePyDatetime(msg.created_at)?.ms ?? 0 })).sort((a, b) => a.at - b.at || a.i - b.i);
+        doc.messages = byTime.slice(-recent).map((x) => x.msg);
+      }
+      // The oldest messages dropped until they fit the window, when one is named (always one kept).
+      if (doc.messages.length && (model || windowMax !== null)) {
+        const limit = contextWindow(windowMax, model);
+        while (doc.messages.length > 1 && messagesTokens(doc.messages) > limit) doc.messages = doc.messages.slice(1);
+      }
+      return { status: 200, body: withPercentages(doc, windowMax, model) };
     }
     if (req.method === 'DELETE') {
-      state.workingMemory.delete(workingMemoryKey(sessionId, req.query.get('user_id'), req.query.get('namespace')));
+      const key = resolveKey(state, sessionId, userId, namespace);
+      if (key !== undefined) state.workingMemory.delete(key);
       return { status: 200, body: { status: 'ok' } };
     }
     if (req.method === 'PUT') return putWorkingMemory(state, sessionId, req, options);
@@ -99,61 +255,78 @@ export function workingMemoryHandler(state: AgentMemoryServerState, options: Wor
 }
 
 function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req: Incoming, options: WorkingMemoryOptions): Outgoing {
-  if (req.bodyError) return unprocessable([{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }]);
+  if (req.bodyError) return unprocessable([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }]);
   const b = req.body;
+  if (!isObject(b)) return unprocessable([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: b }]);
   const items: ValidationItem[] = [];
-  if (!isObject(b)) return unprocessable([{ loc: ['body'], msg: 'Input should be a valid dictionary', type: 'dict_type' }]);
-  const messages = b.messages ?? [];
-  if (!Array.isArray(messages)) items.push({ loc: ['body', 'messages'], msg: 'Input should be a valid list', type: 'list_type' });
+  const now = pyNow();
   let missingCreatedAt = false;
-  const now = new Date().toISOString();
-  const normalised = (Array.isArray(messages) ? messages : []).map((msg, i) => {
+  const rawMessages = b.messages ?? [];
+  if (!Array.isArray(rawMessages)) items.push(invalid.list(['body', 'messages'], rawMessages));
+  const messages: StoredMessage[] = (Array.isArray(rawMessages) ? rawMessages : []).map((msg, i) => {
+    const at = ['body', 'messages', i];
     if (!isObject(msg)) {
-      items.push({ loc: ['body', 'messages', i], msg: 'Input should be a valid dictionary', type: 'dict_type' });
-      return {};
+      items.push({ type: 'model_attributes_type', loc: at, msg: 'Input should be a valid dictionary or object to extract fields from', input: msg });
+      return {} as StoredMessage;
     }
     for (const f of ['role', 'content'] as const) {
-      if (msg[f] === undefined) items.push({ loc: ['body', 'messages', i, f], msg: 'Field required', type: 'missing' });
-      else if (typeof msg[f] !== 'string') items.push({ loc: ['body', 'messages', i, f], msg: 'Input should be a valid string', type: 'string_type' });
+      if (msg[f] === undefined) items.push(invalid.missing([...at, f], msg));
+      else if (typeof msg[f] !== 'string') items.push(invalid.string([...at, f], msg[f]));
     }
-    if (msg.created_at !== undefined && (typeof msg.created_at !== 'string' || !DATE_TIME.test(msg.created_at))) {
-      items.push({ loc: ['body', 'messages', i, 'created_at'], msg: 'Input should be a valid datetime', type: 'datetime_parsing' });
+    let createdAt = now;
+    if (msg.created_at == null) missingCreatedAt = true;
+    else {
+      const t = typeof msg.created_at === 'string' ? parsePyDatetime(msg.created_at) : undefined;
+      if (!t) items.push(invalid.datetime([...at, 'created_at'], msg.created_at));
+      else if (t.ms > Date.now() + MAX_FUTURE_MS) items.push(invalid.value(at, msg, `created_at cannot be more than ${MAX_FUTURE_MS / 1000} seconds in the future. Received: ${msg.created_at}`));
+      else createdAt = pyDatetime(msg.created_at as string);
     }
-    if (msg.created_at === undefined) missingCreatedAt = true;
-    return { role: msg.role, content: msg.content, id: typeof msg.id === 'string' ? msg.id : ulid(), created_at: msg.created_at ?? now, persisted_at: msg.persisted_at ?? null, discrete_memory_extracted: msg.discrete_memory_extracted ?? 'f' };
+    const extracted = msg.discrete_memory_extracted ?? 'f';
+    if (extracted !== 't' && extracted !== 'f') items.push({ type: 'literal_error', loc: [...at, 'discrete_memory_extracted'], msg: "Input should be 't' or 'f'", input: extracted, ctx: { expected: "'t' or 'f'" } });
+    return {
+      role: msg.role as string,
+      content: msg.content as string,
+      id: typeof msg.id === 'string' ? msg.id : ulid(),
+      created_at: createdAt,
+      persisted_at: typeof msg.persisted_at === 'string' ? pyDatetime(msg.persisted_at) : null,
+      discrete_memory_extracted: extracted as 't' | 'f',
+    };
   });
-  if (b.data !== undefined && b.data !== null && !isObject(b.data)) items.push({ loc: ['body', 'data'], msg: 'Input should be a valid dictionary', type: 'dict_type' });
-  for (const f of ['user_id', 'namespace', 'context'] as const) {
-    if (b[f] !== undefined && b[f] !== null && typeof b[f] !== 'string') items.push({ loc: ['body', f], msg: 'Input should be a valid string', type: 'string_type' });
-  }
-  const window = intQuery(items, req.query, 'context_window_max', null, 1);
+  if (b.data != null && !isObject(b.data)) items.push(invalid.dict(['body', 'data'], b.data));
+  for (const f of ['user_id', 'namespace', 'context'] as const) if (b[f] != null && typeof b[f] !== 'string') items.push(invalid.string(['body', f], b[f]));
+  if (b.ttl_seconds != null && !Number.isInteger(b.ttl_seconds)) items.push(invalid.int(['body', 'ttl_seconds'], b.ttl_seconds));
+  const memories = Array.isArray(b.memories) ? (b.memories as Record<string, unknown>[]) : [];
+  memories.forEach((mem, i) => {
+    if (!isObject(mem) || !mem.id || !mem.text) items.push(invalid.value(['body'], b, `Memory at index ${i} has empty ${!isObject(mem) || !mem.id ? 'id' : 'text'}`));
+  });
+  const model = modelQuery(items, req.query);
+  const windowMax = intQuery(items, req.query, 'context_window_max');
   if (items.length) return unprocessable(items);
-  for (const msg of normalised) {
-    if (!String(msg.content).trim()) return detail(400, `Message content cannot be empty (message ID: ${msg.id})`);
-  }
-  const key = workingMemoryKey(sessionId, b.user_id as string | null | undefined, b.namespace as string | null | undefined);
-  const previous = state.workingMemory.get(key);
+  for (const msg of messages) if (!msg.content.trim()) return detail(400, `Message content cannot be empty (message ID: ${msg.id})`);
+  const time = (v: unknown) => (typeof v === 'string' && parsePyDatetime(v) ? pyDatetime(v) : now);
   const sent: WorkingMemoryDoc = {
-    messages: normalised,
-    memories: Array.isArray(b.memories) ? b.memories : [],
-    data: (b.data as Record<string, unknown> | null | undefined) ?? {},
+    messages,
+    memories,
+    data: (b.data as Record<string, unknown> | null | undefined) ?? null,
     context: (b.context as string | null | undefined) ?? null,
     user_id: (b.user_id as string | null | undefined) ?? null,
     tokens: typeof b.tokens === 'number' ? b.tokens : 0,
     session_id: sessionId,
     namespace: (b.namespace as string | null | undefined) ?? null,
-    long_term_memory_strategy: isObject(b.long_term_memory_strategy) ? b.long_term_memory_strategy : { strategy: 'discrete', config: {} },
+    long_term_memory_strategy: isObject(b.long_term_memory_strategy)
+      ? { strategy: String(b.long_term_memory_strategy.strategy ?? 'discrete'), config: isObject(b.long_term_memory_strategy.config) ? b.long_term_memory_strategy.config : {} }
+      : { strategy: 'discrete', config: {} },
     ttl_seconds: (b.ttl_seconds as number | null | undefined) ?? null,
-    last_accessed: now,
-    created_at: (previous?.created_at as string | undefined) ?? now,
-    updated_at: now,
+    last_accessed: time(b.last_accessed),
+    created_at: time(b.created_at),
+    updated_at: time(b.updated_at),
   };
   // Summarised synchronously, before storing, when over 70 % of the context window.
-  const doc = normalised.length ? summarize(sent, contextWindow(window, req.query.get('model_name'), options.contextWindowMax)) : sent;
-  state.workingMemory.set(key, doc);
-  options.stored(doc);
+  const doc = messages.length ? options.summarize(sent, contextWindow(windowMax, model)) : sent;
+  const written = setWorkingMemory(state, doc);
   const headers: Record<string, string> = missingCreatedAt ? { 'X-Deprecation-Warning': 'messages[].created_at will become required in the next major version. Please provide timestamps for all messages.' } : {};
-  return { status: 200, body: withDefaults(doc), headers };
+  const after = written.memories.length || written.messages.length ? options.afterPut(written) : undefined;
+  return { status: 200, body: withPercentages(written, windowMax, model), headers, ...(after ? { after } : {}) };
 }
 
 /** Builds the whole API handler: optional auth, then the working-memory and memory halves. */
