@@ -6,15 +6,17 @@ which a worker process runs. This process is that worker, driven by the TypeScri
 
 - ``--mode auto``: a worker runs all the time, as ``agent-memory task-worker`` does.
 - ``--mode manual``: nothing runs until the launcher sends ``drain``; the worker then runs every
-  queued and scheduled task until none is left.
+  queued and scheduled task until none is left, scheduled ones brought forward to now (the server
+  runs with a debounce of an hour in this mode, so nothing it keeps for a task expires meanwhile).
 
 Commands arrive on stdin as JSON lines; each answer is one JSON line on file descriptor 3 (stdout
 stays free for the server's own logging). Commands:
 
 - ``{"id": n, "cmd": "drain"}``: manual mode, run the queued work to the end.
 - ``{"id": n, "cmd": "idle"}``: auto mode, wait until no task is running or due soon.
-- ``{"id": n, "cmd": "settle"}``: wait until the extraction debounce keys the work set have expired,
-  so the next write schedules extraction again (the server skips it while they exist).
+- ``{"id": n, "cmd": "settle"}``: end the post-extraction debounce, so the next write schedules
+  extraction again (the server skips it while these keys exist): auto mode waits until they
+  expire; manual mode, whose debounce is an hour, deletes them as if that hour had passed.
 - ``{"id": n, "cmd": "tasks"}``: how many tasks of each function are waiting (queued or scheduled)
   and running, answered as ``{"waiting": {...}, "running": {...}}``.
 
@@ -64,11 +66,30 @@ def worker(d: Docket, automatic: bool) -> Worker:
     )
 
 
+async def bring_forward(d: Docket) -> None:
+    """Makes every scheduled task due now (its place in the queue is its due time)."""
+    async with d.redis() as r:
+        members = await r.zrange(d.queue_key, 0, -1)
+        if members:
+            now = datetime.now(timezone.utc).timestamp()
+            await r.zadd(d.queue_key, {m: now for m in members}, xx=True)
+
+
 async def drain() -> None:
     """Runs every queued task, and every task those schedule, until none is left."""
     async with docket() as d:
-        async with worker(d, automatic=False) as w:
-            await w.run_until_finished()
+
+        async def keep_bringing_forward() -> None:
+            while True:
+                await bring_forward(d)
+                await asyncio.sleep(0.05)
+
+        forward = asyncio.create_task(keep_bringing_forward())
+        try:
+            async with worker(d, automatic=False) as w:
+                await w.run_until_finished()
+        finally:
+            forward.cancel()
 
 
 async def idle() -> None:
@@ -95,14 +116,17 @@ async def tasks() -> dict[str, dict[str, int]]:
     return {"waiting": waiting, "running": running}
 
 
-async def settle() -> None:
-    """Waits until no extraction debounce key is left (they expire after the debounce seconds)."""
+async def settle(mode: str) -> None:
+    """Ends the post-extraction debounce: waits for its keys to expire, or (manual) deletes them."""
     redis = await get_redis_conn()
     while True:
         found = [k async for k in redis.scan_iter(match=f"{EXTRACTION_DEBOUNCE_KEY_PREFIX}:*", count=1000)]
         if not found:
             return
-        await asyncio.sleep(0.05)
+        if mode == "manual":
+            await redis.delete(*found)
+        else:
+            await asyncio.sleep(0.05)
 
 
 async def serve(mode: str, answers: TextIO) -> None:
@@ -133,7 +157,7 @@ async def serve(mode: str, answers: TextIO) -> None:
             elif request["cmd"] == "idle":
                 await idle()
             elif request["cmd"] == "settle":
-                await settle()
+                await settle(mode)
             elif request["cmd"] == "tasks":
                 result = await tasks()
             else:

@@ -18,6 +18,8 @@ export interface Outgoing {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Work done after the response is sent, as FastAPI runs an endpoint's BackgroundTasks. */
+  after?: () => unknown;
 }
 
 export type Handler = (req: Incoming) => Outgoing | Promise<Outgoing>;
@@ -34,12 +36,22 @@ export interface ServeFaults {
 export interface RunningServer {
   url: string;
   port: number;
+  /** Resolves once the work of every response already sent (`Outgoing.after`) is done. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Serves a handler on loopback; `close()` also drops kept-alive connections so nothing lingers. */
 export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faults?: ServeFaults, latencyMs = 0, intercept?: Intercept): Promise<RunningServer> {
   const sockets = new Set<Socket>();
+  const afterWork = new Set<Promise<unknown>>();
+  const runAfter = (out: Outgoing) => {
+    if (!out.after) return;
+    // A failure of that work has no caller to report to, as on the real server.
+    const work = Promise.resolve().then(out.after).catch(() => undefined);
+    afterWork.add(work);
+    void work.finally(() => afterWork.delete(work));
+  };
   const server = http.createServer(async (req, res) => {
     try {
       const chunks: Buffer[] = [];
@@ -80,11 +92,13 @@ export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faul
       if (out.body === undefined) {
         res.writeHead(out.status, headers);
         res.end();
+        runAfter(out);
         return;
       }
       const text = JSON.stringify(out.body);
       res.writeHead(out.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers });
       res.end(text);
+      runAfter(out);
     } catch (e) {
       const text = JSON.stringify({ title: 'Internal Server Error', status: 500, type: '/errors/unexpected-error', detail: e instanceof Error ? e.message : String(e) });
       res.writeHead(500, { 'content-type': 'application/json' });
@@ -103,6 +117,9 @@ export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faul
   return {
     url: `http://${host}:${bound}`,
     port: bound,
+    settled: async () => {
+      while (afterWork.size) await Promise.all([...afterWork]);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

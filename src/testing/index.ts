@@ -1,8 +1,8 @@
 // Test helpers for users of adk-redis: stateful reference servers of both backend APIs that also
 // do what the real backends do on their own (summarise, extract, write back), so that sessions and
 // memories can be exercised end to end without a real backend or network.
-import { BackgroundWork, DEFAULT_CONTEXT_WINDOW } from './agent-memory-server/background.js';
-import { amsLongTermHandler, indexMemories, type AmsMemory } from './agent-memory-server/long-term.js';
+import { ServerWork, summarizeWorkingMemory } from './agent-memory-server/background.js';
+import { amsLongTermHandler, LongTermStore } from './agent-memory-server/long-term.js';
 import { memoryPromptHandler } from './agent-memory-server/prompt.js';
 import { agentMemoryServerHandler, type AgentMemoryServerState } from './agent-memory-server/working-memory.js';
 import { hashedEmbedding, type EmbedFunction } from './embedding.js';
@@ -54,7 +54,10 @@ export interface ReferenceServerOptions {
    * short debounce after the last write, `'manual'` only when `runBackgroundTasks()` is called.
    */
   backgroundTasks?: 'auto' | 'manual';
-  /** Agent Memory Server: the context window used when a request names none (default 16 000 tokens). */
+  /**
+   * Not a setting of either backend: Agent Memory Server's default window is 16 000 tokens and only
+   * requests name another. Setting it throws (pass `contextWindowMax` to the session service).
+   */
   contextWindowMax?: number;
   /** Redis Agent Memory: a session is summarised once it holds more than this many events (default 20). */
   summarizeAfterEvents?: number;
@@ -135,13 +138,17 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     };
   }
   if (options.backend === 'opensource-agent-memory') {
+    if (options.contextWindowMax !== undefined) {
+      throw new TypeError(
+        'startReferenceServer: contextWindowMax is not a setting of Agent Memory Server v0.15.2 (its default window is 16 000 tokens); pass contextWindowMax to RedisSessionMemoryService, which sends it with every request',
+      );
+    }
     const state: AgentMemoryServerState = { workingMemory: new Map() };
-    const memories = new Map<string, AmsMemory>();
-    const vectors = new Map<string, number[]>();
-    const work = new BackgroundWork(state, { mode, index: (list) => indexMemories(memories, vectors, embed, list, true) });
-    const handler = agentMemoryServerHandler({ apiKey: options.apiKey, contextWindowMax: options.contextWindowMax ?? DEFAULT_CONTEXT_WINDOW, stored: (doc) => work.schedule(doc) }, state, [
-      amsLongTermHandler(memories, vectors, embed),
-      memoryPromptHandler(state, memories, vectors, embed),
+    const store = new LongTermStore(embed);
+    const work = new ServerWork(state, store, { mode });
+    const handler = agentMemoryServerHandler({ apiKey: options.apiKey, summarize: summarizeWorkingMemory, afterPut: (doc) => work.afterPut(doc) }, state, [
+      amsLongTermHandler(store, (list, deduplicate) => work.afterCreate(list, deduplicate)),
+      memoryPromptHandler(state, store),
     ]);
     // MCP tools answer through this server's own REST API (its URL is known once it listens), so both share one state.
     let self = '';
@@ -154,8 +161,8 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       mcpUrl: running.url,
       ...(options.apiKey ? { apiKey: options.apiKey } : {}),
       faults,
-      runBackgroundTasks: (o) => work.run(o),
-      settled: async () => {},
+      runBackgroundTasks: (o) => work.run(o, () => running.settled()),
+      settled: () => running.settled(),
       close: async () => {
         work.stop();
         await running.close();

@@ -86,7 +86,8 @@ export class ServerWork {
     private readonly store: LongTermStore,
     private readonly options: BackgroundOptions,
   ) {
-    this.debounceMs = options.debounceMs ?? 1000;
+    // As the real-server harness: manual mode's debounce is an hour, so nothing expires before `run()`.
+    this.debounceMs = options.debounceMs ?? (options.mode === 'manual' ? 3_600_000 : 1000);
   }
 
   private key(name: string): string | undefined {

@@ -79,6 +79,11 @@ export function pyDatetime(text: string): string {
   return t ? formatPyDatetime(t) : text;
 }
 
+/** Python's `datetime.isoformat()` of a UTC time: microseconds when not zero, `+00:00`. */
+export function pyIsoformat(ms: number): string {
+  return formatPyDatetime({ ms, micro: 0, offsetMinutes: 0 }).replace(/Z$/, '+00:00');
+}
+
 /** Now, as `datetime.now(UTC)` writes it. */
 export function pyNow(): string {
   return formatPyDatetime({ ms: Date.now(), micro: 0, offsetMinutes: 0 });

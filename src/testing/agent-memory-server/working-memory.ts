@@ -5,7 +5,7 @@
  * found again through that index when a key is missing, and written in pydantic's formats.
  */
 import { isObject, match, type Handler, type Incoming, type Outgoing } from '../http.js';
-import { parsePyDatetime, pyDatetime, pyNow, pySeconds, detail, invalid, unprocessable, type ValidationItem } from './pydantic.js';
+import { parsePyDatetime, pyDatetime, pyIsoformat, pyNow, pySeconds, detail, invalid, unprocessable, type ValidationItem } from './pydantic.js';
 import { hasTag } from './tags.js';
 import { countTokens } from './tokens.js';
 import { ulid } from './ulid.js';
@@ -278,7 +278,10 @@ function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req:
     else {
       const t = typeof msg.created_at === 'string' ? parsePyDatetime(msg.created_at) : undefined;
       if (!t) items.push(invalid.datetime([...at, 'created_at'], msg.created_at));
-      else if (t.ms > Date.now() + MAX_FUTURE_MS) items.push(invalid.value(at, msg, `created_at cannot be more than ${MAX_FUTURE_MS / 1000} seconds in the future. Received: ${msg.created_at}`));
+      else if (t.ms > Date.now() + MAX_FUTURE_MS) {
+        const limit = `${MAX_FUTURE_MS / 1000} seconds in the future. Received: ${pyIsoformat(t.ms)}, Max allowed (with ${MAX_FUTURE_MS / 1000}s tolerance): ${pyIsoformat(Date.now() + MAX_FUTURE_MS)}`;
+        items.push(invalid.value(at, msg, `created_at cannot be more than ${limit}`));
+      }
       else createdAt = pyDatetime(msg.created_at as string);
     }
     const extracted = msg.discrete_memory_extracted ?? 'f';

@@ -35,7 +35,11 @@ export interface RealAgentMemoryServerOptions {
   port?: number;
   /** Also start the server's MCP server (streamable HTTP), at `mcpUrl`. */
   mcp?: boolean;
-  /** The server's extraction debounce (`EXTRACTION_DEBOUNCE_SECONDS`, 30 by default on the server); default 1. */
+  /**
+   * The server's extraction debounce (`EXTRACTION_DEBOUNCE_SECONDS`, 30 s on the server): default
+   * 1 s in auto mode; an hour in manual mode, whose `runBackgroundTasks()` brings queued work
+   * forward and then ends the debounce, so nothing expires while a test holds the work.
+   */
   extractionDebounceSeconds?: number;
   /** More server settings, as environment variables (e.g. `{ ENABLE_TOPIC_EXTRACTION: 'false' }`). */
   settings?: Record<string, string>;
@@ -145,7 +149,8 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
       HF_HUB_OFFLINE: '1',
       TRANSFORMERS_OFFLINE: '1',
       ENABLE_NER: 'false',
-      EXTRACTION_DEBOUNCE_SECONDS: String(options.extractionDebounceSeconds ?? 1),
+      // Manual mode holds queued work for as long as a test likes: nothing the server keeps for it may expire.
+      EXTRACTION_DEBOUNCE_SECONDS: String(options.extractionDebounceSeconds ?? (mode === 'manual' ? 3600 : 1)),
       MCP_HOST: '127.0.0.1',
       ...(options.apiKey ? { DISABLE_AUTH: 'false', AUTH_MODE: 'token' } : {}),
       ...options.settings,

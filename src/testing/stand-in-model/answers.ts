@@ -90,6 +90,15 @@ export function entitiesAnswer(text: string): string[] {
   return [...new Set(text.match(/(?<=[\p{Ll}\p{N},;] )\p{Lu}[\p{L}\p{N}]+/gu) ?? [])];
 }
 
+/**
+ * The token usage the stand-in reports for an answer: what it generated only, so that the server's
+ * token accounting (`tokens` grows by each summary's usage) can be reproduced without the prompt.
+ */
+export function usageOf(content: string): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+  const n = Math.ceil(content.length / 4);
+  return { prompt_tokens: 0, completion_tokens: n, total_tokens: n };
+}
+
 /** The merged memory: the first one listed (the memory being added), as one text. */
 export function mergeAnswer(texts: string[]): string {
   return texts[0] ?? '';

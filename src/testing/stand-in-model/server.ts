@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hashedEmbeddingOf } from '../embedding.js';
-import { answer, type PromptKind } from './answers.js';
+import { answer, usageOf, type PromptKind } from './answers.js';
 
 export interface StandInModel {
   /** Base URL to give the server as `OPENAI_API_BASE` (ends in `/v1`). */
@@ -87,7 +87,7 @@ export async function startStandInModel(options: { dimensions?: number } = {}): 
             created: Math.floor(Date.now() / 1000),
             model: b.model ?? 'stand-in',
             choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-            usage: { prompt_tokens: Math.ceil(prompt.length / 4), completion_tokens: Math.ceil(content.length / 4), total_tokens: Math.ceil((prompt.length + content.length) / 4) },
+            usage: usageOf(content),
           });
           return;
         }
