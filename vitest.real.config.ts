@@ -12,6 +12,7 @@ export const REAL_SUITES = [
   'test/integration/runner-memory.test.ts',
   'test/integration/mcp-toolset.test.ts',
   'test/reliability/concurrency.test.ts',
+  'test/real/differential.test.ts',
 ];
 
 export default defineConfig({
