@@ -96,14 +96,21 @@ async function startRedis(install: RealServerInstall, runDir: string, watchdog: 
       return { child, port };
     } catch (e) {
       await child.stop();
-      const out = child.output();
-      const moduleError = /(Module \S+ failed to load|Can't load module|Error loading the extension)[^\n]*/.exec(out);
-      if (moduleError) throw new RealServerUnavailableError('redis-module', `Redis could not load a module: ${moduleError[0].trim()}`);
+      const failure = redisStartFailure(child.output());
       // Another process took the free port between asking for it and binding it: try another.
-      if (/Address already in use/.test(out) && attempt < 3) continue;
-      throw e;
+      if (failure?.reason === 'port-in-use' && attempt < 3) continue;
+      throw failure ?? e;
     }
   }
+}
+
+/** Why redis-server did not start, from what it printed: a module it could not load, or its port. */
+export function redisStartFailure(output: string): RealServerUnavailableError | undefined {
+  const moduleError = /(Module \S+ failed to load|Can't load module|Error loading the extension)[^\n]*/.exec(output);
+  if (moduleError) return new RealServerUnavailableError('redis-module', `Redis could not load a module: ${moduleError[0].trim()}`);
+  const port = /(\d+).*Address already in use|Address already in use/.exec(output);
+  if (port) return new RealServerUnavailableError('port-in-use', `Redis could not listen: ${port[0].trim()}`);
+  return undefined;
 }
 
 /** Starts the real server (installing it first if needed) and resolves once every process is ready. */

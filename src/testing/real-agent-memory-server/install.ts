@@ -92,11 +92,29 @@ async function findPython(): Promise<string> {
 
 const NETWORK = /NewConnectionError|Name or service not known|Temporary failure in name resolution|Max retries exceeded|Connection refused|Network is unreachable|timed out|ConnectTimeout|No route to host/i;
 
+/** The index pip uses: PIP_INDEX_URL, else its configuration's `index-url`, else PyPI. */
+async function indexUrl(venvPython: string): Promise<string> {
+  if (process.env.PIP_INDEX_URL) return process.env.PIP_INDEX_URL;
+  const config = await run(venvPython, ['-m', 'pip', 'config', 'list']);
+  return /index-url='([^']+)'/.exec(config.stdout)?.[1] ?? 'https://pypi.org/simple';
+}
+
+/** Whether the index answers at all (pip reports an unreachable index as a missing distribution). */
+async function indexAnswers(url: string): Promise<boolean> {
+  try {
+    await fetch(`${url.replace(/\/+$/, '')}/agent-memory-server/`, { signal: AbortSignal.timeout(15_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function pip(venvPython: string, args: string[], what: string): Promise<void> {
   const r = await run(venvPython, ['-m', 'pip', '--disable-pip-version-check', ...args]);
   if (r.code === 0) return;
   const output = `${r.stdout}\n${r.stderr}`;
-  if (NETWORK.test(output)) throw new RealServerUnavailableError('index-unreachable', `the Python package index is unreachable (${what}): ${lastLine(r.stderr) || lastLine(r.stdout)}`);
+  const index = await indexUrl(venvPython);
+  if (NETWORK.test(output) || !(await indexAnswers(index))) throw new RealServerUnavailableError('index-unreachable', `the Python package index is unreachable (${index}): pip could not ${what}`);
   throw new RealServerUnavailableError('install-failed', `pip could not ${what}: ${lastLine(r.stderr) || lastLine(r.stdout)}`);
 }
 

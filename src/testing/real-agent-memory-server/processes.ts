@@ -93,7 +93,8 @@ export function startChild(name: string, command: string, args: string[], option
  */
 export function startWatchdog(pidFile: string): { add(pid: number): void; close(): void } {
   writeFileSync(pidFile, '');
-  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; for p in $(cat "$1"); do kill -KILL -- "-$p" 2>/dev/null; done`;
+  // POSIX sh (dash): `kill -9 -PID` signals the process group PID leads.
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; for p in $(cat "$1"); do kill -9 "-$p" 2>/dev/null; done`;
   const dog = spawn('sh', ['-c', script, 'watchdog', pidFile], { stdio: 'ignore', detached: true });
   dog.unref();
   return {
