@@ -13,6 +13,8 @@ export const REAL_SUITES = [
   'test/integration/mcp-toolset.test.ts',
   'test/reliability/concurrency.test.ts',
   'test/real/differential.test.ts',
+  'test/real/harness.test.ts',
+  'test/real/demo.test.ts',
 ];
 
 export default defineConfig({

@@ -1,0 +1,160 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisStartFailure } from '../../src/testing/real-agent-memory-server/index.js';
+import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../..');
+const TSX = path.join(root, 'node_modules', '.bin', 'tsx');
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const until = async (ok: () => boolean, ms: number) => {
+  for (const end = Date.now() + ms; Date.now() < end && !ok(); ) await new Promise((r) => setTimeout(r, 100));
+  return ok();
+};
+
+/** Runs a command with a plain environment and reports its exit code and output. */
+async function outcome(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(TSX, args, { cwd: root, env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('startRealAgentMemoryServer', () => {
+  let server: RealAgentMemoryServer;
+  beforeAll(async () => {
+    server = await startRealAgentMemoryServer({ backgroundTasks: 'manual', apiKey: 'harness-token' });
+  });
+  afterAll(async () => server?.close());
+
+  it('runs v0.15.2 on Redis Stack with only RediSearch and RedisJSON, counting tokens with tiktoken', () => {
+    expect(server.versions.agentMemoryServer).toBe('0.15.2');
+    expect(server.versions.redis).toMatch(/^7\.4\./);
+    expect(Object.keys(server.versions.modules).sort()).toEqual(['ReJSON', 'search']);
+    expect(server.versions.tiktoken).toBe(true);
+  });
+
+  it("turns on the server's token auth with apiKey", async () => {
+    const list = `${server.url}/v1/working-memory/?namespace=auth`;
+    expect((await fetch(list)).status).toBe(401);
+    expect((await fetch(list, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(list, { headers: { authorization: 'Bearer harness-token' } })).status).toBe(200);
+  });
+
+  it('runs queued work only inside runBackgroundTasks in manual mode', async () => {
+    const headers = { 'content-type': 'application/json', authorization: 'Bearer harness-token' };
+    const put = await fetch(`${server.url}/v1/working-memory/held`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ namespace: 'manual', user_id: 'u', messages: [{ role: 'user', content: 'I keep bees on the roof', created_at: new Date().toISOString() }] }),
+    });
+    expect(put.status).toBe(200);
+    const search = async () =>
+      ((await (await fetch(`${server.url}/v1/long-term-memory/search`, { method: 'POST', headers, body: JSON.stringify({ text: 'bees on the roof', user_id: { eq: 'u' }, namespace: { eq: 'manual' } }) })).json()) as { memories: { text: string }[] }).memories.map((m) => m.text);
+    // Longer than the extraction debounce of auto mode: nothing ran.
+    await new Promise((r) => setTimeout(r, 2500));
+    await server.settled();
+    expect(await search()).toEqual([]);
+    expect(server.model.calls.discrete ?? 0).toBe(0);
+    await server.runBackgroundTasks();
+    expect(await search()).toEqual(['I keep bees on the roof']);
+    expect(server.model.calls.discrete).toBe(1);
+  });
+
+  it('refuses a setting the real server does not have', async () => {
+    await expect(startRealAgentMemoryServer({ contextWindowMax: 400 })).rejects.toThrow(/contextWindowMax cannot be honoured.*pass contextWindowMax to RedisSessionMemoryService/);
+  });
+});
+
+describe('the harness leaves no process behind', () => {
+  it('stops every process on close()', async () => {
+    const server = await startRealAgentMemoryServer({ mcp: true });
+    const pids = Object.values(server.pids);
+    expect(pids).toHaveLength(4);
+    expect(pids.every(alive)).toBe(true);
+    await server.close();
+    expect(await until(() => !pids.some(alive), 10_000)).toBe(true);
+  });
+
+  it('kills them when the Node process that started them is killed', async () => {
+    const child = spawn(TSX, [path.join(import.meta.dirname, 'start-and-wait.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const { self, pids } = await new Promise<{ self: number; pids: number[] }>((resolve) => child.stdout.on('data', (b: Buffer) => resolve(JSON.parse(b.toString()) as { self: number; pids: number[] })));
+      expect(pids.every(alive)).toBe(true);
+      // The process running the script (tsx runs it in a child of its own).
+      process.kill(self, 'SIGKILL');
+      expect(await until(() => !pids.some(alive), 15_000)).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('one-line errors where the real server cannot run', () => {
+  let cache: string;
+  beforeAll(() => {
+    cache = mkdtempSync(path.join(tmpdir(), 'adk-redis-harness-'));
+  });
+  afterAll(() => rmSync(cache, { recursive: true, force: true }));
+
+  it('says there is no Python 3.12; npm run test:real fails on it only under CI=true', async () => {
+    const env = { PATH: '/usr/bin:/bin', PYENV_ROOT: path.join(cache, 'no-pyenv'), ADK_REDIS_CACHE_DIR: cache };
+    const local = await outcome(['scripts/test-real.ts'], env);
+    expect(local.code).toBe(0);
+    expect(local.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^test:real: not run: no Python 3\.12 found .*ADK_REDIS_PYTHON/)]);
+    const ci = await outcome(['scripts/test-real.ts'], { ...env, CI: 'true' });
+    expect(ci.code).toBe(1);
+    expect(ci.stderr).toMatch(/no Python 3\.12 found/);
+  });
+
+  it('says the package index is unreachable', async () => {
+    const closed = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(port));
+      });
+    });
+    const r = await outcome(['src/testing/real-agent-memory-server/cli.ts', '--port', '0'], {
+      ADK_REDIS_CACHE_DIR: cache,
+      PIP_INDEX_URL: `http://127.0.0.1:${closed}/simple`,
+      PIP_RETRIES: '0',
+      PIP_TIMEOUT: '2',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => !l.startsWith('ams:real: creating') && !l.startsWith('ams:real: installing') && l.trim())).toEqual([`ams:real: the Python package index is unreachable (http://127.0.0.1:${closed}/simple): pip could not install the pinned server packages`]);
+  });
+
+  it('says the port is in use', async () => {
+    const srv = net.createServer();
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const { port } = srv.address() as net.AddressInfo;
+    try {
+      const r = await outcome(['src/testing/real-agent-memory-server/cli.ts', '--port', String(port)], { ADK_REDIS_CACHE_DIR: cache });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(`ams:real: port ${port} is in use: stop what listens there or choose another port`);
+    } finally {
+      srv.close();
+    }
+  });
+
+  it('says which Redis module could not load', () => {
+    const printed = '123:M 01 Dec 2026 13:00:00.000 # Module /x/redisearch.so failed to load: It does not have execute permissions.\n123:M # Can\'t load module from /x/redisearch.so: server aborting';
+    expect(redisStartFailure(printed)).toMatchObject({ reason: 'redis-module', message: 'Redis could not load a module: Module /x/redisearch.so failed to load: It does not have execute permissions.' });
+    expect(redisStartFailure('* Ready to accept connections tcp')).toBeUndefined();
+  });
+});
