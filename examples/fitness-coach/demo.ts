@@ -1,4 +1,4 @@
-// npm run demo [-- --processes 2 | --mcp]
+// npm run demo [-- --processes 2 | --mcp] [--backend redis-agent-memory|opensource-agent-memory] [--real]
 //
 // Plays a short conversation with the fitness coach. Session 1: the user states goals and
 // constraints, which the coach stores as memories (and the session is kept as message memories).
@@ -6,6 +6,8 @@
 // through memory search. With --processes N, N worker processes take turns serving one session.
 // With --mcp, the coach uses the Agent Memory Server's own MCP tools (createAgentMemoryMcpToolset)
 // instead of createMemoryTools: the embedded reference server serves them, or AGENT_MEMORY_MCP_URL.
+// With --backend opensource-agent-memory --real, all of it runs against the real Agent Memory
+// Server v0.15.2 started here (Redis Stack, its stand-in model, its API, worker and MCP servers).
 import { fork } from 'node:child_process';
 import { Runner } from '@google/adk';
 import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
@@ -26,22 +28,24 @@ async function main(): Promise<number> {
   const processes = Number(argValue('processes') ?? 1);
   if (!Number.isInteger(processes) || processes < 1) throw new Error('--processes must be a whole number >= 1');
   const mcp = process.argv.includes('--mcp');
-  const backend = await exampleBackend(progress, mcp ? 'opensource-agent-memory' : undefined);
+  const chosen = argValue('backend');
+  if (chosen !== undefined && chosen !== 'redis-agent-memory' && chosen !== 'opensource-agent-memory') throw new Error('--backend must be redis-agent-memory or opensource-agent-memory');
+  const backend = await exampleBackend(progress, { prefer: chosen ?? (mcp ? 'opensource-agent-memory' : undefined), real: process.argv.includes('--real'), mcp });
   try {
     if (mcp && backend.config.backend !== 'opensource-agent-memory') {
       throw new Error("--mcp uses the Agent Memory Server's MCP tools: set AGENT_MEMORY_BACKEND=opensource-agent-memory (and AGENT_MEMORY_MCP_URL for its MCP app)");
     }
-    const mcpUrl = mcp ? (process.env.AGENT_MEMORY_MCP_URL ?? backend.config.apiBaseUrl!) : undefined;
+    const mcpUrl = mcp ? (backend.mcpUrl ?? backend.config.apiBaseUrl!) : undefined;
     console.log(`\nadk-redis fitness-coach demo — data in ${backend.description}`);
     console.log(`model: ${process.env.GOOGLE_API_KEY ? 'Gemini' : 'offline deterministic coach (set GOOGLE_API_KEY for Gemini)'}`);
     console.log(`memory tools: ${mcpUrl ? `Agent Memory Server MCP tools at ${mcpUrl}/${APP_NAME}/mcp, pinned to the session's user` : 'createMemoryTools'}\n`);
-    return processes > 1 ? await multiProcess(backend.config, processes) : await twoSessions(backend.config, mcpUrl);
+    return processes > 1 ? await multiProcess(backend.config, processes) : await twoSessions(backend.config, mcpUrl, () => backend.settled());
   } finally {
     await backend.close();
   }
 }
 
-async function twoSessions(config: ConstructorParameters<typeof RedisSessionMemoryService>[0], mcpUrl?: string): Promise<number> {
+async function twoSessions(config: ConstructorParameters<typeof RedisSessionMemoryService>[0], mcpUrl: string | undefined, settled: () => Promise<void>): Promise<number> {
   const agentFor = (memory: RedisLongTermMemoryService) => (mcpUrl ? createMcpCoachAgent(mcpUrl) : createCoachAgent(memory));
   // --- Session 1 --------------------------------------------------------------------------
   const sessions1 = new RedisSessionMemoryService(config);
@@ -68,6 +72,8 @@ async function twoSessions(config: ConstructorParameters<typeof RedisSessionMemo
   progress('keeping the events of session 1 as message memories (addEventsToMemory)...');
   const stored1 = (await sessions1.getSession({ appName: APP_NAME, userId: USER, sessionId: s1.id }))!;
   const { ids: messageIds } = await memory1.addEventsToMemory({ appName: APP_NAME, userId: USER, sessionId: s1.id, events: stored1.events });
+  // Agent Memory Server indexes what was written just after answering; a new session comes later in life.
+  await settled();
 
   // --- Session 2, fresh instances ----------------------------------------------------------
   const sessions2 = new RedisSessionMemoryService(config);
