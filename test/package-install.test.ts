@@ -83,6 +83,11 @@ describe('the packed package in an empty project', () => {
     expect(await readFile(path.join(modules, 'adk-redis', bin!), 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
     const { stdout: exported } = await run('node', ['--input-type=module', '-e', "import('adk-redis').then((m) => console.log(typeof m.createAgentMemoryMcpToolset, typeof m.createMemoryMcpServer))"], { cwd: dir });
     expect(exported.trim()).toBe('function function');
+
+    // The real-server harness ships with its pinned Python side, found from the installed package.
+    for (const f of ['constraints.txt', 'redis-stack.txt', 'api.py', 'harness.py']) await readFile(path.join(modules, 'adk-redis/python/real-agent-memory-server', f));
+    const { stdout: harness } = await run('node', ['--input-type=module', '-e', "import('adk-redis/testing').then((m) => console.log(typeof m.startRealAgentMemoryServer, typeof m.startStandInModel))"], { cwd: dir });
+    expect(harness.trim()).toBe('function function');
   }, 120_000);
 });
 
