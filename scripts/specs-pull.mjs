@@ -5,9 +5,10 @@
 //   npm run specs:pull -- --backend redis-agent-memory --from ./openapi-agent-memory.json
 //
 // The document (JSON or YAML, from a URL or a file) is normalised so that a diff of specs/
-// shows only real API changes: object keys sorted, servers pointed at localhost, YAML emitted
-// with fixed formatting. A document that declares no security scheme keeps the one the current
-// spec declares (the Redis Agent Memory reference omits its Bearer scheme).
+// shows only real API changes: descriptions and summaries dropped (prose that changes without
+// the API changing, and another project's words), object keys sorted, servers pointed at
+// localhost, YAML emitted with fixed formatting. A document that declares no security scheme
+// keeps the one the current spec declares (the Redis Agent Memory reference omits its Bearer scheme).
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,9 +49,20 @@ export function sortKeys(value) {
   return value;
 }
 
+/** Drops `description` and `summary` annotations everywhere, but never a property named so. */
+export function withoutProse(value, underProperties = false) {
+  if (Array.isArray(value)) return value.map((v) => withoutProse(v));
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => underProperties || (k !== 'description' && k !== 'summary'))
+      .map(([k, v]) => [k, withoutProse(v, !underProperties && k === 'properties')]),
+  );
+}
+
 export function normalise(doc, current) {
   if (!doc || typeof doc !== 'object' || !doc.openapi || !doc.paths) throw new Error('not an OpenAPI document (no openapi/paths)');
-  const out = { ...doc, servers: [{ url: 'http://localhost:8000' }] };
+  const out = { ...withoutProse(doc), servers: [{ url: 'http://localhost:8000' }] };
   if (!out.components?.securitySchemes && current?.components?.securitySchemes) {
     out.components = { ...out.components, securitySchemes: current.components.securitySchemes };
     if (!out.security && current.security) out.security = current.security;

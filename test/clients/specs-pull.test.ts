@@ -26,6 +26,19 @@ describe('specs:pull normalisation', () => {
     expect(out.servers).toEqual([{ url: 'http://localhost:8000' }]);
   });
 
+  it('drops descriptions and summaries, but not properties of those names', () => {
+    const withProse = {
+      ...doc,
+      info: { title: 'T', version: '1', description: 'About the API' },
+      paths: { '/a': { post: { summary: 'Do a', description: 'Long text', responses: {} } } },
+      components: { schemas: { Task: { description: 'A task', type: 'object', properties: { description: { type: 'string', description: 'What it is' }, summary: { type: 'string' } } } } },
+    };
+    const out = parse(normalise(withProse, undefined));
+    expect(out.info).toEqual({ title: 'T', version: '1' });
+    expect(out.paths['/a'].post).toEqual({ responses: {} });
+    expect(out.components.schemas.Task).toEqual({ type: 'object', properties: { description: { type: 'string' }, summary: { type: 'string' } } });
+  });
+
   it('refuses something that is not an OpenAPI document', () => {
     expect(() => normalise({ hello: 'world' }, undefined)).toThrow(/not an OpenAPI document/);
   });
