@@ -8,85 +8,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness; answers the server's clock in milliseconds. */
-        get: operations["get_health"];
+        get: operations["get_health_v1_health_get"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/working-memory/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Pages through session ids, optionally of one namespace and/or one user. */
-        get: operations["list_sessions"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/working-memory/{session_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                session_id: components["parameters"]["session_id"];
-            };
-            cookie?: never;
-        };
-        /** A session's working memory. The stored key includes namespace and user_id, so pass the ones it was written with. */
-        get: operations["get_working_memory"];
-        /**
-         * Replaces the session's working memory with the body (creating it if absent).
-         * @description There is no append and no compare-and-set: the body becomes the whole session. A message whose content is empty or blank is refused with 400. When the messages exceed the token budget the server may summarise older ones into context. A message without created_at is accepted, with an X-Deprecation-Warning header.
-         */
-        put: operations["put_working_memory"];
-        post?: never;
-        /** Deletes the session's working memory; succeeds whether or not it existed. */
-        delete: operations["delete_working_memory"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/long-term-memory/": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Queues records for indexing. The client id is the dedupe and overwrite key. */
-        post: operations["create_long_term_memory"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/long-term-memory/search": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Semantic, keyword or hybrid search with filters; closest first. */
-        post: operations["search_long_term_memory"];
         delete?: never;
         options?: never;
         head?: never;
@@ -103,34 +27,13 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Deletes records by id; the status text says how many were deleted. */
-        delete: operations["delete_long_term_memory"];
+        delete: operations["delete_long_term_memory_v1_long_term_memory_delete"];
         options?: never;
         head?: never;
         patch?: never;
         trace?: never;
     };
-    "/v1/long-term-memory/{memory_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                memory_id: string;
-            };
-            cookie?: never;
-        };
-        /** One record by id. */
-        get: operations["get_long_term_memory"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Changes the given fields of a record; a body with no field set is refused with 400. */
-        patch: operations["update_long_term_memory"];
-        trace?: never;
-    };
-    "/v1/memory/prompt": {
+    "/v1/long-term-memory/": {
         parameters: {
             query?: never;
             header?: never;
@@ -139,25 +42,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Builds LLM-ready messages from a query, a session's working memory and a long-term search. */
-        post: operations["memory_prompt"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/long-term-memory/forget": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Runs a forgetting pass: selects records by the policy among those matching the filters and deletes them unless dry_run (the default). An administrative call. */
-        post: operations["forget_endpoint"];
+        post: operations["create_long_term_memory_v1_long_term_memory__post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -173,8 +58,71 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Merges hash-based and semantic duplicates; the status text says how many records remain. */
-        post: operations["compact_long_term_memories_endpoint"];
+        post: operations["compact_long_term_memories_endpoint_v1_long_term_memory_compact_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/long-term-memory/forget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["forget_endpoint_v1_long_term_memory_forget_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/long-term-memory/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["search_long_term_memory_v1_long_term_memory_search_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/long-term-memory/{memory_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_long_term_memory_v1_long_term_memory__memory_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["update_long_term_memory_v1_long_term_memory__memory_id__patch"];
+        trace?: never;
+    };
+    "/v1/memory/prompt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["memory_prompt_v1_memory_prompt_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -188,11 +136,9 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every registered summary view. */
-        get: operations["list_summary_views_endpoint"];
+        get: operations["list_summary_views_endpoint_v1_summary_views_get"];
         put?: never;
-        /** Registers a summary view; the server assigns its id. Only source long_term is accepted. */
-        post: operations["create_summary_view"];
+        post: operations["create_summary_view_v1_summary_views_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -203,36 +149,13 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                view_id: components["parameters"]["view_id"];
-            };
+            path?: never;
             cookie?: never;
         };
-        /** One summary view by id. */
-        get: operations["get_summary_view"];
+        get: operations["get_summary_view_v1_summary_views__view_id__get"];
         put?: never;
         post?: never;
-        /** Deletes a view's configuration; stored partition summaries are kept. */
-        delete: operations["delete_summary_view_endpoint"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/summary-views/{view_id}/partitions/run": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                view_id: components["parameters"]["view_id"];
-            };
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Summarises one partition now and stores the result; the group keys must equal the view's group_by. */
-        post: operations["run_summary_view_partition"];
-        delete?: never;
+        delete: operations["delete_summary_view_endpoint_v1_summary_views__view_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -242,15 +165,28 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                view_id: components["parameters"]["view_id"];
-            };
+            path?: never;
             cookie?: never;
         };
-        /** Stored partition summaries of a view, optionally filtered by group field values. */
-        get: operations["list_summary_view_partitions"];
+        get: operations["list_summary_view_partitions_v1_summary_views__view_id__partitions_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/summary-views/{view_id}/partitions/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["run_summary_view_partition_v1_summary_views__view_id__partitions_run_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -261,15 +197,12 @@ export interface paths {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                view_id: components["parameters"]["view_id"];
-            };
+            path?: never;
             cookie?: never;
         };
         get?: never;
         put?: never;
-        /** Starts a recompute of every partition in the background; poll the returned task. */
-        post: operations["run_summary_view_full"];
+        post: operations["run_summary_view_full_v1_summary_views__view_id__run_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -283,11 +216,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The status of a background task. */
-        get: operations["get_task_status"];
+        get: operations["get_task_status_v1_tasks__task_id__get"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/working-memory/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_sessions_v1_working_memory__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/working-memory/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_working_memory_v1_working_memory__session_id__get"];
+        put: operations["put_working_memory_v1_working_memory__session_id__put"];
+        post?: never;
+        delete: operations["delete_working_memory_v1_working_memory__session_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -297,334 +261,1063 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        HTTPError: {
-            detail: string;
-        };
-        ValidationErrorItem: {
-            loc: (string | number)[];
-            msg: string;
-            type: string;
-        };
-        HTTPValidationError: {
-            detail?: components["schemas"]["ValidationErrorItem"][];
-        };
-        HealthCheckResponse: {
-            now: number;
-        };
+        /** AckResponse */
         AckResponse: {
+            /** Status */
             status: string;
         };
-        SessionListResponse: {
-            sessions: string[];
-            total: number;
-        };
-        /** Format: date-time */
-        NullableDateTime: string | null;
-        JsonObject: {
+        /** Annotations */
+        Annotations: {
+            /** Audience */
+            audience?: ("user" | "assistant")[] | null;
+            /** Priority */
+            priority?: number | null;
+        } & {
             [key: string]: unknown;
         };
-        MemoryMessage: {
-            role: string;
-            /** @description Must not be empty or blank when written. */
-            content: string;
-            /** @description Server makes a ULID when omitted. */
-            id?: string;
-            /** Format: date-time */
-            created_at?: string;
-            persisted_at?: components["schemas"]["NullableDateTime"];
+        /** AudioContent */
+        AudioContent: {
+            /** Meta */
+            _meta?: {
+                [key: string]: unknown;
+            } | null;
+            annotations?: components["schemas"]["Annotations"] | null;
+            /** Data */
+            data: string;
+            /** Mimetype */
+            mimeType: string;
             /**
+             * Type
+             * @constant
+             */
+            type: "audio";
+        } & {
+            [key: string]: unknown;
+        };
+        /** BlobResourceContents */
+        BlobResourceContents: {
+            /** Meta */
+            _meta?: {
+                [key: string]: unknown;
+            } | null;
+            /** Blob */
+            blob: string;
+            /** Mimetype */
+            mimeType?: string | null;
+            /**
+             * Uri
+             * Format: uri
+             */
+            uri: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Body_forget_endpoint_v1_long_term_memory_forget_post */
+        Body_forget_endpoint_v1_long_term_memory_forget_post: {
+            /** Pinned Ids */
+            pinned_ids?: string[] | null;
+            /** Policy */
+            policy: {
+                [key: string]: unknown;
+            };
+        };
+        /** ClientMemoryRecord */
+        ClientMemoryRecord: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /**
+             * Discrete Memory Extracted
              * @default f
              * @enum {string}
              */
             discrete_memory_extracted?: "t" | "f";
-        };
-        /** @enum {string} */
-        MemoryTypeEnum: "episodic" | "semantic" | "message";
-        MemoryRecord: {
-            /** @description Chosen by the client; the key for deduplication and overwrites. */
-            id: string;
-            text: string;
-            session_id?: string | null;
-            user_id?: string | null;
-            namespace?: string | null;
-            /** Format: date-time */
-            last_accessed?: string;
-            /** Format: date-time */
-            created_at?: string;
-            /** Format: date-time */
-            updated_at?: string;
-            /** @default false */
-            pinned?: boolean;
-            /** @default 0 */
-            access_count?: number;
-            /** @description Tags; a comma inside a tag is refused. */
-            topics?: string[] | null;
+            /** Entities */
             entities?: string[] | null;
-            memory_hash?: string | null;
-            /** @enum {string} */
-            discrete_memory_extracted?: "t" | "f";
-            memory_type?: components["schemas"]["MemoryTypeEnum"];
-            persisted_at?: components["schemas"]["NullableDateTime"];
+            /** Event Date */
+            event_date?: string | null;
+            /** Extracted From */
             extracted_from?: string[] | null;
-            event_date?: components["schemas"]["NullableDateTime"];
-            /** @default discrete */
-            extraction_strategy?: string;
-            extraction_strategy_config?: components["schemas"]["JsonObject"];
-        };
-        MemoryRecordResult: components["schemas"]["MemoryRecord"] & {
-            /** @description Vector distance; lower is closer. */
-            dist: number;
-            /** @description Normalised relevance, 0 to 1. */
-            score?: number | null;
-            /** @enum {string|null} */
-            score_type?: "semantic" | "keyword" | "hybrid" | null;
-        };
-        MemoryRecordResultsResponse: {
-            memories: components["schemas"]["MemoryRecordResult"][];
-            total: number;
-            next_offset?: number | null;
-        };
-        CreateMemoryRecordRequest: {
-            /** @description Each record needs a non-empty id and text; memory_type defaults to semantic here. */
-            memories: components["schemas"]["MemoryRecord"][];
-            /** @default true */
-            deduplicate?: boolean;
-        };
-        MemoryStrategyConfig: {
+            /** Id */
+            id?: string;
             /**
+             * Last Accessed
+             * Format: date-time
+             */
+            last_accessed?: string;
+            /** Memory Hash */
+            memory_hash?: string | null;
+            /** @default message */
+            memory_type?: components["schemas"]["MemoryTypeEnum"];
+            /** Namespace */
+            namespace?: string | null;
+            /** Persisted At */
+            persisted_at?: string | null;
+            /** Session Id */
+            session_id?: string | null;
+            /** Text */
+            text: string;
+            /** Topics */
+            topics?: string[] | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at?: string;
+            /** User Id */
+            user_id?: string | null;
+        };
+        /** CreateMemoryRecordRequest */
+        CreateMemoryRecordRequest: {
+            /**
+             * Deduplicate
+             * @default true
+             */
+            deduplicate?: boolean;
+            /** Memories */
+            memories: components["schemas"]["ExtractedMemoryRecord"][];
+        };
+        /** CreateSummaryViewRequest */
+        CreateSummaryViewRequest: {
+            /**
+             * Continuous
+             * @default false
+             */
+            continuous?: boolean;
+            /** Filters */
+            filters?: {
+                [key: string]: unknown;
+            };
+            /** Group By */
+            group_by?: string[];
+            /** Model Name */
+            model_name?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Prompt */
+            prompt?: string | null;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "long_term" | "working_memory";
+            /** Time Window Days */
+            time_window_days?: number | null;
+        };
+        /** CreatedAt */
+        CreatedAt: {
+            /** Between */
+            between?: string[] | null;
+            /** Eq */
+            eq?: string | null;
+            /**
+             * Field
+             * @default created_at
+             */
+            field?: string;
+            /** Gt */
+            gt?: string | null;
+            /** Gte */
+            gte?: string | null;
+            /**
+             * Inclusive
+             * @default both
+             */
+            inclusive?: string;
+            /** Lt */
+            lt?: string | null;
+            /** Lte */
+            lte?: string | null;
+            /** Ne */
+            ne?: string | null;
+        };
+        /** EditMemoryRecordRequest */
+        EditMemoryRecordRequest: {
+            /** Entities */
+            entities?: string[] | null;
+            /** Event Date */
+            event_date?: string | null;
+            memory_type?: components["schemas"]["MemoryTypeEnum"] | null;
+            /** Namespace */
+            namespace?: string | null;
+            /** Pinned */
+            pinned?: boolean | null;
+            /** Session Id */
+            session_id?: string | null;
+            /** Text */
+            text?: string | null;
+            /** Topics */
+            topics?: string[] | null;
+            /** User Id */
+            user_id?: string | null;
+        };
+        /** EmbeddedResource */
+        EmbeddedResource: {
+            /** Meta */
+            _meta?: {
+                [key: string]: unknown;
+            } | null;
+            annotations?: components["schemas"]["Annotations"] | null;
+            /** Resource */
+            resource: components["schemas"]["TextResourceContents"] | components["schemas"]["BlobResourceContents"];
+            /**
+             * Type
+             * @constant
+             */
+            type: "resource";
+        } & {
+            [key: string]: unknown;
+        };
+        /** Entities */
+        Entities: {
+            /** All */
+            all?: string[] | null;
+            /** Any */
+            any?: string[] | null;
+            /** Eq */
+            eq?: string | null;
+            /**
+             * Field
+             * @default entities
+             */
+            field?: string;
+            /** Ne */
+            ne?: string | null;
+            /** Startswith */
+            startswith?: string | null;
+        };
+        /** EventDate */
+        EventDate: {
+            /** Between */
+            between?: string[] | null;
+            /** Eq */
+            eq?: string | null;
+            /**
+             * Field
+             * @default event_date
+             */
+            field?: string;
+            /** Gt */
+            gt?: string | null;
+            /** Gte */
+            gte?: string | null;
+            /**
+             * Inclusive
+             * @default both
+             */
+            inclusive?: string;
+            /** Lt */
+            lt?: string | null;
+            /** Lte */
+            lte?: string | null;
+            /** Ne */
+            ne?: string | null;
+        };
+        /** ExtractedMemoryRecord */
+        ExtractedMemoryRecord: {
+            /**
+             * Access Count
+             * @default 0
+             */
+            access_count?: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /**
+             * Discrete Memory Extracted
+             * @default t
+             * @enum {string}
+             */
+            discrete_memory_extracted?: "t" | "f";
+            /** Entities */
+            entities?: string[] | null;
+            /** Event Date */
+            event_date?: string | null;
+            /** Extracted From */
+            extracted_from?: string[] | null;
+            /**
+             * Extraction Strategy
+             * @default discrete
+             */
+            extraction_strategy?: string;
+            /** Extraction Strategy Config */
+            extraction_strategy_config?: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /**
+             * Last Accessed
+             * Format: date-time
+             */
+            last_accessed?: string;
+            /** Memory Hash */
+            memory_hash?: string | null;
+            /** @default semantic */
+            memory_type?: components["schemas"]["MemoryTypeEnum"];
+            /** Namespace */
+            namespace?: string | null;
+            /** Persisted At */
+            persisted_at?: string | null;
+            /**
+             * Pinned
+             * @default false
+             */
+            pinned?: boolean;
+            /** Session Id */
+            session_id?: string | null;
+            /** Text */
+            text: string;
+            /** Topics */
+            topics?: string[] | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at?: string;
+            /** User Id */
+            user_id?: string | null;
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
+        /** HealthCheckResponse */
+        HealthCheckResponse: {
+            /** Now */
+            now: number;
+        };
+        /** Icon */
+        Icon: {
+            /** Mimetype */
+            mimeType?: string | null;
+            /** Sizes */
+            sizes?: string[] | null;
+            /** Src */
+            src: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ImageContent */
+        ImageContent: {
+            /** Meta */
+            _meta?: {
+                [key: string]: unknown;
+            } | null;
+            annotations?: components["schemas"]["Annotations"] | null;
+            /** Data */
+            data: string;
+            /** Mimetype */
+            mimeType: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "image";
+        } & {
+            [key: string]: unknown;
+        };
+        /** LastAccessed */
+        LastAccessed: {
+            /** Between */
+            between?: string[] | null;
+            /** Eq */
+            eq?: string | null;
+            /**
+             * Field
+             * @default last_accessed
+             */
+            field?: string;
+            /** Gt */
+            gt?: string | null;
+            /** Gte */
+            gte?: string | null;
+            /**
+             * Inclusive
+             * @default both
+             */
+            inclusive?: string;
+            /** Lt */
+            lt?: string | null;
+            /** Lte */
+            lte?: string | null;
+            /** Ne */
+            ne?: string | null;
+        };
+        /** MemoryMessage */
+        MemoryMessage: {
+            /** Content */
+            content: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /**
+             * Discrete Memory Extracted
+             * @default f
+             * @enum {string}
+             */
+            discrete_memory_extracted?: "t" | "f";
+            /** Id */
+            id?: string;
+            /** Persisted At */
+            persisted_at?: string | null;
+            /** Role */
+            role: string;
+        };
+        /** MemoryPromptRequest */
+        MemoryPromptRequest: {
+            /** Long Term Search */
+            long_term_search?: components["schemas"]["SearchRequest"] | boolean | null;
+            /** Query */
+            query: string;
+            session?: components["schemas"]["WorkingMemoryRequest"] | null;
+        };
+        /** MemoryPromptResponse */
+        MemoryPromptResponse: {
+            /** Long Term Memories */
+            long_term_memories?: components["schemas"]["MemoryRecordResult"][] | null;
+            /** Messages */
+            messages: (components["schemas"]["Message"] | components["schemas"]["SystemMessage"])[];
+        };
+        /** MemoryRecord */
+        MemoryRecord: {
+            /**
+             * Access Count
+             * @default 0
+             */
+            access_count?: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /**
+             * Discrete Memory Extracted
+             * @default f
+             * @enum {string}
+             */
+            discrete_memory_extracted?: "t" | "f";
+            /** Entities */
+            entities?: string[] | null;
+            /** Event Date */
+            event_date?: string | null;
+            /** Extracted From */
+            extracted_from?: string[] | null;
+            /**
+             * Extraction Strategy
+             * @default discrete
+             */
+            extraction_strategy?: string;
+            /** Extraction Strategy Config */
+            extraction_strategy_config?: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /**
+             * Last Accessed
+             * Format: date-time
+             */
+            last_accessed?: string;
+            /** Memory Hash */
+            memory_hash?: string | null;
+            /** @default message */
+            memory_type?: components["schemas"]["MemoryTypeEnum"];
+            /** Namespace */
+            namespace?: string | null;
+            /** Persisted At */
+            persisted_at?: string | null;
+            /**
+             * Pinned
+             * @default false
+             */
+            pinned?: boolean;
+            /** Session Id */
+            session_id?: string | null;
+            /** Text */
+            text: string;
+            /** Topics */
+            topics?: string[] | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at?: string;
+            /** User Id */
+            user_id?: string | null;
+        };
+        /** MemoryRecordResult */
+        MemoryRecordResult: {
+            /**
+             * Access Count
+             * @default 0
+             */
+            access_count?: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /**
+             * Discrete Memory Extracted
+             * @default f
+             * @enum {string}
+             */
+            discrete_memory_extracted?: "t" | "f";
+            /** Dist */
+            dist: number;
+            /** Entities */
+            entities?: string[] | null;
+            /** Event Date */
+            event_date?: string | null;
+            /** Extracted From */
+            extracted_from?: string[] | null;
+            /**
+             * Extraction Strategy
+             * @default discrete
+             */
+            extraction_strategy?: string;
+            /** Extraction Strategy Config */
+            extraction_strategy_config?: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /**
+             * Last Accessed
+             * Format: date-time
+             */
+            last_accessed?: string;
+            /** Memory Hash */
+            memory_hash?: string | null;
+            /** @default message */
+            memory_type?: components["schemas"]["MemoryTypeEnum"];
+            /** Namespace */
+            namespace?: string | null;
+            /** Persisted At */
+            persisted_at?: string | null;
+            /**
+             * Pinned
+             * @default false
+             */
+            pinned?: boolean;
+            /** Score */
+            score?: number | null;
+            score_type?: components["schemas"]["SearchScoreTypeEnum"] | null;
+            /** Session Id */
+            session_id?: string | null;
+            /** Text */
+            text: string;
+            /** Topics */
+            topics?: string[] | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at?: string;
+            /** User Id */
+            user_id?: string | null;
+        };
+        /** MemoryRecordResultsResponse */
+        MemoryRecordResultsResponse: {
+            /** Memories */
+            memories: components["schemas"]["MemoryRecordResult"][];
+            /** Next Offset */
+            next_offset?: number | null;
+            /** Total */
+            total: number;
+        };
+        /** MemoryStrategyConfig */
+        MemoryStrategyConfig: {
+            /** Config */
+            config?: {
+                [key: string]: unknown;
+            };
+            /**
+             * Strategy
              * @default discrete
              * @enum {string}
              */
             strategy?: "discrete" | "summary" | "preferences" | "custom";
-            config?: components["schemas"]["JsonObject"];
         };
-        WorkingMemoryFields: {
-            messages?: components["schemas"]["MemoryMessage"][];
-            memories?: components["schemas"]["MemoryRecord"][];
-            /** @description Any JSON, by key. */
-            data?: {
-                [key: string]: unknown;
-            } | null;
-            /** @description Summary of older messages, written by the server when it summarises. */
-            context?: string | null;
-            user_id?: string | null;
-            /** @default 0 */
-            tokens?: number;
-            namespace?: string | null;
-            long_term_memory_strategy?: components["schemas"]["MemoryStrategyConfig"];
-            ttl_seconds?: number | null;
-            /** Format: date-time */
-            last_accessed?: string;
-            /** Format: date-time */
-            created_at?: string;
-            /** Format: date-time */
-            updated_at?: string;
-        };
-        UpdateWorkingMemory: components["schemas"]["WorkingMemoryFields"];
-        WorkingMemoryResponse: components["schemas"]["WorkingMemoryFields"] & {
-            session_id: string;
-            context_percentage_total_used?: number | null;
-            context_percentage_until_summarization?: number | null;
-        };
-        /** @description At most one of eq/ne, one of any/all; startswith stands alone. */
-        TagFilter: {
-            eq?: string | null;
-            ne?: string | null;
-            any?: string[] | null;
+        /** MemoryType */
+        MemoryType: {
+            /** All */
             all?: string[] | null;
+            /** Any */
+            any?: string[] | null;
+            /** Enum Class */
+            enum_class?: unknown | null;
+            /** Eq */
+            eq?: string | null;
+            /**
+             * Field
+             * @default memory_type
+             */
+            field?: string;
+            /** Ne */
+            ne?: string | null;
+        };
+        /**
+         * MemoryTypeEnum
+         * @enum {string}
+         */
+        MemoryTypeEnum: "episodic" | "semantic" | "message";
+        /** Message */
+        Message: {
+            /** Content */
+            content: components["schemas"]["TextContent"] | components["schemas"]["ImageContent"] | components["schemas"]["AudioContent"] | components["schemas"]["ResourceLink"] | components["schemas"]["EmbeddedResource"];
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "user" | "assistant";
+        };
+        /** Namespace */
+        Namespace: {
+            /** All */
+            all?: string[] | null;
+            /** Any */
+            any?: string[] | null;
+            /** Eq */
+            eq?: string | null;
+            /**
+             * Field
+             * @default namespace
+             */
+            field?: string;
+            /** Ne */
+            ne?: string | null;
+            /** Startswith */
             startswith?: string | null;
         };
-        MemoryTypeFilter: {
-            eq?: components["schemas"]["MemoryTypeEnum"] | null;
-            ne?: components["schemas"]["MemoryTypeEnum"] | null;
-            any?: components["schemas"]["MemoryTypeEnum"][] | null;
-            all?: components["schemas"]["MemoryTypeEnum"][] | null;
-        };
-        DateTimeFilter: {
-            gt?: components["schemas"]["NullableDateTime"];
-            lt?: components["schemas"]["NullableDateTime"];
-            gte?: components["schemas"]["NullableDateTime"];
-            lte?: components["schemas"]["NullableDateTime"];
-            eq?: components["schemas"]["NullableDateTime"];
-            ne?: components["schemas"]["NullableDateTime"];
-            between?: string[] | null;
-            /** @default both */
-            inclusive?: string;
-        };
-        SearchRequest: {
-            text?: string | null;
+        /** ResourceLink */
+        ResourceLink: {
+            /** Meta */
+            _meta?: {
+                [key: string]: unknown;
+            } | null;
+            annotations?: components["schemas"]["Annotations"] | null;
+            /** Description */
+            description?: string | null;
+            /** Icons */
+            icons?: components["schemas"]["Icon"][] | null;
+            /** Mimetype */
+            mimeType?: string | null;
+            /** Name */
+            name: string;
+            /** Size */
+            size?: number | null;
+            /** Title */
+            title?: string | null;
             /**
-             * @default semantic
-             * @enum {string}
+             * Type
+             * @constant
              */
-            search_mode?: "semantic" | "keyword" | "hybrid";
-            /** @default 0.7 */
-            hybrid_alpha?: number;
-            /** @default BM25STD */
-            text_scorer?: string;
-            session_id?: components["schemas"]["TagFilter"];
-            namespace?: components["schemas"]["TagFilter"];
-            topics?: components["schemas"]["TagFilter"];
-            entities?: components["schemas"]["TagFilter"];
-            user_id?: components["schemas"]["TagFilter"];
-            created_at?: components["schemas"]["DateTimeFilter"];
-            last_accessed?: components["schemas"]["DateTimeFilter"];
-            event_date?: components["schemas"]["DateTimeFilter"];
-            memory_type?: components["schemas"]["MemoryTypeFilter"];
-            /** @description Keep results at most this far (cosine distance, lower is closer); semantic mode only. */
-            distance_threshold?: number | null;
-            /** @default 10 */
-            limit?: number;
-            /** @default 0 */
-            offset?: number;
-            recency_boost?: boolean | null;
-            recency_semantic_weight?: number | null;
-            recency_recency_weight?: number | null;
-            recency_freshness_weight?: number | null;
-            recency_novelty_weight?: number | null;
-            recency_half_life_last_access_days?: number | null;
-            recency_half_life_created_days?: number | null;
-            server_side_recency?: boolean | null;
+            type: "resource_link";
+            /**
+             * Uri
+             * Format: uri
+             */
+            uri: string;
+        } & {
+            [key: string]: unknown;
         };
-        EditMemoryRecordRequest: {
-            text?: string | null;
-            topics?: string[] | null;
-            entities?: string[] | null;
-            memory_type?: components["schemas"]["MemoryTypeEnum"] | null;
-            namespace?: string | null;
-            user_id?: string | null;
-            session_id?: string | null;
-            event_date?: components["schemas"]["NullableDateTime"];
-            pinned?: boolean | null;
-        };
-        WorkingMemoryRequest: {
-            session_id: string;
-            namespace?: string | null;
-            user_id?: string | null;
-            model_name?: string | null;
-            context_window_max?: number | null;
-            long_term_memory_strategy?: components["schemas"]["MemoryStrategyConfig"] | null;
-        };
-        MemoryPromptRequest: {
-            query: string;
-            session?: components["schemas"]["WorkingMemoryRequest"] | null;
-            long_term_search?: components["schemas"]["SearchRequest"] | boolean | null;
-        };
-        TextContent: {
-            /** @constant */
-            type: "text";
-            text: string;
-        };
-        PromptMessage: {
-            /** @enum {string} */
-            role: "user" | "assistant" | "system";
-            content: string | components["schemas"]["TextContent"];
-        };
-        MemoryPromptResponse: {
-            messages: components["schemas"]["PromptMessage"][];
-            long_term_memories?: components["schemas"]["MemoryRecordResult"][] | null;
-        };
-        /** @description The policy (a JSON object the server interprets) and ids that must never be forgotten. */
-        ForgetRequest: {
-            policy: components["schemas"]["JsonObject"];
-            pinned_ids?: string[] | null;
-        };
-        ForgetResponse: {
-            scanned: number;
-            /** @description Records deleted */
-            deleted: number;
-            deleted_ids: string[];
-            dry_run: boolean;
-        };
-        /** @enum {string} */
-        SummaryViewSource: "long_term" | "working_memory";
-        CreateSummaryViewRequest: {
-            name?: string | null;
-            source: components["schemas"]["SummaryViewSource"];
-            /** @default [] */
-            group_by?: string[];
-            filters?: components["schemas"]["JsonObject"];
-            time_window_days?: number | null;
-            /** @default false */
-            continuous?: boolean;
-            prompt?: string | null;
-            model_name?: string | null;
-        };
-        SummaryView: components["schemas"]["CreateSummaryViewRequest"] & {
-            id: string;
-        };
+        /** RunSummaryViewPartitionRequest */
         RunSummaryViewPartitionRequest: {
+            /** Group */
             group: {
                 [key: string]: string;
             };
         };
-        SummaryViewPartitionResult: {
-            view_id: string;
-            group: {
-                [key: string]: string;
-            };
-            summary: string;
-            memory_count: number;
-            /** Format: date-time */
-            computed_at?: string;
-        };
+        /** RunSummaryViewRequest */
         RunSummaryViewRequest: {
+            /** Task Id */
             task_id?: string | null;
         };
-        Task: {
-            id: string;
-            /** @enum {string} */
-            type: "summary_view_full_run";
+        /**
+         * SearchModeEnum
+         * @enum {string}
+         */
+        SearchModeEnum: "semantic" | "keyword" | "hybrid";
+        /** SearchRequest */
+        SearchRequest: {
+            created_at?: components["schemas"]["CreatedAt"] | null;
+            /** Distance Threshold */
+            distance_threshold?: number | null;
+            entities?: components["schemas"]["Entities"] | null;
+            event_date?: components["schemas"]["EventDate"] | null;
             /**
-             * @default pending
+             * Hybrid Alpha
+             * @default 0.7
+             */
+            hybrid_alpha?: number;
+            last_accessed?: components["schemas"]["LastAccessed"] | null;
+            /**
+             * Limit
+             * @default 10
+             */
+            limit?: number;
+            memory_type?: components["schemas"]["MemoryType"] | null;
+            namespace?: components["schemas"]["Namespace"] | null;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset?: number;
+            /** Recency Boost */
+            recency_boost?: boolean | null;
+            /** Recency Freshness Weight */
+            recency_freshness_weight?: number | null;
+            /** Recency Half Life Created Days */
+            recency_half_life_created_days?: number | null;
+            /** Recency Half Life Last Access Days */
+            recency_half_life_last_access_days?: number | null;
+            /** Recency Novelty Weight */
+            recency_novelty_weight?: number | null;
+            /** Recency Recency Weight */
+            recency_recency_weight?: number | null;
+            /** Recency Semantic Weight */
+            recency_semantic_weight?: number | null;
+            /** @default semantic */
+            search_mode?: components["schemas"]["SearchModeEnum"];
+            /** Server Side Recency */
+            server_side_recency?: boolean | null;
+            session_id?: components["schemas"]["SessionId"] | null;
+            /** Text */
+            text?: string | null;
+            /**
+             * Text Scorer
+             * @default BM25STD
+             */
+            text_scorer?: string;
+            topics?: components["schemas"]["Topics"] | null;
+            user_id?: components["schemas"]["UserId"] | null;
+        };
+        /**
+         * SearchScoreTypeEnum
+         * @enum {string}
+         */
+        SearchScoreTypeEnum: "semantic" | "keyword" | "hybrid";
+        /** SessionId */
+        SessionId: {
+            /** All */
+            all?: string[] | null;
+            /** Any */
+            any?: string[] | null;
+            /** Eq */
+            eq?: string | null;
+            /**
+             * Field
+             * @default session_id
+             */
+            field?: string;
+            /** Ne */
+            ne?: string | null;
+            /** Startswith */
+            startswith?: string | null;
+        };
+        /** SessionListResponse */
+        SessionListResponse: {
+            /** Sessions */
+            sessions: string[];
+            /** Total */
+            total: number;
+        };
+        /** SummaryView */
+        SummaryView: {
+            /**
+             * Continuous
+             * @default false
+             */
+            continuous?: boolean;
+            /** Filters */
+            filters?: {
+                [key: string]: unknown;
+            };
+            /** Group By */
+            group_by?: string[];
+            /** Id */
+            id: string;
+            /** Model Name */
+            model_name?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Prompt */
+            prompt?: string | null;
+            /**
+             * Source
              * @enum {string}
              */
-            status?: "pending" | "running" | "success" | "failed";
-            view_id?: string | null;
-            /** Format: date-time */
+            source: "long_term" | "working_memory";
+            /** Time Window Days */
+            time_window_days?: number | null;
+        };
+        /** SummaryViewPartitionResult */
+        SummaryViewPartitionResult: {
+            /**
+             * Computed At
+             * Format: date-time
+             */
+            computed_at?: string;
+            /** Group */
+            group: {
+                [key: string]: string;
+            };
+            /** Memory Count */
+            memory_count: number;
+            /** Summary */
+            summary: string;
+            /** View Id */
+            view_id: string;
+        };
+        /** SystemMessage */
+        SystemMessage: {
+            /** Content */
+            content: string | components["schemas"]["TextContent"];
+            /**
+             * Role
+             * @default system
+             * @constant
+             */
+            role?: "system";
+        };
+        /** Task */
+        Task: {
+            /** Completed At */
+            completed_at?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
             created_at?: string;
-            started_at?: components["schemas"]["NullableDateTime"];
-            completed_at?: components["schemas"]["NullableDateTime"];
+            /** Error Message */
             error_message?: string | null;
+            /** Id */
+            id: string;
+            /** Started At */
+            started_at?: string | null;
+            /** @default pending */
+            status?: components["schemas"]["TaskStatusEnum"];
+            type: components["schemas"]["TaskTypeEnum"];
+            /** View Id */
+            view_id?: string | null;
         };
-    };
-    responses: {
-        /** @description An HTTP error with a human-readable detail. */
-        HTTPError: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["HTTPError"];
-            };
+        /**
+         * TaskStatusEnum
+         * @enum {string}
+         */
+        TaskStatusEnum: "pending" | "running" | "success" | "failed";
+        /**
+         * TaskTypeEnum
+         * @enum {string}
+         */
+        TaskTypeEnum: "summary_view_full_run";
+        /** TextContent */
+        TextContent: {
+            /** Meta */
+            _meta?: {
+                [key: string]: unknown;
+            } | null;
+            annotations?: components["schemas"]["Annotations"] | null;
+            /** Text */
+            text: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "text";
+        } & {
+            [key: string]: unknown;
         };
-        /** @description The request did not match the declared parameters or body. */
+        /** TextResourceContents */
+        TextResourceContents: {
+            /** Meta */
+            _meta?: {
+                [key: string]: unknown;
+            } | null;
+            /** Mimetype */
+            mimeType?: string | null;
+            /** Text */
+            text: string;
+            /**
+             * Uri
+             * Format: uri
+             */
+            uri: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Topics */
+        Topics: {
+            /** All */
+            all?: string[] | null;
+            /** Any */
+            any?: string[] | null;
+            /** Eq */
+            eq?: string | null;
+            /**
+             * Field
+             * @default topics
+             */
+            field?: string;
+            /** Ne */
+            ne?: string | null;
+            /** Startswith */
+            startswith?: string | null;
+        };
+        /** UpdateWorkingMemory */
+        UpdateWorkingMemory: {
+            /** Context */
+            context?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /** Data */
+            data?: {
+                [key: string]: string | number | boolean | unknown[] | {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /**
+             * Last Accessed
+             * Format: date-time
+             */
+            last_accessed?: string;
+            long_term_memory_strategy?: components["schemas"]["MemoryStrategyConfig"];
+            /** Memories */
+            memories?: (components["schemas"]["MemoryRecord"] | components["schemas"]["ClientMemoryRecord"])[];
+            /** Messages */
+            messages?: components["schemas"]["MemoryMessage"][];
+            /** Namespace */
+            namespace?: string | null;
+            /**
+             * Tokens
+             * @default 0
+             */
+            tokens?: number;
+            /** Ttl Seconds */
+            ttl_seconds?: number | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at?: string;
+            /** User Id */
+            user_id?: string | null;
+        };
+        /** UserId */
+        UserId: {
+            /** All */
+            all?: string[] | null;
+            /** Any */
+            any?: string[] | null;
+            /** Eq */
+            eq?: string | null;
+            /**
+             * Field
+             * @default user_id
+             */
+            field?: string;
+            /** Ne */
+            ne?: string | null;
+            /** Startswith */
+            startswith?: string | null;
+        };
+        /** ValidationError */
         ValidationError: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["HTTPValidationError"];
-            };
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+        };
+        /** WorkingMemoryRequest */
+        WorkingMemoryRequest: {
+            /** Context Window Max */
+            context_window_max?: number | null;
+            long_term_memory_strategy?: components["schemas"]["MemoryStrategyConfig"] | null;
+            /** Model Name */
+            model_name?: ("gpt-4.1" | "gpt-4.1-mini" | "gpt-3.5-turbo" | "gpt-3.5-turbo-16k" | "gpt-4" | "gpt-4-32k" | "gpt-4o" | "gpt-4o-mini" | "o1" | "o1-mini" | "o3-mini" | "gpt-5-mini" | "gpt-5-nano" | "gpt-5.1-chat-latest" | "gpt-5.2-chat-latest" | "text-embedding-ada-002" | "text-embedding-3-small" | "text-embedding-3-large" | "claude-3-opus-20240229" | "claude-3-sonnet-20240229" | "claude-3-haiku-20240307" | "claude-3-5-sonnet-20240620" | "claude-3-7-sonnet-20250219" | "claude-3-5-sonnet-20241022" | "claude-3-5-haiku-20241022" | "claude-3-7-sonnet-latest" | "claude-3-5-sonnet-latest" | "claude-3-5-haiku-latest" | "claude-3-opus-latest" | "claude-sonnet-4-5-20250929" | "claude-haiku-4-5-20251001" | "claude-opus-4-5-20251101" | "claude-sonnet-4-5" | "claude-haiku-4-5" | "claude-opus-4-5") | null;
+            /** Namespace */
+            namespace?: string | null;
+            /** Session Id */
+            session_id: string;
+            /** User Id */
+            user_id?: string | null;
+        };
+        /** WorkingMemoryResponse */
+        WorkingMemoryResponse: {
+            /** Context */
+            context?: string | null;
+            /** Context Percentage Total Used */
+            context_percentage_total_used?: number | null;
+            /** Context Percentage Until Summarization */
+            context_percentage_until_summarization?: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at?: string;
+            /** Data */
+            data?: {
+                [key: string]: string | number | boolean | unknown[] | {
+                    [key: string]: unknown;
+                };
+            } | null;
+            /**
+             * Last Accessed
+             * Format: date-time
+             */
+            last_accessed?: string;
+            long_term_memory_strategy?: components["schemas"]["MemoryStrategyConfig"];
+            /** Memories */
+            memories?: (components["schemas"]["MemoryRecord"] | components["schemas"]["ClientMemoryRecord"])[];
+            /** Messages */
+            messages?: components["schemas"]["MemoryMessage"][];
+            /** Namespace */
+            namespace?: string | null;
+            /** Session Id */
+            session_id: string;
+            /**
+             * Tokens
+             * @default 0
+             */
+            tokens?: number;
+            /** Ttl Seconds */
+            ttl_seconds?: number | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at?: string;
+            /** User Id */
+            user_id?: string | null;
         };
     };
-    parameters: {
-        session_id: string;
-        user_id: string | null;
-        namespace: string | null;
-        /** @description The client's model; sets the context window used for truncation and percentages. */
-        model_name: string | null;
-        view_id: string;
-        /** @description Context window in tokens; overrides model_name. */
-        context_window_max: number | null;
-    };
+    responses: never;
+    parameters: never;
     requestBodies: never;
     headers: never;
     pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    get_health: {
+    get_health_v1_health_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -633,7 +1326,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The server is up. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -644,13 +1336,10 @@ export interface operations {
             };
         };
     };
-    list_sessions: {
+    delete_long_term_memory_v1_long_term_memory_delete: {
         parameters: {
             query?: {
-                limit?: number;
-                offset?: number;
-                namespace?: string | null;
-                user_id?: string | null;
+                memory_ids?: string[];
             };
             header?: never;
             path?: never;
@@ -658,104 +1347,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of session ids and the number matching. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SessionListResponse"];
-                };
-            };
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    get_working_memory: {
-        parameters: {
-            query?: {
-                user_id?: components["parameters"]["user_id"];
-                namespace?: components["parameters"]["namespace"];
-                /** @description The client's model; sets the context window used for truncation and percentages. */
-                model_name?: components["parameters"]["model_name"];
-                /** @description Context window in tokens; overrides model_name. */
-                context_window_max?: components["parameters"]["context_window_max"];
-                /** @description Return only this many of the most recent messages. */
-                recent_messages_limit?: number | null;
-            };
-            header?: never;
-            path: {
-                session_id: components["parameters"]["session_id"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The working memory. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WorkingMemoryResponse"];
-                };
-            };
-            401: components["responses"]["HTTPError"];
-            404: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    put_working_memory: {
-        parameters: {
-            query?: {
-                /** @description The client's model; sets the context window used for truncation and percentages. */
-                model_name?: components["parameters"]["model_name"];
-                /** @description Context window in tokens; overrides model_name. */
-                context_window_max?: components["parameters"]["context_window_max"];
-            };
-            header?: never;
-            path: {
-                session_id: components["parameters"]["session_id"];
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateWorkingMemory"];
-            };
-        };
-        responses: {
-            /** @description The stored working memory. */
-            200: {
-                headers: {
-                    /** @description Present when a message had no created_at. */
-                    "X-Deprecation-Warning"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["WorkingMemoryResponse"];
-                };
-            };
-            400: components["responses"]["HTTPError"];
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    delete_working_memory: {
-        parameters: {
-            query?: {
-                user_id?: components["parameters"]["user_id"];
-                namespace?: components["parameters"]["namespace"];
-            };
-            header?: never;
-            path: {
-                session_id: components["parameters"]["session_id"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Acknowledged. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -764,11 +1355,17 @@ export interface operations {
                     "application/json": components["schemas"]["AckResponse"];
                 };
             };
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
-    create_long_term_memory: {
+    create_long_term_memory_v1_long_term_memory__post: {
         parameters: {
             query?: never;
             header?: never;
@@ -781,7 +1378,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted for indexing. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -790,12 +1386,84 @@ export interface operations {
                     "application/json": components["schemas"]["AckResponse"];
                 };
             };
-            400: components["responses"]["HTTPError"];
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
-    search_long_term_memory: {
+    compact_long_term_memories_endpoint_v1_long_term_memory_compact_post: {
+        parameters: {
+            query?: {
+                namespace?: string | null;
+                user_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AckResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    forget_endpoint_v1_long_term_memory_forget_post: {
+        parameters: {
+            query?: {
+                namespace?: string | null;
+                user_id?: string | null;
+                session_id?: string | null;
+                limit?: number;
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Body_forget_endpoint_v1_long_term_memory_forget_post"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    search_long_term_memory_v1_long_term_memory_search_post: {
         parameters: {
             query?: {
                 optimize_query?: boolean;
@@ -810,7 +1478,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description One page of results. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -819,37 +1486,17 @@ export interface operations {
                     "application/json": components["schemas"]["MemoryRecordResultsResponse"];
                 };
             };
-            400: components["responses"]["HTTPError"];
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    delete_long_term_memory: {
-        parameters: {
-            query?: {
-                memory_ids?: string[];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Acknowledged. */
-            200: {
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AckResponse"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            400: components["responses"]["HTTPError"];
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
         };
     };
-    get_long_term_memory: {
+    get_long_term_memory_v1_long_term_memory__memory_id__get: {
         parameters: {
             query?: never;
             header?: never;
@@ -860,7 +1507,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The record. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -869,13 +1515,17 @@ export interface operations {
                     "application/json": components["schemas"]["MemoryRecord"];
                 };
             };
-            400: components["responses"]["HTTPError"];
-            401: components["responses"]["HTTPError"];
-            404: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
-    update_long_term_memory: {
+    update_long_term_memory_v1_long_term_memory__memory_id__patch: {
         parameters: {
             query?: never;
             header?: never;
@@ -890,7 +1540,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The record after the change. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -899,13 +1548,17 @@ export interface operations {
                     "application/json": components["schemas"]["MemoryRecord"];
                 };
             };
-            400: components["responses"]["HTTPError"];
-            401: components["responses"]["HTTPError"];
-            404: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
-    memory_prompt: {
+    memory_prompt_v1_memory_prompt_post: {
         parameters: {
             query?: {
                 optimize_query?: boolean;
@@ -920,7 +1573,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The prompt messages and the memories used. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -929,70 +1581,17 @@ export interface operations {
                     "application/json": components["schemas"]["MemoryPromptResponse"];
                 };
             };
-            400: components["responses"]["HTTPError"];
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    forget_endpoint: {
-        parameters: {
-            query?: {
-                namespace?: components["parameters"]["namespace"];
-                user_id?: components["parameters"]["user_id"];
-                session_id?: string | null;
-                limit?: number;
-                dry_run?: boolean;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["ForgetRequest"];
-            };
-        };
-        responses: {
-            /** @description What was scanned and selected (and deleted, unless dry_run). */
-            200: {
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ForgetResponse"];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
         };
     };
-    compact_long_term_memories_endpoint: {
-        parameters: {
-            query?: {
-                namespace?: components["parameters"]["namespace"];
-                user_id?: components["parameters"]["user_id"];
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Acknowledged. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AckResponse"];
-                };
-            };
-            400: components["responses"]["HTTPError"];
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    list_summary_views_endpoint: {
+    list_summary_views_endpoint_v1_summary_views_get: {
         parameters: {
             query?: never;
             header?: never;
@@ -1001,7 +1600,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The views. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1010,10 +1608,9 @@ export interface operations {
                     "application/json": components["schemas"]["SummaryView"][];
                 };
             };
-            401: components["responses"]["HTTPError"];
         };
     };
-    create_summary_view: {
+    create_summary_view_v1_summary_views_post: {
         parameters: {
             query?: never;
             header?: never;
@@ -1026,7 +1623,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The view as stored. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1035,23 +1631,27 @@ export interface operations {
                     "application/json": components["schemas"]["SummaryView"];
                 };
             };
-            400: components["responses"]["HTTPError"];
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
-    get_summary_view: {
+    get_summary_view_v1_summary_views__view_id__get: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                view_id: components["parameters"]["view_id"];
+                view_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The view. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1060,23 +1660,27 @@ export interface operations {
                     "application/json": components["schemas"]["SummaryView"];
                 };
             };
-            401: components["responses"]["HTTPError"];
-            404: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
-    delete_summary_view_endpoint: {
+    delete_summary_view_endpoint_v1_summary_views__view_id__delete: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                view_id: components["parameters"]["view_id"];
+                view_id: string;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Acknowledged. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1085,16 +1689,56 @@ export interface operations {
                     "application/json": components["schemas"]["AckResponse"];
                 };
             };
-            401: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
-    run_summary_view_partition: {
+    list_summary_view_partitions_v1_summary_views__view_id__partitions_get: {
+        parameters: {
+            query?: {
+                user_id?: string | null;
+                namespace?: string | null;
+                session_id?: string | null;
+                memory_type?: string | null;
+            };
+            header?: never;
+            path: {
+                view_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SummaryViewPartitionResult"][];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    run_summary_view_partition_v1_summary_views__view_id__partitions_run_post: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                view_id: components["parameters"]["view_id"];
+                view_id: string;
             };
             cookie?: never;
         };
@@ -1104,7 +1748,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The partition's summary. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1113,48 +1756,22 @@ export interface operations {
                     "application/json": components["schemas"]["SummaryViewPartitionResult"];
                 };
             };
-            400: components["responses"]["HTTPError"];
-            401: components["responses"]["HTTPError"];
-            404: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
-        };
-    };
-    list_summary_view_partitions: {
-        parameters: {
-            query?: {
-                user_id?: components["parameters"]["user_id"];
-                namespace?: components["parameters"]["namespace"];
-                session_id?: string | null;
-                memory_type?: string | null;
-            };
-            header?: never;
-            path: {
-                view_id: components["parameters"]["view_id"];
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description The stored partition summaries. */
-            200: {
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SummaryViewPartitionResult"][];
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
-            401: components["responses"]["HTTPError"];
-            404: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
         };
     };
-    run_summary_view_full: {
+    run_summary_view_full_v1_summary_views__view_id__run_post: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                view_id: components["parameters"]["view_id"];
+                view_id: string;
             };
             cookie?: never;
         };
@@ -1164,7 +1781,6 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The task, pending. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1173,12 +1789,17 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            401: components["responses"]["HTTPError"];
-            404: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
-    get_task_status: {
+    get_task_status_v1_tasks__task_id__get: {
         parameters: {
             query?: never;
             header?: never;
@@ -1189,7 +1810,6 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The task. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1198,9 +1818,149 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            401: components["responses"]["HTTPError"];
-            404: components["responses"]["HTTPError"];
-            422: components["responses"]["ValidationError"];
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_sessions_v1_working_memory__get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                namespace?: string | null;
+                user_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionListResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_working_memory_v1_working_memory__session_id__get: {
+        parameters: {
+            query?: {
+                user_id?: string | null;
+                namespace?: string | null;
+                model_name?: ("gpt-4.1" | "gpt-4.1-mini" | "gpt-3.5-turbo" | "gpt-3.5-turbo-16k" | "gpt-4" | "gpt-4-32k" | "gpt-4o" | "gpt-4o-mini" | "o1" | "o1-mini" | "o3-mini" | "gpt-5-mini" | "gpt-5-nano" | "gpt-5.1-chat-latest" | "gpt-5.2-chat-latest" | "text-embedding-ada-002" | "text-embedding-3-small" | "text-embedding-3-large" | "claude-3-opus-20240229" | "claude-3-sonnet-20240229" | "claude-3-haiku-20240307" | "claude-3-5-sonnet-20240620" | "claude-3-7-sonnet-20250219" | "claude-3-5-sonnet-20241022" | "claude-3-5-haiku-20241022" | "claude-3-7-sonnet-latest" | "claude-3-5-sonnet-latest" | "claude-3-5-haiku-latest" | "claude-3-opus-latest" | "claude-sonnet-4-5-20250929" | "claude-haiku-4-5-20251001" | "claude-opus-4-5-20251101" | "claude-sonnet-4-5" | "claude-haiku-4-5" | "claude-opus-4-5") | null;
+                context_window_max?: number | null;
+                recent_messages_limit?: number | null;
+            };
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkingMemoryResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_working_memory_v1_working_memory__session_id__put: {
+        parameters: {
+            query?: {
+                model_name?: ("gpt-4.1" | "gpt-4.1-mini" | "gpt-3.5-turbo" | "gpt-3.5-turbo-16k" | "gpt-4" | "gpt-4-32k" | "gpt-4o" | "gpt-4o-mini" | "o1" | "o1-mini" | "o3-mini" | "gpt-5-mini" | "gpt-5-nano" | "gpt-5.1-chat-latest" | "gpt-5.2-chat-latest" | "text-embedding-ada-002" | "text-embedding-3-small" | "text-embedding-3-large" | "claude-3-opus-20240229" | "claude-3-sonnet-20240229" | "claude-3-haiku-20240307" | "claude-3-5-sonnet-20240620" | "claude-3-7-sonnet-20250219" | "claude-3-5-sonnet-20241022" | "claude-3-5-haiku-20241022" | "claude-3-7-sonnet-latest" | "claude-3-5-sonnet-latest" | "claude-3-5-haiku-latest" | "claude-3-opus-latest" | "claude-sonnet-4-5-20250929" | "claude-haiku-4-5-20251001" | "claude-opus-4-5-20251101" | "claude-sonnet-4-5" | "claude-haiku-4-5" | "claude-opus-4-5") | null;
+                context_window_max?: number | null;
+            };
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWorkingMemory"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkingMemoryResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_working_memory_v1_working_memory__session_id__delete: {
+        parameters: {
+            query?: {
+                user_id?: string | null;
+                namespace?: string | null;
+            };
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AckResponse"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
         };
     };
 }

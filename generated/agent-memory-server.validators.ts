@@ -2,11 +2,11 @@
 // @ts-nocheck -- compiled validator code, checked by the tests rather than by the type checker
 /* eslint-disable */
 
-export const body_compact_long_term_memories_endpoint = validate20;
-const schema31 = {"$id":"compact_long_term_memories_endpoint","type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
+export const body_compact_long_term_memories_endpoint_v1_long_term_memory_compact_post = validate20;
+const schema31 = {"$id":"compact_long_term_memories_endpoint_v1_long_term_memory_compact_post","properties":{"status":{"title":"Status","type":"string"}},"required":["status"],"title":"AckResponse","type":"object"};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="compact_long_term_memories_endpoint" */;
+/*# sourceURL="compact_long_term_memories_endpoint_v1_long_term_memory_compact_post" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate20.evaluated;
@@ -42,11 +42,11 @@ return errors === 0;
 }
 validate20.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_create_long_term_memory = validate21;
-const schema32 = {"$id":"create_long_term_memory","type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
+export const body_create_long_term_memory_v1_long_term_memory__post = validate21;
+const schema32 = {"$id":"create_long_term_memory_v1_long_term_memory__post","properties":{"status":{"title":"Status","type":"string"}},"required":["status"],"title":"AckResponse","type":"object"};
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="create_long_term_memory" */;
+/*# sourceURL="create_long_term_memory_v1_long_term_memory__post" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate21.evaluated;
@@ -82,11 +82,11 @@ return errors === 0;
 }
 validate21.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_create_summary_view = validate22;
-const schema33 = {"$id":"create_summary_view","allOf":[{"type":"object","required":["source"],"properties":{"name":{"type":["string","null"]},"source":{"type":"string","enum":["long_term","working_memory"]},"group_by":{"type":"array","items":{"type":"string"},"default":[]},"filters":{"type":"object","additionalProperties":true},"time_window_days":{"type":["integer","null"],"minimum":1},"continuous":{"type":"boolean","default":false},"prompt":{"type":["string","null"]},"model_name":{"type":["string","null"]}}},{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}]};
+export const body_create_summary_view_v1_summary_views_post = validate22;
+const schema33 = {"$id":"create_summary_view_v1_summary_views_post","properties":{"continuous":{"default":false,"title":"Continuous","type":"boolean"},"filters":{"additionalProperties":true,"title":"Filters","type":"object"},"group_by":{"items":{"type":"string"},"title":"Group By","type":"array"},"id":{"title":"Id","type":"string"},"model_name":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Model Name"},"name":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Name"},"prompt":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Prompt"},"source":{"enum":["long_term","working_memory"],"title":"Source","type":"string"},"time_window_days":{"anyOf":[{"minimum":1,"type":"integer"},{"type":"null"}],"title":"Time Window Days"}},"required":["id","source"],"title":"SummaryView","type":"object"};
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="create_summary_view" */;
+/*# sourceURL="create_summary_view_v1_summary_views_post" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate22.evaluated;
@@ -96,200 +96,380 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-const _errs0 = errors;
-if(errors === _errs0){
+if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.source === undefined) && (missing0 = "source")){
-validate22.errors = [{instancePath,schemaPath:"#/allOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((data.id === undefined) && (missing0 = "id")) || ((data.source === undefined) && (missing0 = "source"))){
+validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.name !== undefined){
-let data0 = data.name;
-const _errs2 = errors;
-if((typeof data0 !== "string") && (data0 !== null)){
-validate22.errors = [{instancePath:instancePath+"/name",schemaPath:"#/allOf/0/properties/name/type",keyword:"type",params:{type: schema33.allOf[0].properties.name.type},message:"must be string,null"}];
+if(data.continuous !== undefined){
+const _errs1 = errors;
+if(typeof data.continuous !== "boolean"){
+validate22.errors = [{instancePath:instancePath+"/continuous",schemaPath:"#/properties/continuous/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid1 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
-if(data.source !== undefined){
-let data1 = data.source;
-const _errs4 = errors;
-if(typeof data1 !== "string"){
-validate22.errors = [{instancePath:instancePath+"/source",schemaPath:"#/allOf/0/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data1 === "long_term") || (data1 === "working_memory"))){
-validate22.errors = [{instancePath:instancePath+"/source",schemaPath:"#/allOf/0/properties/source/enum",keyword:"enum",params:{allowedValues: schema33.allOf[0].properties.source.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid1 = _errs4 === errors;
+if(valid0){
+if(data.filters !== undefined){
+let data1 = data.filters;
+const _errs3 = errors;
+if(errors === _errs3){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 }
 else {
-var valid1 = true;
+validate22.errors = [{instancePath:instancePath+"/filters",schemaPath:"#/properties/filters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
 }
-if(valid1){
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.group_by !== undefined){
 let data2 = data.group_by;
 const _errs6 = errors;
 if(errors === _errs6){
 if(Array.isArray(data2)){
-var valid2 = true;
+var valid1 = true;
 const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 const _errs8 = errors;
 if(typeof data2[i0] !== "string"){
-validate22.errors = [{instancePath:instancePath+"/group_by/" + i0,schemaPath:"#/allOf/0/properties/group_by/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/group_by/" + i0,schemaPath:"#/properties/group_by/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid2 = _errs8 === errors;
-if(!valid2){
+var valid1 = _errs8 === errors;
+if(!valid1){
 break;
 }
 }
 }
 else {
-validate22.errors = [{instancePath:instancePath+"/group_by",schemaPath:"#/allOf/0/properties/group_by/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate22.errors = [{instancePath:instancePath+"/group_by",schemaPath:"#/properties/group_by/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid1 = _errs6 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
-if(data.filters !== undefined){
-let data4 = data.filters;
+if(valid0){
+if(data.id !== undefined){
 const _errs10 = errors;
-if(errors === _errs10){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-}
-else {
-validate22.errors = [{instancePath:instancePath+"/filters",schemaPath:"#/allOf/0/properties/filters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+if(typeof data.id !== "string"){
+validate22.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-}
-var valid1 = _errs10 === errors;
+var valid0 = _errs10 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
-if(data.time_window_days !== undefined){
-let data5 = data.time_window_days;
+if(valid0){
+if(data.model_name !== undefined){
+let data5 = data.model_name;
+const _errs12 = errors;
 const _errs13 = errors;
-if((!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))) && (data5 !== null)){
-validate22.errors = [{instancePath:instancePath+"/time_window_days",schemaPath:"#/allOf/0/properties/time_window_days/type",keyword:"type",params:{type: schema33.allOf[0].properties.time_window_days.type},message:"must be integer,null"}];
-return false;
-}
-if(errors === _errs13){
-if(typeof data5 == "number"){
-if(data5 < 1 || isNaN(data5)){
-validate22.errors = [{instancePath:instancePath+"/time_window_days",schemaPath:"#/allOf/0/properties/time_window_days/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid1 = _errs13 === errors;
+let valid2 = false;
+const _errs14 = errors;
+if(typeof data5 !== "string"){
+const err0 = {instancePath:instancePath+"/model_name",schemaPath:"#/properties/model_name/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
 }
 else {
-var valid1 = true;
+vErrors.push(err0);
 }
-if(valid1){
-if(data.continuous !== undefined){
-const _errs15 = errors;
-if(typeof data.continuous !== "boolean"){
-validate22.errors = [{instancePath:instancePath+"/continuous",schemaPath:"#/allOf/0/properties/continuous/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
+errors++;
 }
-var valid1 = _errs15 === errors;
+var _valid0 = _errs14 === errors;
+valid2 = valid2 || _valid0;
+const _errs16 = errors;
+if(data5 !== null){
+const err1 = {instancePath:instancePath+"/model_name",schemaPath:"#/properties/model_name/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err1];
 }
 else {
-var valid1 = true;
+vErrors.push(err1);
 }
-if(valid1){
+errors++;
+}
+var _valid0 = _errs16 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+const err2 = {instancePath:instancePath+"/model_name",schemaPath:"#/properties/model_name/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate22.errors = vErrors;
+return false;
+}
+else {
+errors = _errs13;
+if(vErrors !== null){
+if(_errs13){
+vErrors.length = _errs13;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.name !== undefined){
+let data6 = data.name;
+const _errs18 = errors;
+const _errs19 = errors;
+let valid3 = false;
+const _errs20 = errors;
+if(typeof data6 !== "string"){
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid1 = _errs20 === errors;
+valid3 = valid3 || _valid1;
+const _errs22 = errors;
+if(data6 !== null){
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid1 = _errs22 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const err5 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+validate22.errors = vErrors;
+return false;
+}
+else {
+errors = _errs19;
+if(vErrors !== null){
+if(_errs19){
+vErrors.length = _errs19;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.prompt !== undefined){
 let data7 = data.prompt;
-const _errs17 = errors;
-if((typeof data7 !== "string") && (data7 !== null)){
-validate22.errors = [{instancePath:instancePath+"/prompt",schemaPath:"#/allOf/0/properties/prompt/type",keyword:"type",params:{type: schema33.allOf[0].properties.prompt.type},message:"must be string,null"}];
-return false;
-}
-var valid1 = _errs17 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data.model_name !== undefined){
-let data8 = data.model_name;
-const _errs19 = errors;
-if((typeof data8 !== "string") && (data8 !== null)){
-validate22.errors = [{instancePath:instancePath+"/model_name",schemaPath:"#/allOf/0/properties/model_name/type",keyword:"type",params:{type: schema33.allOf[0].properties.model_name.type},message:"must be string,null"}];
-return false;
-}
-var valid1 = _errs19 === errors;
+const _errs24 = errors;
+const _errs25 = errors;
+let valid4 = false;
+const _errs26 = errors;
+if(typeof data7 !== "string"){
+const err6 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
 }
 else {
-var valid1 = true;
+vErrors.push(err6);
 }
+errors++;
 }
-}
-}
-}
-}
-}
-}
-}
+var _valid2 = _errs26 === errors;
+valid4 = valid4 || _valid2;
+const _errs28 = errors;
+if(data7 !== null){
+const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err7];
 }
 else {
-validate22.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid2 = _errs28 === errors;
+valid4 = valid4 || _valid2;
+if(!valid4){
+const err8 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+validate22.errors = vErrors;
 return false;
 }
+else {
+errors = _errs25;
+if(vErrors !== null){
+if(_errs25){
+vErrors.length = _errs25;
 }
-var valid0 = _errs0 === errors;
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
 if(valid0){
-const _errs21 = errors;
-if(errors === _errs21){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing1;
-if((data.id === undefined) && (missing1 = "id")){
-validate22.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if(data.source !== undefined){
+let data8 = data.source;
+const _errs30 = errors;
+if(typeof data8 !== "string"){
+validate22.errors = [{instancePath:instancePath+"/source",schemaPath:"#/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data8 === "long_term") || (data8 === "working_memory"))){
+validate22.errors = [{instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema33.properties.source.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs30 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time_window_days !== undefined){
+let data9 = data.time_window_days;
+const _errs32 = errors;
+const _errs33 = errors;
+let valid5 = false;
+const _errs34 = errors;
+if(!((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9)))){
+const err9 = {instancePath:instancePath+"/time_window_days",schemaPath:"#/properties/time_window_days/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(errors === _errs34){
+if(typeof data9 == "number"){
+if(data9 < 1 || isNaN(data9)){
+const err10 = {instancePath:instancePath+"/time_window_days",schemaPath:"#/properties/time_window_days/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+var _valid3 = _errs34 === errors;
+valid5 = valid5 || _valid3;
+const _errs36 = errors;
+if(data9 !== null){
+const err11 = {instancePath:instancePath+"/time_window_days",schemaPath:"#/properties/time_window_days/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid3 = _errs36 === errors;
+valid5 = valid5 || _valid3;
+if(!valid5){
+const err12 = {instancePath:instancePath+"/time_window_days",schemaPath:"#/properties/time_window_days/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+validate22.errors = vErrors;
 return false;
 }
 else {
-if(data.id !== undefined){
-if(typeof data.id !== "string"){
-validate22.errors = [{instancePath:instancePath+"/id",schemaPath:"#/allOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+errors = _errs33;
+if(vErrors !== null){
+if(_errs33){
+vErrors.length = _errs33;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs32 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
 }
 }
 }
 }
 else {
-validate22.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-}
-var valid0 = _errs21 === errors;
 }
 validate22.errors = vErrors;
 return errors === 0;
 }
-validate22.evaluated = {"props":{"id":true,"name":true,"source":true,"group_by":true,"filters":true,"time_window_days":true,"continuous":true,"prompt":true,"model_name":true},"dynamicProps":false,"dynamicItems":false};
+validate22.evaluated = {"props":{"continuous":true,"filters":true,"group_by":true,"id":true,"model_name":true,"name":true,"prompt":true,"source":true,"time_window_days":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_delete_long_term_memory = validate23;
-const schema34 = {"$id":"delete_long_term_memory","type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
+export const body_delete_long_term_memory_v1_long_term_memory_delete = validate23;
+const schema34 = {"$id":"delete_long_term_memory_v1_long_term_memory_delete","properties":{"status":{"title":"Status","type":"string"}},"required":["status"],"title":"AckResponse","type":"object"};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="delete_long_term_memory" */;
+/*# sourceURL="delete_long_term_memory_v1_long_term_memory_delete" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate23.evaluated;
@@ -325,11 +505,11 @@ return errors === 0;
 }
 validate23.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_delete_summary_view_endpoint = validate24;
-const schema35 = {"$id":"delete_summary_view_endpoint","type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
+export const body_delete_summary_view_endpoint_v1_summary_views__view_id__delete = validate24;
+const schema35 = {"$id":"delete_summary_view_endpoint_v1_summary_views__view_id__delete","properties":{"status":{"title":"Status","type":"string"}},"required":["status"],"title":"AckResponse","type":"object"};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="delete_summary_view_endpoint" */;
+/*# sourceURL="delete_summary_view_endpoint_v1_summary_views__view_id__delete" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate24.evaluated;
@@ -365,11 +545,11 @@ return errors === 0;
 }
 validate24.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_delete_working_memory = validate25;
-const schema36 = {"$id":"delete_working_memory","type":"object","required":["status"],"properties":{"status":{"type":"string"}}};
+export const body_delete_working_memory_v1_working_memory__session_id__delete = validate25;
+const schema36 = {"$id":"delete_working_memory_v1_working_memory__session_id__delete","properties":{"status":{"title":"Status","type":"string"}},"required":["status"],"title":"AckResponse","type":"object"};
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="delete_working_memory" */;
+/*# sourceURL="delete_working_memory_v1_working_memory__session_id__delete" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate25.evaluated;
@@ -405,115 +585,21 @@ return errors === 0;
 }
 validate25.evaluated = {"props":{"status":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_forget_endpoint = validate26;
-const schema37 = {"$id":"forget_endpoint","type":"object","required":["scanned","deleted","deleted_ids","dry_run"],"properties":{"scanned":{"type":"integer"},"deleted":{"type":"integer","description":"Records deleted","or that would be deleted on a dry run.":null},"deleted_ids":{"type":"array","items":{"type":"string"}},"dry_run":{"type":"boolean"}}};
+export const body_forget_endpoint_v1_long_term_memory_forget_post = validate26;
+const schema37 = {"$id":"forget_endpoint_v1_long_term_memory_forget_post"};
 
 function validate26(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="forget_endpoint" */;
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate26.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
+/*# sourceURL="forget_endpoint_v1_long_term_memory_forget_post" */;
+validate26.errors = null;
+return true;
 }
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((((data.scanned === undefined) && (missing0 = "scanned")) || ((data.deleted === undefined) && (missing0 = "deleted"))) || ((data.deleted_ids === undefined) && (missing0 = "deleted_ids"))) || ((data.dry_run === undefined) && (missing0 = "dry_run"))){
-validate26.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-if(data.scanned !== undefined){
-let data0 = data.scanned;
-const _errs1 = errors;
-if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
-validate26.errors = [{instancePath:instancePath+"/scanned",schemaPath:"#/properties/scanned/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.deleted !== undefined){
-let data1 = data.deleted;
-const _errs3 = errors;
-if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-validate26.errors = [{instancePath:instancePath+"/deleted",schemaPath:"#/properties/deleted/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.deleted_ids !== undefined){
-let data2 = data.deleted_ids;
-const _errs5 = errors;
-if(errors === _errs5){
-if(Array.isArray(data2)){
-var valid1 = true;
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-const _errs7 = errors;
-if(typeof data2[i0] !== "string"){
-validate26.errors = [{instancePath:instancePath+"/deleted_ids/" + i0,schemaPath:"#/properties/deleted_ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid1 = _errs7 === errors;
-if(!valid1){
-break;
-}
-}
-}
-else {
-validate26.errors = [{instancePath:instancePath+"/deleted_ids",schemaPath:"#/properties/deleted_ids/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.dry_run !== undefined){
-const _errs9 = errors;
-if(typeof data.dry_run !== "boolean"){
-validate26.errors = [{instancePath:instancePath+"/dry_run",schemaPath:"#/properties/dry_run/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate26.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate26.errors = vErrors;
-return errors === 0;
-}
-validate26.evaluated = {"props":{"scanned":true,"deleted":true,"deleted_ids":true,"dry_run":true},"dynamicProps":false,"dynamicItems":false};
+validate26.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const body_get_health = validate27;
-const schema38 = {"$id":"get_health","type":"object","required":["now"],"properties":{"now":{"type":"integer"}}};
+export const body_get_health_v1_health_get = validate27;
+const schema38 = {"$id":"get_health_v1_health_get","properties":{"now":{"title":"Now","type":"integer"}},"required":["now"],"title":"HealthCheckResponse","type":"object"};
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="get_health" */;
+/*# sourceURL="get_health_v1_health_get" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate27.evaluated;
@@ -550,11 +636,11 @@ return errors === 0;
 }
 validate27.evaluated = {"props":{"now":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_get_long_term_memory = validate28;
-const schema39 = {"$id":"get_long_term_memory","type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}};
+export const body_get_long_term_memory_v1_long_term_memory__memory_id__get = validate28;
+const schema39 = {"$id":"get_long_term_memory_v1_long_term_memory__memory_id__get","properties":{"access_count":{"default":0,"minimum":0,"title":"Access Count","type":"integer"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"discrete_memory_extracted":{"default":"f","enum":["t","f"],"title":"Discrete Memory Extracted","type":"string"},"entities":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Entities"},"event_date":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Event Date"},"extracted_from":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Extracted From"},"extraction_strategy":{"default":"discrete","title":"Extraction Strategy","type":"string"},"extraction_strategy_config":{"additionalProperties":true,"title":"Extraction Strategy Config","type":"object"},"id":{"title":"Id","type":"string"},"last_accessed":{"format":"date-time","title":"Last Accessed","type":"string"},"memory_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Memory Hash"},"memory_type":{"allOf":[{"enum":["episodic","semantic","message"],"title":"MemoryTypeEnum","type":"string"}],"default":"message"},"namespace":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Namespace"},"persisted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Persisted At"},"pinned":{"default":false,"title":"Pinned","type":"boolean"},"session_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Session Id"},"text":{"title":"Text","type":"string"},"topics":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Topics"},"updated_at":{"format":"date-time","title":"Updated At","type":"string"},"user_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"User Id"}},"required":["id","text"],"title":"MemoryRecord","type":"object"};
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="get_long_term_memory" */;
+/*# sourceURL="get_long_term_memory_v1_long_term_memory__memory_id__get" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate28.evaluated;
@@ -572,11 +658,20 @@ validate28.errors = [{instancePath,schemaPath:"#/required",keyword:"required",pa
 return false;
 }
 else {
-if(data.id !== undefined){
+if(data.access_count !== undefined){
+let data0 = data.access_count;
 const _errs1 = errors;
-if(typeof data.id !== "string"){
-validate28.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
+validate28.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
+}
+if(errors === _errs1){
+if(typeof data0 == "number"){
+if(data0 < 0 || isNaN(data0)){
+validate28.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
 }
 var valid0 = _errs1 === errors;
 }
@@ -584,11 +679,15 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.text !== undefined){
+if(data.created_at !== undefined){
 const _errs3 = errors;
-if(typeof data.text !== "string"){
-validate28.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs3){
+if(errors === _errs3){
+if(!(typeof data.created_at === "string")){
+validate28.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+}
 }
 var valid0 = _errs3 === errors;
 }
@@ -596,11 +695,15 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.session_id !== undefined){
-let data2 = data.session_id;
+if(data.discrete_memory_extracted !== undefined){
+let data2 = data.discrete_memory_extracted;
 const _errs5 = errors;
-if((typeof data2 !== "string") && (data2 !== null)){
-validate28.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: schema39.properties.session_id.type},message:"must be string,null"}];
+if(typeof data2 !== "string"){
+validate28.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data2 === "t") || (data2 === "f"))){
+validate28.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema39.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -609,12 +712,82 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.user_id !== undefined){
-let data3 = data.user_id;
+if(data.entities !== undefined){
+let data3 = data.entities;
 const _errs7 = errors;
-if((typeof data3 !== "string") && (data3 !== null)){
-validate28.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: schema39.properties.user_id.type},message:"must be string,null"}];
+const _errs8 = errors;
+let valid1 = false;
+const _errs9 = errors;
+if(errors === _errs9){
+if(Array.isArray(data3)){
+var valid2 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+const _errs11 = errors;
+if(typeof data3[i0] !== "string"){
+const err0 = {instancePath:instancePath+"/entities/" + i0,schemaPath:"#/properties/entities/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var valid2 = _errs11 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+const err1 = {instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+var _valid0 = _errs9 === errors;
+valid1 = valid1 || _valid0;
+const _errs13 = errors;
+if(data3 !== null){
+const err2 = {instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs13 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err3 = {instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate28.errors = vErrors;
 return false;
+}
+else {
+errors = _errs8;
+if(vErrors !== null){
+if(_errs8){
+vErrors.length = _errs8;
+}
+else {
+vErrors = null;
+}
+}
 }
 var valid0 = _errs7 === errors;
 }
@@ -622,58 +795,61 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.namespace !== undefined){
-let data4 = data.namespace;
-const _errs9 = errors;
-if((typeof data4 !== "string") && (data4 !== null)){
-validate28.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: schema39.properties.namespace.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.last_accessed !== undefined){
-const _errs11 = errors;
-if(errors === _errs11){
-if(errors === _errs11){
-if(!(typeof data.last_accessed === "string")){
-validate28.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.created_at !== undefined){
-const _errs13 = errors;
-if(errors === _errs13){
-if(errors === _errs13){
-if(!(typeof data.created_at === "string")){
-validate28.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.updated_at !== undefined){
+if(data.event_date !== undefined){
+let data5 = data.event_date;
 const _errs15 = errors;
-if(errors === _errs15){
-if(errors === _errs15){
-if(!(typeof data.updated_at === "string")){
-validate28.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs16 = errors;
+let valid3 = false;
+const _errs17 = errors;
+if(errors === _errs17){
+if(errors === _errs17){
+if(!(typeof data5 === "string")){
+const err4 = {instancePath:instancePath+"/event_date",schemaPath:"#/properties/event_date/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+var _valid1 = _errs17 === errors;
+valid3 = valid3 || _valid1;
+const _errs19 = errors;
+if(data5 !== null){
+const err5 = {instancePath:instancePath+"/event_date",schemaPath:"#/properties/event_date/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+var _valid1 = _errs19 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const err6 = {instancePath:instancePath+"/event_date",schemaPath:"#/properties/event_date/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+validate28.errors = vErrors;
 return false;
+}
+else {
+errors = _errs16;
+if(vErrors !== null){
+if(_errs16){
+vErrors.length = _errs16;
+}
+else {
+vErrors = null;
 }
 }
 }
@@ -683,60 +859,80 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.pinned !== undefined){
-const _errs17 = errors;
-if(typeof data.pinned !== "boolean"){
-validate28.errors = [{instancePath:instancePath+"/pinned",schemaPath:"#/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.access_count !== undefined){
-let data9 = data.access_count;
-const _errs19 = errors;
-if(!((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9)))){
-validate28.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs19){
-if(typeof data9 == "number"){
-if(data9 < 0 || isNaN(data9)){
-validate28.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topics !== undefined){
-let data10 = data.topics;
+if(data.extracted_from !== undefined){
+let data6 = data.extracted_from;
 const _errs21 = errors;
-if((!(Array.isArray(data10))) && (data10 !== null)){
-validate28.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: schema39.properties.topics.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs21){
-if(Array.isArray(data10)){
-var valid1 = true;
-const len0 = data10.length;
-for(let i0=0; i0<len0; i0++){
+const _errs22 = errors;
+let valid4 = false;
 const _errs23 = errors;
-if(typeof data10[i0] !== "string"){
-validate28.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(errors === _errs23){
+if(Array.isArray(data6)){
+var valid5 = true;
+const len1 = data6.length;
+for(let i1=0; i1<len1; i1++){
+const _errs25 = errors;
+if(typeof data6[i1] !== "string"){
+const err7 = {instancePath:instancePath+"/extracted_from/" + i1,schemaPath:"#/properties/extracted_from/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
 }
-var valid1 = _errs23 === errors;
-if(!valid1){
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var valid5 = _errs25 === errors;
+if(!valid5){
 break;
 }
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+var _valid2 = _errs23 === errors;
+valid4 = valid4 || _valid2;
+const _errs27 = errors;
+if(data6 !== null){
+const err9 = {instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+var _valid2 = _errs27 === errors;
+valid4 = valid4 || _valid2;
+if(!valid4){
+const err10 = {instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+validate28.errors = vErrors;
+return false;
+}
+else {
+errors = _errs22;
+if(vErrors !== null){
+if(_errs22){
+vErrors.length = _errs22;
+}
+else {
+vErrors = null;
 }
 }
 }
@@ -746,41 +942,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.entities !== undefined){
-let data12 = data.entities;
-const _errs25 = errors;
-if((!(Array.isArray(data12))) && (data12 !== null)){
-validate28.errors = [{instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/type",keyword:"type",params:{type: schema39.properties.entities.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs25){
-if(Array.isArray(data12)){
-var valid2 = true;
-const len1 = data12.length;
-for(let i1=0; i1<len1; i1++){
-const _errs27 = errors;
-if(typeof data12[i1] !== "string"){
-validate28.errors = [{instancePath:instancePath+"/entities/" + i1,schemaPath:"#/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid2 = _errs27 === errors;
-if(!valid2){
-break;
-}
-}
-}
-}
-var valid0 = _errs25 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.memory_hash !== undefined){
-let data14 = data.memory_hash;
+if(data.extraction_strategy !== undefined){
 const _errs29 = errors;
-if((typeof data14 !== "string") && (data14 !== null)){
-validate28.errors = [{instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/type",keyword:"type",params:{type: schema39.properties.memory_hash.type},message:"must be string,null"}];
+if(typeof data.extraction_strategy !== "string"){
+validate28.errors = [{instancePath:instancePath+"/extraction_strategy",schemaPath:"#/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs29 === errors;
@@ -789,16 +954,16 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.discrete_memory_extracted !== undefined){
-let data15 = data.discrete_memory_extracted;
+if(data.extraction_strategy_config !== undefined){
+let data9 = data.extraction_strategy_config;
 const _errs31 = errors;
-if(typeof data15 !== "string"){
-validate28.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs31){
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+}
+else {
+validate28.errors = [{instancePath:instancePath+"/extraction_strategy_config",schemaPath:"#/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-if(!((data15 === "t") || (data15 === "f"))){
-validate28.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema39.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
-return false;
 }
 var valid0 = _errs31 === errors;
 }
@@ -806,103 +971,473 @@ else {
 var valid0 = true;
 }
 if(valid0){
+if(data.id !== undefined){
+const _errs34 = errors;
+if(typeof data.id !== "string"){
+validate28.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs34 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.last_accessed !== undefined){
+const _errs36 = errors;
+if(errors === _errs36){
+if(errors === _errs36){
+if(!(typeof data.last_accessed === "string")){
+validate28.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid0 = _errs36 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.memory_hash !== undefined){
+let data12 = data.memory_hash;
+const _errs38 = errors;
+const _errs39 = errors;
+let valid6 = false;
+const _errs40 = errors;
+if(typeof data12 !== "string"){
+const err11 = {instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid3 = _errs40 === errors;
+valid6 = valid6 || _valid3;
+const _errs42 = errors;
+if(data12 !== null){
+const err12 = {instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid3 = _errs42 === errors;
+valid6 = valid6 || _valid3;
+if(!valid6){
+const err13 = {instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+validate28.errors = vErrors;
+return false;
+}
+else {
+errors = _errs39;
+if(vErrors !== null){
+if(_errs39){
+vErrors.length = _errs39;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs38 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.memory_type !== undefined){
-let data16 = data.memory_type;
-const _errs33 = errors;
-if(typeof data16 !== "string"){
-validate28.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+let data13 = data.memory_type;
+const _errs44 = errors;
+if(typeof data13 !== "string"){
+validate28.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((data16 === "episodic") || (data16 === "semantic")) || (data16 === "message"))){
-validate28.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema39.properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
+if(!(((data13 === "episodic") || (data13 === "semantic")) || (data13 === "message"))){
+validate28.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/allOf/0/enum",keyword:"enum",params:{allowedValues: schema39.properties.memory_type.allOf[0].enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid0 = _errs33 === errors;
+var valid0 = _errs44 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.namespace !== undefined){
+let data14 = data.namespace;
+const _errs47 = errors;
+const _errs48 = errors;
+let valid8 = false;
+const _errs49 = errors;
+if(typeof data14 !== "string"){
+const err14 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid4 = _errs49 === errors;
+valid8 = valid8 || _valid4;
+const _errs51 = errors;
+if(data14 !== null){
+const err15 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var _valid4 = _errs51 === errors;
+valid8 = valid8 || _valid4;
+if(!valid8){
+const err16 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+validate28.errors = vErrors;
+return false;
+}
+else {
+errors = _errs48;
+if(vErrors !== null){
+if(_errs48){
+vErrors.length = _errs48;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs47 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.persisted_at !== undefined){
-let data17 = data.persisted_at;
-const _errs35 = errors;
-if((typeof data17 !== "string") && (data17 !== null)){
-validate28.errors = [{instancePath:instancePath+"/persisted_at",schemaPath:"#/properties/persisted_at/type",keyword:"type",params:{type: schema39.properties.persisted_at.type},message:"must be string,null"}];
+let data15 = data.persisted_at;
+const _errs53 = errors;
+const _errs54 = errors;
+let valid9 = false;
+const _errs55 = errors;
+if(errors === _errs55){
+if(errors === _errs55){
+if(!(typeof data15 === "string")){
+const err17 = {instancePath:instancePath+"/persisted_at",schemaPath:"#/properties/persisted_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+var _valid5 = _errs55 === errors;
+valid9 = valid9 || _valid5;
+const _errs57 = errors;
+if(data15 !== null){
+const err18 = {instancePath:instancePath+"/persisted_at",schemaPath:"#/properties/persisted_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var _valid5 = _errs57 === errors;
+valid9 = valid9 || _valid5;
+if(!valid9){
+const err19 = {instancePath:instancePath+"/persisted_at",schemaPath:"#/properties/persisted_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+validate28.errors = vErrors;
 return false;
 }
-var valid0 = _errs35 === errors;
+else {
+errors = _errs54;
+if(vErrors !== null){
+if(_errs54){
+vErrors.length = _errs54;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs53 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.extracted_from !== undefined){
-let data18 = data.extracted_from;
-const _errs37 = errors;
-if((!(Array.isArray(data18))) && (data18 !== null)){
-validate28.errors = [{instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/type",keyword:"type",params:{type: schema39.properties.extracted_from.type},message:"must be array,null"}];
+if(data.pinned !== undefined){
+const _errs59 = errors;
+if(typeof data.pinned !== "boolean"){
+validate28.errors = [{instancePath:instancePath+"/pinned",schemaPath:"#/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-if(errors === _errs37){
-if(Array.isArray(data18)){
-var valid3 = true;
-const len2 = data18.length;
+var valid0 = _errs59 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.session_id !== undefined){
+let data17 = data.session_id;
+const _errs61 = errors;
+const _errs62 = errors;
+let valid10 = false;
+const _errs63 = errors;
+if(typeof data17 !== "string"){
+const err20 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid6 = _errs63 === errors;
+valid10 = valid10 || _valid6;
+const _errs65 = errors;
+if(data17 !== null){
+const err21 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+var _valid6 = _errs65 === errors;
+valid10 = valid10 || _valid6;
+if(!valid10){
+const err22 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+validate28.errors = vErrors;
+return false;
+}
+else {
+errors = _errs62;
+if(vErrors !== null){
+if(_errs62){
+vErrors.length = _errs62;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs61 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+const _errs67 = errors;
+if(typeof data.text !== "string"){
+validate28.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs67 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topics !== undefined){
+let data19 = data.topics;
+const _errs69 = errors;
+const _errs70 = errors;
+let valid11 = false;
+const _errs71 = errors;
+if(errors === _errs71){
+if(Array.isArray(data19)){
+var valid12 = true;
+const len2 = data19.length;
 for(let i2=0; i2<len2; i2++){
-const _errs39 = errors;
-if(typeof data18[i2] !== "string"){
-validate28.errors = [{instancePath:instancePath+"/extracted_from/" + i2,schemaPath:"#/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+const _errs73 = errors;
+if(typeof data19[i2] !== "string"){
+const err23 = {instancePath:instancePath+"/topics/" + i2,schemaPath:"#/properties/topics/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err23];
 }
-var valid3 = _errs39 === errors;
-if(!valid3){
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var valid12 = _errs73 === errors;
+if(!valid12){
 break;
 }
 }
 }
+else {
+const err24 = {instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err24];
 }
-var valid0 = _errs37 === errors;
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+var _valid7 = _errs71 === errors;
+valid11 = valid11 || _valid7;
+const _errs75 = errors;
+if(data19 !== null){
+const err25 = {instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+var _valid7 = _errs75 === errors;
+valid11 = valid11 || _valid7;
+if(!valid11){
+const err26 = {instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+validate28.errors = vErrors;
+return false;
+}
+else {
+errors = _errs70;
+if(vErrors !== null){
+if(_errs70){
+vErrors.length = _errs70;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs69 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.event_date !== undefined){
-let data20 = data.event_date;
-const _errs41 = errors;
-if((typeof data20 !== "string") && (data20 !== null)){
-validate28.errors = [{instancePath:instancePath+"/event_date",schemaPath:"#/properties/event_date/type",keyword:"type",params:{type: schema39.properties.event_date.type},message:"must be string,null"}];
+if(data.updated_at !== undefined){
+const _errs77 = errors;
+if(errors === _errs77){
+if(errors === _errs77){
+if(!(typeof data.updated_at === "string")){
+validate28.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs41 === errors;
+}
+}
+var valid0 = _errs77 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.extraction_strategy !== undefined){
-const _errs43 = errors;
-if(typeof data.extraction_strategy !== "string"){
-validate28.errors = [{instancePath:instancePath+"/extraction_strategy",schemaPath:"#/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs43 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.extraction_strategy_config !== undefined){
-let data22 = data.extraction_strategy_config;
-const _errs45 = errors;
-if(errors === _errs45){
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data.user_id !== undefined){
+let data22 = data.user_id;
+const _errs79 = errors;
+const _errs80 = errors;
+let valid13 = false;
+const _errs81 = errors;
+if(typeof data22 !== "string"){
+const err27 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/extraction_strategy_config",schemaPath:"#/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+vErrors.push(err27);
+}
+errors++;
+}
+var _valid8 = _errs81 === errors;
+valid13 = valid13 || _valid8;
+const _errs83 = errors;
+if(data22 !== null){
+const err28 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid8 = _errs83 === errors;
+valid13 = valid13 || _valid8;
+if(!valid13){
+const err29 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+validate28.errors = vErrors;
 return false;
 }
+else {
+errors = _errs80;
+if(vErrors !== null){
+if(_errs80){
+vErrors.length = _errs80;
 }
-var valid0 = _errs45 === errors;
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs79 === errors;
 }
 else {
 var valid0 = true;
@@ -936,13 +1471,13 @@ return false;
 validate28.errors = vErrors;
 return errors === 0;
 }
-validate28.evaluated = {"props":{"id":true,"text":true,"session_id":true,"user_id":true,"namespace":true,"last_accessed":true,"created_at":true,"updated_at":true,"pinned":true,"access_count":true,"topics":true,"entities":true,"memory_hash":true,"discrete_memory_extracted":true,"memory_type":true,"persisted_at":true,"extracted_from":true,"event_date":true,"extraction_strategy":true,"extraction_strategy_config":true},"dynamicProps":false,"dynamicItems":false};
+validate28.evaluated = {"props":{"access_count":true,"created_at":true,"discrete_memory_extracted":true,"entities":true,"event_date":true,"extracted_from":true,"extraction_strategy":true,"extraction_strategy_config":true,"id":true,"last_accessed":true,"memory_hash":true,"memory_type":true,"namespace":true,"persisted_at":true,"pinned":true,"session_id":true,"text":true,"topics":true,"updated_at":true,"user_id":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_get_summary_view = validate29;
-const schema40 = {"$id":"get_summary_view","allOf":[{"type":"object","required":["source"],"properties":{"name":{"type":["string","null"]},"source":{"type":"string","enum":["long_term","working_memory"]},"group_by":{"type":"array","items":{"type":"string"},"default":[]},"filters":{"type":"object","additionalProperties":true},"time_window_days":{"type":["integer","null"],"minimum":1},"continuous":{"type":"boolean","default":false},"prompt":{"type":["string","null"]},"model_name":{"type":["string","null"]}}},{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}]};
+export const body_get_summary_view_v1_summary_views__view_id__get = validate29;
+const schema40 = {"$id":"get_summary_view_v1_summary_views__view_id__get","properties":{"continuous":{"default":false,"title":"Continuous","type":"boolean"},"filters":{"additionalProperties":true,"title":"Filters","type":"object"},"group_by":{"items":{"type":"string"},"title":"Group By","type":"array"},"id":{"title":"Id","type":"string"},"model_name":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Model Name"},"name":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Name"},"prompt":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Prompt"},"source":{"enum":["long_term","working_memory"],"title":"Source","type":"string"},"time_window_days":{"anyOf":[{"minimum":1,"type":"integer"},{"type":"null"}],"title":"Time Window Days"}},"required":["id","source"],"title":"SummaryView","type":"object"};
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="get_summary_view" */;
+/*# sourceURL="get_summary_view_v1_summary_views__view_id__get" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate29.evaluated;
@@ -952,200 +1487,380 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-const _errs0 = errors;
-if(errors === _errs0){
+if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
-if((data.source === undefined) && (missing0 = "source")){
-validate29.errors = [{instancePath,schemaPath:"#/allOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((data.id === undefined) && (missing0 = "id")) || ((data.source === undefined) && (missing0 = "source"))){
+validate29.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data.name !== undefined){
-let data0 = data.name;
-const _errs2 = errors;
-if((typeof data0 !== "string") && (data0 !== null)){
-validate29.errors = [{instancePath:instancePath+"/name",schemaPath:"#/allOf/0/properties/name/type",keyword:"type",params:{type: schema40.allOf[0].properties.name.type},message:"must be string,null"}];
+if(data.continuous !== undefined){
+const _errs1 = errors;
+if(typeof data.continuous !== "boolean"){
+validate29.errors = [{instancePath:instancePath+"/continuous",schemaPath:"#/properties/continuous/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid1 = _errs2 === errors;
+var valid0 = _errs1 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
-if(data.source !== undefined){
-let data1 = data.source;
-const _errs4 = errors;
-if(typeof data1 !== "string"){
-validate29.errors = [{instancePath:instancePath+"/source",schemaPath:"#/allOf/0/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data1 === "long_term") || (data1 === "working_memory"))){
-validate29.errors = [{instancePath:instancePath+"/source",schemaPath:"#/allOf/0/properties/source/enum",keyword:"enum",params:{allowedValues: schema40.allOf[0].properties.source.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid1 = _errs4 === errors;
+if(valid0){
+if(data.filters !== undefined){
+let data1 = data.filters;
+const _errs3 = errors;
+if(errors === _errs3){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 }
 else {
-var valid1 = true;
+validate29.errors = [{instancePath:instancePath+"/filters",schemaPath:"#/properties/filters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
 }
-if(valid1){
+}
+var valid0 = _errs3 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.group_by !== undefined){
 let data2 = data.group_by;
 const _errs6 = errors;
 if(errors === _errs6){
 if(Array.isArray(data2)){
-var valid2 = true;
+var valid1 = true;
 const len0 = data2.length;
 for(let i0=0; i0<len0; i0++){
 const _errs8 = errors;
 if(typeof data2[i0] !== "string"){
-validate29.errors = [{instancePath:instancePath+"/group_by/" + i0,schemaPath:"#/allOf/0/properties/group_by/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate29.errors = [{instancePath:instancePath+"/group_by/" + i0,schemaPath:"#/properties/group_by/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid2 = _errs8 === errors;
-if(!valid2){
+var valid1 = _errs8 === errors;
+if(!valid1){
 break;
 }
 }
 }
 else {
-validate29.errors = [{instancePath:instancePath+"/group_by",schemaPath:"#/allOf/0/properties/group_by/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate29.errors = [{instancePath:instancePath+"/group_by",schemaPath:"#/properties/group_by/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid1 = _errs6 === errors;
+var valid0 = _errs6 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
-if(data.filters !== undefined){
-let data4 = data.filters;
+if(valid0){
+if(data.id !== undefined){
 const _errs10 = errors;
-if(errors === _errs10){
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-}
-else {
-validate29.errors = [{instancePath:instancePath+"/filters",schemaPath:"#/allOf/0/properties/filters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+if(typeof data.id !== "string"){
+validate29.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-}
-var valid1 = _errs10 === errors;
+var valid0 = _errs10 === errors;
 }
 else {
-var valid1 = true;
+var valid0 = true;
 }
-if(valid1){
-if(data.time_window_days !== undefined){
-let data5 = data.time_window_days;
+if(valid0){
+if(data.model_name !== undefined){
+let data5 = data.model_name;
+const _errs12 = errors;
 const _errs13 = errors;
-if((!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))) && (data5 !== null)){
-validate29.errors = [{instancePath:instancePath+"/time_window_days",schemaPath:"#/allOf/0/properties/time_window_days/type",keyword:"type",params:{type: schema40.allOf[0].properties.time_window_days.type},message:"must be integer,null"}];
-return false;
-}
-if(errors === _errs13){
-if(typeof data5 == "number"){
-if(data5 < 1 || isNaN(data5)){
-validate29.errors = [{instancePath:instancePath+"/time_window_days",schemaPath:"#/allOf/0/properties/time_window_days/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid1 = _errs13 === errors;
+let valid2 = false;
+const _errs14 = errors;
+if(typeof data5 !== "string"){
+const err0 = {instancePath:instancePath+"/model_name",schemaPath:"#/properties/model_name/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
 }
 else {
-var valid1 = true;
+vErrors.push(err0);
 }
-if(valid1){
-if(data.continuous !== undefined){
-const _errs15 = errors;
-if(typeof data.continuous !== "boolean"){
-validate29.errors = [{instancePath:instancePath+"/continuous",schemaPath:"#/allOf/0/properties/continuous/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
+errors++;
 }
-var valid1 = _errs15 === errors;
+var _valid0 = _errs14 === errors;
+valid2 = valid2 || _valid0;
+const _errs16 = errors;
+if(data5 !== null){
+const err1 = {instancePath:instancePath+"/model_name",schemaPath:"#/properties/model_name/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err1];
 }
 else {
-var valid1 = true;
+vErrors.push(err1);
 }
-if(valid1){
+errors++;
+}
+var _valid0 = _errs16 === errors;
+valid2 = valid2 || _valid0;
+if(!valid2){
+const err2 = {instancePath:instancePath+"/model_name",schemaPath:"#/properties/model_name/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate29.errors = vErrors;
+return false;
+}
+else {
+errors = _errs13;
+if(vErrors !== null){
+if(_errs13){
+vErrors.length = _errs13;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs12 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.name !== undefined){
+let data6 = data.name;
+const _errs18 = errors;
+const _errs19 = errors;
+let valid3 = false;
+const _errs20 = errors;
+if(typeof data6 !== "string"){
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid1 = _errs20 === errors;
+valid3 = valid3 || _valid1;
+const _errs22 = errors;
+if(data6 !== null){
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid1 = _errs22 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const err5 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+validate29.errors = vErrors;
+return false;
+}
+else {
+errors = _errs19;
+if(vErrors !== null){
+if(_errs19){
+vErrors.length = _errs19;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs18 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.prompt !== undefined){
 let data7 = data.prompt;
-const _errs17 = errors;
-if((typeof data7 !== "string") && (data7 !== null)){
-validate29.errors = [{instancePath:instancePath+"/prompt",schemaPath:"#/allOf/0/properties/prompt/type",keyword:"type",params:{type: schema40.allOf[0].properties.prompt.type},message:"must be string,null"}];
-return false;
-}
-var valid1 = _errs17 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data.model_name !== undefined){
-let data8 = data.model_name;
-const _errs19 = errors;
-if((typeof data8 !== "string") && (data8 !== null)){
-validate29.errors = [{instancePath:instancePath+"/model_name",schemaPath:"#/allOf/0/properties/model_name/type",keyword:"type",params:{type: schema40.allOf[0].properties.model_name.type},message:"must be string,null"}];
-return false;
-}
-var valid1 = _errs19 === errors;
+const _errs24 = errors;
+const _errs25 = errors;
+let valid4 = false;
+const _errs26 = errors;
+if(typeof data7 !== "string"){
+const err6 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
 }
 else {
-var valid1 = true;
+vErrors.push(err6);
 }
+errors++;
 }
-}
-}
-}
-}
-}
-}
-}
+var _valid2 = _errs26 === errors;
+valid4 = valid4 || _valid2;
+const _errs28 = errors;
+if(data7 !== null){
+const err7 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err7];
 }
 else {
-validate29.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid2 = _errs28 === errors;
+valid4 = valid4 || _valid2;
+if(!valid4){
+const err8 = {instancePath:instancePath+"/prompt",schemaPath:"#/properties/prompt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+validate29.errors = vErrors;
 return false;
 }
+else {
+errors = _errs25;
+if(vErrors !== null){
+if(_errs25){
+vErrors.length = _errs25;
 }
-var valid0 = _errs0 === errors;
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs24 === errors;
+}
+else {
+var valid0 = true;
+}
 if(valid0){
-const _errs21 = errors;
-if(errors === _errs21){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing1;
-if((data.id === undefined) && (missing1 = "id")){
-validate29.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if(data.source !== undefined){
+let data8 = data.source;
+const _errs30 = errors;
+if(typeof data8 !== "string"){
+validate29.errors = [{instancePath:instancePath+"/source",schemaPath:"#/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data8 === "long_term") || (data8 === "working_memory"))){
+validate29.errors = [{instancePath:instancePath+"/source",schemaPath:"#/properties/source/enum",keyword:"enum",params:{allowedValues: schema40.properties.source.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs30 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.time_window_days !== undefined){
+let data9 = data.time_window_days;
+const _errs32 = errors;
+const _errs33 = errors;
+let valid5 = false;
+const _errs34 = errors;
+if(!((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9)))){
+const err9 = {instancePath:instancePath+"/time_window_days",schemaPath:"#/properties/time_window_days/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(errors === _errs34){
+if(typeof data9 == "number"){
+if(data9 < 1 || isNaN(data9)){
+const err10 = {instancePath:instancePath+"/time_window_days",schemaPath:"#/properties/time_window_days/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+var _valid3 = _errs34 === errors;
+valid5 = valid5 || _valid3;
+const _errs36 = errors;
+if(data9 !== null){
+const err11 = {instancePath:instancePath+"/time_window_days",schemaPath:"#/properties/time_window_days/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid3 = _errs36 === errors;
+valid5 = valid5 || _valid3;
+if(!valid5){
+const err12 = {instancePath:instancePath+"/time_window_days",schemaPath:"#/properties/time_window_days/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+validate29.errors = vErrors;
 return false;
 }
 else {
-if(data.id !== undefined){
-if(typeof data.id !== "string"){
-validate29.errors = [{instancePath:instancePath+"/id",schemaPath:"#/allOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+errors = _errs33;
+if(vErrors !== null){
+if(_errs33){
+vErrors.length = _errs33;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs32 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
 }
 }
 }
 }
 else {
-validate29.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate29.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-}
-var valid0 = _errs21 === errors;
 }
 validate29.errors = vErrors;
 return errors === 0;
 }
-validate29.evaluated = {"props":{"id":true,"name":true,"source":true,"group_by":true,"filters":true,"time_window_days":true,"continuous":true,"prompt":true,"model_name":true},"dynamicProps":false,"dynamicItems":false};
+validate29.evaluated = {"props":{"continuous":true,"filters":true,"group_by":true,"id":true,"model_name":true,"name":true,"prompt":true,"source":true,"time_window_days":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_get_task_status = validate30;
-const schema41 = {"$id":"get_task_status","type":"object","required":["id","type"],"properties":{"id":{"type":"string"},"type":{"type":"string","enum":["summary_view_full_run"]},"status":{"type":"string","enum":["pending","running","success","failed"],"default":"pending"},"view_id":{"type":["string","null"]},"created_at":{"type":"string","format":"date-time"},"started_at":{"type":["string","null"],"format":"date-time"},"completed_at":{"type":["string","null"],"format":"date-time"},"error_message":{"type":["string","null"]}}};
+export const body_get_task_status_v1_tasks__task_id__get = validate30;
+const schema41 = {"$id":"get_task_status_v1_tasks__task_id__get","properties":{"completed_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Completed At"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"error_message":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Error Message"},"id":{"title":"Id","type":"string"},"started_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Started At"},"status":{"allOf":[{"enum":["pending","running","success","failed"],"title":"TaskStatusEnum","type":"string"}],"default":"pending"},"type":{"enum":["summary_view_full_run"],"title":"TaskTypeEnum","type":"string"},"view_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"View Id"}},"required":["id","type"],"title":"Task","type":"object"};
 
 function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="get_task_status" */;
+/*# sourceURL="get_task_status_v1_tasks__task_id__get" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate30.evaluated;
@@ -1163,11 +1878,63 @@ validate30.errors = [{instancePath,schemaPath:"#/required",keyword:"required",pa
 return false;
 }
 else {
-if(data.id !== undefined){
+if(data.completed_at !== undefined){
+let data0 = data.completed_at;
 const _errs1 = errors;
-if(typeof data.id !== "string"){
-validate30.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs2 = errors;
+let valid1 = false;
+const _errs3 = errors;
+if(errors === _errs3){
+if(errors === _errs3){
+if(!(typeof data0 === "string")){
+const err0 = {instancePath:instancePath+"/completed_at",schemaPath:"#/properties/completed_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+}
+var _valid0 = _errs3 === errors;
+valid1 = valid1 || _valid0;
+const _errs5 = errors;
+if(data0 !== null){
+const err1 = {instancePath:instancePath+"/completed_at",schemaPath:"#/properties/completed_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err2 = {instancePath:instancePath+"/completed_at",schemaPath:"#/properties/completed_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate30.errors = vErrors;
 return false;
+}
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
 }
 var valid0 = _errs1 === errors;
 }
@@ -1175,46 +1942,15 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.type !== undefined){
-let data1 = data.type;
-const _errs3 = errors;
-if(typeof data1 !== "string"){
-validate30.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data1 === "summary_view_full_run")){
-validate30.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema41.properties.type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.status !== undefined){
-let data2 = data.status;
-const _errs5 = errors;
-if(typeof data2 !== "string"){
-validate30.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((data2 === "pending") || (data2 === "running")) || (data2 === "success")) || (data2 === "failed"))){
-validate30.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema41.properties.status.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.view_id !== undefined){
-let data3 = data.view_id;
+if(data.created_at !== undefined){
 const _errs7 = errors;
-if((typeof data3 !== "string") && (data3 !== null)){
-validate30.errors = [{instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/type",keyword:"type",params:{type: schema41.properties.view_id.type},message:"must be string,null"}];
+if(errors === _errs7){
+if(errors === _errs7){
+if(!(typeof data.created_at === "string")){
+validate30.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+}
 }
 var valid0 = _errs7 === errors;
 }
@@ -1222,13 +1958,57 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.created_at !== undefined){
+if(data.error_message !== undefined){
+let data2 = data.error_message;
 const _errs9 = errors;
-if(errors === _errs9){
-if(errors === _errs9){
-if(!(typeof data.created_at === "string")){
-validate30.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs10 = errors;
+let valid2 = false;
+const _errs11 = errors;
+if(typeof data2 !== "string"){
+const err3 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid1 = _errs11 === errors;
+valid2 = valid2 || _valid1;
+const _errs13 = errors;
+if(data2 !== null){
+const err4 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid1 = _errs13 === errors;
+valid2 = valid2 || _valid1;
+if(!valid2){
+const err5 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+validate30.errors = vErrors;
 return false;
+}
+else {
+errors = _errs10;
+if(vErrors !== null){
+if(_errs10){
+vErrors.length = _errs10;
+}
+else {
+vErrors = null;
 }
 }
 }
@@ -1238,40 +2018,171 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.started_at !== undefined){
-let data5 = data.started_at;
-const _errs11 = errors;
-if((typeof data5 !== "string") && (data5 !== null)){
-validate30.errors = [{instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/type",keyword:"type",params:{type: schema41.properties.started_at.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.completed_at !== undefined){
-let data6 = data.completed_at;
-const _errs13 = errors;
-if((typeof data6 !== "string") && (data6 !== null)){
-validate30.errors = [{instancePath:instancePath+"/completed_at",schemaPath:"#/properties/completed_at/type",keyword:"type",params:{type: schema41.properties.completed_at.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.error_message !== undefined){
-let data7 = data.error_message;
+if(data.id !== undefined){
 const _errs15 = errors;
-if((typeof data7 !== "string") && (data7 !== null)){
-validate30.errors = [{instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: schema41.properties.error_message.type},message:"must be string,null"}];
+if(typeof data.id !== "string"){
+validate30.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.started_at !== undefined){
+let data4 = data.started_at;
+const _errs17 = errors;
+const _errs18 = errors;
+let valid3 = false;
+const _errs19 = errors;
+if(errors === _errs19){
+if(errors === _errs19){
+if(!(typeof data4 === "string")){
+const err6 = {instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+var _valid2 = _errs19 === errors;
+valid3 = valid3 || _valid2;
+const _errs21 = errors;
+if(data4 !== null){
+const err7 = {instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid2 = _errs21 === errors;
+valid3 = valid3 || _valid2;
+if(!valid3){
+const err8 = {instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+validate30.errors = vErrors;
+return false;
+}
+else {
+errors = _errs18;
+if(vErrors !== null){
+if(_errs18){
+vErrors.length = _errs18;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.status !== undefined){
+let data5 = data.status;
+const _errs23 = errors;
+if(typeof data5 !== "string"){
+validate30.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data5 === "pending") || (data5 === "running")) || (data5 === "success")) || (data5 === "failed"))){
+validate30.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/allOf/0/enum",keyword:"enum",params:{allowedValues: schema41.properties.status.allOf[0].enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs23 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.type !== undefined){
+let data6 = data.type;
+const _errs26 = errors;
+if(typeof data6 !== "string"){
+validate30.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data6 === "summary_view_full_run")){
+validate30.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema41.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs26 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.view_id !== undefined){
+let data7 = data.view_id;
+const _errs28 = errors;
+const _errs29 = errors;
+let valid5 = false;
+const _errs30 = errors;
+if(typeof data7 !== "string"){
+const err9 = {instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+var _valid3 = _errs30 === errors;
+valid5 = valid5 || _valid3;
+const _errs32 = errors;
+if(data7 !== null){
+const err10 = {instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid3 = _errs32 === errors;
+valid5 = valid5 || _valid3;
+if(!valid5){
+const err11 = {instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+validate30.errors = vErrors;
+return false;
+}
+else {
+errors = _errs29;
+if(vErrors !== null){
+if(_errs29){
+vErrors.length = _errs29;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs28 === errors;
 }
 else {
 var valid0 = true;
@@ -1293,13 +2204,13 @@ return false;
 validate30.errors = vErrors;
 return errors === 0;
 }
-validate30.evaluated = {"props":{"id":true,"type":true,"status":true,"view_id":true,"created_at":true,"started_at":true,"completed_at":true,"error_message":true},"dynamicProps":false,"dynamicItems":false};
+validate30.evaluated = {"props":{"completed_at":true,"created_at":true,"error_message":true,"id":true,"started_at":true,"status":true,"type":true,"view_id":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_get_working_memory = validate31;
-const schema42 = {"$id":"get_working_memory","allOf":[{"type":"object","properties":{"messages":{"type":"array","items":{"type":"object","required":["role","content"],"properties":{"role":{"type":"string"},"content":{"description":"Must not be empty or blank when written.","type":"string"},"id":{"description":"Server makes a ULID when omitted.","type":"string"},"created_at":{"type":"string","format":"date-time"},"persisted_at":{"type":["string","null"],"format":"date-time"},"discrete_memory_extracted":{"type":"string","enum":["t","f"],"default":"f"}}}},"memories":{"type":"array","items":{"type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}}},"data":{"description":"Any JSON, by key.","type":["object","null"],"additionalProperties":true},"context":{"description":"Summary of older messages, written by the server when it summarises.","type":["string","null"]},"user_id":{"type":["string","null"]},"tokens":{"type":"integer","default":0},"namespace":{"type":["string","null"]},"long_term_memory_strategy":{"type":"object","properties":{"strategy":{"type":"string","enum":["discrete","summary","preferences","custom"],"default":"discrete"},"config":{"type":"object","additionalProperties":true}}},"ttl_seconds":{"type":["integer","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"}}},{"type":"object","required":["session_id"],"properties":{"session_id":{"type":"string"},"context_percentage_total_used":{"type":["number","null"]},"context_percentage_until_summarization":{"type":["number","null"]}}}]};
+export const body_get_working_memory_v1_working_memory__session_id__get = validate31;
+const schema42 = {"$id":"get_working_memory_v1_working_memory__session_id__get","properties":{"context":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Context"},"context_percentage_total_used":{"anyOf":[{"type":"number"},{"type":"null"}],"title":"Context Percentage Total Used"},"context_percentage_until_summarization":{"anyOf":[{"type":"number"},{"type":"null"}],"title":"Context Percentage Until Summarization"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"data":{"anyOf":[{"additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"integer"},{"type":"boolean"},{"items":{},"type":"array"},{"additionalProperties":true,"type":"object"}]},"type":"object"},{"type":"null"}],"title":"Data"},"last_accessed":{"format":"date-time","title":"Last Accessed","type":"string"},"long_term_memory_strategy":{"properties":{"config":{"additionalProperties":true,"title":"Config","type":"object"},"strategy":{"default":"discrete","enum":["discrete","summary","preferences","custom"],"title":"Strategy","type":"string"}},"title":"MemoryStrategyConfig","type":"object"},"memories":{"items":{"anyOf":[{"properties":{"access_count":{"default":0,"minimum":0,"title":"Access Count","type":"integer"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"discrete_memory_extracted":{"default":"f","enum":["t","f"],"title":"Discrete Memory Extracted","type":"string"},"entities":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Entities"},"event_date":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Event Date"},"extracted_from":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Extracted From"},"extraction_strategy":{"default":"discrete","title":"Extraction Strategy","type":"string"},"extraction_strategy_config":{"additionalProperties":true,"title":"Extraction Strategy Config","type":"object"},"id":{"title":"Id","type":"string"},"last_accessed":{"format":"date-time","title":"Last Accessed","type":"string"},"memory_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Memory Hash"},"memory_type":{"allOf":[{"enum":["episodic","semantic","message"],"title":"MemoryTypeEnum","type":"string"}],"default":"message"},"namespace":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Namespace"},"persisted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Persisted At"},"pinned":{"default":false,"title":"Pinned","type":"boolean"},"session_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Session Id"},"text":{"title":"Text","type":"string"},"topics":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Topics"},"updated_at":{"format":"date-time","title":"Updated At","type":"string"},"user_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"User Id"}},"required":["id","text"],"title":"MemoryRecord","type":"object"},{"properties":{"created_at":{"format":"date-time","title":"Created At","type":"string"},"discrete_memory_extracted":{"default":"f","enum":["t","f"],"title":"Discrete Memory Extracted","type":"string"},"entities":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Entities"},"event_date":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Event Date"},"extracted_from":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Extracted From"},"id":{"title":"Id","type":"string"},"last_accessed":{"format":"date-time","title":"Last Accessed","type":"string"},"memory_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Memory Hash"},"memory_type":{"allOf":[{"enum":["episodic","semantic","message"],"title":"MemoryTypeEnum","type":"string"}],"default":"message"},"namespace":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Namespace"},"persisted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Persisted At"},"session_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Session Id"},"text":{"title":"Text","type":"string"},"topics":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Topics"},"updated_at":{"format":"date-time","title":"Updated At","type":"string"},"user_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"User Id"}},"required":["text"],"title":"ClientMemoryRecord","type":"object"}]},"title":"Memories","type":"array"},"messages":{"items":{"properties":{"content":{"title":"Content","type":"string"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"discrete_memory_extracted":{"default":"f","enum":["t","f"],"title":"Discrete Memory Extracted","type":"string"},"id":{"title":"Id","type":"string"},"persisted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Persisted At"},"role":{"title":"Role","type":"string"}},"required":["role","content"],"title":"MemoryMessage","type":"object"},"title":"Messages","type":"array"},"namespace":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Namespace"},"session_id":{"title":"Session Id","type":"string"},"tokens":{"default":0,"title":"Tokens","type":"integer"},"ttl_seconds":{"anyOf":[{"type":"integer"},{"type":"null"}],"title":"Ttl Seconds"},"updated_at":{"format":"date-time","title":"Updated At","type":"string"},"user_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"User Id"}},"required":["session_id"],"title":"WorkingMemoryResponse","type":"object"};
 
 function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="get_working_memory" */;
+/*# sourceURL="get_working_memory_v1_working_memory__session_id__get" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate31.evaluated;
@@ -1309,795 +2220,2684 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-const _errs0 = errors;
-if(errors === _errs0){
+if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.messages !== undefined){
-let data0 = data.messages;
-const _errs2 = errors;
-if(errors === _errs2){
-if(Array.isArray(data0)){
-var valid2 = true;
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-let data1 = data0[i0];
-const _errs4 = errors;
-if(errors === _errs4){
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 let missing0;
-if(((data1.role === undefined) && (missing0 = "role")) || ((data1.content === undefined) && (missing0 = "content"))){
-validate31.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/allOf/0/properties/messages/items/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((data.session_id === undefined) && (missing0 = "session_id")){
+validate31.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data1.role !== undefined){
-const _errs6 = errors;
-if(typeof data1.role !== "string"){
-validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/role",schemaPath:"#/allOf/0/properties/messages/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid3 = _errs6 === errors;
+if(data.context !== undefined){
+let data0 = data.context;
+const _errs1 = errors;
+const _errs2 = errors;
+let valid1 = false;
+const _errs3 = errors;
+if(typeof data0 !== "string"){
+const err0 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
 }
 else {
-var valid3 = true;
+vErrors.push(err0);
 }
-if(valid3){
-if(data1.content !== undefined){
+errors++;
+}
+var _valid0 = _errs3 === errors;
+valid1 = valid1 || _valid0;
+const _errs5 = errors;
+if(data0 !== null){
+const err1 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err2 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate31.errors = vErrors;
+return false;
+}
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.context_percentage_total_used !== undefined){
+let data1 = data.context_percentage_total_used;
+const _errs7 = errors;
 const _errs8 = errors;
-if(typeof data1.content !== "string"){
-validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/allOf/0/properties/messages/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid3 = _errs8 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.id !== undefined){
-const _errs10 = errors;
-if(typeof data1.id !== "string"){
-validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/id",schemaPath:"#/allOf/0/properties/messages/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid3 = _errs10 === errors;
+let valid2 = false;
+const _errs9 = errors;
+if(!(typeof data1 == "number")){
+const err3 = {instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/properties/context_percentage_total_used/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err3];
 }
 else {
-var valid3 = true;
+vErrors.push(err3);
 }
-if(valid3){
-if(data1.created_at !== undefined){
-const _errs12 = errors;
-if(errors === _errs12){
-if(errors === _errs12){
-if(!(typeof data1.created_at === "string")){
-validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/created_at",schemaPath:"#/allOf/0/properties/messages/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+errors++;
 }
-}
-}
-var valid3 = _errs12 === errors;
+var _valid1 = _errs9 === errors;
+valid2 = valid2 || _valid1;
+const _errs11 = errors;
+if(data1 !== null){
+const err4 = {instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/properties/context_percentage_total_used/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
 }
 else {
-var valid3 = true;
+vErrors.push(err4);
 }
-if(valid3){
-if(data1.persisted_at !== undefined){
-let data6 = data1.persisted_at;
-const _errs14 = errors;
-if((typeof data6 !== "string") && (data6 !== null)){
-validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/persisted_at",schemaPath:"#/allOf/0/properties/messages/items/properties/persisted_at/type",keyword:"type",params:{type: schema42.allOf[0].properties.messages.items.properties.persisted_at.type},message:"must be string,null"}];
-return false;
+errors++;
 }
-var valid3 = _errs14 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.discrete_memory_extracted !== undefined){
-let data7 = data1.discrete_memory_extracted;
-const _errs16 = errors;
-if(typeof data7 !== "string"){
-validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/messages/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data7 === "t") || (data7 === "f"))){
-validate31.errors = [{instancePath:instancePath+"/messages/" + i0+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/messages/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema42.allOf[0].properties.messages.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid3 = _errs16 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate31.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/allOf/0/properties/messages/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid2 = _errs4 === errors;
+var _valid1 = _errs11 === errors;
+valid2 = valid2 || _valid1;
 if(!valid2){
-break;
-}
-}
-}
-else {
-validate31.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/allOf/0/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid1 = _errs2 === errors;
+const err5 = {instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/properties/context_percentage_total_used/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
 }
 else {
-var valid1 = true;
+vErrors.push(err5);
 }
-if(valid1){
-if(data.memories !== undefined){
-let data8 = data.memories;
-const _errs18 = errors;
-if(errors === _errs18){
-if(Array.isArray(data8)){
-var valid4 = true;
-const len1 = data8.length;
-for(let i1=0; i1<len1; i1++){
-let data9 = data8[i1];
-const _errs20 = errors;
-if(errors === _errs20){
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-let missing1;
-if(((data9.id === undefined) && (missing1 = "id")) || ((data9.text === undefined) && (missing1 = "text"))){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1,schemaPath:"#/allOf/0/properties/memories/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+errors++;
+validate31.errors = vErrors;
 return false;
 }
 else {
-if(data9.id !== undefined){
+errors = _errs8;
+if(vErrors !== null){
+if(_errs8){
+vErrors.length = _errs8;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.context_percentage_until_summarization !== undefined){
+let data2 = data.context_percentage_until_summarization;
+const _errs13 = errors;
+const _errs14 = errors;
+let valid3 = false;
+const _errs15 = errors;
+if(!(typeof data2 == "number")){
+const err6 = {instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/properties/context_percentage_until_summarization/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid2 = _errs15 === errors;
+valid3 = valid3 || _valid2;
+const _errs17 = errors;
+if(data2 !== null){
+const err7 = {instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/properties/context_percentage_until_summarization/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid2 = _errs17 === errors;
+valid3 = valid3 || _valid2;
+if(!valid3){
+const err8 = {instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/properties/context_percentage_until_summarization/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+validate31.errors = vErrors;
+return false;
+}
+else {
+errors = _errs14;
+if(vErrors !== null){
+if(_errs14){
+vErrors.length = _errs14;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.created_at !== undefined){
+const _errs19 = errors;
+if(errors === _errs19){
+if(errors === _errs19){
+if(!(typeof data.created_at === "string")){
+validate31.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data4 = data.data;
+const _errs21 = errors;
 const _errs22 = errors;
-if(typeof data9.id !== "string"){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/id",schemaPath:"#/allOf/0/properties/memories/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid5 = _errs22 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.text !== undefined){
-const _errs24 = errors;
-if(typeof data9.text !== "string"){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/text",schemaPath:"#/allOf/0/properties/memories/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid5 = _errs24 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.session_id !== undefined){
-let data12 = data9.session_id;
+let valid4 = false;
+const _errs23 = errors;
+if(errors === _errs23){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+for(const key0 in data4){
+let data5 = data4[key0];
 const _errs26 = errors;
-if((typeof data12 !== "string") && (data12 !== null)){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/session_id",schemaPath:"#/allOf/0/properties/memories/items/properties/session_id/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.session_id.type},message:"must be string,null"}];
-return false;
-}
-var valid5 = _errs26 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.user_id !== undefined){
-let data13 = data9.user_id;
+const _errs27 = errors;
+let valid6 = false;
 const _errs28 = errors;
-if((typeof data13 !== "string") && (data13 !== null)){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/user_id",schemaPath:"#/allOf/0/properties/memories/items/properties/user_id/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.user_id.type},message:"must be string,null"}];
-return false;
-}
-var valid5 = _errs28 === errors;
+if(typeof data5 !== "string"){
+const err9 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
 }
 else {
-var valid5 = true;
+vErrors.push(err9);
 }
-if(valid5){
-if(data9.namespace !== undefined){
-let data14 = data9.namespace;
+errors++;
+}
+var _valid4 = _errs28 === errors;
+valid6 = valid6 || _valid4;
 const _errs30 = errors;
-if((typeof data14 !== "string") && (data14 !== null)){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/namespace",schemaPath:"#/allOf/0/properties/memories/items/properties/namespace/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.namespace.type},message:"must be string,null"}];
-return false;
-}
-var valid5 = _errs30 === errors;
+if(!(typeof data5 == "number")){
+const err10 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err10];
 }
 else {
-var valid5 = true;
+vErrors.push(err10);
 }
-if(valid5){
-if(data9.last_accessed !== undefined){
+errors++;
+}
+var _valid4 = _errs30 === errors;
+valid6 = valid6 || _valid4;
 const _errs32 = errors;
-if(errors === _errs32){
-if(errors === _errs32){
-if(!(typeof data9.last_accessed === "string")){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/last_accessed",schemaPath:"#/allOf/0/properties/memories/items/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid5 = _errs32 === errors;
+if(!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))){
+const err11 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err11];
 }
 else {
-var valid5 = true;
+vErrors.push(err11);
 }
-if(valid5){
-if(data9.created_at !== undefined){
+errors++;
+}
+var _valid4 = _errs32 === errors;
+valid6 = valid6 || _valid4;
 const _errs34 = errors;
-if(errors === _errs34){
-if(errors === _errs34){
-if(!(typeof data9.created_at === "string")){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/created_at",schemaPath:"#/allOf/0/properties/memories/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid5 = _errs34 === errors;
+if(typeof data5 !== "boolean"){
+const err12 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err12];
 }
 else {
-var valid5 = true;
+vErrors.push(err12);
 }
-if(valid5){
-if(data9.updated_at !== undefined){
+errors++;
+}
+var _valid4 = _errs34 === errors;
+valid6 = valid6 || _valid4;
 const _errs36 = errors;
 if(errors === _errs36){
-if(errors === _errs36){
-if(!(typeof data9.updated_at === "string")){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/updated_at",schemaPath:"#/allOf/0/properties/memories/items/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid5 = _errs36 === errors;
+if(!(Array.isArray(data5))){
+const err13 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/4/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err13];
 }
 else {
-var valid5 = true;
+vErrors.push(err13);
 }
-if(valid5){
-if(data9.pinned !== undefined){
+errors++;
+}
+}
+var _valid4 = _errs36 === errors;
+valid6 = valid6 || _valid4;
 const _errs38 = errors;
-if(typeof data9.pinned !== "boolean"){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/pinned",schemaPath:"#/allOf/0/properties/memories/items/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid5 = _errs38 === errors;
+if(errors === _errs38){
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 }
 else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.access_count !== undefined){
-let data19 = data9.access_count;
-const _errs40 = errors;
-if(!((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19)))){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/access_count",schemaPath:"#/allOf/0/properties/memories/items/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs40){
-if(typeof data19 == "number"){
-if(data19 < 0 || isNaN(data19)){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/access_count",schemaPath:"#/allOf/0/properties/memories/items/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid5 = _errs40 === errors;
+const err14 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
 }
 else {
-var valid5 = true;
+vErrors.push(err14);
 }
-if(valid5){
-if(data9.topics !== undefined){
-let data20 = data9.topics;
-const _errs42 = errors;
-if((!(Array.isArray(data20))) && (data20 !== null)){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/topics",schemaPath:"#/allOf/0/properties/memories/items/properties/topics/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.topics.type},message:"must be array,null"}];
-return false;
+errors++;
 }
-if(errors === _errs42){
-if(Array.isArray(data20)){
-var valid6 = true;
-const len2 = data20.length;
-for(let i2=0; i2<len2; i2++){
-const _errs44 = errors;
-if(typeof data20[i2] !== "string"){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/topics/" + i2,schemaPath:"#/allOf/0/properties/memories/items/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
 }
-var valid6 = _errs44 === errors;
+var _valid4 = _errs38 === errors;
+valid6 = valid6 || _valid4;
 if(!valid6){
+const err15 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+else {
+errors = _errs27;
+if(vErrors !== null){
+if(_errs27){
+vErrors.length = _errs27;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid5 = _errs26 === errors;
+if(!valid5){
 break;
 }
 }
 }
-}
-var valid5 = _errs42 === errors;
+else {
+const err16 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err16];
 }
 else {
-var valid5 = true;
+vErrors.push(err16);
 }
-if(valid5){
-if(data9.entities !== undefined){
-let data22 = data9.entities;
-const _errs46 = errors;
-if((!(Array.isArray(data22))) && (data22 !== null)){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/entities",schemaPath:"#/allOf/0/properties/memories/items/properties/entities/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.entities.type},message:"must be array,null"}];
+errors++;
+}
+}
+var _valid3 = _errs23 === errors;
+valid4 = valid4 || _valid3;
+const _errs41 = errors;
+if(data4 !== null){
+const err17 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var _valid3 = _errs41 === errors;
+valid4 = valid4 || _valid3;
+if(!valid4){
+const err18 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+validate31.errors = vErrors;
 return false;
 }
-if(errors === _errs46){
-if(Array.isArray(data22)){
+else {
+errors = _errs22;
+if(vErrors !== null){
+if(_errs22){
+vErrors.length = _errs22;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.last_accessed !== undefined){
+const _errs43 = errors;
+if(errors === _errs43){
+if(errors === _errs43){
+if(!(typeof data.last_accessed === "string")){
+validate31.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid0 = _errs43 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.long_term_memory_strategy !== undefined){
+let data7 = data.long_term_memory_strategy;
+const _errs45 = errors;
+if(errors === _errs45){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.config !== undefined){
+let data8 = data7.config;
+const _errs47 = errors;
+if(errors === _errs47){
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy/config",schemaPath:"#/properties/long_term_memory_strategy/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid7 = _errs47 === errors;
+}
+else {
 var valid7 = true;
-const len3 = data22.length;
-for(let i3=0; i3<len3; i3++){
-const _errs48 = errors;
-if(typeof data22[i3] !== "string"){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/entities/" + i3,schemaPath:"#/allOf/0/properties/memories/items/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
 }
-var valid7 = _errs48 === errors;
-if(!valid7){
-break;
-}
-}
-}
-}
-var valid5 = _errs46 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.memory_hash !== undefined){
-let data24 = data9.memory_hash;
+if(valid7){
+if(data7.strategy !== undefined){
+let data9 = data7.strategy;
 const _errs50 = errors;
-if((typeof data24 !== "string") && (data24 !== null)){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_hash",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_hash/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.memory_hash.type},message:"must be string,null"}];
+if(typeof data9 !== "string"){
+validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/properties/long_term_memory_strategy/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid5 = _errs50 === errors;
+if(!((((data9 === "discrete") || (data9 === "summary")) || (data9 === "preferences")) || (data9 === "custom"))){
+validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/properties/long_term_memory_strategy/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema42.properties.long_term_memory_strategy.properties.strategy.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid7 = _errs50 === errors;
 }
 else {
-var valid5 = true;
+var valid7 = true;
 }
-if(valid5){
-if(data9.discrete_memory_extracted !== undefined){
-let data25 = data9.discrete_memory_extracted;
+}
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy",schemaPath:"#/properties/long_term_memory_strategy/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs45 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.memories !== undefined){
+let data10 = data.memories;
 const _errs52 = errors;
-if(typeof data25 !== "string"){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/memories/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data25 === "t") || (data25 === "f"))){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/memories/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema42.allOf[0].properties.memories.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid5 = _errs52 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.memory_type !== undefined){
-let data26 = data9.memory_type;
+if(errors === _errs52){
+if(Array.isArray(data10)){
+var valid8 = true;
+const len0 = data10.length;
+for(let i0=0; i0<len0; i0++){
+let data11 = data10[i0];
 const _errs54 = errors;
-if(typeof data26 !== "string"){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_type",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data26 === "episodic") || (data26 === "semantic")) || (data26 === "message"))){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_type",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema42.allOf[0].properties.memories.items.properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid5 = _errs54 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.persisted_at !== undefined){
-let data27 = data9.persisted_at;
+const _errs55 = errors;
+let valid9 = false;
 const _errs56 = errors;
-if((typeof data27 !== "string") && (data27 !== null)){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/persisted_at",schemaPath:"#/allOf/0/properties/memories/items/properties/persisted_at/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.persisted_at.type},message:"must be string,null"}];
-return false;
-}
-var valid5 = _errs56 === errors;
+if(errors === _errs56){
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+let missing1;
+if(((data11.id === undefined) && (missing1 = "id")) || ((data11.text === undefined) && (missing1 = "text"))){
+const err19 = {instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/anyOf/0/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
+if(vErrors === null){
+vErrors = [err19];
 }
 else {
-var valid5 = true;
+vErrors.push(err19);
 }
-if(valid5){
-if(data9.extracted_from !== undefined){
-let data28 = data9.extracted_from;
+errors++;
+}
+else {
+if(data11.access_count !== undefined){
+let data12 = data11.access_count;
 const _errs58 = errors;
-if((!(Array.isArray(data28))) && (data28 !== null)){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/extracted_from",schemaPath:"#/allOf/0/properties/memories/items/properties/extracted_from/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.extracted_from.type},message:"must be array,null"}];
-return false;
+if(!((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12)))){
+const err20 = {instancePath:instancePath+"/memories/" + i0+"/access_count",schemaPath:"#/properties/memories/items/anyOf/0/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
 }
 if(errors === _errs58){
-if(Array.isArray(data28)){
-var valid8 = true;
-const len4 = data28.length;
-for(let i4=0; i4<len4; i4++){
+if(typeof data12 == "number"){
+if(data12 < 0 || isNaN(data12)){
+const err21 = {instancePath:instancePath+"/memories/" + i0+"/access_count",schemaPath:"#/properties/memories/items/anyOf/0/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+var valid10 = _errs58 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.created_at !== undefined){
 const _errs60 = errors;
-if(typeof data28[i4] !== "string"){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/extracted_from/" + i4,schemaPath:"#/allOf/0/properties/memories/items/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid8 = _errs60 === errors;
-if(!valid8){
-break;
-}
-}
-}
-}
-var valid5 = _errs58 === errors;
+if(errors === _errs60){
+if(errors === _errs60){
+if(!(typeof data11.created_at === "string")){
+const err22 = {instancePath:instancePath+"/memories/" + i0+"/created_at",schemaPath:"#/properties/memories/items/anyOf/0/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err22];
 }
 else {
-var valid5 = true;
+vErrors.push(err22);
 }
-if(valid5){
-if(data9.event_date !== undefined){
-let data30 = data9.event_date;
+errors++;
+}
+}
+}
+var valid10 = _errs60 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.discrete_memory_extracted !== undefined){
+let data14 = data11.discrete_memory_extracted;
 const _errs62 = errors;
-if((typeof data30 !== "string") && (data30 !== null)){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/event_date",schemaPath:"#/allOf/0/properties/memories/items/properties/event_date/type",keyword:"type",params:{type: schema42.allOf[0].properties.memories.items.properties.event_date.type},message:"must be string,null"}];
-return false;
-}
-var valid5 = _errs62 === errors;
+if(typeof data14 !== "string"){
+const err23 = {instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/anyOf/0/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err23];
 }
 else {
-var valid5 = true;
+vErrors.push(err23);
 }
-if(valid5){
-if(data9.extraction_strategy !== undefined){
+errors++;
+}
+if(!((data14 === "t") || (data14 === "f"))){
+const err24 = {instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/anyOf/0/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema42.properties.memories.items.anyOf[0].properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+var valid10 = _errs62 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.entities !== undefined){
+let data15 = data11.entities;
 const _errs64 = errors;
-if(typeof data9.extraction_strategy !== "string"){
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/extraction_strategy",schemaPath:"#/allOf/0/properties/memories/items/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid5 = _errs64 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.extraction_strategy_config !== undefined){
-let data32 = data9.extraction_strategy_config;
+const _errs65 = errors;
+let valid11 = false;
 const _errs66 = errors;
 if(errors === _errs66){
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+if(Array.isArray(data15)){
+var valid12 = true;
+const len1 = data15.length;
+for(let i1=0; i1<len1; i1++){
+const _errs68 = errors;
+if(typeof data15[i1] !== "string"){
+const err25 = {instancePath:instancePath+"/memories/" + i0+"/entities/" + i1,schemaPath:"#/properties/memories/items/anyOf/0/properties/entities/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
 }
 else {
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1+"/extraction_strategy_config",schemaPath:"#/allOf/0/properties/memories/items/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+vErrors.push(err25);
 }
+errors++;
 }
-var valid5 = _errs66 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate31.errors = [{instancePath:instancePath+"/memories/" + i1,schemaPath:"#/allOf/0/properties/memories/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid4 = _errs20 === errors;
-if(!valid4){
+var valid12 = _errs68 === errors;
+if(!valid12){
 break;
 }
 }
 }
 else {
-validate31.errors = [{instancePath:instancePath+"/memories",schemaPath:"#/allOf/0/properties/memories/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid1 = _errs18 === errors;
+const err26 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/0/properties/entities/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err26];
 }
 else {
-var valid1 = true;
+vErrors.push(err26);
 }
-if(valid1){
-if(data.data !== undefined){
-let data33 = data.data;
-const _errs69 = errors;
-if((!(data33 && typeof data33 == "object" && !Array.isArray(data33))) && (data33 !== null)){
-validate31.errors = [{instancePath:instancePath+"/data",schemaPath:"#/allOf/0/properties/data/type",keyword:"type",params:{type: schema42.allOf[0].properties.data.type},message:"must be object,null"}];
-return false;
+errors++;
 }
-var valid1 = _errs69 === errors;
+}
+var _valid6 = _errs66 === errors;
+valid11 = valid11 || _valid6;
+const _errs70 = errors;
+if(data15 !== null){
+const err27 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/0/properties/entities/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err27];
 }
 else {
-var valid1 = true;
+vErrors.push(err27);
 }
-if(valid1){
-if(data.context !== undefined){
-let data34 = data.context;
+errors++;
+}
+var _valid6 = _errs70 === errors;
+valid11 = valid11 || _valid6;
+if(!valid11){
+const err28 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/0/properties/entities/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+else {
+errors = _errs65;
+if(vErrors !== null){
+if(_errs65){
+vErrors.length = _errs65;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs64 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.event_date !== undefined){
+let data17 = data11.event_date;
 const _errs72 = errors;
-if((typeof data34 !== "string") && (data34 !== null)){
-validate31.errors = [{instancePath:instancePath+"/context",schemaPath:"#/allOf/0/properties/context/type",keyword:"type",params:{type: schema42.allOf[0].properties.context.type},message:"must be string,null"}];
-return false;
-}
-var valid1 = _errs72 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data.user_id !== undefined){
-let data35 = data.user_id;
+const _errs73 = errors;
+let valid13 = false;
 const _errs74 = errors;
-if((typeof data35 !== "string") && (data35 !== null)){
-validate31.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/allOf/0/properties/user_id/type",keyword:"type",params:{type: schema42.allOf[0].properties.user_id.type},message:"must be string,null"}];
-return false;
-}
-var valid1 = _errs74 === errors;
+if(errors === _errs74){
+if(errors === _errs74){
+if(!(typeof data17 === "string")){
+const err29 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/0/properties/event_date/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
 }
 else {
-var valid1 = true;
+vErrors.push(err29);
 }
-if(valid1){
-if(data.tokens !== undefined){
-let data36 = data.tokens;
+errors++;
+}
+}
+}
+var _valid7 = _errs74 === errors;
+valid13 = valid13 || _valid7;
 const _errs76 = errors;
-if(!((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36)))){
-validate31.errors = [{instancePath:instancePath+"/tokens",schemaPath:"#/allOf/0/properties/tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-var valid1 = _errs76 === errors;
+if(data17 !== null){
+const err30 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/0/properties/event_date/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err30];
 }
 else {
-var valid1 = true;
+vErrors.push(err30);
 }
-if(valid1){
-if(data.namespace !== undefined){
-let data37 = data.namespace;
+errors++;
+}
+var _valid7 = _errs76 === errors;
+valid13 = valid13 || _valid7;
+if(!valid13){
+const err31 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/0/properties/event_date/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+else {
+errors = _errs73;
+if(vErrors !== null){
+if(_errs73){
+vErrors.length = _errs73;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs72 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.extracted_from !== undefined){
+let data18 = data11.extracted_from;
 const _errs78 = errors;
-if((typeof data37 !== "string") && (data37 !== null)){
-validate31.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/allOf/0/properties/namespace/type",keyword:"type",params:{type: schema42.allOf[0].properties.namespace.type},message:"must be string,null"}];
-return false;
-}
-var valid1 = _errs78 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data.long_term_memory_strategy !== undefined){
-let data38 = data.long_term_memory_strategy;
+const _errs79 = errors;
+let valid14 = false;
 const _errs80 = errors;
 if(errors === _errs80){
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-if(data38.strategy !== undefined){
-let data39 = data38.strategy;
+if(Array.isArray(data18)){
+var valid15 = true;
+const len2 = data18.length;
+for(let i2=0; i2<len2; i2++){
 const _errs82 = errors;
-if(typeof data39 !== "string"){
-validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((data39 === "discrete") || (data39 === "summary")) || (data39 === "preferences")) || (data39 === "custom"))){
-validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema42.allOf[0].properties.long_term_memory_strategy.properties.strategy.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid9 = _errs82 === errors;
+if(typeof data18[i2] !== "string"){
+const err32 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from/" + i2,schemaPath:"#/properties/memories/items/anyOf/0/properties/extracted_from/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err32];
 }
 else {
-var valid9 = true;
+vErrors.push(err32);
 }
-if(valid9){
-if(data38.config !== undefined){
-let data40 = data38.config;
+errors++;
+}
+var valid15 = _errs82 === errors;
+if(!valid15){
+break;
+}
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/0/properties/extracted_from/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+var _valid8 = _errs80 === errors;
+valid14 = valid14 || _valid8;
 const _errs84 = errors;
-if(errors === _errs84){
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+if(data18 !== null){
+const err34 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/0/properties/extracted_from/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err34];
 }
 else {
-validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy/config",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+vErrors.push(err34);
 }
+errors++;
 }
-var valid9 = _errs84 === errors;
-}
-else {
-var valid9 = true;
-}
-}
-}
-else {
-validate31.errors = [{instancePath:instancePath+"/long_term_memory_strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid1 = _errs80 === errors;
+var _valid8 = _errs84 === errors;
+valid14 = valid14 || _valid8;
+if(!valid14){
+const err35 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/0/properties/extracted_from/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err35];
 }
 else {
-var valid1 = true;
+vErrors.push(err35);
 }
-if(valid1){
-if(data.ttl_seconds !== undefined){
-let data41 = data.ttl_seconds;
-const _errs87 = errors;
-if((!((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41)))) && (data41 !== null)){
-validate31.errors = [{instancePath:instancePath+"/ttl_seconds",schemaPath:"#/allOf/0/properties/ttl_seconds/type",keyword:"type",params:{type: schema42.allOf[0].properties.ttl_seconds.type},message:"must be integer,null"}];
-return false;
-}
-var valid1 = _errs87 === errors;
+errors++;
 }
 else {
-var valid1 = true;
-}
-if(valid1){
-if(data.last_accessed !== undefined){
-const _errs89 = errors;
-if(errors === _errs89){
-if(errors === _errs89){
-if(!(typeof data.last_accessed === "string")){
-validate31.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/allOf/0/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid1 = _errs89 === errors;
+errors = _errs79;
+if(vErrors !== null){
+if(_errs79){
+vErrors.length = _errs79;
 }
 else {
-var valid1 = true;
+vErrors = null;
 }
-if(valid1){
-if(data.created_at !== undefined){
+}
+}
+var valid10 = _errs78 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.extraction_strategy !== undefined){
+const _errs86 = errors;
+if(typeof data11.extraction_strategy !== "string"){
+const err36 = {instancePath:instancePath+"/memories/" + i0+"/extraction_strategy",schemaPath:"#/properties/memories/items/anyOf/0/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+var valid10 = _errs86 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.extraction_strategy_config !== undefined){
+let data21 = data11.extraction_strategy_config;
+const _errs88 = errors;
+if(errors === _errs88){
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+}
+else {
+const err37 = {instancePath:instancePath+"/memories/" + i0+"/extraction_strategy_config",schemaPath:"#/properties/memories/items/anyOf/0/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+var valid10 = _errs88 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.id !== undefined){
 const _errs91 = errors;
-if(errors === _errs91){
-if(errors === _errs91){
-if(!(typeof data.created_at === "string")){
-validate31.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/allOf/0/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid1 = _errs91 === errors;
+if(typeof data11.id !== "string"){
+const err38 = {instancePath:instancePath+"/memories/" + i0+"/id",schemaPath:"#/properties/memories/items/anyOf/0/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err38];
 }
 else {
-var valid1 = true;
+vErrors.push(err38);
 }
-if(valid1){
-if(data.updated_at !== undefined){
+errors++;
+}
+var valid10 = _errs91 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.last_accessed !== undefined){
 const _errs93 = errors;
 if(errors === _errs93){
 if(errors === _errs93){
-if(!(typeof data.updated_at === "string")){
-validate31.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/allOf/0/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid1 = _errs93 === errors;
+if(!(typeof data11.last_accessed === "string")){
+const err39 = {instancePath:instancePath+"/memories/" + i0+"/last_accessed",schemaPath:"#/properties/memories/items/anyOf/0/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err39];
 }
 else {
-var valid1 = true;
+vErrors.push(err39);
+}
+errors++;
 }
 }
 }
-}
-}
-}
-}
-}
-}
-}
-}
-}
+var valid10 = _errs93 === errors;
 }
 else {
-validate31.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+var valid10 = true;
 }
-}
-var valid0 = _errs0 === errors;
-if(valid0){
+if(valid10){
+if(data11.memory_hash !== undefined){
+let data24 = data11.memory_hash;
 const _errs95 = errors;
-if(errors === _errs95){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing2;
-if((data.session_id === undefined) && (missing2 = "session_id")){
-validate31.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
-return false;
-}
-else {
-if(data.session_id !== undefined){
+const _errs96 = errors;
+let valid16 = false;
 const _errs97 = errors;
-if(typeof data.session_id !== "string"){
-validate31.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/allOf/1/properties/session_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid10 = _errs97 === errors;
+if(typeof data24 !== "string"){
+const err40 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/0/properties/memory_hash/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err40];
 }
 else {
-var valid10 = true;
+vErrors.push(err40);
 }
-if(valid10){
-if(data.context_percentage_total_used !== undefined){
-let data46 = data.context_percentage_total_used;
+errors++;
+}
+var _valid9 = _errs97 === errors;
+valid16 = valid16 || _valid9;
 const _errs99 = errors;
-if((!(typeof data46 == "number")) && (data46 !== null)){
-validate31.errors = [{instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/allOf/1/properties/context_percentage_total_used/type",keyword:"type",params:{type: schema42.allOf[1].properties.context_percentage_total_used.type},message:"must be number,null"}];
-return false;
+if(data24 !== null){
+const err41 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/0/properties/memory_hash/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err41];
 }
-var valid10 = _errs99 === errors;
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+var _valid9 = _errs99 === errors;
+valid16 = valid16 || _valid9;
+if(!valid16){
+const err42 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/0/properties/memory_hash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+else {
+errors = _errs96;
+if(vErrors !== null){
+if(_errs96){
+vErrors.length = _errs96;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs95 === errors;
 }
 else {
 var valid10 = true;
 }
 if(valid10){
-if(data.context_percentage_until_summarization !== undefined){
-let data47 = data.context_percentage_until_summarization;
+if(data11.memory_type !== undefined){
+let data25 = data11.memory_type;
 const _errs101 = errors;
-if((!(typeof data47 == "number")) && (data47 !== null)){
-validate31.errors = [{instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/allOf/1/properties/context_percentage_until_summarization/type",keyword:"type",params:{type: schema42.allOf[1].properties.context_percentage_until_summarization.type},message:"must be number,null"}];
-return false;
+if(typeof data25 !== "string"){
+const err43 = {instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/anyOf/0/properties/memory_type/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+if(!(((data25 === "episodic") || (data25 === "semantic")) || (data25 === "message"))){
+const err44 = {instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/anyOf/0/properties/memory_type/allOf/0/enum",keyword:"enum",params:{allowedValues: schema42.properties.memories.items.anyOf[0].properties.memory_type.allOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
 }
 var valid10 = _errs101 === errors;
 }
 else {
 var valid10 = true;
 }
+if(valid10){
+if(data11.namespace !== undefined){
+let data26 = data11.namespace;
+const _errs104 = errors;
+const _errs105 = errors;
+let valid18 = false;
+const _errs106 = errors;
+if(typeof data26 !== "string"){
+const err45 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/0/properties/namespace/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+var _valid10 = _errs106 === errors;
+valid18 = valid18 || _valid10;
+const _errs108 = errors;
+if(data26 !== null){
+const err46 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/0/properties/namespace/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+var _valid10 = _errs108 === errors;
+valid18 = valid18 || _valid10;
+if(!valid18){
+const err47 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/0/properties/namespace/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+else {
+errors = _errs105;
+if(vErrors !== null){
+if(_errs105){
+vErrors.length = _errs105;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs104 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.persisted_at !== undefined){
+let data27 = data11.persisted_at;
+const _errs110 = errors;
+const _errs111 = errors;
+let valid19 = false;
+const _errs112 = errors;
+if(errors === _errs112){
+if(errors === _errs112){
+if(!(typeof data27 === "string")){
+const err48 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/0/properties/persisted_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+}
+var _valid11 = _errs112 === errors;
+valid19 = valid19 || _valid11;
+const _errs114 = errors;
+if(data27 !== null){
+const err49 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/0/properties/persisted_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+var _valid11 = _errs114 === errors;
+valid19 = valid19 || _valid11;
+if(!valid19){
+const err50 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/0/properties/persisted_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+else {
+errors = _errs111;
+if(vErrors !== null){
+if(_errs111){
+vErrors.length = _errs111;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs110 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.pinned !== undefined){
+const _errs116 = errors;
+if(typeof data11.pinned !== "boolean"){
+const err51 = {instancePath:instancePath+"/memories/" + i0+"/pinned",schemaPath:"#/properties/memories/items/anyOf/0/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+var valid10 = _errs116 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.session_id !== undefined){
+let data29 = data11.session_id;
+const _errs118 = errors;
+const _errs119 = errors;
+let valid20 = false;
+const _errs120 = errors;
+if(typeof data29 !== "string"){
+const err52 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/session_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+var _valid12 = _errs120 === errors;
+valid20 = valid20 || _valid12;
+const _errs122 = errors;
+if(data29 !== null){
+const err53 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/session_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+var _valid12 = _errs122 === errors;
+valid20 = valid20 || _valid12;
+if(!valid20){
+const err54 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/session_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+else {
+errors = _errs119;
+if(vErrors !== null){
+if(_errs119){
+vErrors.length = _errs119;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs118 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.text !== undefined){
+const _errs124 = errors;
+if(typeof data11.text !== "string"){
+const err55 = {instancePath:instancePath+"/memories/" + i0+"/text",schemaPath:"#/properties/memories/items/anyOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+var valid10 = _errs124 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.topics !== undefined){
+let data31 = data11.topics;
+const _errs126 = errors;
+const _errs127 = errors;
+let valid21 = false;
+const _errs128 = errors;
+if(errors === _errs128){
+if(Array.isArray(data31)){
+var valid22 = true;
+const len3 = data31.length;
+for(let i3=0; i3<len3; i3++){
+const _errs130 = errors;
+if(typeof data31[i3] !== "string"){
+const err56 = {instancePath:instancePath+"/memories/" + i0+"/topics/" + i3,schemaPath:"#/properties/memories/items/anyOf/0/properties/topics/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+var valid22 = _errs130 === errors;
+if(!valid22){
+break;
+}
+}
+}
+else {
+const err57 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/0/properties/topics/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+var _valid13 = _errs128 === errors;
+valid21 = valid21 || _valid13;
+const _errs132 = errors;
+if(data31 !== null){
+const err58 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/0/properties/topics/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+var _valid13 = _errs132 === errors;
+valid21 = valid21 || _valid13;
+if(!valid21){
+const err59 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/0/properties/topics/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+else {
+errors = _errs127;
+if(vErrors !== null){
+if(_errs127){
+vErrors.length = _errs127;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs126 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.updated_at !== undefined){
+const _errs134 = errors;
+if(errors === _errs134){
+if(errors === _errs134){
+if(!(typeof data11.updated_at === "string")){
+const err60 = {instancePath:instancePath+"/memories/" + i0+"/updated_at",schemaPath:"#/properties/memories/items/anyOf/0/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+}
+var valid10 = _errs134 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.user_id !== undefined){
+let data34 = data11.user_id;
+const _errs136 = errors;
+const _errs137 = errors;
+let valid23 = false;
+const _errs138 = errors;
+if(typeof data34 !== "string"){
+const err61 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/user_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+var _valid14 = _errs138 === errors;
+valid23 = valid23 || _valid14;
+const _errs140 = errors;
+if(data34 !== null){
+const err62 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/user_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+var _valid14 = _errs140 === errors;
+valid23 = valid23 || _valid14;
+if(!valid23){
+const err63 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/user_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+else {
+errors = _errs137;
+if(vErrors !== null){
+if(_errs137){
+vErrors.length = _errs137;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs136 === errors;
+}
+else {
+var valid10 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
 }
 }
 }
 }
 else {
-validate31.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+const err64 = {instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+var _valid5 = _errs56 === errors;
+valid9 = valid9 || _valid5;
+if(_valid5){
+var props2 = {};
+props2.access_count = true;
+props2.created_at = true;
+props2.discrete_memory_extracted = true;
+props2.entities = true;
+props2.event_date = true;
+props2.extracted_from = true;
+props2.extraction_strategy = true;
+props2.extraction_strategy_config = true;
+props2.id = true;
+props2.last_accessed = true;
+props2.memory_hash = true;
+props2.memory_type = true;
+props2.namespace = true;
+props2.persisted_at = true;
+props2.pinned = true;
+props2.session_id = true;
+props2.text = true;
+props2.topics = true;
+props2.updated_at = true;
+props2.user_id = true;
+}
+const _errs142 = errors;
+if(errors === _errs142){
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+let missing2;
+if((data11.text === undefined) && (missing2 = "text")){
+const err65 = {instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/anyOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+else {
+if(data11.created_at !== undefined){
+const _errs144 = errors;
+if(errors === _errs144){
+if(errors === _errs144){
+if(!(typeof data11.created_at === "string")){
+const err66 = {instancePath:instancePath+"/memories/" + i0+"/created_at",schemaPath:"#/properties/memories/items/anyOf/1/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+var valid24 = _errs144 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.discrete_memory_extracted !== undefined){
+let data36 = data11.discrete_memory_extracted;
+const _errs146 = errors;
+if(typeof data36 !== "string"){
+const err67 = {instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/anyOf/1/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+if(!((data36 === "t") || (data36 === "f"))){
+const err68 = {instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/anyOf/1/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema42.properties.memories.items.anyOf[1].properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+var valid24 = _errs146 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.entities !== undefined){
+let data37 = data11.entities;
+const _errs148 = errors;
+const _errs149 = errors;
+let valid25 = false;
+const _errs150 = errors;
+if(errors === _errs150){
+if(Array.isArray(data37)){
+var valid26 = true;
+const len4 = data37.length;
+for(let i4=0; i4<len4; i4++){
+const _errs152 = errors;
+if(typeof data37[i4] !== "string"){
+const err69 = {instancePath:instancePath+"/memories/" + i0+"/entities/" + i4,schemaPath:"#/properties/memories/items/anyOf/1/properties/entities/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+var valid26 = _errs152 === errors;
+if(!valid26){
+break;
+}
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/1/properties/entities/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+var _valid15 = _errs150 === errors;
+valid25 = valid25 || _valid15;
+const _errs154 = errors;
+if(data37 !== null){
+const err71 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/1/properties/entities/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+var _valid15 = _errs154 === errors;
+valid25 = valid25 || _valid15;
+if(!valid25){
+const err72 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/1/properties/entities/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+else {
+errors = _errs149;
+if(vErrors !== null){
+if(_errs149){
+vErrors.length = _errs149;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs148 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.event_date !== undefined){
+let data39 = data11.event_date;
+const _errs156 = errors;
+const _errs157 = errors;
+let valid27 = false;
+const _errs158 = errors;
+if(errors === _errs158){
+if(errors === _errs158){
+if(!(typeof data39 === "string")){
+const err73 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/1/properties/event_date/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+}
+var _valid16 = _errs158 === errors;
+valid27 = valid27 || _valid16;
+const _errs160 = errors;
+if(data39 !== null){
+const err74 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/1/properties/event_date/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+var _valid16 = _errs160 === errors;
+valid27 = valid27 || _valid16;
+if(!valid27){
+const err75 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/1/properties/event_date/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+else {
+errors = _errs157;
+if(vErrors !== null){
+if(_errs157){
+vErrors.length = _errs157;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs156 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.extracted_from !== undefined){
+let data40 = data11.extracted_from;
+const _errs162 = errors;
+const _errs163 = errors;
+let valid28 = false;
+const _errs164 = errors;
+if(errors === _errs164){
+if(Array.isArray(data40)){
+var valid29 = true;
+const len5 = data40.length;
+for(let i5=0; i5<len5; i5++){
+const _errs166 = errors;
+if(typeof data40[i5] !== "string"){
+const err76 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from/" + i5,schemaPath:"#/properties/memories/items/anyOf/1/properties/extracted_from/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+var valid29 = _errs166 === errors;
+if(!valid29){
+break;
+}
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/1/properties/extracted_from/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+var _valid17 = _errs164 === errors;
+valid28 = valid28 || _valid17;
+const _errs168 = errors;
+if(data40 !== null){
+const err78 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/1/properties/extracted_from/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+var _valid17 = _errs168 === errors;
+valid28 = valid28 || _valid17;
+if(!valid28){
+const err79 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/1/properties/extracted_from/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+else {
+errors = _errs163;
+if(vErrors !== null){
+if(_errs163){
+vErrors.length = _errs163;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs162 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.id !== undefined){
+const _errs170 = errors;
+if(typeof data11.id !== "string"){
+const err80 = {instancePath:instancePath+"/memories/" + i0+"/id",schemaPath:"#/properties/memories/items/anyOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+var valid24 = _errs170 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.last_accessed !== undefined){
+const _errs172 = errors;
+if(errors === _errs172){
+if(errors === _errs172){
+if(!(typeof data11.last_accessed === "string")){
+const err81 = {instancePath:instancePath+"/memories/" + i0+"/last_accessed",schemaPath:"#/properties/memories/items/anyOf/1/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+}
+var valid24 = _errs172 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.memory_hash !== undefined){
+let data44 = data11.memory_hash;
+const _errs174 = errors;
+const _errs175 = errors;
+let valid30 = false;
+const _errs176 = errors;
+if(typeof data44 !== "string"){
+const err82 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/1/properties/memory_hash/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+var _valid18 = _errs176 === errors;
+valid30 = valid30 || _valid18;
+const _errs178 = errors;
+if(data44 !== null){
+const err83 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/1/properties/memory_hash/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+var _valid18 = _errs178 === errors;
+valid30 = valid30 || _valid18;
+if(!valid30){
+const err84 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/1/properties/memory_hash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+else {
+errors = _errs175;
+if(vErrors !== null){
+if(_errs175){
+vErrors.length = _errs175;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs174 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.memory_type !== undefined){
+let data45 = data11.memory_type;
+const _errs180 = errors;
+if(typeof data45 !== "string"){
+const err85 = {instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/anyOf/1/properties/memory_type/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+if(!(((data45 === "episodic") || (data45 === "semantic")) || (data45 === "message"))){
+const err86 = {instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/anyOf/1/properties/memory_type/allOf/0/enum",keyword:"enum",params:{allowedValues: schema42.properties.memories.items.anyOf[1].properties.memory_type.allOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+var valid24 = _errs180 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.namespace !== undefined){
+let data46 = data11.namespace;
+const _errs183 = errors;
+const _errs184 = errors;
+let valid32 = false;
+const _errs185 = errors;
+if(typeof data46 !== "string"){
+const err87 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/1/properties/namespace/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+var _valid19 = _errs185 === errors;
+valid32 = valid32 || _valid19;
+const _errs187 = errors;
+if(data46 !== null){
+const err88 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/1/properties/namespace/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+var _valid19 = _errs187 === errors;
+valid32 = valid32 || _valid19;
+if(!valid32){
+const err89 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/1/properties/namespace/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+else {
+errors = _errs184;
+if(vErrors !== null){
+if(_errs184){
+vErrors.length = _errs184;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs183 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.persisted_at !== undefined){
+let data47 = data11.persisted_at;
+const _errs189 = errors;
+const _errs190 = errors;
+let valid33 = false;
+const _errs191 = errors;
+if(errors === _errs191){
+if(errors === _errs191){
+if(!(typeof data47 === "string")){
+const err90 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/1/properties/persisted_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+var _valid20 = _errs191 === errors;
+valid33 = valid33 || _valid20;
+const _errs193 = errors;
+if(data47 !== null){
+const err91 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/1/properties/persisted_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+var _valid20 = _errs193 === errors;
+valid33 = valid33 || _valid20;
+if(!valid33){
+const err92 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/1/properties/persisted_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+else {
+errors = _errs190;
+if(vErrors !== null){
+if(_errs190){
+vErrors.length = _errs190;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs189 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.session_id !== undefined){
+let data48 = data11.session_id;
+const _errs195 = errors;
+const _errs196 = errors;
+let valid34 = false;
+const _errs197 = errors;
+if(typeof data48 !== "string"){
+const err93 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/session_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+var _valid21 = _errs197 === errors;
+valid34 = valid34 || _valid21;
+const _errs199 = errors;
+if(data48 !== null){
+const err94 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/session_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+var _valid21 = _errs199 === errors;
+valid34 = valid34 || _valid21;
+if(!valid34){
+const err95 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/session_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+else {
+errors = _errs196;
+if(vErrors !== null){
+if(_errs196){
+vErrors.length = _errs196;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs195 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.text !== undefined){
+const _errs201 = errors;
+if(typeof data11.text !== "string"){
+const err96 = {instancePath:instancePath+"/memories/" + i0+"/text",schemaPath:"#/properties/memories/items/anyOf/1/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+var valid24 = _errs201 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.topics !== undefined){
+let data50 = data11.topics;
+const _errs203 = errors;
+const _errs204 = errors;
+let valid35 = false;
+const _errs205 = errors;
+if(errors === _errs205){
+if(Array.isArray(data50)){
+var valid36 = true;
+const len6 = data50.length;
+for(let i6=0; i6<len6; i6++){
+const _errs207 = errors;
+if(typeof data50[i6] !== "string"){
+const err97 = {instancePath:instancePath+"/memories/" + i0+"/topics/" + i6,schemaPath:"#/properties/memories/items/anyOf/1/properties/topics/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+var valid36 = _errs207 === errors;
+if(!valid36){
+break;
+}
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/1/properties/topics/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+var _valid22 = _errs205 === errors;
+valid35 = valid35 || _valid22;
+const _errs209 = errors;
+if(data50 !== null){
+const err99 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/1/properties/topics/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+var _valid22 = _errs209 === errors;
+valid35 = valid35 || _valid22;
+if(!valid35){
+const err100 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/1/properties/topics/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+else {
+errors = _errs204;
+if(vErrors !== null){
+if(_errs204){
+vErrors.length = _errs204;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs203 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.updated_at !== undefined){
+const _errs211 = errors;
+if(errors === _errs211){
+if(errors === _errs211){
+if(!(typeof data11.updated_at === "string")){
+const err101 = {instancePath:instancePath+"/memories/" + i0+"/updated_at",schemaPath:"#/properties/memories/items/anyOf/1/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+}
+var valid24 = _errs211 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.user_id !== undefined){
+let data53 = data11.user_id;
+const _errs213 = errors;
+const _errs214 = errors;
+let valid37 = false;
+const _errs215 = errors;
+if(typeof data53 !== "string"){
+const err102 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/user_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+var _valid23 = _errs215 === errors;
+valid37 = valid37 || _valid23;
+const _errs217 = errors;
+if(data53 !== null){
+const err103 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/user_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+var _valid23 = _errs217 === errors;
+valid37 = valid37 || _valid23;
+if(!valid37){
+const err104 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/user_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+else {
+errors = _errs214;
+if(vErrors !== null){
+if(_errs214){
+vErrors.length = _errs214;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs213 === errors;
+}
+else {
+var valid24 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+const err105 = {instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+var _valid5 = _errs142 === errors;
+valid9 = valid9 || _valid5;
+if(_valid5){
+if(props2 !== true){
+props2 = props2 || {};
+props2.created_at = true;
+props2.discrete_memory_extracted = true;
+props2.entities = true;
+props2.event_date = true;
+props2.extracted_from = true;
+props2.id = true;
+props2.last_accessed = true;
+props2.memory_hash = true;
+props2.memory_type = true;
+props2.namespace = true;
+props2.persisted_at = true;
+props2.session_id = true;
+props2.text = true;
+props2.topics = true;
+props2.updated_at = true;
+props2.user_id = true;
+}
+}
+if(!valid9){
+const err106 = {instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+validate31.errors = vErrors;
+return false;
+}
+else {
+errors = _errs55;
+if(vErrors !== null){
+if(_errs55){
+vErrors.length = _errs55;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid8 = _errs54 === errors;
+if(!valid8){
+break;
+}
+}
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/memories",schemaPath:"#/properties/memories/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid0 = _errs95 === errors;
+var valid0 = _errs52 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.messages !== undefined){
+let data54 = data.messages;
+const _errs219 = errors;
+if(errors === _errs219){
+if(Array.isArray(data54)){
+var valid38 = true;
+const len7 = data54.length;
+for(let i7=0; i7<len7; i7++){
+let data55 = data54[i7];
+const _errs221 = errors;
+if(errors === _errs221){
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+let missing3;
+if(((data55.role === undefined) && (missing3 = "role")) || ((data55.content === undefined) && (missing3 = "content"))){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i7,schemaPath:"#/properties/messages/items/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+return false;
+}
+else {
+if(data55.content !== undefined){
+const _errs223 = errors;
+if(typeof data55.content !== "string"){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i7+"/content",schemaPath:"#/properties/messages/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid39 = _errs223 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data55.created_at !== undefined){
+const _errs225 = errors;
+if(errors === _errs225){
+if(errors === _errs225){
+if(!(typeof data55.created_at === "string")){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i7+"/created_at",schemaPath:"#/properties/messages/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid39 = _errs225 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data55.discrete_memory_extracted !== undefined){
+let data58 = data55.discrete_memory_extracted;
+const _errs227 = errors;
+if(typeof data58 !== "string"){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i7+"/discrete_memory_extracted",schemaPath:"#/properties/messages/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data58 === "t") || (data58 === "f"))){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i7+"/discrete_memory_extracted",schemaPath:"#/properties/messages/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema42.properties.messages.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid39 = _errs227 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data55.id !== undefined){
+const _errs229 = errors;
+if(typeof data55.id !== "string"){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i7+"/id",schemaPath:"#/properties/messages/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid39 = _errs229 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data55.persisted_at !== undefined){
+let data60 = data55.persisted_at;
+const _errs231 = errors;
+const _errs232 = errors;
+let valid40 = false;
+const _errs233 = errors;
+if(errors === _errs233){
+if(errors === _errs233){
+if(!(typeof data60 === "string")){
+const err107 = {instancePath:instancePath+"/messages/" + i7+"/persisted_at",schemaPath:"#/properties/messages/items/properties/persisted_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+}
+var _valid24 = _errs233 === errors;
+valid40 = valid40 || _valid24;
+const _errs235 = errors;
+if(data60 !== null){
+const err108 = {instancePath:instancePath+"/messages/" + i7+"/persisted_at",schemaPath:"#/properties/messages/items/properties/persisted_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+var _valid24 = _errs235 === errors;
+valid40 = valid40 || _valid24;
+if(!valid40){
+const err109 = {instancePath:instancePath+"/messages/" + i7+"/persisted_at",schemaPath:"#/properties/messages/items/properties/persisted_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+validate31.errors = vErrors;
+return false;
+}
+else {
+errors = _errs232;
+if(vErrors !== null){
+if(_errs232){
+vErrors.length = _errs232;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid39 = _errs231 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data55.role !== undefined){
+const _errs237 = errors;
+if(typeof data55.role !== "string"){
+validate31.errors = [{instancePath:instancePath+"/messages/" + i7+"/role",schemaPath:"#/properties/messages/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid39 = _errs237 === errors;
+}
+else {
+var valid39 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/messages/" + i7,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid38 = _errs221 === errors;
+if(!valid38){
+break;
+}
+}
+}
+else {
+validate31.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs219 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.namespace !== undefined){
+let data62 = data.namespace;
+const _errs239 = errors;
+const _errs240 = errors;
+let valid41 = false;
+const _errs241 = errors;
+if(typeof data62 !== "string"){
+const err110 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+var _valid25 = _errs241 === errors;
+valid41 = valid41 || _valid25;
+const _errs243 = errors;
+if(data62 !== null){
+const err111 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+var _valid25 = _errs243 === errors;
+valid41 = valid41 || _valid25;
+if(!valid41){
+const err112 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+validate31.errors = vErrors;
+return false;
+}
+else {
+errors = _errs240;
+if(vErrors !== null){
+if(_errs240){
+vErrors.length = _errs240;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs239 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.session_id !== undefined){
+const _errs245 = errors;
+if(typeof data.session_id !== "string"){
+validate31.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs245 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.tokens !== undefined){
+let data64 = data.tokens;
+const _errs247 = errors;
+if(!((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64)))){
+validate31.errors = [{instancePath:instancePath+"/tokens",schemaPath:"#/properties/tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid0 = _errs247 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.ttl_seconds !== undefined){
+let data65 = data.ttl_seconds;
+const _errs249 = errors;
+const _errs250 = errors;
+let valid42 = false;
+const _errs251 = errors;
+if(!((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65)))){
+const err113 = {instancePath:instancePath+"/ttl_seconds",schemaPath:"#/properties/ttl_seconds/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+var _valid26 = _errs251 === errors;
+valid42 = valid42 || _valid26;
+const _errs253 = errors;
+if(data65 !== null){
+const err114 = {instancePath:instancePath+"/ttl_seconds",schemaPath:"#/properties/ttl_seconds/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+var _valid26 = _errs253 === errors;
+valid42 = valid42 || _valid26;
+if(!valid42){
+const err115 = {instancePath:instancePath+"/ttl_seconds",schemaPath:"#/properties/ttl_seconds/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+validate31.errors = vErrors;
+return false;
+}
+else {
+errors = _errs250;
+if(vErrors !== null){
+if(_errs250){
+vErrors.length = _errs250;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs249 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.updated_at !== undefined){
+const _errs255 = errors;
+if(errors === _errs255){
+if(errors === _errs255){
+if(!(typeof data.updated_at === "string")){
+validate31.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid0 = _errs255 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.user_id !== undefined){
+let data67 = data.user_id;
+const _errs257 = errors;
+const _errs258 = errors;
+let valid43 = false;
+const _errs259 = errors;
+if(typeof data67 !== "string"){
+const err116 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+var _valid27 = _errs259 === errors;
+valid43 = valid43 || _valid27;
+const _errs261 = errors;
+if(data67 !== null){
+const err117 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+var _valid27 = _errs261 === errors;
+valid43 = valid43 || _valid27;
+if(!valid43){
+const err118 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+validate31.errors = vErrors;
+return false;
+}
+else {
+errors = _errs258;
+if(vErrors !== null){
+if(_errs258){
+vErrors.length = _errs258;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs257 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate31.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 validate31.errors = vErrors;
 return errors === 0;
 }
-validate31.evaluated = {"props":{"session_id":true,"context_percentage_total_used":true,"context_percentage_until_summarization":true,"messages":true,"memories":true,"data":true,"context":true,"user_id":true,"tokens":true,"namespace":true,"long_term_memory_strategy":true,"ttl_seconds":true,"last_accessed":true,"created_at":true,"updated_at":true},"dynamicProps":false,"dynamicItems":false};
+validate31.evaluated = {"props":{"context":true,"context_percentage_total_used":true,"context_percentage_until_summarization":true,"created_at":true,"data":true,"last_accessed":true,"long_term_memory_strategy":true,"memories":true,"messages":true,"namespace":true,"session_id":true,"tokens":true,"ttl_seconds":true,"updated_at":true,"user_id":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_list_sessions = validate32;
-const schema43 = {"$id":"list_sessions","type":"object","required":["sessions","total"],"properties":{"sessions":{"type":"array","items":{"type":"string"}},"total":{"type":"integer"}}};
+export const body_list_sessions_v1_working_memory__get = validate32;
+const schema43 = {"$id":"list_sessions_v1_working_memory__get","properties":{"sessions":{"items":{"type":"string"},"title":"Sessions","type":"array"},"total":{"title":"Total","type":"integer"}},"required":["sessions","total"],"title":"SessionListResponse","type":"object"};
 
 function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="list_sessions" */;
+/*# sourceURL="list_sessions_v1_working_memory__get" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate32.evaluated;
@@ -2170,11 +4970,11 @@ return errors === 0;
 }
 validate32.evaluated = {"props":{"sessions":true,"total":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_list_summary_view_partitions = validate33;
-const schema44 = {"$id":"list_summary_view_partitions","type":"array","items":{"type":"object","required":["view_id","group","summary","memory_count"],"properties":{"view_id":{"type":"string"},"group":{"type":"object","additionalProperties":{"type":"string"}},"summary":{"type":"string"},"memory_count":{"type":"integer","minimum":0},"computed_at":{"type":"string","format":"date-time"}}}};
+export const body_list_summary_view_partitions_v1_summary_views__view_id__partitions_get = validate33;
+const schema44 = {"$id":"list_summary_view_partitions_v1_summary_views__view_id__partitions_get","items":{"properties":{"computed_at":{"format":"date-time","title":"Computed At","type":"string"},"group":{"additionalProperties":{"type":"string"},"title":"Group","type":"object"},"memory_count":{"minimum":0,"title":"Memory Count","type":"integer"},"summary":{"title":"Summary","type":"string"},"view_id":{"title":"View Id","type":"string"}},"required":["view_id","group","summary","memory_count"],"title":"SummaryViewPartitionResult","type":"object"},"title":"Response List Summary View Partitions V1 Summary Views  View Id  Partitions Get","type":"array"};
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="list_summary_view_partitions" */;
+/*# sourceURL="list_summary_view_partitions_v1_summary_views__view_id__partitions_get" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate33.evaluated;
@@ -2199,11 +4999,15 @@ validate33.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/req
 return false;
 }
 else {
-if(data0.view_id !== undefined){
+if(data0.computed_at !== undefined){
 const _errs3 = errors;
-if(typeof data0.view_id !== "string"){
-validate33.errors = [{instancePath:instancePath+"/" + i0+"/view_id",schemaPath:"#/items/properties/view_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs3){
+if(errors === _errs3){
+if(!(typeof data0.computed_at === "string")){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/computed_at",schemaPath:"#/items/properties/computed_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+}
 }
 var valid1 = _errs3 === errors;
 }
@@ -2239,11 +5043,20 @@ else {
 var valid1 = true;
 }
 if(valid1){
-if(data0.summary !== undefined){
+if(data0.memory_count !== undefined){
+let data4 = data0.memory_count;
 const _errs10 = errors;
-if(typeof data0.summary !== "string"){
-validate33.errors = [{instancePath:instancePath+"/" + i0+"/summary",schemaPath:"#/items/properties/summary/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4)))){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/memory_count",schemaPath:"#/items/properties/memory_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
+}
+if(errors === _errs10){
+if(typeof data4 == "number"){
+if(data4 < 0 || isNaN(data4)){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/memory_count",schemaPath:"#/items/properties/memory_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
 }
 var valid1 = _errs10 === errors;
 }
@@ -2251,20 +5064,11 @@ else {
 var valid1 = true;
 }
 if(valid1){
-if(data0.memory_count !== undefined){
-let data5 = data0.memory_count;
+if(data0.summary !== undefined){
 const _errs12 = errors;
-if(!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))){
-validate33.errors = [{instancePath:instancePath+"/" + i0+"/memory_count",schemaPath:"#/items/properties/memory_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(typeof data0.summary !== "string"){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/summary",schemaPath:"#/items/properties/summary/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
-}
-if(errors === _errs12){
-if(typeof data5 == "number"){
-if(data5 < 0 || isNaN(data5)){
-validate33.errors = [{instancePath:instancePath+"/" + i0+"/memory_count",schemaPath:"#/items/properties/memory_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
 }
 var valid1 = _errs12 === errors;
 }
@@ -2272,15 +5076,11 @@ else {
 var valid1 = true;
 }
 if(valid1){
-if(data0.computed_at !== undefined){
+if(data0.view_id !== undefined){
 const _errs14 = errors;
-if(errors === _errs14){
-if(errors === _errs14){
-if(!(typeof data0.computed_at === "string")){
-validate33.errors = [{instancePath:instancePath+"/" + i0+"/computed_at",schemaPath:"#/items/properties/computed_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data0.view_id !== "string"){
+validate33.errors = [{instancePath:instancePath+"/" + i0+"/view_id",schemaPath:"#/items/properties/view_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
-}
-}
 }
 var valid1 = _errs14 === errors;
 }
@@ -2314,11 +5114,11 @@ return errors === 0;
 }
 validate33.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
-export const body_list_summary_views_endpoint = validate34;
-const schema45 = {"$id":"list_summary_views_endpoint","type":"array","items":{"allOf":[{"type":"object","required":["source"],"properties":{"name":{"type":["string","null"]},"source":{"type":"string","enum":["long_term","working_memory"]},"group_by":{"type":"array","items":{"type":"string"},"default":[]},"filters":{"type":"object","additionalProperties":true},"time_window_days":{"type":["integer","null"],"minimum":1},"continuous":{"type":"boolean","default":false},"prompt":{"type":["string","null"]},"model_name":{"type":["string","null"]}}},{"type":"object","required":["id"],"properties":{"id":{"type":"string"}}}]}};
+export const body_list_summary_views_endpoint_v1_summary_views_get = validate34;
+const schema45 = {"$id":"list_summary_views_endpoint_v1_summary_views_get","items":{"properties":{"continuous":{"default":false,"title":"Continuous","type":"boolean"},"filters":{"additionalProperties":true,"title":"Filters","type":"object"},"group_by":{"items":{"type":"string"},"title":"Group By","type":"array"},"id":{"title":"Id","type":"string"},"model_name":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Model Name"},"name":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Name"},"prompt":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Prompt"},"source":{"enum":["long_term","working_memory"],"title":"Source","type":"string"},"time_window_days":{"anyOf":[{"minimum":1,"type":"integer"},{"type":"null"}],"title":"Time Window Days"}},"required":["id","source"],"title":"SummaryView","type":"object"},"title":"Response List Summary Views Endpoint V1 Summary Views Get","type":"array"};
 
 function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="list_summary_views_endpoint" */;
+/*# sourceURL="list_summary_views_endpoint_v1_summary_views_get" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate34.evaluated;
@@ -2335,189 +5135,369 @@ const len0 = data.length;
 for(let i0=0; i0<len0; i0++){
 let data0 = data[i0];
 const _errs1 = errors;
-const _errs2 = errors;
-if(errors === _errs2){
+if(errors === _errs1){
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 let missing0;
-if((data0.source === undefined) && (missing0 = "source")){
-validate34.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/allOf/0/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if(((data0.id === undefined) && (missing0 = "id")) || ((data0.source === undefined) && (missing0 = "source"))){
+validate34.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data0.name !== undefined){
-let data1 = data0.name;
-const _errs4 = errors;
-if((typeof data1 !== "string") && (data1 !== null)){
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/name",schemaPath:"#/items/allOf/0/properties/name/type",keyword:"type",params:{type: schema45.items.allOf[0].properties.name.type},message:"must be string,null"}];
+if(data0.continuous !== undefined){
+const _errs3 = errors;
+if(typeof data0.continuous !== "boolean"){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/continuous",schemaPath:"#/items/properties/continuous/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-var valid2 = _errs4 === errors;
+var valid1 = _errs3 === errors;
 }
 else {
-var valid2 = true;
+var valid1 = true;
 }
-if(valid2){
-if(data0.source !== undefined){
-let data2 = data0.source;
-const _errs6 = errors;
-if(typeof data2 !== "string"){
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/source",schemaPath:"#/items/allOf/0/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data2 === "long_term") || (data2 === "working_memory"))){
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/source",schemaPath:"#/items/allOf/0/properties/source/enum",keyword:"enum",params:{allowedValues: schema45.items.allOf[0].properties.source.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid2 = _errs6 === errors;
+if(valid1){
+if(data0.filters !== undefined){
+let data2 = data0.filters;
+const _errs5 = errors;
+if(errors === _errs5){
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 }
 else {
-var valid2 = true;
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/filters",schemaPath:"#/items/properties/filters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
 }
-if(valid2){
+}
+var valid1 = _errs5 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
 if(data0.group_by !== undefined){
 let data3 = data0.group_by;
 const _errs8 = errors;
 if(errors === _errs8){
 if(Array.isArray(data3)){
-var valid3 = true;
+var valid2 = true;
 const len1 = data3.length;
 for(let i1=0; i1<len1; i1++){
 const _errs10 = errors;
 if(typeof data3[i1] !== "string"){
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/group_by/" + i1,schemaPath:"#/items/allOf/0/properties/group_by/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/group_by/" + i1,schemaPath:"#/items/properties/group_by/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid3 = _errs10 === errors;
-if(!valid3){
+var valid2 = _errs10 === errors;
+if(!valid2){
 break;
 }
 }
 }
 else {
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/group_by",schemaPath:"#/items/allOf/0/properties/group_by/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/group_by",schemaPath:"#/items/properties/group_by/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid2 = _errs8 === errors;
+var valid1 = _errs8 === errors;
 }
 else {
-var valid2 = true;
+var valid1 = true;
 }
-if(valid2){
-if(data0.filters !== undefined){
-let data5 = data0.filters;
+if(valid1){
+if(data0.id !== undefined){
 const _errs12 = errors;
-if(errors === _errs12){
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-}
-else {
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/filters",schemaPath:"#/items/allOf/0/properties/filters/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+if(typeof data0.id !== "string"){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/id",schemaPath:"#/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-}
-var valid2 = _errs12 === errors;
+var valid1 = _errs12 === errors;
 }
 else {
-var valid2 = true;
+var valid1 = true;
 }
-if(valid2){
-if(data0.time_window_days !== undefined){
-let data6 = data0.time_window_days;
+if(valid1){
+if(data0.model_name !== undefined){
+let data6 = data0.model_name;
+const _errs14 = errors;
 const _errs15 = errors;
-if((!((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6)))) && (data6 !== null)){
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/time_window_days",schemaPath:"#/items/allOf/0/properties/time_window_days/type",keyword:"type",params:{type: schema45.items.allOf[0].properties.time_window_days.type},message:"must be integer,null"}];
-return false;
-}
-if(errors === _errs15){
-if(typeof data6 == "number"){
-if(data6 < 1 || isNaN(data6)){
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/time_window_days",schemaPath:"#/items/allOf/0/properties/time_window_days/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid2 = _errs15 === errors;
+let valid3 = false;
+const _errs16 = errors;
+if(typeof data6 !== "string"){
+const err0 = {instancePath:instancePath+"/" + i0+"/model_name",schemaPath:"#/items/properties/model_name/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
 }
 else {
-var valid2 = true;
+vErrors.push(err0);
 }
-if(valid2){
-if(data0.continuous !== undefined){
-const _errs17 = errors;
-if(typeof data0.continuous !== "boolean"){
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/continuous",schemaPath:"#/items/allOf/0/properties/continuous/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
+errors++;
 }
-var valid2 = _errs17 === errors;
+var _valid0 = _errs16 === errors;
+valid3 = valid3 || _valid0;
+const _errs18 = errors;
+if(data6 !== null){
+const err1 = {instancePath:instancePath+"/" + i0+"/model_name",schemaPath:"#/items/properties/model_name/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err1];
 }
 else {
-var valid2 = true;
+vErrors.push(err1);
 }
-if(valid2){
+errors++;
+}
+var _valid0 = _errs18 === errors;
+valid3 = valid3 || _valid0;
+if(!valid3){
+const err2 = {instancePath:instancePath+"/" + i0+"/model_name",schemaPath:"#/items/properties/model_name/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate34.errors = vErrors;
+return false;
+}
+else {
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid1 = _errs14 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.name !== undefined){
+let data7 = data0.name;
+const _errs20 = errors;
+const _errs21 = errors;
+let valid4 = false;
+const _errs22 = errors;
+if(typeof data7 !== "string"){
+const err3 = {instancePath:instancePath+"/" + i0+"/name",schemaPath:"#/items/properties/name/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid1 = _errs22 === errors;
+valid4 = valid4 || _valid1;
+const _errs24 = errors;
+if(data7 !== null){
+const err4 = {instancePath:instancePath+"/" + i0+"/name",schemaPath:"#/items/properties/name/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid1 = _errs24 === errors;
+valid4 = valid4 || _valid1;
+if(!valid4){
+const err5 = {instancePath:instancePath+"/" + i0+"/name",schemaPath:"#/items/properties/name/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+validate34.errors = vErrors;
+return false;
+}
+else {
+errors = _errs21;
+if(vErrors !== null){
+if(_errs21){
+vErrors.length = _errs21;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid1 = _errs20 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
 if(data0.prompt !== undefined){
 let data8 = data0.prompt;
-const _errs19 = errors;
-if((typeof data8 !== "string") && (data8 !== null)){
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/prompt",schemaPath:"#/items/allOf/0/properties/prompt/type",keyword:"type",params:{type: schema45.items.allOf[0].properties.prompt.type},message:"must be string,null"}];
-return false;
-}
-var valid2 = _errs19 === errors;
-}
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data0.model_name !== undefined){
-let data9 = data0.model_name;
-const _errs21 = errors;
-if((typeof data9 !== "string") && (data9 !== null)){
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/model_name",schemaPath:"#/items/allOf/0/properties/model_name/type",keyword:"type",params:{type: schema45.items.allOf[0].properties.model_name.type},message:"must be string,null"}];
-return false;
-}
-var valid2 = _errs21 === errors;
+const _errs26 = errors;
+const _errs27 = errors;
+let valid5 = false;
+const _errs28 = errors;
+if(typeof data8 !== "string"){
+const err6 = {instancePath:instancePath+"/" + i0+"/prompt",schemaPath:"#/items/properties/prompt/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
 }
 else {
-var valid2 = true;
+vErrors.push(err6);
 }
+errors++;
 }
-}
-}
-}
-}
-}
-}
-}
+var _valid2 = _errs28 === errors;
+valid5 = valid5 || _valid2;
+const _errs30 = errors;
+if(data8 !== null){
+const err7 = {instancePath:instancePath+"/" + i0+"/prompt",schemaPath:"#/items/properties/prompt/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err7];
 }
 else {
-validate34.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid2 = _errs30 === errors;
+valid5 = valid5 || _valid2;
+if(!valid5){
+const err8 = {instancePath:instancePath+"/" + i0+"/prompt",schemaPath:"#/items/properties/prompt/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+validate34.errors = vErrors;
 return false;
 }
+else {
+errors = _errs27;
+if(vErrors !== null){
+if(_errs27){
+vErrors.length = _errs27;
 }
-var valid1 = _errs2 === errors;
+else {
+vErrors = null;
+}
+}
+}
+var valid1 = _errs26 === errors;
+}
+else {
+var valid1 = true;
+}
 if(valid1){
-const _errs23 = errors;
-if(errors === _errs23){
-if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-let missing1;
-if((data0.id === undefined) && (missing1 = "id")){
-validate34.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/allOf/1/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if(data0.source !== undefined){
+let data9 = data0.source;
+const _errs32 = errors;
+if(typeof data9 !== "string"){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/source",schemaPath:"#/items/properties/source/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data9 === "long_term") || (data9 === "working_memory"))){
+validate34.errors = [{instancePath:instancePath+"/" + i0+"/source",schemaPath:"#/items/properties/source/enum",keyword:"enum",params:{allowedValues: schema45.items.properties.source.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs32 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.time_window_days !== undefined){
+let data10 = data0.time_window_days;
+const _errs34 = errors;
+const _errs35 = errors;
+let valid6 = false;
+const _errs36 = errors;
+if(!((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10)))){
+const err9 = {instancePath:instancePath+"/" + i0+"/time_window_days",schemaPath:"#/items/properties/time_window_days/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(errors === _errs36){
+if(typeof data10 == "number"){
+if(data10 < 1 || isNaN(data10)){
+const err10 = {instancePath:instancePath+"/" + i0+"/time_window_days",schemaPath:"#/items/properties/time_window_days/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+var _valid3 = _errs36 === errors;
+valid6 = valid6 || _valid3;
+const _errs38 = errors;
+if(data10 !== null){
+const err11 = {instancePath:instancePath+"/" + i0+"/time_window_days",schemaPath:"#/items/properties/time_window_days/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid3 = _errs38 === errors;
+valid6 = valid6 || _valid3;
+if(!valid6){
+const err12 = {instancePath:instancePath+"/" + i0+"/time_window_days",schemaPath:"#/items/properties/time_window_days/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+validate34.errors = vErrors;
 return false;
 }
 else {
-if(data0.id !== undefined){
-if(typeof data0.id !== "string"){
-validate34.errors = [{instancePath:instancePath+"/" + i0+"/id",schemaPath:"#/items/allOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid1 = _errs34 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
 }
 }
 }
 }
 else {
-validate34.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate34.errors = [{instancePath:instancePath+"/" + i0,schemaPath:"#/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-}
-var valid1 = _errs23 === errors;
 }
 var valid0 = _errs1 === errors;
 if(!valid0){
@@ -2535,11 +5515,12 @@ return errors === 0;
 }
 validate34.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
-export const body_memory_prompt = validate35;
-const schema46 = {"$id":"memory_prompt","type":"object","required":["messages"],"properties":{"messages":{"type":"array","items":{"type":"object","required":["role","content"],"properties":{"role":{"type":"string","enum":["user","assistant","system"]},"content":{"anyOf":[{"type":"string"},{"type":"object","required":["type","text"],"properties":{"type":{"type":"string","const":"text"},"text":{"type":"string"}}}]}}}},"long_term_memories":{"type":["array","null"],"items":{"allOf":[{"type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}},{"type":"object","required":["dist"],"properties":{"dist":{"description":"Vector distance; lower is closer.","type":"number"},"score":{"description":"Normalised relevance, 0 to 1.","type":["number","null"]},"score_type":{"type":["string","null"],"enum":["semantic","keyword","hybrid",null]}}}]}}}};
+export const body_memory_prompt_v1_memory_prompt_post = validate35;
+const schema46 = {"$id":"memory_prompt_v1_memory_prompt_post","properties":{"long_term_memories":{"anyOf":[{"items":{"properties":{"access_count":{"default":0,"minimum":0,"title":"Access Count","type":"integer"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"discrete_memory_extracted":{"default":"f","enum":["t","f"],"title":"Discrete Memory Extracted","type":"string"},"dist":{"title":"Dist","type":"number"},"entities":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Entities"},"event_date":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Event Date"},"extracted_from":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Extracted From"},"extraction_strategy":{"default":"discrete","title":"Extraction Strategy","type":"string"},"extraction_strategy_config":{"additionalProperties":true,"title":"Extraction Strategy Config","type":"object"},"id":{"title":"Id","type":"string"},"last_accessed":{"format":"date-time","title":"Last Accessed","type":"string"},"memory_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Memory Hash"},"memory_type":{"allOf":[{"enum":["episodic","semantic","message"],"title":"MemoryTypeEnum","type":"string"}],"default":"message"},"namespace":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Namespace"},"persisted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Persisted At"},"pinned":{"default":false,"title":"Pinned","type":"boolean"},"score":{"anyOf":[{"type":"number"},{"type":"null"}],"title":"Score"},"score_type":{"anyOf":[{"enum":["semantic","keyword","hybrid"],"title":"SearchScoreTypeEnum","type":"string"},{"type":"null"}]},"session_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Session Id"},"text":{"title":"Text","type":"string"},"topics":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Topics"},"updated_at":{"format":"date-time","title":"Updated At","type":"string"},"user_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"User Id"}},"required":["id","text","dist"],"title":"MemoryRecordResult","type":"object"},"type":"array"},{"type":"null"}],"title":"Long Term Memories"},"messages":{"items":{"anyOf":[{"properties":{"content":{"anyOf":[{"additionalProperties":true,"properties":{"_meta":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}],"title":"Meta"},"annotations":{"anyOf":[{"additionalProperties":true,"properties":{"audience":{"anyOf":[{"items":{"enum":["user","assistant"],"type":"string"},"type":"array"},{"type":"null"}],"title":"Audience"},"priority":{"anyOf":[{"maximum":1,"minimum":0,"type":"number"},{"type":"null"}],"title":"Priority"}},"title":"Annotations","type":"object"},{"type":"null"}]},"text":{"title":"Text","type":"string"},"type":{"const":"text","title":"Type","type":"string"}},"required":["type","text"],"title":"TextContent","type":"object"},{"additionalProperties":true,"properties":{"_meta":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}],"title":"Meta"},"annotations":{"anyOf":[{"additionalProperties":true,"properties":{"audience":{"anyOf":[{"items":{"enum":["user","assistant"],"type":"string"},"type":"array"},{"type":"null"}],"title":"Audience"},"priority":{"anyOf":[{"maximum":1,"minimum":0,"type":"number"},{"type":"null"}],"title":"Priority"}},"title":"Annotations","type":"object"},{"type":"null"}]},"data":{"title":"Data","type":"string"},"mimeType":{"title":"Mimetype","type":"string"},"type":{"const":"image","title":"Type","type":"string"}},"required":["type","data","mimeType"],"title":"ImageContent","type":"object"},{"additionalProperties":true,"properties":{"_meta":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}],"title":"Meta"},"annotations":{"anyOf":[{"additionalProperties":true,"properties":{"audience":{"anyOf":[{"items":{"enum":["user","assistant"],"type":"string"},"type":"array"},{"type":"null"}],"title":"Audience"},"priority":{"anyOf":[{"maximum":1,"minimum":0,"type":"number"},{"type":"null"}],"title":"Priority"}},"title":"Annotations","type":"object"},{"type":"null"}]},"data":{"title":"Data","type":"string"},"mimeType":{"title":"Mimetype","type":"string"},"type":{"const":"audio","title":"Type","type":"string"}},"required":["type","data","mimeType"],"title":"AudioContent","type":"object"},{"additionalProperties":true,"properties":{"_meta":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}],"title":"Meta"},"annotations":{"anyOf":[{"additionalProperties":true,"properties":{"audience":{"anyOf":[{"items":{"enum":["user","assistant"],"type":"string"},"type":"array"},{"type":"null"}],"title":"Audience"},"priority":{"anyOf":[{"maximum":1,"minimum":0,"type":"number"},{"type":"null"}],"title":"Priority"}},"title":"Annotations","type":"object"},{"type":"null"}]},"description":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Description"},"icons":{"anyOf":[{"items":{"additionalProperties":true,"properties":{"mimeType":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Mimetype"},"sizes":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Sizes"},"src":{"title":"Src","type":"string"}},"required":["src"],"title":"Icon","type":"object"},"type":"array"},{"type":"null"}],"title":"Icons"},"mimeType":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Mimetype"},"name":{"title":"Name","type":"string"},"size":{"anyOf":[{"type":"integer"},{"type":"null"}],"title":"Size"},"title":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Title"},"type":{"const":"resource_link","title":"Type","type":"string"},"uri":{"format":"uri","minLength":1,"title":"Uri","type":"string"}},"required":["name","uri","type"],"title":"ResourceLink","type":"object"},{"additionalProperties":true,"properties":{"_meta":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}],"title":"Meta"},"annotations":{"anyOf":[{"additionalProperties":true,"properties":{"audience":{"anyOf":[{"items":{"enum":["user","assistant"],"type":"string"},"type":"array"},{"type":"null"}],"title":"Audience"},"priority":{"anyOf":[{"maximum":1,"minimum":0,"type":"number"},{"type":"null"}],"title":"Priority"}},"title":"Annotations","type":"object"},{"type":"null"}]},"resource":{"anyOf":[{"additionalProperties":true,"properties":{"_meta":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}],"title":"Meta"},"mimeType":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Mimetype"},"text":{"title":"Text","type":"string"},"uri":{"format":"uri","minLength":1,"title":"Uri","type":"string"}},"required":["uri","text"],"title":"TextResourceContents","type":"object"},{"additionalProperties":true,"properties":{"_meta":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}],"title":"Meta"},"blob":{"title":"Blob","type":"string"},"mimeType":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Mimetype"},"uri":{"format":"uri","minLength":1,"title":"Uri","type":"string"}},"required":["uri","blob"],"title":"BlobResourceContents","type":"object"}],"title":"Resource"},"type":{"const":"resource","title":"Type","type":"string"}},"required":["type","resource"],"title":"EmbeddedResource","type":"object"}],"title":"Content"},"role":{"enum":["user","assistant"],"title":"Role","type":"string"}},"required":["role","content"],"title":"Message","type":"object"},{"properties":{"content":{"anyOf":[{"type":"string"},{"additionalProperties":true,"properties":{"_meta":{"anyOf":[{"additionalProperties":true,"type":"object"},{"type":"null"}],"title":"Meta"},"annotations":{"anyOf":[{"additionalProperties":true,"properties":{"audience":{"anyOf":[{"items":{"enum":["user","assistant"],"type":"string"},"type":"array"},{"type":"null"}],"title":"Audience"},"priority":{"anyOf":[{"maximum":1,"minimum":0,"type":"number"},{"type":"null"}],"title":"Priority"}},"title":"Annotations","type":"object"},{"type":"null"}]},"text":{"title":"Text","type":"string"},"type":{"const":"text","title":"Type","type":"string"}},"required":["type","text"],"title":"TextContent","type":"object"}],"title":"Content"},"role":{"const":"system","default":"system","title":"Role","type":"string"}},"required":["content"],"title":"SystemMessage","type":"object"}]},"title":"Messages","type":"array"}},"required":["messages"],"title":"MemoryPromptResponse","type":"object"};
+const func1 = ucs2length;
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="memory_prompt" */;
+/*# sourceURL="memory_prompt_v1_memory_prompt_post" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate35.evaluated;
@@ -2557,49 +5538,24 @@ validate35.errors = [{instancePath,schemaPath:"#/required",keyword:"required",pa
 return false;
 }
 else {
-if(data.messages !== undefined){
-let data0 = data.messages;
+if(data.long_term_memories !== undefined){
+let data0 = data.long_term_memories;
 const _errs1 = errors;
-if(errors === _errs1){
+const _errs2 = errors;
+let valid1 = false;
+const _errs3 = errors;
+if(errors === _errs3){
 if(Array.isArray(data0)){
-var valid1 = true;
+var valid2 = true;
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
-const _errs3 = errors;
-if(errors === _errs3){
+const _errs5 = errors;
+if(errors === _errs5){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 let missing1;
-if(((data1.role === undefined) && (missing1 = "role")) || ((data1.content === undefined) && (missing1 = "content"))){
-validate35.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/properties/messages/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
-}
-else {
-if(data1.role !== undefined){
-let data2 = data1.role;
-const _errs5 = errors;
-if(typeof data2 !== "string"){
-validate35.errors = [{instancePath:instancePath+"/messages/" + i0+"/role",schemaPath:"#/properties/messages/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data2 === "user") || (data2 === "assistant")) || (data2 === "system"))){
-validate35.errors = [{instancePath:instancePath+"/messages/" + i0+"/role",schemaPath:"#/properties/messages/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema46.properties.messages.items.properties.role.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid2 = _errs5 === errors;
-}
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data1.content !== undefined){
-let data3 = data1.content;
-const _errs7 = errors;
-const _errs8 = errors;
-let valid3 = false;
-const _errs9 = errors;
-if(typeof data3 !== "string"){
-const err0 = {instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/properties/messages/items/properties/content/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((((data1.id === undefined) && (missing1 = "id")) || ((data1.text === undefined) && (missing1 = "text"))) || ((data1.dist === undefined) && (missing1 = "dist"))){
+const err0 = {instancePath:instancePath+"/long_term_memories/" + i0,schemaPath:"#/properties/long_term_memories/anyOf/0/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -2608,14 +5564,12 @@ vErrors.push(err0);
 }
 errors++;
 }
-var _valid0 = _errs9 === errors;
-valid3 = valid3 || _valid0;
-const _errs11 = errors;
-if(errors === _errs11){
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-let missing2;
-if(((data3.type === undefined) && (missing2 = "type")) || ((data3.text === undefined) && (missing2 = "text"))){
-const err1 = {instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/properties/messages/items/properties/content/anyOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
+else {
+if(data1.access_count !== undefined){
+let data2 = data1.access_count;
+const _errs7 = errors;
+if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
+const err1 = {instancePath:instancePath+"/long_term_memories/" + i0+"/access_count",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -2624,12 +5578,10 @@ vErrors.push(err1);
 }
 errors++;
 }
-else {
-if(data3.type !== undefined){
-let data4 = data3.type;
-const _errs13 = errors;
-if(typeof data4 !== "string"){
-const err2 = {instancePath:instancePath+"/messages/" + i0+"/content/type",schemaPath:"#/properties/messages/items/properties/content/anyOf/1/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(errors === _errs7){
+if(typeof data2 == "number"){
+if(data2 < 0 || isNaN(data2)){
+const err2 = {instancePath:instancePath+"/long_term_memories/" + i0+"/access_count",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2638,8 +5590,20 @@ vErrors.push(err2);
 }
 errors++;
 }
-if("text" !== data4){
-const err3 = {instancePath:instancePath+"/messages/" + i0+"/content/type",schemaPath:"#/properties/messages/items/properties/content/anyOf/1/properties/type/const",keyword:"const",params:{allowedValue: "text"},message:"must be equal to constant"};
+}
+}
+var valid3 = _errs7 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.created_at !== undefined){
+const _errs9 = errors;
+if(errors === _errs9){
+if(errors === _errs9){
+if(!(typeof data1.created_at === "string")){
+const err3 = {instancePath:instancePath+"/long_term_memories/" + i0+"/created_at",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2648,16 +5612,19 @@ vErrors.push(err3);
 }
 errors++;
 }
-var valid4 = _errs13 === errors;
+}
+}
+var valid3 = _errs9 === errors;
 }
 else {
-var valid4 = true;
+var valid3 = true;
 }
-if(valid4){
-if(data3.text !== undefined){
-const _errs15 = errors;
-if(typeof data3.text !== "string"){
-const err4 = {instancePath:instancePath+"/messages/" + i0+"/content/text",schemaPath:"#/properties/messages/items/properties/content/anyOf/1/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(valid3){
+if(data1.discrete_memory_extracted !== undefined){
+let data4 = data1.discrete_memory_extracted;
+const _errs11 = errors;
+if(typeof data4 !== "string"){
+const err4 = {instancePath:instancePath+"/long_term_memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2666,16 +5633,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-var valid4 = _errs15 === errors;
-}
-else {
-var valid4 = true;
-}
-}
-}
-}
-else {
-const err5 = {instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/properties/messages/items/properties/content/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(!((data4 === "t") || (data4 === "f"))){
+const err5 = {instancePath:instancePath+"/long_term_memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema46.properties.long_term_memories.anyOf[0].items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2684,16 +5643,16 @@ vErrors.push(err5);
 }
 errors++;
 }
+var valid3 = _errs11 === errors;
 }
-var _valid0 = _errs11 === errors;
-valid3 = valid3 || _valid0;
-if(_valid0){
-var props0 = {};
-props0.type = true;
-props0.text = true;
+else {
+var valid3 = true;
 }
-if(!valid3){
-const err6 = {instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/properties/messages/items/properties/content/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(valid3){
+if(data1.dist !== undefined){
+const _errs13 = errors;
+if(!(typeof data1.dist == "number")){
+const err6 = {instancePath:instancePath+"/long_term_memories/" + i0+"/dist",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/dist/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2701,35 +5660,4542 @@ else {
 vErrors.push(err6);
 }
 errors++;
-validate35.errors = vErrors;
-return false;
+}
+var valid3 = _errs13 === errors;
 }
 else {
-errors = _errs8;
+var valid3 = true;
+}
+if(valid3){
+if(data1.entities !== undefined){
+let data6 = data1.entities;
+const _errs15 = errors;
+const _errs16 = errors;
+let valid4 = false;
+const _errs17 = errors;
+if(errors === _errs17){
+if(Array.isArray(data6)){
+var valid5 = true;
+const len1 = data6.length;
+for(let i1=0; i1<len1; i1++){
+const _errs19 = errors;
+if(typeof data6[i1] !== "string"){
+const err7 = {instancePath:instancePath+"/long_term_memories/" + i0+"/entities/" + i1,schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/entities/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var valid5 = _errs19 === errors;
+if(!valid5){
+break;
+}
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/long_term_memories/" + i0+"/entities",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/entities/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+var _valid1 = _errs17 === errors;
+valid4 = valid4 || _valid1;
+const _errs21 = errors;
+if(data6 !== null){
+const err9 = {instancePath:instancePath+"/long_term_memories/" + i0+"/entities",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/entities/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+var _valid1 = _errs21 === errors;
+valid4 = valid4 || _valid1;
+if(!valid4){
+const err10 = {instancePath:instancePath+"/long_term_memories/" + i0+"/entities",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/entities/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+else {
+errors = _errs16;
 if(vErrors !== null){
-if(_errs8){
-vErrors.length = _errs8;
+if(_errs16){
+vErrors.length = _errs16;
 }
 else {
 vErrors = null;
 }
 }
 }
-var valid2 = _errs7 === errors;
+var valid3 = _errs15 === errors;
 }
 else {
-var valid2 = true;
+var valid3 = true;
+}
+if(valid3){
+if(data1.event_date !== undefined){
+let data8 = data1.event_date;
+const _errs23 = errors;
+const _errs24 = errors;
+let valid6 = false;
+const _errs25 = errors;
+if(errors === _errs25){
+if(errors === _errs25){
+if(!(typeof data8 === "string")){
+const err11 = {instancePath:instancePath+"/long_term_memories/" + i0+"/event_date",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/event_date/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+var _valid2 = _errs25 === errors;
+valid6 = valid6 || _valid2;
+const _errs27 = errors;
+if(data8 !== null){
+const err12 = {instancePath:instancePath+"/long_term_memories/" + i0+"/event_date",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/event_date/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid2 = _errs27 === errors;
+valid6 = valid6 || _valid2;
+if(!valid6){
+const err13 = {instancePath:instancePath+"/long_term_memories/" + i0+"/event_date",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/event_date/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs23 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.extracted_from !== undefined){
+let data9 = data1.extracted_from;
+const _errs29 = errors;
+const _errs30 = errors;
+let valid7 = false;
+const _errs31 = errors;
+if(errors === _errs31){
+if(Array.isArray(data9)){
+var valid8 = true;
+const len2 = data9.length;
+for(let i2=0; i2<len2; i2++){
+const _errs33 = errors;
+if(typeof data9[i2] !== "string"){
+const err14 = {instancePath:instancePath+"/long_term_memories/" + i0+"/extracted_from/" + i2,schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/extracted_from/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var valid8 = _errs33 === errors;
+if(!valid8){
+break;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/long_term_memories/" + i0+"/extracted_from",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/extracted_from/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+var _valid3 = _errs31 === errors;
+valid7 = valid7 || _valid3;
+const _errs35 = errors;
+if(data9 !== null){
+const err16 = {instancePath:instancePath+"/long_term_memories/" + i0+"/extracted_from",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/extracted_from/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid3 = _errs35 === errors;
+valid7 = valid7 || _valid3;
+if(!valid7){
+const err17 = {instancePath:instancePath+"/long_term_memories/" + i0+"/extracted_from",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/extracted_from/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+else {
+errors = _errs30;
+if(vErrors !== null){
+if(_errs30){
+vErrors.length = _errs30;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs29 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.extraction_strategy !== undefined){
+const _errs37 = errors;
+if(typeof data1.extraction_strategy !== "string"){
+const err18 = {instancePath:instancePath+"/long_term_memories/" + i0+"/extraction_strategy",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var valid3 = _errs37 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.extraction_strategy_config !== undefined){
+let data12 = data1.extraction_strategy_config;
+const _errs39 = errors;
+if(errors === _errs39){
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+}
+else {
+const err19 = {instancePath:instancePath+"/long_term_memories/" + i0+"/extraction_strategy_config",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+var valid3 = _errs39 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.id !== undefined){
+const _errs42 = errors;
+if(typeof data1.id !== "string"){
+const err20 = {instancePath:instancePath+"/long_term_memories/" + i0+"/id",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var valid3 = _errs42 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.last_accessed !== undefined){
+const _errs44 = errors;
+if(errors === _errs44){
+if(errors === _errs44){
+if(!(typeof data1.last_accessed === "string")){
+const err21 = {instancePath:instancePath+"/long_term_memories/" + i0+"/last_accessed",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+var valid3 = _errs44 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.memory_hash !== undefined){
+let data15 = data1.memory_hash;
+const _errs46 = errors;
+const _errs47 = errors;
+let valid9 = false;
+const _errs48 = errors;
+if(typeof data15 !== "string"){
+const err22 = {instancePath:instancePath+"/long_term_memories/" + i0+"/memory_hash",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/memory_hash/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+var _valid4 = _errs48 === errors;
+valid9 = valid9 || _valid4;
+const _errs50 = errors;
+if(data15 !== null){
+const err23 = {instancePath:instancePath+"/long_term_memories/" + i0+"/memory_hash",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/memory_hash/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var _valid4 = _errs50 === errors;
+valid9 = valid9 || _valid4;
+if(!valid9){
+const err24 = {instancePath:instancePath+"/long_term_memories/" + i0+"/memory_hash",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/memory_hash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+else {
+errors = _errs47;
+if(vErrors !== null){
+if(_errs47){
+vErrors.length = _errs47;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs46 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.memory_type !== undefined){
+let data16 = data1.memory_type;
+const _errs52 = errors;
+if(typeof data16 !== "string"){
+const err25 = {instancePath:instancePath+"/long_term_memories/" + i0+"/memory_type",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/memory_type/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+if(!(((data16 === "episodic") || (data16 === "semantic")) || (data16 === "message"))){
+const err26 = {instancePath:instancePath+"/long_term_memories/" + i0+"/memory_type",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/memory_type/allOf/0/enum",keyword:"enum",params:{allowedValues: schema46.properties.long_term_memories.anyOf[0].items.properties.memory_type.allOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+var valid3 = _errs52 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.namespace !== undefined){
+let data17 = data1.namespace;
+const _errs55 = errors;
+const _errs56 = errors;
+let valid11 = false;
+const _errs57 = errors;
+if(typeof data17 !== "string"){
+const err27 = {instancePath:instancePath+"/long_term_memories/" + i0+"/namespace",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/namespace/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+var _valid5 = _errs57 === errors;
+valid11 = valid11 || _valid5;
+const _errs59 = errors;
+if(data17 !== null){
+const err28 = {instancePath:instancePath+"/long_term_memories/" + i0+"/namespace",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/namespace/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid5 = _errs59 === errors;
+valid11 = valid11 || _valid5;
+if(!valid11){
+const err29 = {instancePath:instancePath+"/long_term_memories/" + i0+"/namespace",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/namespace/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+else {
+errors = _errs56;
+if(vErrors !== null){
+if(_errs56){
+vErrors.length = _errs56;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs55 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.persisted_at !== undefined){
+let data18 = data1.persisted_at;
+const _errs61 = errors;
+const _errs62 = errors;
+let valid12 = false;
+const _errs63 = errors;
+if(errors === _errs63){
+if(errors === _errs63){
+if(!(typeof data18 === "string")){
+const err30 = {instancePath:instancePath+"/long_term_memories/" + i0+"/persisted_at",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/persisted_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+}
+var _valid6 = _errs63 === errors;
+valid12 = valid12 || _valid6;
+const _errs65 = errors;
+if(data18 !== null){
+const err31 = {instancePath:instancePath+"/long_term_memories/" + i0+"/persisted_at",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/persisted_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+var _valid6 = _errs65 === errors;
+valid12 = valid12 || _valid6;
+if(!valid12){
+const err32 = {instancePath:instancePath+"/long_term_memories/" + i0+"/persisted_at",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/persisted_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+else {
+errors = _errs62;
+if(vErrors !== null){
+if(_errs62){
+vErrors.length = _errs62;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs61 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.pinned !== undefined){
+const _errs67 = errors;
+if(typeof data1.pinned !== "boolean"){
+const err33 = {instancePath:instancePath+"/long_term_memories/" + i0+"/pinned",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+var valid3 = _errs67 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.score !== undefined){
+let data20 = data1.score;
+const _errs69 = errors;
+const _errs70 = errors;
+let valid13 = false;
+const _errs71 = errors;
+if(!(typeof data20 == "number")){
+const err34 = {instancePath:instancePath+"/long_term_memories/" + i0+"/score",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/score/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+var _valid7 = _errs71 === errors;
+valid13 = valid13 || _valid7;
+const _errs73 = errors;
+if(data20 !== null){
+const err35 = {instancePath:instancePath+"/long_term_memories/" + i0+"/score",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/score/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+var _valid7 = _errs73 === errors;
+valid13 = valid13 || _valid7;
+if(!valid13){
+const err36 = {instancePath:instancePath+"/long_term_memories/" + i0+"/score",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/score/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+else {
+errors = _errs70;
+if(vErrors !== null){
+if(_errs70){
+vErrors.length = _errs70;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs69 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.score_type !== undefined){
+let data21 = data1.score_type;
+const _errs75 = errors;
+const _errs76 = errors;
+let valid14 = false;
+const _errs77 = errors;
+if(typeof data21 !== "string"){
+const err37 = {instancePath:instancePath+"/long_term_memories/" + i0+"/score_type",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/score_type/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if(!(((data21 === "semantic") || (data21 === "keyword")) || (data21 === "hybrid"))){
+const err38 = {instancePath:instancePath+"/long_term_memories/" + i0+"/score_type",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/score_type/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema46.properties.long_term_memories.anyOf[0].items.properties.score_type.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+var _valid8 = _errs77 === errors;
+valid14 = valid14 || _valid8;
+const _errs79 = errors;
+if(data21 !== null){
+const err39 = {instancePath:instancePath+"/long_term_memories/" + i0+"/score_type",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/score_type/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+var _valid8 = _errs79 === errors;
+valid14 = valid14 || _valid8;
+if(!valid14){
+const err40 = {instancePath:instancePath+"/long_term_memories/" + i0+"/score_type",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/score_type/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+else {
+errors = _errs76;
+if(vErrors !== null){
+if(_errs76){
+vErrors.length = _errs76;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs75 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.session_id !== undefined){
+let data22 = data1.session_id;
+const _errs81 = errors;
+const _errs82 = errors;
+let valid15 = false;
+const _errs83 = errors;
+if(typeof data22 !== "string"){
+const err41 = {instancePath:instancePath+"/long_term_memories/" + i0+"/session_id",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/session_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+var _valid9 = _errs83 === errors;
+valid15 = valid15 || _valid9;
+const _errs85 = errors;
+if(data22 !== null){
+const err42 = {instancePath:instancePath+"/long_term_memories/" + i0+"/session_id",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/session_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+var _valid9 = _errs85 === errors;
+valid15 = valid15 || _valid9;
+if(!valid15){
+const err43 = {instancePath:instancePath+"/long_term_memories/" + i0+"/session_id",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/session_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+else {
+errors = _errs82;
+if(vErrors !== null){
+if(_errs82){
+vErrors.length = _errs82;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs81 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.text !== undefined){
+const _errs87 = errors;
+if(typeof data1.text !== "string"){
+const err44 = {instancePath:instancePath+"/long_term_memories/" + i0+"/text",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+var valid3 = _errs87 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.topics !== undefined){
+let data24 = data1.topics;
+const _errs89 = errors;
+const _errs90 = errors;
+let valid16 = false;
+const _errs91 = errors;
+if(errors === _errs91){
+if(Array.isArray(data24)){
+var valid17 = true;
+const len3 = data24.length;
+for(let i3=0; i3<len3; i3++){
+const _errs93 = errors;
+if(typeof data24[i3] !== "string"){
+const err45 = {instancePath:instancePath+"/long_term_memories/" + i0+"/topics/" + i3,schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/topics/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+var valid17 = _errs93 === errors;
+if(!valid17){
+break;
+}
+}
+}
+else {
+const err46 = {instancePath:instancePath+"/long_term_memories/" + i0+"/topics",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/topics/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+var _valid10 = _errs91 === errors;
+valid16 = valid16 || _valid10;
+const _errs95 = errors;
+if(data24 !== null){
+const err47 = {instancePath:instancePath+"/long_term_memories/" + i0+"/topics",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/topics/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+var _valid10 = _errs95 === errors;
+valid16 = valid16 || _valid10;
+if(!valid16){
+const err48 = {instancePath:instancePath+"/long_term_memories/" + i0+"/topics",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/topics/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+else {
+errors = _errs90;
+if(vErrors !== null){
+if(_errs90){
+vErrors.length = _errs90;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs89 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.updated_at !== undefined){
+const _errs97 = errors;
+if(errors === _errs97){
+if(errors === _errs97){
+if(!(typeof data1.updated_at === "string")){
+const err49 = {instancePath:instancePath+"/long_term_memories/" + i0+"/updated_at",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+}
+var valid3 = _errs97 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data1.user_id !== undefined){
+let data27 = data1.user_id;
+const _errs99 = errors;
+const _errs100 = errors;
+let valid18 = false;
+const _errs101 = errors;
+if(typeof data27 !== "string"){
+const err50 = {instancePath:instancePath+"/long_term_memories/" + i0+"/user_id",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/user_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+var _valid11 = _errs101 === errors;
+valid18 = valid18 || _valid11;
+const _errs103 = errors;
+if(data27 !== null){
+const err51 = {instancePath:instancePath+"/long_term_memories/" + i0+"/user_id",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/user_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+var _valid11 = _errs103 === errors;
+valid18 = valid18 || _valid11;
+if(!valid18){
+const err52 = {instancePath:instancePath+"/long_term_memories/" + i0+"/user_id",schemaPath:"#/properties/long_term_memories/anyOf/0/items/properties/user_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+else {
+errors = _errs100;
+if(vErrors !== null){
+if(_errs100){
+vErrors.length = _errs100;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid3 = _errs99 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
 }
 }
 }
 }
 else {
-validate35.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+const err53 = {instancePath:instancePath+"/long_term_memories/" + i0,schemaPath:"#/properties/long_term_memories/anyOf/0/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+var valid2 = _errs5 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/long_term_memories",schemaPath:"#/properties/long_term_memories/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+var _valid0 = _errs3 === errors;
+valid1 = valid1 || _valid0;
+const _errs105 = errors;
+if(data0 !== null){
+const err55 = {instancePath:instancePath+"/long_term_memories",schemaPath:"#/properties/long_term_memories/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+var _valid0 = _errs105 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err56 = {instancePath:instancePath+"/long_term_memories",schemaPath:"#/properties/long_term_memories/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+validate35.errors = vErrors;
 return false;
 }
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
 }
-var valid1 = _errs3 === errors;
-if(!valid1){
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.messages !== undefined){
+let data28 = data.messages;
+const _errs107 = errors;
+if(errors === _errs107){
+if(Array.isArray(data28)){
+var valid19 = true;
+const len4 = data28.length;
+for(let i4=0; i4<len4; i4++){
+let data29 = data28[i4];
+const _errs109 = errors;
+const _errs110 = errors;
+let valid20 = false;
+const _errs111 = errors;
+if(errors === _errs111){
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+let missing2;
+if(((data29.role === undefined) && (missing2 = "role")) || ((data29.content === undefined) && (missing2 = "content"))){
+const err57 = {instancePath:instancePath+"/messages/" + i4,schemaPath:"#/properties/messages/items/anyOf/0/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+else {
+if(data29.content !== undefined){
+let data30 = data29.content;
+const _errs113 = errors;
+const _errs114 = errors;
+let valid22 = false;
+const _errs115 = errors;
+if(errors === _errs115){
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+let missing3;
+if(((data30.type === undefined) && (missing3 = "type")) || ((data30.text === undefined) && (missing3 = "text"))){
+const err58 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+else {
+if(data30._meta !== undefined){
+let data31 = data30._meta;
+const _errs118 = errors;
+const _errs119 = errors;
+let valid24 = false;
+const _errs120 = errors;
+if(errors === _errs120){
+if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
+}
+else {
+const err59 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/_meta/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+var _valid14 = _errs120 === errors;
+valid24 = valid24 || _valid14;
+const _errs123 = errors;
+if(data31 !== null){
+const err60 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/_meta/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+var _valid14 = _errs123 === errors;
+valid24 = valid24 || _valid14;
+if(!valid24){
+const err61 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/_meta/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+else {
+errors = _errs119;
+if(vErrors !== null){
+if(_errs119){
+vErrors.length = _errs119;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid23 = _errs118 === errors;
+}
+else {
+var valid23 = true;
+}
+if(valid23){
+if(data30.annotations !== undefined){
+let data32 = data30.annotations;
+const _errs125 = errors;
+const _errs126 = errors;
+let valid25 = false;
+const _errs127 = errors;
+if(errors === _errs127){
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+if(data32.audience !== undefined){
+let data33 = data32.audience;
+const _errs130 = errors;
+const _errs131 = errors;
+let valid27 = false;
+const _errs132 = errors;
+if(errors === _errs132){
+if(Array.isArray(data33)){
+var valid28 = true;
+const len5 = data33.length;
+for(let i5=0; i5<len5; i5++){
+let data34 = data33[i5];
+const _errs134 = errors;
+if(typeof data34 !== "string"){
+const err62 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i5,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+if(!((data34 === "user") || (data34 === "assistant"))){
+const err63 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i5,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/enum",keyword:"enum",params:{allowedValues: schema46.properties.messages.items.anyOf[0].properties.content.anyOf[0].properties.annotations.anyOf[0].properties.audience.anyOf[0].items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+var valid28 = _errs134 === errors;
+if(!valid28){
+break;
+}
+}
+}
+else {
+const err64 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/properties/audience/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+var _valid16 = _errs132 === errors;
+valid27 = valid27 || _valid16;
+const _errs136 = errors;
+if(data33 !== null){
+const err65 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/properties/audience/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+var _valid16 = _errs136 === errors;
+valid27 = valid27 || _valid16;
+if(!valid27){
+const err66 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/properties/audience/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+else {
+errors = _errs131;
+if(vErrors !== null){
+if(_errs131){
+vErrors.length = _errs131;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid26 = _errs130 === errors;
+}
+else {
+var valid26 = true;
+}
+if(valid26){
+if(data32.priority !== undefined){
+let data35 = data32.priority;
+const _errs138 = errors;
+const _errs139 = errors;
+let valid29 = false;
+const _errs140 = errors;
+if(errors === _errs140){
+if(typeof data35 == "number"){
+if(data35 > 1 || isNaN(data35)){
+const err67 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/properties/priority/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+else {
+if(data35 < 0 || isNaN(data35)){
+const err68 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/properties/priority/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+}
+else {
+const err69 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/properties/priority/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+var _valid17 = _errs140 === errors;
+valid29 = valid29 || _valid17;
+const _errs142 = errors;
+if(data35 !== null){
+const err70 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/properties/priority/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+var _valid17 = _errs142 === errors;
+valid29 = valid29 || _valid17;
+if(!valid29){
+const err71 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/properties/priority/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+else {
+errors = _errs139;
+if(vErrors !== null){
+if(_errs139){
+vErrors.length = _errs139;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid26 = _errs138 === errors;
+}
+else {
+var valid26 = true;
+}
+}
+}
+else {
+const err72 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+}
+var _valid15 = _errs127 === errors;
+valid25 = valid25 || _valid15;
+const _errs144 = errors;
+if(data32 !== null){
+const err73 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+var _valid15 = _errs144 === errors;
+valid25 = valid25 || _valid15;
+if(!valid25){
+const err74 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/annotations/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+else {
+errors = _errs126;
+if(vErrors !== null){
+if(_errs126){
+vErrors.length = _errs126;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid23 = _errs125 === errors;
+}
+else {
+var valid23 = true;
+}
+if(valid23){
+if(data30.text !== undefined){
+const _errs146 = errors;
+if(typeof data30.text !== "string"){
+const err75 = {instancePath:instancePath+"/messages/" + i4+"/content/text",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+var valid23 = _errs146 === errors;
+}
+else {
+var valid23 = true;
+}
+if(valid23){
+if(data30.type !== undefined){
+let data37 = data30.type;
+const _errs148 = errors;
+if(typeof data37 !== "string"){
+const err76 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+if("text" !== data37){
+const err77 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/properties/type/const",keyword:"const",params:{allowedValue: "text"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+var valid23 = _errs148 === errors;
+}
+else {
+var valid23 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err78 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+}
+var _valid13 = _errs115 === errors;
+valid22 = valid22 || _valid13;
+if(_valid13){
+var props2 = true;
+}
+const _errs150 = errors;
+if(errors === _errs150){
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+let missing4;
+if((((data30.type === undefined) && (missing4 = "type")) || ((data30.data === undefined) && (missing4 = "data"))) || ((data30.mimeType === undefined) && (missing4 = "mimeType"))){
+const err79 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+else {
+if(data30._meta !== undefined){
+let data38 = data30._meta;
+const _errs153 = errors;
+const _errs154 = errors;
+let valid31 = false;
+const _errs155 = errors;
+if(errors === _errs155){
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+}
+else {
+const err80 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/_meta/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+var _valid18 = _errs155 === errors;
+valid31 = valid31 || _valid18;
+const _errs158 = errors;
+if(data38 !== null){
+const err81 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/_meta/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+var _valid18 = _errs158 === errors;
+valid31 = valid31 || _valid18;
+if(!valid31){
+const err82 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/_meta/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+else {
+errors = _errs154;
+if(vErrors !== null){
+if(_errs154){
+vErrors.length = _errs154;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid30 = _errs153 === errors;
+}
+else {
+var valid30 = true;
+}
+if(valid30){
+if(data30.annotations !== undefined){
+let data39 = data30.annotations;
+const _errs160 = errors;
+const _errs161 = errors;
+let valid32 = false;
+const _errs162 = errors;
+if(errors === _errs162){
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.audience !== undefined){
+let data40 = data39.audience;
+const _errs165 = errors;
+const _errs166 = errors;
+let valid34 = false;
+const _errs167 = errors;
+if(errors === _errs167){
+if(Array.isArray(data40)){
+var valid35 = true;
+const len6 = data40.length;
+for(let i6=0; i6<len6; i6++){
+let data41 = data40[i6];
+const _errs169 = errors;
+if(typeof data41 !== "string"){
+const err83 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i6,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+if(!((data41 === "user") || (data41 === "assistant"))){
+const err84 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i6,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/enum",keyword:"enum",params:{allowedValues: schema46.properties.messages.items.anyOf[0].properties.content.anyOf[1].properties.annotations.anyOf[0].properties.audience.anyOf[0].items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+var valid35 = _errs169 === errors;
+if(!valid35){
+break;
+}
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/audience/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+var _valid20 = _errs167 === errors;
+valid34 = valid34 || _valid20;
+const _errs171 = errors;
+if(data40 !== null){
+const err86 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/audience/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+var _valid20 = _errs171 === errors;
+valid34 = valid34 || _valid20;
+if(!valid34){
+const err87 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/audience/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+else {
+errors = _errs166;
+if(vErrors !== null){
+if(_errs166){
+vErrors.length = _errs166;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid33 = _errs165 === errors;
+}
+else {
+var valid33 = true;
+}
+if(valid33){
+if(data39.priority !== undefined){
+let data42 = data39.priority;
+const _errs173 = errors;
+const _errs174 = errors;
+let valid36 = false;
+const _errs175 = errors;
+if(errors === _errs175){
+if(typeof data42 == "number"){
+if(data42 > 1 || isNaN(data42)){
+const err88 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/priority/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+else {
+if(data42 < 0 || isNaN(data42)){
+const err89 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/priority/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+}
+}
+else {
+const err90 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/priority/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+var _valid21 = _errs175 === errors;
+valid36 = valid36 || _valid21;
+const _errs177 = errors;
+if(data42 !== null){
+const err91 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/priority/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+var _valid21 = _errs177 === errors;
+valid36 = valid36 || _valid21;
+if(!valid36){
+const err92 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/priority/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+else {
+errors = _errs174;
+if(vErrors !== null){
+if(_errs174){
+vErrors.length = _errs174;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid33 = _errs173 === errors;
+}
+else {
+var valid33 = true;
+}
+}
+}
+else {
+const err93 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+}
+var _valid19 = _errs162 === errors;
+valid32 = valid32 || _valid19;
+const _errs179 = errors;
+if(data39 !== null){
+const err94 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+var _valid19 = _errs179 === errors;
+valid32 = valid32 || _valid19;
+if(!valid32){
+const err95 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/annotations/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+else {
+errors = _errs161;
+if(vErrors !== null){
+if(_errs161){
+vErrors.length = _errs161;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid30 = _errs160 === errors;
+}
+else {
+var valid30 = true;
+}
+if(valid30){
+if(data30.data !== undefined){
+const _errs181 = errors;
+if(typeof data30.data !== "string"){
+const err96 = {instancePath:instancePath+"/messages/" + i4+"/content/data",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+var valid30 = _errs181 === errors;
+}
+else {
+var valid30 = true;
+}
+if(valid30){
+if(data30.mimeType !== undefined){
+const _errs183 = errors;
+if(typeof data30.mimeType !== "string"){
+const err97 = {instancePath:instancePath+"/messages/" + i4+"/content/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/mimeType/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+var valid30 = _errs183 === errors;
+}
+else {
+var valid30 = true;
+}
+if(valid30){
+if(data30.type !== undefined){
+let data45 = data30.type;
+const _errs185 = errors;
+if(typeof data45 !== "string"){
+const err98 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+if("image" !== data45){
+const err99 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/properties/type/const",keyword:"const",params:{allowedValue: "image"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+var valid30 = _errs185 === errors;
+}
+else {
+var valid30 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+const err100 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+var _valid13 = _errs150 === errors;
+valid22 = valid22 || _valid13;
+if(_valid13){
+if(props2 !== true){
+props2 = true;
+}
+}
+const _errs187 = errors;
+if(errors === _errs187){
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+let missing5;
+if((((data30.type === undefined) && (missing5 = "type")) || ((data30.data === undefined) && (missing5 = "data"))) || ((data30.mimeType === undefined) && (missing5 = "mimeType"))){
+const err101 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+else {
+if(data30._meta !== undefined){
+let data46 = data30._meta;
+const _errs190 = errors;
+const _errs191 = errors;
+let valid38 = false;
+const _errs192 = errors;
+if(errors === _errs192){
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+}
+else {
+const err102 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/_meta/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+var _valid22 = _errs192 === errors;
+valid38 = valid38 || _valid22;
+const _errs195 = errors;
+if(data46 !== null){
+const err103 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/_meta/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+var _valid22 = _errs195 === errors;
+valid38 = valid38 || _valid22;
+if(!valid38){
+const err104 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/_meta/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+else {
+errors = _errs191;
+if(vErrors !== null){
+if(_errs191){
+vErrors.length = _errs191;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid37 = _errs190 === errors;
+}
+else {
+var valid37 = true;
+}
+if(valid37){
+if(data30.annotations !== undefined){
+let data47 = data30.annotations;
+const _errs197 = errors;
+const _errs198 = errors;
+let valid39 = false;
+const _errs199 = errors;
+if(errors === _errs199){
+if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
+if(data47.audience !== undefined){
+let data48 = data47.audience;
+const _errs202 = errors;
+const _errs203 = errors;
+let valid41 = false;
+const _errs204 = errors;
+if(errors === _errs204){
+if(Array.isArray(data48)){
+var valid42 = true;
+const len7 = data48.length;
+for(let i7=0; i7<len7; i7++){
+let data49 = data48[i7];
+const _errs206 = errors;
+if(typeof data49 !== "string"){
+const err105 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i7,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+if(!((data49 === "user") || (data49 === "assistant"))){
+const err106 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i7,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/enum",keyword:"enum",params:{allowedValues: schema46.properties.messages.items.anyOf[0].properties.content.anyOf[2].properties.annotations.anyOf[0].properties.audience.anyOf[0].items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+var valid42 = _errs206 === errors;
+if(!valid42){
+break;
+}
+}
+}
+else {
+const err107 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/properties/audience/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+var _valid24 = _errs204 === errors;
+valid41 = valid41 || _valid24;
+const _errs208 = errors;
+if(data48 !== null){
+const err108 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/properties/audience/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+var _valid24 = _errs208 === errors;
+valid41 = valid41 || _valid24;
+if(!valid41){
+const err109 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/properties/audience/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+else {
+errors = _errs203;
+if(vErrors !== null){
+if(_errs203){
+vErrors.length = _errs203;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid40 = _errs202 === errors;
+}
+else {
+var valid40 = true;
+}
+if(valid40){
+if(data47.priority !== undefined){
+let data50 = data47.priority;
+const _errs210 = errors;
+const _errs211 = errors;
+let valid43 = false;
+const _errs212 = errors;
+if(errors === _errs212){
+if(typeof data50 == "number"){
+if(data50 > 1 || isNaN(data50)){
+const err110 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/properties/priority/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+else {
+if(data50 < 0 || isNaN(data50)){
+const err111 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/properties/priority/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+}
+else {
+const err112 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/properties/priority/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+var _valid25 = _errs212 === errors;
+valid43 = valid43 || _valid25;
+const _errs214 = errors;
+if(data50 !== null){
+const err113 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/properties/priority/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+var _valid25 = _errs214 === errors;
+valid43 = valid43 || _valid25;
+if(!valid43){
+const err114 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/properties/priority/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+else {
+errors = _errs211;
+if(vErrors !== null){
+if(_errs211){
+vErrors.length = _errs211;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid40 = _errs210 === errors;
+}
+else {
+var valid40 = true;
+}
+}
+}
+else {
+const err115 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+var _valid23 = _errs199 === errors;
+valid39 = valid39 || _valid23;
+const _errs216 = errors;
+if(data47 !== null){
+const err116 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+var _valid23 = _errs216 === errors;
+valid39 = valid39 || _valid23;
+if(!valid39){
+const err117 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/annotations/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+else {
+errors = _errs198;
+if(vErrors !== null){
+if(_errs198){
+vErrors.length = _errs198;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid37 = _errs197 === errors;
+}
+else {
+var valid37 = true;
+}
+if(valid37){
+if(data30.data !== undefined){
+const _errs218 = errors;
+if(typeof data30.data !== "string"){
+const err118 = {instancePath:instancePath+"/messages/" + i4+"/content/data",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+var valid37 = _errs218 === errors;
+}
+else {
+var valid37 = true;
+}
+if(valid37){
+if(data30.mimeType !== undefined){
+const _errs220 = errors;
+if(typeof data30.mimeType !== "string"){
+const err119 = {instancePath:instancePath+"/messages/" + i4+"/content/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/mimeType/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+var valid37 = _errs220 === errors;
+}
+else {
+var valid37 = true;
+}
+if(valid37){
+if(data30.type !== undefined){
+let data53 = data30.type;
+const _errs222 = errors;
+if(typeof data53 !== "string"){
+const err120 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+if("audio" !== data53){
+const err121 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/properties/type/const",keyword:"const",params:{allowedValue: "audio"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+var valid37 = _errs222 === errors;
+}
+else {
+var valid37 = true;
+}
+}
+}
+}
+}
+}
+}
+else {
+const err122 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+var _valid13 = _errs187 === errors;
+valid22 = valid22 || _valid13;
+if(_valid13){
+if(props2 !== true){
+props2 = true;
+}
+}
+const _errs224 = errors;
+if(errors === _errs224){
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+let missing6;
+if((((data30.name === undefined) && (missing6 = "name")) || ((data30.uri === undefined) && (missing6 = "uri"))) || ((data30.type === undefined) && (missing6 = "type"))){
+const err123 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+else {
+if(data30._meta !== undefined){
+let data54 = data30._meta;
+const _errs227 = errors;
+const _errs228 = errors;
+let valid45 = false;
+const _errs229 = errors;
+if(errors === _errs229){
+if(data54 && typeof data54 == "object" && !Array.isArray(data54)){
+}
+else {
+const err124 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/_meta/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+}
+var _valid26 = _errs229 === errors;
+valid45 = valid45 || _valid26;
+const _errs232 = errors;
+if(data54 !== null){
+const err125 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/_meta/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
+}
+errors++;
+}
+var _valid26 = _errs232 === errors;
+valid45 = valid45 || _valid26;
+if(!valid45){
+const err126 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/_meta/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err126];
+}
+else {
+vErrors.push(err126);
+}
+errors++;
+}
+else {
+errors = _errs228;
+if(vErrors !== null){
+if(_errs228){
+vErrors.length = _errs228;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid44 = _errs227 === errors;
+}
+else {
+var valid44 = true;
+}
+if(valid44){
+if(data30.annotations !== undefined){
+let data55 = data30.annotations;
+const _errs234 = errors;
+const _errs235 = errors;
+let valid46 = false;
+const _errs236 = errors;
+if(errors === _errs236){
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+if(data55.audience !== undefined){
+let data56 = data55.audience;
+const _errs239 = errors;
+const _errs240 = errors;
+let valid48 = false;
+const _errs241 = errors;
+if(errors === _errs241){
+if(Array.isArray(data56)){
+var valid49 = true;
+const len8 = data56.length;
+for(let i8=0; i8<len8; i8++){
+let data57 = data56[i8];
+const _errs243 = errors;
+if(typeof data57 !== "string"){
+const err127 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i8,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err127];
+}
+else {
+vErrors.push(err127);
+}
+errors++;
+}
+if(!((data57 === "user") || (data57 === "assistant"))){
+const err128 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i8,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/enum",keyword:"enum",params:{allowedValues: schema46.properties.messages.items.anyOf[0].properties.content.anyOf[3].properties.annotations.anyOf[0].properties.audience.anyOf[0].items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err128];
+}
+else {
+vErrors.push(err128);
+}
+errors++;
+}
+var valid49 = _errs243 === errors;
+if(!valid49){
+break;
+}
+}
+}
+else {
+const err129 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/properties/audience/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err129];
+}
+else {
+vErrors.push(err129);
+}
+errors++;
+}
+}
+var _valid28 = _errs241 === errors;
+valid48 = valid48 || _valid28;
+const _errs245 = errors;
+if(data56 !== null){
+const err130 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/properties/audience/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err130];
+}
+else {
+vErrors.push(err130);
+}
+errors++;
+}
+var _valid28 = _errs245 === errors;
+valid48 = valid48 || _valid28;
+if(!valid48){
+const err131 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/properties/audience/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err131];
+}
+else {
+vErrors.push(err131);
+}
+errors++;
+}
+else {
+errors = _errs240;
+if(vErrors !== null){
+if(_errs240){
+vErrors.length = _errs240;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid47 = _errs239 === errors;
+}
+else {
+var valid47 = true;
+}
+if(valid47){
+if(data55.priority !== undefined){
+let data58 = data55.priority;
+const _errs247 = errors;
+const _errs248 = errors;
+let valid50 = false;
+const _errs249 = errors;
+if(errors === _errs249){
+if(typeof data58 == "number"){
+if(data58 > 1 || isNaN(data58)){
+const err132 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/properties/priority/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(vErrors === null){
+vErrors = [err132];
+}
+else {
+vErrors.push(err132);
+}
+errors++;
+}
+else {
+if(data58 < 0 || isNaN(data58)){
+const err133 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/properties/priority/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err133];
+}
+else {
+vErrors.push(err133);
+}
+errors++;
+}
+}
+}
+else {
+const err134 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/properties/priority/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err134];
+}
+else {
+vErrors.push(err134);
+}
+errors++;
+}
+}
+var _valid29 = _errs249 === errors;
+valid50 = valid50 || _valid29;
+const _errs251 = errors;
+if(data58 !== null){
+const err135 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/properties/priority/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err135];
+}
+else {
+vErrors.push(err135);
+}
+errors++;
+}
+var _valid29 = _errs251 === errors;
+valid50 = valid50 || _valid29;
+if(!valid50){
+const err136 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/properties/priority/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err136];
+}
+else {
+vErrors.push(err136);
+}
+errors++;
+}
+else {
+errors = _errs248;
+if(vErrors !== null){
+if(_errs248){
+vErrors.length = _errs248;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid47 = _errs247 === errors;
+}
+else {
+var valid47 = true;
+}
+}
+}
+else {
+const err137 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err137];
+}
+else {
+vErrors.push(err137);
+}
+errors++;
+}
+}
+var _valid27 = _errs236 === errors;
+valid46 = valid46 || _valid27;
+const _errs253 = errors;
+if(data55 !== null){
+const err138 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err138];
+}
+else {
+vErrors.push(err138);
+}
+errors++;
+}
+var _valid27 = _errs253 === errors;
+valid46 = valid46 || _valid27;
+if(!valid46){
+const err139 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/annotations/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err139];
+}
+else {
+vErrors.push(err139);
+}
+errors++;
+}
+else {
+errors = _errs235;
+if(vErrors !== null){
+if(_errs235){
+vErrors.length = _errs235;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid44 = _errs234 === errors;
+}
+else {
+var valid44 = true;
+}
+if(valid44){
+if(data30.description !== undefined){
+let data59 = data30.description;
+const _errs255 = errors;
+const _errs256 = errors;
+let valid51 = false;
+const _errs257 = errors;
+if(typeof data59 !== "string"){
+const err140 = {instancePath:instancePath+"/messages/" + i4+"/content/description",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/description/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err140];
+}
+else {
+vErrors.push(err140);
+}
+errors++;
+}
+var _valid30 = _errs257 === errors;
+valid51 = valid51 || _valid30;
+const _errs259 = errors;
+if(data59 !== null){
+const err141 = {instancePath:instancePath+"/messages/" + i4+"/content/description",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/description/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err141];
+}
+else {
+vErrors.push(err141);
+}
+errors++;
+}
+var _valid30 = _errs259 === errors;
+valid51 = valid51 || _valid30;
+if(!valid51){
+const err142 = {instancePath:instancePath+"/messages/" + i4+"/content/description",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/description/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err142];
+}
+else {
+vErrors.push(err142);
+}
+errors++;
+}
+else {
+errors = _errs256;
+if(vErrors !== null){
+if(_errs256){
+vErrors.length = _errs256;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid44 = _errs255 === errors;
+}
+else {
+var valid44 = true;
+}
+if(valid44){
+if(data30.icons !== undefined){
+let data60 = data30.icons;
+const _errs261 = errors;
+const _errs262 = errors;
+let valid52 = false;
+const _errs263 = errors;
+if(errors === _errs263){
+if(Array.isArray(data60)){
+var valid53 = true;
+const len9 = data60.length;
+for(let i9=0; i9<len9; i9++){
+let data61 = data60[i9];
+const _errs265 = errors;
+if(errors === _errs265){
+if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
+let missing7;
+if((data61.src === undefined) && (missing7 = "src")){
+const err143 = {instancePath:instancePath+"/messages/" + i4+"/content/icons/" + i9,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/items/required",keyword:"required",params:{missingProperty: missing7},message:"must have required property '"+missing7+"'"};
+if(vErrors === null){
+vErrors = [err143];
+}
+else {
+vErrors.push(err143);
+}
+errors++;
+}
+else {
+if(data61.mimeType !== undefined){
+let data62 = data61.mimeType;
+const _errs268 = errors;
+const _errs269 = errors;
+let valid55 = false;
+const _errs270 = errors;
+if(typeof data62 !== "string"){
+const err144 = {instancePath:instancePath+"/messages/" + i4+"/content/icons/" + i9+"/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/items/properties/mimeType/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err144];
+}
+else {
+vErrors.push(err144);
+}
+errors++;
+}
+var _valid32 = _errs270 === errors;
+valid55 = valid55 || _valid32;
+const _errs272 = errors;
+if(data62 !== null){
+const err145 = {instancePath:instancePath+"/messages/" + i4+"/content/icons/" + i9+"/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/items/properties/mimeType/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err145];
+}
+else {
+vErrors.push(err145);
+}
+errors++;
+}
+var _valid32 = _errs272 === errors;
+valid55 = valid55 || _valid32;
+if(!valid55){
+const err146 = {instancePath:instancePath+"/messages/" + i4+"/content/icons/" + i9+"/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/items/properties/mimeType/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err146];
+}
+else {
+vErrors.push(err146);
+}
+errors++;
+}
+else {
+errors = _errs269;
+if(vErrors !== null){
+if(_errs269){
+vErrors.length = _errs269;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid54 = _errs268 === errors;
+}
+else {
+var valid54 = true;
+}
+if(valid54){
+if(data61.sizes !== undefined){
+let data63 = data61.sizes;
+const _errs274 = errors;
+const _errs275 = errors;
+let valid56 = false;
+const _errs276 = errors;
+if(errors === _errs276){
+if(Array.isArray(data63)){
+var valid57 = true;
+const len10 = data63.length;
+for(let i10=0; i10<len10; i10++){
+const _errs278 = errors;
+if(typeof data63[i10] !== "string"){
+const err147 = {instancePath:instancePath+"/messages/" + i4+"/content/icons/" + i9+"/sizes/" + i10,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/items/properties/sizes/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err147];
+}
+else {
+vErrors.push(err147);
+}
+errors++;
+}
+var valid57 = _errs278 === errors;
+if(!valid57){
+break;
+}
+}
+}
+else {
+const err148 = {instancePath:instancePath+"/messages/" + i4+"/content/icons/" + i9+"/sizes",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/items/properties/sizes/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err148];
+}
+else {
+vErrors.push(err148);
+}
+errors++;
+}
+}
+var _valid33 = _errs276 === errors;
+valid56 = valid56 || _valid33;
+const _errs280 = errors;
+if(data63 !== null){
+const err149 = {instancePath:instancePath+"/messages/" + i4+"/content/icons/" + i9+"/sizes",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/items/properties/sizes/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err149];
+}
+else {
+vErrors.push(err149);
+}
+errors++;
+}
+var _valid33 = _errs280 === errors;
+valid56 = valid56 || _valid33;
+if(!valid56){
+const err150 = {instancePath:instancePath+"/messages/" + i4+"/content/icons/" + i9+"/sizes",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/items/properties/sizes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err150];
+}
+else {
+vErrors.push(err150);
+}
+errors++;
+}
+else {
+errors = _errs275;
+if(vErrors !== null){
+if(_errs275){
+vErrors.length = _errs275;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid54 = _errs274 === errors;
+}
+else {
+var valid54 = true;
+}
+if(valid54){
+if(data61.src !== undefined){
+const _errs282 = errors;
+if(typeof data61.src !== "string"){
+const err151 = {instancePath:instancePath+"/messages/" + i4+"/content/icons/" + i9+"/src",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/items/properties/src/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err151];
+}
+else {
+vErrors.push(err151);
+}
+errors++;
+}
+var valid54 = _errs282 === errors;
+}
+else {
+var valid54 = true;
+}
+}
+}
+}
+}
+else {
+const err152 = {instancePath:instancePath+"/messages/" + i4+"/content/icons/" + i9,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err152];
+}
+else {
+vErrors.push(err152);
+}
+errors++;
+}
+}
+var valid53 = _errs265 === errors;
+if(!valid53){
+break;
+}
+}
+}
+else {
+const err153 = {instancePath:instancePath+"/messages/" + i4+"/content/icons",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err153];
+}
+else {
+vErrors.push(err153);
+}
+errors++;
+}
+}
+var _valid31 = _errs263 === errors;
+valid52 = valid52 || _valid31;
+const _errs284 = errors;
+if(data60 !== null){
+const err154 = {instancePath:instancePath+"/messages/" + i4+"/content/icons",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err154];
+}
+else {
+vErrors.push(err154);
+}
+errors++;
+}
+var _valid31 = _errs284 === errors;
+valid52 = valid52 || _valid31;
+if(!valid52){
+const err155 = {instancePath:instancePath+"/messages/" + i4+"/content/icons",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/icons/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err155];
+}
+else {
+vErrors.push(err155);
+}
+errors++;
+}
+else {
+errors = _errs262;
+if(vErrors !== null){
+if(_errs262){
+vErrors.length = _errs262;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid44 = _errs261 === errors;
+}
+else {
+var valid44 = true;
+}
+if(valid44){
+if(data30.mimeType !== undefined){
+let data66 = data30.mimeType;
+const _errs286 = errors;
+const _errs287 = errors;
+let valid58 = false;
+const _errs288 = errors;
+if(typeof data66 !== "string"){
+const err156 = {instancePath:instancePath+"/messages/" + i4+"/content/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/mimeType/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err156];
+}
+else {
+vErrors.push(err156);
+}
+errors++;
+}
+var _valid34 = _errs288 === errors;
+valid58 = valid58 || _valid34;
+const _errs290 = errors;
+if(data66 !== null){
+const err157 = {instancePath:instancePath+"/messages/" + i4+"/content/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/mimeType/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err157];
+}
+else {
+vErrors.push(err157);
+}
+errors++;
+}
+var _valid34 = _errs290 === errors;
+valid58 = valid58 || _valid34;
+if(!valid58){
+const err158 = {instancePath:instancePath+"/messages/" + i4+"/content/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/mimeType/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err158];
+}
+else {
+vErrors.push(err158);
+}
+errors++;
+}
+else {
+errors = _errs287;
+if(vErrors !== null){
+if(_errs287){
+vErrors.length = _errs287;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid44 = _errs286 === errors;
+}
+else {
+var valid44 = true;
+}
+if(valid44){
+if(data30.name !== undefined){
+const _errs292 = errors;
+if(typeof data30.name !== "string"){
+const err159 = {instancePath:instancePath+"/messages/" + i4+"/content/name",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err159];
+}
+else {
+vErrors.push(err159);
+}
+errors++;
+}
+var valid44 = _errs292 === errors;
+}
+else {
+var valid44 = true;
+}
+if(valid44){
+if(data30.size !== undefined){
+let data68 = data30.size;
+const _errs294 = errors;
+const _errs295 = errors;
+let valid59 = false;
+const _errs296 = errors;
+if(!((typeof data68 == "number") && (!(data68 % 1) && !isNaN(data68)))){
+const err160 = {instancePath:instancePath+"/messages/" + i4+"/content/size",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/size/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err160];
+}
+else {
+vErrors.push(err160);
+}
+errors++;
+}
+var _valid35 = _errs296 === errors;
+valid59 = valid59 || _valid35;
+const _errs298 = errors;
+if(data68 !== null){
+const err161 = {instancePath:instancePath+"/messages/" + i4+"/content/size",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/size/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err161];
+}
+else {
+vErrors.push(err161);
+}
+errors++;
+}
+var _valid35 = _errs298 === errors;
+valid59 = valid59 || _valid35;
+if(!valid59){
+const err162 = {instancePath:instancePath+"/messages/" + i4+"/content/size",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/size/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err162];
+}
+else {
+vErrors.push(err162);
+}
+errors++;
+}
+else {
+errors = _errs295;
+if(vErrors !== null){
+if(_errs295){
+vErrors.length = _errs295;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid44 = _errs294 === errors;
+}
+else {
+var valid44 = true;
+}
+if(valid44){
+if(data30.title !== undefined){
+let data69 = data30.title;
+const _errs300 = errors;
+const _errs301 = errors;
+let valid60 = false;
+const _errs302 = errors;
+if(typeof data69 !== "string"){
+const err163 = {instancePath:instancePath+"/messages/" + i4+"/content/title",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/title/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err163];
+}
+else {
+vErrors.push(err163);
+}
+errors++;
+}
+var _valid36 = _errs302 === errors;
+valid60 = valid60 || _valid36;
+const _errs304 = errors;
+if(data69 !== null){
+const err164 = {instancePath:instancePath+"/messages/" + i4+"/content/title",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/title/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err164];
+}
+else {
+vErrors.push(err164);
+}
+errors++;
+}
+var _valid36 = _errs304 === errors;
+valid60 = valid60 || _valid36;
+if(!valid60){
+const err165 = {instancePath:instancePath+"/messages/" + i4+"/content/title",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/title/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err165];
+}
+else {
+vErrors.push(err165);
+}
+errors++;
+}
+else {
+errors = _errs301;
+if(vErrors !== null){
+if(_errs301){
+vErrors.length = _errs301;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid44 = _errs300 === errors;
+}
+else {
+var valid44 = true;
+}
+if(valid44){
+if(data30.type !== undefined){
+let data70 = data30.type;
+const _errs306 = errors;
+if(typeof data70 !== "string"){
+const err166 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err166];
+}
+else {
+vErrors.push(err166);
+}
+errors++;
+}
+if("resource_link" !== data70){
+const err167 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/type/const",keyword:"const",params:{allowedValue: "resource_link"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err167];
+}
+else {
+vErrors.push(err167);
+}
+errors++;
+}
+var valid44 = _errs306 === errors;
+}
+else {
+var valid44 = true;
+}
+if(valid44){
+if(data30.uri !== undefined){
+let data71 = data30.uri;
+const _errs308 = errors;
+if(errors === _errs308){
+if(errors === _errs308){
+if(typeof data71 === "string"){
+if(func1(data71) < 1){
+const err168 = {instancePath:instancePath+"/messages/" + i4+"/content/uri",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/uri/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err168];
+}
+else {
+vErrors.push(err168);
+}
+errors++;
+}
+}
+else {
+const err169 = {instancePath:instancePath+"/messages/" + i4+"/content/uri",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err169];
+}
+else {
+vErrors.push(err169);
+}
+errors++;
+}
+}
+}
+var valid44 = _errs308 === errors;
+}
+else {
+var valid44 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+const err170 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/3/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err170];
+}
+else {
+vErrors.push(err170);
+}
+errors++;
+}
+}
+var _valid13 = _errs224 === errors;
+valid22 = valid22 || _valid13;
+if(_valid13){
+if(props2 !== true){
+props2 = true;
+}
+}
+const _errs310 = errors;
+if(errors === _errs310){
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+let missing8;
+if(((data30.type === undefined) && (missing8 = "type")) || ((data30.resource === undefined) && (missing8 = "resource"))){
+const err171 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/required",keyword:"required",params:{missingProperty: missing8},message:"must have required property '"+missing8+"'"};
+if(vErrors === null){
+vErrors = [err171];
+}
+else {
+vErrors.push(err171);
+}
+errors++;
+}
+else {
+if(data30._meta !== undefined){
+let data72 = data30._meta;
+const _errs313 = errors;
+const _errs314 = errors;
+let valid62 = false;
+const _errs315 = errors;
+if(errors === _errs315){
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+}
+else {
+const err172 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/_meta/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err172];
+}
+else {
+vErrors.push(err172);
+}
+errors++;
+}
+}
+var _valid37 = _errs315 === errors;
+valid62 = valid62 || _valid37;
+const _errs318 = errors;
+if(data72 !== null){
+const err173 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/_meta/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err173];
+}
+else {
+vErrors.push(err173);
+}
+errors++;
+}
+var _valid37 = _errs318 === errors;
+valid62 = valid62 || _valid37;
+if(!valid62){
+const err174 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/_meta/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err174];
+}
+else {
+vErrors.push(err174);
+}
+errors++;
+}
+else {
+errors = _errs314;
+if(vErrors !== null){
+if(_errs314){
+vErrors.length = _errs314;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid61 = _errs313 === errors;
+}
+else {
+var valid61 = true;
+}
+if(valid61){
+if(data30.annotations !== undefined){
+let data73 = data30.annotations;
+const _errs320 = errors;
+const _errs321 = errors;
+let valid63 = false;
+const _errs322 = errors;
+if(errors === _errs322){
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+if(data73.audience !== undefined){
+let data74 = data73.audience;
+const _errs325 = errors;
+const _errs326 = errors;
+let valid65 = false;
+const _errs327 = errors;
+if(errors === _errs327){
+if(Array.isArray(data74)){
+var valid66 = true;
+const len11 = data74.length;
+for(let i11=0; i11<len11; i11++){
+let data75 = data74[i11];
+const _errs329 = errors;
+if(typeof data75 !== "string"){
+const err175 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i11,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err175];
+}
+else {
+vErrors.push(err175);
+}
+errors++;
+}
+if(!((data75 === "user") || (data75 === "assistant"))){
+const err176 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i11,schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/enum",keyword:"enum",params:{allowedValues: schema46.properties.messages.items.anyOf[0].properties.content.anyOf[4].properties.annotations.anyOf[0].properties.audience.anyOf[0].items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err176];
+}
+else {
+vErrors.push(err176);
+}
+errors++;
+}
+var valid66 = _errs329 === errors;
+if(!valid66){
+break;
+}
+}
+}
+else {
+const err177 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/properties/audience/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err177];
+}
+else {
+vErrors.push(err177);
+}
+errors++;
+}
+}
+var _valid39 = _errs327 === errors;
+valid65 = valid65 || _valid39;
+const _errs331 = errors;
+if(data74 !== null){
+const err178 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/properties/audience/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err178];
+}
+else {
+vErrors.push(err178);
+}
+errors++;
+}
+var _valid39 = _errs331 === errors;
+valid65 = valid65 || _valid39;
+if(!valid65){
+const err179 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/properties/audience/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err179];
+}
+else {
+vErrors.push(err179);
+}
+errors++;
+}
+else {
+errors = _errs326;
+if(vErrors !== null){
+if(_errs326){
+vErrors.length = _errs326;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid64 = _errs325 === errors;
+}
+else {
+var valid64 = true;
+}
+if(valid64){
+if(data73.priority !== undefined){
+let data76 = data73.priority;
+const _errs333 = errors;
+const _errs334 = errors;
+let valid67 = false;
+const _errs335 = errors;
+if(errors === _errs335){
+if(typeof data76 == "number"){
+if(data76 > 1 || isNaN(data76)){
+const err180 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/properties/priority/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(vErrors === null){
+vErrors = [err180];
+}
+else {
+vErrors.push(err180);
+}
+errors++;
+}
+else {
+if(data76 < 0 || isNaN(data76)){
+const err181 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/properties/priority/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err181];
+}
+else {
+vErrors.push(err181);
+}
+errors++;
+}
+}
+}
+else {
+const err182 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/properties/priority/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err182];
+}
+else {
+vErrors.push(err182);
+}
+errors++;
+}
+}
+var _valid40 = _errs335 === errors;
+valid67 = valid67 || _valid40;
+const _errs337 = errors;
+if(data76 !== null){
+const err183 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/properties/priority/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err183];
+}
+else {
+vErrors.push(err183);
+}
+errors++;
+}
+var _valid40 = _errs337 === errors;
+valid67 = valid67 || _valid40;
+if(!valid67){
+const err184 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/properties/priority/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err184];
+}
+else {
+vErrors.push(err184);
+}
+errors++;
+}
+else {
+errors = _errs334;
+if(vErrors !== null){
+if(_errs334){
+vErrors.length = _errs334;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid64 = _errs333 === errors;
+}
+else {
+var valid64 = true;
+}
+}
+}
+else {
+const err185 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err185];
+}
+else {
+vErrors.push(err185);
+}
+errors++;
+}
+}
+var _valid38 = _errs322 === errors;
+valid63 = valid63 || _valid38;
+const _errs339 = errors;
+if(data73 !== null){
+const err186 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err186];
+}
+else {
+vErrors.push(err186);
+}
+errors++;
+}
+var _valid38 = _errs339 === errors;
+valid63 = valid63 || _valid38;
+if(!valid63){
+const err187 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/annotations/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err187];
+}
+else {
+vErrors.push(err187);
+}
+errors++;
+}
+else {
+errors = _errs321;
+if(vErrors !== null){
+if(_errs321){
+vErrors.length = _errs321;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid61 = _errs320 === errors;
+}
+else {
+var valid61 = true;
+}
+if(valid61){
+if(data30.resource !== undefined){
+let data77 = data30.resource;
+const _errs341 = errors;
+const _errs342 = errors;
+let valid68 = false;
+const _errs343 = errors;
+if(errors === _errs343){
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+let missing9;
+if(((data77.uri === undefined) && (missing9 = "uri")) || ((data77.text === undefined) && (missing9 = "text"))){
+const err188 = {instancePath:instancePath+"/messages/" + i4+"/content/resource",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/required",keyword:"required",params:{missingProperty: missing9},message:"must have required property '"+missing9+"'"};
+if(vErrors === null){
+vErrors = [err188];
+}
+else {
+vErrors.push(err188);
+}
+errors++;
+}
+else {
+if(data77._meta !== undefined){
+let data78 = data77._meta;
+const _errs346 = errors;
+const _errs347 = errors;
+let valid70 = false;
+const _errs348 = errors;
+if(errors === _errs348){
+if(data78 && typeof data78 == "object" && !Array.isArray(data78)){
+}
+else {
+const err189 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/properties/_meta/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err189];
+}
+else {
+vErrors.push(err189);
+}
+errors++;
+}
+}
+var _valid42 = _errs348 === errors;
+valid70 = valid70 || _valid42;
+const _errs351 = errors;
+if(data78 !== null){
+const err190 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/properties/_meta/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err190];
+}
+else {
+vErrors.push(err190);
+}
+errors++;
+}
+var _valid42 = _errs351 === errors;
+valid70 = valid70 || _valid42;
+if(!valid70){
+const err191 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/properties/_meta/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err191];
+}
+else {
+vErrors.push(err191);
+}
+errors++;
+}
+else {
+errors = _errs347;
+if(vErrors !== null){
+if(_errs347){
+vErrors.length = _errs347;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid69 = _errs346 === errors;
+}
+else {
+var valid69 = true;
+}
+if(valid69){
+if(data77.mimeType !== undefined){
+let data79 = data77.mimeType;
+const _errs353 = errors;
+const _errs354 = errors;
+let valid71 = false;
+const _errs355 = errors;
+if(typeof data79 !== "string"){
+const err192 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/properties/mimeType/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err192];
+}
+else {
+vErrors.push(err192);
+}
+errors++;
+}
+var _valid43 = _errs355 === errors;
+valid71 = valid71 || _valid43;
+const _errs357 = errors;
+if(data79 !== null){
+const err193 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/properties/mimeType/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err193];
+}
+else {
+vErrors.push(err193);
+}
+errors++;
+}
+var _valid43 = _errs357 === errors;
+valid71 = valid71 || _valid43;
+if(!valid71){
+const err194 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/properties/mimeType/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err194];
+}
+else {
+vErrors.push(err194);
+}
+errors++;
+}
+else {
+errors = _errs354;
+if(vErrors !== null){
+if(_errs354){
+vErrors.length = _errs354;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid69 = _errs353 === errors;
+}
+else {
+var valid69 = true;
+}
+if(valid69){
+if(data77.text !== undefined){
+const _errs359 = errors;
+if(typeof data77.text !== "string"){
+const err195 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/text",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err195];
+}
+else {
+vErrors.push(err195);
+}
+errors++;
+}
+var valid69 = _errs359 === errors;
+}
+else {
+var valid69 = true;
+}
+if(valid69){
+if(data77.uri !== undefined){
+let data81 = data77.uri;
+const _errs361 = errors;
+if(errors === _errs361){
+if(errors === _errs361){
+if(typeof data81 === "string"){
+if(func1(data81) < 1){
+const err196 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/uri",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/properties/uri/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err196];
+}
+else {
+vErrors.push(err196);
+}
+errors++;
+}
+}
+else {
+const err197 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/uri",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err197];
+}
+else {
+vErrors.push(err197);
+}
+errors++;
+}
+}
+}
+var valid69 = _errs361 === errors;
+}
+else {
+var valid69 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err198 = {instancePath:instancePath+"/messages/" + i4+"/content/resource",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err198];
+}
+else {
+vErrors.push(err198);
+}
+errors++;
+}
+}
+var _valid41 = _errs343 === errors;
+valid68 = valid68 || _valid41;
+if(_valid41){
+var props12 = true;
+}
+const _errs363 = errors;
+if(errors === _errs363){
+if(data77 && typeof data77 == "object" && !Array.isArray(data77)){
+let missing10;
+if(((data77.uri === undefined) && (missing10 = "uri")) || ((data77.blob === undefined) && (missing10 = "blob"))){
+const err199 = {instancePath:instancePath+"/messages/" + i4+"/content/resource",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/required",keyword:"required",params:{missingProperty: missing10},message:"must have required property '"+missing10+"'"};
+if(vErrors === null){
+vErrors = [err199];
+}
+else {
+vErrors.push(err199);
+}
+errors++;
+}
+else {
+if(data77._meta !== undefined){
+let data82 = data77._meta;
+const _errs366 = errors;
+const _errs367 = errors;
+let valid73 = false;
+const _errs368 = errors;
+if(errors === _errs368){
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+}
+else {
+const err200 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/properties/_meta/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err200];
+}
+else {
+vErrors.push(err200);
+}
+errors++;
+}
+}
+var _valid44 = _errs368 === errors;
+valid73 = valid73 || _valid44;
+const _errs371 = errors;
+if(data82 !== null){
+const err201 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/properties/_meta/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err201];
+}
+else {
+vErrors.push(err201);
+}
+errors++;
+}
+var _valid44 = _errs371 === errors;
+valid73 = valid73 || _valid44;
+if(!valid73){
+const err202 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/_meta",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/properties/_meta/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err202];
+}
+else {
+vErrors.push(err202);
+}
+errors++;
+}
+else {
+errors = _errs367;
+if(vErrors !== null){
+if(_errs367){
+vErrors.length = _errs367;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid72 = _errs366 === errors;
+}
+else {
+var valid72 = true;
+}
+if(valid72){
+if(data77.blob !== undefined){
+const _errs373 = errors;
+if(typeof data77.blob !== "string"){
+const err203 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/blob",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/properties/blob/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err203];
+}
+else {
+vErrors.push(err203);
+}
+errors++;
+}
+var valid72 = _errs373 === errors;
+}
+else {
+var valid72 = true;
+}
+if(valid72){
+if(data77.mimeType !== undefined){
+let data84 = data77.mimeType;
+const _errs375 = errors;
+const _errs376 = errors;
+let valid74 = false;
+const _errs377 = errors;
+if(typeof data84 !== "string"){
+const err204 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/properties/mimeType/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err204];
+}
+else {
+vErrors.push(err204);
+}
+errors++;
+}
+var _valid45 = _errs377 === errors;
+valid74 = valid74 || _valid45;
+const _errs379 = errors;
+if(data84 !== null){
+const err205 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/properties/mimeType/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err205];
+}
+else {
+vErrors.push(err205);
+}
+errors++;
+}
+var _valid45 = _errs379 === errors;
+valid74 = valid74 || _valid45;
+if(!valid74){
+const err206 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/mimeType",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/properties/mimeType/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err206];
+}
+else {
+vErrors.push(err206);
+}
+errors++;
+}
+else {
+errors = _errs376;
+if(vErrors !== null){
+if(_errs376){
+vErrors.length = _errs376;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid72 = _errs375 === errors;
+}
+else {
+var valid72 = true;
+}
+if(valid72){
+if(data77.uri !== undefined){
+let data85 = data77.uri;
+const _errs381 = errors;
+if(errors === _errs381){
+if(errors === _errs381){
+if(typeof data85 === "string"){
+if(func1(data85) < 1){
+const err207 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/uri",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/properties/uri/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err207];
+}
+else {
+vErrors.push(err207);
+}
+errors++;
+}
+}
+else {
+const err208 = {instancePath:instancePath+"/messages/" + i4+"/content/resource/uri",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/properties/uri/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err208];
+}
+else {
+vErrors.push(err208);
+}
+errors++;
+}
+}
+}
+var valid72 = _errs381 === errors;
+}
+else {
+var valid72 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err209 = {instancePath:instancePath+"/messages/" + i4+"/content/resource",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err209];
+}
+else {
+vErrors.push(err209);
+}
+errors++;
+}
+}
+var _valid41 = _errs363 === errors;
+valid68 = valid68 || _valid41;
+if(_valid41){
+if(props12 !== true){
+props12 = true;
+}
+}
+if(!valid68){
+const err210 = {instancePath:instancePath+"/messages/" + i4+"/content/resource",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/resource/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err210];
+}
+else {
+vErrors.push(err210);
+}
+errors++;
+}
+else {
+errors = _errs342;
+if(vErrors !== null){
+if(_errs342){
+vErrors.length = _errs342;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid61 = _errs341 === errors;
+}
+else {
+var valid61 = true;
+}
+if(valid61){
+if(data30.type !== undefined){
+let data86 = data30.type;
+const _errs383 = errors;
+if(typeof data86 !== "string"){
+const err211 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err211];
+}
+else {
+vErrors.push(err211);
+}
+errors++;
+}
+if("resource" !== data86){
+const err212 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/properties/type/const",keyword:"const",params:{allowedValue: "resource"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err212];
+}
+else {
+vErrors.push(err212);
+}
+errors++;
+}
+var valid61 = _errs383 === errors;
+}
+else {
+var valid61 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err213 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err213];
+}
+else {
+vErrors.push(err213);
+}
+errors++;
+}
+}
+var _valid13 = _errs310 === errors;
+valid22 = valid22 || _valid13;
+if(_valid13){
+if(props2 !== true){
+props2 = true;
+}
+}
+if(!valid22){
+const err214 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/0/properties/content/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err214];
+}
+else {
+vErrors.push(err214);
+}
+errors++;
+}
+else {
+errors = _errs114;
+if(vErrors !== null){
+if(_errs114){
+vErrors.length = _errs114;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid21 = _errs113 === errors;
+}
+else {
+var valid21 = true;
+}
+if(valid21){
+if(data29.role !== undefined){
+let data87 = data29.role;
+const _errs385 = errors;
+if(typeof data87 !== "string"){
+const err215 = {instancePath:instancePath+"/messages/" + i4+"/role",schemaPath:"#/properties/messages/items/anyOf/0/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err215];
+}
+else {
+vErrors.push(err215);
+}
+errors++;
+}
+if(!((data87 === "user") || (data87 === "assistant"))){
+const err216 = {instancePath:instancePath+"/messages/" + i4+"/role",schemaPath:"#/properties/messages/items/anyOf/0/properties/role/enum",keyword:"enum",params:{allowedValues: schema46.properties.messages.items.anyOf[0].properties.role.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err216];
+}
+else {
+vErrors.push(err216);
+}
+errors++;
+}
+var valid21 = _errs385 === errors;
+}
+else {
+var valid21 = true;
+}
+}
+}
+}
+else {
+const err217 = {instancePath:instancePath+"/messages/" + i4,schemaPath:"#/properties/messages/items/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err217];
+}
+else {
+vErrors.push(err217);
+}
+errors++;
+}
+}
+var _valid12 = _errs111 === errors;
+valid20 = valid20 || _valid12;
+if(_valid12){
+var props14 = {};
+props14.content = true;
+props14.role = true;
+}
+const _errs387 = errors;
+if(errors === _errs387){
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+let missing11;
+if((data29.content === undefined) && (missing11 = "content")){
+const err218 = {instancePath:instancePath+"/messages/" + i4,schemaPath:"#/properties/messages/items/anyOf/1/required",keyword:"required",params:{missingProperty: missing11},message:"must have required property '"+missing11+"'"};
+if(vErrors === null){
+vErrors = [err218];
+}
+else {
+vErrors.push(err218);
+}
+errors++;
+}
+else {
+if(data29.content !== undefined){
+let data88 = data29.content;
+const _errs389 = errors;
+const _errs390 = errors;
+let valid76 = false;
+const _errs391 = errors;
+if(typeof data88 !== "string"){
+const err219 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err219];
+}
+else {
+vErrors.push(err219);
+}
+errors++;
+}
+var _valid46 = _errs391 === errors;
+valid76 = valid76 || _valid46;
+const _errs393 = errors;
+if(errors === _errs393){
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+let missing12;
+if(((data88.type === undefined) && (missing12 = "type")) || ((data88.text === undefined) && (missing12 = "text"))){
+const err220 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/required",keyword:"required",params:{missingProperty: missing12},message:"must have required property '"+missing12+"'"};
+if(vErrors === null){
+vErrors = [err220];
+}
+else {
+vErrors.push(err220);
+}
+errors++;
+}
+else {
+if(data88._meta !== undefined){
+let data89 = data88._meta;
+const _errs396 = errors;
+const _errs397 = errors;
+let valid78 = false;
+const _errs398 = errors;
+if(errors === _errs398){
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+}
+else {
+const err221 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/_meta/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err221];
+}
+else {
+vErrors.push(err221);
+}
+errors++;
+}
+}
+var _valid47 = _errs398 === errors;
+valid78 = valid78 || _valid47;
+const _errs401 = errors;
+if(data89 !== null){
+const err222 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/_meta/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err222];
+}
+else {
+vErrors.push(err222);
+}
+errors++;
+}
+var _valid47 = _errs401 === errors;
+valid78 = valid78 || _valid47;
+if(!valid78){
+const err223 = {instancePath:instancePath+"/messages/" + i4+"/content/_meta",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/_meta/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err223];
+}
+else {
+vErrors.push(err223);
+}
+errors++;
+}
+else {
+errors = _errs397;
+if(vErrors !== null){
+if(_errs397){
+vErrors.length = _errs397;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid77 = _errs396 === errors;
+}
+else {
+var valid77 = true;
+}
+if(valid77){
+if(data88.annotations !== undefined){
+let data90 = data88.annotations;
+const _errs403 = errors;
+const _errs404 = errors;
+let valid79 = false;
+const _errs405 = errors;
+if(errors === _errs405){
+if(data90 && typeof data90 == "object" && !Array.isArray(data90)){
+if(data90.audience !== undefined){
+let data91 = data90.audience;
+const _errs408 = errors;
+const _errs409 = errors;
+let valid81 = false;
+const _errs410 = errors;
+if(errors === _errs410){
+if(Array.isArray(data91)){
+var valid82 = true;
+const len12 = data91.length;
+for(let i12=0; i12<len12; i12++){
+let data92 = data91[i12];
+const _errs412 = errors;
+if(typeof data92 !== "string"){
+const err224 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i12,schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err224];
+}
+else {
+vErrors.push(err224);
+}
+errors++;
+}
+if(!((data92 === "user") || (data92 === "assistant"))){
+const err225 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience/" + i12,schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/audience/anyOf/0/items/enum",keyword:"enum",params:{allowedValues: schema46.properties.messages.items.anyOf[1].properties.content.anyOf[1].properties.annotations.anyOf[0].properties.audience.anyOf[0].items.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err225];
+}
+else {
+vErrors.push(err225);
+}
+errors++;
+}
+var valid82 = _errs412 === errors;
+if(!valid82){
+break;
+}
+}
+}
+else {
+const err226 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/audience/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err226];
+}
+else {
+vErrors.push(err226);
+}
+errors++;
+}
+}
+var _valid49 = _errs410 === errors;
+valid81 = valid81 || _valid49;
+const _errs414 = errors;
+if(data91 !== null){
+const err227 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/audience/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err227];
+}
+else {
+vErrors.push(err227);
+}
+errors++;
+}
+var _valid49 = _errs414 === errors;
+valid81 = valid81 || _valid49;
+if(!valid81){
+const err228 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/audience",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/audience/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err228];
+}
+else {
+vErrors.push(err228);
+}
+errors++;
+}
+else {
+errors = _errs409;
+if(vErrors !== null){
+if(_errs409){
+vErrors.length = _errs409;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid80 = _errs408 === errors;
+}
+else {
+var valid80 = true;
+}
+if(valid80){
+if(data90.priority !== undefined){
+let data93 = data90.priority;
+const _errs416 = errors;
+const _errs417 = errors;
+let valid83 = false;
+const _errs418 = errors;
+if(errors === _errs418){
+if(typeof data93 == "number"){
+if(data93 > 1 || isNaN(data93)){
+const err229 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/priority/anyOf/0/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
+if(vErrors === null){
+vErrors = [err229];
+}
+else {
+vErrors.push(err229);
+}
+errors++;
+}
+else {
+if(data93 < 0 || isNaN(data93)){
+const err230 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/priority/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err230];
+}
+else {
+vErrors.push(err230);
+}
+errors++;
+}
+}
+}
+else {
+const err231 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/priority/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err231];
+}
+else {
+vErrors.push(err231);
+}
+errors++;
+}
+}
+var _valid50 = _errs418 === errors;
+valid83 = valid83 || _valid50;
+const _errs420 = errors;
+if(data93 !== null){
+const err232 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/priority/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err232];
+}
+else {
+vErrors.push(err232);
+}
+errors++;
+}
+var _valid50 = _errs420 === errors;
+valid83 = valid83 || _valid50;
+if(!valid83){
+const err233 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations/priority",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/properties/priority/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err233];
+}
+else {
+vErrors.push(err233);
+}
+errors++;
+}
+else {
+errors = _errs417;
+if(vErrors !== null){
+if(_errs417){
+vErrors.length = _errs417;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid80 = _errs416 === errors;
+}
+else {
+var valid80 = true;
+}
+}
+}
+else {
+const err234 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err234];
+}
+else {
+vErrors.push(err234);
+}
+errors++;
+}
+}
+var _valid48 = _errs405 === errors;
+valid79 = valid79 || _valid48;
+const _errs422 = errors;
+if(data90 !== null){
+const err235 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err235];
+}
+else {
+vErrors.push(err235);
+}
+errors++;
+}
+var _valid48 = _errs422 === errors;
+valid79 = valid79 || _valid48;
+if(!valid79){
+const err236 = {instancePath:instancePath+"/messages/" + i4+"/content/annotations",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/annotations/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err236];
+}
+else {
+vErrors.push(err236);
+}
+errors++;
+}
+else {
+errors = _errs404;
+if(vErrors !== null){
+if(_errs404){
+vErrors.length = _errs404;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid77 = _errs403 === errors;
+}
+else {
+var valid77 = true;
+}
+if(valid77){
+if(data88.text !== undefined){
+const _errs424 = errors;
+if(typeof data88.text !== "string"){
+const err237 = {instancePath:instancePath+"/messages/" + i4+"/content/text",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err237];
+}
+else {
+vErrors.push(err237);
+}
+errors++;
+}
+var valid77 = _errs424 === errors;
+}
+else {
+var valid77 = true;
+}
+if(valid77){
+if(data88.type !== undefined){
+let data95 = data88.type;
+const _errs426 = errors;
+if(typeof data95 !== "string"){
+const err238 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err238];
+}
+else {
+vErrors.push(err238);
+}
+errors++;
+}
+if("text" !== data95){
+const err239 = {instancePath:instancePath+"/messages/" + i4+"/content/type",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/properties/type/const",keyword:"const",params:{allowedValue: "text"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err239];
+}
+else {
+vErrors.push(err239);
+}
+errors++;
+}
+var valid77 = _errs426 === errors;
+}
+else {
+var valid77 = true;
+}
+}
+}
+}
+}
+}
+else {
+const err240 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err240];
+}
+else {
+vErrors.push(err240);
+}
+errors++;
+}
+}
+var _valid46 = _errs393 === errors;
+valid76 = valid76 || _valid46;
+if(!valid76){
+const err241 = {instancePath:instancePath+"/messages/" + i4+"/content",schemaPath:"#/properties/messages/items/anyOf/1/properties/content/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err241];
+}
+else {
+vErrors.push(err241);
+}
+errors++;
+}
+else {
+errors = _errs390;
+if(vErrors !== null){
+if(_errs390){
+vErrors.length = _errs390;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid75 = _errs389 === errors;
+}
+else {
+var valid75 = true;
+}
+if(valid75){
+if(data29.role !== undefined){
+let data96 = data29.role;
+const _errs428 = errors;
+if(typeof data96 !== "string"){
+const err242 = {instancePath:instancePath+"/messages/" + i4+"/role",schemaPath:"#/properties/messages/items/anyOf/1/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err242];
+}
+else {
+vErrors.push(err242);
+}
+errors++;
+}
+if("system" !== data96){
+const err243 = {instancePath:instancePath+"/messages/" + i4+"/role",schemaPath:"#/properties/messages/items/anyOf/1/properties/role/const",keyword:"const",params:{allowedValue: "system"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err243];
+}
+else {
+vErrors.push(err243);
+}
+errors++;
+}
+var valid75 = _errs428 === errors;
+}
+else {
+var valid75 = true;
+}
+}
+}
+}
+else {
+const err244 = {instancePath:instancePath+"/messages/" + i4,schemaPath:"#/properties/messages/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err244];
+}
+else {
+vErrors.push(err244);
+}
+errors++;
+}
+}
+var _valid12 = _errs387 === errors;
+valid20 = valid20 || _valid12;
+if(_valid12){
+if(props14 !== true){
+props14 = props14 || {};
+props14.content = true;
+props14.role = true;
+}
+}
+if(!valid20){
+const err245 = {instancePath:instancePath+"/messages/" + i4,schemaPath:"#/properties/messages/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err245];
+}
+else {
+vErrors.push(err245);
+}
+errors++;
+validate35.errors = vErrors;
+return false;
+}
+else {
+errors = _errs110;
+if(vErrors !== null){
+if(_errs110){
+vErrors.length = _errs110;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid19 = _errs109 === errors;
+if(!valid19){
 break;
 }
 }
@@ -2739,467 +10205,7 @@ validate35.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/proper
 return false;
 }
 }
-var valid0 = _errs1 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.long_term_memories !== undefined){
-let data6 = data.long_term_memories;
-const _errs17 = errors;
-if((!(Array.isArray(data6))) && (data6 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories",schemaPath:"#/properties/long_term_memories/type",keyword:"type",params:{type: schema46.properties.long_term_memories.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs17){
-if(Array.isArray(data6)){
-var valid5 = true;
-const len1 = data6.length;
-for(let i1=0; i1<len1; i1++){
-let data7 = data6[i1];
-const _errs19 = errors;
-const _errs20 = errors;
-if(errors === _errs20){
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-let missing3;
-if(((data7.id === undefined) && (missing3 = "id")) || ((data7.text === undefined) && (missing3 = "text"))){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1,schemaPath:"#/properties/long_term_memories/items/allOf/0/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
-return false;
-}
-else {
-if(data7.id !== undefined){
-const _errs22 = errors;
-if(typeof data7.id !== "string"){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/id",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid7 = _errs22 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.text !== undefined){
-const _errs24 = errors;
-if(typeof data7.text !== "string"){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/text",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid7 = _errs24 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.session_id !== undefined){
-let data10 = data7.session_id;
-const _errs26 = errors;
-if((typeof data10 !== "string") && (data10 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/session_id",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/session_id/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.session_id.type},message:"must be string,null"}];
-return false;
-}
-var valid7 = _errs26 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.user_id !== undefined){
-let data11 = data7.user_id;
-const _errs28 = errors;
-if((typeof data11 !== "string") && (data11 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/user_id",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/user_id/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.user_id.type},message:"must be string,null"}];
-return false;
-}
-var valid7 = _errs28 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.namespace !== undefined){
-let data12 = data7.namespace;
-const _errs30 = errors;
-if((typeof data12 !== "string") && (data12 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/namespace",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/namespace/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.namespace.type},message:"must be string,null"}];
-return false;
-}
-var valid7 = _errs30 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.last_accessed !== undefined){
-const _errs32 = errors;
-if(errors === _errs32){
-if(errors === _errs32){
-if(!(typeof data7.last_accessed === "string")){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/last_accessed",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid7 = _errs32 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.created_at !== undefined){
-const _errs34 = errors;
-if(errors === _errs34){
-if(errors === _errs34){
-if(!(typeof data7.created_at === "string")){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/created_at",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid7 = _errs34 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.updated_at !== undefined){
-const _errs36 = errors;
-if(errors === _errs36){
-if(errors === _errs36){
-if(!(typeof data7.updated_at === "string")){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/updated_at",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid7 = _errs36 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.pinned !== undefined){
-const _errs38 = errors;
-if(typeof data7.pinned !== "boolean"){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/pinned",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid7 = _errs38 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.access_count !== undefined){
-let data17 = data7.access_count;
-const _errs40 = errors;
-if(!((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17)))){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/access_count",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs40){
-if(typeof data17 == "number"){
-if(data17 < 0 || isNaN(data17)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/access_count",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid7 = _errs40 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.topics !== undefined){
-let data18 = data7.topics;
-const _errs42 = errors;
-if((!(Array.isArray(data18))) && (data18 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/topics",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/topics/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.topics.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs42){
-if(Array.isArray(data18)){
-var valid8 = true;
-const len2 = data18.length;
-for(let i2=0; i2<len2; i2++){
-const _errs44 = errors;
-if(typeof data18[i2] !== "string"){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/topics/" + i2,schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid8 = _errs44 === errors;
-if(!valid8){
-break;
-}
-}
-}
-}
-var valid7 = _errs42 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.entities !== undefined){
-let data20 = data7.entities;
-const _errs46 = errors;
-if((!(Array.isArray(data20))) && (data20 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/entities",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/entities/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.entities.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs46){
-if(Array.isArray(data20)){
-var valid9 = true;
-const len3 = data20.length;
-for(let i3=0; i3<len3; i3++){
-const _errs48 = errors;
-if(typeof data20[i3] !== "string"){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/entities/" + i3,schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid9 = _errs48 === errors;
-if(!valid9){
-break;
-}
-}
-}
-}
-var valid7 = _errs46 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.memory_hash !== undefined){
-let data22 = data7.memory_hash;
-const _errs50 = errors;
-if((typeof data22 !== "string") && (data22 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/memory_hash",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/memory_hash/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.memory_hash.type},message:"must be string,null"}];
-return false;
-}
-var valid7 = _errs50 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.discrete_memory_extracted !== undefined){
-let data23 = data7.discrete_memory_extracted;
-const _errs52 = errors;
-if(typeof data23 !== "string"){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data23 === "t") || (data23 === "f"))){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema46.properties.long_term_memories.items.allOf[0].properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid7 = _errs52 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.memory_type !== undefined){
-let data24 = data7.memory_type;
-const _errs54 = errors;
-if(typeof data24 !== "string"){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/memory_type",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data24 === "episodic") || (data24 === "semantic")) || (data24 === "message"))){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/memory_type",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema46.properties.long_term_memories.items.allOf[0].properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid7 = _errs54 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.persisted_at !== undefined){
-let data25 = data7.persisted_at;
-const _errs56 = errors;
-if((typeof data25 !== "string") && (data25 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/persisted_at",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/persisted_at/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.persisted_at.type},message:"must be string,null"}];
-return false;
-}
-var valid7 = _errs56 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.extracted_from !== undefined){
-let data26 = data7.extracted_from;
-const _errs58 = errors;
-if((!(Array.isArray(data26))) && (data26 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/extracted_from",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/extracted_from/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.extracted_from.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs58){
-if(Array.isArray(data26)){
-var valid10 = true;
-const len4 = data26.length;
-for(let i4=0; i4<len4; i4++){
-const _errs60 = errors;
-if(typeof data26[i4] !== "string"){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/extracted_from/" + i4,schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid10 = _errs60 === errors;
-if(!valid10){
-break;
-}
-}
-}
-}
-var valid7 = _errs58 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.event_date !== undefined){
-let data28 = data7.event_date;
-const _errs62 = errors;
-if((typeof data28 !== "string") && (data28 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/event_date",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/event_date/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[0].properties.event_date.type},message:"must be string,null"}];
-return false;
-}
-var valid7 = _errs62 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.extraction_strategy !== undefined){
-const _errs64 = errors;
-if(typeof data7.extraction_strategy !== "string"){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/extraction_strategy",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid7 = _errs64 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data7.extraction_strategy_config !== undefined){
-let data30 = data7.extraction_strategy_config;
-const _errs66 = errors;
-if(errors === _errs66){
-if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
-}
-else {
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/extraction_strategy_config",schemaPath:"#/properties/long_term_memories/items/allOf/0/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid7 = _errs66 === errors;
-}
-else {
-var valid7 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1,schemaPath:"#/properties/long_term_memories/items/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid6 = _errs20 === errors;
-if(valid6){
-const _errs69 = errors;
-if(errors === _errs69){
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-let missing4;
-if((data7.dist === undefined) && (missing4 = "dist")){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1,schemaPath:"#/properties/long_term_memories/items/allOf/1/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
-return false;
-}
-else {
-if(data7.dist !== undefined){
-const _errs71 = errors;
-if(!(typeof data7.dist == "number")){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/dist",schemaPath:"#/properties/long_term_memories/items/allOf/1/properties/dist/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid11 = _errs71 === errors;
-}
-else {
-var valid11 = true;
-}
-if(valid11){
-if(data7.score !== undefined){
-let data32 = data7.score;
-const _errs73 = errors;
-if((!(typeof data32 == "number")) && (data32 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/score",schemaPath:"#/properties/long_term_memories/items/allOf/1/properties/score/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[1].properties.score.type},message:"must be number,null"}];
-return false;
-}
-var valid11 = _errs73 === errors;
-}
-else {
-var valid11 = true;
-}
-if(valid11){
-if(data7.score_type !== undefined){
-let data33 = data7.score_type;
-const _errs75 = errors;
-if((typeof data33 !== "string") && (data33 !== null)){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/score_type",schemaPath:"#/properties/long_term_memories/items/allOf/1/properties/score_type/type",keyword:"type",params:{type: schema46.properties.long_term_memories.items.allOf[1].properties.score_type.type},message:"must be string,null"}];
-return false;
-}
-if(!((((data33 === "semantic") || (data33 === "keyword")) || (data33 === "hybrid")) || (data33 === null))){
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1+"/score_type",schemaPath:"#/properties/long_term_memories/items/allOf/1/properties/score_type/enum",keyword:"enum",params:{allowedValues: schema46.properties.long_term_memories.items.allOf[1].properties.score_type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid11 = _errs75 === errors;
-}
-else {
-var valid11 = true;
-}
-}
-}
-}
-}
-else {
-validate35.errors = [{instancePath:instancePath+"/long_term_memories/" + i1,schemaPath:"#/properties/long_term_memories/items/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid6 = _errs69 === errors;
-}
-var valid5 = _errs19 === errors;
-if(!valid5){
-break;
-}
-}
-}
-}
-var valid0 = _errs17 === errors;
+var valid0 = _errs107 === errors;
 }
 else {
 var valid0 = true;
@@ -3215,13 +10221,13 @@ return false;
 validate35.errors = vErrors;
 return errors === 0;
 }
-validate35.evaluated = {"props":{"messages":true,"long_term_memories":true},"dynamicProps":false,"dynamicItems":false};
+validate35.evaluated = {"props":{"long_term_memories":true,"messages":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_put_working_memory = validate36;
-const schema47 = {"$id":"put_working_memory","allOf":[{"type":"object","properties":{"messages":{"type":"array","items":{"type":"object","required":["role","content"],"properties":{"role":{"type":"string"},"content":{"description":"Must not be empty or blank when written.","type":"string"},"id":{"description":"Server makes a ULID when omitted.","type":"string"},"created_at":{"type":"string","format":"date-time"},"persisted_at":{"type":["string","null"],"format":"date-time"},"discrete_memory_extracted":{"type":"string","enum":["t","f"],"default":"f"}}}},"memories":{"type":"array","items":{"type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}}},"data":{"description":"Any JSON, by key.","type":["object","null"],"additionalProperties":true},"context":{"description":"Summary of older messages, written by the server when it summarises.","type":["string","null"]},"user_id":{"type":["string","null"]},"tokens":{"type":"integer","default":0},"namespace":{"type":["string","null"]},"long_term_memory_strategy":{"type":"object","properties":{"strategy":{"type":"string","enum":["discrete","summary","preferences","custom"],"default":"discrete"},"config":{"type":"object","additionalProperties":true}}},"ttl_seconds":{"type":["integer","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"}}},{"type":"object","required":["session_id"],"properties":{"session_id":{"type":"string"},"context_percentage_total_used":{"type":["number","null"]},"context_percentage_until_summarization":{"type":["number","null"]}}}]};
+export const body_put_working_memory_v1_working_memory__session_id__put = validate36;
+const schema47 = {"$id":"put_working_memory_v1_working_memory__session_id__put","properties":{"context":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Context"},"context_percentage_total_used":{"anyOf":[{"type":"number"},{"type":"null"}],"title":"Context Percentage Total Used"},"context_percentage_until_summarization":{"anyOf":[{"type":"number"},{"type":"null"}],"title":"Context Percentage Until Summarization"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"data":{"anyOf":[{"additionalProperties":{"anyOf":[{"type":"string"},{"type":"number"},{"type":"integer"},{"type":"boolean"},{"items":{},"type":"array"},{"additionalProperties":true,"type":"object"}]},"type":"object"},{"type":"null"}],"title":"Data"},"last_accessed":{"format":"date-time","title":"Last Accessed","type":"string"},"long_term_memory_strategy":{"properties":{"config":{"additionalProperties":true,"title":"Config","type":"object"},"strategy":{"default":"discrete","enum":["discrete","summary","preferences","custom"],"title":"Strategy","type":"string"}},"title":"MemoryStrategyConfig","type":"object"},"memories":{"items":{"anyOf":[{"properties":{"access_count":{"default":0,"minimum":0,"title":"Access Count","type":"integer"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"discrete_memory_extracted":{"default":"f","enum":["t","f"],"title":"Discrete Memory Extracted","type":"string"},"entities":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Entities"},"event_date":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Event Date"},"extracted_from":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Extracted From"},"extraction_strategy":{"default":"discrete","title":"Extraction Strategy","type":"string"},"extraction_strategy_config":{"additionalProperties":true,"title":"Extraction Strategy Config","type":"object"},"id":{"title":"Id","type":"string"},"last_accessed":{"format":"date-time","title":"Last Accessed","type":"string"},"memory_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Memory Hash"},"memory_type":{"allOf":[{"enum":["episodic","semantic","message"],"title":"MemoryTypeEnum","type":"string"}],"default":"message"},"namespace":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Namespace"},"persisted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Persisted At"},"pinned":{"default":false,"title":"Pinned","type":"boolean"},"session_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Session Id"},"text":{"title":"Text","type":"string"},"topics":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Topics"},"updated_at":{"format":"date-time","title":"Updated At","type":"string"},"user_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"User Id"}},"required":["id","text"],"title":"MemoryRecord","type":"object"},{"properties":{"created_at":{"format":"date-time","title":"Created At","type":"string"},"discrete_memory_extracted":{"default":"f","enum":["t","f"],"title":"Discrete Memory Extracted","type":"string"},"entities":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Entities"},"event_date":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Event Date"},"extracted_from":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Extracted From"},"id":{"title":"Id","type":"string"},"last_accessed":{"format":"date-time","title":"Last Accessed","type":"string"},"memory_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Memory Hash"},"memory_type":{"allOf":[{"enum":["episodic","semantic","message"],"title":"MemoryTypeEnum","type":"string"}],"default":"message"},"namespace":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Namespace"},"persisted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Persisted At"},"session_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Session Id"},"text":{"title":"Text","type":"string"},"topics":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Topics"},"updated_at":{"format":"date-time","title":"Updated At","type":"string"},"user_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"User Id"}},"required":["text"],"title":"ClientMemoryRecord","type":"object"}]},"title":"Memories","type":"array"},"messages":{"items":{"properties":{"content":{"title":"Content","type":"string"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"discrete_memory_extracted":{"default":"f","enum":["t","f"],"title":"Discrete Memory Extracted","type":"string"},"id":{"title":"Id","type":"string"},"persisted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Persisted At"},"role":{"title":"Role","type":"string"}},"required":["role","content"],"title":"MemoryMessage","type":"object"},"title":"Messages","type":"array"},"namespace":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Namespace"},"session_id":{"title":"Session Id","type":"string"},"tokens":{"default":0,"title":"Tokens","type":"integer"},"ttl_seconds":{"anyOf":[{"type":"integer"},{"type":"null"}],"title":"Ttl Seconds"},"updated_at":{"format":"date-time","title":"Updated At","type":"string"},"user_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"User Id"}},"required":["session_id"],"title":"WorkingMemoryResponse","type":"object"};
 
 function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="put_working_memory" */;
+/*# sourceURL="put_working_memory_v1_working_memory__session_id__put" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate36.evaluated;
@@ -3231,795 +10237,2684 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-const _errs0 = errors;
-if(errors === _errs0){
+if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.messages !== undefined){
-let data0 = data.messages;
-const _errs2 = errors;
-if(errors === _errs2){
-if(Array.isArray(data0)){
-var valid2 = true;
-const len0 = data0.length;
-for(let i0=0; i0<len0; i0++){
-let data1 = data0[i0];
-const _errs4 = errors;
-if(errors === _errs4){
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 let missing0;
-if(((data1.role === undefined) && (missing0 = "role")) || ((data1.content === undefined) && (missing0 = "content"))){
-validate36.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/allOf/0/properties/messages/items/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+if((data.session_id === undefined) && (missing0 = "session_id")){
+validate36.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
-if(data1.role !== undefined){
-const _errs6 = errors;
-if(typeof data1.role !== "string"){
-validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/role",schemaPath:"#/allOf/0/properties/messages/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid3 = _errs6 === errors;
+if(data.context !== undefined){
+let data0 = data.context;
+const _errs1 = errors;
+const _errs2 = errors;
+let valid1 = false;
+const _errs3 = errors;
+if(typeof data0 !== "string"){
+const err0 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
 }
 else {
-var valid3 = true;
+vErrors.push(err0);
 }
-if(valid3){
-if(data1.content !== undefined){
+errors++;
+}
+var _valid0 = _errs3 === errors;
+valid1 = valid1 || _valid0;
+const _errs5 = errors;
+if(data0 !== null){
+const err1 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err2 = {instancePath:instancePath+"/context",schemaPath:"#/properties/context/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate36.errors = vErrors;
+return false;
+}
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.context_percentage_total_used !== undefined){
+let data1 = data.context_percentage_total_used;
+const _errs7 = errors;
 const _errs8 = errors;
-if(typeof data1.content !== "string"){
-validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/content",schemaPath:"#/allOf/0/properties/messages/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid3 = _errs8 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.id !== undefined){
-const _errs10 = errors;
-if(typeof data1.id !== "string"){
-validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/id",schemaPath:"#/allOf/0/properties/messages/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid3 = _errs10 === errors;
+let valid2 = false;
+const _errs9 = errors;
+if(!(typeof data1 == "number")){
+const err3 = {instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/properties/context_percentage_total_used/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err3];
 }
 else {
-var valid3 = true;
+vErrors.push(err3);
 }
-if(valid3){
-if(data1.created_at !== undefined){
-const _errs12 = errors;
-if(errors === _errs12){
-if(errors === _errs12){
-if(!(typeof data1.created_at === "string")){
-validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/created_at",schemaPath:"#/allOf/0/properties/messages/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+errors++;
 }
-}
-}
-var valid3 = _errs12 === errors;
+var _valid1 = _errs9 === errors;
+valid2 = valid2 || _valid1;
+const _errs11 = errors;
+if(data1 !== null){
+const err4 = {instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/properties/context_percentage_total_used/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
 }
 else {
-var valid3 = true;
+vErrors.push(err4);
 }
-if(valid3){
-if(data1.persisted_at !== undefined){
-let data6 = data1.persisted_at;
-const _errs14 = errors;
-if((typeof data6 !== "string") && (data6 !== null)){
-validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/persisted_at",schemaPath:"#/allOf/0/properties/messages/items/properties/persisted_at/type",keyword:"type",params:{type: schema47.allOf[0].properties.messages.items.properties.persisted_at.type},message:"must be string,null"}];
-return false;
+errors++;
 }
-var valid3 = _errs14 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.discrete_memory_extracted !== undefined){
-let data7 = data1.discrete_memory_extracted;
-const _errs16 = errors;
-if(typeof data7 !== "string"){
-validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/messages/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data7 === "t") || (data7 === "f"))){
-validate36.errors = [{instancePath:instancePath+"/messages/" + i0+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/messages/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema47.allOf[0].properties.messages.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid3 = _errs16 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate36.errors = [{instancePath:instancePath+"/messages/" + i0,schemaPath:"#/allOf/0/properties/messages/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid2 = _errs4 === errors;
+var _valid1 = _errs11 === errors;
+valid2 = valid2 || _valid1;
 if(!valid2){
-break;
-}
-}
-}
-else {
-validate36.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/allOf/0/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid1 = _errs2 === errors;
+const err5 = {instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/properties/context_percentage_total_used/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
 }
 else {
-var valid1 = true;
+vErrors.push(err5);
 }
-if(valid1){
-if(data.memories !== undefined){
-let data8 = data.memories;
-const _errs18 = errors;
-if(errors === _errs18){
-if(Array.isArray(data8)){
-var valid4 = true;
-const len1 = data8.length;
-for(let i1=0; i1<len1; i1++){
-let data9 = data8[i1];
-const _errs20 = errors;
-if(errors === _errs20){
-if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
-let missing1;
-if(((data9.id === undefined) && (missing1 = "id")) || ((data9.text === undefined) && (missing1 = "text"))){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1,schemaPath:"#/allOf/0/properties/memories/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+errors++;
+validate36.errors = vErrors;
 return false;
 }
 else {
-if(data9.id !== undefined){
+errors = _errs8;
+if(vErrors !== null){
+if(_errs8){
+vErrors.length = _errs8;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs7 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.context_percentage_until_summarization !== undefined){
+let data2 = data.context_percentage_until_summarization;
+const _errs13 = errors;
+const _errs14 = errors;
+let valid3 = false;
+const _errs15 = errors;
+if(!(typeof data2 == "number")){
+const err6 = {instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/properties/context_percentage_until_summarization/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid2 = _errs15 === errors;
+valid3 = valid3 || _valid2;
+const _errs17 = errors;
+if(data2 !== null){
+const err7 = {instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/properties/context_percentage_until_summarization/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid2 = _errs17 === errors;
+valid3 = valid3 || _valid2;
+if(!valid3){
+const err8 = {instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/properties/context_percentage_until_summarization/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+validate36.errors = vErrors;
+return false;
+}
+else {
+errors = _errs14;
+if(vErrors !== null){
+if(_errs14){
+vErrors.length = _errs14;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs13 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.created_at !== undefined){
+const _errs19 = errors;
+if(errors === _errs19){
+if(errors === _errs19){
+if(!(typeof data.created_at === "string")){
+validate36.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.data !== undefined){
+let data4 = data.data;
+const _errs21 = errors;
 const _errs22 = errors;
-if(typeof data9.id !== "string"){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/id",schemaPath:"#/allOf/0/properties/memories/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid5 = _errs22 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.text !== undefined){
-const _errs24 = errors;
-if(typeof data9.text !== "string"){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/text",schemaPath:"#/allOf/0/properties/memories/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid5 = _errs24 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.session_id !== undefined){
-let data12 = data9.session_id;
+let valid4 = false;
+const _errs23 = errors;
+if(errors === _errs23){
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+for(const key0 in data4){
+let data5 = data4[key0];
 const _errs26 = errors;
-if((typeof data12 !== "string") && (data12 !== null)){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/session_id",schemaPath:"#/allOf/0/properties/memories/items/properties/session_id/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.session_id.type},message:"must be string,null"}];
-return false;
-}
-var valid5 = _errs26 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.user_id !== undefined){
-let data13 = data9.user_id;
+const _errs27 = errors;
+let valid6 = false;
 const _errs28 = errors;
-if((typeof data13 !== "string") && (data13 !== null)){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/user_id",schemaPath:"#/allOf/0/properties/memories/items/properties/user_id/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.user_id.type},message:"must be string,null"}];
-return false;
-}
-var valid5 = _errs28 === errors;
+if(typeof data5 !== "string"){
+const err9 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
 }
 else {
-var valid5 = true;
+vErrors.push(err9);
 }
-if(valid5){
-if(data9.namespace !== undefined){
-let data14 = data9.namespace;
+errors++;
+}
+var _valid4 = _errs28 === errors;
+valid6 = valid6 || _valid4;
 const _errs30 = errors;
-if((typeof data14 !== "string") && (data14 !== null)){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/namespace",schemaPath:"#/allOf/0/properties/memories/items/properties/namespace/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.namespace.type},message:"must be string,null"}];
-return false;
-}
-var valid5 = _errs30 === errors;
+if(!(typeof data5 == "number")){
+const err10 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/1/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err10];
 }
 else {
-var valid5 = true;
+vErrors.push(err10);
 }
-if(valid5){
-if(data9.last_accessed !== undefined){
+errors++;
+}
+var _valid4 = _errs30 === errors;
+valid6 = valid6 || _valid4;
 const _errs32 = errors;
-if(errors === _errs32){
-if(errors === _errs32){
-if(!(typeof data9.last_accessed === "string")){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/last_accessed",schemaPath:"#/allOf/0/properties/memories/items/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid5 = _errs32 === errors;
+if(!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))){
+const err11 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/2/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err11];
 }
 else {
-var valid5 = true;
+vErrors.push(err11);
 }
-if(valid5){
-if(data9.created_at !== undefined){
+errors++;
+}
+var _valid4 = _errs32 === errors;
+valid6 = valid6 || _valid4;
 const _errs34 = errors;
-if(errors === _errs34){
-if(errors === _errs34){
-if(!(typeof data9.created_at === "string")){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/created_at",schemaPath:"#/allOf/0/properties/memories/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid5 = _errs34 === errors;
+if(typeof data5 !== "boolean"){
+const err12 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/3/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err12];
 }
 else {
-var valid5 = true;
+vErrors.push(err12);
 }
-if(valid5){
-if(data9.updated_at !== undefined){
+errors++;
+}
+var _valid4 = _errs34 === errors;
+valid6 = valid6 || _valid4;
 const _errs36 = errors;
 if(errors === _errs36){
-if(errors === _errs36){
-if(!(typeof data9.updated_at === "string")){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/updated_at",schemaPath:"#/allOf/0/properties/memories/items/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid5 = _errs36 === errors;
+if(!(Array.isArray(data5))){
+const err13 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/4/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err13];
 }
 else {
-var valid5 = true;
+vErrors.push(err13);
 }
-if(valid5){
-if(data9.pinned !== undefined){
+errors++;
+}
+}
+var _valid4 = _errs36 === errors;
+valid6 = valid6 || _valid4;
 const _errs38 = errors;
-if(typeof data9.pinned !== "boolean"){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/pinned",schemaPath:"#/allOf/0/properties/memories/items/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid5 = _errs38 === errors;
+if(errors === _errs38){
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 }
 else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.access_count !== undefined){
-let data19 = data9.access_count;
-const _errs40 = errors;
-if(!((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19)))){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/access_count",schemaPath:"#/allOf/0/properties/memories/items/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs40){
-if(typeof data19 == "number"){
-if(data19 < 0 || isNaN(data19)){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/access_count",schemaPath:"#/allOf/0/properties/memories/items/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid5 = _errs40 === errors;
+const err14 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf/5/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
 }
 else {
-var valid5 = true;
+vErrors.push(err14);
 }
-if(valid5){
-if(data9.topics !== undefined){
-let data20 = data9.topics;
-const _errs42 = errors;
-if((!(Array.isArray(data20))) && (data20 !== null)){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/topics",schemaPath:"#/allOf/0/properties/memories/items/properties/topics/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.topics.type},message:"must be array,null"}];
-return false;
+errors++;
 }
-if(errors === _errs42){
-if(Array.isArray(data20)){
-var valid6 = true;
-const len2 = data20.length;
-for(let i2=0; i2<len2; i2++){
-const _errs44 = errors;
-if(typeof data20[i2] !== "string"){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/topics/" + i2,schemaPath:"#/allOf/0/properties/memories/items/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
 }
-var valid6 = _errs44 === errors;
+var _valid4 = _errs38 === errors;
+valid6 = valid6 || _valid4;
 if(!valid6){
+const err15 = {instancePath:instancePath+"/data/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/data/anyOf/0/additionalProperties/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+else {
+errors = _errs27;
+if(vErrors !== null){
+if(_errs27){
+vErrors.length = _errs27;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid5 = _errs26 === errors;
+if(!valid5){
 break;
 }
 }
 }
-}
-var valid5 = _errs42 === errors;
+else {
+const err16 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err16];
 }
 else {
-var valid5 = true;
+vErrors.push(err16);
 }
-if(valid5){
-if(data9.entities !== undefined){
-let data22 = data9.entities;
-const _errs46 = errors;
-if((!(Array.isArray(data22))) && (data22 !== null)){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/entities",schemaPath:"#/allOf/0/properties/memories/items/properties/entities/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.entities.type},message:"must be array,null"}];
+errors++;
+}
+}
+var _valid3 = _errs23 === errors;
+valid4 = valid4 || _valid3;
+const _errs41 = errors;
+if(data4 !== null){
+const err17 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var _valid3 = _errs41 === errors;
+valid4 = valid4 || _valid3;
+if(!valid4){
+const err18 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+validate36.errors = vErrors;
 return false;
 }
-if(errors === _errs46){
-if(Array.isArray(data22)){
+else {
+errors = _errs22;
+if(vErrors !== null){
+if(_errs22){
+vErrors.length = _errs22;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.last_accessed !== undefined){
+const _errs43 = errors;
+if(errors === _errs43){
+if(errors === _errs43){
+if(!(typeof data.last_accessed === "string")){
+validate36.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid0 = _errs43 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.long_term_memory_strategy !== undefined){
+let data7 = data.long_term_memory_strategy;
+const _errs45 = errors;
+if(errors === _errs45){
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.config !== undefined){
+let data8 = data7.config;
+const _errs47 = errors;
+if(errors === _errs47){
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy/config",schemaPath:"#/properties/long_term_memory_strategy/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid7 = _errs47 === errors;
+}
+else {
 var valid7 = true;
-const len3 = data22.length;
-for(let i3=0; i3<len3; i3++){
-const _errs48 = errors;
-if(typeof data22[i3] !== "string"){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/entities/" + i3,schemaPath:"#/allOf/0/properties/memories/items/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
 }
-var valid7 = _errs48 === errors;
-if(!valid7){
-break;
-}
-}
-}
-}
-var valid5 = _errs46 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.memory_hash !== undefined){
-let data24 = data9.memory_hash;
+if(valid7){
+if(data7.strategy !== undefined){
+let data9 = data7.strategy;
 const _errs50 = errors;
-if((typeof data24 !== "string") && (data24 !== null)){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_hash",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_hash/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.memory_hash.type},message:"must be string,null"}];
+if(typeof data9 !== "string"){
+validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/properties/long_term_memory_strategy/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid5 = _errs50 === errors;
+if(!((((data9 === "discrete") || (data9 === "summary")) || (data9 === "preferences")) || (data9 === "custom"))){
+validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/properties/long_term_memory_strategy/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema47.properties.long_term_memory_strategy.properties.strategy.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid7 = _errs50 === errors;
 }
 else {
-var valid5 = true;
+var valid7 = true;
 }
-if(valid5){
-if(data9.discrete_memory_extracted !== undefined){
-let data25 = data9.discrete_memory_extracted;
+}
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy",schemaPath:"#/properties/long_term_memory_strategy/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs45 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.memories !== undefined){
+let data10 = data.memories;
 const _errs52 = errors;
-if(typeof data25 !== "string"){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/memories/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data25 === "t") || (data25 === "f"))){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/discrete_memory_extracted",schemaPath:"#/allOf/0/properties/memories/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema47.allOf[0].properties.memories.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid5 = _errs52 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.memory_type !== undefined){
-let data26 = data9.memory_type;
+if(errors === _errs52){
+if(Array.isArray(data10)){
+var valid8 = true;
+const len0 = data10.length;
+for(let i0=0; i0<len0; i0++){
+let data11 = data10[i0];
 const _errs54 = errors;
-if(typeof data26 !== "string"){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_type",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data26 === "episodic") || (data26 === "semantic")) || (data26 === "message"))){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/memory_type",schemaPath:"#/allOf/0/properties/memories/items/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema47.allOf[0].properties.memories.items.properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid5 = _errs54 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.persisted_at !== undefined){
-let data27 = data9.persisted_at;
+const _errs55 = errors;
+let valid9 = false;
 const _errs56 = errors;
-if((typeof data27 !== "string") && (data27 !== null)){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/persisted_at",schemaPath:"#/allOf/0/properties/memories/items/properties/persisted_at/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.persisted_at.type},message:"must be string,null"}];
-return false;
-}
-var valid5 = _errs56 === errors;
+if(errors === _errs56){
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+let missing1;
+if(((data11.id === undefined) && (missing1 = "id")) || ((data11.text === undefined) && (missing1 = "text"))){
+const err19 = {instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/anyOf/0/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"};
+if(vErrors === null){
+vErrors = [err19];
 }
 else {
-var valid5 = true;
+vErrors.push(err19);
 }
-if(valid5){
-if(data9.extracted_from !== undefined){
-let data28 = data9.extracted_from;
+errors++;
+}
+else {
+if(data11.access_count !== undefined){
+let data12 = data11.access_count;
 const _errs58 = errors;
-if((!(Array.isArray(data28))) && (data28 !== null)){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/extracted_from",schemaPath:"#/allOf/0/properties/memories/items/properties/extracted_from/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.extracted_from.type},message:"must be array,null"}];
-return false;
+if(!((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12)))){
+const err20 = {instancePath:instancePath+"/memories/" + i0+"/access_count",schemaPath:"#/properties/memories/items/anyOf/0/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
 }
 if(errors === _errs58){
-if(Array.isArray(data28)){
-var valid8 = true;
-const len4 = data28.length;
-for(let i4=0; i4<len4; i4++){
+if(typeof data12 == "number"){
+if(data12 < 0 || isNaN(data12)){
+const err21 = {instancePath:instancePath+"/memories/" + i0+"/access_count",schemaPath:"#/properties/memories/items/anyOf/0/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+var valid10 = _errs58 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.created_at !== undefined){
 const _errs60 = errors;
-if(typeof data28[i4] !== "string"){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/extracted_from/" + i4,schemaPath:"#/allOf/0/properties/memories/items/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid8 = _errs60 === errors;
-if(!valid8){
-break;
-}
-}
-}
-}
-var valid5 = _errs58 === errors;
+if(errors === _errs60){
+if(errors === _errs60){
+if(!(typeof data11.created_at === "string")){
+const err22 = {instancePath:instancePath+"/memories/" + i0+"/created_at",schemaPath:"#/properties/memories/items/anyOf/0/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err22];
 }
 else {
-var valid5 = true;
+vErrors.push(err22);
 }
-if(valid5){
-if(data9.event_date !== undefined){
-let data30 = data9.event_date;
+errors++;
+}
+}
+}
+var valid10 = _errs60 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.discrete_memory_extracted !== undefined){
+let data14 = data11.discrete_memory_extracted;
 const _errs62 = errors;
-if((typeof data30 !== "string") && (data30 !== null)){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/event_date",schemaPath:"#/allOf/0/properties/memories/items/properties/event_date/type",keyword:"type",params:{type: schema47.allOf[0].properties.memories.items.properties.event_date.type},message:"must be string,null"}];
-return false;
-}
-var valid5 = _errs62 === errors;
+if(typeof data14 !== "string"){
+const err23 = {instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/anyOf/0/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err23];
 }
 else {
-var valid5 = true;
+vErrors.push(err23);
 }
-if(valid5){
-if(data9.extraction_strategy !== undefined){
+errors++;
+}
+if(!((data14 === "t") || (data14 === "f"))){
+const err24 = {instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/anyOf/0/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema47.properties.memories.items.anyOf[0].properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+var valid10 = _errs62 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.entities !== undefined){
+let data15 = data11.entities;
 const _errs64 = errors;
-if(typeof data9.extraction_strategy !== "string"){
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/extraction_strategy",schemaPath:"#/allOf/0/properties/memories/items/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid5 = _errs64 === errors;
-}
-else {
-var valid5 = true;
-}
-if(valid5){
-if(data9.extraction_strategy_config !== undefined){
-let data32 = data9.extraction_strategy_config;
+const _errs65 = errors;
+let valid11 = false;
 const _errs66 = errors;
 if(errors === _errs66){
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+if(Array.isArray(data15)){
+var valid12 = true;
+const len1 = data15.length;
+for(let i1=0; i1<len1; i1++){
+const _errs68 = errors;
+if(typeof data15[i1] !== "string"){
+const err25 = {instancePath:instancePath+"/memories/" + i0+"/entities/" + i1,schemaPath:"#/properties/memories/items/anyOf/0/properties/entities/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
 }
 else {
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1+"/extraction_strategy_config",schemaPath:"#/allOf/0/properties/memories/items/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+vErrors.push(err25);
 }
+errors++;
 }
-var valid5 = _errs66 === errors;
-}
-else {
-var valid5 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate36.errors = [{instancePath:instancePath+"/memories/" + i1,schemaPath:"#/allOf/0/properties/memories/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid4 = _errs20 === errors;
-if(!valid4){
+var valid12 = _errs68 === errors;
+if(!valid12){
 break;
 }
 }
 }
 else {
-validate36.errors = [{instancePath:instancePath+"/memories",schemaPath:"#/allOf/0/properties/memories/type",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid1 = _errs18 === errors;
+const err26 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/0/properties/entities/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err26];
 }
 else {
-var valid1 = true;
+vErrors.push(err26);
 }
-if(valid1){
-if(data.data !== undefined){
-let data33 = data.data;
-const _errs69 = errors;
-if((!(data33 && typeof data33 == "object" && !Array.isArray(data33))) && (data33 !== null)){
-validate36.errors = [{instancePath:instancePath+"/data",schemaPath:"#/allOf/0/properties/data/type",keyword:"type",params:{type: schema47.allOf[0].properties.data.type},message:"must be object,null"}];
-return false;
+errors++;
 }
-var valid1 = _errs69 === errors;
+}
+var _valid6 = _errs66 === errors;
+valid11 = valid11 || _valid6;
+const _errs70 = errors;
+if(data15 !== null){
+const err27 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/0/properties/entities/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err27];
 }
 else {
-var valid1 = true;
+vErrors.push(err27);
 }
-if(valid1){
-if(data.context !== undefined){
-let data34 = data.context;
+errors++;
+}
+var _valid6 = _errs70 === errors;
+valid11 = valid11 || _valid6;
+if(!valid11){
+const err28 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/0/properties/entities/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+else {
+errors = _errs65;
+if(vErrors !== null){
+if(_errs65){
+vErrors.length = _errs65;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs64 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.event_date !== undefined){
+let data17 = data11.event_date;
 const _errs72 = errors;
-if((typeof data34 !== "string") && (data34 !== null)){
-validate36.errors = [{instancePath:instancePath+"/context",schemaPath:"#/allOf/0/properties/context/type",keyword:"type",params:{type: schema47.allOf[0].properties.context.type},message:"must be string,null"}];
-return false;
-}
-var valid1 = _errs72 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data.user_id !== undefined){
-let data35 = data.user_id;
+const _errs73 = errors;
+let valid13 = false;
 const _errs74 = errors;
-if((typeof data35 !== "string") && (data35 !== null)){
-validate36.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/allOf/0/properties/user_id/type",keyword:"type",params:{type: schema47.allOf[0].properties.user_id.type},message:"must be string,null"}];
-return false;
-}
-var valid1 = _errs74 === errors;
+if(errors === _errs74){
+if(errors === _errs74){
+if(!(typeof data17 === "string")){
+const err29 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/0/properties/event_date/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
 }
 else {
-var valid1 = true;
+vErrors.push(err29);
 }
-if(valid1){
-if(data.tokens !== undefined){
-let data36 = data.tokens;
+errors++;
+}
+}
+}
+var _valid7 = _errs74 === errors;
+valid13 = valid13 || _valid7;
 const _errs76 = errors;
-if(!((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36)))){
-validate36.errors = [{instancePath:instancePath+"/tokens",schemaPath:"#/allOf/0/properties/tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-var valid1 = _errs76 === errors;
+if(data17 !== null){
+const err30 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/0/properties/event_date/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err30];
 }
 else {
-var valid1 = true;
+vErrors.push(err30);
 }
-if(valid1){
-if(data.namespace !== undefined){
-let data37 = data.namespace;
+errors++;
+}
+var _valid7 = _errs76 === errors;
+valid13 = valid13 || _valid7;
+if(!valid13){
+const err31 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/0/properties/event_date/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+else {
+errors = _errs73;
+if(vErrors !== null){
+if(_errs73){
+vErrors.length = _errs73;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs72 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.extracted_from !== undefined){
+let data18 = data11.extracted_from;
 const _errs78 = errors;
-if((typeof data37 !== "string") && (data37 !== null)){
-validate36.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/allOf/0/properties/namespace/type",keyword:"type",params:{type: schema47.allOf[0].properties.namespace.type},message:"must be string,null"}];
-return false;
-}
-var valid1 = _errs78 === errors;
-}
-else {
-var valid1 = true;
-}
-if(valid1){
-if(data.long_term_memory_strategy !== undefined){
-let data38 = data.long_term_memory_strategy;
+const _errs79 = errors;
+let valid14 = false;
 const _errs80 = errors;
 if(errors === _errs80){
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-if(data38.strategy !== undefined){
-let data39 = data38.strategy;
+if(Array.isArray(data18)){
+var valid15 = true;
+const len2 = data18.length;
+for(let i2=0; i2<len2; i2++){
 const _errs82 = errors;
-if(typeof data39 !== "string"){
-validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((data39 === "discrete") || (data39 === "summary")) || (data39 === "preferences")) || (data39 === "custom"))){
-validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy/strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/strategy/enum",keyword:"enum",params:{allowedValues: schema47.allOf[0].properties.long_term_memory_strategy.properties.strategy.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid9 = _errs82 === errors;
+if(typeof data18[i2] !== "string"){
+const err32 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from/" + i2,schemaPath:"#/properties/memories/items/anyOf/0/properties/extracted_from/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err32];
 }
 else {
-var valid9 = true;
+vErrors.push(err32);
 }
-if(valid9){
-if(data38.config !== undefined){
-let data40 = data38.config;
+errors++;
+}
+var valid15 = _errs82 === errors;
+if(!valid15){
+break;
+}
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/0/properties/extracted_from/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+var _valid8 = _errs80 === errors;
+valid14 = valid14 || _valid8;
 const _errs84 = errors;
-if(errors === _errs84){
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
+if(data18 !== null){
+const err34 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/0/properties/extracted_from/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err34];
 }
 else {
-validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy/config",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+vErrors.push(err34);
 }
+errors++;
 }
-var valid9 = _errs84 === errors;
-}
-else {
-var valid9 = true;
-}
-}
-}
-else {
-validate36.errors = [{instancePath:instancePath+"/long_term_memory_strategy",schemaPath:"#/allOf/0/properties/long_term_memory_strategy/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid1 = _errs80 === errors;
+var _valid8 = _errs84 === errors;
+valid14 = valid14 || _valid8;
+if(!valid14){
+const err35 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/0/properties/extracted_from/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err35];
 }
 else {
-var valid1 = true;
+vErrors.push(err35);
 }
-if(valid1){
-if(data.ttl_seconds !== undefined){
-let data41 = data.ttl_seconds;
-const _errs87 = errors;
-if((!((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41)))) && (data41 !== null)){
-validate36.errors = [{instancePath:instancePath+"/ttl_seconds",schemaPath:"#/allOf/0/properties/ttl_seconds/type",keyword:"type",params:{type: schema47.allOf[0].properties.ttl_seconds.type},message:"must be integer,null"}];
-return false;
-}
-var valid1 = _errs87 === errors;
+errors++;
 }
 else {
-var valid1 = true;
-}
-if(valid1){
-if(data.last_accessed !== undefined){
-const _errs89 = errors;
-if(errors === _errs89){
-if(errors === _errs89){
-if(!(typeof data.last_accessed === "string")){
-validate36.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/allOf/0/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid1 = _errs89 === errors;
+errors = _errs79;
+if(vErrors !== null){
+if(_errs79){
+vErrors.length = _errs79;
 }
 else {
-var valid1 = true;
+vErrors = null;
 }
-if(valid1){
-if(data.created_at !== undefined){
+}
+}
+var valid10 = _errs78 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.extraction_strategy !== undefined){
+const _errs86 = errors;
+if(typeof data11.extraction_strategy !== "string"){
+const err36 = {instancePath:instancePath+"/memories/" + i0+"/extraction_strategy",schemaPath:"#/properties/memories/items/anyOf/0/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+var valid10 = _errs86 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.extraction_strategy_config !== undefined){
+let data21 = data11.extraction_strategy_config;
+const _errs88 = errors;
+if(errors === _errs88){
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+}
+else {
+const err37 = {instancePath:instancePath+"/memories/" + i0+"/extraction_strategy_config",schemaPath:"#/properties/memories/items/anyOf/0/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+var valid10 = _errs88 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.id !== undefined){
 const _errs91 = errors;
-if(errors === _errs91){
-if(errors === _errs91){
-if(!(typeof data.created_at === "string")){
-validate36.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/allOf/0/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid1 = _errs91 === errors;
+if(typeof data11.id !== "string"){
+const err38 = {instancePath:instancePath+"/memories/" + i0+"/id",schemaPath:"#/properties/memories/items/anyOf/0/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err38];
 }
 else {
-var valid1 = true;
+vErrors.push(err38);
 }
-if(valid1){
-if(data.updated_at !== undefined){
+errors++;
+}
+var valid10 = _errs91 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.last_accessed !== undefined){
 const _errs93 = errors;
 if(errors === _errs93){
 if(errors === _errs93){
-if(!(typeof data.updated_at === "string")){
-validate36.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/allOf/0/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid1 = _errs93 === errors;
+if(!(typeof data11.last_accessed === "string")){
+const err39 = {instancePath:instancePath+"/memories/" + i0+"/last_accessed",schemaPath:"#/properties/memories/items/anyOf/0/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err39];
 }
 else {
-var valid1 = true;
+vErrors.push(err39);
+}
+errors++;
 }
 }
 }
-}
-}
-}
-}
-}
-}
-}
-}
-}
+var valid10 = _errs93 === errors;
 }
 else {
-validate36.errors = [{instancePath,schemaPath:"#/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+var valid10 = true;
 }
-}
-var valid0 = _errs0 === errors;
-if(valid0){
+if(valid10){
+if(data11.memory_hash !== undefined){
+let data24 = data11.memory_hash;
 const _errs95 = errors;
-if(errors === _errs95){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing2;
-if((data.session_id === undefined) && (missing2 = "session_id")){
-validate36.errors = [{instancePath,schemaPath:"#/allOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
-return false;
-}
-else {
-if(data.session_id !== undefined){
+const _errs96 = errors;
+let valid16 = false;
 const _errs97 = errors;
-if(typeof data.session_id !== "string"){
-validate36.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/allOf/1/properties/session_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid10 = _errs97 === errors;
+if(typeof data24 !== "string"){
+const err40 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/0/properties/memory_hash/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err40];
 }
 else {
-var valid10 = true;
+vErrors.push(err40);
 }
-if(valid10){
-if(data.context_percentage_total_used !== undefined){
-let data46 = data.context_percentage_total_used;
+errors++;
+}
+var _valid9 = _errs97 === errors;
+valid16 = valid16 || _valid9;
 const _errs99 = errors;
-if((!(typeof data46 == "number")) && (data46 !== null)){
-validate36.errors = [{instancePath:instancePath+"/context_percentage_total_used",schemaPath:"#/allOf/1/properties/context_percentage_total_used/type",keyword:"type",params:{type: schema47.allOf[1].properties.context_percentage_total_used.type},message:"must be number,null"}];
-return false;
+if(data24 !== null){
+const err41 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/0/properties/memory_hash/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err41];
 }
-var valid10 = _errs99 === errors;
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+var _valid9 = _errs99 === errors;
+valid16 = valid16 || _valid9;
+if(!valid16){
+const err42 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/0/properties/memory_hash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+else {
+errors = _errs96;
+if(vErrors !== null){
+if(_errs96){
+vErrors.length = _errs96;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs95 === errors;
 }
 else {
 var valid10 = true;
 }
 if(valid10){
-if(data.context_percentage_until_summarization !== undefined){
-let data47 = data.context_percentage_until_summarization;
+if(data11.memory_type !== undefined){
+let data25 = data11.memory_type;
 const _errs101 = errors;
-if((!(typeof data47 == "number")) && (data47 !== null)){
-validate36.errors = [{instancePath:instancePath+"/context_percentage_until_summarization",schemaPath:"#/allOf/1/properties/context_percentage_until_summarization/type",keyword:"type",params:{type: schema47.allOf[1].properties.context_percentage_until_summarization.type},message:"must be number,null"}];
-return false;
+if(typeof data25 !== "string"){
+const err43 = {instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/anyOf/0/properties/memory_type/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+if(!(((data25 === "episodic") || (data25 === "semantic")) || (data25 === "message"))){
+const err44 = {instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/anyOf/0/properties/memory_type/allOf/0/enum",keyword:"enum",params:{allowedValues: schema47.properties.memories.items.anyOf[0].properties.memory_type.allOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
 }
 var valid10 = _errs101 === errors;
 }
 else {
 var valid10 = true;
 }
+if(valid10){
+if(data11.namespace !== undefined){
+let data26 = data11.namespace;
+const _errs104 = errors;
+const _errs105 = errors;
+let valid18 = false;
+const _errs106 = errors;
+if(typeof data26 !== "string"){
+const err45 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/0/properties/namespace/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+var _valid10 = _errs106 === errors;
+valid18 = valid18 || _valid10;
+const _errs108 = errors;
+if(data26 !== null){
+const err46 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/0/properties/namespace/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+var _valid10 = _errs108 === errors;
+valid18 = valid18 || _valid10;
+if(!valid18){
+const err47 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/0/properties/namespace/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+else {
+errors = _errs105;
+if(vErrors !== null){
+if(_errs105){
+vErrors.length = _errs105;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs104 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.persisted_at !== undefined){
+let data27 = data11.persisted_at;
+const _errs110 = errors;
+const _errs111 = errors;
+let valid19 = false;
+const _errs112 = errors;
+if(errors === _errs112){
+if(errors === _errs112){
+if(!(typeof data27 === "string")){
+const err48 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/0/properties/persisted_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+}
+var _valid11 = _errs112 === errors;
+valid19 = valid19 || _valid11;
+const _errs114 = errors;
+if(data27 !== null){
+const err49 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/0/properties/persisted_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+var _valid11 = _errs114 === errors;
+valid19 = valid19 || _valid11;
+if(!valid19){
+const err50 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/0/properties/persisted_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+else {
+errors = _errs111;
+if(vErrors !== null){
+if(_errs111){
+vErrors.length = _errs111;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs110 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.pinned !== undefined){
+const _errs116 = errors;
+if(typeof data11.pinned !== "boolean"){
+const err51 = {instancePath:instancePath+"/memories/" + i0+"/pinned",schemaPath:"#/properties/memories/items/anyOf/0/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+var valid10 = _errs116 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.session_id !== undefined){
+let data29 = data11.session_id;
+const _errs118 = errors;
+const _errs119 = errors;
+let valid20 = false;
+const _errs120 = errors;
+if(typeof data29 !== "string"){
+const err52 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/session_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+var _valid12 = _errs120 === errors;
+valid20 = valid20 || _valid12;
+const _errs122 = errors;
+if(data29 !== null){
+const err53 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/session_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+var _valid12 = _errs122 === errors;
+valid20 = valid20 || _valid12;
+if(!valid20){
+const err54 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/session_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+else {
+errors = _errs119;
+if(vErrors !== null){
+if(_errs119){
+vErrors.length = _errs119;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs118 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.text !== undefined){
+const _errs124 = errors;
+if(typeof data11.text !== "string"){
+const err55 = {instancePath:instancePath+"/memories/" + i0+"/text",schemaPath:"#/properties/memories/items/anyOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+var valid10 = _errs124 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.topics !== undefined){
+let data31 = data11.topics;
+const _errs126 = errors;
+const _errs127 = errors;
+let valid21 = false;
+const _errs128 = errors;
+if(errors === _errs128){
+if(Array.isArray(data31)){
+var valid22 = true;
+const len3 = data31.length;
+for(let i3=0; i3<len3; i3++){
+const _errs130 = errors;
+if(typeof data31[i3] !== "string"){
+const err56 = {instancePath:instancePath+"/memories/" + i0+"/topics/" + i3,schemaPath:"#/properties/memories/items/anyOf/0/properties/topics/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+var valid22 = _errs130 === errors;
+if(!valid22){
+break;
+}
+}
+}
+else {
+const err57 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/0/properties/topics/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+var _valid13 = _errs128 === errors;
+valid21 = valid21 || _valid13;
+const _errs132 = errors;
+if(data31 !== null){
+const err58 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/0/properties/topics/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+var _valid13 = _errs132 === errors;
+valid21 = valid21 || _valid13;
+if(!valid21){
+const err59 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/0/properties/topics/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+else {
+errors = _errs127;
+if(vErrors !== null){
+if(_errs127){
+vErrors.length = _errs127;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs126 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.updated_at !== undefined){
+const _errs134 = errors;
+if(errors === _errs134){
+if(errors === _errs134){
+if(!(typeof data11.updated_at === "string")){
+const err60 = {instancePath:instancePath+"/memories/" + i0+"/updated_at",schemaPath:"#/properties/memories/items/anyOf/0/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+}
+var valid10 = _errs134 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data11.user_id !== undefined){
+let data34 = data11.user_id;
+const _errs136 = errors;
+const _errs137 = errors;
+let valid23 = false;
+const _errs138 = errors;
+if(typeof data34 !== "string"){
+const err61 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/user_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+var _valid14 = _errs138 === errors;
+valid23 = valid23 || _valid14;
+const _errs140 = errors;
+if(data34 !== null){
+const err62 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/user_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+var _valid14 = _errs140 === errors;
+valid23 = valid23 || _valid14;
+if(!valid23){
+const err63 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/0/properties/user_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+else {
+errors = _errs137;
+if(vErrors !== null){
+if(_errs137){
+vErrors.length = _errs137;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid10 = _errs136 === errors;
+}
+else {
+var valid10 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
 }
 }
 }
 }
 else {
-validate36.errors = [{instancePath,schemaPath:"#/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+const err64 = {instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+var _valid5 = _errs56 === errors;
+valid9 = valid9 || _valid5;
+if(_valid5){
+var props2 = {};
+props2.access_count = true;
+props2.created_at = true;
+props2.discrete_memory_extracted = true;
+props2.entities = true;
+props2.event_date = true;
+props2.extracted_from = true;
+props2.extraction_strategy = true;
+props2.extraction_strategy_config = true;
+props2.id = true;
+props2.last_accessed = true;
+props2.memory_hash = true;
+props2.memory_type = true;
+props2.namespace = true;
+props2.persisted_at = true;
+props2.pinned = true;
+props2.session_id = true;
+props2.text = true;
+props2.topics = true;
+props2.updated_at = true;
+props2.user_id = true;
+}
+const _errs142 = errors;
+if(errors === _errs142){
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+let missing2;
+if((data11.text === undefined) && (missing2 = "text")){
+const err65 = {instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/anyOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+else {
+if(data11.created_at !== undefined){
+const _errs144 = errors;
+if(errors === _errs144){
+if(errors === _errs144){
+if(!(typeof data11.created_at === "string")){
+const err66 = {instancePath:instancePath+"/memories/" + i0+"/created_at",schemaPath:"#/properties/memories/items/anyOf/1/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+var valid24 = _errs144 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.discrete_memory_extracted !== undefined){
+let data36 = data11.discrete_memory_extracted;
+const _errs146 = errors;
+if(typeof data36 !== "string"){
+const err67 = {instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/anyOf/1/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+if(!((data36 === "t") || (data36 === "f"))){
+const err68 = {instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/anyOf/1/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema47.properties.memories.items.anyOf[1].properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+var valid24 = _errs146 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.entities !== undefined){
+let data37 = data11.entities;
+const _errs148 = errors;
+const _errs149 = errors;
+let valid25 = false;
+const _errs150 = errors;
+if(errors === _errs150){
+if(Array.isArray(data37)){
+var valid26 = true;
+const len4 = data37.length;
+for(let i4=0; i4<len4; i4++){
+const _errs152 = errors;
+if(typeof data37[i4] !== "string"){
+const err69 = {instancePath:instancePath+"/memories/" + i0+"/entities/" + i4,schemaPath:"#/properties/memories/items/anyOf/1/properties/entities/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+var valid26 = _errs152 === errors;
+if(!valid26){
+break;
+}
+}
+}
+else {
+const err70 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/1/properties/entities/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+var _valid15 = _errs150 === errors;
+valid25 = valid25 || _valid15;
+const _errs154 = errors;
+if(data37 !== null){
+const err71 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/1/properties/entities/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+var _valid15 = _errs154 === errors;
+valid25 = valid25 || _valid15;
+if(!valid25){
+const err72 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/anyOf/1/properties/entities/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+else {
+errors = _errs149;
+if(vErrors !== null){
+if(_errs149){
+vErrors.length = _errs149;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs148 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.event_date !== undefined){
+let data39 = data11.event_date;
+const _errs156 = errors;
+const _errs157 = errors;
+let valid27 = false;
+const _errs158 = errors;
+if(errors === _errs158){
+if(errors === _errs158){
+if(!(typeof data39 === "string")){
+const err73 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/1/properties/event_date/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+}
+var _valid16 = _errs158 === errors;
+valid27 = valid27 || _valid16;
+const _errs160 = errors;
+if(data39 !== null){
+const err74 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/1/properties/event_date/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+var _valid16 = _errs160 === errors;
+valid27 = valid27 || _valid16;
+if(!valid27){
+const err75 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/anyOf/1/properties/event_date/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
+}
+errors++;
+}
+else {
+errors = _errs157;
+if(vErrors !== null){
+if(_errs157){
+vErrors.length = _errs157;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs156 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.extracted_from !== undefined){
+let data40 = data11.extracted_from;
+const _errs162 = errors;
+const _errs163 = errors;
+let valid28 = false;
+const _errs164 = errors;
+if(errors === _errs164){
+if(Array.isArray(data40)){
+var valid29 = true;
+const len5 = data40.length;
+for(let i5=0; i5<len5; i5++){
+const _errs166 = errors;
+if(typeof data40[i5] !== "string"){
+const err76 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from/" + i5,schemaPath:"#/properties/memories/items/anyOf/1/properties/extracted_from/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+var valid29 = _errs166 === errors;
+if(!valid29){
+break;
+}
+}
+}
+else {
+const err77 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/1/properties/extracted_from/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
+}
+errors++;
+}
+}
+var _valid17 = _errs164 === errors;
+valid28 = valid28 || _valid17;
+const _errs168 = errors;
+if(data40 !== null){
+const err78 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/1/properties/extracted_from/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err78];
+}
+else {
+vErrors.push(err78);
+}
+errors++;
+}
+var _valid17 = _errs168 === errors;
+valid28 = valid28 || _valid17;
+if(!valid28){
+const err79 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/anyOf/1/properties/extracted_from/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err79];
+}
+else {
+vErrors.push(err79);
+}
+errors++;
+}
+else {
+errors = _errs163;
+if(vErrors !== null){
+if(_errs163){
+vErrors.length = _errs163;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs162 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.id !== undefined){
+const _errs170 = errors;
+if(typeof data11.id !== "string"){
+const err80 = {instancePath:instancePath+"/memories/" + i0+"/id",schemaPath:"#/properties/memories/items/anyOf/1/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+var valid24 = _errs170 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.last_accessed !== undefined){
+const _errs172 = errors;
+if(errors === _errs172){
+if(errors === _errs172){
+if(!(typeof data11.last_accessed === "string")){
+const err81 = {instancePath:instancePath+"/memories/" + i0+"/last_accessed",schemaPath:"#/properties/memories/items/anyOf/1/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
+}
+errors++;
+}
+}
+}
+var valid24 = _errs172 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.memory_hash !== undefined){
+let data44 = data11.memory_hash;
+const _errs174 = errors;
+const _errs175 = errors;
+let valid30 = false;
+const _errs176 = errors;
+if(typeof data44 !== "string"){
+const err82 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/1/properties/memory_hash/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+var _valid18 = _errs176 === errors;
+valid30 = valid30 || _valid18;
+const _errs178 = errors;
+if(data44 !== null){
+const err83 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/1/properties/memory_hash/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+var _valid18 = _errs178 === errors;
+valid30 = valid30 || _valid18;
+if(!valid30){
+const err84 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/anyOf/1/properties/memory_hash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+else {
+errors = _errs175;
+if(vErrors !== null){
+if(_errs175){
+vErrors.length = _errs175;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs174 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.memory_type !== undefined){
+let data45 = data11.memory_type;
+const _errs180 = errors;
+if(typeof data45 !== "string"){
+const err85 = {instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/anyOf/1/properties/memory_type/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+if(!(((data45 === "episodic") || (data45 === "semantic")) || (data45 === "message"))){
+const err86 = {instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/anyOf/1/properties/memory_type/allOf/0/enum",keyword:"enum",params:{allowedValues: schema47.properties.memories.items.anyOf[1].properties.memory_type.allOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+var valid24 = _errs180 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.namespace !== undefined){
+let data46 = data11.namespace;
+const _errs183 = errors;
+const _errs184 = errors;
+let valid32 = false;
+const _errs185 = errors;
+if(typeof data46 !== "string"){
+const err87 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/1/properties/namespace/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
+}
+errors++;
+}
+var _valid19 = _errs185 === errors;
+valid32 = valid32 || _valid19;
+const _errs187 = errors;
+if(data46 !== null){
+const err88 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/1/properties/namespace/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err88];
+}
+else {
+vErrors.push(err88);
+}
+errors++;
+}
+var _valid19 = _errs187 === errors;
+valid32 = valid32 || _valid19;
+if(!valid32){
+const err89 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/anyOf/1/properties/namespace/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err89];
+}
+else {
+vErrors.push(err89);
+}
+errors++;
+}
+else {
+errors = _errs184;
+if(vErrors !== null){
+if(_errs184){
+vErrors.length = _errs184;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs183 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.persisted_at !== undefined){
+let data47 = data11.persisted_at;
+const _errs189 = errors;
+const _errs190 = errors;
+let valid33 = false;
+const _errs191 = errors;
+if(errors === _errs191){
+if(errors === _errs191){
+if(!(typeof data47 === "string")){
+const err90 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/1/properties/persisted_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+var _valid20 = _errs191 === errors;
+valid33 = valid33 || _valid20;
+const _errs193 = errors;
+if(data47 !== null){
+const err91 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/1/properties/persisted_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+var _valid20 = _errs193 === errors;
+valid33 = valid33 || _valid20;
+if(!valid33){
+const err92 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/anyOf/1/properties/persisted_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+else {
+errors = _errs190;
+if(vErrors !== null){
+if(_errs190){
+vErrors.length = _errs190;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs189 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.session_id !== undefined){
+let data48 = data11.session_id;
+const _errs195 = errors;
+const _errs196 = errors;
+let valid34 = false;
+const _errs197 = errors;
+if(typeof data48 !== "string"){
+const err93 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/session_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+var _valid21 = _errs197 === errors;
+valid34 = valid34 || _valid21;
+const _errs199 = errors;
+if(data48 !== null){
+const err94 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/session_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+var _valid21 = _errs199 === errors;
+valid34 = valid34 || _valid21;
+if(!valid34){
+const err95 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/session_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+else {
+errors = _errs196;
+if(vErrors !== null){
+if(_errs196){
+vErrors.length = _errs196;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs195 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.text !== undefined){
+const _errs201 = errors;
+if(typeof data11.text !== "string"){
+const err96 = {instancePath:instancePath+"/memories/" + i0+"/text",schemaPath:"#/properties/memories/items/anyOf/1/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+var valid24 = _errs201 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.topics !== undefined){
+let data50 = data11.topics;
+const _errs203 = errors;
+const _errs204 = errors;
+let valid35 = false;
+const _errs205 = errors;
+if(errors === _errs205){
+if(Array.isArray(data50)){
+var valid36 = true;
+const len6 = data50.length;
+for(let i6=0; i6<len6; i6++){
+const _errs207 = errors;
+if(typeof data50[i6] !== "string"){
+const err97 = {instancePath:instancePath+"/memories/" + i0+"/topics/" + i6,schemaPath:"#/properties/memories/items/anyOf/1/properties/topics/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+var valid36 = _errs207 === errors;
+if(!valid36){
+break;
+}
+}
+}
+else {
+const err98 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/1/properties/topics/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
+}
+errors++;
+}
+}
+var _valid22 = _errs205 === errors;
+valid35 = valid35 || _valid22;
+const _errs209 = errors;
+if(data50 !== null){
+const err99 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/1/properties/topics/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+var _valid22 = _errs209 === errors;
+valid35 = valid35 || _valid22;
+if(!valid35){
+const err100 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/anyOf/1/properties/topics/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+else {
+errors = _errs204;
+if(vErrors !== null){
+if(_errs204){
+vErrors.length = _errs204;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs203 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.updated_at !== undefined){
+const _errs211 = errors;
+if(errors === _errs211){
+if(errors === _errs211){
+if(!(typeof data11.updated_at === "string")){
+const err101 = {instancePath:instancePath+"/memories/" + i0+"/updated_at",schemaPath:"#/properties/memories/items/anyOf/1/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+}
+}
+var valid24 = _errs211 === errors;
+}
+else {
+var valid24 = true;
+}
+if(valid24){
+if(data11.user_id !== undefined){
+let data53 = data11.user_id;
+const _errs213 = errors;
+const _errs214 = errors;
+let valid37 = false;
+const _errs215 = errors;
+if(typeof data53 !== "string"){
+const err102 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/user_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+var _valid23 = _errs215 === errors;
+valid37 = valid37 || _valid23;
+const _errs217 = errors;
+if(data53 !== null){
+const err103 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/user_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+var _valid23 = _errs217 === errors;
+valid37 = valid37 || _valid23;
+if(!valid37){
+const err104 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/anyOf/1/properties/user_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+else {
+errors = _errs214;
+if(vErrors !== null){
+if(_errs214){
+vErrors.length = _errs214;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid24 = _errs213 === errors;
+}
+else {
+var valid24 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+const err105 = {instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+var _valid5 = _errs142 === errors;
+valid9 = valid9 || _valid5;
+if(_valid5){
+if(props2 !== true){
+props2 = props2 || {};
+props2.created_at = true;
+props2.discrete_memory_extracted = true;
+props2.entities = true;
+props2.event_date = true;
+props2.extracted_from = true;
+props2.id = true;
+props2.last_accessed = true;
+props2.memory_hash = true;
+props2.memory_type = true;
+props2.namespace = true;
+props2.persisted_at = true;
+props2.session_id = true;
+props2.text = true;
+props2.topics = true;
+props2.updated_at = true;
+props2.user_id = true;
+}
+}
+if(!valid9){
+const err106 = {instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+validate36.errors = vErrors;
+return false;
+}
+else {
+errors = _errs55;
+if(vErrors !== null){
+if(_errs55){
+vErrors.length = _errs55;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid8 = _errs54 === errors;
+if(!valid8){
+break;
+}
+}
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/memories",schemaPath:"#/properties/memories/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
-var valid0 = _errs95 === errors;
+var valid0 = _errs52 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.messages !== undefined){
+let data54 = data.messages;
+const _errs219 = errors;
+if(errors === _errs219){
+if(Array.isArray(data54)){
+var valid38 = true;
+const len7 = data54.length;
+for(let i7=0; i7<len7; i7++){
+let data55 = data54[i7];
+const _errs221 = errors;
+if(errors === _errs221){
+if(data55 && typeof data55 == "object" && !Array.isArray(data55)){
+let missing3;
+if(((data55.role === undefined) && (missing3 = "role")) || ((data55.content === undefined) && (missing3 = "content"))){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i7,schemaPath:"#/properties/messages/items/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+return false;
+}
+else {
+if(data55.content !== undefined){
+const _errs223 = errors;
+if(typeof data55.content !== "string"){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i7+"/content",schemaPath:"#/properties/messages/items/properties/content/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid39 = _errs223 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data55.created_at !== undefined){
+const _errs225 = errors;
+if(errors === _errs225){
+if(errors === _errs225){
+if(!(typeof data55.created_at === "string")){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i7+"/created_at",schemaPath:"#/properties/messages/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid39 = _errs225 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data55.discrete_memory_extracted !== undefined){
+let data58 = data55.discrete_memory_extracted;
+const _errs227 = errors;
+if(typeof data58 !== "string"){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i7+"/discrete_memory_extracted",schemaPath:"#/properties/messages/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data58 === "t") || (data58 === "f"))){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i7+"/discrete_memory_extracted",schemaPath:"#/properties/messages/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema47.properties.messages.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid39 = _errs227 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data55.id !== undefined){
+const _errs229 = errors;
+if(typeof data55.id !== "string"){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i7+"/id",schemaPath:"#/properties/messages/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid39 = _errs229 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data55.persisted_at !== undefined){
+let data60 = data55.persisted_at;
+const _errs231 = errors;
+const _errs232 = errors;
+let valid40 = false;
+const _errs233 = errors;
+if(errors === _errs233){
+if(errors === _errs233){
+if(!(typeof data60 === "string")){
+const err107 = {instancePath:instancePath+"/messages/" + i7+"/persisted_at",schemaPath:"#/properties/messages/items/properties/persisted_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+}
+var _valid24 = _errs233 === errors;
+valid40 = valid40 || _valid24;
+const _errs235 = errors;
+if(data60 !== null){
+const err108 = {instancePath:instancePath+"/messages/" + i7+"/persisted_at",schemaPath:"#/properties/messages/items/properties/persisted_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+var _valid24 = _errs235 === errors;
+valid40 = valid40 || _valid24;
+if(!valid40){
+const err109 = {instancePath:instancePath+"/messages/" + i7+"/persisted_at",schemaPath:"#/properties/messages/items/properties/persisted_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+validate36.errors = vErrors;
+return false;
+}
+else {
+errors = _errs232;
+if(vErrors !== null){
+if(_errs232){
+vErrors.length = _errs232;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid39 = _errs231 === errors;
+}
+else {
+var valid39 = true;
+}
+if(valid39){
+if(data55.role !== undefined){
+const _errs237 = errors;
+if(typeof data55.role !== "string"){
+validate36.errors = [{instancePath:instancePath+"/messages/" + i7+"/role",schemaPath:"#/properties/messages/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid39 = _errs237 === errors;
+}
+else {
+var valid39 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/messages/" + i7,schemaPath:"#/properties/messages/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid38 = _errs221 === errors;
+if(!valid38){
+break;
+}
+}
+}
+else {
+validate36.errors = [{instancePath:instancePath+"/messages",schemaPath:"#/properties/messages/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs219 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.namespace !== undefined){
+let data62 = data.namespace;
+const _errs239 = errors;
+const _errs240 = errors;
+let valid41 = false;
+const _errs241 = errors;
+if(typeof data62 !== "string"){
+const err110 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+var _valid25 = _errs241 === errors;
+valid41 = valid41 || _valid25;
+const _errs243 = errors;
+if(data62 !== null){
+const err111 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+var _valid25 = _errs243 === errors;
+valid41 = valid41 || _valid25;
+if(!valid41){
+const err112 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+validate36.errors = vErrors;
+return false;
+}
+else {
+errors = _errs240;
+if(vErrors !== null){
+if(_errs240){
+vErrors.length = _errs240;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs239 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.session_id !== undefined){
+const _errs245 = errors;
+if(typeof data.session_id !== "string"){
+validate36.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs245 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.tokens !== undefined){
+let data64 = data.tokens;
+const _errs247 = errors;
+if(!((typeof data64 == "number") && (!(data64 % 1) && !isNaN(data64)))){
+validate36.errors = [{instancePath:instancePath+"/tokens",schemaPath:"#/properties/tokens/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid0 = _errs247 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.ttl_seconds !== undefined){
+let data65 = data.ttl_seconds;
+const _errs249 = errors;
+const _errs250 = errors;
+let valid42 = false;
+const _errs251 = errors;
+if(!((typeof data65 == "number") && (!(data65 % 1) && !isNaN(data65)))){
+const err113 = {instancePath:instancePath+"/ttl_seconds",schemaPath:"#/properties/ttl_seconds/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+var _valid26 = _errs251 === errors;
+valid42 = valid42 || _valid26;
+const _errs253 = errors;
+if(data65 !== null){
+const err114 = {instancePath:instancePath+"/ttl_seconds",schemaPath:"#/properties/ttl_seconds/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+var _valid26 = _errs253 === errors;
+valid42 = valid42 || _valid26;
+if(!valid42){
+const err115 = {instancePath:instancePath+"/ttl_seconds",schemaPath:"#/properties/ttl_seconds/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+validate36.errors = vErrors;
+return false;
+}
+else {
+errors = _errs250;
+if(vErrors !== null){
+if(_errs250){
+vErrors.length = _errs250;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs249 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.updated_at !== undefined){
+const _errs255 = errors;
+if(errors === _errs255){
+if(errors === _errs255){
+if(!(typeof data.updated_at === "string")){
+validate36.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid0 = _errs255 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.user_id !== undefined){
+let data67 = data.user_id;
+const _errs257 = errors;
+const _errs258 = errors;
+let valid43 = false;
+const _errs259 = errors;
+if(typeof data67 !== "string"){
+const err116 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+var _valid27 = _errs259 === errors;
+valid43 = valid43 || _valid27;
+const _errs261 = errors;
+if(data67 !== null){
+const err117 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+var _valid27 = _errs261 === errors;
+valid43 = valid43 || _valid27;
+if(!valid43){
+const err118 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+validate36.errors = vErrors;
+return false;
+}
+else {
+errors = _errs258;
+if(vErrors !== null){
+if(_errs258){
+vErrors.length = _errs258;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs257 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate36.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 validate36.errors = vErrors;
 return errors === 0;
 }
-validate36.evaluated = {"props":{"session_id":true,"context_percentage_total_used":true,"context_percentage_until_summarization":true,"messages":true,"memories":true,"data":true,"context":true,"user_id":true,"tokens":true,"namespace":true,"long_term_memory_strategy":true,"ttl_seconds":true,"last_accessed":true,"created_at":true,"updated_at":true},"dynamicProps":false,"dynamicItems":false};
+validate36.evaluated = {"props":{"context":true,"context_percentage_total_used":true,"context_percentage_until_summarization":true,"created_at":true,"data":true,"last_accessed":true,"long_term_memory_strategy":true,"memories":true,"messages":true,"namespace":true,"session_id":true,"tokens":true,"ttl_seconds":true,"updated_at":true,"user_id":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_run_summary_view_full = validate37;
-const schema48 = {"$id":"run_summary_view_full","type":"object","required":["id","type"],"properties":{"id":{"type":"string"},"type":{"type":"string","enum":["summary_view_full_run"]},"status":{"type":"string","enum":["pending","running","success","failed"],"default":"pending"},"view_id":{"type":["string","null"]},"created_at":{"type":"string","format":"date-time"},"started_at":{"type":["string","null"],"format":"date-time"},"completed_at":{"type":["string","null"],"format":"date-time"},"error_message":{"type":["string","null"]}}};
+export const body_run_summary_view_full_v1_summary_views__view_id__run_post = validate37;
+const schema48 = {"$id":"run_summary_view_full_v1_summary_views__view_id__run_post","properties":{"completed_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Completed At"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"error_message":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Error Message"},"id":{"title":"Id","type":"string"},"started_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Started At"},"status":{"allOf":[{"enum":["pending","running","success","failed"],"title":"TaskStatusEnum","type":"string"}],"default":"pending"},"type":{"enum":["summary_view_full_run"],"title":"TaskTypeEnum","type":"string"},"view_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"View Id"}},"required":["id","type"],"title":"Task","type":"object"};
 
 function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="run_summary_view_full" */;
+/*# sourceURL="run_summary_view_full_v1_summary_views__view_id__run_post" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate37.evaluated;
@@ -4037,11 +12932,63 @@ validate37.errors = [{instancePath,schemaPath:"#/required",keyword:"required",pa
 return false;
 }
 else {
-if(data.id !== undefined){
+if(data.completed_at !== undefined){
+let data0 = data.completed_at;
 const _errs1 = errors;
-if(typeof data.id !== "string"){
-validate37.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs2 = errors;
+let valid1 = false;
+const _errs3 = errors;
+if(errors === _errs3){
+if(errors === _errs3){
+if(!(typeof data0 === "string")){
+const err0 = {instancePath:instancePath+"/completed_at",schemaPath:"#/properties/completed_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+}
+var _valid0 = _errs3 === errors;
+valid1 = valid1 || _valid0;
+const _errs5 = errors;
+if(data0 !== null){
+const err1 = {instancePath:instancePath+"/completed_at",schemaPath:"#/properties/completed_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+var _valid0 = _errs5 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err2 = {instancePath:instancePath+"/completed_at",schemaPath:"#/properties/completed_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+validate37.errors = vErrors;
 return false;
+}
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
 }
 var valid0 = _errs1 === errors;
 }
@@ -4049,46 +12996,15 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.type !== undefined){
-let data1 = data.type;
-const _errs3 = errors;
-if(typeof data1 !== "string"){
-validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(data1 === "summary_view_full_run")){
-validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema48.properties.type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.status !== undefined){
-let data2 = data.status;
-const _errs5 = errors;
-if(typeof data2 !== "string"){
-validate37.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((((data2 === "pending") || (data2 === "running")) || (data2 === "success")) || (data2 === "failed"))){
-validate37.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema48.properties.status.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.view_id !== undefined){
-let data3 = data.view_id;
+if(data.created_at !== undefined){
 const _errs7 = errors;
-if((typeof data3 !== "string") && (data3 !== null)){
-validate37.errors = [{instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/type",keyword:"type",params:{type: schema48.properties.view_id.type},message:"must be string,null"}];
+if(errors === _errs7){
+if(errors === _errs7){
+if(!(typeof data.created_at === "string")){
+validate37.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+}
 }
 var valid0 = _errs7 === errors;
 }
@@ -4096,13 +13012,57 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.created_at !== undefined){
+if(data.error_message !== undefined){
+let data2 = data.error_message;
 const _errs9 = errors;
-if(errors === _errs9){
-if(errors === _errs9){
-if(!(typeof data.created_at === "string")){
-validate37.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs10 = errors;
+let valid2 = false;
+const _errs11 = errors;
+if(typeof data2 !== "string"){
+const err3 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid1 = _errs11 === errors;
+valid2 = valid2 || _valid1;
+const _errs13 = errors;
+if(data2 !== null){
+const err4 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid1 = _errs13 === errors;
+valid2 = valid2 || _valid1;
+if(!valid2){
+const err5 = {instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+validate37.errors = vErrors;
 return false;
+}
+else {
+errors = _errs10;
+if(vErrors !== null){
+if(_errs10){
+vErrors.length = _errs10;
+}
+else {
+vErrors = null;
 }
 }
 }
@@ -4112,40 +13072,171 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.started_at !== undefined){
-let data5 = data.started_at;
-const _errs11 = errors;
-if((typeof data5 !== "string") && (data5 !== null)){
-validate37.errors = [{instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/type",keyword:"type",params:{type: schema48.properties.started_at.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.completed_at !== undefined){
-let data6 = data.completed_at;
-const _errs13 = errors;
-if((typeof data6 !== "string") && (data6 !== null)){
-validate37.errors = [{instancePath:instancePath+"/completed_at",schemaPath:"#/properties/completed_at/type",keyword:"type",params:{type: schema48.properties.completed_at.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.error_message !== undefined){
-let data7 = data.error_message;
+if(data.id !== undefined){
 const _errs15 = errors;
-if((typeof data7 !== "string") && (data7 !== null)){
-validate37.errors = [{instancePath:instancePath+"/error_message",schemaPath:"#/properties/error_message/type",keyword:"type",params:{type: schema48.properties.error_message.type},message:"must be string,null"}];
+if(typeof data.id !== "string"){
+validate37.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.started_at !== undefined){
+let data4 = data.started_at;
+const _errs17 = errors;
+const _errs18 = errors;
+let valid3 = false;
+const _errs19 = errors;
+if(errors === _errs19){
+if(errors === _errs19){
+if(!(typeof data4 === "string")){
+const err6 = {instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+var _valid2 = _errs19 === errors;
+valid3 = valid3 || _valid2;
+const _errs21 = errors;
+if(data4 !== null){
+const err7 = {instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid2 = _errs21 === errors;
+valid3 = valid3 || _valid2;
+if(!valid3){
+const err8 = {instancePath:instancePath+"/started_at",schemaPath:"#/properties/started_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+validate37.errors = vErrors;
+return false;
+}
+else {
+errors = _errs18;
+if(vErrors !== null){
+if(_errs18){
+vErrors.length = _errs18;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.status !== undefined){
+let data5 = data.status;
+const _errs23 = errors;
+if(typeof data5 !== "string"){
+validate37.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((((data5 === "pending") || (data5 === "running")) || (data5 === "success")) || (data5 === "failed"))){
+validate37.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/allOf/0/enum",keyword:"enum",params:{allowedValues: schema48.properties.status.allOf[0].enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs23 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.type !== undefined){
+let data6 = data.type;
+const _errs26 = errors;
+if(typeof data6 !== "string"){
+validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(data6 === "summary_view_full_run")){
+validate37.errors = [{instancePath:instancePath+"/type",schemaPath:"#/properties/type/enum",keyword:"enum",params:{allowedValues: schema48.properties.type.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid0 = _errs26 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.view_id !== undefined){
+let data7 = data.view_id;
+const _errs28 = errors;
+const _errs29 = errors;
+let valid5 = false;
+const _errs30 = errors;
+if(typeof data7 !== "string"){
+const err9 = {instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+var _valid3 = _errs30 === errors;
+valid5 = valid5 || _valid3;
+const _errs32 = errors;
+if(data7 !== null){
+const err10 = {instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid3 = _errs32 === errors;
+valid5 = valid5 || _valid3;
+if(!valid5){
+const err11 = {instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+validate37.errors = vErrors;
+return false;
+}
+else {
+errors = _errs29;
+if(vErrors !== null){
+if(_errs29){
+vErrors.length = _errs29;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs28 === errors;
 }
 else {
 var valid0 = true;
@@ -4167,13 +13258,13 @@ return false;
 validate37.errors = vErrors;
 return errors === 0;
 }
-validate37.evaluated = {"props":{"id":true,"type":true,"status":true,"view_id":true,"created_at":true,"started_at":true,"completed_at":true,"error_message":true},"dynamicProps":false,"dynamicItems":false};
+validate37.evaluated = {"props":{"completed_at":true,"created_at":true,"error_message":true,"id":true,"started_at":true,"status":true,"type":true,"view_id":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_run_summary_view_partition = validate38;
-const schema49 = {"$id":"run_summary_view_partition","type":"object","required":["view_id","group","summary","memory_count"],"properties":{"view_id":{"type":"string"},"group":{"type":"object","additionalProperties":{"type":"string"}},"summary":{"type":"string"},"memory_count":{"type":"integer","minimum":0},"computed_at":{"type":"string","format":"date-time"}}};
+export const body_run_summary_view_partition_v1_summary_views__view_id__partitions_run_post = validate38;
+const schema49 = {"$id":"run_summary_view_partition_v1_summary_views__view_id__partitions_run_post","properties":{"computed_at":{"format":"date-time","title":"Computed At","type":"string"},"group":{"additionalProperties":{"type":"string"},"title":"Group","type":"object"},"memory_count":{"minimum":0,"title":"Memory Count","type":"integer"},"summary":{"title":"Summary","type":"string"},"view_id":{"title":"View Id","type":"string"}},"required":["view_id","group","summary","memory_count"],"title":"SummaryViewPartitionResult","type":"object"};
 
 function validate38(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="run_summary_view_partition" */;
+/*# sourceURL="run_summary_view_partition_v1_summary_views__view_id__partitions_run_post" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate38.evaluated;
@@ -4191,11 +13282,15 @@ validate38.errors = [{instancePath,schemaPath:"#/required",keyword:"required",pa
 return false;
 }
 else {
-if(data.view_id !== undefined){
+if(data.computed_at !== undefined){
 const _errs1 = errors;
-if(typeof data.view_id !== "string"){
-validate38.errors = [{instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs1){
+if(errors === _errs1){
+if(!(typeof data.computed_at === "string")){
+validate38.errors = [{instancePath:instancePath+"/computed_at",schemaPath:"#/properties/computed_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+}
 }
 var valid0 = _errs1 === errors;
 }
@@ -4231,11 +13326,20 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.summary !== undefined){
+if(data.memory_count !== undefined){
+let data3 = data.memory_count;
 const _errs8 = errors;
-if(typeof data.summary !== "string"){
-validate38.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3)))){
+validate38.errors = [{instancePath:instancePath+"/memory_count",schemaPath:"#/properties/memory_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
+}
+if(errors === _errs8){
+if(typeof data3 == "number"){
+if(data3 < 0 || isNaN(data3)){
+validate38.errors = [{instancePath:instancePath+"/memory_count",schemaPath:"#/properties/memory_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
 }
 var valid0 = _errs8 === errors;
 }
@@ -4243,20 +13347,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.memory_count !== undefined){
-let data4 = data.memory_count;
+if(data.summary !== undefined){
 const _errs10 = errors;
-if(!((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4)))){
-validate38.errors = [{instancePath:instancePath+"/memory_count",schemaPath:"#/properties/memory_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(typeof data.summary !== "string"){
+validate38.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
-}
-if(errors === _errs10){
-if(typeof data4 == "number"){
-if(data4 < 0 || isNaN(data4)){
-validate38.errors = [{instancePath:instancePath+"/memory_count",schemaPath:"#/properties/memory_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
 }
 var valid0 = _errs10 === errors;
 }
@@ -4264,15 +13359,11 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.computed_at !== undefined){
+if(data.view_id !== undefined){
 const _errs12 = errors;
-if(errors === _errs12){
-if(errors === _errs12){
-if(!(typeof data.computed_at === "string")){
-validate38.errors = [{instancePath:instancePath+"/computed_at",schemaPath:"#/properties/computed_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data.view_id !== "string"){
+validate38.errors = [{instancePath:instancePath+"/view_id",schemaPath:"#/properties/view_id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
-}
-}
 }
 var valid0 = _errs12 === errors;
 }
@@ -4293,13 +13384,13 @@ return false;
 validate38.errors = vErrors;
 return errors === 0;
 }
-validate38.evaluated = {"props":{"view_id":true,"group":true,"summary":true,"memory_count":true,"computed_at":true},"dynamicProps":false,"dynamicItems":false};
+validate38.evaluated = {"props":{"computed_at":true,"group":true,"memory_count":true,"summary":true,"view_id":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_search_long_term_memory = validate39;
-const schema50 = {"$id":"search_long_term_memory","type":"object","required":["memories","total"],"properties":{"memories":{"type":"array","items":{"allOf":[{"type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}},{"type":"object","required":["dist"],"properties":{"dist":{"description":"Vector distance; lower is closer.","type":"number"},"score":{"description":"Normalised relevance, 0 to 1.","type":["number","null"]},"score_type":{"type":["string","null"],"enum":["semantic","keyword","hybrid",null]}}}]}},"total":{"type":"integer"},"next_offset":{"type":["integer","null"]}}};
+export const body_search_long_term_memory_v1_long_term_memory_search_post = validate39;
+const schema50 = {"$id":"search_long_term_memory_v1_long_term_memory_search_post","properties":{"memories":{"items":{"properties":{"access_count":{"default":0,"minimum":0,"title":"Access Count","type":"integer"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"discrete_memory_extracted":{"default":"f","enum":["t","f"],"title":"Discrete Memory Extracted","type":"string"},"dist":{"title":"Dist","type":"number"},"entities":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Entities"},"event_date":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Event Date"},"extracted_from":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Extracted From"},"extraction_strategy":{"default":"discrete","title":"Extraction Strategy","type":"string"},"extraction_strategy_config":{"additionalProperties":true,"title":"Extraction Strategy Config","type":"object"},"id":{"title":"Id","type":"string"},"last_accessed":{"format":"date-time","title":"Last Accessed","type":"string"},"memory_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Memory Hash"},"memory_type":{"allOf":[{"enum":["episodic","semantic","message"],"title":"MemoryTypeEnum","type":"string"}],"default":"message"},"namespace":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Namespace"},"persisted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Persisted At"},"pinned":{"default":false,"title":"Pinned","type":"boolean"},"score":{"anyOf":[{"type":"number"},{"type":"null"}],"title":"Score"},"score_type":{"anyOf":[{"enum":["semantic","keyword","hybrid"],"title":"SearchScoreTypeEnum","type":"string"},{"type":"null"}]},"session_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Session Id"},"text":{"title":"Text","type":"string"},"topics":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Topics"},"updated_at":{"format":"date-time","title":"Updated At","type":"string"},"user_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"User Id"}},"required":["id","text","dist"],"title":"MemoryRecordResult","type":"object"},"title":"Memories","type":"array"},"next_offset":{"anyOf":[{"type":"integer"},{"type":"null"}],"title":"Next Offset"},"total":{"title":"Total","type":"integer"}},"required":["memories","total"],"title":"MemoryRecordResultsResponse","type":"object"};
 
 function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="search_long_term_memory" */;
+/*# sourceURL="search_long_term_memory_v1_long_term_memory_search_post" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate39.evaluated;
@@ -4327,438 +13418,968 @@ const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 const _errs3 = errors;
-const _errs4 = errors;
-if(errors === _errs4){
+if(errors === _errs3){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 let missing1;
-if(((data1.id === undefined) && (missing1 = "id")) || ((data1.text === undefined) && (missing1 = "text"))){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/allOf/0/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+if((((data1.id === undefined) && (missing1 = "id")) || ((data1.text === undefined) && (missing1 = "text"))) || ((data1.dist === undefined) && (missing1 = "dist"))){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
-if(data1.id !== undefined){
-const _errs6 = errors;
-if(typeof data1.id !== "string"){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/id",schemaPath:"#/properties/memories/items/allOf/0/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid3 = _errs6 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.text !== undefined){
-const _errs8 = errors;
-if(typeof data1.text !== "string"){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/text",schemaPath:"#/properties/memories/items/allOf/0/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid3 = _errs8 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.session_id !== undefined){
-let data4 = data1.session_id;
-const _errs10 = errors;
-if((typeof data4 !== "string") && (data4 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/allOf/0/properties/session_id/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.session_id.type},message:"must be string,null"}];
-return false;
-}
-var valid3 = _errs10 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.user_id !== undefined){
-let data5 = data1.user_id;
-const _errs12 = errors;
-if((typeof data5 !== "string") && (data5 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/allOf/0/properties/user_id/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.user_id.type},message:"must be string,null"}];
-return false;
-}
-var valid3 = _errs12 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.namespace !== undefined){
-let data6 = data1.namespace;
-const _errs14 = errors;
-if((typeof data6 !== "string") && (data6 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/allOf/0/properties/namespace/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.namespace.type},message:"must be string,null"}];
-return false;
-}
-var valid3 = _errs14 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.last_accessed !== undefined){
-const _errs16 = errors;
-if(errors === _errs16){
-if(errors === _errs16){
-if(!(typeof data1.last_accessed === "string")){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/last_accessed",schemaPath:"#/properties/memories/items/allOf/0/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid3 = _errs16 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.created_at !== undefined){
-const _errs18 = errors;
-if(errors === _errs18){
-if(errors === _errs18){
-if(!(typeof data1.created_at === "string")){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/created_at",schemaPath:"#/properties/memories/items/allOf/0/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid3 = _errs18 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.updated_at !== undefined){
-const _errs20 = errors;
-if(errors === _errs20){
-if(errors === _errs20){
-if(!(typeof data1.updated_at === "string")){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/updated_at",schemaPath:"#/properties/memories/items/allOf/0/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid3 = _errs20 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.pinned !== undefined){
-const _errs22 = errors;
-if(typeof data1.pinned !== "boolean"){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/pinned",schemaPath:"#/properties/memories/items/allOf/0/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid3 = _errs22 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
 if(data1.access_count !== undefined){
-let data11 = data1.access_count;
-const _errs24 = errors;
-if(!((typeof data11 == "number") && (!(data11 % 1) && !isNaN(data11)))){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/access_count",schemaPath:"#/properties/memories/items/allOf/0/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+let data2 = data1.access_count;
+const _errs5 = errors;
+if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/access_count",schemaPath:"#/properties/memories/items/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs24){
-if(typeof data11 == "number"){
-if(data11 < 0 || isNaN(data11)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/access_count",schemaPath:"#/properties/memories/items/allOf/0/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+if(errors === _errs5){
+if(typeof data2 == "number"){
+if(data2 < 0 || isNaN(data2)){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/access_count",schemaPath:"#/properties/memories/items/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid3 = _errs24 === errors;
+var valid2 = _errs5 === errors;
 }
 else {
-var valid3 = true;
+var valid2 = true;
 }
-if(valid3){
-if(data1.topics !== undefined){
-let data12 = data1.topics;
-const _errs26 = errors;
-if((!(Array.isArray(data12))) && (data12 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/allOf/0/properties/topics/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.topics.type},message:"must be array,null"}];
+if(valid2){
+if(data1.created_at !== undefined){
+const _errs7 = errors;
+if(errors === _errs7){
+if(errors === _errs7){
+if(!(typeof data1.created_at === "string")){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/created_at",schemaPath:"#/properties/memories/items/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(errors === _errs26){
-if(Array.isArray(data12)){
+}
+}
+var valid2 = _errs7 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.discrete_memory_extracted !== undefined){
+let data4 = data1.discrete_memory_extracted;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data4 === "t") || (data4 === "f"))){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema50.properties.memories.items.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid2 = _errs9 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.dist !== undefined){
+const _errs11 = errors;
+if(!(typeof data1.dist == "number")){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/dist",schemaPath:"#/properties/memories/items/properties/dist/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+return false;
+}
+var valid2 = _errs11 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.entities !== undefined){
+let data6 = data1.entities;
+const _errs13 = errors;
+const _errs14 = errors;
+let valid3 = false;
+const _errs15 = errors;
+if(errors === _errs15){
+if(Array.isArray(data6)){
 var valid4 = true;
-const len1 = data12.length;
+const len1 = data6.length;
 for(let i1=0; i1<len1; i1++){
-const _errs28 = errors;
-if(typeof data12[i1] !== "string"){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/topics/" + i1,schemaPath:"#/properties/memories/items/allOf/0/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+const _errs17 = errors;
+if(typeof data6[i1] !== "string"){
+const err0 = {instancePath:instancePath+"/memories/" + i0+"/entities/" + i1,schemaPath:"#/properties/memories/items/properties/entities/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
 }
-var valid4 = _errs28 === errors;
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var valid4 = _errs17 === errors;
 if(!valid4){
 break;
 }
 }
 }
-}
-var valid3 = _errs26 === errors;
+else {
+const err1 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/properties/entities/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err1];
 }
 else {
-var valid3 = true;
+vErrors.push(err1);
 }
-if(valid3){
-if(data1.entities !== undefined){
-let data14 = data1.entities;
-const _errs30 = errors;
-if((!(Array.isArray(data14))) && (data14 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/allOf/0/properties/entities/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.entities.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs30){
-if(Array.isArray(data14)){
-var valid5 = true;
-const len2 = data14.length;
-for(let i2=0; i2<len2; i2++){
-const _errs32 = errors;
-if(typeof data14[i2] !== "string"){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/entities/" + i2,schemaPath:"#/properties/memories/items/allOf/0/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid5 = _errs32 === errors;
-if(!valid5){
-break;
+errors++;
 }
 }
-}
-}
-var valid3 = _errs30 === errors;
+var _valid0 = _errs15 === errors;
+valid3 = valid3 || _valid0;
+const _errs19 = errors;
+if(data6 !== null){
+const err2 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/properties/entities/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
 }
 else {
-var valid3 = true;
+vErrors.push(err2);
 }
-if(valid3){
-if(data1.memory_hash !== undefined){
-let data16 = data1.memory_hash;
-const _errs34 = errors;
-if((typeof data16 !== "string") && (data16 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/allOf/0/properties/memory_hash/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.memory_hash.type},message:"must be string,null"}];
-return false;
+errors++;
 }
-var valid3 = _errs34 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.discrete_memory_extracted !== undefined){
-let data17 = data1.discrete_memory_extracted;
-const _errs36 = errors;
-if(typeof data17 !== "string"){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/allOf/0/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data17 === "t") || (data17 === "f"))){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/discrete_memory_extracted",schemaPath:"#/properties/memories/items/allOf/0/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema50.properties.memories.items.allOf[0].properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid3 = _errs36 === errors;
+var _valid0 = _errs19 === errors;
+valid3 = valid3 || _valid0;
+if(!valid3){
+const err3 = {instancePath:instancePath+"/memories/" + i0+"/entities",schemaPath:"#/properties/memories/items/properties/entities/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
 }
 else {
-var valid3 = true;
+vErrors.push(err3);
 }
-if(valid3){
-if(data1.memory_type !== undefined){
-let data18 = data1.memory_type;
-const _errs38 = errors;
-if(typeof data18 !== "string"){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/allOf/0/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+errors++;
+validate39.errors = vErrors;
 return false;
-}
-if(!(((data18 === "episodic") || (data18 === "semantic")) || (data18 === "message"))){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/allOf/0/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema50.properties.memories.items.allOf[0].properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid3 = _errs38 === errors;
 }
 else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.persisted_at !== undefined){
-let data19 = data1.persisted_at;
-const _errs40 = errors;
-if((typeof data19 !== "string") && (data19 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/allOf/0/properties/persisted_at/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.persisted_at.type},message:"must be string,null"}];
-return false;
-}
-var valid3 = _errs40 === errors;
+errors = _errs14;
+if(vErrors !== null){
+if(_errs14){
+vErrors.length = _errs14;
 }
 else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.extracted_from !== undefined){
-let data20 = data1.extracted_from;
-const _errs42 = errors;
-if((!(Array.isArray(data20))) && (data20 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/allOf/0/properties/extracted_from/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.extracted_from.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs42){
-if(Array.isArray(data20)){
-var valid6 = true;
-const len3 = data20.length;
-for(let i3=0; i3<len3; i3++){
-const _errs44 = errors;
-if(typeof data20[i3] !== "string"){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/extracted_from/" + i3,schemaPath:"#/properties/memories/items/allOf/0/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid6 = _errs44 === errors;
-if(!valid6){
-break;
+vErrors = null;
 }
 }
 }
-}
-var valid3 = _errs42 === errors;
+var valid2 = _errs13 === errors;
 }
 else {
-var valid3 = true;
+var valid2 = true;
 }
-if(valid3){
-if(data1.event_date !== undefined){
-let data22 = data1.event_date;
-const _errs46 = errors;
-if((typeof data22 !== "string") && (data22 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/allOf/0/properties/event_date/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[0].properties.event_date.type},message:"must be string,null"}];
-return false;
-}
-var valid3 = _errs46 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.extraction_strategy !== undefined){
-const _errs48 = errors;
-if(typeof data1.extraction_strategy !== "string"){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/extraction_strategy",schemaPath:"#/properties/memories/items/allOf/0/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid3 = _errs48 === errors;
-}
-else {
-var valid3 = true;
-}
-if(valid3){
-if(data1.extraction_strategy_config !== undefined){
-let data24 = data1.extraction_strategy_config;
-const _errs50 = errors;
-if(errors === _errs50){
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
-}
-else {
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/extraction_strategy_config",schemaPath:"#/properties/memories/items/allOf/0/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid3 = _errs50 === errors;
-}
-else {
-var valid3 = true;
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/allOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid2 = _errs4 === errors;
 if(valid2){
+if(data1.event_date !== undefined){
+let data8 = data1.event_date;
+const _errs21 = errors;
+const _errs22 = errors;
+let valid5 = false;
+const _errs23 = errors;
+if(errors === _errs23){
+if(errors === _errs23){
+if(!(typeof data8 === "string")){
+const err4 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/properties/event_date/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+var _valid1 = _errs23 === errors;
+valid5 = valid5 || _valid1;
+const _errs25 = errors;
+if(data8 !== null){
+const err5 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/properties/event_date/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+var _valid1 = _errs25 === errors;
+valid5 = valid5 || _valid1;
+if(!valid5){
+const err6 = {instancePath:instancePath+"/memories/" + i0+"/event_date",schemaPath:"#/properties/memories/items/properties/event_date/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+validate39.errors = vErrors;
+return false;
+}
+else {
+errors = _errs22;
+if(vErrors !== null){
+if(_errs22){
+vErrors.length = _errs22;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs21 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.extracted_from !== undefined){
+let data9 = data1.extracted_from;
+const _errs27 = errors;
+const _errs28 = errors;
+let valid6 = false;
+const _errs29 = errors;
+if(errors === _errs29){
+if(Array.isArray(data9)){
+var valid7 = true;
+const len2 = data9.length;
+for(let i2=0; i2<len2; i2++){
+const _errs31 = errors;
+if(typeof data9[i2] !== "string"){
+const err7 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from/" + i2,schemaPath:"#/properties/memories/items/properties/extracted_from/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var valid7 = _errs31 === errors;
+if(!valid7){
+break;
+}
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/properties/extracted_from/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+var _valid2 = _errs29 === errors;
+valid6 = valid6 || _valid2;
+const _errs33 = errors;
+if(data9 !== null){
+const err9 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/properties/extracted_from/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+var _valid2 = _errs33 === errors;
+valid6 = valid6 || _valid2;
+if(!valid6){
+const err10 = {instancePath:instancePath+"/memories/" + i0+"/extracted_from",schemaPath:"#/properties/memories/items/properties/extracted_from/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+validate39.errors = vErrors;
+return false;
+}
+else {
+errors = _errs28;
+if(vErrors !== null){
+if(_errs28){
+vErrors.length = _errs28;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs27 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.extraction_strategy !== undefined){
+const _errs35 = errors;
+if(typeof data1.extraction_strategy !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/extraction_strategy",schemaPath:"#/properties/memories/items/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs35 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.extraction_strategy_config !== undefined){
+let data12 = data1.extraction_strategy_config;
+const _errs37 = errors;
+if(errors === _errs37){
+if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
+}
+else {
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/extraction_strategy_config",schemaPath:"#/properties/memories/items/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid2 = _errs37 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.id !== undefined){
+const _errs40 = errors;
+if(typeof data1.id !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/id",schemaPath:"#/properties/memories/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs40 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.last_accessed !== undefined){
+const _errs42 = errors;
+if(errors === _errs42){
+if(errors === _errs42){
+if(!(typeof data1.last_accessed === "string")){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/last_accessed",schemaPath:"#/properties/memories/items/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid2 = _errs42 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.memory_hash !== undefined){
+let data15 = data1.memory_hash;
+const _errs44 = errors;
+const _errs45 = errors;
+let valid8 = false;
+const _errs46 = errors;
+if(typeof data15 !== "string"){
+const err11 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/properties/memory_hash/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid3 = _errs46 === errors;
+valid8 = valid8 || _valid3;
+const _errs48 = errors;
+if(data15 !== null){
+const err12 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/properties/memory_hash/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid3 = _errs48 === errors;
+valid8 = valid8 || _valid3;
+if(!valid8){
+const err13 = {instancePath:instancePath+"/memories/" + i0+"/memory_hash",schemaPath:"#/properties/memories/items/properties/memory_hash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+validate39.errors = vErrors;
+return false;
+}
+else {
+errors = _errs45;
+if(vErrors !== null){
+if(_errs45){
+vErrors.length = _errs45;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs44 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.memory_type !== undefined){
+let data16 = data1.memory_type;
+const _errs50 = errors;
+if(typeof data16 !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/properties/memory_type/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((data16 === "episodic") || (data16 === "semantic")) || (data16 === "message"))){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/memory_type",schemaPath:"#/properties/memories/items/properties/memory_type/allOf/0/enum",keyword:"enum",params:{allowedValues: schema50.properties.memories.items.properties.memory_type.allOf[0].enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid2 = _errs50 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.namespace !== undefined){
+let data17 = data1.namespace;
 const _errs53 = errors;
-if(errors === _errs53){
-if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-let missing2;
-if((data1.dist === undefined) && (missing2 = "dist")){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/allOf/1/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
-return false;
-}
-else {
-if(data1.dist !== undefined){
+const _errs54 = errors;
+let valid10 = false;
 const _errs55 = errors;
-if(!(typeof data1.dist == "number")){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/dist",schemaPath:"#/properties/memories/items/allOf/1/properties/dist/type",keyword:"type",params:{type: "number"},message:"must be number"}];
-return false;
-}
-var valid7 = _errs55 === errors;
+if(typeof data17 !== "string"){
+const err14 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/properties/namespace/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
 }
 else {
-var valid7 = true;
+vErrors.push(err14);
 }
-if(valid7){
-if(data1.score !== undefined){
-let data26 = data1.score;
+errors++;
+}
+var _valid4 = _errs55 === errors;
+valid10 = valid10 || _valid4;
 const _errs57 = errors;
-if((!(typeof data26 == "number")) && (data26 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/score",schemaPath:"#/properties/memories/items/allOf/1/properties/score/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[1].properties.score.type},message:"must be number,null"}];
-return false;
-}
-var valid7 = _errs57 === errors;
-}
-else {
-var valid7 = true;
-}
-if(valid7){
-if(data1.score_type !== undefined){
-let data27 = data1.score_type;
-const _errs59 = errors;
-if((typeof data27 !== "string") && (data27 !== null)){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/score_type",schemaPath:"#/properties/memories/items/allOf/1/properties/score_type/type",keyword:"type",params:{type: schema50.properties.memories.items.allOf[1].properties.score_type.type},message:"must be string,null"}];
-return false;
-}
-if(!((((data27 === "semantic") || (data27 === "keyword")) || (data27 === "hybrid")) || (data27 === null))){
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/score_type",schemaPath:"#/properties/memories/items/allOf/1/properties/score_type/enum",keyword:"enum",params:{allowedValues: schema50.properties.memories.items.allOf[1].properties.score_type.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid7 = _errs59 === errors;
+if(data17 !== null){
+const err15 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/properties/namespace/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err15];
 }
 else {
-var valid7 = true;
+vErrors.push(err15);
 }
+errors++;
 }
-}
-}
+var _valid4 = _errs57 === errors;
+valid10 = valid10 || _valid4;
+if(!valid10){
+const err16 = {instancePath:instancePath+"/memories/" + i0+"/namespace",schemaPath:"#/properties/memories/items/properties/namespace/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err16];
 }
 else {
-validate39.errors = [{instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/allOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+vErrors.push(err16);
+}
+errors++;
+validate39.errors = vErrors;
 return false;
+}
+else {
+errors = _errs54;
+if(vErrors !== null){
+if(_errs54){
+vErrors.length = _errs54;
+}
+else {
+vErrors = null;
+}
 }
 }
 var valid2 = _errs53 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.persisted_at !== undefined){
+let data18 = data1.persisted_at;
+const _errs59 = errors;
+const _errs60 = errors;
+let valid11 = false;
+const _errs61 = errors;
+if(errors === _errs61){
+if(errors === _errs61){
+if(!(typeof data18 === "string")){
+const err17 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/properties/persisted_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+var _valid5 = _errs61 === errors;
+valid11 = valid11 || _valid5;
+const _errs63 = errors;
+if(data18 !== null){
+const err18 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/properties/persisted_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var _valid5 = _errs63 === errors;
+valid11 = valid11 || _valid5;
+if(!valid11){
+const err19 = {instancePath:instancePath+"/memories/" + i0+"/persisted_at",schemaPath:"#/properties/memories/items/properties/persisted_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+validate39.errors = vErrors;
+return false;
+}
+else {
+errors = _errs60;
+if(vErrors !== null){
+if(_errs60){
+vErrors.length = _errs60;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs59 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.pinned !== undefined){
+const _errs65 = errors;
+if(typeof data1.pinned !== "boolean"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/pinned",schemaPath:"#/properties/memories/items/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
+return false;
+}
+var valid2 = _errs65 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.score !== undefined){
+let data20 = data1.score;
+const _errs67 = errors;
+const _errs68 = errors;
+let valid12 = false;
+const _errs69 = errors;
+if(!(typeof data20 == "number")){
+const err20 = {instancePath:instancePath+"/memories/" + i0+"/score",schemaPath:"#/properties/memories/items/properties/score/anyOf/0/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid6 = _errs69 === errors;
+valid12 = valid12 || _valid6;
+const _errs71 = errors;
+if(data20 !== null){
+const err21 = {instancePath:instancePath+"/memories/" + i0+"/score",schemaPath:"#/properties/memories/items/properties/score/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+var _valid6 = _errs71 === errors;
+valid12 = valid12 || _valid6;
+if(!valid12){
+const err22 = {instancePath:instancePath+"/memories/" + i0+"/score",schemaPath:"#/properties/memories/items/properties/score/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+validate39.errors = vErrors;
+return false;
+}
+else {
+errors = _errs68;
+if(vErrors !== null){
+if(_errs68){
+vErrors.length = _errs68;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs67 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.score_type !== undefined){
+let data21 = data1.score_type;
+const _errs73 = errors;
+const _errs74 = errors;
+let valid13 = false;
+const _errs75 = errors;
+if(typeof data21 !== "string"){
+const err23 = {instancePath:instancePath+"/memories/" + i0+"/score_type",schemaPath:"#/properties/memories/items/properties/score_type/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(!(((data21 === "semantic") || (data21 === "keyword")) || (data21 === "hybrid"))){
+const err24 = {instancePath:instancePath+"/memories/" + i0+"/score_type",schemaPath:"#/properties/memories/items/properties/score_type/anyOf/0/enum",keyword:"enum",params:{allowedValues: schema50.properties.memories.items.properties.score_type.anyOf[0].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+var _valid7 = _errs75 === errors;
+valid13 = valid13 || _valid7;
+const _errs77 = errors;
+if(data21 !== null){
+const err25 = {instancePath:instancePath+"/memories/" + i0+"/score_type",schemaPath:"#/properties/memories/items/properties/score_type/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+var _valid7 = _errs77 === errors;
+valid13 = valid13 || _valid7;
+if(!valid13){
+const err26 = {instancePath:instancePath+"/memories/" + i0+"/score_type",schemaPath:"#/properties/memories/items/properties/score_type/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+validate39.errors = vErrors;
+return false;
+}
+else {
+errors = _errs74;
+if(vErrors !== null){
+if(_errs74){
+vErrors.length = _errs74;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs73 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.session_id !== undefined){
+let data22 = data1.session_id;
+const _errs79 = errors;
+const _errs80 = errors;
+let valid14 = false;
+const _errs81 = errors;
+if(typeof data22 !== "string"){
+const err27 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/properties/session_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+var _valid8 = _errs81 === errors;
+valid14 = valid14 || _valid8;
+const _errs83 = errors;
+if(data22 !== null){
+const err28 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/properties/session_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid8 = _errs83 === errors;
+valid14 = valid14 || _valid8;
+if(!valid14){
+const err29 = {instancePath:instancePath+"/memories/" + i0+"/session_id",schemaPath:"#/properties/memories/items/properties/session_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+validate39.errors = vErrors;
+return false;
+}
+else {
+errors = _errs80;
+if(vErrors !== null){
+if(_errs80){
+vErrors.length = _errs80;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs79 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.text !== undefined){
+const _errs85 = errors;
+if(typeof data1.text !== "string"){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/text",schemaPath:"#/properties/memories/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs85 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.topics !== undefined){
+let data24 = data1.topics;
+const _errs87 = errors;
+const _errs88 = errors;
+let valid15 = false;
+const _errs89 = errors;
+if(errors === _errs89){
+if(Array.isArray(data24)){
+var valid16 = true;
+const len3 = data24.length;
+for(let i3=0; i3<len3; i3++){
+const _errs91 = errors;
+if(typeof data24[i3] !== "string"){
+const err30 = {instancePath:instancePath+"/memories/" + i0+"/topics/" + i3,schemaPath:"#/properties/memories/items/properties/topics/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+var valid16 = _errs91 === errors;
+if(!valid16){
+break;
+}
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/properties/topics/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+var _valid9 = _errs89 === errors;
+valid15 = valid15 || _valid9;
+const _errs93 = errors;
+if(data24 !== null){
+const err32 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/properties/topics/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+var _valid9 = _errs93 === errors;
+valid15 = valid15 || _valid9;
+if(!valid15){
+const err33 = {instancePath:instancePath+"/memories/" + i0+"/topics",schemaPath:"#/properties/memories/items/properties/topics/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+validate39.errors = vErrors;
+return false;
+}
+else {
+errors = _errs88;
+if(vErrors !== null){
+if(_errs88){
+vErrors.length = _errs88;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs87 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.updated_at !== undefined){
+const _errs95 = errors;
+if(errors === _errs95){
+if(errors === _errs95){
+if(!(typeof data1.updated_at === "string")){
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0+"/updated_at",schemaPath:"#/properties/memories/items/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid2 = _errs95 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.user_id !== undefined){
+let data27 = data1.user_id;
+const _errs97 = errors;
+const _errs98 = errors;
+let valid17 = false;
+const _errs99 = errors;
+if(typeof data27 !== "string"){
+const err34 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/properties/user_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+var _valid10 = _errs99 === errors;
+valid17 = valid17 || _valid10;
+const _errs101 = errors;
+if(data27 !== null){
+const err35 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/properties/user_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+var _valid10 = _errs101 === errors;
+valid17 = valid17 || _valid10;
+if(!valid17){
+const err36 = {instancePath:instancePath+"/memories/" + i0+"/user_id",schemaPath:"#/properties/memories/items/properties/user_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+validate39.errors = vErrors;
+return false;
+}
+else {
+errors = _errs98;
+if(vErrors !== null){
+if(_errs98){
+vErrors.length = _errs98;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid2 = _errs97 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate39.errors = [{instancePath:instancePath+"/memories/" + i0,schemaPath:"#/properties/memories/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
 }
 var valid1 = _errs3 === errors;
 if(!valid1){
@@ -4777,27 +14398,74 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.total !== undefined){
-let data28 = data.total;
-const _errs61 = errors;
+if(data.next_offset !== undefined){
+let data28 = data.next_offset;
+const _errs103 = errors;
+const _errs104 = errors;
+let valid18 = false;
+const _errs105 = errors;
 if(!((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28)))){
-validate39.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+const err37 = {instancePath:instancePath+"/next_offset",schemaPath:"#/properties/next_offset/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+var _valid11 = _errs105 === errors;
+valid18 = valid18 || _valid11;
+const _errs107 = errors;
+if(data28 !== null){
+const err38 = {instancePath:instancePath+"/next_offset",schemaPath:"#/properties/next_offset/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+var _valid11 = _errs107 === errors;
+valid18 = valid18 || _valid11;
+if(!valid18){
+const err39 = {instancePath:instancePath+"/next_offset",schemaPath:"#/properties/next_offset/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+validate39.errors = vErrors;
 return false;
 }
-var valid0 = _errs61 === errors;
+else {
+errors = _errs104;
+if(vErrors !== null){
+if(_errs104){
+vErrors.length = _errs104;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs103 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.next_offset !== undefined){
-let data29 = data.next_offset;
-const _errs63 = errors;
-if((!((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29)))) && (data29 !== null)){
-validate39.errors = [{instancePath:instancePath+"/next_offset",schemaPath:"#/properties/next_offset/type",keyword:"type",params:{type: schema50.properties.next_offset.type},message:"must be integer,null"}];
+if(data.total !== undefined){
+let data29 = data.total;
+const _errs109 = errors;
+if(!((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29)))){
+validate39.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-var valid0 = _errs63 === errors;
+var valid0 = _errs109 === errors;
 }
 else {
 var valid0 = true;
@@ -4814,13 +14482,13 @@ return false;
 validate39.errors = vErrors;
 return errors === 0;
 }
-validate39.evaluated = {"props":{"memories":true,"total":true,"next_offset":true},"dynamicProps":false,"dynamicItems":false};
+validate39.evaluated = {"props":{"memories":true,"next_offset":true,"total":true},"dynamicProps":false,"dynamicItems":false};
 
-export const body_update_long_term_memory = validate40;
-const schema51 = {"$id":"update_long_term_memory","type":"object","required":["id","text"],"properties":{"id":{"description":"Chosen by the client; the key for deduplication and overwrites.","type":"string"},"text":{"type":"string"},"session_id":{"type":["string","null"]},"user_id":{"type":["string","null"]},"namespace":{"type":["string","null"]},"last_accessed":{"type":"string","format":"date-time"},"created_at":{"type":"string","format":"date-time"},"updated_at":{"type":"string","format":"date-time"},"pinned":{"type":"boolean","default":false},"access_count":{"type":"integer","minimum":0,"default":0},"topics":{"description":"Tags; a comma inside a tag is refused.","type":["array","null"],"items":{"type":"string"}},"entities":{"type":["array","null"],"items":{"type":"string"}},"memory_hash":{"type":["string","null"]},"discrete_memory_extracted":{"type":"string","enum":["t","f"]},"memory_type":{"type":"string","enum":["episodic","semantic","message"]},"persisted_at":{"type":["string","null"],"format":"date-time"},"extracted_from":{"type":["array","null"],"items":{"type":"string"}},"event_date":{"type":["string","null"],"format":"date-time"},"extraction_strategy":{"type":"string","default":"discrete"},"extraction_strategy_config":{"type":"object","additionalProperties":true}}};
+export const body_update_long_term_memory_v1_long_term_memory__memory_id__patch = validate40;
+const schema51 = {"$id":"update_long_term_memory_v1_long_term_memory__memory_id__patch","properties":{"access_count":{"default":0,"minimum":0,"title":"Access Count","type":"integer"},"created_at":{"format":"date-time","title":"Created At","type":"string"},"discrete_memory_extracted":{"default":"f","enum":["t","f"],"title":"Discrete Memory Extracted","type":"string"},"entities":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Entities"},"event_date":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Event Date"},"extracted_from":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Extracted From"},"extraction_strategy":{"default":"discrete","title":"Extraction Strategy","type":"string"},"extraction_strategy_config":{"additionalProperties":true,"title":"Extraction Strategy Config","type":"object"},"id":{"title":"Id","type":"string"},"last_accessed":{"format":"date-time","title":"Last Accessed","type":"string"},"memory_hash":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Memory Hash"},"memory_type":{"allOf":[{"enum":["episodic","semantic","message"],"title":"MemoryTypeEnum","type":"string"}],"default":"message"},"namespace":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Namespace"},"persisted_at":{"anyOf":[{"format":"date-time","type":"string"},{"type":"null"}],"title":"Persisted At"},"pinned":{"default":false,"title":"Pinned","type":"boolean"},"session_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"Session Id"},"text":{"title":"Text","type":"string"},"topics":{"anyOf":[{"items":{"type":"string"},"type":"array"},{"type":"null"}],"title":"Topics"},"updated_at":{"format":"date-time","title":"Updated At","type":"string"},"user_id":{"anyOf":[{"type":"string"},{"type":"null"}],"title":"User Id"}},"required":["id","text"],"title":"MemoryRecord","type":"object"};
 
 function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="update_long_term_memory" */;
+/*# sourceURL="update_long_term_memory_v1_long_term_memory__memory_id__patch" */;
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate40.evaluated;
@@ -4838,11 +14506,20 @@ validate40.errors = [{instancePath,schemaPath:"#/required",keyword:"required",pa
 return false;
 }
 else {
-if(data.id !== undefined){
+if(data.access_count !== undefined){
+let data0 = data.access_count;
 const _errs1 = errors;
-if(typeof data.id !== "string"){
-validate40.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
+validate40.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
+}
+if(errors === _errs1){
+if(typeof data0 == "number"){
+if(data0 < 0 || isNaN(data0)){
+validate40.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
+return false;
+}
+}
 }
 var valid0 = _errs1 === errors;
 }
@@ -4850,11 +14527,15 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.text !== undefined){
+if(data.created_at !== undefined){
 const _errs3 = errors;
-if(typeof data.text !== "string"){
-validate40.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs3){
+if(errors === _errs3){
+if(!(typeof data.created_at === "string")){
+validate40.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
+}
+}
 }
 var valid0 = _errs3 === errors;
 }
@@ -4862,11 +14543,15 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.session_id !== undefined){
-let data2 = data.session_id;
+if(data.discrete_memory_extracted !== undefined){
+let data2 = data.discrete_memory_extracted;
 const _errs5 = errors;
-if((typeof data2 !== "string") && (data2 !== null)){
-validate40.errors = [{instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/type",keyword:"type",params:{type: schema51.properties.session_id.type},message:"must be string,null"}];
+if(typeof data2 !== "string"){
+validate40.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data2 === "t") || (data2 === "f"))){
+validate40.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema51.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -4875,12 +14560,82 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.user_id !== undefined){
-let data3 = data.user_id;
+if(data.entities !== undefined){
+let data3 = data.entities;
 const _errs7 = errors;
-if((typeof data3 !== "string") && (data3 !== null)){
-validate40.errors = [{instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/type",keyword:"type",params:{type: schema51.properties.user_id.type},message:"must be string,null"}];
+const _errs8 = errors;
+let valid1 = false;
+const _errs9 = errors;
+if(errors === _errs9){
+if(Array.isArray(data3)){
+var valid2 = true;
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+const _errs11 = errors;
+if(typeof data3[i0] !== "string"){
+const err0 = {instancePath:instancePath+"/entities/" + i0,schemaPath:"#/properties/entities/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+var valid2 = _errs11 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+const err1 = {instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+var _valid0 = _errs9 === errors;
+valid1 = valid1 || _valid0;
+const _errs13 = errors;
+if(data3 !== null){
+const err2 = {instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs13 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err3 = {instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+validate40.errors = vErrors;
 return false;
+}
+else {
+errors = _errs8;
+if(vErrors !== null){
+if(_errs8){
+vErrors.length = _errs8;
+}
+else {
+vErrors = null;
+}
+}
 }
 var valid0 = _errs7 === errors;
 }
@@ -4888,58 +14643,61 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.namespace !== undefined){
-let data4 = data.namespace;
-const _errs9 = errors;
-if((typeof data4 !== "string") && (data4 !== null)){
-validate40.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: schema51.properties.namespace.type},message:"must be string,null"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.last_accessed !== undefined){
-const _errs11 = errors;
-if(errors === _errs11){
-if(errors === _errs11){
-if(!(typeof data.last_accessed === "string")){
-validate40.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.created_at !== undefined){
-const _errs13 = errors;
-if(errors === _errs13){
-if(errors === _errs13){
-if(!(typeof data.created_at === "string")){
-validate40.errors = [{instancePath:instancePath+"/created_at",schemaPath:"#/properties/created_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-}
-var valid0 = _errs13 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.updated_at !== undefined){
+if(data.event_date !== undefined){
+let data5 = data.event_date;
 const _errs15 = errors;
-if(errors === _errs15){
-if(errors === _errs15){
-if(!(typeof data.updated_at === "string")){
-validate40.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+const _errs16 = errors;
+let valid3 = false;
+const _errs17 = errors;
+if(errors === _errs17){
+if(errors === _errs17){
+if(!(typeof data5 === "string")){
+const err4 = {instancePath:instancePath+"/event_date",schemaPath:"#/properties/event_date/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+var _valid1 = _errs17 === errors;
+valid3 = valid3 || _valid1;
+const _errs19 = errors;
+if(data5 !== null){
+const err5 = {instancePath:instancePath+"/event_date",schemaPath:"#/properties/event_date/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+var _valid1 = _errs19 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const err6 = {instancePath:instancePath+"/event_date",schemaPath:"#/properties/event_date/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+validate40.errors = vErrors;
 return false;
+}
+else {
+errors = _errs16;
+if(vErrors !== null){
+if(_errs16){
+vErrors.length = _errs16;
+}
+else {
+vErrors = null;
 }
 }
 }
@@ -4949,60 +14707,80 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.pinned !== undefined){
-const _errs17 = errors;
-if(typeof data.pinned !== "boolean"){
-validate40.errors = [{instancePath:instancePath+"/pinned",schemaPath:"#/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
-return false;
-}
-var valid0 = _errs17 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.access_count !== undefined){
-let data9 = data.access_count;
-const _errs19 = errors;
-if(!((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9)))){
-validate40.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs19){
-if(typeof data9 == "number"){
-if(data9 < 0 || isNaN(data9)){
-validate40.errors = [{instancePath:instancePath+"/access_count",schemaPath:"#/properties/access_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-var valid0 = _errs19 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.topics !== undefined){
-let data10 = data.topics;
+if(data.extracted_from !== undefined){
+let data6 = data.extracted_from;
 const _errs21 = errors;
-if((!(Array.isArray(data10))) && (data10 !== null)){
-validate40.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: schema51.properties.topics.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs21){
-if(Array.isArray(data10)){
-var valid1 = true;
-const len0 = data10.length;
-for(let i0=0; i0<len0; i0++){
+const _errs22 = errors;
+let valid4 = false;
 const _errs23 = errors;
-if(typeof data10[i0] !== "string"){
-validate40.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(errors === _errs23){
+if(Array.isArray(data6)){
+var valid5 = true;
+const len1 = data6.length;
+for(let i1=0; i1<len1; i1++){
+const _errs25 = errors;
+if(typeof data6[i1] !== "string"){
+const err7 = {instancePath:instancePath+"/extracted_from/" + i1,schemaPath:"#/properties/extracted_from/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
 }
-var valid1 = _errs23 === errors;
-if(!valid1){
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var valid5 = _errs25 === errors;
+if(!valid5){
 break;
 }
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+var _valid2 = _errs23 === errors;
+valid4 = valid4 || _valid2;
+const _errs27 = errors;
+if(data6 !== null){
+const err9 = {instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+var _valid2 = _errs27 === errors;
+valid4 = valid4 || _valid2;
+if(!valid4){
+const err10 = {instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+validate40.errors = vErrors;
+return false;
+}
+else {
+errors = _errs22;
+if(vErrors !== null){
+if(_errs22){
+vErrors.length = _errs22;
+}
+else {
+vErrors = null;
 }
 }
 }
@@ -5012,41 +14790,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.entities !== undefined){
-let data12 = data.entities;
-const _errs25 = errors;
-if((!(Array.isArray(data12))) && (data12 !== null)){
-validate40.errors = [{instancePath:instancePath+"/entities",schemaPath:"#/properties/entities/type",keyword:"type",params:{type: schema51.properties.entities.type},message:"must be array,null"}];
-return false;
-}
-if(errors === _errs25){
-if(Array.isArray(data12)){
-var valid2 = true;
-const len1 = data12.length;
-for(let i1=0; i1<len1; i1++){
-const _errs27 = errors;
-if(typeof data12[i1] !== "string"){
-validate40.errors = [{instancePath:instancePath+"/entities/" + i1,schemaPath:"#/properties/entities/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid2 = _errs27 === errors;
-if(!valid2){
-break;
-}
-}
-}
-}
-var valid0 = _errs25 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.memory_hash !== undefined){
-let data14 = data.memory_hash;
+if(data.extraction_strategy !== undefined){
 const _errs29 = errors;
-if((typeof data14 !== "string") && (data14 !== null)){
-validate40.errors = [{instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/type",keyword:"type",params:{type: schema51.properties.memory_hash.type},message:"must be string,null"}];
+if(typeof data.extraction_strategy !== "string"){
+validate40.errors = [{instancePath:instancePath+"/extraction_strategy",schemaPath:"#/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs29 === errors;
@@ -5055,16 +14802,16 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.discrete_memory_extracted !== undefined){
-let data15 = data.discrete_memory_extracted;
+if(data.extraction_strategy_config !== undefined){
+let data9 = data.extraction_strategy_config;
 const _errs31 = errors;
-if(typeof data15 !== "string"){
-validate40.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(errors === _errs31){
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+}
+else {
+validate40.errors = [{instancePath:instancePath+"/extraction_strategy_config",schemaPath:"#/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
-if(!((data15 === "t") || (data15 === "f"))){
-validate40.errors = [{instancePath:instancePath+"/discrete_memory_extracted",schemaPath:"#/properties/discrete_memory_extracted/enum",keyword:"enum",params:{allowedValues: schema51.properties.discrete_memory_extracted.enum},message:"must be equal to one of the allowed values"}];
-return false;
 }
 var valid0 = _errs31 === errors;
 }
@@ -5072,103 +14819,473 @@ else {
 var valid0 = true;
 }
 if(valid0){
+if(data.id !== undefined){
+const _errs34 = errors;
+if(typeof data.id !== "string"){
+validate40.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs34 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.last_accessed !== undefined){
+const _errs36 = errors;
+if(errors === _errs36){
+if(errors === _errs36){
+if(!(typeof data.last_accessed === "string")){
+validate40.errors = [{instancePath:instancePath+"/last_accessed",schemaPath:"#/properties/last_accessed/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid0 = _errs36 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.memory_hash !== undefined){
+let data12 = data.memory_hash;
+const _errs38 = errors;
+const _errs39 = errors;
+let valid6 = false;
+const _errs40 = errors;
+if(typeof data12 !== "string"){
+const err11 = {instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid3 = _errs40 === errors;
+valid6 = valid6 || _valid3;
+const _errs42 = errors;
+if(data12 !== null){
+const err12 = {instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid3 = _errs42 === errors;
+valid6 = valid6 || _valid3;
+if(!valid6){
+const err13 = {instancePath:instancePath+"/memory_hash",schemaPath:"#/properties/memory_hash/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+validate40.errors = vErrors;
+return false;
+}
+else {
+errors = _errs39;
+if(vErrors !== null){
+if(_errs39){
+vErrors.length = _errs39;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs38 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(data.memory_type !== undefined){
-let data16 = data.memory_type;
-const _errs33 = errors;
-if(typeof data16 !== "string"){
-validate40.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+let data13 = data.memory_type;
+const _errs44 = errors;
+if(typeof data13 !== "string"){
+validate40.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/allOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-if(!(((data16 === "episodic") || (data16 === "semantic")) || (data16 === "message"))){
-validate40.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/enum",keyword:"enum",params:{allowedValues: schema51.properties.memory_type.enum},message:"must be equal to one of the allowed values"}];
+if(!(((data13 === "episodic") || (data13 === "semantic")) || (data13 === "message"))){
+validate40.errors = [{instancePath:instancePath+"/memory_type",schemaPath:"#/properties/memory_type/allOf/0/enum",keyword:"enum",params:{allowedValues: schema51.properties.memory_type.allOf[0].enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
-var valid0 = _errs33 === errors;
+var valid0 = _errs44 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.namespace !== undefined){
+let data14 = data.namespace;
+const _errs47 = errors;
+const _errs48 = errors;
+let valid8 = false;
+const _errs49 = errors;
+if(typeof data14 !== "string"){
+const err14 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid4 = _errs49 === errors;
+valid8 = valid8 || _valid4;
+const _errs51 = errors;
+if(data14 !== null){
+const err15 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var _valid4 = _errs51 === errors;
+valid8 = valid8 || _valid4;
+if(!valid8){
+const err16 = {instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+validate40.errors = vErrors;
+return false;
+}
+else {
+errors = _errs48;
+if(vErrors !== null){
+if(_errs48){
+vErrors.length = _errs48;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs47 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.persisted_at !== undefined){
-let data17 = data.persisted_at;
-const _errs35 = errors;
-if((typeof data17 !== "string") && (data17 !== null)){
-validate40.errors = [{instancePath:instancePath+"/persisted_at",schemaPath:"#/properties/persisted_at/type",keyword:"type",params:{type: schema51.properties.persisted_at.type},message:"must be string,null"}];
+let data15 = data.persisted_at;
+const _errs53 = errors;
+const _errs54 = errors;
+let valid9 = false;
+const _errs55 = errors;
+if(errors === _errs55){
+if(errors === _errs55){
+if(!(typeof data15 === "string")){
+const err17 = {instancePath:instancePath+"/persisted_at",schemaPath:"#/properties/persisted_at/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+var _valid5 = _errs55 === errors;
+valid9 = valid9 || _valid5;
+const _errs57 = errors;
+if(data15 !== null){
+const err18 = {instancePath:instancePath+"/persisted_at",schemaPath:"#/properties/persisted_at/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var _valid5 = _errs57 === errors;
+valid9 = valid9 || _valid5;
+if(!valid9){
+const err19 = {instancePath:instancePath+"/persisted_at",schemaPath:"#/properties/persisted_at/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+validate40.errors = vErrors;
 return false;
 }
-var valid0 = _errs35 === errors;
+else {
+errors = _errs54;
+if(vErrors !== null){
+if(_errs54){
+vErrors.length = _errs54;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs53 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.extracted_from !== undefined){
-let data18 = data.extracted_from;
-const _errs37 = errors;
-if((!(Array.isArray(data18))) && (data18 !== null)){
-validate40.errors = [{instancePath:instancePath+"/extracted_from",schemaPath:"#/properties/extracted_from/type",keyword:"type",params:{type: schema51.properties.extracted_from.type},message:"must be array,null"}];
+if(data.pinned !== undefined){
+const _errs59 = errors;
+if(typeof data.pinned !== "boolean"){
+validate40.errors = [{instancePath:instancePath+"/pinned",schemaPath:"#/properties/pinned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"}];
 return false;
 }
-if(errors === _errs37){
-if(Array.isArray(data18)){
-var valid3 = true;
-const len2 = data18.length;
+var valid0 = _errs59 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.session_id !== undefined){
+let data17 = data.session_id;
+const _errs61 = errors;
+const _errs62 = errors;
+let valid10 = false;
+const _errs63 = errors;
+if(typeof data17 !== "string"){
+const err20 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid6 = _errs63 === errors;
+valid10 = valid10 || _valid6;
+const _errs65 = errors;
+if(data17 !== null){
+const err21 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+var _valid6 = _errs65 === errors;
+valid10 = valid10 || _valid6;
+if(!valid10){
+const err22 = {instancePath:instancePath+"/session_id",schemaPath:"#/properties/session_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+validate40.errors = vErrors;
+return false;
+}
+else {
+errors = _errs62;
+if(vErrors !== null){
+if(_errs62){
+vErrors.length = _errs62;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs61 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.text !== undefined){
+const _errs67 = errors;
+if(typeof data.text !== "string"){
+validate40.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs67 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.topics !== undefined){
+let data19 = data.topics;
+const _errs69 = errors;
+const _errs70 = errors;
+let valid11 = false;
+const _errs71 = errors;
+if(errors === _errs71){
+if(Array.isArray(data19)){
+var valid12 = true;
+const len2 = data19.length;
 for(let i2=0; i2<len2; i2++){
-const _errs39 = errors;
-if(typeof data18[i2] !== "string"){
-validate40.errors = [{instancePath:instancePath+"/extracted_from/" + i2,schemaPath:"#/properties/extracted_from/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+const _errs73 = errors;
+if(typeof data19[i2] !== "string"){
+const err23 = {instancePath:instancePath+"/topics/" + i2,schemaPath:"#/properties/topics/anyOf/0/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err23];
 }
-var valid3 = _errs39 === errors;
-if(!valid3){
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var valid12 = _errs73 === errors;
+if(!valid12){
 break;
 }
 }
 }
+else {
+const err24 = {instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/anyOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err24];
 }
-var valid0 = _errs37 === errors;
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+var _valid7 = _errs71 === errors;
+valid11 = valid11 || _valid7;
+const _errs75 = errors;
+if(data19 !== null){
+const err25 = {instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+var _valid7 = _errs75 === errors;
+valid11 = valid11 || _valid7;
+if(!valid11){
+const err26 = {instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+validate40.errors = vErrors;
+return false;
+}
+else {
+errors = _errs70;
+if(vErrors !== null){
+if(_errs70){
+vErrors.length = _errs70;
+}
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs69 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.event_date !== undefined){
-let data20 = data.event_date;
-const _errs41 = errors;
-if((typeof data20 !== "string") && (data20 !== null)){
-validate40.errors = [{instancePath:instancePath+"/event_date",schemaPath:"#/properties/event_date/type",keyword:"type",params:{type: schema51.properties.event_date.type},message:"must be string,null"}];
+if(data.updated_at !== undefined){
+const _errs77 = errors;
+if(errors === _errs77){
+if(errors === _errs77){
+if(!(typeof data.updated_at === "string")){
+validate40.errors = [{instancePath:instancePath+"/updated_at",schemaPath:"#/properties/updated_at/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs41 === errors;
+}
+}
+var valid0 = _errs77 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
-if(data.extraction_strategy !== undefined){
-const _errs43 = errors;
-if(typeof data.extraction_strategy !== "string"){
-validate40.errors = [{instancePath:instancePath+"/extraction_strategy",schemaPath:"#/properties/extraction_strategy/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs43 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.extraction_strategy_config !== undefined){
-let data22 = data.extraction_strategy_config;
-const _errs45 = errors;
-if(errors === _errs45){
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data.user_id !== undefined){
+let data22 = data.user_id;
+const _errs79 = errors;
+const _errs80 = errors;
+let valid13 = false;
+const _errs81 = errors;
+if(typeof data22 !== "string"){
+const err27 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
 }
 else {
-validate40.errors = [{instancePath:instancePath+"/extraction_strategy_config",schemaPath:"#/properties/extraction_strategy_config/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+vErrors.push(err27);
+}
+errors++;
+}
+var _valid8 = _errs81 === errors;
+valid13 = valid13 || _valid8;
+const _errs83 = errors;
+if(data22 !== null){
+const err28 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid8 = _errs83 === errors;
+valid13 = valid13 || _valid8;
+if(!valid13){
+const err29 = {instancePath:instancePath+"/user_id",schemaPath:"#/properties/user_id/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+validate40.errors = vErrors;
 return false;
 }
+else {
+errors = _errs80;
+if(vErrors !== null){
+if(_errs80){
+vErrors.length = _errs80;
 }
-var valid0 = _errs45 === errors;
+else {
+vErrors = null;
+}
+}
+}
+var valid0 = _errs79 === errors;
 }
 else {
 var valid0 = true;
@@ -5202,7 +15319,7 @@ return false;
 validate40.errors = vErrors;
 return errors === 0;
 }
-validate40.evaluated = {"props":{"id":true,"text":true,"session_id":true,"user_id":true,"namespace":true,"last_accessed":true,"created_at":true,"updated_at":true,"pinned":true,"access_count":true,"topics":true,"entities":true,"memory_hash":true,"discrete_memory_extracted":true,"memory_type":true,"persisted_at":true,"extracted_from":true,"event_date":true,"extraction_strategy":true,"extraction_strategy_config":true},"dynamicProps":false,"dynamicItems":false};
+validate40.evaluated = {"props":{"access_count":true,"created_at":true,"discrete_memory_extracted":true,"entities":true,"event_date":true,"extracted_from":true,"extraction_strategy":true,"extraction_strategy_config":true,"id":true,"last_accessed":true,"memory_hash":true,"memory_type":true,"namespace":true,"persisted_at":true,"pinned":true,"session_id":true,"text":true,"topics":true,"updated_at":true,"user_id":true},"dynamicProps":false,"dynamicItems":false};
 
 function ucs2length(str) {
   let length = 0;
@@ -5222,25 +15339,25 @@ export interface BodyValidator {
 
 /** Each operation's success status and the check of its JSON body; no `body` means the spec gives it none. */
 export const responses: Readonly<Record<string, { status: number; body?: BodyValidator }>> = {
-  compact_long_term_memories_endpoint: { status: 200, body: body_compact_long_term_memories_endpoint },
-  create_long_term_memory: { status: 200, body: body_create_long_term_memory },
-  create_summary_view: { status: 200, body: body_create_summary_view },
-  delete_long_term_memory: { status: 200, body: body_delete_long_term_memory },
-  delete_summary_view_endpoint: { status: 200, body: body_delete_summary_view_endpoint },
-  delete_working_memory: { status: 200, body: body_delete_working_memory },
-  forget_endpoint: { status: 200, body: body_forget_endpoint },
-  get_health: { status: 200, body: body_get_health },
-  get_long_term_memory: { status: 200, body: body_get_long_term_memory },
-  get_summary_view: { status: 200, body: body_get_summary_view },
-  get_task_status: { status: 200, body: body_get_task_status },
-  get_working_memory: { status: 200, body: body_get_working_memory },
-  list_sessions: { status: 200, body: body_list_sessions },
-  list_summary_view_partitions: { status: 200, body: body_list_summary_view_partitions },
-  list_summary_views_endpoint: { status: 200, body: body_list_summary_views_endpoint },
-  memory_prompt: { status: 200, body: body_memory_prompt },
-  put_working_memory: { status: 200, body: body_put_working_memory },
-  run_summary_view_full: { status: 200, body: body_run_summary_view_full },
-  run_summary_view_partition: { status: 200, body: body_run_summary_view_partition },
-  search_long_term_memory: { status: 200, body: body_search_long_term_memory },
-  update_long_term_memory: { status: 200, body: body_update_long_term_memory },
+  compact_long_term_memories_endpoint_v1_long_term_memory_compact_post: { status: 200, body: body_compact_long_term_memories_endpoint_v1_long_term_memory_compact_post },
+  create_long_term_memory_v1_long_term_memory__post: { status: 200, body: body_create_long_term_memory_v1_long_term_memory__post },
+  create_summary_view_v1_summary_views_post: { status: 200, body: body_create_summary_view_v1_summary_views_post },
+  delete_long_term_memory_v1_long_term_memory_delete: { status: 200, body: body_delete_long_term_memory_v1_long_term_memory_delete },
+  delete_summary_view_endpoint_v1_summary_views__view_id__delete: { status: 200, body: body_delete_summary_view_endpoint_v1_summary_views__view_id__delete },
+  delete_working_memory_v1_working_memory__session_id__delete: { status: 200, body: body_delete_working_memory_v1_working_memory__session_id__delete },
+  forget_endpoint_v1_long_term_memory_forget_post: { status: 200, body: body_forget_endpoint_v1_long_term_memory_forget_post },
+  get_health_v1_health_get: { status: 200, body: body_get_health_v1_health_get },
+  get_long_term_memory_v1_long_term_memory__memory_id__get: { status: 200, body: body_get_long_term_memory_v1_long_term_memory__memory_id__get },
+  get_summary_view_v1_summary_views__view_id__get: { status: 200, body: body_get_summary_view_v1_summary_views__view_id__get },
+  get_task_status_v1_tasks__task_id__get: { status: 200, body: body_get_task_status_v1_tasks__task_id__get },
+  get_working_memory_v1_working_memory__session_id__get: { status: 200, body: body_get_working_memory_v1_working_memory__session_id__get },
+  list_sessions_v1_working_memory__get: { status: 200, body: body_list_sessions_v1_working_memory__get },
+  list_summary_view_partitions_v1_summary_views__view_id__partitions_get: { status: 200, body: body_list_summary_view_partitions_v1_summary_views__view_id__partitions_get },
+  list_summary_views_endpoint_v1_summary_views_get: { status: 200, body: body_list_summary_views_endpoint_v1_summary_views_get },
+  memory_prompt_v1_memory_prompt_post: { status: 200, body: body_memory_prompt_v1_memory_prompt_post },
+  put_working_memory_v1_working_memory__session_id__put: { status: 200, body: body_put_working_memory_v1_working_memory__session_id__put },
+  run_summary_view_full_v1_summary_views__view_id__run_post: { status: 200, body: body_run_summary_view_full_v1_summary_views__view_id__run_post },
+  run_summary_view_partition_v1_summary_views__view_id__partitions_run_post: { status: 200, body: body_run_summary_view_partition_v1_summary_views__view_id__partitions_run_post },
+  search_long_term_memory_v1_long_term_memory_search_post: { status: 200, body: body_search_long_term_memory_v1_long_term_memory_search_post },
+  update_long_term_memory_v1_long_term_memory__memory_id__patch: { status: 200, body: body_update_long_term_memory_v1_long_term_memory__memory_id__patch },
 };

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js';
 import { remember } from '../codec/bounded.js';
 import { KeyedQueue, mapLimit } from '../codec/concurrency.js';
-import { isRecord, toJson, type JsonValue } from '../codec/json.js';
+import { isRecord, toJsonObject } from '../codec/json.js';
 import { unlessMissing } from './missing.js';
 import type { CallOptions } from './types.js';
 
@@ -84,7 +84,7 @@ export class JournalStore {
         current = cached.payload;
       }
       const payload = change(current);
-      await this.client.putWorkingMemory(documentId(this.writerId, segment!), { messages: [], data: { adk: toJson(payload, 'appendEvent', 'data.adk') }, namespace: key.namespace }, undefined, o);
+      await this.client.putWorkingMemory(documentId(this.writerId, segment!), { messages: [], data: { adk: toJsonObject(payload, 'appendEvent', 'data.adk') }, namespace: key.namespace }, undefined, o);
       // Only a stored document becomes current: a failed write is redone on the same segment.
       this.segments.set(id, segment!);
       remember(this.own, id, payload, this.cacheSize);
@@ -124,7 +124,7 @@ export class JournalStore {
 
   /** Writes a document that is not a writer's: same content from every writer, so replacing it loses nothing. */
   async putShared(key: JournalKey, documentId: string, payload: unknown, o?: CallOptions): Promise<void> {
-    await this.client.putWorkingMemory(documentId, { messages: [], data: { adk: toJson(payload, 'createSession', 'data.adk') as JsonValue }, namespace: key.namespace }, undefined, o);
+    await this.client.putWorkingMemory(documentId, { messages: [], data: { adk: toJsonObject(payload, 'createSession', 'data.adk') }, namespace: key.namespace }, undefined, o);
   }
 
   /** The session_ids of every writer document of a journal. */

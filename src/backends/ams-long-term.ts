@@ -105,9 +105,11 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     );
     const mine = (res.long_term_memories ?? []).filter((m) => m.user_id === user_id && m.namespace === namespace);
     return res.messages.map((m): PromptMessage => {
-      const t = typeof m.content === 'string' ? m.content : m.content.text;
-      if (m.role === 'system' && t.startsWith(MEMORIES_HEADING)) return memoriesMessage(mine);
-      return { role: m.role, content: { type: 'text', text: t } };
+      // The server's messages carry MCP content: text, or (never here) images, audio, resources.
+      const t = typeof m.content === 'string' ? m.content : m.content.type === 'text' ? m.content.text : '';
+      const role = m.role ?? 'system';
+      if (role === 'system' && t.startsWith(MEMORIES_HEADING)) return memoriesMessage(mine);
+      return { role, content: { type: 'text', text: t } };
     });
   }
 

@@ -9,57 +9,75 @@ import { invoke, type OperationInfo, type RequestOptions } from './invoke.js';
 export type AgentMemoryServerSchemas = components['schemas'];
 export type { paths as AgentMemoryServerPaths } from '../../generated/agent-memory-server.js';
 
-type Query<K extends keyof operations> = NonNullable<operations[K]['parameters']['query']>;
+/** The server's own operation ids (FastAPI's: function name, path and method), by client method. */
+export const AGENT_MEMORY_SERVER_OPERATIONS = {
+  health: 'get_health_v1_health_get',
+  listSessions: 'list_sessions_v1_working_memory__get',
+  getWorkingMemory: 'get_working_memory_v1_working_memory__session_id__get',
+  putWorkingMemory: 'put_working_memory_v1_working_memory__session_id__put',
+  deleteWorkingMemory: 'delete_working_memory_v1_working_memory__session_id__delete',
+  createLongTermMemories: 'create_long_term_memory_v1_long_term_memory__post',
+  searchLongTermMemory: 'search_long_term_memory_v1_long_term_memory_search_post',
+  getLongTermMemory: 'get_long_term_memory_v1_long_term_memory__memory_id__get',
+  updateLongTermMemory: 'update_long_term_memory_v1_long_term_memory__memory_id__patch',
+  deleteLongTermMemories: 'delete_long_term_memory_v1_long_term_memory_delete',
+  memoryPrompt: 'memory_prompt_v1_memory_prompt_post',
+  forgetLongTermMemories: 'forget_endpoint_v1_long_term_memory_forget_post',
+  compactLongTermMemories: 'compact_long_term_memories_endpoint_v1_long_term_memory_compact_post',
+  createSummaryView: 'create_summary_view_v1_summary_views_post',
+  listSummaryViews: 'list_summary_views_endpoint_v1_summary_views_get',
+  getSummaryView: 'get_summary_view_v1_summary_views__view_id__get',
+  deleteSummaryView: 'delete_summary_view_endpoint_v1_summary_views__view_id__delete',
+  runSummaryViewPartition: 'run_summary_view_partition_v1_summary_views__view_id__partitions_run_post',
+  listSummaryViewPartitions: 'list_summary_view_partitions_v1_summary_views__view_id__partitions_get',
+  runSummaryView: 'run_summary_view_full_v1_summary_views__view_id__run_post',
+  getTask: 'get_task_status_v1_tasks__task_id__get',
+} as const satisfies Record<string, keyof operations>;
+const OPS = AGENT_MEMORY_SERVER_OPERATIONS;
+type Ops = typeof OPS;
+
+/** An operation's query parameters, JSON body and 200 body, as the server's document states them. */
+type Query<M extends keyof Ops> = NonNullable<operations[Ops[M]]['parameters']['query']>;
+type Body<M extends keyof Ops> = operations[Ops[M]] extends { requestBody: { content: { 'application/json': infer B } } } ? B : operations[Ops[M]] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+type Ok<M extends keyof Ops> = operations[Ops[M]]['responses'][200]['content']['application/json'];
 
 /**
- * Typed client for the Agent Memory Server REST API (v0.15.x). Every method applies the timeout
- * and retry policy and either resolves with the response body typed from the spec or throws an
- * AgentMemoryError subclass. Every operation of this API is idempotent, so all are retried.
+ * Typed client for the Agent Memory Server REST API (v0.15.x), typed from the server's own
+ * OpenAPI document. Every method applies the timeout and retry policy and either resolves with
+ * the response body typed from the spec or throws an AgentMemoryError subclass.
  */
 export interface AgentMemoryServerClient {
   readonly apiBaseUrl: string;
   /** The underlying openapi-fetch client, for calls this wrapper does not cover. */
   readonly http: Client<paths>;
-  health(o?: RequestOptions): Promise<AgentMemoryServerSchemas['HealthCheckResponse']>;
-  listSessions(query?: Query<'list_sessions'>, o?: RequestOptions): Promise<AgentMemoryServerSchemas['SessionListResponse']>;
-  getWorkingMemory(sessionId: string, query?: Query<'get_working_memory'>, o?: RequestOptions): Promise<AgentMemoryServerSchemas['WorkingMemoryResponse']>;
-  putWorkingMemory(
-    sessionId: string,
-    body: AgentMemoryServerSchemas['UpdateWorkingMemory'],
-    query?: Query<'put_working_memory'>,
-    o?: RequestOptions,
-  ): Promise<AgentMemoryServerSchemas['WorkingMemoryResponse']>;
-  deleteWorkingMemory(sessionId: string, query?: Query<'delete_working_memory'>, o?: RequestOptions): Promise<AgentMemoryServerSchemas['AckResponse']>;
-  createLongTermMemories(body: AgentMemoryServerSchemas['CreateMemoryRecordRequest'], o?: RequestOptions): Promise<AgentMemoryServerSchemas['AckResponse']>;
-  searchLongTermMemory(
-    body: AgentMemoryServerSchemas['SearchRequest'],
-    query?: Query<'search_long_term_memory'>,
-    o?: RequestOptions,
-  ): Promise<AgentMemoryServerSchemas['MemoryRecordResultsResponse']>;
-  getLongTermMemory(memoryId: string, o?: RequestOptions): Promise<AgentMemoryServerSchemas['MemoryRecord']>;
-  updateLongTermMemory(memoryId: string, body: AgentMemoryServerSchemas['EditMemoryRecordRequest'], o?: RequestOptions): Promise<AgentMemoryServerSchemas['MemoryRecord']>;
-  deleteLongTermMemories(memoryIds: string[], o?: RequestOptions): Promise<AgentMemoryServerSchemas['AckResponse']>;
-  memoryPrompt(
-    body: AgentMemoryServerSchemas['MemoryPromptRequest'],
-    query?: Query<'memory_prompt'>,
-    o?: RequestOptions,
-  ): Promise<AgentMemoryServerSchemas['MemoryPromptResponse']>;
+  health(o?: RequestOptions): Promise<Ok<'health'>>;
+  listSessions(query?: Query<'listSessions'>, o?: RequestOptions): Promise<Ok<'listSessions'>>;
+  getWorkingMemory(sessionId: string, query?: Query<'getWorkingMemory'>, o?: RequestOptions): Promise<Ok<'getWorkingMemory'>>;
+  putWorkingMemory(sessionId: string, body: Body<'putWorkingMemory'>, query?: Query<'putWorkingMemory'>, o?: RequestOptions): Promise<Ok<'putWorkingMemory'>>;
+  deleteWorkingMemory(sessionId: string, query?: Query<'deleteWorkingMemory'>, o?: RequestOptions): Promise<Ok<'deleteWorkingMemory'>>;
+  createLongTermMemories(body: Body<'createLongTermMemories'>, o?: RequestOptions): Promise<Ok<'createLongTermMemories'>>;
+  searchLongTermMemory(body: Body<'searchLongTermMemory'>, query?: Query<'searchLongTermMemory'>, o?: RequestOptions): Promise<Ok<'searchLongTermMemory'>>;
+  getLongTermMemory(memoryId: string, o?: RequestOptions): Promise<Ok<'getLongTermMemory'>>;
+  updateLongTermMemory(memoryId: string, body: Body<'updateLongTermMemory'>, o?: RequestOptions): Promise<Ok<'updateLongTermMemory'>>;
+  deleteLongTermMemories(memoryIds: string[], o?: RequestOptions): Promise<Ok<'deleteLongTermMemories'>>;
+  memoryPrompt(body: Body<'memoryPrompt'>, query?: Query<'memoryPrompt'>, o?: RequestOptions): Promise<Ok<'memoryPrompt'>>;
   /** Administrative: selects records by policy and deletes them unless `dry_run` (the server's default is a dry run). */
-  forgetLongTermMemories(body: AgentMemoryServerSchemas['ForgetRequest'], query?: Query<'forget_endpoint'>, o?: RequestOptions): Promise<AgentMemoryServerSchemas['ForgetResponse']>;
-  compactLongTermMemories(query?: Query<'compact_long_term_memories_endpoint'>, o?: RequestOptions): Promise<AgentMemoryServerSchemas['AckResponse']>;
-  createSummaryView(body: AgentMemoryServerSchemas['CreateSummaryViewRequest'], o?: RequestOptions): Promise<AgentMemoryServerSchemas['SummaryView']>;
-  listSummaryViews(o?: RequestOptions): Promise<AgentMemoryServerSchemas['SummaryView'][]>;
-  getSummaryView(viewId: string, o?: RequestOptions): Promise<AgentMemoryServerSchemas['SummaryView']>;
-  deleteSummaryView(viewId: string, o?: RequestOptions): Promise<AgentMemoryServerSchemas['AckResponse']>;
-  runSummaryViewPartition(viewId: string, body: AgentMemoryServerSchemas['RunSummaryViewPartitionRequest'], o?: RequestOptions): Promise<AgentMemoryServerSchemas['SummaryViewPartitionResult']>;
-  listSummaryViewPartitions(viewId: string, query?: Query<'list_summary_view_partitions'>, o?: RequestOptions): Promise<AgentMemoryServerSchemas['SummaryViewPartitionResult'][]>;
+  forgetLongTermMemories(body: Body<'forgetLongTermMemories'>, query?: Query<'forgetLongTermMemories'>, o?: RequestOptions): Promise<Ok<'forgetLongTermMemories'>>;
+  compactLongTermMemories(query?: Query<'compactLongTermMemories'>, o?: RequestOptions): Promise<Ok<'compactLongTermMemories'>>;
+  createSummaryView(body: Body<'createSummaryView'>, o?: RequestOptions): Promise<Ok<'createSummaryView'>>;
+  listSummaryViews(o?: RequestOptions): Promise<Ok<'listSummaryViews'>>;
+  getSummaryView(viewId: string, o?: RequestOptions): Promise<Ok<'getSummaryView'>>;
+  deleteSummaryView(viewId: string, o?: RequestOptions): Promise<Ok<'deleteSummaryView'>>;
+  runSummaryViewPartition(viewId: string, body: Body<'runSummaryViewPartition'>, o?: RequestOptions): Promise<Ok<'runSummaryViewPartition'>>;
+  listSummaryViewPartitions(viewId: string, query?: Query<'listSummaryViewPartitions'>, o?: RequestOptions): Promise<Ok<'listSummaryViewPartitions'>>;
   /** Starts a background recompute of every partition; poll `getTask` with the returned id. */
-  runSummaryView(viewId: string, body?: AgentMemoryServerSchemas['RunSummaryViewRequest'], o?: RequestOptions): Promise<AgentMemoryServerSchemas['Task']>;
-  getTask(taskId: string, o?: RequestOptions): Promise<AgentMemoryServerSchemas['Task']>;
+  runSummaryView(viewId: string, body?: Body<'runSummaryView'>, o?: RequestOptions): Promise<Ok<'runSummaryView'>>;
+  getTask(taskId: string, o?: RequestOptions): Promise<Ok<'getTask'>>;
 }
 
 /** Every operation is retried after an ambiguous failure except those that create something new each time. */
-const op = (name: string, idempotent = true): OperationInfo => ({ name, idempotent, response: responseSpecOf(responses, name) });
+// Errors name the server's function (`put_working_memory`), not the whole operation id.
+const op = (method: keyof Ops, idempotent = true): OperationInfo => ({ name: OPS[method].replace(/_v1_.*$/, ''), idempotent, response: responseSpecOf(responses, OPS[method]) });
 
 /** Creates an Agent Memory Server client; options are validated and a bad one throws ConfigurationError. */
 export function createAgentMemoryServerClient(options: AgentMemoryServerClientOptions): AgentMemoryServerClient {
@@ -71,40 +89,40 @@ export function createAgentMemoryServerClient(options: AgentMemoryServerClientOp
   return {
     apiBaseUrl: cfg.apiBaseUrl,
     http: publicHttp,
-    health: (o) => run(op('get_health'), o, (signal) => http.GET('/v1/health', { signal })),
-    listSessions: (query, o) => run(op('list_sessions'), o, (signal) => http.GET('/v1/working-memory/', { params: { query }, signal })),
+    health: (o) => run(op('health'), o, (signal) => http.GET('/v1/health', { signal })),
+    listSessions: (query, o) => run(op('listSessions'), o, (signal) => http.GET('/v1/working-memory/', { params: { query }, signal })),
     getWorkingMemory: (session_id, query, o) =>
-      run(op('get_working_memory'), o, (signal) => http.GET('/v1/working-memory/{session_id}', { params: { path: { session_id }, query }, signal })),
+      run(op('getWorkingMemory'), o, (signal) => http.GET('/v1/working-memory/{session_id}', { params: { path: { session_id }, query }, signal })),
     putWorkingMemory: (session_id, body, query, o) =>
-      run(op('put_working_memory'), o, (signal) => http.PUT('/v1/working-memory/{session_id}', { params: { path: { session_id }, query }, body, signal })),
+      run(op('putWorkingMemory'), o, (signal) => http.PUT('/v1/working-memory/{session_id}', { params: { path: { session_id }, query }, body, signal })),
     deleteWorkingMemory: (session_id, query, o) =>
-      run(op('delete_working_memory'), o, (signal) => http.DELETE('/v1/working-memory/{session_id}', { params: { path: { session_id }, query }, signal })),
-    createLongTermMemories: (body, o) => run(op('create_long_term_memory'), o, (signal) => http.POST('/v1/long-term-memory/', { body, signal })),
+      run(op('deleteWorkingMemory'), o, (signal) => http.DELETE('/v1/working-memory/{session_id}', { params: { path: { session_id }, query }, signal })),
+    createLongTermMemories: (body, o) => run(op('createLongTermMemories'), o, (signal) => http.POST('/v1/long-term-memory/', { body, signal })),
     searchLongTermMemory: (body, query, o) =>
-      run(op('search_long_term_memory'), o, (signal) => http.POST('/v1/long-term-memory/search', { params: { query }, body, signal })),
+      run(op('searchLongTermMemory'), o, (signal) => http.POST('/v1/long-term-memory/search', { params: { query }, body, signal })),
     getLongTermMemory: (memory_id, o) =>
-      run(op('get_long_term_memory'), o, (signal) => http.GET('/v1/long-term-memory/{memory_id}', { params: { path: { memory_id } }, signal })),
+      run(op('getLongTermMemory'), o, (signal) => http.GET('/v1/long-term-memory/{memory_id}', { params: { path: { memory_id } }, signal })),
     updateLongTermMemory: (memory_id, body, o) =>
-      run(op('update_long_term_memory'), o, (signal) => http.PATCH('/v1/long-term-memory/{memory_id}', { params: { path: { memory_id } }, body, signal })),
+      run(op('updateLongTermMemory'), o, (signal) => http.PATCH('/v1/long-term-memory/{memory_id}', { params: { path: { memory_id } }, body, signal })),
     deleteLongTermMemories: (memory_ids, o) =>
-      run(op('delete_long_term_memory'), o, (signal) => http.DELETE('/v1/long-term-memory', { params: { query: { memory_ids } }, signal })),
-    memoryPrompt: (body, query, o) => run(op('memory_prompt'), o, (signal) => http.POST('/v1/memory/prompt', { params: { query }, body, signal })),
+      run(op('deleteLongTermMemories'), o, (signal) => http.DELETE('/v1/long-term-memory', { params: { query: { memory_ids } }, signal })),
+    memoryPrompt: (body, query, o) => run(op('memoryPrompt'), o, (signal) => http.POST('/v1/memory/prompt', { params: { query }, body, signal })),
     // A real (not dry-run) forgetting pass selects anew on a repeat: retried only when the server certainly did not act.
     forgetLongTermMemories: (body, query, o) =>
-      run(op('forget_endpoint', query?.dry_run !== false), o, (signal) => http.POST('/v1/long-term-memory/forget', { params: { query }, body, signal })),
-    compactLongTermMemories: (query, o) => run(op('compact_long_term_memories_endpoint'), o, (signal) => http.POST('/v1/long-term-memory/compact', { params: { query }, signal })),
+      run(op('forgetLongTermMemories', query?.dry_run !== false), o, (signal) => http.POST('/v1/long-term-memory/forget', { params: { query }, body, signal })),
+    compactLongTermMemories: (query, o) => run(op('compactLongTermMemories'), o, (signal) => http.POST('/v1/long-term-memory/compact', { params: { query }, signal })),
     // The server assigns a new id on every call, so a repeat would register a second view.
-    createSummaryView: (body, o) => run(op('create_summary_view', false), o, (signal) => http.POST('/v1/summary-views', { body, signal })),
-    listSummaryViews: (o) => run(op('list_summary_views_endpoint'), o, (signal) => http.GET('/v1/summary-views', { signal })),
-    getSummaryView: (view_id, o) => run(op('get_summary_view'), o, (signal) => http.GET('/v1/summary-views/{view_id}', { params: { path: { view_id } }, signal })),
-    deleteSummaryView: (view_id, o) => run(op('delete_summary_view_endpoint'), o, (signal) => http.DELETE('/v1/summary-views/{view_id}', { params: { path: { view_id } }, signal })),
+    createSummaryView: (body, o) => run(op('createSummaryView', false), o, (signal) => http.POST('/v1/summary-views', { body, signal })),
+    listSummaryViews: (o) => run(op('listSummaryViews'), o, (signal) => http.GET('/v1/summary-views', { signal })),
+    getSummaryView: (view_id, o) => run(op('getSummaryView'), o, (signal) => http.GET('/v1/summary-views/{view_id}', { params: { path: { view_id } }, signal })),
+    deleteSummaryView: (view_id, o) => run(op('deleteSummaryView'), o, (signal) => http.DELETE('/v1/summary-views/{view_id}', { params: { path: { view_id } }, signal })),
     runSummaryViewPartition: (view_id, body, o) =>
-      run(op('run_summary_view_partition'), o, (signal) => http.POST('/v1/summary-views/{view_id}/partitions/run', { params: { path: { view_id } }, body, signal })),
+      run(op('runSummaryViewPartition'), o, (signal) => http.POST('/v1/summary-views/{view_id}/partitions/run', { params: { path: { view_id } }, body, signal })),
     listSummaryViewPartitions: (view_id, query, o) =>
-      run(op('list_summary_view_partitions'), o, (signal) => http.GET('/v1/summary-views/{view_id}/partitions', { params: { path: { view_id }, query }, signal })),
+      run(op('listSummaryViewPartitions'), o, (signal) => http.GET('/v1/summary-views/{view_id}/partitions', { params: { path: { view_id }, query }, signal })),
     // With a client task id a repeat names the same task; without one it would start a second run.
     runSummaryView: (view_id, body = {}, o) =>
-      run(op('run_summary_view_full', typeof body.task_id === 'string'), o, (signal) => http.POST('/v1/summary-views/{view_id}/run', { params: { path: { view_id } }, body, signal })),
-    getTask: (task_id, o) => run(op('get_task_status'), o, (signal) => http.GET('/v1/tasks/{task_id}', { params: { path: { task_id } }, signal })),
+      run(op('runSummaryView', typeof body.task_id === 'string'), o, (signal) => http.POST('/v1/summary-views/{view_id}/run', { params: { path: { view_id } }, body, signal })),
+    getTask: (task_id, o) => run(op('getTask'), o, (signal) => http.GET('/v1/tasks/{task_id}', { params: { path: { task_id } }, signal })),
   };
 }

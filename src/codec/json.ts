@@ -36,6 +36,16 @@ export function toJson(value: unknown, operation: string, path: string, seen = n
   }
 }
 
+/**
+ * `toJson` of a value that must be a JSON object: a value of Agent Memory Server's `data`
+ * (`dict[str, str | int | float | bool | list | dict]`, so never null at its top level).
+ */
+export function toJsonObject(value: unknown, operation: string, path: string): { [key: string]: JsonValue } {
+  const json = toJson(value, operation, path);
+  if (!isRecord(json)) throw invalid(operation, path, 'must be an object');
+  return json as { [key: string]: JsonValue };
+}
+
 function invalid(operation: string, path: string, rule: string): InvalidInputError {
   return invalidInput(operation, path, rule, 'json');
 }

@@ -92,13 +92,16 @@ describe('Redis Agent Memory client against a Prism mock of the spec', () => {
 
 describe('Agent Memory Server client against a Prism mock of the spec', () => {
   let prism: PrismHandle;
+  // The server's own document puts HTTPBearer on every operation but the health check (a server
+  // with auth disabled, its default, ignores the token), so a client of the document sends one.
+  const apiKey = 'any-token';
   beforeAll(async () => {
     prism = await startPrism('agent-memory-server');
   });
   afterAll(async () => prism?.close());
 
   it('calls every operation with valid inputs', async () => {
-    const c = createAgentMemoryServerClient({ apiBaseUrl: prism.url, maxRetries: 0 });
+    const c = createAgentMemoryServerClient({ apiBaseUrl: prism.url, apiKey, maxRetries: 0 });
     const now = new Date('2026-01-02T03:04:05.000Z').toISOString();
     const health = await c.health();
     const list = await c.listSessions({ limit: 10, offset: 0, namespace: 'app', user_id: 'u1' });
@@ -141,7 +144,7 @@ describe('Agent Memory Server client against a Prism mock of the spec', () => {
   });
 
   it('calls the administrative, summary-view and task operations with valid inputs', async () => {
-    const c = createAgentMemoryServerClient({ apiBaseUrl: prism.url, maxRetries: 0 });
+    const c = createAgentMemoryServerClient({ apiBaseUrl: prism.url, apiKey, maxRetries: 0 });
     const forget = await c.forgetLongTermMemories({ policy: { max_age_days: 30 }, pinned_ids: ['keep-1'] }, { namespace: 'app', user_id: 'u1', limit: 100, dry_run: true });
     const compact = await c.compactLongTermMemories({ namespace: 'app', user_id: 'u1' });
     const view = await c.createSummaryView({ name: 'per user', source: 'long_term', group_by: ['user_id'], filters: { memory_type: 'semantic' }, time_window_days: 7, continuous: false });
@@ -153,8 +156,8 @@ describe('Agent Memory Server client against a Prism mock of the spec', () => {
     const status = await c.getTask('task-1');
     const deleted = await c.deleteSummaryView('view-1');
 
-    expect(typeof forget.scanned).toBe('number');
-    expect(Array.isArray(forget.deleted_ids)).toBe(true);
+    // The server's own document gives this response no schema: any JSON.
+    expect(forget).toBeDefined();
     expect(typeof compact.status).toBe('string');
     expect(typeof view.id).toBe('string');
     expect(Array.isArray(views)).toBe(true);
@@ -167,7 +170,7 @@ describe('Agent Memory Server client against a Prism mock of the spec', () => {
   });
 
   it('maps a 422 validation error into fields', async () => {
-    const c = createAgentMemoryServerClient({ apiBaseUrl: prism.url, maxRetries: 0 });
+    const c = createAgentMemoryServerClient({ apiBaseUrl: prism.url, apiKey, maxRetries: 0 });
     // limit above 100 breaks the spec; Prism answers with the 422 shape.
     const err = await c.listSessions({ limit: 500 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);

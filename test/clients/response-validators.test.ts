@@ -48,7 +48,7 @@ describe('generated response validators', () => {
     expect(responseProblem(spec, { ...good, events: [{ ...ramEvent(0), content: [{ text: 7 }] }] })).toMatch(/^events\.0\.content\.0/);
     expect(responseProblem(spec, { ...good, events: [{ ...ramEvent(0), actorId: 'not ok!' }] })).toMatch(/^events\.0\.actorId: must match pattern/);
     expect(responseProblem(spec, [])).toMatch(/^body: must be object/);
-    expect(responseProblem(amsResponses.get_working_memory!, { session_id: 's', messages: [{ role: 'user' }] })).toMatch(/^messages\.0\.(content|id): is required/);
+    expect(responseProblem(amsResponses.get_working_memory_v1_working_memory__session_id__get!, { session_id: 's', messages: [{ role: 'user' }] })).toMatch(/^messages\.0\.(content|id): is required/);
   });
 
   it('accept fields the spec does not list, at the top and nested', () => {

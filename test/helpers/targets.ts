@@ -66,10 +66,13 @@ export async function backendTarget(backend: ReferenceBackend, opts: TargetOptio
     server = await startReferenceServer({ backend, ...opts.server });
     prism = opts.viaPrism === false ? undefined : await startPrism(SPEC_OF[backend], server.url);
   }
+  // Agent Memory Server's own document requires a Bearer token on every operation but the health
+  // check, which Prism enforces; a server with auth disabled (its default) ignores the token.
+  const apiKey = server.apiKey ?? (prism && backend === 'opensource-agent-memory' ? 'no-auth-configured' : undefined);
   const config = (overrides: Partial<RedisSessionMemoryServiceConfig> = {}): RedisSessionMemoryServiceConfig => ({
     backend,
     apiBaseUrl: prism?.url ?? server.url,
-    ...(server.apiKey ? { apiKey: server.apiKey } : {}),
+    ...(apiKey ? { apiKey } : {}),
     ...(server.storeId ? { storeId: server.storeId } : {}),
     maxRetries: 0,
     ...overrides,
