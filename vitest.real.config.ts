@@ -15,6 +15,8 @@ export const REAL_SUITES = [
   'test/real/differential.test.ts',
   'test/real/harness.test.ts',
   'test/real/demo.test.ts',
+  'test/real/client.test.ts',
+  'test/real/specs-pull.test.ts',
 ];
 
 export default defineConfig({

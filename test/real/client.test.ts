@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgentMemoryServerClient, type AgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
+import { NotFoundError } from '../../src/clients/errors.js';
+import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
+
+/**
+ * Every operation of the typed client against the real server: each response is checked by the
+ * validators generated from the server's own OpenAPI document, so a response outside its schema
+ * fails here as an InvalidResponseError.
+ */
+describe('the Agent Memory Server client against the real server, every operation', () => {
+  let server: RealAgentMemoryServer;
+  let c: AgentMemoryServerClient;
+  const now = () => new Date().toISOString();
+  beforeAll(async () => {
+    server = await startRealAgentMemoryServer({ backgroundTasks: 'auto' });
+    c = createAgentMemoryServerClient({ apiBaseUrl: server.url, maxRetries: 0 });
+  });
+  afterAll(async () => server?.close());
+
+  it('working memory: health, put, get, list, delete', async () => {
+    expect((await c.health()).now).toBeGreaterThan(0);
+    const put = await c.putWorkingMemory('s1', { messages: [{ role: 'user', content: 'hello', id: 'e1', created_at: now() }], data: { adk: { k: 1 } }, user_id: 'u1', namespace: 'app' }, { context_window_max: 1000 });
+    expect(put).toMatchObject({ session_id: 's1', user_id: 'u1', namespace: 'app', messages: [{ id: 'e1', content: 'hello' }] });
+    const got = await c.getWorkingMemory('s1', { user_id: 'u1', namespace: 'app', recent_messages_limit: 10 });
+    expect(got.messages?.map((m) => m.id)).toEqual(['e1']);
+    expect(await c.listSessions({ namespace: 'app', user_id: 'u1', limit: 10, offset: 0 })).toEqual({ sessions: ['s1'], total: 1 });
+    expect(await c.deleteWorkingMemory('s1', { user_id: 'u1', namespace: 'app' })).toEqual({ status: 'ok' });
+    await expect(c.getWorkingMemory('s1', { user_id: 'u1', namespace: 'app' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('long-term memory: create, search, get, update, delete, memory prompt', async () => {
+    expect(await c.createLongTermMemories({ memories: [{ id: 'm1', text: 'User prefers window seats', user_id: 'u1', namespace: 'app', memory_type: 'semantic', topics: ['travel'] }], deduplicate: false })).toEqual({ status: 'ok' });
+    await server.settled();
+    const found = await c.searchLongTermMemory({ text: 'seat', user_id: { eq: 'u1' }, namespace: { eq: 'app' }, limit: 5, distance_threshold: 0.9 });
+    expect(found.memories.map((m) => m.id)).toEqual(['m1']);
+    expect((await c.getLongTermMemory('m1')).text).toBe('User prefers window seats');
+    expect((await c.updateLongTermMemory('m1', { text: 'User prefers aisle seats' })).text).toBe('User prefers aisle seats');
+    const prompt = await c.memoryPrompt({ query: 'what seat?', long_term_search: { text: 'seat', user_id: { eq: 'u1' }, namespace: { eq: 'app' } } });
+    expect(prompt.messages.at(-1)).toMatchObject({ role: 'user', content: { type: 'text', text: 'what seat?' } });
+    expect(await c.deleteLongTermMemories(['m1', 'm2'])).toEqual({ status: 'ok, deleted 1 memories' });
+  });
+
+  it('administration: forget (dry run) and compact', async () => {
+    await c.createLongTermMemories({ memories: [{ id: 'old-1', text: 'User once lived in Oslo', user_id: 'u2', namespace: 'app', memory_type: 'episodic' }] });
+    await server.settled();
+    const forget = await c.forgetLongTermMemories({ policy: { max_age_days: 0.000001 } }, { namespace: 'app', user_id: 'u2', limit: 10, dry_run: true });
+    // A dry run reports what it would delete, and deletes nothing.
+    expect(forget).toEqual({ scanned: 1, deleted: 1, deleted_ids: ['old-1'], dry_run: true });
+    expect((await c.getLongTermMemory('old-1')).id).toBe('old-1');
+    expect((await c.compactLongTermMemories({ namespace: 'app', user_id: 'u2' })).status).toMatch(/^ok/);
+  });
+
+  it('summary views and tasks', async () => {
+    const view = await c.createSummaryView({ name: 'per user', source: 'long_term', group_by: ['user_id'], time_window_days: 7, continuous: false });
+    expect((await c.listSummaryViews()).map((v) => v.id)).toContain(view.id);
+    expect((await c.getSummaryView(view.id)).name).toBe('per user');
+    const partition = await c.runSummaryViewPartition(view.id, { group: { user_id: 'u2' } });
+    expect(partition).toMatchObject({ view_id: view.id, group: { user_id: 'u2' } });
+    expect(Array.isArray(await c.listSummaryViewPartitions(view.id, { user_id: 'u2' }))).toBe(true);
+    const task = await c.runSummaryView(view.id, { task_id: 'task-1' });
+    expect(task.id).toBe('task-1');
+    expect(['pending', 'running', 'success', 'failed']).toContain((await c.getTask('task-1')).status);
+    expect((await c.deleteSummaryView(view.id)).status).toBe('ok');
+  });
+});
