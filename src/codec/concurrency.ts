@@ -53,6 +53,20 @@ export async function together<T extends unknown[]>(parent: AbortSignal | undefi
 }
 
 /**
+ * Runs independent steps of one call in parallel and lets every step finish even when one fails,
+ * then throws the first failure. For steps that write: a write that was already on its way when
+ * a sibling failed is not cut off (it could still land unseen); its outcome is known, and the
+ * caller's own signal still stops everything.
+ */
+export async function allToCompletion<T extends unknown[]>(parent: AbortSignal | undefined, ...steps: { [K in keyof T]: (signal: AbortSignal) => Promise<T[K]> }): Promise<T> {
+  const signal = parent ?? new AbortController().signal;
+  const settled = await Promise.allSettled(steps.map((step) => step(signal)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+}
+
+/**
  * Runs the work given for one key one at a time, in call order; work for other keys runs freely.
  * A failure rejects only its own caller (the next work still runs), and idle keys are forgotten.
  */

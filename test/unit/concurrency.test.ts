@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { remember } from '../../src/codec/bounded.js';
-import { KeyedQueue, mapLimit, together } from '../../src/codec/concurrency.js';
+import { KeyedQueue, allToCompletion, mapLimit, together } from '../../src/codec/concurrency.js';
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -40,6 +40,31 @@ describe('together', () => {
   it('follows the caller\'s signal', async () => {
     const err = await together(AbortSignal.timeout(20), (signal) => sleep(5000, signal)).catch((e: Error) => e);
     expect((err as Error).message).toBe('aborted');
+  });
+});
+
+describe('allToCompletion', () => {
+  it('lets a write finish when a sibling fails, then throws the first failure', async () => {
+    const finished: string[] = [];
+    const err = await allToCompletion(
+      undefined,
+      async () => {
+        throw new Error('read failed');
+      },
+      async (signal) => {
+        await sleep(20, signal);
+        finished.push('write');
+      },
+    ).catch((e: unknown) => e);
+    expect((err as Error).message).toBe('read failed');
+    expect(finished).toEqual(['write']);
+  });
+
+  it('still stops everything on the caller\'s signal', async () => {
+    const controller = new AbortController();
+    const run = allToCompletion(controller.signal, (signal) => sleep(1000, signal));
+    controller.abort();
+    await expect(run).rejects.toThrow('aborted');
   });
 });
 
