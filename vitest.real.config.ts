@@ -12,6 +12,7 @@ export const REAL_SUITES = [
   'test/integration/runner-memory.test.ts',
   'test/integration/mcp-toolset.test.ts',
   'test/reliability/concurrency.test.ts',
+  'test/reliability/create-race.test.ts',
   'test/real/differential.test.ts',
   'test/real/harness.test.ts',
   'test/real/demo.test.ts',

@@ -13,29 +13,53 @@ export interface JournalKey {
 
 const LIST_PAGE = 100;
 /** Reads of one call run together: at network distance each wave of requests costs a round trip. */
-export const READ_CONCURRENCY = 100;
-/** Items per journal document; a full document is closed and the writer starts the next one. */
+export const READ_CONCURRENCY = 256;
+/** Items per journal document at most; a full document is closed and the writer starts the next one. */
 export const SEGMENT_ITEMS = 100;
+/**
+ * Bytes per journal document at most (as JSON): a document is closed before an event would take
+ * it past this, and an event larger than this gets a document of its own. An append therefore
+ * sends at most this plus its event, however long the session and however large its events.
+ * Chosen from `npm run bench`: below it the documents of a long session multiply for no saving
+ * in bytes; above it every small append re-sends more.
+ */
+export const SEGMENT_BYTES = 64 * 1024;
 
 /** The session_id of a writer's n-th document of a journal (the first keeps the bare writer id). */
 export const documentId = (writer: string, segment: number) => (segment === 0 ? writer : `${writer}.${String(segment).padStart(6, '0')}`);
 
-function parseDocumentId(id: string): { writer: string; segment: number } | undefined {
+/** A writer's document of a journal: which writer, and its place in that writer's sequence. */
+export function parseDocumentId(id: string): { writer: string; segment: number } | undefined {
   const m = /^(w-[^.]+)(?:\.(\d{6}))?$/.exec(id);
   return m ? { writer: m[1]!, segment: m[2] ? Number(m[2]) : 0 } : undefined;
 }
 
+/** The size of a payload as a journal document counts it. */
+export interface PayloadSize {
+  items: number;
+  bytes: number;
+}
+
+/** A payload's size in JSON bytes, with its item count. */
+export function measure(payload: unknown, items: number): PayloadSize {
+  return { items, bytes: Buffer.byteLength(JSON.stringify(payload)) };
+}
+
 /**
- * Every working-memory session_id of a namespace (and user), each once. The first page tells
- * the total; the remaining pages are fetched together, so a listing costs two round trips at most.
+ * Every working-memory session_id of a namespace (and user), each once, in the server's order.
+ * The pages `expected` documents need are asked for together (the first tells the total; any
+ * page still missing follows), so a listing costs one round trip when the expectation holds.
  */
-export async function listAllSessionIds(client: AgentMemoryServerClient, namespace: string, userId: string | undefined, o?: CallOptions): Promise<string[]> {
+export async function listAllSessionIds(client: AgentMemoryServerClient, namespace: string, userId: string | undefined, o?: CallOptions, expected = 0): Promise<string[]> {
   const query = (offset: number) => ({ namespace, limit: LIST_PAGE, offset, ...(userId !== undefined ? { user_id: userId } : {}) });
-  const first = await client.listSessions(query(0), o);
-  const offsets: number[] = [];
-  for (let offset = LIST_PAGE; offset < first.total; offset += LIST_PAGE) offsets.push(offset);
-  const rest = await mapLimit(offsets, READ_CONCURRENCY, (offset) => client.listSessions(query(offset), o));
-  return [...new Set([first, ...rest].flatMap((page) => page.sessions))];
+  const offsets = (from: number, total: number) => {
+    const out: number[] = [];
+    for (let offset = from; offset < total; offset += LIST_PAGE) out.push(offset);
+    return out;
+  };
+  const first = await mapLimit([0, ...offsets(LIST_PAGE, expected)], READ_CONCURRENCY, (offset) => client.listSessions(query(offset), o));
+  const rest = await mapLimit(offsets(first.length * LIST_PAGE, first[0]!.total), READ_CONCURRENCY, (offset) => client.listSessions(query(offset), o));
+  return [...new Set([...first, ...rest].flatMap((page) => page.sessions))];
 }
 
 /**
@@ -48,8 +72,8 @@ export async function listAllSessionIds(client: AgentMemoryServerClient, namespa
  *
  * The documents hold no messages and no memories, so the server never summarises them, never
  * schedules extraction on them and never writes them back: only their writer changes them.
- * A document holds at most `segmentSize` items; the next write starts a new one, so the size of
- * each write stays bounded however long the journal grows.
+ * A document is bounded in items and in bytes; the next write past a bound starts a new one, so
+ * each write stays small however long the journal grows.
  */
 export class JournalStore {
   /** This instance's writer id: the session_id of every document it writes. */
@@ -58,79 +82,108 @@ export class JournalStore {
   private readonly own = new Map<string, unknown>();
   /** The number of this writer's current document of every journal it has written. */
   private readonly segments = new Map<string, number>();
+  /** How many documents each journal had when last listed, to list it in one round trip next time. */
+  private readonly counts = new Map<string, number>();
   private readonly queue = new KeyedQueue();
 
   constructor(
     private readonly client: AgentMemoryServerClient,
     /** How many journals' own documents are kept in memory; an evicted one is read back once. */
     private readonly cacheSize = 1000,
-    private readonly segmentSize = SEGMENT_ITEMS,
+    private readonly bounds: PayloadSize = { items: SEGMENT_ITEMS, bytes: SEGMENT_BYTES },
   ) {}
 
   /**
    * Changes this writer's document of a journal and writes it (one PUT), with changes to the same
-   * journal applied one at a time. `size` counts a payload's items, for starting a new document.
+   * journal applied one at a time. When the change would take the current document past a bound,
+   * it starts the next document instead. `sizeOf` measures a payload.
    */
-  update<P>(key: JournalKey, empty: () => P, change: (payload: P) => P, size: (payload: P) => number, o?: CallOptions): Promise<void> {
+  update<P>(key: JournalKey, empty: () => P, change: (payload: P) => P, sizeOf: (payload: P) => PayloadSize, o?: CallOptions): Promise<void> {
     const id = key.namespace;
     return this.queue.run(id, async () => {
-      let segment = this.segments.get(id);
-      const cached = this.own.has(id) ? { payload: this.own.get(id) as P } : segment === undefined ? undefined : { payload: await this.readOwn(key, segment, empty, o) };
-      let current: P;
-      if (cached === undefined || size(cached.payload) >= this.segmentSize) {
-        segment = cached === undefined ? 0 : segment! + 1;
-        current = empty();
+      const current = this.segments.get(id);
+      const cached = this.own.has(id) ? (this.own.get(id) as P) : current === undefined ? undefined : await this.readOwn(key, current, empty, o);
+      let segment = current ?? 0;
+      let payload: P;
+      if (cached === undefined) {
+        payload = change(empty());
       } else {
-        current = cached.payload;
+        const now = sizeOf(cached);
+        const next = change(cached);
+        const after = sizeOf(next);
+        const full = now.items >= this.bounds.items || now.bytes >= this.bounds.bytes;
+        const overflows = now.items > 0 && (after.items > this.bounds.items || after.bytes > this.bounds.bytes);
+        if (full || overflows) {
+          segment += 1;
+          payload = change(empty());
+        } else {
+          payload = next;
+        }
       }
-      const payload = change(current);
-      await this.client.putWorkingMemory(documentId(this.writerId, segment!), { messages: [], data: { adk: toJsonObject(payload, 'appendEvent', 'data.adk') }, namespace: key.namespace }, undefined, o);
+      await this.client.putWorkingMemory(documentId(this.writerId, segment), { messages: [], data: { adk: toJsonObject(payload, 'appendEvent', 'data.adk') }, namespace: key.namespace }, undefined, o);
       // Only a stored document becomes current: a failed write is redone on the same segment.
-      this.segments.set(id, segment!);
+      this.segments.set(id, segment);
       remember(this.own, id, payload, this.cacheSize);
     });
   }
 
-  /** Every writer's payloads in a journal (this writer's included): writers in id order, each writer's documents oldest first. */
-  async readAll<P>(key: JournalKey, isPayload: (v: unknown) => v is P, o?: CallOptions): Promise<{ writer: string; payloads: P[] }[]> {
-    const docs = (await this.documents(key, o)).map((id) => ({ id, ...parseDocumentId(id)! }));
-    const payloads = await mapLimit(docs, READ_CONCURRENCY, (d) => this.fetch(key, d.id, o));
+  /**
+   * Every document of a journal, in the server's listing order (the order they were last written),
+   * with its `data.adk` payload: two round trips, the listing and then every read together.
+   */
+  async readAll(key: JournalKey, o?: CallOptions): Promise<{ id: string; payload: unknown }[]> {
+    const ids = await this.list(key, o);
+    const payloads = await mapLimit(ids, READ_CONCURRENCY, (id) => this.fetch(key, id, o));
+    return ids.map((id, i) => ({ id, payload: payloads[i] })).filter((d) => d.payload !== undefined);
+  }
+
+  /** Every writer's payloads of a kind (this writer's included): writers in id order, each writer's documents oldest first. */
+  static byWriter<P>(docs: { id: string; payload: unknown }[], isPayload: (v: unknown) => v is P): { writer: string; payloads: P[] }[] {
     const byWriter = new Map<string, P[]>();
-    docs.forEach((d, i) => {
-      const payload = payloads[i];
-      if (!isPayload(payload)) return;
-      const list = byWriter.get(d.writer) ?? [];
-      list[d.segment] = payload;
-      byWriter.set(d.writer, list);
-    });
+    for (const d of docs) {
+      const parsed = parseDocumentId(d.id);
+      if (!parsed || !isPayload(d.payload)) continue;
+      const list = byWriter.get(parsed.writer) ?? [];
+      list[parsed.segment] = d.payload;
+      byWriter.set(parsed.writer, list);
+    }
     return [...byWriter]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([writer, list]) => ({ writer, payloads: list.filter((p) => p !== undefined) }));
   }
 
+  /** The session_ids of a journal's documents, in the server's order. */
+  async list(key: JournalKey, o?: CallOptions): Promise<string[]> {
+    const ids = await listAllSessionIds(this.client, key.namespace, undefined, o, this.counts.get(key.namespace) ?? 0);
+    remember(this.counts, key.namespace, ids.length, this.cacheSize);
+    return ids;
+  }
+
   /** Deletes every document of a journal, writers' and others alike. */
   async removeAll(key: JournalKey, o?: CallOptions): Promise<void> {
-    const ids = await listAllSessionIds(this.client, key.namespace, undefined, o);
+    const ids = await this.list(key, o);
     await mapLimit(ids, READ_CONCURRENCY, (id) => this.client.deleteWorkingMemory(id, { namespace: key.namespace }, o));
     this.own.delete(key.namespace);
     this.segments.delete(key.namespace);
+    this.counts.delete(key.namespace);
+  }
+
+  /** Deletes one document of a journal (a creation record that lost). */
+  async remove(key: JournalKey, documentId: string, o?: CallOptions): Promise<void> {
+    await this.client.deleteWorkingMemory(documentId, { namespace: key.namespace }, o);
   }
 
   /** The data.adk payload of one document of a journal, or undefined when it does not exist. */
   async fetch(key: JournalKey, documentId: string, o?: CallOptions): Promise<unknown> {
     const doc = await unlessMissing(this.client.getWorkingMemory(documentId, { namespace: key.namespace }, o));
-    return doc && isRecord(doc.data) ? doc.data.adk : undefined;
+    // The server may answer a missing key with a document its TAG index finds: only this one counts.
+    if (!doc || doc.session_id !== documentId || doc.namespace !== key.namespace) return undefined;
+    return isRecord(doc.data) ? doc.data.adk : undefined;
   }
 
-  /** Writes a document that is not a writer's: same content from every writer, so replacing it loses nothing. */
+  /** Writes a document that is not a writer's: its author's alone, or the same content from every writer. */
   async putShared(key: JournalKey, documentId: string, payload: unknown, o?: CallOptions): Promise<void> {
     await this.client.putWorkingMemory(documentId, { messages: [], data: { adk: toJsonObject(payload, 'createSession', 'data.adk') }, namespace: key.namespace }, undefined, o);
-  }
-
-  /** The session_ids of every writer document of a journal. */
-  private async documents(key: JournalKey, o?: CallOptions): Promise<string[]> {
-    const ids = await listAllSessionIds(this.client, key.namespace, undefined, o);
-    return ids.filter((id) => parseDocumentId(id) !== undefined);
   }
 
   /** This writer's document when it is no longer cached (or was never written: empty). */

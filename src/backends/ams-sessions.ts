@@ -1,21 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import type { Event } from '@google/adk';
 import { ConflictError } from '../clients/errors.js';
 import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js';
 import { withBackendSummary } from '../codec/compaction.js';
-import { mapLimit, together } from '../codec/concurrency.js';
-import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, textEvent, type EventJson } from '../codec/events.js';
+import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
+import { ENVELOPE_VERSION, eventFromJson, eventToJson, textEvent, type EventJson } from '../codec/events.js';
 import { amsSessionId, amsTagValue, fromAmsSessionId, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
-import { JournalStore, READ_CONCURRENCY, listAllSessionIds, type JournalKey } from './ams-journal.js';
-import { NativeViews, nativeKey, toMessage, type Message, type ViewMarker, type ViewOptions, type WorkingMemory } from './ams-view.js';
-import { unlessMissing } from './missing.js';
+import { JournalStore, READ_CONCURRENCY, listAllSessionIds, measure, type JournalKey } from './ams-journal.js';
+import { NativeViews, adoptedMessage, adoptionOf, markerOf, nativeKey, toMessage, type Message, type ViewMarker, type ViewOptions, type WorkingMemory } from './ams-view.js';
 import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
-/** The head document of a session: identity and initial state, written once at creation. */
-interface Head {
+/** How a session came to be: its identity and initial state. One per creator; the first written wins. */
+interface Creation {
   v: number;
-  kind: 'session';
+  /** `session` is the single head of sessions created before creation records (read as the winner). */
+  kind: 'creation' | 'session';
   appName: string;
   userId: string;
   sessionId: string;
@@ -51,15 +52,24 @@ export const amsKeys = {
   users: (ns: string): JournalKey => ({ namespace: tupleId('adk-r', 'users', [ns]) }),
 };
 
+/** The head of the earlier layout, and the prefix of creation records (`c-` + the creator's nonce). */
 const HEAD_ID = 'head';
+const CREATION_PREFIX = 'c-';
 
 const isEvents = (v: unknown): v is EventsPayload => isRecord(v) && v.kind === 'events' && Array.isArray(v.events);
 const isState = (v: unknown): v is StatePayload => isRecord(v) && v.kind === 'state' && isRecord(v.entries);
-const isHead = (v: unknown): v is Head => isRecord(v) && v.kind === 'session' && typeof v.appName === 'string' && isRecord(v.state);
+const isCreation = (v: unknown): v is Creation => isRecord(v) && (v.kind === 'creation' || v.kind === 'session') && typeof v.appName === 'string' && isRecord(v.state);
+const eventsSize = (p: EventsPayload) => measure(p, p.events.length);
 
-function markerOf(doc: WorkingMemory | undefined): Partial<ViewMarker> {
-  const adk = doc && isRecord(doc.data) ? doc.data.adk : undefined;
-  return isRecord(adk) ? (adk as Partial<ViewMarker>) : {};
+/**
+ * The creation that holds a session: the head of the earlier layout when there is one, else the
+ * creation record written first (the listing is in the order documents were written, and a
+ * creation record is never rewritten).
+ */
+function winningCreation(docs: { id: string; payload: unknown }[]): { id: string; creation: Creation } | undefined {
+  const head = docs.find((d) => d.id === HEAD_ID && isCreation(d.payload));
+  const first = head ?? docs.find((d) => d.id.startsWith(CREATION_PREFIX) && isCreation(d.payload));
+  return first && { id: first.id, creation: first.payload as Creation };
 }
 
 /**
@@ -67,9 +77,9 @@ function markerOf(doc: WorkingMemory | undefined): Partial<ViewMarker> {
  * memory keyed by session id, namespace and user id, its messages the conversation, so other
  * clients, extraction, summarisation and the memory prompt all see it. That document is a view:
  * the server trims it and writes back stale copies of it, and any client may replace it. The ADK
- * events themselves live in journal documents (one per writing instance, no messages) that only
- * their writer ever replaces; reads merge the journals, the view's messages other clients wrote,
- * and the server's summary.
+ * events themselves live in journal documents (one sequence per writing instance, no messages)
+ * that only their writer ever replaces; a message another client wrote joins this record the
+ * first time this package reads it. Reads merge the journals, the view, and the server's summary.
  */
 export class AgentMemoryServerSessionBackend implements SessionBackend {
   private readonly journals: JournalStore;
@@ -86,50 +96,68 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     this.views = new NativeViews(client, viewOptions);
   }
 
+  /**
+   * One winner without compare-and-set: every creator writes a creation record of its own (with
+   * the native document read beside it), then lists the session's records; the first written wins.
+   * Two round trips; a loser takes its record back out (a third) and rejects with ConflictError.
+   * A record left by a loser that crashed comes after the winner's, so readers never see it.
+   */
   async createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession> {
-    const [native, head] = await together(
+    const journal = amsKeys.journal(scope);
+    const mine = `${CREATION_PREFIX}${randomUUID()}`;
+    const creation: Creation = { v: ENVELOPE_VERSION, kind: 'creation', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, state };
+    // Every write runs to its end even when a sibling fails, so a failure never hides a write that landed.
+    const [native] = await allToCompletion(
       o?.signal,
-      (signal) => this.views.read(scope, { signal }),
-      (signal) => this.journals.fetch(amsKeys.journal(scope), HEAD_ID, { signal }),
+      (signal: AbortSignal) => this.views.read(scope, { signal }),
+      (signal: AbortSignal) => this.journals.putShared(journal, mine, creation, { signal }),
     );
-    if (native || head !== undefined) {
+    const [ids] = await allToCompletion(
+      o?.signal,
+      (signal: AbortSignal) => this.journals.list(journal, { signal }),
+      // Written by every creator that found no document: empty, so whichever lands last is the same.
+      (signal: AbortSignal) => (native ? Promise.resolve() : this.views.create(scope, { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: createdAt, creation: mine }, { signal })),
+      (signal: AbortSignal) => this.register(scope, { signal }),
+    );
+    // A document a racing creator made carries its creation; one without was there before (another client's).
+    const existed = native !== undefined && markerOf(native).creation === undefined;
+    const first = ids.includes(HEAD_ID) ? HEAD_ID : ids.find((id) => id.startsWith(CREATION_PREFIX));
+    if (existed || first !== mine) {
+      await this.journals.remove(journal, mine, o);
       throw new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
     }
-    const headDoc: Head = { v: ENVELOPE_VERSION, kind: 'session', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, state };
-    await together(
-      o?.signal,
-      (signal) => this.journals.putShared(amsKeys.journal(scope), HEAD_ID, headDoc, { signal }),
-      (signal) => this.views.create(scope, { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: createdAt }, { signal }),
-      (signal) => this.register(scope, { signal }),
-    );
     return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
   async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
-    const [native, head, journals] = await together(
+    const journal = amsKeys.journal(scope);
+    const [native, docs] = await together(
       o?.signal,
       (signal) => this.views.read(scope, { signal }),
-      (signal) => this.journals.fetch(amsKeys.journal(scope), HEAD_ID, { signal }),
-      (signal) => this.journals.readAll(amsKeys.journal(scope), isEvents, { signal }),
+      (signal) => this.journals.readAll(journal, { signal }),
     );
-    const owner = isHead(head) ? head.appName : markerOf(native).appName;
-    if ((!native && !isHead(head)) || (owner !== undefined && owner !== scope.appName)) return undefined;
+    const created = winningCreation(docs)?.creation;
+    const owner = created ? created.appName : markerOf(native).appName;
+    if ((!native && !created) || (owner !== undefined && owner !== scope.appName)) return undefined;
 
-    const own = dedupeEvents(mergeByTime(journals.map((j) => j.payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory')))));
-    const ownIds = new Set(own.map((e) => e.id));
+    const journaled = recordEvents(docs.filter((d) => d.id !== HEAD_ID && !d.id.startsWith(CREATION_PREFIX)));
     const nativeMessages = native?.messages ?? [];
-    // Messages other clients put in the conversation become text events of their own.
-    const foreign = nativeMessages.filter((m) => m.id === undefined || !ownIds.has(m.id)).map((m) => foreignEvent(m, scope.appName));
-    const timeline = mergeByTime([own, foreign]);
+    // Messages other clients put in the conversation join the record now, as events of this writer.
+    const inRecord = new Set(journaled.map((e) => e.id));
+    const foreign = nativeMessages.filter((m): m is Message & { id: string } => typeof m.id === 'string' && !inRecord.has(m.id));
+    const adopted = foreign.map((m) => adoptionOf(m, foreignEvent(m, scope.appName)));
+    if (adopted.length) await this.journalEvents(scope, adopted.map((e) => eventToJson(e, 'getSession')), o);
+    const record = mergeByTime([journaled, adopted]);
 
     const retained = new Set(nativeMessages.map((m) => m.id));
     const summarised = native?.context?.trim() ? native.context : undefined;
-    const firstRetained = summarised ? indexOrEnd(timeline.findIndex((e) => retained.has(e.id)), timeline.length) : 0;
-    this.views.remember(scope, native, viewMessages(timeline.slice(firstRetained), nativeMessages));
+    const firstRetained = summarised ? indexOrEnd(record.findIndex((e) => retained.has(e.id)), record.length) : 0;
+    this.views.remember(scope, viewMessages(record.slice(firstRetained), nativeMessages));
 
-    const state: StateMap = { ...(isHead(head) ? head.state : {}) };
-    for (const e of own) Object.assign(state, splitState(e.actions?.stateDelta).session);
-    const createdAt = isHead(head) ? head.createdAt : Date.parse(native?.created_at ?? '') || 0;
+    const timeline = record.map((e) => (adoptedMessage(e) ? foreignEvent(adoptedMessage(e)!, scope.appName) : e));
+    const state: StateMap = { ...(created?.state ?? {}) };
+    for (const e of timeline) Object.assign(state, splitState(e.actions?.stateDelta).session);
+    const createdAt = created?.createdAt ?? (Date.parse(native?.created_at ?? '') || 0);
     const events = summarised ? withBackendSummary(timeline, { text: summarised, firstRetained, startHint: createdAt }) : timeline;
     return { state, events, lastUpdateTime: timeline.at(-1)?.timestamp ?? createdAt };
   }
@@ -165,20 +193,34 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     this.views.forget(scope);
   }
 
+  /**
+   * Two round trips: the working memory as stored right now, then (together) this writer's journal
+   * with the event and the view written from that fresh copy. Nothing another client or the server
+   * put there since this instance last looked is overwritten; a message this package has not seen
+   * before joins the record in the same journal write. What remains is the time between that read
+   * and that write, one round trip: the API has no compare-and-set to close it.
+   */
   async appendEvent(scope: SessionScope, event: Event, json: EventJson, _sessionState: StateMap, o?: CallOptions): Promise<void> {
+    const fresh = await this.views.read(scope, o);
+    const foreign = this.views.foreignIn(scope, fresh, [event.id]);
+    const adopted = foreign.map((m) => eventToJson(adoptionOf(m, foreignEvent(m, scope.appName)), 'appendEvent'));
     const marker: ViewMarker = { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: event.timestamp };
     // The journal and the view are independent documents: written together. Session state travels in the events.
-    await together(
+    await allToCompletion(
       o?.signal,
-      (signal) =>
-        this.journals.update<EventsPayload>(
-          amsKeys.journal(scope),
-          () => ({ v: ENVELOPE_VERSION, kind: 'events', events: [] }),
-          (p) => ({ ...p, events: upsert(p.events, json, (e) => isRecord(e) && e.id === event.id) }),
-          (p) => p.events.length,
-          { signal },
-        ),
-      (signal) => this.views.append(scope, event, marker, { signal }),
+      (signal) => this.journalEvents(scope, [...adopted, json], { signal }),
+      (signal) => this.views.append(scope, fresh, event, marker, { signal }),
+    );
+  }
+
+  /** Adds events to this writer's journal of a session (an id already there is replaced). */
+  private journalEvents(scope: SessionScope, events: EventJson[], o?: CallOptions): Promise<void> {
+    return this.journals.update<EventsPayload>(
+      amsKeys.journal(scope),
+      () => ({ v: ENVELOPE_VERSION, kind: 'events', events: [] }),
+      (p) => ({ ...p, events: events.reduce((list, e) => upsert(list, e, (x) => isRecord(x) && x.id === e.id), p.events) }),
+      eventsSize,
+      o,
     );
   }
 
@@ -200,7 +242,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
 
   private async readState(key: JournalKey, o?: CallOptions): Promise<StateMap> {
     const newest = new Map<string, { value: JsonValue; rank: [number, string, number] }>();
-    for (const { writer, payloads } of await this.journals.readAll(key, isState, o)) {
+    for (const { writer, payloads } of JournalStore.byWriter(await this.journals.readAll(key, o), isState)) {
       for (const [k, entry] of payloads.flatMap((p) => Object.entries(p.entries))) {
         const rank: [number, string, number] = [entry.at, writer, entry.seq];
         const seen = newest.get(k);
@@ -217,7 +259,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       key,
       () => ({ v: ENVELOPE_VERSION, kind: 'state', entries: {} }),
       (p) => ({ ...p, entries: { ...p.entries, ...entries } }),
-      () => 0,
+      // One document per writer: its entries are bounded by the keys, not by the writes.
+      () => ({ items: 0, bytes: 0 }),
       o,
     );
   }
@@ -233,6 +276,27 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   private async registeredUsers(namespace: string, o?: CallOptions): Promise<string[]> {
     return (await listAllSessionIds(this.client, amsKeys.users(namespace).namespace, undefined, o)).map(fromAmsSessionId);
   }
+}
+
+/**
+ * The record's events from the writers' journals: merged by time (each writer's order kept) and
+ * de-duplicated by event id, where an event's own copy wins over a copy kept of another client's
+ * message, and a later copy of an event over an earlier one (a replaced append).
+ */
+function recordEvents(docs: { id: string; payload: unknown }[]): Event[] {
+  const lists = JournalStore.byWriter(docs, isEvents).map(({ payloads }) => payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory')));
+  const out: Event[] = [];
+  const at = new Map<string, number>();
+  for (const e of mergeByTime(lists)) {
+    const i = at.get(e.id);
+    if (i === undefined) {
+      at.set(e.id, out.length);
+      out.push(e);
+    } else if (!adoptedMessage(e) || adoptedMessage(out[i]!)) {
+      out[i] = e;
+    }
+  }
+  return out;
 }
 
 function indexOrEnd(i: number, end: number): number {

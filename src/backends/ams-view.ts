@@ -12,11 +12,18 @@ export type WorkingMemory = AgentMemoryServerSchemas['WorkingMemoryResponse'];
 export type Message = AgentMemoryServerSchemas['MemoryMessage'];
 type Body = AgentMemoryServerSchemas['UpdateWorkingMemory'];
 
-/** What this package keeps in the native document's `data.adk`: enough to list sessions cheaply. */
+/** What this package keeps in the native document's `data.adk`. */
 export interface ViewMarker {
   v: number;
   appName: string;
   lastUpdateTime: number;
+  /**
+   * The ids of the messages of this document that are in the session's record (the journals):
+   * a message another client adds is the one whose id is not here.
+   */
+  ids?: string[];
+  /** On a document createSession made: the creation record of the creator that made it. */
+  creation?: string;
 }
 
 /** Options passed to the server with every write of a native document. */
@@ -40,12 +47,31 @@ export function isDocumentOf(doc: { session_id?: string | null; namespace?: stri
   return doc.session_id === key.session_id && (doc.namespace ?? null) === (key.namespace ?? null) && (doc.user_id ?? null) === (key.user_id ?? null);
 }
 
+/** Where this package keeps a message another client wrote, once it is part of the session's record. */
+const ADOPTED = 'adk_redis_adopted';
+
 /** The message of one ADK event, or undefined when the event has no conversational content. */
 export function toMessage(event: Event): Message | undefined {
+  const adopted = adoptedMessage(event);
+  if (adopted) return { ...adopted, discrete_memory_extracted: 'f' };
   const content = conversationText(event);
   if (content === undefined) return undefined;
   return { role: isUserAuthored(event) ? 'user' : 'assistant', content, id: event.id, created_at: new Date(event.timestamp).toISOString(), discrete_memory_extracted: 'f' };
 }
+
+/** The message another client wrote that this event keeps in the record, if it is one. */
+export function adoptedMessage(event: Event): Message | undefined {
+  const m = event.customMetadata?.[ADOPTED];
+  return isRecord(m) && typeof m.id === 'string' && typeof m.content === 'string' && typeof m.role === 'string' ? (m as unknown as Message) : undefined;
+}
+
+/** The record's copy of another client's message: an event carrying the message as it was. */
+export function adoptionOf(m: Message & { id: string }, event: Event): Event {
+  const { discrete_memory_extracted: _d, persisted_at: _p, ...message } = m;
+  return { ...event, customMetadata: { [ADOPTED]: message } };
+}
+
+const timeOf = (m: Message) => Date.parse(m.created_at ?? '') || 0;
 
 /** The body to PUT back: everything the server returned except what it computes itself. */
 function bodyOf(doc: WorkingMemory): Body {
@@ -53,17 +79,24 @@ function bodyOf(doc: WorkingMemory): Body {
   return body;
 }
 
+/** The marker a document carries, if this package wrote one. */
+export function markerOf(doc: { data?: unknown } | undefined): Partial<ViewMarker> {
+  const adk = doc && isRecord(doc.data) ? doc.data.adk : undefined;
+  return isRecord(adk) ? (adk as Partial<ViewMarker>) : {};
+}
+
 /**
  * The native documents of the sessions this instance works on. Agent Memory Server replaces a
- * document whole and rewrites it in the background (summarisation trims messages; extraction writes
- * back the copy it read), so the native document is a view of the conversation, not its record:
- * the ADK events live in journal documents the server never touches. Each write sends this
- * instance's best view — the last one it read or the server returned, repaired from the journals
- * on every read — so a view damaged by a concurrent writer or a stale write-back is whole again
- * after the next append that follows a read.
+ * document whole, with no compare-and-set, and rewrites it in the background (summarisation trims
+ * messages; extraction writes back the copy it read), and other clients read, extend and PUT it
+ * back. So the native document is a view of the conversation, not its record — the ADK events
+ * live in journal documents the server never touches — and every append starts from the document
+ * as stored right then: it keeps everything there, adds its message, and puts back the messages of
+ * the record a stale write removed (but never ones the server summarised away).
  */
 export class NativeViews {
-  private readonly views = new Map<string, Body>();
+  /** Per session, the record's messages the view should hold, as this instance last knew them. */
+  private readonly known = new Map<string, Message[]>();
   private readonly queue = new KeyedQueue();
 
   constructor(
@@ -80,7 +113,7 @@ export class NativeViews {
     } as Parameters<AgentMemoryServerClient['putWorkingMemory']>[2];
   }
 
-  /** The native document as stored, or undefined (also when the server answered with another user's). */
+  /** The native document as stored, or undefined (also when the server answered with another session's). */
   async read(scope: SessionScope, o?: CallOptions): Promise<WorkingMemory | undefined> {
     const key = nativeKey(scope);
     const { session_id, ...query } = key;
@@ -93,38 +126,67 @@ export class NativeViews {
     await this.write(scope, { messages: [], data: { adk: { ...marker } } }, o);
   }
 
-  /** Remembers the view a read produced (the native document repaired from the journals). */
-  remember(scope: SessionScope, native: WorkingMemory | undefined, messages: Message[]): void {
-    const base: Body = native ? bodyOf(native) : {};
-    remember(this.views, scopeKey(scope), { ...base, messages }, this.cacheSize);
+  /** Remembers the messages a read found the record to hold after the server's summary. */
+  remember(scope: SessionScope, messages: Message[]): void {
+    remember(this.known, scopeKey(scope), messages, this.cacheSize);
   }
 
   forget(scope: SessionScope): void {
-    this.views.delete(scopeKey(scope));
+    this.known.delete(scopeKey(scope));
   }
 
   /**
-   * Adds the event's message (replacing one with the same id) and writes the view; what the server
-   * stored — possibly summarised and trimmed — becomes the view, so trimmed messages are never
-   * sent again. Writes of one session are applied one at a time.
+   * Messages of a stored document that are in no ADK record: another client wrote them (or a
+   * writer of this session that could not mark them). `extra` are ids known to be in the record.
    */
-  append(scope: SessionScope, event: Event, marker: ViewMarker, o?: CallOptions): Promise<void> {
+  foreignIn(scope: SessionScope, doc: WorkingMemory | undefined, extra: Iterable<string> = []): (Message & { id: string })[] {
+    const marked = new Set([...(markerOf(doc).ids ?? []), ...(this.known.get(scopeKey(scope)) ?? []).map((m) => m.id), ...extra]);
+    return (doc?.messages ?? []).filter((m): m is Message & { id: string } => typeof m.id === 'string' && !marked.has(m.id));
+  }
+
+  /**
+   * Writes the view for an append, starting from `fresh` (the document as just read): everything
+   * it holds, the record's messages a stale write removed from it (those the server has not
+   * summarised: newer than its first message when it holds a summary), and the event's message.
+   * Writes of one session are applied one at a time; what the server stored becomes known.
+   */
+  append(scope: SessionScope, fresh: WorkingMemory | undefined, event: Event, marker: ViewMarker, o?: CallOptions): Promise<void> {
     const key = scopeKey(scope);
     return this.queue.run(key, async () => {
-      // Not read since this instance started (or evicted): the stored document is the view.
-      const view: Body = this.views.get(key) ?? (await this.read(scope, o).then((doc): Body => (doc ? bodyOf(doc) : { messages: [] })));
+      const base: Body = fresh ? bodyOf(fresh) : { messages: [] };
+      const stored = base.messages ?? [];
+      const present = new Set(stored.map((m) => m.id));
+      const since = base.context?.trim() && stored.length ? timeOf(stored[0]!) : -Infinity;
+      const restored = (this.known.get(key) ?? []).filter((m) => !present.has(m.id) && timeOf(m) >= since);
+      let messages = mergeByTime(stored, restored);
       const message = toMessage(event);
-      const messages = view.messages ?? [];
-      const at = message ? messages.findIndex((m) => m.id === message.id) : -1;
-      const nextMessages = !message ? messages : at < 0 ? [...messages, message] : messages.map((m, i) => (i === at ? { ...m, content: message.content, role: message.role } : m));
-      const data = isRecord(view.data) ? view.data : {};
-      await this.write(scope, { ...view, messages: nextMessages, data: { ...data, adk: { ...marker } } }, o);
+      if (message) {
+        const at = messages.findIndex((m) => m.id === message.id);
+        messages = at < 0 ? [...messages, message] : messages.map((m, i) => (i === at ? { ...m, content: message.content, role: message.role } : m));
+      }
+      const data = isRecord(base.data) ? base.data : {};
+      const ids = messages.map((m) => m.id).filter((id): id is string => typeof id === 'string');
+      await this.write(scope, { ...base, messages, data: { ...data, adk: { ...marker, ids } } }, o);
     });
   }
 
   private async write(scope: SessionScope, body: Body, o?: CallOptions): Promise<void> {
     const { session_id, user_id, namespace } = nativeKey(scope);
     const stored = await this.client.putWorkingMemory(session_id, { ...body, user_id, namespace }, this.query(), o);
-    remember(this.views, scopeKey(scope), bodyOf(stored), this.cacheSize);
+    // What the server kept (possibly summarised and trimmed) is what the view should hold now.
+    remember(this.known, scopeKey(scope), stored.messages ?? [], this.cacheSize);
   }
+}
+
+/** Two message lists merged by time, each list's own order kept (the first wins ties). */
+function mergeByTime(a: Message[], b: Message[]): Message[] {
+  if (!b.length) return a;
+  const out: Message[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && timeOf(a[i]!) <= timeOf(b[j]!))) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
 }

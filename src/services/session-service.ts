@@ -16,9 +16,9 @@ import { AgentMemoryServerSessionBackend } from '../backends/ams-sessions.js';
 import type { ViewOptions } from '../backends/ams-view.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
 import type { SessionBackend, SessionListing } from '../backends/types.js';
-import { InvalidInputError } from '../clients/errors.js';
+import { ConflictError, InvalidInputError } from '../clients/errors.js';
 import { invalidInput } from '../clients/invalid-input.js';
-import { together } from '../codec/concurrency.js';
+import { allToCompletion, together } from '../codec/concurrency.js';
 import { eventToJson, selectEvents } from '../codec/events.js';
 import type { SessionScope } from '../codec/ids.js';
 import { toJson } from '../codec/json.js';
@@ -48,6 +48,9 @@ export interface Cancellable {
 
 /** Options of RedisSessionMemoryService; see the README's configuration table. */
 export type RedisSessionMemoryServiceConfig = z.input<typeof sessionServiceConfigSchema>;
+
+/** How often getOrCreateSession reads and creates before a conflict it cannot resolve is thrown. */
+const GET_OR_CREATE_ATTEMPTS = 3;
 
 export function sessionBackendFor(b: BackendClient, view: ViewOptions = {}): SessionBackend {
   return b.kind === 'redis-agent-memory' ? new RedisAgentMemorySessionBackend(b.client) : new AgentMemoryServerSessionBackend(b.client, view);
@@ -84,16 +87,37 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const initial = splitState(request.state ? (toJson(request.state, op, 'state') as StateMap) : {});
     const scope = this.scope(appName, userId, sessionId);
     // The shared state is read while the session is created: independent requests, one round trip.
-    const [stored, app, user] = await together(
+    // A failed read does not cut the creation off mid-write: its outcome is known before this rejects.
+    const [stored, app, user] = await allToCompletion(
       request.signal,
       (signal) => this.backend.createSession(scope, initial.session, Date.now(), { signal }),
       (signal) => this.backend.readAppState(scope.namespace, appName, { signal }),
       (signal) => this.backend.readUserState(scope.namespace, appName, userId, { signal }),
     );
     const shared = this.sharedStateWrites(scope, initial, { app, user });
-    if (shared.length) await together(request.signal, ...shared);
+    if (shared.length) await allToCompletion(request.signal, ...shared);
     const state = mergeScopes({ ...app, ...initial.app }, { ...user, ...initial.user }, stored.state);
     return createSession({ id: sessionId, appName, userId, state, events: [], lastUpdateTime: stored.lastUpdateTime });
+  }
+
+  /**
+   * The session of this id, created when there is none. Replicas that call this for one id at the
+   * same moment all get the same session: a create that loses to a concurrent one (ConflictError)
+   * reads the winner's session instead. It tries a few times in case the winner is deleted in
+   * between; a session id held by another app stays a ConflictError.
+   */
+  override async getOrCreateSession(request: CreateSessionRequest & Cancellable): Promise<Session> {
+    if (request?.sessionId === undefined) return this.createSession(request);
+    const key = { appName: request.appName, userId: request.userId, sessionId: request.sessionId, signal: request.signal };
+    for (let attempt = 1; ; attempt++) {
+      const found = await this.getSession(key);
+      if (found) return found;
+      try {
+        return await this.createSession(request);
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt >= GET_OR_CREATE_ATTEMPTS) throw error;
+      }
+    }
   }
 
   override async getSession(request: GetSessionRequest & Cancellable): Promise<Session | undefined> {
@@ -159,7 +183,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     // The event and the shared state it changes are independent writes: one round trip together.
     // ADK keeps the Session's state current, so it is this writer's view of the state before the event.
     const before = splitState(session.state);
-    await together(
+    await allToCompletion(
       signal,
       (s) => this.backend.appendEvent(scope, event, json, { ...before.session, ...delta.session }, { signal: s }),
       ...this.sharedStateWrites(scope, delta, before),

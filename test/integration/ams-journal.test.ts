@@ -1,6 +1,9 @@
-import { createEvent, createEventActions, type Event } from '@google/adk';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createEvent, createEventActions, isCompactedEvent, type Event } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JournalStore, SEGMENT_ITEMS } from '../../src/backends/ams-journal.js';
+import { JournalStore, SEGMENT_BYTES, SEGMENT_ITEMS, measure } from '../../src/backends/ams-journal.js';
 import { amsKeys } from '../../src/backends/ams-sessions.js';
 import { createAgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
@@ -37,14 +40,14 @@ describe('Agent Memory Server journal documents', () => {
     const puts: Put[] = [];
     const client = createAgentMemoryServerClient({ apiBaseUrl: server.url, fetch: countingFetch(puts) });
     // Cache of one journal, three items per document: every other write evicts the first journal.
-    const store = new JournalStore(client, 1, 3);
+    const store = new JournalStore(client, 1, { items: 3, bytes: 1 << 20 });
     const key = { namespace: 'journal-test-a' };
     const other = { namespace: 'journal-test-b' };
     const empty = () => ({ items: [] as number[] });
-    const size = (p: { items: number[] }) => p.items.length;
+    const size = (p: { items: number[] }) => measure(p, p.items.length);
     for (let i = 0; i < 8; i++) {
       await store.update(key, empty, (p) => ({ items: [...p.items, i] }), size);
-      await store.update(other, empty, () => ({ items: [i] }), () => 0);
+      await store.update(other, empty, () => ({ items: [i] }), () => ({ items: 0, bytes: 0 }));
     }
     const keyPuts = puts.filter((p) => p.namespace === key.namespace);
     expect(keyPuts.map((p) => p.items)).toEqual([1, 2, 3, 1, 2, 3, 1, 2]);
@@ -52,13 +55,14 @@ describe('Agent Memory Server journal documents', () => {
     // Journal documents carry no messages, so the server never summarises or extracts from them.
     expect(puts.every((p) => p.messages === 0)).toBe(true);
 
-    const read = await store.readAll(key, (v): v is { items: number[] } => typeof v === 'object' && v !== null && Array.isArray((v as { items?: unknown }).items));
+    const docs = await store.readAll(key);
+    const read = JournalStore.byWriter(docs, (v): v is { items: number[] } => typeof v === 'object' && v !== null && Array.isArray((v as { items?: unknown }).items));
     expect(read).toHaveLength(1);
     expect(read[0]!.writer).toBe(store.writerId);
     expect(read[0]!.payloads.map((p) => p.items)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7]]);
 
     await store.removeAll(key);
-    expect(await store.readAll(key, (v): v is unknown => true)).toEqual([]);
+    expect(await store.readAll(key)).toEqual([]);
   });
 
   it('keeps a 250-event session whole across documents and writers, with bounded writes', async () => {
@@ -79,7 +83,7 @@ describe('Agent Memory Server journal documents', () => {
       await writer.appendEvent({ session, event });
       appended.push(event);
     }
-    const journal = puts.filter((p) => p.namespace === amsKeys.journal(scope).namespace && p.id !== 'head');
+    const journal = puts.filter((p) => p.namespace === amsKeys.journal(scope).namespace && !p.id.startsWith('c-'));
     expect(Math.max(...journal.map((p) => p.items))).toBe(SEGMENT_ITEMS);
     // Writer a wrote 225 events: three documents; writer b wrote 25: one.
     expect(new Set(journal.map((p) => p.id)).size).toBe(4);
@@ -95,5 +99,109 @@ describe('Agent Memory Server journal documents', () => {
     expect(await fresh.getSession({ appName, userId: 'runner', sessionId: 'long' })).toBeUndefined();
     const client = createAgentMemoryServerClient({ apiBaseUrl: server.url });
     expect((await client.listSessions({ namespace: amsKeys.journal(scope).namespace })).total).toBe(0);
+  });
+
+  /** Counts the bytes of every request body sent through it. */
+  function byteCounter() {
+    const counter = {
+      bytes: 0,
+      fetch: async (req: Request): Promise<Response> => {
+        const size = req.body ? (await req.clone().arrayBuffer()).byteLength : 0;
+        counter.bytes += size;
+        return fetch(req);
+      },
+    };
+    return counter;
+  }
+
+  /** A tool result event carrying `bytes` of fetched text. */
+  const toolResult = (i: number, bytes: number, t: number) =>
+    createEvent({ id: `r${i}`, invocationId: `inv${i}`, author: 'fetcher', timestamp: t, content: { role: 'user', parts: [{ functionResponse: { id: `c${i}`, name: 'fetch_page', response: { page: `${i}:`.padEnd(bytes, 'p') } } }] } });
+
+  it('sends at most the event plus one bounded segment per append, however many 400 kB events came before', async () => {
+    const counter = byteCounter();
+    const svc = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url, fetch: counter.fetch });
+    const session = await svc.createSession({ appName: 'large-app', userId: 'u', sessionId: 'pages' });
+    const sent: number[] = [];
+    const eventBytes: number[] = [];
+    const t = Date.now();
+    for (let i = 0; i < 100; i++) {
+      const event = toolResult(i, 400_000, t + i);
+      counter.bytes = 0;
+      await svc.appendEvent({ session, event });
+      sent.push(counter.bytes);
+      eventBytes.push(Buffer.byteLength(JSON.stringify(event)));
+    }
+    for (const n of [0, 9, 29, 99]) expect(sent[n]!).toBeLessThanOrEqual(eventBytes[n]! + SEGMENT_BYTES);
+    expect(sent[99]! / sent[0]!).toBeLessThan(1.2);
+    const read = await new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url }).getSession({ appName: 'large-app', userId: 'u', sessionId: 'pages' });
+    expect(read!.events.map((e) => e.id)).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
+    expect(read!.events.every((e, i) => (e.content!.parts![0]!.functionResponse!.response as { page: string }).page.length === 400_000 && e.id === `r${i}`)).toBe(true);
+  }, 120_000);
+
+  it('keeps small events together and gives an event past the bound a document of its own', async () => {
+    const puts: Put[] = [];
+    const svc = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url, fetch: countingFetch(puts) });
+    const scope = { namespace: 'mixed-app', appName: 'mixed-app', userId: 'u', sessionId: 'mix' };
+    const session = await svc.createSession({ appName: scope.appName, userId: 'u', sessionId: 'mix' });
+    const t = Date.now();
+    const sizes = [10, 10, 100_000, 10, 10, 10];
+    for (const [i, size] of sizes.entries()) await svc.appendEvent({ session, event: toolResult(i, size, t + i) });
+    const journal = puts.filter((p) => p.namespace === amsKeys.journal(scope).namespace && !p.id.startsWith('c-'));
+    // Two small events share a document; the large one gets the next; the small ones after it the one after that.
+    expect(journal.map((p) => [p.id.split('.')[1] ?? '0', p.items])).toEqual([['0', 1], ['0', 2], ['000001', 1], ['000002', 1], ['000002', 2], ['000002', 3]]);
+  });
+
+  it('reads a session of small and large events written by two processes at once, whole and in each writer\'s order', async () => {
+    const config = { backend: 'opensource-agent-memory' as const, apiBaseUrl: server.url, maxRetries: 2 };
+    const scope = ['mixed-app', 'u', `two-${Date.now()}`] as const;
+    await new RedisSessionMemoryService(config).createSession({ appName: scope[0], userId: scope[1], sessionId: scope[2] });
+    const root = path.resolve(import.meta.dirname, '../..');
+    const worker = (tag: string) =>
+      promisify(execFile)(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'test/reliability/append-worker.ts')], {
+        cwd: root,
+        env: { ...process.env, WORKER_CONFIG: JSON.stringify(config), WORKER_SCOPE: JSON.stringify(scope), WORKER_TAG: tag, WORKER_COUNT: '60', WORKER_LARGE_EVERY: '4', WORKER_LARGE_BYTES: '150000' },
+        timeout: 120_000,
+        maxBuffer: 1 << 20,
+      }).then(({ stdout }) => JSON.parse(stdout) as { resolved: string[]; rejected: string[] });
+    const [a, b] = await Promise.all([worker('A'), worker('B')]);
+    expect([...a.rejected, ...b.rejected]).toEqual([]);
+    const read = (await new RedisSessionMemoryService(config).getSession({ appName: scope[0], userId: scope[1], sessionId: scope[2] }))!;
+    // The server summarised the long conversation: its summary comes first, as a CompactedEvent.
+    const events = read.events.filter((e) => !isCompactedEvent(e));
+    const ids = events.map((e) => e.id);
+    expect(ids).toHaveLength(120);
+    expect(ids.filter((id) => id.startsWith('A-'))).toEqual(a.resolved);
+    expect(ids.filter((id) => id.startsWith('B-'))).toEqual(b.resolved);
+    const large = events.filter((e) => (e.content?.parts?.[0]?.text ?? '').length === 150_000);
+    expect(large).toHaveLength(30);
+  }, 120_000);
+
+  it('reads a session stored in the earlier layout (a head document and 100-event journal documents) unchanged', async () => {
+    const client = createAgentMemoryServerClient({ apiBaseUrl: server.url });
+    const scope = { namespace: 'old-app', appName: 'old-app', userId: 'u', sessionId: 'old' };
+    const journal = amsKeys.journal(scope).namespace;
+    const t = 1_760_000_000_000;
+    const events = Array.from({ length: 150 }, (_, i) => ({ id: `o${i}`, invocationId: 'inv', author: i % 2 ? 'coach' : 'user', timestamp: t + i, content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `old ${i}` }] }, actions: { stateDelta: i === 149 ? { done: true } : {} } }));
+    const put = (id: string, adk: unknown, namespace = journal) => client.putWorkingMemory(id, { messages: [], data: { adk } as never, namespace });
+    // Exactly what the earlier release wrote: the head, one writer's two documents, and the native view.
+    await put('head', { v: 1, kind: 'session', appName: scope.appName, userId: 'u', sessionId: 'old', createdAt: t - 1, state: { plan: 'base' } });
+    await put('w-11111111-1111-4111-8111-111111111111', { v: 1, kind: 'events', events: events.slice(0, 100) });
+    await put('w-11111111-1111-4111-8111-111111111111.000001', { v: 1, kind: 'events', events: events.slice(100) });
+    await client.putWorkingMemory('old', {
+      namespace: 'old-app',
+      user_id: 'u',
+      messages: events.map((e) => ({ id: e.id, role: e.author === 'user' ? 'user' : 'assistant', content: e.content.parts[0]!.text, created_at: new Date(e.timestamp).toISOString() })),
+      data: { adk: { v: 1, appName: 'old-app', lastUpdateTime: t + 149 } },
+    });
+    const svc = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url });
+    const read = (await svc.getSession({ appName: 'old-app', userId: 'u', sessionId: 'old' }))!;
+    expect(read.events.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    expect(read.state).toEqual({ plan: 'base', done: true });
+    // It goes on in the new layout beside the old documents, and still reads whole.
+    await svc.appendEvent({ session: read, event: createEvent({ id: 'n1', author: 'user', timestamp: t + 200, content: { role: 'user', parts: [{ text: 'new' }] } }) });
+    await expect(svc.createSession({ appName: 'old-app', userId: 'u', sessionId: 'old' })).rejects.toThrow(/already exists/);
+    const again = (await new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url }).getSession({ appName: 'old-app', userId: 'u', sessionId: 'old' }))!;
+    expect(again.events.map((e) => e.id)).toEqual([...events.map((e) => e.id), 'n1']);
   });
 });

@@ -26,7 +26,8 @@ describe('npm run demo', () => {
     expect(stdout).toMatch(/memory tools: Agent Memory Server MCP tools at http:\/\/127\.0\.0\.1:\d+\/fitness-coach\/mcp/);
     expect(stdout).toContain('(tool call create_long_term_memories');
     expect(stdout).toMatch(/user: Is there an injury or knee problem I should watch\?\n.*search_long_term_memory.*\n {2}coach: Here is what I remember: [^;\n]*weak left knee/);
-    expect(stdout).toContain('[semantic] User has a weak left knee, so no downhill sprints');
+    // The tool's memory, or the same fact merged with what the server extracted from session 1 (whichever it indexed first).
+    expect(stdout).toMatch(/\[semantic\] [^\n]*weak left knee, so no downhill sprints/);
     expect(stdout).toContain('recall across sessions: yes');
   }, 120_000);
 

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { FunctionTool, LlmAgent, Runner, createEvent, type AppendEventRequest, type Event, type LlmRequest, type LlmResponse } from '@google/adk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { RedisSessionMemoryService } from '../../src/services/session-service.js';
+import { ScriptedLlm, lastContent } from '../helpers/scripted-llm.js';
+import { backendTarget, type Target } from '../helpers/targets.js';
+
+type Message = { id: string; role: string; content: string; created_at?: string };
+type Doc = { session_id: string; namespace: string; user_id: string; messages: Message[]; data?: unknown; context?: string | null } & Record<string, unknown>;
+
+let seq = 0;
+const uid = (p: string) => `${p}-${process.pid}-${++seq}`;
+const say = (id: string, author: string, text: string): Event =>
+  createEvent({ id, invocationId: 'inv', author, timestamp: Date.now(), content: { role: author === 'user' ? 'user' : 'model', parts: [{ text }] } });
+
+/** A session service that runs `before` ahead of each append: where another client gets in. */
+class HookedService extends RedisSessionMemoryService {
+  before?: (event: Event) => Promise<void>;
+  override async appendEvent(request: AppendEventRequest): Promise<Event> {
+    await this.before?.(request.event);
+    return super.appendEvent(request);
+  }
+}
+
+/** A scripted model that runs `during` while each call is in flight: where another client gets in. */
+class SlowLlm extends ScriptedLlm {
+  during?: (call: number) => Promise<void>;
+  private calls = 0;
+  override async *generateContentAsync(request: LlmRequest): AsyncGenerator<LlmResponse, void> {
+    await this.during?.(++this.calls);
+    yield* super.generateContentAsync(request);
+  }
+}
+
+/**
+ * Another client appending to an ADK session on Agent Memory Server: it reads the working memory,
+ * adds a message and PUTs the document back, the way the server's own clients append (on the
+ * reference server or the real server v0.15.2).
+ */
+describe('Agent Memory Server: shared sessions lose no other client\'s message', () => {
+  let target: Target;
+  const key = (app: string, user: string, session: string) => `${encodeURIComponent(session)}?namespace=${encodeURIComponent(app)}&user_id=${encodeURIComponent(user)}`;
+  const read = async (app: string, user: string, session: string): Promise<Doc> => {
+    const res = await fetch(`${target.directUrl}/v1/working-memory/${key(app, user, session)}`);
+    expect(res.status).toBe(200);
+    return (await res.json()) as Doc;
+  };
+  const put = async (doc: Doc): Promise<void> => {
+    const { session_id, context_percentage_total_used: _a, context_percentage_until_summarization: _b, ...body } = doc;
+    const res = await fetch(`${target.directUrl}/v1/working-memory/${encodeURIComponent(session_id)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+  };
+  /** The other client's append; returns its message's id. */
+  const foreignAppend = async (app: string, user: string, session: string, content: string): Promise<string> => {
+    const doc = await read(app, user, session);
+    const id = `x-${randomUUID()}`;
+    await put({ ...doc, messages: [...doc.messages, { id, role: 'user', content, created_at: new Date().toISOString() }] });
+    return id;
+  };
+
+  beforeAll(async () => {
+    target = await backendTarget('opensource-agent-memory', { viaPrism: false });
+  });
+  afterAll(async () => target?.close());
+
+  it('keeps a message added between two appends of an instance that read the session before it', async () => {
+    const app = uid('app');
+    const svc = target.service();
+    const session = await svc.createSession({ appName: app, userId: 'u', sessionId: 's' });
+    await svc.appendEvent({ session, event: say('e1', 'user', 'first') });
+    await svc.getSession({ appName: app, userId: 'u', sessionId: 's' });
+    const m = await foreignAppend(app, 'u', 's', 'from another client');
+    await svc.appendEvent({ session, event: say('e2', 'agent', 'second') });
+    expect((await read(app, 'u', 's')).messages.map((x) => x.id)).toEqual(['e1', m, 'e2']);
+    const back = await target.service().getSession({ appName: app, userId: 'u', sessionId: 's' });
+    expect(back!.events.map((e) => e.id)).toEqual(['e1', m, 'e2']);
+    expect(back!.events[1]!.content?.parts?.[0]?.text).toBe('from another client');
+    expect(back!.events[1]!.author).toBe('user');
+  });
+
+  /** A Runner turn with a tool call; `at` says where the other client appends. */
+  async function turnWithForeignAppend(at: 'before the user event' | 'during the model call' | 'between tool events') {
+    const app = uid('app');
+    const svc = new HookedService(target.config());
+    const foreign: string[] = [];
+    const other = (text: string) => foreignAppend(app, 'u', 's', text).then((id) => void foreign.push(id));
+    const model = new SlowLlm((req) => {
+      const response = lastContent(req)?.parts?.find((p) => p.functionResponse);
+      if (response) return { content: { role: 'model', parts: [{ text: 'Logged.' }] } };
+      return { content: { role: 'model', parts: [{ functionCall: { name: 'log_run', args: { km: 10 } } }] } };
+    });
+    const tool = new FunctionTool({ name: 'log_run', description: 'Logs a run.', parameters: z.object({ km: z.number() }), execute: async ({ km }) => ({ logged: km }) });
+    const runner = new Runner({ appName: app, agent: new LlmAgent({ name: 'coach', model, instruction: 'Log runs.', tools: [tool] }), sessionService: svc });
+    await svc.createSession({ appName: app, userId: 'u', sessionId: 's' });
+    if (at === 'before the user event') svc.before = async (e) => (e.author === 'user' && !e.content?.parts?.[0]?.functionResponse ? other('before the user event') : undefined);
+    if (at === 'during the model call') model.during = (call) => other(`during model call ${call}`);
+    if (at === 'between tool events') svc.before = async (e) => (e.content?.parts?.some((p) => p.functionResponse) ? other('between tool events') : undefined);
+    const yielded: Event[] = [];
+    for await (const e of runner.runAsync({ userId: 'u', sessionId: 's', newMessage: { role: 'user', parts: [{ text: 'I ran 10 km' }] } })) yielded.push(e);
+    return { app, svc, foreign, yielded };
+  }
+
+  it.each(['before the user event', 'during the model call', 'between tool events'] as const)('keeps a message another client adds %s of a Runner turn', async (at) => {
+    const { app, foreign, yielded } = await turnWithForeignAppend(at);
+    expect(foreign.length).toBeGreaterThan(0);
+    const back = (await target.service().getSession({ appName: app, userId: 'u', sessionId: 's' }))!;
+    const ids = back.events.map((e) => e.id);
+    // Every ADK event of the turn and every foreign message, each once.
+    for (const id of [...yielded.map((e) => e.id), ...foreign]) expect(ids.filter((x) => x === id)).toHaveLength(1);
+    expect(ids).toHaveLength(1 + yielded.length + foreign.length);
+    // ADK's own order is kept (the user's event, then the turn's), and the working memory still holds every foreign message.
+    const own = back.events.filter((e) => !foreign.includes(e.id));
+    expect(own[0]!.content?.parts?.[0]?.text).toBe('I ran 10 km');
+    expect(own.slice(1).map((e) => e.id)).toEqual(yielded.map((e) => e.id));
+    const stored = (await read(app, 'u', 's')).messages.map((m) => m.id);
+    for (const id of foreign) expect(stored).toContain(id);
+  });
+
+  it('keeps a message that a stale write-back removed after this package read it, and puts it back on the next append', async () => {
+    const app = uid('app');
+    const svc = target.service();
+    const session = await svc.createSession({ appName: app, userId: 'u', sessionId: 's' });
+    await svc.appendEvent({ session, event: say('e1', 'user', 'first') });
+    // The server's background work read the document now (extraction reads, calls the model, writes back).
+    const stale = await read(app, 'u', 's');
+    const m = await foreignAppend(app, 'u', 's', 'added meanwhile');
+    // This package reads the session while the message is there: it joins the session's record.
+    expect((await svc.getSession({ appName: app, userId: 'u', sessionId: 's' }))!.events.map((e) => e.id)).toEqual(['e1', m]);
+    await put(stale);
+    expect((await read(app, 'u', 's')).messages.map((x) => x.id)).toEqual(['e1']);
+    expect((await target.service().getSession({ appName: app, userId: 'u', sessionId: 's' }))!.events.map((e) => e.id)).toEqual(['e1', m]);
+    await svc.appendEvent({ session, event: say('e2', 'agent', 'second') });
+    expect((await read(app, 'u', 's')).messages.map((x) => x.id)).toEqual(['e1', m, 'e2']);
+  });
+
+  it('keeps every append of two ADK instances and another client, interleaved, in order', async () => {
+    const app = uid('app');
+    const a = target.service();
+    const b = target.service();
+    const sa = await a.createSession({ appName: app, userId: 'u', sessionId: 's' });
+    await a.appendEvent({ session: sa, event: say('a1', 'user', 'a one') });
+    const sb = (await b.getSession({ appName: app, userId: 'u', sessionId: 's' }))!;
+    await b.appendEvent({ session: sb, event: say('b1', 'agent', 'b one') });
+    const m = await foreignAppend(app, 'u', 's', 'other client');
+    await a.appendEvent({ session: sa, event: say('a2', 'user', 'a two') });
+    await b.appendEvent({ session: sb, event: say('b2', 'agent', 'b two') });
+    const expected = ['a1', 'b1', m, 'a2', 'b2'];
+    expect((await read(app, 'u', 's')).messages.map((x) => x.id)).toEqual(expected);
+    expect((await target.service().getSession({ appName: app, userId: 'u', sessionId: 's' }))!.events.map((e) => e.id)).toEqual(expected);
+  });
+});
