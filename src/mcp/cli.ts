@@ -9,16 +9,24 @@ import { ConfigurationError } from '../clients/errors.js';
 import { RedisLongTermMemoryService } from '../services/memory-service.js';
 import { RedisSessionMemoryService } from '../services/session-service.js';
 import { BACKENDS, type BackendName } from '../services/config.js';
+import { AuthConfigError, singleUserAuthenticator, tokensFileAuthenticator, trustedHeaderAuthenticator, type Authenticator } from './auth.js';
 import { createMemoryMcpServer } from './server.js';
 
 const USAGE = `usage: adk-redis-mcp --backend <${BACKENDS.join('|')}> --url <api base url> [--user <id>] [--app <name>]
-                     [--namespace <ns>] [--store-id <id>] [--api-key <key>] [--http <port>]
+                     [--namespace <ns>] [--store-id <id>] [--api-key <key>]
+                     [--http <port> (--tokens <file> | --user <id> | --trust-user-header <name>)]
 
-  --user       the user every call acts for; required with stdio. Over HTTP, without --user each
-               request names its user in the X-User-Id header. Never taken from a tool argument.
+  --user       the user every call acts for; required with stdio. With --http, requests must
+               carry Authorization: Bearer <ADK_REDIS_MCP_TOKEN>. Never taken from a tool argument.
   --app        the ADK app name whose sessions and memories are used (default: adk-redis-mcp)
   --api-key    or AGENT_MEMORY_API_KEY; --store-id or AGENT_MEMORY_STORE_ID (Redis Agent Memory)
-  --http       serve streamable HTTP on this port (127.0.0.1) instead of stdio`;
+  --http       serve streamable HTTP on this port (127.0.0.1) instead of stdio; every request
+               must prove its user with one of:
+  --tokens     a JSON file {"<bearer token>": "<user id>"}: each token acts as its own user
+               (read again when it changes)
+  --trust-user-header
+               take the user from this header, unchecked: only behind a proxy that
+               authenticates callers and sets it`;
 
 function fail(message: string): never {
   process.stderr.write(`adk-redis-mcp: ${message}\n${USAGE}\n`);
@@ -37,6 +45,8 @@ function options() {
         'store-id': { type: 'string' },
         'api-key': { type: 'string' },
         http: { type: 'string' },
+        tokens: { type: 'string' },
+        'trust-user-header': { type: 'string' },
         help: { type: 'boolean' },
       },
       strict: true,
@@ -56,6 +66,26 @@ if (!args.url) fail('--url is required (the backend API base URL)');
 const port = args.http === undefined ? undefined : Number(args.http);
 if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) fail('--http takes a port number (0 for any free port)');
 if (port === undefined && !args.user) fail('--user is required with stdio (there is no request to name the user)');
+if (port === undefined && (args.tokens !== undefined || args['trust-user-header'] !== undefined)) fail('--tokens and --trust-user-header apply to --http only');
+
+/** Over HTTP: how each request proves its user (exactly one way). */
+function authenticator(): Authenticator {
+  const given = [args.tokens !== undefined && '--tokens', args.user !== undefined && '--user', args['trust-user-header'] !== undefined && '--trust-user-header'].filter(Boolean);
+  if (given.length === 0) {
+    fail('--http needs a way to check who calls: --tokens <file> (bearer token to user id), --user <id> with a bearer token in ADK_REDIS_MCP_TOKEN, or --trust-user-header <name> behind an authenticating proxy');
+  }
+  if (given.length > 1) fail(`--http takes one of --tokens, --user, --trust-user-header, not ${given.join(' and ')}`);
+  try {
+    if (args.tokens !== undefined) return tokensFileAuthenticator(args.tokens, (line) => process.stderr.write(`${line}\n`));
+    if (args.user !== undefined) return singleUserAuthenticator(args.user, process.env.ADK_REDIS_MCP_TOKEN);
+    return trustedHeaderAuthenticator(args['trust-user-header']!);
+  } catch (e) {
+    if (e instanceof AuthConfigError) fail(e.message);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') fail(`--tokens ${args.tokens}: no such file`);
+    throw e;
+  }
+}
+const auth = port === undefined ? undefined : authenticator();
 
 const connection = {
   backend: args.backend as BackendName,
@@ -74,19 +104,19 @@ try {
   throw e;
 }
 
-const fixedUser = args.user;
-const userOf = (request: { headers?: Record<string, string | string[] | undefined> }): string | undefined => {
-  if (fixedUser) return fixedUser;
-  const header = request.headers?.['x-user-id'];
-  const user = Array.isArray(header) ? header[0] : header;
-  return user?.trim() || undefined;
-};
-const build = () => createMemoryMcpServer({ sessionService, memoryService, appName: args.app!, userOf });
+const build = (userId: string) => createMemoryMcpServer({ sessionService, memoryService, appName: args.app!, userOf: () => userId });
 
-if (port === undefined) {
-  await build().connect(new StdioServerTransport());
+if (port === undefined || auth === undefined) {
+  await build(args.user!).connect(new StdioServerTransport());
 } else {
+  if (auth.warning) process.stderr.write(`adk-redis-mcp: warning: ${auth.warning}\n`);
   const server = http.createServer(async (req, res) => {
+    // Checked before anything else: an unauthenticated request learns nothing and runs nothing.
+    const who = auth.authenticate(req.headers);
+    if ('refused' in who) {
+      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="adk-redis-mcp"' }).end(JSON.stringify({ error: 'unauthorized', detail: who.refused }));
+      return;
+    }
     if (new URL(req.url ?? '/', 'http://mcp').pathname !== '/mcp') {
       res.writeHead(404).end();
       return;
@@ -96,7 +126,7 @@ if (port === undefined) {
       return;
     }
     // Stateless: a server and transport per request, so each request's user stands alone.
-    const mcp = build();
+    const mcp = build(who.userId);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
     res.on('close', () => {
       void transport.close();
@@ -108,7 +138,7 @@ if (port === undefined) {
   server.listen(port, '127.0.0.1', () => {
     const address = server.address();
     const bound = typeof address === 'object' && address ? address.port : port;
-    process.stderr.write(`adk-redis-mcp: streamable HTTP at http://127.0.0.1:${bound}/mcp\n`);
+    process.stderr.write(`adk-redis-mcp: streamable HTTP at http://127.0.0.1:${bound}/mcp; callers: ${auth.description}\n`);
   });
   const stop = () => server.close(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -38,7 +38,7 @@ export function createMemoryMcpServer(options: MemoryMcpServerOptions): McpServe
     <A>(work: (args: A, userId: string) => Promise<unknown>) =>
     async (args: A, extra: { requestInfo?: { headers?: Record<string, string | string[] | undefined> } }): Promise<ToolResult> => {
       const userId = options.userOf(extra.requestInfo ?? {});
-      if (!userId) return refused('No user for this call: start adk-redis-mcp with --user, or send the X-User-Id header.');
+      if (!userId) return refused('No user for this call: the server was started without one.');
       try {
         return ok(await work(args, userId));
       } catch (e) {

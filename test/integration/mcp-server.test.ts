@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -100,46 +102,129 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('adk-r
   });
 });
 
-describe('adk-redis-mcp over streamable HTTP', () => {
-  let server: ReferenceServer;
-  let child: ChildProcess;
-  let url: string;
-  beforeAll(async () => {
-    server = await startReferenceServer({ backend: 'opensource-agent-memory', backgroundTasks: 'manual' });
-    child = spawn(process.execPath, [...cli, ...backendArgs(server), '--http', '0'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-    url = await new Promise<string>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`adk-redis-mcp exited with ${code}`)));
-      createInterface({ input: child.stderr! }).on('line', (line) => {
-        const m = /(http:\/\/\S+\/mcp)/.exec(line);
-        if (m) resolve(m[1]!);
-      });
+/** Starts adk-redis-mcp over HTTP with these arguments; resolves with its URL and everything it wrote to stderr. */
+async function startHttp(server: ReferenceServer, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [...cli, ...backendArgs(server), '--http', '0', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const stderr: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`adk-redis-mcp exited with ${code}: ${stderr.join('\n')}`)));
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      stderr.push(line);
+      const m = /(http:\/\/\S+\/mcp)/.exec(line);
+      if (m) resolve(m[1]!);
     });
   });
+  return { child, url, stderr };
+}
+
+const ALICE_TOKEN = 'alice-token-0123456789abcdef';
+const BOB_TOKEN = 'bob-token-0123456789abcdef';
+
+describe('adk-redis-mcp over streamable HTTP', () => {
+  let server: ReferenceServer;
+  let tokensFile: string;
+  const children: ChildProcess[] = [];
+  const memory = () => new RedisLongTermMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url });
+  const texts = async (user: string, query: string) => (await memory().searchMemory({ appName: APP, userId: user, query })).memories.map((m) => m.content.parts?.[0]?.text);
+  beforeAll(async () => {
+    server = await startReferenceServer({ backend: 'opensource-agent-memory', backgroundTasks: 'manual' });
+    tokensFile = path.join(mkdtempSync(path.join(tmpdir(), 'adk-redis-mcp-')), 'tokens.json');
+    writeFileSync(tokensFile, JSON.stringify({ [ALICE_TOKEN]: 'alice', [BOB_TOKEN]: 'bob' }));
+  });
   afterAll(async () => {
-    child?.kill();
+    for (const c of children) c.kill();
     await server?.close();
   });
 
-  const connect = async (user?: string) => {
+  const connect = async (url: string, headers: Record<string, string>) => {
     const client = new Client({ name: 'test', version: '1' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: user ? { 'x-user-id': user } : {} } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
     return client;
   };
+  /** A raw MCP request (initialize), to see the HTTP answer itself. */
+  const post = (url: string, headers: Record<string, string>) =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+    });
 
-  it("acts for the user the request names, and refuses a request that names none", async () => {
-    const alice = await connect('alice');
-    const anonymous = await connect();
+  it('--tokens: answers 401 without a valid bearer token, runs no tool, and never echoes a token', async () => {
+    const { child, url, stderr } = await startHttp(server, ['--tokens', tokensFile]);
+    children.push(child);
+    const wrong = 'not-a-known-token-0123456789';
+    for (const headers of <Record<string, string>[]>[{}, { authorization: `Bearer ${wrong}` }, { authorization: `Basic ${Buffer.from('alice:x').toString('base64')}` }, { 'x-user-id': 'alice' }]) {
+      const res = await post(url, headers);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await res.text()).not.toContain(wrong);
+    }
+    // Also every other path: nothing is served to an unauthenticated caller.
+    expect((await fetch(url.replace(/\/mcp$/, '/other'))).status).toBe(401);
+    await expect(connect(url, { authorization: `Bearer ${wrong}` })).rejects.toThrow();
+    expect(stderr.join('\n')).not.toMatch(/alice-token|bob-token|not-a-known-token/);
+  });
+
+  it('--tokens: a token acts as its own user only, whatever header names another', async () => {
+    const { child, url } = await startHttp(server, ['--tokens', tokensFile]);
+    children.push(child);
+    const bob = await connect(url, { authorization: `Bearer ${BOB_TOKEN}`, 'x-user-id': 'alice' });
+    const alice = await connect(url, { authorization: `Bearer ${ALICE_TOKEN}` });
     try {
+      await bob.callTool({ name: 'create_memory', arguments: { text: 'Bob prefers hill repeats' } });
       await alice.callTool({ name: 'create_memory', arguments: { text: 'Alice prefers trail runs' } });
       await server.runBackgroundTasks();
-      const memory = new RedisLongTermMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url });
-      expect((await memory.searchMemory({ appName: APP, userId: 'alice', query: 'trail' })).memories.map((m) => m.content.parts?.[0]?.text)).toContain('Alice prefers trail runs');
-      const refused = await anonymous.callTool({ name: 'search_memory', arguments: { query: 'trail' } });
-      expect(refused.isError).toBe(true);
-      expect(JSON.stringify(refused.content)).toContain('X-User-Id');
+      expect(await texts('bob', 'prefers')).toEqual(['Bob prefers hill repeats']);
+      expect(await texts('alice', 'prefers')).toEqual(['Alice prefers trail runs']);
+      const found = JSON.stringify(value(await bob.callTool({ name: 'search_memory', arguments: { query: 'prefers' } })));
+      expect(found).toContain('hill repeats');
+      expect(found).not.toContain('trail runs');
     } finally {
+      await bob.close();
       await alice.close();
-      await anonymous.close();
+    }
+  });
+
+  it('--tokens: a token added to or removed from the file takes effect without a restart', async () => {
+    const file = path.join(path.dirname(tokensFile), 'rotating.json');
+    writeFileSync(file, JSON.stringify({ [ALICE_TOKEN]: 'alice' }));
+    const { child, url } = await startHttp(server, ['--tokens', file]);
+    children.push(child);
+    expect((await post(url, { authorization: `Bearer ${BOB_TOKEN}` })).status).toBe(401);
+    writeFileSync(file, JSON.stringify({ [BOB_TOKEN]: 'bob' }));
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    expect((await post(url, { authorization: `Bearer ${BOB_TOKEN}` })).status).toBe(200);
+    expect((await post(url, { authorization: `Bearer ${ALICE_TOKEN}` })).status).toBe(401);
+  });
+
+  it('--user with ADK_REDIS_MCP_TOKEN: that token acts as that user; anything else is 401', async () => {
+    const { child, url } = await startHttp(server, ['--user', 'carol'], { ADK_REDIS_MCP_TOKEN: 'carol-token-0123456789abcdef' });
+    children.push(child);
+    expect((await post(url, {})).status).toBe(401);
+    expect((await post(url, { authorization: `Bearer ${ALICE_TOKEN}` })).status).toBe(401);
+    const carol = await connect(url, { authorization: 'Bearer carol-token-0123456789abcdef', 'x-user-id': 'alice' });
+    try {
+      await carol.callTool({ name: 'create_memory', arguments: { text: 'Carol swims on Mondays' } });
+      await server.runBackgroundTasks();
+      expect(await texts('carol', 'swims')).toEqual(['Carol swims on Mondays']);
+      expect(await texts('alice', 'swims')).not.toContain('Carol swims on Mondays');
+    } finally {
+      await carol.close();
+    }
+  });
+
+  it('--trust-user-header: warns at start, takes the user from that header only, 401 without it', async () => {
+    const { child, url, stderr } = await startHttp(server, ['--trust-user-header', 'X-Authenticated-User']);
+    children.push(child);
+    expect(stderr.join('\n')).toMatch(/warning: --trust-user-header X-Authenticated-User: any process that reaches this port can act as any user/);
+    expect((await post(url, { 'x-user-id': 'dave' })).status).toBe(401);
+    const dave = await connect(url, { 'x-authenticated-user': 'dave' });
+    try {
+      await dave.callTool({ name: 'create_memory', arguments: { text: 'Dave cycles to work' } });
+      await server.runBackgroundTasks();
+      expect(await texts('dave', 'cycles')).toEqual(['Dave cycles to work']);
+    } finally {
+      await dave.close();
     }
   });
 });
@@ -156,5 +241,21 @@ describe('adk-redis-mcp configuration errors', () => {
     expect(await run(['--backend', 'redis', '--url', 'http://x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--backend must be one of redis-agent-memory, opensource-agent-memory') });
     expect(await run(['--backend', 'opensource-agent-memory', '--url', 'http://x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--user is required with stdio') });
     expect(await run(['--backend', 'redis-agent-memory', '--url', 'http://x', '--user', 'a'])).toMatchObject({ code: 2, stderr: expect.stringContaining('"apiKey": is required') });
-  });
+  }, 120_000);
+
+  it('refuses --http without a way to check callers, or with two, or a bad tokens file, and exits 2', async () => {
+    const base = ['--backend', 'opensource-agent-memory', '--url', 'http://x', '--http', '0'];
+    const none = await run(base);
+    expect(none.code).toBe(2);
+    for (const option of ['--tokens', '--user', 'ADK_REDIS_MCP_TOKEN', '--trust-user-header']) expect(none.stderr).toContain(option);
+    expect(await run([...base, '--user', 'a', '--trust-user-header', 'X-User'])).toMatchObject({ code: 2, stderr: expect.stringContaining('not --user and --trust-user-header') });
+    expect(await run([...base, '--user', 'a'])).toMatchObject({ code: 2, stderr: expect.stringContaining('needs a bearer token in the environment variable ADK_REDIS_MCP_TOKEN') });
+    const dir = mkdtempSync(path.join(tmpdir(), 'adk-redis-mcp-'));
+    writeFileSync(path.join(dir, 'short.json'), JSON.stringify({ 'short-secret': 'alice' }));
+    const short = await run([...base, '--tokens', path.join(dir, 'short.json')]);
+    expect(short).toMatchObject({ code: 2, stderr: expect.stringContaining('token #1 must be at least 16 characters') });
+    expect(short.stderr).not.toContain('short-secret');
+    expect(await run([...base, '--tokens', path.join(dir, 'missing.json')])).toMatchObject({ code: 2, stderr: expect.stringContaining('no such file') });
+    expect(await run(['--backend', 'opensource-agent-memory', '--url', 'http://x', '--user', 'a', '--tokens', 'f'])).toMatchObject({ code: 2, stderr: expect.stringContaining('apply to --http only') });
+  }, 120_000);
 });
