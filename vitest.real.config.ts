@@ -13,6 +13,7 @@ export const REAL_SUITES = [
   'test/integration/mcp-toolset.test.ts',
   'test/reliability/concurrency.test.ts',
   'test/reliability/create-race.test.ts',
+  'test/integration/shared-sessions.test.ts',
   'test/real/differential.test.ts',
   'test/real/harness.test.ts',
   'test/real/demo.test.ts',
