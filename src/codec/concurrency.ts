@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 /**
  * Maps over items with at most `limit` calls in flight, keeping order. After a failure no new
  * call starts, the ones in flight are awaited, and the first error is thrown: nothing keeps
@@ -28,10 +29,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
  * thrown, so a failed call leaves no request running behind it.
  */
 export async function together<T extends unknown[]>(parent: AbortSignal | undefined, ...steps: { [K in keyof T]: (signal: AbortSignal) => Promise<T[K]> }): Promise<T> {
-  const controller = new AbortController();
-  const onParentAbort = () => controller.abort(parent?.reason);
-  if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  const { controller, release } = linkedSignal(parent);
   let failure: { error: unknown } | undefined;
   try {
     const settled = await Promise.allSettled(
@@ -48,7 +46,7 @@ export async function together<T extends unknown[]>(parent: AbortSignal | undefi
     if (failure) throw failure.error;
     return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
   } finally {
-    parent?.removeEventListener('abort', onParentAbort);
+    release();
   }
 }
 
@@ -59,11 +57,28 @@ export async function together<T extends unknown[]>(parent: AbortSignal | undefi
  * caller's own signal still stops everything.
  */
 export async function allToCompletion<T extends unknown[]>(parent: AbortSignal | undefined, ...steps: { [K in keyof T]: (signal: AbortSignal) => Promise<T[K]> }): Promise<T> {
-  const signal = parent ?? new AbortController().signal;
-  const settled = await Promise.allSettled(steps.map((step) => step(signal)));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+  const { signal, release } = linkedSignal(parent);
+  try {
+    const settled = await Promise.allSettled(steps.map((step) => step(signal)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as T;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * A signal of this call's own that follows the caller's: the caller's signal gets one listener
+ * however many requests run, and this one takes any number (a session read can run hundreds).
+ */
+function linkedSignal(parent: AbortSignal | undefined): { controller: AbortController; signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const onParentAbort = () => controller.abort(parent?.reason);
+  if (parent?.aborted) controller.abort(parent.reason);
+  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  return { controller, signal: controller.signal, release: () => parent?.removeEventListener('abort', onParentAbort) };
 }
 
 /**
