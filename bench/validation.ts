@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { responses as amsResponses } from '../generated/agent-memory-server.validators.js';
 import { responses as ramResponses } from '../generated/redis-agent-memory.validators.js';
+import { AGENT_MEMORY_SERVER_OPERATIONS } from '../src/clients/agent-memory-server.js';
 import { responseProblem } from '../src/clients/responses.js';
 
 export interface CapturedBody {
@@ -16,8 +17,8 @@ export interface CapturedBody {
 const OPERATIONS: [RegExp, string][] = [
   [/^GET \/v1\/stores\/[^/]+\/session-memory\/[^/]+$/, 'GetSessionMemory'],
   [/^GET \/v1\/stores\/[^/]+\/session-memory$/, 'ListSessions'],
-  [/^GET \/v1\/working-memory\/$/, 'list_sessions'],
-  [/^GET \/v1\/working-memory\/[^/]+$/, 'get_working_memory'],
+  [/^GET \/v1\/working-memory\/$/, AGENT_MEMORY_SERVER_OPERATIONS.listSessions],
+  [/^GET \/v1\/working-memory\/[^/]+$/, AGENT_MEMORY_SERVER_OPERATIONS.getWorkingMemory],
 ];
 
 /** Wraps a fetch so that the JSON body of every response it returns is kept in `into`. */
