@@ -14,6 +14,7 @@ export const REAL_SUITES = [
   'test/reliability/concurrency.test.ts',
   'test/reliability/create-race.test.ts',
   'test/integration/shared-sessions.test.ts',
+  'test/integration/ams-options.test.ts',
   'test/real/differential.test.ts',
   'test/real/harness.test.ts',
   'test/real/demo.test.ts',

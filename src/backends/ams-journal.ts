@@ -34,6 +34,23 @@ export function parseDocumentId(id: string): { writer: string; segment: number }
   return m ? { writer: m[1]!, segment: m[2] ? Number(m[2]) : 0 } : undefined;
 }
 
+/** A journal document as read: its session_id, its `data.adk` payload, and when it expires (epoch ms) if it does. */
+export interface JournalDoc {
+  id: string;
+  payload: unknown;
+  expiresAt?: number;
+}
+
+/** Writes with an expiry: the server's `ttl_seconds` (it sets the key's TTL on every PUT), and that moment, kept in the document. */
+export interface Expiry {
+  ttlSeconds: number;
+}
+
+/** The body fields a write with this expiry adds. */
+function expiring(expiry: Expiry | undefined): { ttl_seconds?: number; expiresAt?: number } {
+  return expiry ? { ttl_seconds: expiry.ttlSeconds, expiresAt: Date.now() + expiry.ttlSeconds * 1000 } : {};
+}
+
 /** The size of a payload as a journal document counts it. */
 export interface PayloadSize {
   items: number;
@@ -98,7 +115,7 @@ export class JournalStore {
    * journal applied one at a time. When the change would take the current document past a bound,
    * it starts the next document instead. `sizeOf` measures a payload.
    */
-  update<P>(key: JournalKey, empty: () => P, change: (payload: P) => P, sizeOf: (payload: P) => PayloadSize, o?: CallOptions): Promise<void> {
+  update<P>(key: JournalKey, empty: () => P, change: (payload: P) => P, sizeOf: (payload: P) => PayloadSize, o?: CallOptions, expiry?: Expiry): Promise<JournalDoc> {
     const id = key.namespace;
     return this.queue.run(id, async () => {
       const current = this.segments.get(id);
@@ -120,10 +137,13 @@ export class JournalStore {
           payload = next;
         }
       }
-      await this.client.putWorkingMemory(documentId(this.writerId, segment), { messages: [], data: { adk: toJsonObject(payload, 'appendEvent', 'data.adk') }, namespace: key.namespace }, undefined, o);
+      const { ttl_seconds, expiresAt } = expiring(expiry);
+      const written = documentId(this.writerId, segment);
+      await this.client.putWorkingMemory(written, { messages: [], data: { adk: toJsonObject(payload, 'appendEvent', 'data.adk'), ...(expiresAt ? { expiresAt } : {}) }, namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) }, undefined, o);
       // Only a stored document becomes current: a failed write is redone on the same segment.
       this.segments.set(id, segment);
       remember(this.own, id, payload, this.cacheSize);
+      return { id: written, payload, ...(expiresAt ? { expiresAt } : {}) };
     });
   }
 
@@ -131,14 +151,18 @@ export class JournalStore {
    * Every document of a journal, in the server's listing order (the order they were last written),
    * with its `data.adk` payload: two round trips, the listing and then every read together.
    */
-  async readAll(key: JournalKey, o?: CallOptions): Promise<{ id: string; payload: unknown }[]> {
-    const ids = await this.list(key, o);
-    const payloads = await mapLimit(ids, READ_CONCURRENCY, (id) => this.fetch(key, id, o));
-    return ids.map((id, i) => ({ id, payload: payloads[i] })).filter((d) => d.payload !== undefined);
+  async readAll(key: JournalKey, o?: CallOptions): Promise<JournalDoc[]> {
+    return this.readSome(key, await this.list(key, o), o);
+  }
+
+  /** These documents of a journal (those that exist), read together. */
+  async readSome(key: JournalKey, ids: string[], o?: CallOptions): Promise<JournalDoc[]> {
+    const docs = await mapLimit(ids, READ_CONCURRENCY, (id) => this.fetchDoc(key, id, o));
+    return docs.filter((d): d is JournalDoc => d !== undefined);
   }
 
   /** Every writer's payloads of a kind (this writer's included): writers in id order, each writer's documents oldest first. */
-  static byWriter<P>(docs: { id: string; payload: unknown }[], isPayload: (v: unknown) => v is P): { writer: string; payloads: P[] }[] {
+  static byWriter<P>(docs: JournalDoc[], isPayload: (v: unknown) => v is P): { writer: string; payloads: P[] }[] {
     const byWriter = new Map<string, P[]>();
     for (const d of docs) {
       const parsed = parseDocumentId(d.id);
@@ -150,6 +174,12 @@ export class JournalStore {
     return [...byWriter]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([writer, list]) => ({ writer, payloads: list.filter((p) => p !== undefined) }));
+  }
+
+  /** This writer's current document of a journal, if it has written one. */
+  currentDocument(key: JournalKey): string | undefined {
+    const segment = this.segments.get(key.namespace);
+    return segment === undefined ? undefined : documentId(this.writerId, segment);
   }
 
   /** The session_ids of a journal's documents, in the server's order. */
@@ -175,15 +205,28 @@ export class JournalStore {
 
   /** The data.adk payload of one document of a journal, or undefined when it does not exist. */
   async fetch(key: JournalKey, documentId: string, o?: CallOptions): Promise<unknown> {
+    return (await this.fetchDoc(key, documentId, o))?.payload;
+  }
+
+  /** One document of a journal with its expiry, or undefined when it does not exist. */
+  async fetchDoc(key: JournalKey, documentId: string, o?: CallOptions): Promise<JournalDoc | undefined> {
     const doc = await unlessMissing(this.client.getWorkingMemory(documentId, { namespace: key.namespace }, o));
     // The server may answer a missing key with a document its TAG index finds: only this one counts.
-    if (!doc || doc.session_id !== documentId || doc.namespace !== key.namespace) return undefined;
-    return isRecord(doc.data) ? doc.data.adk : undefined;
+    if (!doc || doc.session_id !== documentId || doc.namespace !== key.namespace || !isRecord(doc.data) || doc.data.adk === undefined) return undefined;
+    const expiresAt = doc.data.expiresAt;
+    return { id: documentId, payload: doc.data.adk, ...(typeof expiresAt === 'number' ? { expiresAt } : {}) };
   }
 
   /** Writes a document that is not a writer's: its author's alone, or the same content from every writer. */
-  async putShared(key: JournalKey, documentId: string, payload: unknown, o?: CallOptions): Promise<void> {
-    await this.client.putWorkingMemory(documentId, { messages: [], data: { adk: toJsonObject(payload, 'createSession', 'data.adk') }, namespace: key.namespace }, undefined, o);
+  async putShared(key: JournalKey, documentId: string, payload: unknown, o?: CallOptions, expiry?: Expiry): Promise<JournalDoc> {
+    const { ttl_seconds, expiresAt } = expiring(expiry);
+    await this.client.putWorkingMemory(documentId, { messages: [], data: { adk: toJsonObject(payload, 'createSession', 'data.adk'), ...(expiresAt ? { expiresAt } : {}) }, namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) }, undefined, o);
+    return { id: documentId, payload, ...(expiresAt ? { expiresAt } : {}) };
+  }
+
+  /** Deletes these documents of a journal. */
+  async removeSome(key: JournalKey, ids: string[], o?: CallOptions): Promise<void> {
+    await mapLimit(ids, READ_CONCURRENCY, (id) => this.client.deleteWorkingMemory(id, { namespace: key.namespace }, o));
   }
 
   /** This writer's document when it is no longer cached (or was never written: empty). */

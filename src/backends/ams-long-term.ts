@@ -15,9 +15,31 @@ type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
  * retries without its namespace filter, so results are filtered again here before they are
  * returned: a search never yields another user's or namespace's memories.
  */
+/** How searches rank (the server's `recency_*` fields) and how the server extracts from message memories. */
+export interface AmsLongTermOptions {
+  recency?: RecencyOptions | undefined;
+  /** The context window the memory prompt fits the session's working memory into. */
+  window?: Pick<AgentMemoryServerSchemas['WorkingMemoryRequest'], 'model_name' | 'context_window_max'> | undefined;
+  extractionStrategy?: { strategy: string; config: Record<string, unknown> } | undefined;
+}
+
+/** The server's recency re-ranking, as `SearchRequest.recency_*` (unset: the server's defaults). */
+export interface RecencyOptions {
+  recency_boost?: boolean;
+  recency_semantic_weight?: number;
+  recency_recency_weight?: number;
+  recency_freshness_weight?: number;
+  recency_novelty_weight?: number;
+  recency_half_life_last_access_days?: number;
+  recency_half_life_created_days?: number;
+}
+
 export class AgentMemoryServerLongTermBackend implements MemoryBackend {
   readonly topicCommas = true;
-  constructor(private readonly client: AgentMemoryServerClient) {}
+  constructor(
+    private readonly client: AgentMemoryServerClient,
+    private readonly options: AmsLongTermOptions = {},
+  ) {}
 
   async write(scope: MemoryScope, records: MemoryRecordInput[], o?: CallOptions): Promise<void> {
     if (!records.length) return;
@@ -33,6 +55,10 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           ...(r.topics?.length ? { topics: r.topics } : {}),
           ...(r.eventDate ? { event_date: new Date(r.eventDate).toISOString() } : {}),
           ...(r.sessionId ? { session_id: amsSessionId(r.sessionId) } : {}),
+          // Marked unextracted, message records are extracted by the server with the strategy each carries.
+          ...(r.memoryType === 'message' && this.options.extractionStrategy
+            ? { discrete_memory_extracted: 'f' as const, extraction_strategy: this.options.extractionStrategy.strategy, extraction_strategy_config: this.options.extractionStrategy.config }
+            : {}),
         })),
         // Ids are deterministic, so the same memory overwrites itself; no semantic merging.
         deduplicate: false,
@@ -50,17 +76,17 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
         user_id: { eq: user_id },
         namespace: { eq: namespace },
         limit,
-        recency_boost: false,
+        ...this.options.recency,
         ...(similarityThreshold !== undefined ? { distance_threshold: 1 - similarityThreshold } : {}),
       },
       undefined,
       o,
     );
+    // In the server's order: by distance, or re-ranked by its recency formula (its default).
     return res.memories
       .filter((r) => r.user_id === user_id && r.namespace === namespace)
       .map((r) => ({ ...toHit(r), score: clamp01(1 - r.dist) }))
       .filter((h) => similarityThreshold === undefined || h.score >= similarityThreshold)
-      .sort((a, b) => b.score - a.score)
       .slice(0, limit);
   }
 
@@ -97,8 +123,8 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     const res = await this.client.memoryPrompt(
       {
         query: request.query,
-        ...(request.session ? { session: { session_id: amsSessionId(request.session.id), user_id, namespace } } : {}),
-        long_term_search: { text: request.query, user_id: { eq: user_id }, namespace: { eq: namespace }, limit: request.limit, search_mode: 'semantic' },
+        ...(request.session ? { session: { session_id: amsSessionId(request.session.id), user_id, namespace, ...this.options.window } } : {}),
+        long_term_search: { text: request.query, user_id: { eq: user_id }, namespace: { eq: namespace }, limit: request.limit, search_mode: 'semantic', ...this.options.recency },
       },
       undefined,
       o,

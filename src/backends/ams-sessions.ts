@@ -8,7 +8,8 @@ import { ENVELOPE_VERSION, eventFromJson, eventToJson, textEvent, type EventJson
 import { amsSessionId, amsTagValue, fromAmsSessionId, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
-import { JournalStore, READ_CONCURRENCY, listAllSessionIds, measure, type JournalKey } from './ams-journal.js';
+import { SessionExpiry, leftoversOf } from './ams-expiry.js';
+import { JournalStore, READ_CONCURRENCY, listAllSessionIds, measure, type Expiry, type JournalDoc, type JournalKey } from './ams-journal.js';
 import { NativeViews, adoptedMessage, adoptionOf, markerOf, nativeKey, toMessage, type Message, type ViewMarker, type ViewOptions, type WorkingMemory } from './ams-view.js';
 import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
@@ -22,6 +23,8 @@ interface Creation {
   sessionId: string;
   createdAt: number;
   state: StateMap;
+  /** `sessionTtlSeconds` of the session: it expires this long after its last write. */
+  ttlSeconds?: number;
 }
 
 /** One writer's events of one session. */
@@ -66,7 +69,7 @@ const eventsSize = (p: EventsPayload) => measure(p, p.events.length);
  * creation record written first (the listing is in the order documents were written, and a
  * creation record is never rewritten).
  */
-function winningCreation(docs: { id: string; payload: unknown }[]): { id: string; creation: Creation } | undefined {
+function winningCreation(docs: JournalDoc[]): { id: string; creation: Creation } | undefined {
   const head = docs.find((d) => d.id === HEAD_ID && isCreation(d.payload));
   const first = head ?? docs.find((d) => d.id.startsWith(CREATION_PREFIX) && isCreation(d.payload));
   return first && { id: first.id, creation: first.payload as Creation };
@@ -81,19 +84,28 @@ function winningCreation(docs: { id: string; payload: unknown }[]): { id: string
  * that only their writer ever replaces; a message another client wrote joins this record the
  * first time this package reads it. Reads merge the journals, the view, and the server's summary.
  */
+/** Options of the Agent Memory Server session backend. */
+export interface AmsSessionOptions extends ViewOptions {
+  /** Sessions this backend creates expire this many seconds after their last write. */
+  sessionTtlSeconds?: number | undefined;
+}
+
 export class AgentMemoryServerSessionBackend implements SessionBackend {
   private readonly journals: JournalStore;
   private readonly views: NativeViews;
+  private readonly expiry = new SessionExpiry();
+  private readonly ttlSeconds: number | undefined;
   private seq = 0;
   /** Users this instance has registered in a namespace, so the registry is written once per user. */
   private readonly registered = new Set<string>();
 
   constructor(
     private readonly client: AgentMemoryServerClient,
-    viewOptions: ViewOptions = {},
+    options: AmsSessionOptions = {},
   ) {
     this.journals = new JournalStore(client);
-    this.views = new NativeViews(client, viewOptions);
+    this.views = new NativeViews(client, options);
+    this.ttlSeconds = options.sessionTtlSeconds;
   }
 
   /**
@@ -105,27 +117,42 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   async createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession> {
     const journal = amsKeys.journal(scope);
     const mine = `${CREATION_PREFIX}${randomUUID()}`;
-    const creation: Creation = { v: ENVELOPE_VERSION, kind: 'creation', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, state };
+    const ttl = this.ttlSeconds;
+    const creation: Creation = { v: ENVELOPE_VERSION, kind: 'creation', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, state, ...(ttl ? { ttlSeconds: ttl } : {}) };
+    const beside = ttl ? SessionExpiry.beside(ttl) : undefined;
     // Every write runs to its end even when a sibling fails, so a failure never hides a write that landed.
-    const [native] = await allToCompletion(
+    const [native, record] = await allToCompletion(
       o?.signal,
       (signal: AbortSignal) => this.views.read(scope, { signal }),
-      (signal: AbortSignal) => this.journals.putShared(journal, mine, creation, { signal }),
+      (signal: AbortSignal) => this.journals.putShared(journal, mine, creation, { signal }, beside),
     );
-    const [ids] = await allToCompletion(
+    const [listed] = await allToCompletion(
       o?.signal,
       (signal: AbortSignal) => this.journals.list(journal, { signal }),
       // Written by every creator that found no document: empty, so whichever lands last is the same.
-      (signal: AbortSignal) => (native ? Promise.resolve() : this.views.create(scope, { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: createdAt, creation: mine }, { signal })),
+      (signal: AbortSignal) => (native ? Promise.resolve() : this.views.create(scope, { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: createdAt, creation: mine }, { signal }, ttl)),
       (signal: AbortSignal) => this.register(scope, { signal }),
     );
+    let ids = listed;
     // A document a racing creator made carries its creation; one without was there before (another client's).
     const existed = native !== undefined && markerOf(native).creation === undefined;
-    const first = ids.includes(HEAD_ID) ? HEAD_ID : ids.find((id) => id.startsWith(CREATION_PREFIX));
-    if (existed || first !== mine) {
+    const firstOf = (list: string[]) => (list.includes(HEAD_ID) ? HEAD_ID : list.find((id) => id.startsWith(CREATION_PREFIX)));
+    if (!existed && !native && firstOf(ids) !== mine) {
+      // Records before this one and no working memory: a concurrent creator's, or what is left of
+      // an expired session (its working memory gone first). Only the second are cleared away.
+      const docs = await this.journals.readSome(journal, ids, o);
+      const before = winningCreation(docs)?.creation.ttlSeconds;
+      if (before !== undefined) {
+        const gone = new Set(leftoversOf(docs, before));
+        await this.journals.removeSome(journal, [...gone], o);
+        ids = ids.filter((id) => !gone.has(id));
+      }
+    }
+    if (existed || firstOf(ids) !== mine) {
       await this.journals.remove(journal, mine, o);
       throw new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
     }
+    if (ttl) this.expiry.learn(scope, ttl, [record], mine);
     return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
@@ -136,17 +163,29 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       (signal) => this.views.read(scope, { signal }),
       (signal) => this.journals.readAll(journal, { signal }),
     );
-    const created = winningCreation(docs)?.creation;
+    const winner = winningCreation(docs);
+    const created = winner?.creation;
+    if (!native && created?.ttlSeconds !== undefined) {
+      // Its working memory expired: so has the session. What is left of it goes too.
+      await this.journals.removeSome(journal, leftoversOf(docs, created.ttlSeconds), o);
+      this.expiry.forget(scope);
+      return undefined;
+    }
     const owner = created ? created.appName : markerOf(native).appName;
     if ((!native && !created) || (owner !== undefined && owner !== scope.appName)) return undefined;
 
+    const ttl = native?.ttl_seconds ?? created?.ttlSeconds;
+    if (ttl) this.expiry.learn(scope, ttl, docs, winner?.id);
     const journaled = recordEvents(docs.filter((d) => d.id !== HEAD_ID && !d.id.startsWith(CREATION_PREFIX)));
     const nativeMessages = native?.messages ?? [];
     // Messages other clients put in the conversation join the record now, as events of this writer.
     const inRecord = new Set(journaled.map((e) => e.id));
     const foreign = nativeMessages.filter((m): m is Message & { id: string } => typeof m.id === 'string' && !inRecord.has(m.id));
     const adopted = foreign.map((m) => adoptionOf(m, foreignEvent(m, scope.appName)));
-    if (adopted.length) await this.journalEvents(scope, adopted.map((e) => eventToJson(e, 'getSession')), o);
+    if (adopted.length) {
+      const written = await this.journalEvents(scope, adopted.map((e) => eventToJson(e, 'getSession')), o, ttl ? SessionExpiry.beside(ttl) : undefined);
+      if (ttl) this.expiry.update(scope, [written]);
+    }
     const record = mergeByTime([journaled, adopted]);
 
     const retained = new Set(nativeMessages.map((m) => m.id));
@@ -191,6 +230,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       },
     );
     this.views.forget(scope);
+    this.expiry.forget(scope);
   }
 
   /**
@@ -201,26 +241,73 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
    * and that write, one round trip: the API has no compare-and-set to close it.
    */
   async appendEvent(scope: SessionScope, event: Event, json: EventJson, _sessionState: StateMap, o?: CallOptions): Promise<void> {
-    const fresh = await this.views.read(scope, o);
+    const journal = amsKeys.journal(scope);
+    // Documents of an expiring session that would expire before the working memory written now are
+    // read beside it, and carried forward by this append (at most once per TTL each).
+    const due = this.expiry.due(scope, this.journals.currentDocument(journal));
+    const [fresh, dueDocs] = await together(
+      o?.signal,
+      (signal) => this.views.read(scope, { signal }),
+      (signal) => (due.length ? this.journals.readSome(journal, due, { signal }) : Promise.resolve([])),
+    );
+    const ttl = fresh?.ttl_seconds ?? undefined;
+    let carry = { events: [] as EventJson[], writes: [] as ((signal: AbortSignal) => Promise<unknown>)[], settled: [] as { id: string; expiresAt?: number }[] };
+    if (ttl) {
+      // A session this instance has not read yet: learn its documents first (once).
+      if (!this.expiry.knows(scope)) {
+        const docs = await this.journals.readAll(journal, o);
+        this.expiry.learn(scope, ttl, docs, winningCreation(docs)?.id);
+        carry = this.carryForward(scope, journal, ttl, await this.journals.readSome(journal, this.expiry.due(scope, this.journals.currentDocument(journal)), o));
+      } else {
+        carry = this.carryForward(scope, journal, ttl, dueDocs);
+      }
+    }
     const foreign = this.views.foreignIn(scope, fresh, [event.id]);
     const adopted = foreign.map((m) => eventToJson(adoptionOf(m, foreignEvent(m, scope.appName)), 'appendEvent'));
     const marker: ViewMarker = { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: event.timestamp };
+    const beside = ttl ? SessionExpiry.beside(ttl) : undefined;
     // The journal and the view are independent documents: written together. Session state travels in the events.
-    await allToCompletion(
+    const [written] = await allToCompletion(
       o?.signal,
-      (signal) => this.journalEvents(scope, [...adopted, json], { signal }),
-      (signal) => this.views.append(scope, fresh, event, marker, { signal }),
+      (signal: AbortSignal) => this.journalEvents(scope, [...carry.events, ...adopted, json], { signal }, beside),
+      (signal: AbortSignal) => this.views.append(scope, fresh, event, marker, { signal }),
+      ...carry.writes,
     );
+    if (ttl) this.expiry.update(scope, [...carry.settled, written]);
+  }
+
+  /**
+   * What an append does about documents that would expire before the session: events are copied
+   * into this writer's journal (the copy is read as the same event), the winning creation record
+   * is written again, and other creation records (losers that did not clean up) are deleted.
+   */
+  private carryForward(scope: SessionScope, journal: JournalKey, ttl: number, docs: JournalDoc[]) {
+    const events = docs.filter((d) => isEvents(d.payload)).flatMap((d) => (d.payload as EventsPayload).events as EventJson[]);
+    const creation = this.expiry.creationOf(scope);
+    const writes: ((signal: AbortSignal) => Promise<unknown>)[] = [];
+    const settled: { id: string; expiresAt?: number }[] = [];
+    for (const d of docs) {
+      if (isEvents(d.payload)) settled.push({ id: d.id, expiresAt: Number.POSITIVE_INFINITY });
+      else if (d.id === creation && isCreation(d.payload)) {
+        const payload = d.payload;
+        writes.push((signal) => this.journals.putShared(journal, d.id, payload, { signal }, SessionExpiry.beside(ttl)).then((w) => void this.expiry.update(scope, [w])));
+      } else if (d.id.startsWith(CREATION_PREFIX) || d.id === HEAD_ID) {
+        writes.push((signal) => this.journals.remove(journal, d.id, { signal }));
+        settled.push({ id: d.id });
+      }
+    }
+    return { events, writes, settled };
   }
 
   /** Adds events to this writer's journal of a session (an id already there is replaced). */
-  private journalEvents(scope: SessionScope, events: EventJson[], o?: CallOptions): Promise<void> {
+  private journalEvents(scope: SessionScope, events: EventJson[], o?: CallOptions, expiry?: Expiry): Promise<JournalDoc> {
     return this.journals.update<EventsPayload>(
       amsKeys.journal(scope),
       () => ({ v: ENVELOPE_VERSION, kind: 'events', events: [] }),
       (p) => ({ ...p, events: events.reduce((list, e) => upsert(list, e, (x) => isRecord(x) && x.id === e.id), p.events) }),
       eventsSize,
       o,
+      expiry,
     );
   }
 
@@ -252,10 +339,10 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     return Object.fromEntries([...newest].map(([k, v]) => [k, v.value]));
   }
 
-  private writeState(key: JournalKey, delta: StateMap, o?: CallOptions): Promise<void> {
+  private async writeState(key: JournalKey, delta: StateMap, o?: CallOptions): Promise<void> {
     const at = Date.now();
     const entries = Object.fromEntries(Object.entries(toJson(delta, 'appendEvent', 'stateDelta') as Record<string, JsonValue>).map(([k, value]) => [k, { value, at, seq: ++this.seq }]));
-    return this.journals.update<StatePayload>(
+    await this.journals.update<StatePayload>(
       key,
       () => ({ v: ENVELOPE_VERSION, kind: 'state', entries: {} }),
       (p) => ({ ...p, entries: { ...p.entries, ...entries } }),
@@ -284,7 +371,10 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
  * message, and a later copy of an event over an earlier one (a replaced append).
  */
 function recordEvents(docs: { id: string; payload: unknown }[]): Event[] {
-  const lists = JournalStore.byWriter(docs, isEvents).map(({ payloads }) => payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory')));
+  // Each writer's events by time: a writer appends in time order, except the copies it keeps of
+  // events that arrived later (another client's messages, events carried forward from documents
+  // about to expire), which go back to their place.
+  const lists = JournalStore.byWriter(docs, isEvents).map(({ payloads }) => stableByTime(payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory'))));
   const out: Event[] = [];
   const at = new Map<string, number>();
   for (const e of mergeByTime(lists)) {
@@ -297,6 +387,10 @@ function recordEvents(docs: { id: string; payload: unknown }[]): Event[] {
     }
   }
   return out;
+}
+
+function stableByTime(events: Event[]): Event[] {
+  return events.map((e, i) => [e, i] as const).sort(([a, i], [b, j]) => a.timestamp - b.timestamp || i - j).map(([e]) => e);
 }
 
 function indexOrEnd(i: number, end: number): number {

@@ -26,10 +26,18 @@ export interface ViewMarker {
   creation?: string;
 }
 
+/** How the server should turn a session's conversation into long-term memories (`long_term_memory_strategy`). */
+export interface ExtractionStrategy {
+  strategy: 'discrete' | 'summary' | 'preferences' | 'custom';
+  config: Record<string, unknown>;
+}
+
 /** Options passed to the server with every write of a native document. */
 export interface ViewOptions {
   modelName?: string | undefined;
   contextWindowMax?: number | undefined;
+  /** Written into every working memory this package writes, where the server reads it. */
+  extractionStrategy?: ExtractionStrategy | undefined;
 }
 
 /**
@@ -122,8 +130,8 @@ export class NativeViews {
   }
 
   /** Creates the native document of a new session: no messages yet, so the server does no work on it. */
-  async create(scope: SessionScope, marker: ViewMarker, o?: CallOptions): Promise<void> {
-    await this.write(scope, { messages: [], data: { adk: { ...marker } } }, o);
+  async create(scope: SessionScope, marker: ViewMarker, o?: CallOptions, ttlSeconds?: number): Promise<void> {
+    await this.write(scope, { messages: [], data: { adk: { ...marker } }, ...(ttlSeconds ? { ttl_seconds: ttlSeconds } : {}) }, o);
   }
 
   /** Remembers the messages a read found the record to hold after the server's summary. */
@@ -170,9 +178,11 @@ export class NativeViews {
     });
   }
 
+  /** Writes the document (keeping the `ttl_seconds` it carries: the session's expiry, refreshed by every write). */
   private async write(scope: SessionScope, body: Body, o?: CallOptions): Promise<void> {
     const { session_id, user_id, namespace } = nativeKey(scope);
-    const stored = await this.client.putWorkingMemory(session_id, { ...body, user_id, namespace }, this.query(), o);
+    const strategy = this.options.extractionStrategy ? { long_term_memory_strategy: { strategy: this.options.extractionStrategy.strategy, config: this.options.extractionStrategy.config } } : {};
+    const stored = await this.client.putWorkingMemory(session_id, { ...body, ...strategy, user_id, namespace }, this.query(), o);
     // What the server kept (possibly summarised and trimmed) is what the view should hold now.
     remember(this.known, scopeKey(scope), stored.messages ?? [], this.cacheSize);
   }

@@ -39,3 +39,38 @@ export function resolveConnection<S extends z.ZodObject<typeof connectionOptions
   if (!storeId) throw new ConfigurationError('storeId', 'is required for backend "redis-agent-memory": pass storeId or set AGENT_MEMORY_STORE_ID', context);
   return { config, backend: { kind: config.backend, client: createRedisAgentMemoryClient({ ...transport, apiKey, storeId }) } };
 }
+
+/** The server's extraction strategies (`MemoryStrategyConfig.strategy`). */
+export const EXTRACTION_STRATEGIES = ['discrete', 'summary', 'preferences', 'custom'] as const;
+
+/** The extraction strategy options, shared by both services. */
+export const extractionOptions = {
+  extractionStrategy: z.enum(EXTRACTION_STRATEGIES, { message: `must be one of ${EXTRACTION_STRATEGIES.map((s) => `"${s}"`).join(', ')}` }).optional(),
+  extractionStrategyConfig: z.record(z.string(), z.unknown(), { message: 'must be an object of strategy options' }).optional(),
+};
+
+/**
+ * The strategy to send, validated as the server would: a config needs a strategy, and `custom`
+ * needs `custom_prompt` (the server refuses to extract without it).
+ */
+export function extractionStrategyOf(cfg: { extractionStrategy?: (typeof EXTRACTION_STRATEGIES)[number] | undefined; extractionStrategyConfig?: Record<string, unknown> | undefined }, context: string) {
+  if (cfg.extractionStrategyConfig !== undefined && cfg.extractionStrategy === undefined) {
+    throw new ConfigurationError('extractionStrategyConfig', 'needs extractionStrategy (the strategy it configures)', context);
+  }
+  if (cfg.extractionStrategy === undefined) return undefined;
+  const config = cfg.extractionStrategyConfig ?? {};
+  if (cfg.extractionStrategy === 'custom' && (typeof config.custom_prompt !== 'string' || !config.custom_prompt.trim())) {
+    throw new ConfigurationError('extractionStrategyConfig', 'must hold custom_prompt (a non-empty string) for extractionStrategy "custom"', context);
+  }
+  return { strategy: cfg.extractionStrategy, config };
+}
+
+/**
+ * Rejects, at construction, every option set here that the chosen backend's API has no
+ * counterpart for: an option is never silently ignored.
+ */
+export function rejectUnsupported(config: Record<string, unknown>, backend: BackendName, agentMemoryServerOnly: readonly string[], context: string): void {
+  if (backend !== 'redis-agent-memory') return;
+  const set = agentMemoryServerOnly.find((name) => config[name] !== undefined);
+  if (set) throw new ConfigurationError(set, 'is an Agent Memory Server option: backend "redis-agent-memory" has nothing it could apply it to', context);
+}

@@ -1,7 +1,7 @@
 import type { BaseMemoryService, Event, MemoryEntry, SearchMemoryRequest, Session } from '@google/adk';
 import type { Content } from '@google/genai';
 import { z } from 'zod';
-import { AgentMemoryServerLongTermBackend } from '../backends/ams-long-term.js';
+import { AgentMemoryServerLongTermBackend, type AmsLongTermOptions, type RecencyOptions } from '../backends/ams-long-term.js';
 import { RedisAgentMemoryLongTermBackend } from '../backends/ram-long-term.js';
 import type { MemoryBackend, PromptMessage } from '../backends/types.js';
 import { NotFoundError } from '../clients/errors.js';
@@ -19,7 +19,7 @@ import {
   type MemoryScope,
   type MemoryType,
 } from '../codec/memory.js';
-import { connectionOptions, resolveConnection, type BackendClient } from './config.js';
+import { connectionOptions, extractionOptions, extractionStrategyOf, rejectUnsupported, resolveConnection, type BackendClient } from './config.js';
 import { requireId } from './validate.js';
 
 export const memoryServiceConfigSchema = z.strictObject({
@@ -27,7 +27,42 @@ export const memoryServiceConfigSchema = z.strictObject({
   searchTopK: z.number({ message: 'must be a whole number' }).int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(100, { message: 'must be at most 100' }).default(10),
   similarityThreshold: z.number({ message: 'must be a number from 0 to 1' }).min(0, { message: 'must be from 0 to 1' }).max(1, { message: 'must be from 0 to 1' }).optional(),
   storeEventsAsMessages: z.boolean({ message: 'must be true or false' }).default(true),
+  defaultMemoryType: z.enum(MEMORY_TYPES, { message: `must be one of ${MEMORY_TYPES.map((t) => `"${t}"`).join(', ')}` }).default('semantic'),
+  defaultTopics: z.array(z.string({ message: 'must be strings' }), { message: 'must be an array of strings' }).default([]),
+  modelName: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
+  contextWindowMax: z.number({ message: 'must be a whole number of tokens' }).int({ message: 'must be a whole number of tokens' }).min(1, { message: 'must be at least 1' }).optional(),
+  recencyBoost: z.boolean({ message: 'must be true or false' }).optional(),
+  recencySemanticWeight: weight(),
+  recencyRecencyWeight: weight(),
+  recencyFreshnessWeight: weight(),
+  recencyNoveltyWeight: weight(),
+  recencyHalfLifeLastAccessDays: halfLife(),
+  recencyHalfLifeCreatedDays: halfLife(),
+  ...extractionOptions,
 });
+
+/** The memory options only Agent Memory Server has. */
+const AMS_MEMORY_OPTIONS = [
+  'modelName',
+  'contextWindowMax',
+  'recencyBoost',
+  'recencySemanticWeight',
+  'recencyRecencyWeight',
+  'recencyFreshnessWeight',
+  'recencyNoveltyWeight',
+  'recencyHalfLifeLastAccessDays',
+  'recencyHalfLifeCreatedDays',
+  'extractionStrategy',
+  'extractionStrategyConfig',
+] as const;
+
+function weight() {
+  return z.number({ message: 'must be a number from 0 to 1' }).min(0, { message: 'must be from 0 to 1' }).max(1, { message: 'must be from 0 to 1' }).optional();
+}
+
+function halfLife() {
+  return z.number({ message: 'must be a number of days' }).positive({ message: 'must be more than 0 days' }).optional();
+}
 
 /** Options of RedisLongTermMemoryService; see the README's configuration table. */
 export type RedisLongTermMemoryServiceConfig = z.input<typeof memoryServiceConfigSchema>;
@@ -36,7 +71,7 @@ export type RedisLongTermMemoryServiceConfig = z.input<typeof memoryServiceConfi
 export interface MemoryToAdd extends MemoryEntry {
   /** Your id for the memory; writing the same id again overwrites it. Derived from the text when omitted. */
   id?: string;
-  /** Defaults to `'semantic'`. */
+  /** Defaults to the service's `defaultMemoryType` (`'semantic'`). */
   memoryType?: MemoryType;
   topics?: string[];
   /** ISO date-time of the event an episodic memory describes (kept by Agent Memory Server). */
@@ -56,8 +91,8 @@ export interface SearchMemoryResult {
   memories: RedisMemoryEntry[];
 }
 
-export function memoryBackendFor(b: BackendClient): MemoryBackend {
-  return b.kind === 'redis-agent-memory' ? new RedisAgentMemoryLongTermBackend(b.client) : new AgentMemoryServerLongTermBackend(b.client);
+export function memoryBackendFor(b: BackendClient, options: AmsLongTermOptions = {}): MemoryBackend {
+  return b.kind === 'redis-agent-memory' ? new RedisAgentMemoryLongTermBackend(b.client) : new AgentMemoryServerLongTermBackend(b.client, options);
 }
 
 /**
@@ -71,10 +106,25 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   private readonly cfg: z.output<typeof memoryServiceConfigSchema>;
 
   constructor(config: RedisLongTermMemoryServiceConfig = {}) {
-    const { config: cfg, backend } = resolveConnection(memoryServiceConfigSchema, config, 'RedisLongTermMemoryService');
+    const context = 'RedisLongTermMemoryService';
+    const { config: cfg, backend } = resolveConnection(memoryServiceConfigSchema, config, context);
+    rejectUnsupported(cfg, backend.kind, AMS_MEMORY_OPTIONS, context);
     this.cfg = cfg;
     this.backendName = backend.kind;
-    this.backend = memoryBackendFor(backend);
+    const recency = Object.fromEntries(
+      Object.entries({
+        recency_boost: cfg.recencyBoost,
+        recency_semantic_weight: cfg.recencySemanticWeight,
+        recency_recency_weight: cfg.recencyRecencyWeight,
+        recency_freshness_weight: cfg.recencyFreshnessWeight,
+        recency_novelty_weight: cfg.recencyNoveltyWeight,
+        recency_half_life_last_access_days: cfg.recencyHalfLifeLastAccessDays,
+        recency_half_life_created_days: cfg.recencyHalfLifeCreatedDays,
+      }).filter(([, v]) => v !== undefined),
+    ) as RecencyOptions;
+    // The server checks model_name against its own list of models (a 422 names them).
+    const window = { ...(cfg.modelName ? { model_name: cfg.modelName as NonNullable<AmsLongTermOptions['window']>['model_name'] } : {}), ...(cfg.contextWindowMax ? { context_window_max: cfg.contextWindowMax } : {}) };
+    this.backend = memoryBackendFor(backend, { recency, window, extractionStrategy: extractionStrategyOf(cfg, context) });
   }
 
   /** Stores the session's events as `message` memories (when `storeEventsAsMessages`). */
@@ -120,12 +170,12 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     if (!Array.isArray(request.memories)) throw invalidInput(op, 'memories', 'must be an array');
     const records = request.memories.map((m, i) => {
       const text = entryText(m.content);
-      const memoryType = m.memoryType ?? 'semantic';
+      const memoryType = m.memoryType ?? this.cfg.defaultMemoryType;
       const record: MemoryRecordInput = {
         id: m.id !== undefined ? memoryIds.fromClientId(scope, requireId(op, `memories[${i}].id`, m.id)) : memoryIds.fromContent(scope, memoryType, text),
         text,
         memoryType,
-        topics: m.topics,
+        topics: m.topics ?? (this.cfg.defaultTopics.length ? this.cfg.defaultTopics : undefined),
         eventDate: m.eventDate,
       };
       validateRecord(op, `memories[${i}]`, record, this.backend.topicCommas);

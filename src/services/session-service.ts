@@ -12,8 +12,7 @@ import {
   type Session,
 } from '@google/adk';
 import { z } from 'zod';
-import { AgentMemoryServerSessionBackend } from '../backends/ams-sessions.js';
-import type { ViewOptions } from '../backends/ams-view.js';
+import { AgentMemoryServerSessionBackend, type AmsSessionOptions } from '../backends/ams-sessions.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
 import type { SessionBackend, SessionListing } from '../backends/types.js';
 import { ConflictError, InvalidInputError } from '../clients/errors.js';
@@ -23,7 +22,7 @@ import { eventToJson, selectEvents } from '../codec/events.js';
 import type { SessionScope } from '../codec/ids.js';
 import { toJson } from '../codec/json.js';
 import { isEmpty, mergeScopes, splitState, type SplitState, type StateMap } from '../codec/state.js';
-import { connectionOptions, resolveConnection, type BackendClient } from './config.js';
+import { connectionOptions, extractionOptions, extractionStrategyOf, rejectUnsupported, resolveConnection, type BackendClient } from './config.js';
 import { optionalCount, requireId } from './validate.js';
 
 export const sessionServiceConfigSchema = z.strictObject({
@@ -39,7 +38,12 @@ export const sessionServiceConfigSchema = z.strictObject({
     .int({ message: 'must be a whole number of tokens' })
     .min(1, { message: 'must be at least 1' })
     .optional(),
+  sessionTtlSeconds: z.number({ message: 'must be a whole number of seconds' }).int({ message: 'must be a whole number of seconds' }).min(1, { message: 'must be at least 1' }).optional(),
+  ...extractionOptions,
 });
+
+/** The session options only Agent Memory Server has. */
+const AMS_SESSION_OPTIONS = ['modelName', 'contextWindowMax', 'sessionTtlSeconds', 'extractionStrategy', 'extractionStrategyConfig'] as const;
 
 /** Lets a caller cancel a service call: in-flight requests and retry waits are aborted. */
 export interface Cancellable {
@@ -52,7 +56,7 @@ export type RedisSessionMemoryServiceConfig = z.input<typeof sessionServiceConfi
 /** How often getOrCreateSession reads and creates before a conflict it cannot resolve is thrown. */
 const GET_OR_CREATE_ATTEMPTS = 3;
 
-export function sessionBackendFor(b: BackendClient, view: ViewOptions = {}): SessionBackend {
+export function sessionBackendFor(b: BackendClient, view: AmsSessionOptions = {}): SessionBackend {
   return b.kind === 'redis-agent-memory' ? new RedisAgentMemorySessionBackend(b.client) : new AgentMemoryServerSessionBackend(b.client, view);
 }
 
@@ -71,9 +75,16 @@ export class RedisSessionMemoryService extends BaseSessionService {
 
   constructor(config: RedisSessionMemoryServiceConfig = {}) {
     super();
-    const { config: cfg, backend } = resolveConnection(sessionServiceConfigSchema, config, 'RedisSessionMemoryService');
+    const context = 'RedisSessionMemoryService';
+    const { config: cfg, backend } = resolveConnection(sessionServiceConfigSchema, config, context);
+    rejectUnsupported(cfg, backend.kind, AMS_SESSION_OPTIONS, context);
     this.backendName = backend.kind;
-    this.backend = sessionBackendFor(backend, { modelName: cfg.modelName, contextWindowMax: cfg.contextWindowMax });
+    this.backend = sessionBackendFor(backend, {
+      modelName: cfg.modelName,
+      contextWindowMax: cfg.contextWindowMax,
+      sessionTtlSeconds: cfg.sessionTtlSeconds,
+      extractionStrategy: extractionStrategyOf(cfg, context),
+    });
     this.defaultNamespace = cfg.defaultNamespace;
     this.maxEventBytes = cfg.maxEventBytes;
   }

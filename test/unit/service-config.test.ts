@@ -1,6 +1,7 @@
 import { createEvent, createEventActions } from '@google/adk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, InvalidInputError } from '../../src/clients/errors.js';
+import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 
 describe('RedisSessionMemoryService configuration', () => {
@@ -48,5 +49,56 @@ describe('RedisSessionMemoryService configuration', () => {
     await expect(svc.appendEvent({ session, event: bad })).rejects.toThrow(/event.actions.stateDelta.n is Infinity/);
     await expect(svc.listSessions({ appName: 'a', limit: 1.5 })).rejects.toThrow(/limit must be a whole number/);
     expect(fetch).not.toHaveBeenCalled();
+  });
+});
+
+describe('Agent Memory Server options (the Python adk-redis\'s) on either backend', () => {
+  const ram = { backend: 'redis-agent-memory' as const, apiKey: 'k', storeId: 's' };
+  const configError = (build: () => unknown) => {
+    try {
+      build();
+    } catch (e) {
+      return e as ConfigurationError;
+    }
+    throw new Error('no error');
+  };
+
+  it.each([
+    ['sessionTtlSeconds', 60],
+    ['extractionStrategy', 'summary'],
+    ['modelName', 'gpt-4o'],
+    ['contextWindowMax', 8000],
+  ])('RedisSessionMemoryService: %s on Redis Agent Memory is a ConfigurationError naming it and the backend', (option, value) => {
+    const err = configError(() => new RedisSessionMemoryService({ ...ram, [option]: value }));
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect(err.option).toBe(option);
+    expect(err.message).toContain('backend "redis-agent-memory"');
+  });
+
+  it.each([
+    ['recencyBoost', false],
+    ['recencySemanticWeight', 0.5],
+    ['recencyRecencyWeight', 0.5],
+    ['recencyFreshnessWeight', 0.5],
+    ['recencyNoveltyWeight', 0.5],
+    ['recencyHalfLifeLastAccessDays', 3],
+    ['recencyHalfLifeCreatedDays', 10],
+    ['extractionStrategy', 'preferences'],
+  ])('RedisLongTermMemoryService: %s on Redis Agent Memory is a ConfigurationError naming it and the backend', (option, value) => {
+    const err = configError(() => new RedisLongTermMemoryService({ ...ram, [option]: value }));
+    expect(err.option).toBe(option);
+    expect(err.message).toContain('backend "redis-agent-memory"');
+  });
+
+  it('validates the options as the server would, naming the field and the rule', () => {
+    const ams = { backend: 'opensource-agent-memory' as const };
+    expect(configError(() => new RedisSessionMemoryService({ ...ams, sessionTtlSeconds: 0 })).message).toContain('"sessionTtlSeconds": must be at least 1');
+    expect(configError(() => new RedisSessionMemoryService({ ...ams, sessionTtlSeconds: 1.5 })).message).toContain('"sessionTtlSeconds": must be a whole number of seconds');
+    expect(configError(() => new RedisSessionMemoryService({ ...ams, extractionStrategy: 'facts' as never })).option).toBe('extractionStrategy');
+    expect(configError(() => new RedisSessionMemoryService({ ...ams, extractionStrategyConfig: { a: 1 } })).message).toContain('needs extractionStrategy');
+    expect(configError(() => new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom' })).message).toContain('custom_prompt');
+    expect(configError(() => new RedisLongTermMemoryService({ ...ams, recencySemanticWeight: 1.5 })).message).toContain('"recencySemanticWeight": must be from 0 to 1');
+    expect(configError(() => new RedisLongTermMemoryService({ ...ams, recencyHalfLifeCreatedDays: 0 })).message).toContain('must be more than 0 days');
+    expect(new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom', extractionStrategyConfig: { custom_prompt: 'Extract facts: {message}' } }).backendName).toBe('opensource-agent-memory');
   });
 });
