@@ -17,6 +17,7 @@ import { ENVELOPE_VERSION, eventToJson, renderText } from '../src/codec/events.j
 import { mapLimit } from '../src/codec/concurrency.js';
 import { clientWork } from './client-work.js';
 import { distance } from './distance.js';
+import { LARGE_MEASURED, eventBytes, largeToolResult } from './large-events.js';
 import { capturingFetch, generatedCheck, timeValidation, type CapturedBody, type ValidationRow } from './validation.js';
 import { memoryIds } from '../src/codec/memory.js';
 import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
@@ -52,9 +53,12 @@ async function meteredFetch(req: Request): Promise<Response> {
   const m = meter;
   m.requests++;
   m.urls.push(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search}`);
-  if (req.body) m.requestBytes += (await req.clone().arrayBuffer()).byteLength;
+  // Measured first, then added: `x += await y` would read x before the await and lose a concurrent request's bytes.
+  const sent = req.body ? (await req.clone().arrayBuffer()).byteLength : 0;
+  m.requestBytes += sent;
   const res = await fetch(req);
-  m.responseBytes += (await res.clone().arrayBuffer()).byteLength;
+  const received = (await res.clone().arrayBuffer()).byteLength;
+  m.responseBytes += received;
   return res;
 }
 async function measure<T>(work: () => Promise<T>): Promise<{ result: T; meter: Meter }> {
@@ -150,7 +154,7 @@ async function latency(backend: Backend): Promise<Row[]> {
   /** Reads every writer document of an Agent Memory Server journal: one list, then one GET each. */
   const rawJournal = async (key: { namespace: string }) => {
     const list = (await raw('GET', `/v1/working-memory/?namespace=${key.namespace}&limit=100&offset=0`)).json as { sessions: string[] };
-    await Promise.all(list.sessions.filter((w) => w.startsWith('w-')).map((w) => raw('GET', `/v1/working-memory/${w}?namespace=${key.namespace}`)));
+    await Promise.all(list.sessions.map((w) => raw('GET', `/v1/working-memory/${w}?namespace=${key.namespace}`)));
   };
   const native = (sc: ReturnType<typeof scope>) => `/v1/working-memory/${encodeURIComponent(sc.sessionId)}?namespace=${APP}&user_id=${user}`;
 
@@ -159,7 +163,7 @@ async function latency(backend: Backend): Promise<Row[]> {
     await compare(
       backend,
       'createSession',
-      isRam ? 'POST marker ∥ GET users registry ∥ GET app state ∥ GET user state, then GET session (verify)' : 'GET session ∥ GET head ∥ (list + GET) × {app, user} state journals, then PUT head ∥ PUT session ∥ PUT user registry',
+      isRam ? 'POST marker ∥ GET users registry ∥ GET app state ∥ GET user state, then GET session (verify)' : 'GET session ∥ PUT creation record ∥ (list + GET) × {app, user} state journals, then list the records ∥ PUT session ∥ PUT user registry',
       (i) => sessions.createSession({ appName: APP, userId: user, sessionId: `sdk-${run}-${i}` }),
       async (i) => {
         const sc = scope(`raw-${run}-${i}`);
@@ -175,10 +179,16 @@ async function latency(backend: Backend): Promise<Row[]> {
           await raw('GET', `/session-memory/${id}`);
         } else {
           const j = amsKeys.journal(sc);
-          await Promise.all([raw('GET', native(sc)), raw('GET', `/v1/working-memory/head?namespace=${j.namespace}`), rawJournal(amsKeys.appState(APP, APP)), rawJournal(amsKeys.userState(APP, APP, user))]);
+          const record = `c-${run}-${i}`;
           await Promise.all([
-            raw('PUT', `/v1/working-memory/head`, { messages: [], data: { adk: { v: 1, kind: 'session', appName: APP, userId: user, sessionId: sc.sessionId, createdAt: Date.now(), state: {} } }, namespace: j.namespace }),
-            raw('PUT', `/v1/working-memory/${encodeURIComponent(sc.sessionId)}`, { messages: [], data: { adk: { v: 1, appName: APP, lastUpdateTime: Date.now() } }, namespace: APP, user_id: user }),
+            raw('GET', native(sc)),
+            raw('PUT', `/v1/working-memory/${record}`, { messages: [], data: { adk: { v: 1, kind: 'creation', appName: APP, userId: user, sessionId: sc.sessionId, createdAt: Date.now(), state: {} } }, namespace: j.namespace }),
+            rawJournal(amsKeys.appState(APP, APP)),
+            rawJournal(amsKeys.userState(APP, APP, user)),
+          ]);
+          await Promise.all([
+            raw('GET', `/v1/working-memory/?namespace=${j.namespace}&limit=100&offset=0`),
+            raw('PUT', `/v1/working-memory/${encodeURIComponent(sc.sessionId)}`, { messages: [], data: { adk: { v: 1, appName: APP, lastUpdateTime: Date.now(), creation: record } }, namespace: APP, user_id: user }),
             raw('PUT', `/v1/working-memory/${user}`, { messages: [], data: { adk: { v: 1, kind: 'user', userId: user } }, namespace: amsKeys.users(APP).namespace }),
           ]);
         }
@@ -191,14 +201,13 @@ async function latency(backend: Backend): Promise<Row[]> {
   const rawScope = scope(`append-raw-${run}`);
   await sessions.createSession({ appName: APP, userId: user, sessionId: rawScope.sessionId });
   const rawEvents: unknown[] = [];
-  let rawView: unknown[] = [];
   let rawSegment = 0;
   let n = 0;
   rows.push(
     await compare(
       backend,
       'appendEvent',
-      isRam ? 'POST event' : "PUT the writer's journal document (≤ 100 events) ∥ PUT the session's working memory",
+      isRam ? 'POST event' : "GET the working memory, then PUT the writer's journal document (≤ 100 events, ≤ 64 KiB) ∥ PUT the working memory read plus the message",
       () => sessions.appendEvent({ session: sdkSession, event: makeEvent(`s-${++n}`, n) }),
       async () => {
         const e = makeEvent(`r-${++n}`, n);
@@ -221,12 +230,13 @@ async function latency(backend: Backend): Promise<Row[]> {
           }
           rawEvents.push(json);
           const j = amsKeys.journal(rawScope);
-          const [, view] = await Promise.all([
+          // No compare-and-set: the working memory is written from the copy just read.
+          const fresh = (await raw('GET', native(rawScope))).json as { messages: unknown[]; data: Record<string, unknown> };
+          const messages = [...fresh.messages, toMessage(e)];
+          await Promise.all([
             raw('PUT', `/v1/working-memory/${documentId(writerId, rawSegment)}`, { messages: [], data: { adk: { v: 1, kind: 'events', events: rawEvents } }, namespace: j.namespace }),
-            raw('PUT', `/v1/working-memory/${encodeURIComponent(rawScope.sessionId)}`, { messages: [...rawView, toMessage(e)], data: { adk: { v: 1, appName: APP, lastUpdateTime: e.timestamp } }, namespace: APP, user_id: user }),
+            raw('PUT', `/v1/working-memory/${encodeURIComponent(rawScope.sessionId)}`, { messages, data: { ...fresh.data, adk: { v: 1, appName: APP, lastUpdateTime: e.timestamp, ids: messages.map((m) => (m as { id: string }).id) } }, namespace: APP, user_id: user }),
           ]);
-          // Like the SDK, keep what the server stored (it may have summarised and trimmed).
-          rawView = (view.json as { messages: unknown[] }).messages;
         }
       },
     ),
@@ -248,7 +258,6 @@ async function latency(backend: Backend): Promise<Row[]> {
       const j = amsKeys.journal(sc);
       await Promise.all([
         raw('GET', native(sc)),
-        raw('GET', `/v1/working-memory/head?namespace=${j.namespace}`),
         rawJournal(j),
         rawJournal(amsKeys.appState(APP, APP)),
         rawJournal(amsKeys.userState(APP, APP, user)),
@@ -256,7 +265,7 @@ async function latency(backend: Backend): Promise<Row[]> {
     }
   };
   const rawRead = rawReadOf(readScope);
-  const readSeq = isRam ? 'GET session ∥ GET app state ∥ GET user state' : 'GET session ∥ GET head ∥ (list + GET) × {session, app state, user state} journals';
+  const readSeq = isRam ? 'GET session ∥ GET app state ∥ GET user state' : 'GET session ∥ (list + GET) × {session, app state, user state} journals';
   rows.push(await compare(backend, 'getSession', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId }), rawRead));
   rows.push(await compare(backend, 'getSession(numRecentEvents: 10)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId, config: { numRecentEvents: 10 } }), rawRead));
 
@@ -312,7 +321,7 @@ async function latency(backend: Backend): Promise<Row[]> {
       () => memory.searchMemory({ appName: APP, userId: user, query: 'what runs does the user like?' }),
       async () => {
         if (isRam) await raw('POST', '/long-term-memory/search', { text: 'what runs does the user like?', limit: 10, filter: { ownerId: { eq: user }, namespace: { eq: APP } }, filterOp: 'all' });
-        else await raw('POST', '/v1/long-term-memory/search', { text: 'what runs does the user like?', search_mode: 'semantic', user_id: { eq: user }, namespace: { eq: APP }, limit: 10, recency_boost: false });
+        else await raw('POST', '/v1/long-term-memory/search', { text: 'what runs does the user like?', search_mode: 'semantic', user_id: { eq: user }, namespace: { eq: APP }, limit: 10 });
       },
     ),
   );
@@ -345,6 +354,27 @@ async function growth(backend: Backend) {
     validation,
     recent10: { sessionLength: count, requests: m.requests, responseBytes: m.responseBytes, bytesOfThe10Events: tenEventsBytes, ratio: m.responseBytes / tenEventsBytes },
   };
+}
+
+/** appendEvent of 400 kB tool results as the session fills with them, then getSession of the session. */
+async function largeGrowth(backend: Backend) {
+  const isRam = backend === 'redis-agent-memory';
+  const cfg = isRam ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: meteredFetch } : { backend, apiBaseUrl: info.ams.url, fetch: meteredFetch };
+  const sessions = new RedisSessionMemoryService(cfg);
+  const user = `large-${Date.now()}`;
+  const s = await sessions.createSession({ appName: APP, userId: user, sessionId: 'pages' });
+  const appends: { backend: Backend; sessionLength: number; eventBytes: number; requestBytes: number; requests: number; wallMs: number }[] = [];
+  const last = LARGE_MEASURED.at(-1)!;
+  for (let n = 1; n <= last; n++) {
+    const event = largeToolResult(`page-${n}`, n);
+    const t = performance.now();
+    const { meter: m } = await measure(() => sessions.appendEvent({ session: s, event }));
+    if ((LARGE_MEASURED as readonly number[]).includes(n)) appends.push({ backend, sessionLength: n, eventBytes: eventBytes(event), requestBytes: m.requestBytes, requests: m.requests, wallMs: performance.now() - t });
+  }
+  const reader = new RedisSessionMemoryService(cfg);
+  const t = performance.now();
+  const { result, meter: m } = await measure(() => reader.getSession({ appName: APP, userId: user, sessionId: 'pages' }));
+  return { appends, getSession: { backend, sessionLength: result!.events.length, requests: m.requests, responseBytes: m.responseBytes, wallMs: performance.now() - t } };
 }
 
 async function listing(backend: Backend) {
@@ -408,9 +438,12 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
 
   const grow: Record<string, Awaited<ReturnType<typeof growth>>> = {};
   const lists: Record<string, Awaited<ReturnType<typeof listing>>> = {};
+  const large: Awaited<ReturnType<typeof largeGrowth>>[] = [];
   for (const b of ['redis-agent-memory', 'opensource-agent-memory'] as Backend[]) {
     process.stdout.write(`\n• ${b}: growing a session to 1000 events...`);
     grow[b] = await growth(b);
+    process.stdout.write(`\n• ${b}: appending 100 tool results of 400 kB...`);
+    large.push(await largeGrowth(b));
     process.stdout.write(`\n• ${b}: seeding 10 000 sessions of 100 users...`);
     lists[b] = await listing(b);
   }
@@ -418,6 +451,11 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
   console.log('| backend | session length | requests | request bytes | requests made |');
   console.log('| --- | ---: | ---: | ---: | --- |');
   for (const [b, g] of Object.entries(grow)) for (const a of g.appends) console.log(`| ${b} | ${a.sessionLength} | ${a.requests} | ${a.requestBytes} | ${a.calls.join(', ')} |`);
+  console.log('\n2b. appendEvent of a 400 kB tool result as the n-th such event of the session, and getSession of the 100');
+  console.log('| backend | n-th large event | event bytes | requests | request bytes | request bytes ÷ event bytes | wall ms |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const a of large.flatMap((l) => l.appends)) console.log(`| ${a.backend} | ${a.sessionLength} | ${a.eventBytes} | ${a.requests} | ${a.requestBytes} | ${(a.requestBytes / a.eventBytes).toFixed(3)} | ${a.wallMs.toFixed(1)} |`);
+  for (const { getSession: g } of large) console.log(`| ${g.backend} | getSession (${g.sessionLength} events) | — | ${g.requests} | response ${g.responseBytes} | — | ${g.wallMs.toFixed(1)} |`);
   console.log('\n3. getSession({ numRecentEvents: 10 }) on a 1000-event session');
   console.log('| backend | requests | response bytes | bytes of the 10 events | ratio |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
@@ -438,7 +476,7 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
   for (const w of work) console.log(`| ${w.call} | ${w.rawUs.toFixed(1)} | ${w.rawCancellableUs.toFixed(1)} | ${w.sdkUs.toFixed(1)} | ${w.overRawUs.toFixed(1)} | ${w.overCancellableUs.toFixed(1)} |`);
   results.clientWork = work;
   results.validation = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.validation]));
-  results.appendGrowth = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.appends]));
+  results.appendGrowth = { ...Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.appends])), largeEvents: large.flatMap((l) => l.appends), largeEventsGetSession: large.map((l) => l.getSession) };
   results.recentEvents = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.recent10]));
   results.listSessions = lists;
 }

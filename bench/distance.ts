@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { createEvent, type Event } from '@google/adk';
 import { mapLimit } from '../src/codec/concurrency.js';
+import { LARGE_MEASURED, largeToolResult } from './large-events.js';
 import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
 import { RedisSessionMemoryService, type RedisSessionMemoryServiceConfig } from '../src/services/session-service.js';
 
@@ -26,6 +27,7 @@ const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
   'redis-agent-memory': {
     createSession: [2, 'no conditional create: append the marker, then read it back to know the session is new and this scope\'s'],
     appendEvent: [1, 'one atomic POST (app:/user: state POSTs run beside it)'],
+    'appendEvent (large)': [1, 'one atomic POST of the event'],
     getSession: [1, 'session, app state and user state are independent GETs'],
     listSessions: [2, 'the owner listing returns ids only; each session\'s GET gives its app and last update'],
     addMemory: [1, 'one bulk POST'],
@@ -33,9 +35,10 @@ const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
     addSessionToMemory: [1, 'one bulk POST (up to 100 records)'],
   },
   'opensource-agent-memory': {
-    createSession: [2, 'no conditional create: read that the session is absent, then write it'],
-    appendEvent: [1, 'PUT of the writer\'s journal ∥ PUT of the working memory'],
+    createSession: [2, 'no compare-and-set: write a creation record of its own, then list the records (the first written wins); the working memory is read beside the first and created beside the second'],
+    appendEvent: [2, 'no compare-and-set or append: the working memory is written from a copy read right before (GET, then PUT ∥ PUT of the writer\'s journal)'],
     getSession: [2, 'writer documents are known only after listing the journal; then all GETs together'],
+    'appendEvent (large)': [2, 'as appendEvent; the journal PUT carries the event and at most one 64 KiB document'],
     listSessions: [2, 'the listing returns ids only; each working memory\'s GET gives its app and last update'],
     addMemory: [1, 'one POST'],
     searchMemory: [1, 'one search POST'],
@@ -114,6 +117,26 @@ export async function distance(configFor: (backend: Backend, fetch: (req: Reques
     await seed('fifty', 50);
     const fifty = (await sessions.getSession({ appName: app, userId: user, sessionId: 'fifty' }))!;
     await time('addSessionToMemory', 'addSessionToMemory (50 events)', () => memory.addSessionToMemory(fifty));
+    // 400 kB tool results: each measured append is the n-th of its own session (so each run is the
+    // same n), by the instance that created and filled the session, as in a Runner.
+    const large = sessions;
+    const filled = await Promise.all(
+      Array.from({ length: ITERATIONS + 1 }, async (_, r) => {
+        const s = await large.createSession({ appName: app, userId: user, sessionId: `large-${r}` });
+        return { s, appended: 0 };
+      }),
+    );
+    for (const n of LARGE_MEASURED) {
+      // Every session gets its first n - 1 large events without measuring, in parallel.
+      await mapLimit(filled, filled.length, async (f) => {
+        while (f.appended < n - 1) await large.appendEvent({ session: f.s, event: largeToolResult(`${f.s.id}-${++f.appended}`, f.appended) });
+      });
+      await time('appendEvent (large)', `appendEvent (400 kB tool result, ${n}${n === 1 ? 'st' : 'th'})`, (i) => {
+        const f = filled[i + 1]!;
+        return sessions.appendEvent({ session: f.s, event: largeToolResult(`${f.s.id}-${++f.appended}`, f.appended) });
+      });
+    }
+    await time('getSession', `getSession (${LARGE_MEASURED.at(-1)} × 400 kB tool results)`, () => sessions.getSession({ appName: app, userId: user, sessionId: 'large-1' }));
   }
   return rows;
 }
