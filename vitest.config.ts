@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // The real-server suites need the real Agent Memory Server: `npm run test:real`.
-    exclude: ['test/real/**', 'node_modules/**'],
+    exclude: ['test/real/**', 'test/interop/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 90_000,
     // Each file starts its own servers; two workers match the 2-core CI machine.

@@ -194,7 +194,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     this.views.remember(scope, viewMessages(record.slice(firstRetained), nativeMessages));
 
     const timeline = record.map((e) => (adoptedMessage(e) ? foreignEvent(adoptedMessage(e)!, scope.appName) : e));
-    const state: StateMap = { ...(created?.state ?? {}) };
+    // A session another client created (the Python adk-redis) keeps its initial state in the document's data.
+    const state: StateMap = { ...(created?.state ?? foreignState(native)) };
     for (const e of timeline) Object.assign(state, splitState(e.actions?.stateDelta).session);
     const createdAt = created?.createdAt ?? (Date.parse(native?.created_at ?? '') || 0);
     const events = summarised ? withBackendSummary(timeline, { text: summarised, firstRetained, startHint: createdAt }) : timeline;
@@ -387,6 +388,13 @@ function recordEvents(docs: { id: string; payload: unknown }[]): Event[] {
     }
   }
   return out;
+}
+
+/** The state another client keeps in a working memory's `data` (everything but this package's marker). */
+function foreignState(native: WorkingMemory | undefined): StateMap {
+  if (!native || !isRecord(native.data)) return {};
+  const { adk: _marker, ...rest } = native.data;
+  return rest as StateMap;
 }
 
 function stableByTime(events: Event[]): Event[] {

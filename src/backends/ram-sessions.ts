@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Event } from '@google/adk';
 import { ConflictError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
@@ -7,7 +7,7 @@ import { withBackendSummary } from '../codec/compaction.js';
 import { mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, isUserAuthored, renderText, textEvent, type EventJson } from '../codec/events.js';
 import { readableId, scopeKey, tupleId, type SessionScope } from '../codec/ids.js';
-import { isRecord, toJson } from '../codec/json.js';
+import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { unlessMissing } from './missing.js';
 import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
@@ -30,6 +30,15 @@ export const ramIds = {
   appState: (ns: string, app: string) => tupleId('x-a', 'app-state', [ns, app]),
   userState: (ns: string, app: string, user: string) => tupleId('x-u', 'user-state', [ns, app, user]),
   users: (ns: string, app: string) => tupleId('x-r', 'users', [ns, app]),
+  /**
+   * Where the Python adk-redis (0.0.10) keeps the scope's session: the SHA-256 of its namespace
+   * (sanitised: runs of other characters become `-`), user and session id. Read here so sessions
+   * it wrote are found; undefined when the namespace sanitises to nothing.
+   */
+  pythonSession: (s: SessionScope) => {
+    const ns = pythonIdentifier(s.namespace);
+    return ns ? createHash('sha256').update(`${ns}\0${s.userId}\0${s.sessionId}`, 'utf8').digest('hex') : undefined;
+  },
   /** Owner of the bookkeeping sessions, so that listing a user's sessions never shows them. */
   bookkeeper: 'x-adk',
 };
@@ -83,7 +92,18 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     const open = (id: string, signal?: AbortSignal) => this.append(id, ramIds.owner(scope.userId), scope.namespace, 'SYSTEM', '[session created]', createdAt, marker, { signal });
     const exists = () => new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
     const readable = ramIds.session(scope);
-    const [written, users] = await together(o?.signal, (signal) => open(readable, signal), (signal) => this.registeredUsers(scope.namespace, scope.appName, { signal }));
+    const python = ramIds.pythonSession(scope);
+    const [written, users, pythonSession] = await together(
+      o?.signal,
+      (signal) => open(readable, signal),
+      (signal) => this.registeredUsers(scope.namespace, scope.appName, { signal }),
+      // A session the Python adk-redis keeps for this scope is this scope's session too.
+      (signal) => (python ? this.fetch(python, false, { signal }) : Promise.resolve(undefined)),
+    );
+    if (pythonSession && isPythonSessionOf(pythonSession, scope)) {
+      await unlessMissing(this.client.deleteSessionEvent(readable, written.eventId, o));
+      throw exists();
+    }
     const register = (signal: AbortSignal) =>
       users.includes(scope.userId)
         ? Promise.resolve()
@@ -130,6 +150,9 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
         else Object.assign(state, splitState(event.actions?.stateDelta).session);
       } else if (env.kind === undefined) {
         events.push(foreignEvent(record));
+        // The Python adk-redis keeps each event's state changes beside it.
+        const delta = pythonMetadata(record).state_delta;
+        if (isRecord(delta)) state = { ...(state ?? {}), ...splitState(delta as StateMap).session };
       }
       if (i === boundary) firstRetained = events.length;
     });
@@ -148,9 +171,10 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       const memory = await this.fetch(id, false, o);
       if (!memory) return undefined;
       const owned = memory.events.map(envelope).find(isOwned);
-      const sessionId = owned?.sessionId ?? memory.sessionId;
+      const pythonId = memory.events.map(pythonMetadata).find((md) => typeof md.adk_session_id === 'string')?.adk_session_id as string | undefined;
+      const sessionId = owned?.sessionId ?? pythonId ?? memory.sessionId;
       const scope = { namespace, appName, userId: user, sessionId };
-      if (!belongsTo(memory, scope) || (!owned && id !== ramIds.session(scope))) return undefined;
+      if (owned ? !sameScope(owned, scope) : pythonId !== undefined ? id !== ramIds.pythonSession(scope) || !isPythonSessionOf(memory, scope) : !belongsTo(memory, scope) || id !== ramIds.session(scope)) return undefined;
       const last = memory.events.at(-1);
       const env = last ? envelope(last) : {};
       const ts = env.kind === 'event' && isRecord(env.event) && typeof env.event.timestamp === 'number' ? env.event.timestamp : last ? Date.parse(last.createdAt) : 0;
@@ -171,7 +195,9 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     // One atomic append, restating the session state so it survives the store's cleanup.
     const env: Envelope = { v: ENVELOPE_VERSION, kind: 'event', namespace: scope.namespace, appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, event: json, state: sessionState };
     const actor = isUserAuthored(event) ? ramIds.owner(scope.userId) : readableId(event.author || 'agent');
-    await this.append(id, actor, scope.namespace, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, o);
+    // In a session the Python adk-redis keeps, also what it reads of an event.
+    const extra = id === ramIds.pythonSession(scope) ? pythonMetadataFor(scope, event) : undefined;
+    await this.append(id, actor, scope.namespace, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, o, extra);
   }
 
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap> {
@@ -190,12 +216,14 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     await this.append(ramIds.userState(namespace, appName, userId), ramIds.bookkeeper, namespace, 'SYSTEM', '[user state update]', Date.now(), { v: ENVELOPE_VERSION, kind: 'state', delta, state: after }, o);
   }
 
-  /** Both store sessions the scope may live in: its readable id and its scoped id, read together. */
+  /** The store sessions the scope may live in, read together: its readable id, its scoped id, and where the Python adk-redis keeps it. */
   private candidates(scope: SessionScope, includeSummarised: boolean, o?: CallOptions) {
+    const python = ramIds.pythonSession(scope);
     return together(
       o?.signal,
       (signal) => this.fetch(ramIds.session(scope), includeSummarised, { signal }),
       (signal) => this.fetch(ramIds.scopedSession(scope), includeSummarised, { signal }),
+      (signal) => (python ? this.fetch(python, includeSummarised, { signal }) : Promise.resolve(undefined)),
     );
   }
 
@@ -204,8 +232,13 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
    * exists, else the readable id unless another scope holds it.
    */
   private async placeOf(scope: SessionScope, o?: CallOptions): Promise<string> {
-    const [readable, scoped] = await this.candidates(scope, false, o);
-    const id = scoped || (readable && !belongsTo(readable, scope)) ? ramIds.scopedSession(scope) : ramIds.session(scope);
+    const [readable, scoped, python] = await this.candidates(scope, false, o);
+    const id =
+      python && !scoped && !(readable && belongsTo(readable, scope)) && isPythonSessionOf(python, scope)
+        ? python.sessionId
+        : scoped || (readable && !belongsTo(readable, scope))
+          ? ramIds.scopedSession(scope)
+          : ramIds.session(scope);
     this.remember(scope, id);
     return id;
   }
@@ -217,8 +250,8 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       const memory = await this.fetch(known, includeSummarised, o);
       if (memory) return memory;
     }
-    const [readable, scoped] = await this.candidates(scope, includeSummarised, o);
-    const memory = scoped ?? (readable && belongsTo(readable, scope) ? readable : undefined);
+    const [readable, scoped, python] = await this.candidates(scope, includeSummarised, o);
+    const memory = scoped ?? (readable && belongsTo(readable, scope) ? readable : python && isPythonSessionOf(python, scope) ? python : undefined);
     if (memory) this.remember(scope, memory.sessionId);
     return memory;
   }
@@ -236,6 +269,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     createdAtMs: number,
     env: Envelope,
     o?: CallOptions,
+    extraMetadata?: Record<string, unknown>,
   ): Promise<SessionEvent> {
     const { event } = await this.client.addSessionEvent(
       {
@@ -245,7 +279,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
         role,
         content: [{ text }],
         createdAt: new Date(createdAtMs).toISOString(),
-        metadata: { adk: toJson(env, 'appendEvent', 'metadata') },
+        metadata: { ...(extraMetadata as Record<string, JsonValue> | undefined), adk: toJson(env, 'appendEvent', 'metadata') },
       },
       // Replays are harmless: readers de-duplicate by ADK event id and state records restate the state.
       { signal: o?.signal, allowReplay: true },
@@ -313,7 +347,55 @@ function sameScope(owned: Owned, scope: SessionScope): boolean {
   return owned.namespace === scope.namespace && owned.appName === scope.appName && owned.userId === scope.userId && owned.sessionId === scope.sessionId;
 }
 
-/** An event some other client put in the session: kept, as a text-only ADK event. */
+/**
+ * An event some other client put in the session: kept, as a text-only ADK event, with the ADK id
+ * and author the Python adk-redis records beside it when it wrote it.
+ */
 function foreignEvent(record: SessionEvent): Event {
-  return textEvent({ id: record.eventId, fromUser: record.role === 'USER', author: record.actorId, timestamp: Date.parse(record.createdAt), text: record.content.map((c) => c.text).join('\n') });
+  const md = pythonMetadata(record);
+  const author = typeof md.adk_author === 'string' && md.adk_author ? md.adk_author : record.actorId;
+  const id = typeof md.adk_event_id === 'string' && md.adk_event_id ? md.adk_event_id : record.eventId;
+  return textEvent({ id, fromUser: record.role === 'USER', author, timestamp: Date.parse(record.createdAt), text: record.content.map((c) => c.text).join('\n') });
+}
+
+/** The Python adk-redis's `sanitize_managed_identifier`: runs of characters outside `[A-Za-z0-9-]` become `-`, then outer `-` go. */
+export function pythonIdentifier(value: string): string {
+  return value.trim().replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+}
+
+/** The metadata the Python adk-redis keeps on each event it writes (and reads back). */
+interface PythonMetadata {
+  namespace?: unknown;
+  user_id?: unknown;
+  adk_session_id?: unknown;
+  adk_event_id?: unknown;
+  adk_author?: unknown;
+  state_delta?: unknown;
+}
+
+function pythonMetadata(record: SessionEvent): PythonMetadata {
+  return isRecord(record.metadata) ? (record.metadata as PythonMetadata) : {};
+}
+
+/** Whether a store session is the scope's session as the Python adk-redis writes it (its events name the scope). */
+function isPythonSessionOf(memory: SessionMemory, scope: SessionScope): boolean {
+  return memory.events.some((e) => {
+    const md = pythonMetadata(e);
+    return md.adk_session_id === scope.sessionId && md.user_id === scope.userId && md.namespace === pythonIdentifier(scope.namespace);
+  });
+}
+
+/** What the Python adk-redis writes beside each event, so it reads events this package adds to its sessions as its own. */
+function pythonMetadataFor(scope: SessionScope, event: Event): Record<string, unknown> {
+  const delta = event.actions?.stateDelta;
+  return {
+    source: 'adk-redis',
+    namespace: pythonIdentifier(scope.namespace),
+    app_name: scope.appName,
+    user_id: scope.userId,
+    adk_session_id: scope.sessionId,
+    adk_event_id: event.id,
+    adk_author: event.author,
+    ...(delta && Object.keys(delta).length ? { state_delta: toJson(delta, 'appendEvent', 'stateDelta') } : {}),
+  };
 }

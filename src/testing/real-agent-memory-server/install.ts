@@ -68,7 +68,7 @@ const lastLine = (text: string) =>
     .at(-1) ?? '';
 
 /** Python 3.12: ADK_REDIS_PYTHON, `python3.12` on PATH, or pyenv's newest 3.12. */
-async function findPython(): Promise<string> {
+export async function findPython(): Promise<string> {
   const candidates: string[] = [];
   if (process.env.ADK_REDIS_PYTHON) candidates.push(process.env.ADK_REDIS_PYTHON);
   candidates.push('python3.12');
@@ -109,7 +109,7 @@ async function indexAnswers(url: string): Promise<boolean> {
   }
 }
 
-async function pip(venvPython: string, args: string[], what: string): Promise<void> {
+export async function pip(venvPython: string, args: string[], what: string): Promise<void> {
   const r = await run(venvPython, ['-m', 'pip', '--disable-pip-version-check', ...args]);
   if (r.code === 0) return;
   const output = `${r.stdout}\n${r.stderr}`;
@@ -119,7 +119,7 @@ async function pip(venvPython: string, args: string[], what: string): Promise<vo
 }
 
 /** Waits for another process installing into the same folder (two test files start at once). */
-async function withInstallLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+export async function withInstallLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
   const lock = `${dir}.lock`;
   mkdirSync(path.dirname(lock), { recursive: true });
   for (;;) {

@@ -1,0 +1,228 @@
+"""The Python side of adk-redis's interop suite (npm run test:interop).
+
+One long-lived process, driven over stdin/stdout with JSON lines: each request is
+``{"id": n, "cmd": "...", "args": {...}}`` and each answer ``{"id": n, "ok": true, "value": ...}``
+or ``{"id": n, "ok": false, "error": "..."}``. It uses the Python clients exactly as their users
+do: the Python adk-redis (with google-adk's Runner and a scripted model, no network), the Agent
+Memory Server's official client (agent-memory-client) and Redis Agent Memory's official SDK
+(redis-agent-memory). Nothing here reaches anything but the URLs the suite passes in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from agent_memory_client import MemoryAPIClient, MemoryClientConfig
+from agent_memory_client.models import MemoryMessage
+from google.adk.agents import LlmAgent
+from google.adk.events import Event
+from google.adk.models import BaseLlm, LlmRequest, LlmResponse
+from google.adk.runners import Runner
+from google.adk.tools import FunctionTool
+from google.genai import types
+from redis_agent_memory import AgentMemory
+
+from adk_redis.memory import RedisLongTermMemoryService, RedisLongTermMemoryServiceConfig
+from adk_redis.sessions import RedisSessionMemoryService, RedisSessionMemoryServiceConfig
+
+Args = dict[str, Any]
+
+
+class ScriptedCoach(BaseLlm):
+    """Calls log_run once, then answers in text: the same two model calls every run."""
+
+    model: str = "scripted-coach"
+
+    async def generate_content_async(self, llm_request: LlmRequest, stream: bool = False) -> AsyncGenerator[LlmResponse, None]:
+        last = llm_request.contents[-1] if llm_request.contents else None
+        answered = last is not None and any(p.function_response for p in (last.parts or []))
+        if answered:
+            yield LlmResponse(content=types.Content(role="model", parts=[types.Part(text="Logged your run, nice work.")]))
+        else:
+            call = types.FunctionCall(name="log_run", args={"km": 10})
+            yield LlmResponse(content=types.Content(role="model", parts=[types.Part(function_call=call)]))
+
+
+def log_run(km: int) -> dict[str, Any]:
+    """Logs a run of the given distance in kilometres."""
+    return {"logged_km": km}
+
+
+def session_config(a: Args) -> RedisSessionMemoryServiceConfig:
+    return RedisSessionMemoryServiceConfig(backend=a["backend"], api_base_url=a["url"], api_key=a.get("apiKey"), store_id=a.get("storeId"))
+
+
+def memory_config(a: Args) -> RedisLongTermMemoryServiceConfig:
+    return RedisLongTermMemoryServiceConfig(backend=a["backend"], api_base_url=a["url"], api_key=a.get("apiKey"), store_id=a.get("storeId"))
+
+
+def event_view(e: Event) -> dict[str, Any]:
+    """What a Python ADK session shows of an event: id, author, text, function calls and responses."""
+    parts = (e.content.parts or []) if e.content else []
+    return {
+        "id": e.id,
+        "author": e.author,
+        "text": "".join(p.text for p in parts if p.text),
+        "calls": [p.function_call.name for p in parts if p.function_call],
+        "responses": [p.function_response.name for p in parts if p.function_response],
+    }
+
+
+async def runner_turn(a: Args) -> Any:
+    """A Python Runner turn (user message, tool call, tool result, answer) on the Python adk-redis."""
+    sessions = RedisSessionMemoryService(session_config(a))
+    agent = LlmAgent(name="coach", model=ScriptedCoach(), instruction="Log runs.", tools=[FunctionTool(log_run)])
+    runner = Runner(agent=agent, app_name=a["app"], session_service=sessions)
+    # Agent Memory Server: gets or creates the working memory (with the state); Redis Agent Memory:
+    # writes nothing until the first event.
+    session = await sessions.create_session(app_name=a["app"], user_id=a["user"], session_id=a["session"], state=a.get("state"))
+    yielded = []
+    message = types.Content(role="user", parts=[types.Part(text=a["text"])])
+    async for e in runner.run_async(user_id=a["user"], session_id=session.id, new_message=message):
+        yielded.append(event_view(e))
+    return {"yielded": yielded}
+
+
+async def get_session(a: Args) -> Any:
+    sessions = RedisSessionMemoryService(session_config(a))
+    s = await sessions.get_session(app_name=a["app"], user_id=a["user"], session_id=a["session"])
+    if s is None:
+        return None
+    return {"id": s.id, "events": [event_view(e) for e in s.events], "state": s.state}
+
+
+async def list_sessions(a: Args) -> Any:
+    sessions = RedisSessionMemoryService(session_config(a))
+    listed = await sessions.list_sessions(app_name=a["app"], user_id=a["user"])
+    return sorted(s.id for s in listed.sessions)
+
+
+async def append_text(a: Args) -> Any:
+    """The Python adk-redis appends one text event to a session it reads first."""
+    sessions = RedisSessionMemoryService(session_config(a))
+    s = await sessions.get_session(app_name=a["app"], user_id=a["user"], session_id=a["session"])
+    assert s is not None, "no session"
+    e = Event(id=a.get("eventId") or str(uuid.uuid4()), invocation_id="py", author=a["author"], timestamp=time.time(), content=types.Content(role="user" if a["author"] == "user" else "model", parts=[types.Part(text=a["text"])]))
+    await sessions.append_event(s, e)
+    return e.id
+
+
+async def add_memory(a: Args) -> Any:
+    from google.adk.memory.memory_entry import MemoryEntry
+
+    memory = RedisLongTermMemoryService(memory_config(a))
+    await memory.add_memory(app_name=a["app"], user_id=a["user"], memories=[MemoryEntry(content=types.Content(parts=[types.Part(text=a["text"])]))])
+    return True
+
+
+async def search_memory(a: Args) -> Any:
+    memory = RedisLongTermMemoryService(memory_config(a))
+    found = await memory.search_memory(app_name=a["app"], user_id=a["user"], query=a["query"])
+    return ["".join(p.text or "" for p in (m.content.parts or [])) for m in found.memories]
+
+
+def amc(a: Args) -> MemoryAPIClient:
+    return MemoryAPIClient(MemoryClientConfig(base_url=a["url"], timeout=30.0))
+
+
+async def amc_get_working_memory(a: Args) -> Any:
+    async with amc(a) as client:
+        wm = await client.get_working_memory(session_id=a["session"], namespace=a["namespace"], user_id=a["user"])
+        return {"messages": [{"id": m.id, "role": m.role, "content": m.content} for m in wm.messages], "data": wm.data}
+
+
+async def amc_append_message(a: Args) -> Any:
+    async with amc(a) as client:
+        message = MemoryMessage(role=a.get("role", "user"), content=a["content"], created_at=datetime.now(UTC))
+        await client.append_messages_to_working_memory(session_id=a["session"], messages=[message], namespace=a["namespace"], user_id=a["user"])
+        return message.id
+
+
+async def amc_search(a: Args) -> Any:
+    from agent_memory_client.filters import Namespace, UserId
+
+    async with amc(a) as client:
+        found = await client.search_long_term_memory(text=a["query"], namespace=Namespace(eq=a["namespace"]), user_id=UserId(eq=a["user"]), limit=20)
+        return [m.text for m in found.memories]
+
+
+async def sdk_operations(a: Args) -> Any:
+    """Every Redis Agent Memory operation adk-redis uses, through the official SDK: each one's outcome."""
+    outcomes: dict[str, str] = {}
+
+    async def step(name: str, work: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            value = await work()
+            outcomes[name] = "ok"
+            return value
+        except Exception as e:  # the outcome is the answer
+            outcomes[name] = f"{type(e).__name__}: {e}"
+            return None
+
+    session = f"sdk-{uuid.uuid4().hex[:12]}"
+    owner = a["user"]
+    async with AgentMemory(a["url"], api_key=a["apiKey"], store_id=a["storeId"], timeout_ms=30_000) as m:
+        await step("health", lambda: m.health_async())
+        await step("store_health", lambda: m.store_health_async())
+        added = await step("add_session_event", lambda: m.add_session_event_async(session_id=session, actor_id=owner, role="USER", content=[{"text": "I swim on Fridays"}], created_at=datetime.now(UTC), namespace=a["namespace"], metadata={"k": "v"}))
+        await step("get_session_memory", lambda: m.get_session_memory_async(session_id=session))
+        await step("list_sessions", lambda: m.list_sessions_async(limit=10, filter_owner_id=owner))
+        event_id = getattr(getattr(added, "event", None), "event_id", None)
+        if event_id:
+            await step("get_session_event", lambda: m.get_session_event_async(session_id=session, event_id=event_id))
+            await step("delete_session_event", lambda: m.delete_session_event_async(session_id=session, event_id=event_id))
+        await step("delete_session_memory", lambda: m.delete_session_memory_async(session_id=session))
+        memory_id = f"sdk-{uuid.uuid4().hex[:12]}"
+        await step("bulk_create_long_term_memories", lambda: m.bulk_create_long_term_memories_async(memories=[{"id": memory_id, "text": "User swims on Fridays", "memoryType": "semantic", "ownerId": owner, "namespace": a["namespace"], "topics": ["sport"]}]))
+        await step("search_long_term_memory", lambda: m.search_long_term_memory_async(request={"text": "swims", "limit": 5, "filter_": {"ownerId": {"eq": owner}, "namespace": {"eq": a["namespace"]}}, "filter_op": "all"}))
+        await step("get_long_term_memory", lambda: m.get_long_term_memory_async(memory_id=memory_id))
+        await step("update_long_term_memory", lambda: m.update_long_term_memory_async(memory_id=memory_id, text="User swims on Fridays and Sundays", topics=["sport"], memory_type="semantic"))
+        await step("bulk_delete_long_term_memories", lambda: m.bulk_delete_long_term_memories_async(memory_ids=[memory_id]))
+    return outcomes
+
+
+COMMANDS: dict[str, Callable[[Args], Awaitable[Any]]] = {
+    "runner_turn": runner_turn,
+    "get_session": get_session,
+    "list_sessions": list_sessions,
+    "append_text": append_text,
+    "add_memory": add_memory,
+    "search_memory": search_memory,
+    "amc_get_working_memory": amc_get_working_memory,
+    "amc_append_message": amc_append_message,
+    "amc_search": amc_search,
+    "sdk_operations": sdk_operations,
+}
+
+
+async def main() -> None:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    # Answers go to the real stdout; anything a library prints goes to stderr, never into the protocol.
+    out = os.fdopen(os.dup(1), "w")
+    sys.stdout = sys.stderr
+    out.write(json.dumps({"ready": True}) + "\n")
+    out.flush()
+    while line := await reader.readline():
+        request = json.loads(line)
+        try:
+            value = await COMMANDS[request["cmd"]](request.get("args", {}))
+            answer = {"id": request["id"], "ok": True, "value": value}
+        except Exception as e:
+            answer = {"id": request["id"], "ok": False, "error": f"{type(e).__name__}: {e}", "trace": traceback.format_exc()}
+        out.write(json.dumps(answer, default=str) + "\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
