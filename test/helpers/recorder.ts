@@ -12,6 +12,8 @@ export interface Exchange {
 
 const ULID = /\b[0-9A-HJKMNP-TV-Z]{26}\b/g;
 const WRITER = /w-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+/** A session's creation record (`c-<uuid>`), made up by the client that created it. */
+const CREATION = /\bc-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
 const EMBEDDED_TIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})/g;
 /** Times the scenario chooses lie before this; later ones were made by the server. */
@@ -60,6 +62,7 @@ export class Recorder {
     return s
       .replace(ULID, (u) => this.placeholder('ulid', u))
       .replace(WRITER, (w) => this.placeholder('writer', w))
+      .replace(CREATION, (c) => this.placeholder('creation', c))
       .replace(EMBEDDED_TIME, (t) => (Date.parse(t) < CHOSEN_BEFORE ? t : '<now>'));
   }
 

@@ -90,7 +90,8 @@ async function scenario(server: ReferenceServer): Promise<Observation[]> {
   });
   await step('memory prompt', async () => {
     const current = (await svc.getSession({ appName: APP, userId: USER, sessionId: 'run-log' }))!;
-    return (await mem.memoryPrompt({ appName: APP, userId: USER, query: 'How far did I run?', session: current })).messages;
+    // A query at a different distance from each memory: RediSearch orders tied distances its own way.
+    return (await mem.memoryPrompt({ appName: APP, userId: USER, query: 'How far did I run on the trail before my half marathon?', session: current })).messages;
   });
   await step('background extraction', async () => {
     await server.runBackgroundTasks();
