@@ -17,6 +17,7 @@ import { ENVELOPE_VERSION, eventToJson, renderText } from '../src/codec/events.j
 import { mapLimit } from '../src/codec/concurrency.js';
 import { clientWork } from './client-work.js';
 import { distance } from './distance.js';
+import { printReal, realBench } from './real.js';
 import { LARGE_MEASURED, eventBytes, largeToolResult } from './large-events.js';
 import { capturingFetch, generatedCheck, timeValidation, type CapturedBody, type ValidationRow } from './validation.js';
 import { memoryIds } from '../src/codec/memory.js';
@@ -405,7 +406,12 @@ const resultsFile = path.join(here, 'results.json');
 // Each mode rewrites its own part of results.json and keeps the other's.
 const results: Record<string, unknown> = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}'));
 try {
-  if (LATENCY_MS > 0) {
+  if (process.argv.includes('--real')) {
+    stopServers();
+    const real = await realBench((line) => console.log(`• ${line}`));
+    printReal(real);
+    results.real = { machine, date: new Date().toISOString(), iterations: Number(process.env.BENCH_REAL_ITERATIONS ?? 20), ...real, seconds: (performance.now() - t0) / 1000 };
+  } else if (LATENCY_MS > 0) {
     const configFor = (backend: Backend, f: (req: Request) => Promise<Response>) =>
       backend === 'redis-agent-memory' ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: f } : { backend, apiBaseUrl: info.ams.url, fetch: f };
     const rows = await distance(configFor, LATENCY_MS);

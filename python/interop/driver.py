@@ -21,6 +21,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from agent_memory_client import MemoryAPIClient, MemoryClientConfig
 from agent_memory_client.models import MemoryMessage
 from google.adk.agents import LlmAgent
@@ -190,7 +191,105 @@ async def sdk_operations(a: Args) -> Any:
     return outcomes
 
 
+class Meter:
+    """Requests and bytes the Python clients send and receive (every httpx request of this process)."""
+
+    requests = 0
+    sent = 0
+    received = 0
+
+
+_send = httpx.AsyncClient.send
+
+
+async def _metered_send(self: httpx.AsyncClient, request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
+    Meter.requests += 1
+    Meter.sent += len(request.content or b"")
+    response = await _send(self, request, *args, **kwargs)
+    Meter.received += len(response.content or b"")
+    return response
+
+
+httpx.AsyncClient.send = _metered_send  # type: ignore[method-assign]
+
+
+def text_event(i: int, tool: bool = False) -> list[Event]:
+    """The i-th event of a bench session: a text turn, or (tool) a function call and its response."""
+    now = time.time()
+    if not tool:
+        role, author = ("user", "user") if i % 2 == 0 else ("model", "coach")
+        return [Event(id=f"py-{uuid.uuid4().hex}", invocation_id=f"inv-{i}", author=author, timestamp=now, content=types.Content(role=role, parts=[types.Part(text=f"Message {i}: the athlete logged a steady tempo run and asked about recovery")]))]
+    call = types.FunctionCall(id=f"c-{i}", name="log_run", args={"km": i})
+    response = types.FunctionResponse(id=f"c-{i}", name="log_run", response={"logged_km": i})
+    return [
+        Event(id=f"py-{uuid.uuid4().hex}", invocation_id=f"inv-{i}", author="coach", timestamp=now, content=types.Content(role="model", parts=[types.Part(function_call=call)])),
+        Event(id=f"py-{uuid.uuid4().hex}", invocation_id=f"inv-{i}", author="coach", timestamp=now, content=types.Content(role="user", parts=[types.Part(function_response=response)])),
+    ]
+
+
+async def bench_seed(a: Args) -> Any:
+    """A Python adk-redis session of `events` events, appended one by one as a Runner would."""
+    sessions = RedisSessionMemoryService(session_config(a))
+    s = await sessions.create_session(app_name=a["app"], user_id=a["user"], session_id=a["session"])
+    i = 0
+    while i < a["events"]:
+        for e in text_event(i, a.get("tool", False)):
+            await sessions.append_event(s, e)
+            i += 1
+    return i
+
+
+_SESSIONS: dict[tuple[str, str, str], Any] = {}
+
+
+async def bench_run(a: Args) -> Any:
+    """Times one operation `iterations` times inside Python (process start excluded): ms each, and requests and bytes per call."""
+    sessions = RedisSessionMemoryService(session_config(a))
+    memory = RedisLongTermMemoryService(memory_config(a))
+    op, app, user = a["op"], a["app"], a["user"]
+    session = None
+    if op in ("appendEvent", "addSessionToMemory"):
+        # Read once and kept, as a Runner keeps its session: the timed calls are the appends alone.
+        key = (app, user, a["session"])
+        if key not in _SESSIONS:
+            _SESSIONS[key] = await sessions.get_session(app_name=app, user_id=user, session_id=a["session"])
+        session = _SESSIONS[key]
+
+    async def once(i: int) -> None:
+        if op == "createSession":
+            await sessions.create_session(app_name=app, user_id=user, session_id=f"{a['prefix']}-{i}")
+        elif op == "appendEvent":
+            await sessions.append_event(session, text_event(10_000 + i)[0])
+        elif op == "getSession":
+            await sessions.get_session(app_name=app, user_id=user, session_id=a["session"])
+        elif op == "listSessions":
+            await sessions.list_sessions(app_name=app, user_id=user)
+        elif op == "addMemory":
+            from google.adk.memory.memory_entry import MemoryEntry
+
+            await memory.add_memory(app_name=app, user_id=user, memories=[MemoryEntry(content=types.Content(parts=[types.Part(text=f"Python fact {a['prefix']} {i}: likes tempo runs")]))])
+        elif op == "searchMemory":
+            await memory.search_memory(app_name=app, user_id=user, query="what runs does the user like?")
+        elif op == "addSessionToMemory":
+            await memory.add_session_to_memory(session)
+        else:
+            raise ValueError(f"unknown op {op}")
+
+    for i in range(a.get("warmup", 2)):
+        await once(-1 - i)
+    times: list[float] = []
+    Meter.requests = Meter.sent = Meter.received = 0
+    for i in range(a["iterations"]):
+        t = time.perf_counter()
+        await once(i)
+        times.append((time.perf_counter() - t) * 1000)
+    n = a["iterations"]
+    return {"ms": times, "requests": Meter.requests / n, "sent": Meter.sent / n, "received": Meter.received / n}
+
+
 COMMANDS: dict[str, Callable[[Args], Awaitable[Any]]] = {
+    "bench_seed": bench_seed,
+    "bench_run": bench_run,
     "runner_turn": runner_turn,
     "get_session": get_session,
     "list_sessions": list_sessions,
