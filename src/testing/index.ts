@@ -4,7 +4,7 @@
 import { ServerWork, summarizeWorkingMemory } from './agent-memory-server/background.js';
 import { amsLongTermHandler, LongTermStore } from './agent-memory-server/long-term.js';
 import { memoryPromptHandler } from './agent-memory-server/prompt.js';
-import { agentMemoryServerHandler, type AgentMemoryServerState } from './agent-memory-server/working-memory.js';
+import { agentMemoryServerHandler, newAgentMemoryServerState } from './agent-memory-server/working-memory.js';
 import { hashedEmbedding, type EmbedFunction } from './embedding.js';
 import { createFaultController, type FaultController, type FaultRule } from './faults.js';
 import { mcpEndpoint, restCaller } from './agent-memory-server/mcp.js';
@@ -143,7 +143,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
         'startReferenceServer: contextWindowMax is not a setting of Agent Memory Server v0.15.2 (its default window is 16 000 tokens); pass contextWindowMax to RedisSessionMemoryService, which sends it with every request',
       );
     }
-    const state: AgentMemoryServerState = { workingMemory: new Map() };
+    const state = newAgentMemoryServerState();
     const store = new LongTermStore(embed);
     const work = new ServerWork(state, store, { mode });
     const handler = agentMemoryServerHandler({ apiKey: options.apiKey, summarize: summarizeWorkingMemory, afterPut: (doc) => work.afterPut(doc) }, state, [

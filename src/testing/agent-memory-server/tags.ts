@@ -4,7 +4,7 @@
  * `,` and each part trimmed; a query value (escaped by RedisVL, so taken whole) matches a part
  * equal to it ignoring ASCII case. `Alice` is found as `alice`, `Doe, John` as `doe` or `john`.
  */
-const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+export const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 /** The tags a stored value is indexed as. */
 export function tagsOf(stored: string | string[] | null | undefined): string[] {

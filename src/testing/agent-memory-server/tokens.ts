@@ -7,8 +7,17 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
 
 let encoding: Tiktoken | undefined;
+/** Counts already made: the server counts every message of a document on every PUT. */
+const counted = new Map<string, number>();
+const COUNTED_MAX = 20_000;
 
 export function countTokens(text: string): number {
-  encoding ??= new Tiktoken(cl100kBase);
-  return encoding.encode(text).length;
+  let n = counted.get(text);
+  if (n === undefined) {
+    encoding ??= new Tiktoken(cl100kBase);
+    n = encoding.encode(text).length;
+    if (counted.size >= COUNTED_MAX) counted.delete(counted.keys().next().value!);
+    counted.set(text, n);
+  }
+  return n;
 }

@@ -6,7 +6,7 @@
  */
 import { isObject, match, type Handler, type Incoming, type Outgoing } from '../http.js';
 import { parsePyDatetime, pyDatetime, pyIsoformat, pyNow, pySeconds, detail, invalid, unprocessable, type ValidationItem } from './pydantic.js';
-import { hasTag } from './tags.js';
+import { DocumentTable } from './document-table.js';
 import { countTokens } from './tokens.js';
 import { ulid } from './ulid.js';
 
@@ -48,7 +48,12 @@ interface Stored {
 
 export interface AgentMemoryServerState {
   /** Documents by key, in the order they were last written (the TAG index's listing order). */
-  workingMemory: Map<string, Stored>;
+  workingMemory: DocumentTable<Stored>;
+}
+
+/** An empty keyspace, indexed by the document TAG fields the server's index has. */
+export function newAgentMemoryServerState(): AgentMemoryServerState {
+  return { workingMemory: new DocumentTable<Stored>(({ doc }) => ({ session_id: doc.session_id, namespace: doc.namespace, user_id: doc.user_id })) };
 }
 
 /** `Keys.working_memory_key`: the parts joined with `:` (so `a` + `b:c` is the key of `a:b` + `c`). */
@@ -129,7 +134,6 @@ function stored(doc: WorkingMemoryDoc): WorkingMemoryDoc {
 export function setWorkingMemory(state: AgentMemoryServerState, doc: WorkingMemoryDoc): WorkingMemoryDoc {
   const written = { ...doc, updated_at: pyNow() };
   const key = workingMemoryKey(written.session_id, written.user_id, written.namespace);
-  state.workingMemory.delete(key);
   state.workingMemory.set(key, { doc: stored(written), expiresAt: written.ttl_seconds !== null ? Date.now() + written.ttl_seconds * 1000 : null });
   return written;
 }
@@ -143,9 +147,12 @@ function live(state: AgentMemoryServerState, key: string): Stored | undefined {
   return s;
 }
 
-/** Every live document (expired keys are gone, as Redis removes them), in listing order. */
-export function liveDocuments(state: AgentMemoryServerState): WorkingMemoryDoc[] {
-  return [...state.workingMemory.keys()].map((k) => live(state, k)?.doc).filter((d): d is WorkingMemoryDoc => d !== undefined);
+/** The live documents with these tags (expired keys are gone, as Redis removes them), in listing order. */
+export function liveDocuments(state: AgentMemoryServerState, tags: { namespace?: string | null; user_id?: string | null } = {}): WorkingMemoryDoc[] {
+  return state.workingMemory
+    .keysTagged(tags)
+    .map((k) => live(state, k)?.doc)
+    .filter((d): d is WorkingMemoryDoc => d !== undefined);
 }
 
 /**
@@ -156,10 +163,8 @@ export function liveDocuments(state: AgentMemoryServerState): WorkingMemoryDoc[]
 function resolveKey(state: AgentMemoryServerState, sessionId: string, userId: string | null, namespace: string | null): string | undefined {
   const key = workingMemoryKey(sessionId, userId, namespace);
   if (live(state, key)) return key;
-  const found = [...state.workingMemory.entries()].filter(
-    ([k, s]) => live(state, k) && hasTag(s.doc.session_id, sessionId) && (!namespace || hasTag(s.doc.namespace, namespace)) && (!userId || hasTag(s.doc.user_id, userId)),
-  );
-  return found.length === 1 ? found[0]![0] : undefined;
+  const found = state.workingMemory.keysTagged({ session_id: sessionId, namespace, user_id: userId }).filter((k) => live(state, k));
+  return found.length === 1 ? found[0] : undefined;
 }
 
 /** `get_working_memory`: the document (with the caller's session id), or undefined. */
@@ -217,7 +222,7 @@ export function workingMemoryHandler(state: AgentMemoryServerState, options: Wor
       if (items.length) return unprocessable(items);
       const ns = req.query.get('namespace');
       const user = req.query.get('user_id');
-      const all = liveDocuments(state).filter((d) => (!ns || hasTag(d.namespace, ns)) && (!user || hasTag(d.user_id, user)));
+      const all = liveDocuments(state, { namespace: ns, user_id: user });
       return { status: 200, body: { sessions: all.slice(0, limit + offset).slice(offset).map((d) => d.session_id), total: all.length } };
     }
     const m = match('/v1/working-memory/{session_id}', req.path, true);
