@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js';
 import { remember } from '../codec/bounded.js';
 import { KeyedQueue, mapLimit } from '../codec/concurrency.js';
-import { isRecord, toJsonObject } from '../codec/json.js';
+import { isRecord, toJsonObject, type JsonValue } from '../codec/json.js';
 import { unlessMissing } from './missing.js';
 import type { CallOptions } from './types.js';
 
@@ -62,6 +62,12 @@ export function measure(payload: unknown, items: number): PayloadSize {
   return { items, bytes: Buffer.byteLength(JSON.stringify(payload)) };
 }
 
+/** A payload with its size, so the next change can be measured by what it adds. */
+export interface Measured<P> {
+  payload: P;
+  size: PayloadSize;
+}
+
 /**
  * Every working-memory session_id of a namespace (and user), each once, in the server's order.
  * The pages `expected` documents need are asked for together (the first tells the total; any
@@ -96,7 +102,7 @@ export class JournalStore {
   /** This instance's writer id: the session_id of every document it writes. */
   readonly writerId = `w-${randomUUID()}`;
   /** This writer's current document of each journal it wrote, for the journals most recently used. */
-  private readonly own = new Map<string, unknown>();
+  private readonly own = new Map<string, Measured<unknown>>();
   /** The number of this writer's current document of every journal it has written. */
   private readonly segments = new Map<string, number>();
   /** How many documents each journal had when last listed, to list it in one round trip next time. */
@@ -113,36 +119,53 @@ export class JournalStore {
   /**
    * Changes this writer's document of a journal and writes it (one PUT), with changes to the same
    * journal applied one at a time. When the change would take the current document past a bound,
-   * it starts the next document instead. `sizeOf` measures a payload.
+   * it starts the next document instead. `sizeOf` measures a payload, given (when known) the payload
+   * it was changed from with its size. Payloads are JSON by construction (their parts went through
+   * `toJson` when they entered), so they are sent as they are: walking 64 KiB again on every append
+   * cost more than the rest of the append's client work.
    */
-  update<P>(key: JournalKey, empty: () => P, change: (payload: P) => P, sizeOf: (payload: P) => PayloadSize, o?: CallOptions, expiry?: Expiry): Promise<JournalDoc> {
+  update<P extends object>(
+    key: JournalKey,
+    empty: () => P,
+    change: (payload: P) => P,
+    sizeOf: (payload: P, before?: Measured<P>) => PayloadSize,
+    o?: CallOptions,
+    expiry?: Expiry,
+  ): Promise<JournalDoc> {
     const id = key.namespace;
     return this.queue.run(id, async () => {
       const current = this.segments.get(id);
-      const cached = this.own.has(id) ? (this.own.get(id) as P) : current === undefined ? undefined : await this.readOwn(key, current, empty, o);
+      let cached = this.own.get(id) as Measured<P> | undefined;
+      if (!cached && current !== undefined) {
+        const read = await this.readOwn(key, current, empty, o);
+        cached = { payload: read, size: sizeOf(read) };
+      }
       let segment = current ?? 0;
-      let payload: P;
+      let next: P;
+      let size: PayloadSize;
       if (cached === undefined) {
-        payload = change(empty());
+        next = change(empty());
+        size = sizeOf(next);
       } else {
-        const now = sizeOf(cached);
-        const next = change(cached);
-        const after = sizeOf(next);
+        const now = cached.size;
+        next = change(cached.payload);
+        size = sizeOf(next, cached);
         const full = now.items >= this.bounds.items || now.bytes >= this.bounds.bytes;
-        const overflows = now.items > 0 && (after.items > this.bounds.items || after.bytes > this.bounds.bytes);
+        const overflows = now.items > 0 && (size.items > this.bounds.items || size.bytes > this.bounds.bytes);
         if (full || overflows) {
           segment += 1;
-          payload = change(empty());
-        } else {
-          payload = next;
+          next = change(empty());
+          size = sizeOf(next);
         }
       }
+      const payload = next;
       const { ttl_seconds, expiresAt } = expiring(expiry);
       const written = documentId(this.writerId, segment);
-      await this.client.putWorkingMemory(written, { messages: [], data: { adk: toJsonObject(payload, 'appendEvent', 'data.adk'), ...(expiresAt ? { expiresAt } : {}) }, namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) }, undefined, o);
+      const adk = payload as unknown as { [key: string]: JsonValue };
+      await this.client.putWorkingMemory(written, { messages: [], data: { adk, ...(expiresAt ? { expiresAt } : {}) }, namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) }, undefined, o);
       // Only a stored document becomes current: a failed write is redone on the same segment.
       this.segments.set(id, segment);
-      remember(this.own, id, payload, this.cacheSize);
+      remember(this.own, id, { payload, size }, this.cacheSize);
       return { id: written, payload, ...(expiresAt ? { expiresAt } : {}) };
     });
   }

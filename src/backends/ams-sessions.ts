@@ -9,7 +9,7 @@ import { amsSessionId, amsTagValue, fromAmsSessionId, tupleId, type SessionScope
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { SessionExpiry, leftoversOf } from './ams-expiry.js';
-import { JournalStore, READ_CONCURRENCY, listAllSessionIds, measure, type Expiry, type JournalDoc, type JournalKey } from './ams-journal.js';
+import { JournalStore, READ_CONCURRENCY, listAllSessionIds, measure, type Expiry, type JournalDoc, type JournalKey, type Measured, type PayloadSize } from './ams-journal.js';
 import { NativeViews, adoptedMessage, adoptionOf, markerOf, nativeKey, toMessage, type Message, type ViewMarker, type ViewOptions, type WorkingMemory } from './ams-view.js';
 import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
@@ -62,7 +62,18 @@ const CREATION_PREFIX = 'c-';
 const isEvents = (v: unknown): v is EventsPayload => isRecord(v) && v.kind === 'events' && Array.isArray(v.events);
 const isState = (v: unknown): v is StatePayload => isRecord(v) && v.kind === 'state' && isRecord(v.entries);
 const isCreation = (v: unknown): v is Creation => isRecord(v) && (v.kind === 'creation' || v.kind === 'session') && typeof v.appName === 'string' && isRecord(v.state);
-const eventsSize = (p: EventsPayload) => measure(p, p.events.length);
+/**
+ * The size of a writer's events document. After an append (the events before it unchanged, the new
+ * ones at the end) it is the size before plus the new events and their commas, so an append does
+ * not serialise the whole document (up to 64 KiB) to learn its size; any other change is measured whole.
+ */
+export function eventsSize(p: EventsPayload, before?: Measured<EventsPayload>): PayloadSize {
+  const prev = before?.payload.events;
+  if (!before || !prev || p.v !== before.payload.v || p.events.length < prev.length || !prev.every((e, i) => p.events[i] === e)) return measure(p, p.events.length);
+  let bytes = before.size.bytes;
+  for (let i = prev.length; i < p.events.length; i++) bytes += Buffer.byteLength(JSON.stringify(p.events[i])) + (i > 0 ? 1 : 0);
+  return { items: p.events.length, bytes };
+}
 
 /**
  * The creation that holds a session: the head of the earlier layout when there is one, else the

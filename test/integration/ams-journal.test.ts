@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { createEvent, createEventActions, isCompactedEvent, type Event } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JournalStore, SEGMENT_BYTES, SEGMENT_ITEMS, measure } from '../../src/backends/ams-journal.js';
-import { amsKeys } from '../../src/backends/ams-sessions.js';
+import { amsKeys, eventsSize } from '../../src/backends/ams-sessions.js';
 import { createAgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/testing/index.js';
@@ -63,6 +63,21 @@ describe('Agent Memory Server journal documents', () => {
 
     await store.removeAll(key);
     expect(await store.readAll(key)).toEqual([]);
+  });
+
+  it('measures an events document after an append by what the append added, to the byte of a whole measure', () => {
+    type Payload = Parameters<typeof eventsSize>[0];
+    const events: Payload['events'] = [{ id: 'a', text: 'plain' }, { id: 'b', text: 'ünïcödé ✓ 🏃' }, { id: 'c', nested: { list: [1, 2.5, null, true] } }];
+    let before = { payload: { v: 1, kind: 'events', events: [] } as Payload, size: measure({ v: 1, kind: 'events', events: [] }, 0) };
+    for (const added of [[events[0]!], [events[1]!, events[2]!], [{ id: 'd', text: '' }]]) {
+      const next: Payload = { ...before.payload, events: [...before.payload.events, ...added] };
+      const size = eventsSize(next, before);
+      expect(size).toEqual(measure(next, next.events.length));
+      before = { payload: next, size };
+    }
+    // A replaced event is not an append: measured whole.
+    const replaced: Payload = { ...before.payload, events: before.payload.events.map((e, i) => (i === 1 ? { id: 'b', text: 'a much longer replacement text' } : e)) };
+    expect(eventsSize(replaced, before)).toEqual(measure(replaced, replaced.events.length));
   });
 
   it('keeps a 250-event session whole across documents and writers, with bounded writes', async () => {
