@@ -275,7 +275,7 @@ async function latency(backend: Backend): Promise<Row[]> {
   const bigSession = await sessions.createSession({ appName: APP, userId: user, sessionId: bigScope.sessionId });
   for (let i = 0; i < 1000; i++) await sessions.appendEvent({ session: bigSession, event: makeEvent(`big-${i}`, i) });
   const rawBig = rawReadOf(bigScope);
-  rows.push(await compare(backend, 'getSession (1000 events)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: bigScope.sessionId }), rawBig, Math.ceil(ITERATIONS / 8)));
+  rows.push(await compare(backend, 'getSession (1000 events)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: bigScope.sessionId }), rawBig, Math.ceil(ITERATIONS / 4)));
 
   // listSessions for a user with 10 sessions
   const lister = `lister-${run}`;
