@@ -61,6 +61,8 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       const s = await svc.createSession({ appName: app, userId: 'u', sessionId: 's' });
       await svc.appendEvent({ session: s, event: page('p1') });
       expect((await journalIds(app, 'u', 's')).length).toBeGreaterThan(0);
+      await target.settle();
+      await target.server!.runBackgroundTasks();
       await sleep(3500);
       expect(await journalIds(app, 'u', 's')).toEqual([]);
       expect((await native(app, 'u', 's')).status).toBe(404);
@@ -90,6 +92,10 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       const svc = target.service({ sessionTtlSeconds: 2 });
       const s = await svc.createSession({ appName: app, userId: 'u', sessionId: 's' });
       await svc.appendEvent({ session: s, event: say('e1', 'only') });
+      // The server's own write-backs are writes (they refresh the TTL): let them finish first, so
+      // that only reads follow.
+      await target.settle();
+      await target.server!.runBackgroundTasks();
       const seen: boolean[] = [];
       for (let i = 0; i < 7; i++) {
         seen.push((await svc.getSession({ appName: app, userId: 'u', sessionId: 's' })) !== undefined);
