@@ -8,6 +8,7 @@ import { ENVELOPE_VERSION, eventFromJson, eventToJson, textEvent, type EventJson
 import { amsSessionId, amsTagValue, fromAmsSessionId, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
+import { mergeByTime } from '../codec/timeline.js';
 import { SessionExpiry, leftoversOf } from './ams-expiry.js';
 import { JournalStore, READ_CONCURRENCY, listAllSessionIds, measure, type Expiry, type JournalDoc, type JournalKey, type Measured, type PayloadSize } from './ams-journal.js';
 import { NativeViews, adoptedMessage, adoptionOf, markerOf, nativeKey, toMessage, type Message, type ViewMarker, type ViewOptions, type WorkingMemory } from './ams-view.js';
@@ -197,14 +198,17 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       const written = await this.journalEvents(scope, adopted.map((e) => eventToJson(e, 'getSession')), o, ttl ? SessionExpiry.beside(ttl) : undefined);
       if (ttl) this.expiry.update(scope, [written]);
     }
-    const record = mergeByTime([journaled, adopted]);
+    const record = mergeByTime([journaled, adopted], eventTime);
 
     const retained = new Set(nativeMessages.map((m) => m.id));
     const summarised = native?.context?.trim() ? native.context : undefined;
     const firstRetained = summarised ? indexOrEnd(record.findIndex((e) => retained.has(e.id)), record.length) : 0;
     this.views.remember(scope, viewMessages(record.slice(firstRetained), nativeMessages));
 
-    const timeline = record.map((e) => (adoptedMessage(e) ? foreignEvent(adoptedMessage(e)!, scope.appName) : e));
+    const timeline = record.map((e) => {
+      const adoptedFrom = adoptedMessage(e);
+      return adoptedFrom ? foreignEvent(adoptedFrom, scope.appName) : e;
+    });
     // A session another client created (the Python adk-redis) keeps its initial state in the document's data.
     const state: StateMap = { ...(created?.state ?? foreignState(native)) };
     for (const e of timeline) Object.assign(state, splitState(e.actions?.stateDelta).session);
@@ -269,7 +273,10 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       if (!this.expiry.knows(scope)) {
         const docs = await this.journals.readAll(journal, o);
         this.expiry.learn(scope, ttl, docs, winningCreation(docs)?.id);
-        carry = this.carryForward(scope, journal, ttl, await this.journals.readSome(journal, this.expiry.due(scope, this.journals.currentDocument(journal)), o));
+        // The documents due are among those just read: no second read.
+        const byId = new Map(docs.map((d) => [d.id, d]));
+        const dueNow = this.expiry.due(scope, this.journals.currentDocument(journal)).flatMap((id) => byId.get(id) ?? []);
+        carry = this.carryForward(scope, journal, ttl, dueNow);
       } else {
         carry = this.carryForward(scope, journal, ttl, dueDocs);
       }
@@ -389,7 +396,7 @@ function recordEvents(docs: { id: string; payload: unknown }[]): Event[] {
   const lists = JournalStore.byWriter(docs, isEvents).map(({ payloads }) => stableByTime(payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory'))));
   const out: Event[] = [];
   const at = new Map<string, number>();
-  for (const e of mergeByTime(lists)) {
+  for (const e of mergeByTime(lists, eventTime)) {
     const i = at.get(e.id);
     if (i === undefined) {
       at.set(e.id, out.length);
@@ -408,6 +415,8 @@ function foreignState(native: WorkingMemory | undefined): StateMap {
   return rest as StateMap;
 }
 
+const eventTime = (e: Event) => e.timestamp;
+
 function stableByTime(events: Event[]): Event[] {
   return events.map((e, i) => [e, i] as const).sort(([a, i], [b, j]) => a.timestamp - b.timestamp || i - j).map(([e]) => e);
 }
@@ -418,24 +427,6 @@ function indexOrEnd(i: number, end: number): number {
 
 function compareRank(a: [number, string, number], b: [number, string, number]): number {
   return a[0] - b[0] || a[1].localeCompare(b[1]) || a[2] - b[2];
-}
-
-/**
- * Merges event lists into one timeline: repeatedly takes the earliest next event among the lists,
- * so events interleave by time while each list's own order is never changed.
- */
-export function mergeByTime(lists: Event[][]): Event[] {
-  const heads = lists.map(() => 0);
-  const out: Event[] = [];
-  for (;;) {
-    let pick = -1;
-    for (let i = 0; i < lists.length; i++) {
-      const e = lists[i]![heads[i]!];
-      if (e && (pick < 0 || e.timestamp < lists[pick]![heads[pick]!]!.timestamp)) pick = i;
-    }
-    if (pick < 0) return out;
-    out.push(lists[pick]![heads[pick]!++]!);
-  }
 }
 
 /**

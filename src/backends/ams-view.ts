@@ -5,6 +5,7 @@ import { KeyedQueue } from '../codec/concurrency.js';
 import { conversationText, isUserAuthored } from '../codec/events.js';
 import { amsSessionId, amsTagValue, scopeKey, type SessionScope } from '../codec/ids.js';
 import { isRecord } from '../codec/json.js';
+import { mergeByTime } from '../codec/timeline.js';
 import { unlessMissing } from './missing.js';
 import type { CallOptions } from './types.js';
 
@@ -166,7 +167,7 @@ export class NativeViews {
       const present = new Set(stored.map((m) => m.id));
       const since = base.context?.trim() && stored.length ? timeOf(stored[0]!) : -Infinity;
       const restored = (this.known.get(key) ?? []).filter((m) => !present.has(m.id) && timeOf(m) >= since);
-      let messages = mergeByTime(stored, restored);
+      let messages = mergeByTime([stored, restored], timeOf);
       const message = toMessage(event);
       if (message) {
         const at = messages.findIndex((m) => m.id === message.id);
@@ -188,15 +189,3 @@ export class NativeViews {
   }
 }
 
-/** Two message lists merged by time, each list's own order kept (the first wins ties). */
-function mergeByTime(a: Message[], b: Message[]): Message[] {
-  if (!b.length) return a;
-  const out: Message[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && timeOf(a[i]!) <= timeOf(b[j]!))) out.push(a[i++]!);
-    else out.push(b[j++]!);
-  }
-  return out;
-}
