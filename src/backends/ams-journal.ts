@@ -214,8 +214,7 @@ export class JournalStore {
 
   /** Deletes every document of a journal, writers' and others alike. */
   async removeAll(key: JournalKey, o?: CallOptions): Promise<void> {
-    const ids = await this.list(key, o);
-    await mapLimit(ids, READ_CONCURRENCY, (id) => this.client.deleteWorkingMemory(id, { namespace: key.namespace }, o));
+    await this.removeSome(key, await this.list(key, o), o);
     this.own.delete(key.namespace);
     this.segments.delete(key.namespace);
     this.counts.delete(key.namespace);

@@ -269,7 +269,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     createdAtMs: number,
     env: Envelope,
     o?: CallOptions,
-    extraMetadata?: Record<string, unknown>,
+    extraMetadata?: Record<string, JsonValue>,
   ): Promise<SessionEvent> {
     const { event } = await this.client.addSessionEvent(
       {
@@ -279,7 +279,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
         role,
         content: [{ text }],
         createdAt: new Date(createdAtMs).toISOString(),
-        metadata: { ...(extraMetadata as Record<string, JsonValue> | undefined), adk: toJson(env, 'appendEvent', 'metadata') },
+        metadata: { ...extraMetadata, adk: toJson(env, 'appendEvent', 'metadata') },
       },
       // Replays are harmless: readers de-duplicate by ADK event id and state records restate the state.
       { signal: o?.signal, allowReplay: true },
@@ -386,7 +386,7 @@ function isPythonSessionOf(memory: SessionMemory, scope: SessionScope): boolean 
 }
 
 /** What the Python adk-redis writes beside each event, so it reads events this package adds to its sessions as its own. */
-function pythonMetadataFor(scope: SessionScope, event: Event): Record<string, unknown> {
+function pythonMetadataFor(scope: SessionScope, event: Event): Record<string, JsonValue> {
   const delta = event.actions?.stateDelta;
   return {
     source: 'adk-redis',
@@ -395,7 +395,7 @@ function pythonMetadataFor(scope: SessionScope, event: Event): Record<string, un
     user_id: scope.userId,
     adk_session_id: scope.sessionId,
     adk_event_id: event.id,
-    adk_author: event.author,
+    ...(event.author !== undefined ? { adk_author: event.author } : {}),
     ...(delta && Object.keys(delta).length ? { state_delta: toJson(delta, 'appendEvent', 'stateDelta') } : {}),
   };
 }
