@@ -18,6 +18,7 @@ import { mapLimit } from '../src/codec/concurrency.js';
 import { clientWork } from './client-work.js';
 import { distance } from './distance.js';
 import { printReal, realBench } from './real.js';
+import { meteringFetch, newMeter, type Meter } from './meter.js';
 import { LARGE_MEASURED, eventBytes, largeToolResult } from './large-events.js';
 import { capturingFetch, generatedCheck, timeValidation, type CapturedBody, type ValidationRow } from './validation.js';
 import { memoryIds } from '../src/codec/memory.js';
@@ -41,27 +42,8 @@ const info = await new Promise<{ ram: { url: string; apiKey: string; storeId: st
 const stopServers = () => child.stdin!.end();
 
 // ---------------------------------------------------------------- metering fetch
-interface Meter {
-  requests: number;
-  requestBytes: number;
-  responseBytes: number;
-  urls: string[];
-}
-const newMeter = (): Meter => ({ requests: 0, requestBytes: 0, responseBytes: 0, urls: [] });
 let meter: Meter | undefined;
-async function meteredFetch(req: Request): Promise<Response> {
-  if (!meter) return fetch(req);
-  const m = meter;
-  m.requests++;
-  m.urls.push(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search}`);
-  // Measured first, then added: `x += await y` would read x before the await and lose a concurrent request's bytes.
-  const sent = req.body ? (await req.clone().arrayBuffer()).byteLength : 0;
-  m.requestBytes += sent;
-  const res = await fetch(req);
-  const received = (await res.clone().arrayBuffer()).byteLength;
-  m.responseBytes += received;
-  return res;
-}
+const meteredFetch = meteringFetch(() => meter);
 async function measure<T>(work: () => Promise<T>): Promise<{ result: T; meter: Meter }> {
   meter = newMeter();
   try {

@@ -14,6 +14,7 @@ import { eventToJson } from '../src/codec/events.js';
 import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../src/services/session-service.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../src/testing/index.js';
+import { meteringFetch, newMeter, type Meter } from './meter.js';
 import { ensureInteropEnvironment, interopVersions, startPythonDriver, type PythonDriver } from '../test/helpers/python-interop.js';
 
 const ITERATIONS = Number(process.env.BENCH_REAL_ITERATIONS ?? 20);
@@ -109,16 +110,8 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
     const client = createAgentMemoryServerClient({ apiBaseUrl: url });
     const sdk = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: url });
     const memory = new RedisLongTermMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: url });
-    let meter = { requests: 0, sent: 0, received: 0 };
-    const metered = async (req: Request) => {
-      meter.requests++;
-      const sent = req.body ? (await req.clone().arrayBuffer()).byteLength : 0;
-      meter.sent += sent;
-      const res = await fetch(req);
-      const received = (await res.clone().arrayBuffer()).byteLength;
-      meter.received += received;
-      return res;
-    };
+    let meter: Meter | undefined;
+    const metered = meteringFetch(() => meter);
     const sdkMetered = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: url, fetch: metered });
     const memoryMetered = new RedisLongTermMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: url, fetch: metered });
     const pyConn = { backend: 'opensource-agent-memory', url, app: APP };
@@ -297,9 +290,9 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
         ];
         for (let k = 0; k < 3; k++) await sides[(i + k) % 3]!();
       }
-      meter = { requests: 0, sent: 0, received: 0 };
+      const sdkMeter = (meter = newMeter());
       await sdkOps[op]!(sdkMetered, memoryMetered, 1000 + ITERATIONS, n);
-      const sdkMeter = meter;
+      meter = undefined;
       const sdkCpu = sdkCpuTotal / ITERATIONS;
       const sdkCalls = sdkCallsTotal / ITERATIONS;
       const pyCpu = pyCpuTotal / ITERATIONS;
@@ -317,7 +310,7 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
         ratioToPython: sdkMs / pythonMs,
         requests: sdkMeter.requests,
         pythonRequests: pyResult.requests,
-        sdkBytes: { sent: sdkMeter.sent, received: sdkMeter.received },
+        sdkBytes: { sent: sdkMeter.requestBytes, received: sdkMeter.responseBytes },
         pythonBytes: { sent: pyResult.sent, received: pyResult.received },
       });
       if (op === 'appendEvent' || op === 'getSession') serverCpu.push({ operation: label, sdkUs: sdkCpu, pythonUs: pyCpu, sdkRedisCalls: sdkCalls, pythonRedisCalls: pyCalls });

@@ -1,0 +1,26 @@
+/** Requests and bytes one measured piece of work sent and received. */
+export interface Meter {
+  requests: number;
+  requestBytes: number;
+  responseBytes: number;
+  urls: string[];
+}
+
+export const newMeter = (): Meter => ({ requests: 0, requestBytes: 0, responseBytes: 0, urls: [] });
+
+/** A fetch that counts into the meter `current()` returns when a request starts (none: plain fetch). */
+export function meteringFetch(current: () => Meter | undefined): (req: Request) => Promise<Response> {
+  return async (req) => {
+    const m = current();
+    if (!m) return fetch(req);
+    m.requests++;
+    m.urls.push(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search}`);
+    // Measured first, then added: `x += await y` would read x before the await and lose a concurrent request's bytes.
+    const sent = req.body ? (await req.clone().arrayBuffer()).byteLength : 0;
+    m.requestBytes += sent;
+    const res = await fetch(req);
+    const received = (await res.clone().arrayBuffer()).byteLength;
+    m.responseBytes += received;
+    return res;
+  };
+}
