@@ -22,6 +22,7 @@ export {
   type RealAgentMemoryServer,
   type RealAgentMemoryServerOptions,
   type RealServerVersions,
+  type TaskCounts,
   type UnavailableReason,
 } from './real-agent-memory-server/index.js';
 export { startStandInModel, type StandInModel } from './stand-in-model/server.js';

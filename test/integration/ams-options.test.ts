@@ -1,11 +1,11 @@
 import { InMemorySessionService, createEvent, createEventActions, type Event } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amsKeys } from '../../src/backends/ams-sessions.js';
+import { eventually } from '../helpers/eventually.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
 
 let seq = 0;
 const uid = (p: string) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (id: string, text: string, author = 'user'): Event => createEvent({ id, invocationId: 'inv', author, timestamp: Date.now(), content: { role: author === 'user' ? 'user' : 'model', parts: [{ text }] } });
 /** A tool result of 100 kB: past the journal's 64 KiB bound, so every such append closes a journal document. */
 const page = (id: string) => createEvent({ id, invocationId: 'inv', author: 'coach', timestamp: Date.now(), content: { role: 'user', parts: [{ functionResponse: { id: `c-${id}`, name: 'fetch', response: { page: `${id} `.padEnd(100_000, 'words and more words ') } } }] } });
@@ -43,10 +43,11 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       // The server's own write-backs (promotion, extraction) are writes too: they refresh the TTL.
       await target.settle();
       await target.server!.runBackgroundTasks();
-      await sleep(3500);
-      expect(await svc.getSession({ appName: app, userId: 'u', sessionId: 's' })).toBeUndefined();
+      // Reads do not refresh the TTL (below): read until the session has expired.
+      await eventually('the session reads as missing', async () => (await svc.getSession({ appName: app, userId: 'u', sessionId: 's' })) === undefined, { everyMs: 200 });
       expect((await native(app, 'u', 's')).status).toBe(404);
-      // What was left beside it (written at least T ago) was deleted by that read.
+      // What was left beside it was deleted by that read: every journal document was sent before the
+      // working memory's last write was stored, so each was written at least T ago by then.
       expect(await journalIds(app, 'u', 's')).toEqual([]);
       const again = await svc.createSession({ appName: app, userId: 'u', sessionId: 's', state: { plan: 'new' } });
       expect(again.state).toEqual({ plan: 'new' });
@@ -63,8 +64,8 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       expect((await journalIds(app, 'u', 's')).length).toBeGreaterThan(0);
       await target.settle();
       await target.server!.runBackgroundTasks();
-      await sleep(3500);
-      expect(await journalIds(app, 'u', 's')).toEqual([]);
+      // Only raw listings, which touch nothing: the documents beside it expire on their own (2T).
+      await eventually('the journal documents have expired', async () => (await journalIds(app, 'u', 's')).length === 0, { everyMs: 200 });
       expect((await native(app, 'u', 's')).status).toBe(404);
     }, 30_000);
 
@@ -72,16 +73,26 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       const app = uid('ttl');
       const svc = target.service({ sessionTtlSeconds: 2 });
       const s = await svc.createSession({ appName: app, userId: 'u', sessionId: 's', state: { plan: 'base' } });
-      const ids: string[] = [];
-      // 8 appends over about 6.5 s, each of its own journal document: the first ones would expire
-      // (after 2T = 4 s) unless carried forward.
-      for (let i = 0; i < 8; i++) {
+      const first = page('p0');
+      await svc.appendEvent({ session: s, event: first });
+      const ids = [first.id];
+      // A canary written after the first append with the TTL of the documents beside the session
+      // (2T): once it has expired, so would have every document written before it, unless carried
+      // forward. Appends go on (each page closes a journal document) until the canary is gone.
+      const canary = uid('canary');
+      expect((await raw('PUT', `/v1/working-memory/${canary}?namespace=${app}-canary`, { messages: [], namespace: `${app}-canary`, ttl_seconds: 4 })).status).toBe(200);
+      const canaryAlive = async () => (await raw('GET', `/v1/working-memory/${canary}?namespace=${app}-canary`)).status === 200;
+      for (let i = 1; await canaryAlive(); i++) {
+        expect(i).toBeLessThan(200);
         const e = i % 2 ? say(`e${i}`, `step ${i}`) : page(`p${i}`);
         if (i === 3) e.actions = createEventActions({ stateDelta: { step: 3 } });
         await svc.appendEvent({ session: s, event: e });
         ids.push(e.id);
-        await sleep(800);
+        // Paces the appends (a few polls of the canary), well inside T: the outcome does not
+        // depend on this pace, only on the canary having expired before the read below.
+        await eventually('the canary expired or a pause passed', async () => !(await canaryAlive()), { withinMs: 400, everyMs: 100 }).catch(() => undefined);
       }
+      expect(ids.length).toBeGreaterThan(3);
       const read = (await target.service().getSession({ appName: app, userId: 'u', sessionId: 's' }))!;
       expect(read.events.map((e) => e.id)).toEqual(ids);
       expect(read.state).toEqual({ plan: 'base', step: 3 });
@@ -96,13 +107,9 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       // that only reads follow.
       await target.settle();
       await target.server!.runBackgroundTasks();
-      const seen: boolean[] = [];
-      for (let i = 0; i < 7; i++) {
-        seen.push((await svc.getSession({ appName: app, userId: 'u', sessionId: 's' })) !== undefined);
-        await sleep(500);
-      }
-      expect(seen[0]).toBe(true);
-      expect(seen.at(-1)).toBe(false);
+      expect(await svc.getSession({ appName: app, userId: 'u', sessionId: 's' })).toBeDefined();
+      // Read after read: were reads to refresh the TTL, the session would never expire.
+      await eventually('the session, read again and again, expires', async () => (await svc.getSession({ appName: app, userId: 'u', sessionId: 's' })) === undefined, { withinMs: 20_000, everyMs: 200 });
     }, 30_000);
   });
 

@@ -42,12 +42,22 @@ describe('the Agent Memory Server client against the real server, every operatio
   });
 
   it('administration: forget (dry run) and compact', async () => {
-    await c.createLongTermMemories({ memories: [{ id: 'old-1', text: 'User once lived in Oslo', user_id: 'u2', namespace: 'app', memory_type: 'episodic' }] });
+    // Ages are explicit: one memory created years ago, one created now, and a 30-day policy. The
+    // outcome depends on no clock arithmetic finer than days (the server compares created_at with now).
+    const yearsAgo = '2020-01-01T00:00:00Z';
+    await c.createLongTermMemories({
+      memories: [
+        { id: 'old-1', text: 'User once lived in Oslo', user_id: 'u2', namespace: 'app', memory_type: 'episodic', created_at: yearsAgo, last_accessed: yearsAgo },
+        { id: 'new-1', text: 'User now lives in Bergen', user_id: 'u2', namespace: 'app', memory_type: 'episodic', created_at: now(), last_accessed: now() },
+      ],
+      deduplicate: false,
+    });
     await server.settled();
-    const forget = await c.forgetLongTermMemories({ policy: { max_age_days: 0.000001 } }, { namespace: 'app', user_id: 'u2', limit: 10, dry_run: true });
-    // A dry run reports what it would delete, and deletes nothing.
-    expect(forget).toEqual({ scanned: 1, deleted: 1, deleted_ids: ['old-1'], dry_run: true });
+    const forget = await c.forgetLongTermMemories({ policy: { max_age_days: 30 } }, { namespace: 'app', user_id: 'u2', limit: 10, dry_run: true });
+    // A dry run reports what it would delete (the old memory only), and deletes nothing.
+    expect(forget).toEqual({ scanned: 2, deleted: 1, deleted_ids: ['old-1'], dry_run: true });
     expect((await c.getLongTermMemory('old-1')).id).toBe('old-1');
+    expect((await c.getLongTermMemory('new-1')).id).toBe('new-1');
     expect((await c.compactLongTermMemories({ namespace: 'app', user_id: 'u2' })).status).toMatch(/^ok/);
   });
 

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStartFailure } from '../../src/testing/real-agent-memory-server/index.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
+import { eventually } from '../helpers/eventually.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -66,9 +67,10 @@ describe('startRealAgentMemoryServer', () => {
     expect(put.status).toBe(200);
     const search = async () =>
       ((await (await fetch(`${server.url}/v1/long-term-memory/search`, { method: 'POST', headers, body: JSON.stringify({ text: 'bees on the roof', user_id: { eq: 'u' }, namespace: { eq: 'manual' } }) })).json()) as { memories: { text: string }[] }).memories.map((m) => m.text);
-    // Longer than the extraction debounce of auto mode: nothing ran.
-    await new Promise((r) => setTimeout(r, 2500));
+    // The write queued the server's work (promotion, extraction); in manual mode it stays queued.
     await server.settled();
+    await eventually('the write queued background work', async () => Object.keys((await server.backgroundTaskCounts()).waiting).length > 0);
+    expect((await server.backgroundTaskCounts()).running).toEqual({});
     expect(await search()).toEqual([]);
     expect(server.model.calls.discrete ?? 0).toBe(0);
     await server.runBackgroundTasks();

@@ -16,6 +16,7 @@ import { controllerOf, type Controller, type TaskCounts } from './controller.js'
 import { ensureRealServerInstalled, RealServerUnavailableError, type RealServerInstall } from './install.js';
 import { ChildFailedError, freePort, portInUse, startChild, startWatchdog, waitUntil, type Child } from './processes.js';
 
+export type { TaskCounts } from './controller.js';
 export { RealServerUnavailableError, ensureRealServerInstalled, type RealServerInstall, type UnavailableReason } from './install.js';
 
 export interface RealAgentMemoryServerOptions {
@@ -72,6 +73,8 @@ export interface RealAgentMemoryServer extends ReferenceServer {
   pids: { api: number; worker: number; redis: number; mcp?: number };
   /** Runs `redis-cli` against the server's Redis and returns what it printed. */
   redisCli(...args: string[]): Promise<string>;
+  /** The server's background tasks (its Docket queue) waiting and running, counted by task name. */
+  backgroundTaskCounts(): Promise<TaskCounts>;
   /** The tail of each process's output, for diagnosing a failure. */
   output(): Record<string, string>;
 }
@@ -217,6 +220,7 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
       runBackgroundTasks: (o) => runBackgroundTasks(mode, controller, model!, url, o),
       settled: () => apiIdle(url),
       redisCli: (...args) => cli(install, redis.port, args),
+      backgroundTaskCounts: async () => (await controller.send('tasks')) as unknown as TaskCounts,
       output: () => Object.fromEntries(children.map((c) => [c.name, c.output()])),
       close: closeAll,
     };
