@@ -5,7 +5,8 @@ import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js'
 import { withBackendSummary } from '../codec/compaction.js';
 import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, eventFromJson, eventToJson, textEvent, type EventJson } from '../codec/events.js';
-import { amsSessionId, amsTagValue, fromAmsSessionId, tupleId, type SessionScope } from '../codec/ids.js';
+import { remember } from '../codec/bounded.js';
+import { amsSessionId, amsTagValue, fromAmsAppSlotSessionId, fromAmsSessionId, scopeKey, tupleId, type SessionScope } from '../codec/ids.js';
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { mergeByTime } from '../codec/timeline.js';
@@ -13,6 +14,29 @@ import { SessionExpiry, leftoversOf } from './ams-expiry.js';
 import { JournalStore, READ_CONCURRENCY, listAllSessionIds, measure, type Expiry, type JournalDoc, type JournalKey, type Measured, type PayloadSize } from './ams-journal.js';
 import { NativeViews, adoptedMessage, adoptionOf, markerOf, nativeKey, toMessage, type Message, type ViewMarker, type ViewOptions, type WorkingMemory } from './ams-view.js';
 import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
+
+/** A session's place as read: its working memory and its journal documents. */
+interface PlaceRead {
+  native: WorkingMemory | undefined;
+  docs: JournalDoc[];
+}
+
+/** The same session in its app's own slot (see `amsAppSlotSessionId`). */
+const inAppSlot = (s: SessionScope): SessionScope => ({ namespace: s.namespace, appName: s.appName, userId: s.userId, sessionId: s.sessionId, appSlot: true });
+
+/** The app that holds a place: its winning creation record's, else its working memory's marker (none for another client's session). */
+function ownerOf(read: PlaceRead): string | undefined {
+  return winningCreation(read.docs)?.creation.appName ?? markerOf(read.native).appName;
+}
+
+/** Whether a place holds a session: a working memory, or journals whose session does not expire (an expired one leaves journals behind). */
+function holdsSession(read: PlaceRead): boolean {
+  if (read.native) return true;
+  return read.docs.length > 0 && winningCreation(read.docs)?.creation.ttlSeconds === undefined;
+}
+
+/** Whether a place holds a session of another app of the namespace. */
+const heldByAnotherApp = (read: PlaceRead, appName: string) => holdsSession(read) && ownerOf(read) !== undefined && ownerOf(read) !== appName;
 
 /** How a session came to be: its identity and initial state. One per creator; the first written wins. */
 interface Creation {
@@ -49,7 +73,9 @@ interface StatePayload {
  */
 export const amsKeys = {
   native: nativeKey,
-  journal: (s: SessionScope): JournalKey => ({ namespace: tupleId('adk-j', 'session-journal', [s.namespace, s.userId, s.sessionId]) }),
+  journal: (s: SessionScope): JournalKey => ({
+    namespace: s.appSlot ? tupleId('adk-j', 'app-slot-session-journal', [s.namespace, s.appName, s.userId, s.sessionId]) : tupleId('adk-j', 'session-journal', [s.namespace, s.userId, s.sessionId]),
+  }),
   appState: (ns: string, app: string): JournalKey => ({ namespace: tupleId('adk-a', 'app-state', [ns, app]) }),
   userState: (ns: string, app: string, user: string): JournalKey => ({ namespace: tupleId('adk-u', 'user-state', [ns, app, user]) }),
   /** One document per user who has a session in the namespace, for listing every user's sessions. */
@@ -110,6 +136,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   private seq = 0;
   /** Users this instance has registered in a namespace, so the registry is written once per user. */
   private readonly registered = new Set<string>();
+  /** Where this instance found or made each session: its plain place or its app slot. */
+  private readonly places = new Map<string, SessionScope>();
 
   constructor(
     private readonly client: AgentMemoryServerClient,
@@ -125,56 +153,116 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
    * the native document read beside it), then lists the session's records; the first written wins.
    * Two round trips; a loser takes its record back out (a third) and rejects with ConflictError.
    * A record left by a loser that crashed comes after the winner's, so readers never see it.
+   * When another app of the namespace holds the id (its working memory, or the winning record),
+   * the session is created in this app's own slot instead; an app that may share its namespace
+   * checks that slot in the first round trip, so a session never exists in both places.
    */
   async createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession> {
-    const journal = amsKeys.journal(scope);
+    const created = await this.createAt(scope, state, createdAt, scope.namespace !== scope.appName, o);
+    const place = created === 'held-by-another-app' ? inAppSlot(scope) : scope;
+    const stored = created === 'held-by-another-app' ? await this.createAt(place, state, createdAt, false, o) : created;
+    if (stored === 'held-by-another-app') throw new Error('an app slot is held by its own app only');
+    this.placeAt(scope, place);
+    return stored;
+  }
+
+  private async createAt(place: SessionScope, state: StateMap, createdAt: number, checkSlot: boolean, o?: CallOptions): Promise<StoredSession | 'held-by-another-app'> {
+    const journal = amsKeys.journal(place);
     const mine = `${CREATION_PREFIX}${randomUUID()}`;
     const ttl = this.ttlSeconds;
-    const creation: Creation = { v: ENVELOPE_VERSION, kind: 'creation', appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, state, ...(ttl ? { ttlSeconds: ttl } : {}) };
+    const creation: Creation = { v: ENVELOPE_VERSION, kind: 'creation', appName: place.appName, userId: place.userId, sessionId: place.sessionId, createdAt, state, ...(ttl ? { ttlSeconds: ttl } : {}) };
     const beside = ttl ? SessionExpiry.beside(ttl) : undefined;
     // Every write runs to its end even when a sibling fails, so a failure never hides a write that landed.
-    const [native, record] = await allToCompletion(
+    const [native, record, slot] = await allToCompletion(
       o?.signal,
-      (signal: AbortSignal) => this.views.read(scope, { signal }),
+      (signal: AbortSignal) => this.views.read(place, { signal }),
       (signal: AbortSignal) => this.journals.putShared(journal, mine, creation, { signal }, beside),
+      (signal: AbortSignal) => (checkSlot ? this.readPlace(inAppSlot(place), { signal }) : Promise.resolve(undefined)),
     );
+    const conflict = () => new ConflictError(`Session with id ${place.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
+    if (slot && holdsSession(slot)) {
+      await this.journals.remove(journal, mine, o);
+      throw conflict();
+    }
+    if (native && markerOf(native).appName !== undefined && markerOf(native).appName !== place.appName) {
+      await this.journals.remove(journal, mine, o);
+      return 'held-by-another-app';
+    }
     const [listed] = await allToCompletion(
       o?.signal,
       (signal: AbortSignal) => this.journals.list(journal, { signal }),
       // Written by every creator that found no document: empty, so whichever lands last is the same.
-      (signal: AbortSignal) => (native ? Promise.resolve() : this.views.create(scope, { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: createdAt, creation: mine }, { signal }, ttl)),
-      (signal: AbortSignal) => this.register(scope, { signal }),
+      (signal: AbortSignal) => (native ? Promise.resolve() : this.views.create(place, { v: ENVELOPE_VERSION, appName: place.appName, lastUpdateTime: createdAt, creation: mine }, { signal }, ttl)),
+      (signal: AbortSignal) => this.register(place, { signal }),
     );
     let ids = listed;
     // A document a racing creator made carries its creation; one without was there before (another client's).
     const existed = native !== undefined && markerOf(native).creation === undefined;
     const firstOf = (list: string[]) => (list.includes(HEAD_ID) ? HEAD_ID : list.find((id) => id.startsWith(CREATION_PREFIX)));
-    if (!existed && !native && firstOf(ids) !== mine) {
-      // Records before this one and no working memory: a concurrent creator's, or what is left of
-      // an expired session (its working memory gone first). Only the second are cleared away.
-      const docs = await this.journals.readSome(journal, ids, o);
-      const before = winningCreation(docs)?.creation.ttlSeconds;
-      if (before !== undefined) {
-        const gone = new Set(leftoversOf(docs, before));
+    if (!existed && firstOf(ids) !== mine) {
+      // Records before this one: a concurrent creator's (of this app or another), or what is left
+      // of an expired session (its working memory gone first). Only the last are cleared away.
+      const docs = await this.journals.readSome(journal, ids.filter((id) => id !== mine), o);
+      const winner = winningCreation(docs)?.creation;
+      if (!native && winner?.ttlSeconds !== undefined) {
+        const gone = new Set(leftoversOf(docs, winner.ttlSeconds));
         await this.journals.removeSome(journal, [...gone], o);
         ids = ids.filter((id) => !gone.has(id));
+      }
+      if (firstOf(ids) !== mine && winner && winner.appName !== place.appName) {
+        await this.journals.remove(journal, mine, o);
+        return 'held-by-another-app';
       }
     }
     if (existed || firstOf(ids) !== mine) {
       await this.journals.remove(journal, mine, o);
-      throw new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
+      throw conflict();
     }
-    if (ttl) this.expiry.learn(scope, ttl, [record], mine);
+    if (ttl) this.expiry.learn(place, ttl, [record], mine);
     return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
-  async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
-    const journal = amsKeys.journal(scope);
+  /** Reads a session's place: its working memory and all its journal documents, together. */
+  private async readPlace(place: SessionScope, o?: CallOptions): Promise<PlaceRead> {
     const [native, docs] = await together(
       o?.signal,
-      (signal) => this.views.read(scope, { signal }),
-      (signal) => this.journals.readAll(journal, { signal }),
+      (signal) => this.views.read(place, { signal }),
+      (signal) => this.journals.readAll(amsKeys.journal(place), { signal }),
     );
+    return { native, docs };
+  }
+
+  /**
+   * Where a session is and what is there: its plain place, unless another app of the namespace
+   * holds that, or it is vacant and the app slot is not. An app named otherwise than its namespace
+   * reads both places together (one round trip); an app named as its namespace reads its slot only
+   * when another app holds the plain place.
+   */
+  private async resolve(scope: SessionScope, o?: CallOptions): Promise<{ place: SessionScope; read: PlaceRead }> {
+    const slot = inAppSlot(scope);
+    const [plain, slotted] = await together(
+      o?.signal,
+      (signal) => this.readPlace(scope, { signal }),
+      (signal) => (scope.namespace !== scope.appName ? this.readPlace(slot, { signal }) : Promise.resolve(undefined)),
+    );
+    let found: { place: SessionScope; read: PlaceRead } = { place: scope, read: plain };
+    if (heldByAnotherApp(plain, scope.appName)) found = { place: slot, read: slotted ?? (await this.readPlace(slot, o)) };
+    else if (!holdsSession(plain) && slotted && holdsSession(slotted)) found = { place: slot, read: slotted };
+    this.placeAt(scope, found.place);
+    return found;
+  }
+
+  private placeAt(scope: SessionScope, place: SessionScope): void {
+    remember(this.places, scopeKey(scope), place, 10_000);
+  }
+
+  async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
+    const { place, read } = await this.resolve(scope, o);
+    return this.loadAt(place, read, o);
+  }
+
+  private async loadAt(scope: SessionScope, { native, docs }: PlaceRead, o?: CallOptions): Promise<StoredSession | undefined> {
+    const journal = amsKeys.journal(scope);
     const winner = winningCreation(docs);
     const created = winner?.creation;
     if (!native && created?.ttlSeconds !== undefined) {
@@ -217,36 +305,59 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     return { state, events, lastUpdateTime: timeline.at(-1)?.timestamp ?? createdAt };
   }
 
+  /**
+   * Every session of the app (of one user, or of each registered user): the ids the server lists,
+   * then each session's working memory and journals together (its state is folded from them, as
+   * getSession folds it). Sessions in another app's plain place or slot are left out.
+   */
   async listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]> {
     const users = userId !== undefined ? [userId] : await this.registeredUsers(namespace, o);
     // The server's TAG filter also yields other users' sessions (ASCII case): each read checks whose it is.
     const perUser = await mapLimit(users, READ_CONCURRENCY, async (user) =>
-      [...new Set(await listAllSessionIds(this.client, amsTagValue(namespace), amsTagValue(user), o))].map((stored) => ({ user, sessionId: fromAmsSessionId(stored) })),
+      [...new Set(await listAllSessionIds(this.client, amsTagValue(namespace), amsTagValue(user), o))].flatMap((stored): SessionScope[] => {
+        const slot = fromAmsAppSlotSessionId(stored);
+        if (!slot) return [{ namespace, appName, userId: user, sessionId: fromAmsSessionId(stored) }];
+        return slot.appName === appName ? [{ namespace, appName, userId: user, sessionId: slot.sessionId, appSlot: true }] : [];
+      }),
     );
-    const listed = await mapLimit(perUser.flat(), READ_CONCURRENCY, async ({ user, sessionId }): Promise<SessionListing | undefined> => {
-      const doc = await this.views.read({ namespace, appName, userId: user, sessionId }, o);
+    const listed = await mapLimit(perUser.flat(), READ_CONCURRENCY, async (place): Promise<SessionListing | undefined> => {
+      const read = await this.readPlace(place, o);
+      const doc = read.native;
+      const owner = ownerOf(read);
+      if (!doc || (owner !== undefined && owner !== appName)) return undefined;
       const marker = markerOf(doc);
-      if (!doc || (marker.appName !== undefined && marker.appName !== appName)) return undefined;
       const lastMessage = Date.parse(doc.messages?.at(-1)?.created_at ?? '');
       const lastUpdateTime = marker.lastUpdateTime ?? (Number.isFinite(lastMessage) ? lastMessage : Date.parse(doc.created_at ?? '') || 0);
-      return { userId: user, sessionId, lastUpdateTime };
+      return { userId: place.userId, sessionId: place.sessionId, lastUpdateTime, state: sessionStateOf(read) };
     });
     return listed.filter((x): x is SessionListing => x !== undefined);
   }
 
   async deleteSession(scope: SessionScope, o?: CallOptions): Promise<void> {
-    const { session_id, ...query } = amsKeys.native(scope);
+    const { place, read } = await this.resolve(scope, o);
+    const { session_id, ...query } = amsKeys.native(place);
     await together(
       o?.signal,
-      (signal) => this.journals.removeAll(amsKeys.journal(scope), { signal }),
-      // A DELETE of a key that does not exist makes the server look it up by TAG, which can find
-      // another user's document (ASCII case) and delete that: delete only what is this session.
+      (signal) => this.journals.removeSome(amsKeys.journal(place), read.docs.map((d) => d.id), { signal }),
+      // Only what is this session: a DELETE of a key that does not exist makes the server look it
+      // up by TAG, which can find another user's document (ASCII case) and delete that.
       async (signal) => {
-        if (await this.views.read(scope, { signal })) await this.client.deleteWorkingMemory(session_id, query, { signal });
+        if (read.native) await this.client.deleteWorkingMemory(session_id, query, { signal });
       },
     );
-    this.views.forget(scope);
-    this.expiry.forget(scope);
+    this.views.forget(place);
+    this.expiry.forget(place);
+    this.places.delete(scopeKey(scope));
+  }
+
+  /** Where an append goes: where this instance found or made the session, else found now. */
+  async appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, o?: CallOptions): Promise<void> {
+    const known = this.places.get(scopeKey(scope));
+    if (known) return this.appendAt(known, event, json, sessionState, o);
+    // An app that shares its namespace looks in both places first; one named as its namespace
+    // learns from the working memory it reads anyway whether another app holds the plain place.
+    const place = scope.namespace !== scope.appName ? (await this.resolve(scope, o)).place : scope;
+    return this.appendAt(place, event, json, sessionState, o, true);
   }
 
   /**
@@ -256,7 +367,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
    * before joins the record in the same journal write. What remains is the time between that read
    * and that write, one round trip: the API has no compare-and-set to close it.
    */
-  async appendEvent(scope: SessionScope, event: Event, json: EventJson, _sessionState: StateMap, o?: CallOptions): Promise<void> {
+  private async appendAt(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, o?: CallOptions, unsure = false): Promise<void> {
     const journal = amsKeys.journal(scope);
     // Documents of an expiring session that would expire before the working memory written now are
     // read beside it, and carried forward by this append (at most once per TTL each).
@@ -266,6 +377,12 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       (signal) => this.views.read(scope, { signal }),
       (signal) => (due.length ? this.journals.readSome(journal, due, { signal }) : Promise.resolve([])),
     );
+    if (unsure && !scope.appSlot && fresh && markerOf(fresh).appName !== undefined && markerOf(fresh).appName !== scope.appName) {
+      // Another app of the namespace holds this id: the session is in this app's slot.
+      this.placeAt(scope, inAppSlot(scope));
+      return this.appendAt(inAppSlot(scope), event, json, sessionState, o);
+    }
+    if (unsure) this.placeAt(scope, scope);
     const ttl = fresh?.ttl_seconds ?? undefined;
     let carry = { events: [] as EventJson[], writes: [] as ((signal: AbortSignal) => Promise<unknown>)[], settled: [] as { id: string; expiresAt?: number }[] };
     if (ttl) {
@@ -413,6 +530,13 @@ function foreignState(native: WorkingMemory | undefined): StateMap {
   if (!native || !isRecord(native.data)) return {};
   const { adk: _marker, ...rest } = native.data;
   return rest as StateMap;
+}
+
+/** A session's own state as stored: its creation's (or another client's document data), then every event's changes. */
+function sessionStateOf(read: PlaceRead): StateMap {
+  const state: StateMap = { ...(winningCreation(read.docs)?.creation.state ?? foreignState(read.native)) };
+  for (const e of recordEvents(read.docs.filter((d) => d.id !== HEAD_ID && !d.id.startsWith(CREATION_PREFIX)))) Object.assign(state, splitState(e.actions?.stateDelta).session);
+  return state;
 }
 
 const eventTime = (e: Event) => e.timestamp;

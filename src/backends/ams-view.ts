@@ -3,7 +3,7 @@ import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clien
 import { remember } from '../codec/bounded.js';
 import { KeyedQueue } from '../codec/concurrency.js';
 import { conversationText, isUserAuthored } from '../codec/events.js';
-import { amsSessionId, amsTagValue, scopeKey, type SessionScope } from '../codec/ids.js';
+import { amsAppSlotSessionId, amsSessionId, amsTagValue, scopeKey, type SessionScope } from '../codec/ids.js';
 import { isRecord } from '../codec/json.js';
 import { mergeByTime } from '../codec/timeline.js';
 import { unlessMissing } from './missing.js';
@@ -45,7 +45,11 @@ export interface ViewOptions {
  * The native working memory of a session: the ADK session id, namespace and user id as they are,
  * except where the server could not take or find them as they are (see `amsSessionId`, `amsTagValue`).
  */
-export const nativeKey = (s: SessionScope) => ({ session_id: amsSessionId(s.sessionId), namespace: amsTagValue(s.namespace), user_id: amsTagValue(s.userId) });
+export const nativeKey = (s: SessionScope) => ({
+  session_id: s.appSlot ? amsAppSlotSessionId(s.sessionId, s.appName) : amsSessionId(s.sessionId),
+  namespace: amsTagValue(s.namespace),
+  user_id: amsTagValue(s.userId),
+});
 
 /**
  * Whether a document the server returned is the one asked for. When a key is missing the server

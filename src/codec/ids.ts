@@ -61,10 +61,15 @@ export interface SessionScope {
   appName: string;
   userId: string;
   sessionId: string;
+  /**
+   * Agent Memory Server only: the session lives in its app's own slot (`amsAppSlotSessionId`),
+   * because another app of the same namespace holds the working memory of this id and user.
+   */
+  appSlot?: true;
 }
 
 export function scopeKey(s: SessionScope): string {
-  return JSON.stringify([s.namespace, s.appName, s.userId, s.sessionId]);
+  return JSON.stringify(s.appSlot ? [s.namespace, s.appName, s.userId, s.sessionId, 'app-slot'] : [s.namespace, s.appName, s.userId, s.sessionId]);
 }
 
 /**
@@ -75,7 +80,9 @@ export function scopeKey(s: SessionScope): string {
  * `%25`, `%2F`, `%2E`; every other id is stored as it is. An id that already reads as escaped is
  * escaped again, so the mapping is one-to-one.
  */
-const ESCAPED = /%(?:25|2F|2E)/i;
+const ESCAPED = /%(?:25|2F|2E|7C)/i;
+/** Between the session id and the app name in an app slot's id; no stored plain id contains it. */
+const APP_SLOT_SEPARATOR = '%7C';
 
 export function amsSessionId(adkSessionId: string): string {
   const needs = adkSessionId.includes('/') || adkSessionId === '.' || adkSessionId === '..' || ESCAPED.test(adkSessionId);
@@ -87,6 +94,25 @@ export function amsSessionId(adkSessionId: string): string {
 /** The id a stored working memory's session id stands for (the inverse of `amsSessionId`). */
 export function fromAmsSessionId(storedSessionId: string): string {
   return ESCAPED.test(storedSessionId) ? storedSessionId.replace(/%(25|2F|2E)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : storedSessionId;
+}
+
+/**
+ * The working memory id of a session in its app's own slot: `<session id>%7C<app name>`, each part
+ * stored as `amsSessionId` stores it. Two apps that share a namespace (`defaultNamespace`) can each
+ * have a session of one id and user (ADK's AgentTool runs its agent under the agent's name with
+ * the caller's session id): the first takes the plain id, the other its slot. Since `amsSessionId`
+ * escapes every `%` of an id holding `%7C`, no plain id contains the separator, and every part is
+ * read back unambiguously.
+ */
+export function amsAppSlotSessionId(adkSessionId: string, appName: string): string {
+  return `${amsSessionId(adkSessionId)}${APP_SLOT_SEPARATOR}${amsSessionId(appName)}`;
+}
+
+/** The ADK session id and app of a stored app-slot id, or undefined for a plain id. */
+export function fromAmsAppSlotSessionId(storedSessionId: string): { sessionId: string; appName: string } | undefined {
+  const at = storedSessionId.toUpperCase().indexOf(APP_SLOT_SEPARATOR);
+  if (at < 0) return undefined;
+  return { sessionId: fromAmsSessionId(storedSessionId.slice(0, at)), appName: fromAmsSessionId(storedSessionId.slice(at + APP_SLOT_SEPARATOR.length)) };
 }
 
 /**

@@ -213,4 +213,49 @@ describe('Agent Memory Server: the ADK session is the server\'s own working memo
     const found = await memory.searchMemory({ appName: app, userId: 'hal', query: 'swim' });
     expect(found.memories.map((m) => m.content.parts?.[0]?.text)).toEqual(['User swims on Fridays']);
   });
+
+  it('keeps two apps of one namespace apart: the same session id and user are two sessions, each the working memory of its conversation', async () => {
+    // ADK's AgentTool runs its agent as another app (the agent's name) with the caller's session
+    // id: with defaultNamespace set, both apps' sessions share namespace, user and id.
+    const ns = uid('shared');
+    const planner = target.service({ defaultNamespace: ns });
+    const helper = target.service({ defaultNamespace: ns });
+    const first = await planner.createSession({ appName: 'planner', userId: 'ida', sessionId: 'day-1', state: { who: 'planner' } });
+    await planner.appendEvent({ session: first, event: say('p1', 'user', 'Plan my week') });
+    const second = await helper.createSession({ appName: 'helper', userId: 'ida', sessionId: 'day-1', state: { who: 'helper' } });
+    await helper.appendEvent({ session: second, event: say('h1', 'user', 'Check the weather') });
+    await expect(helper.createSession({ appName: 'helper', userId: 'ida', sessionId: 'day-1' })).rejects.toThrow(/already exists/);
+    await expect(planner.createSession({ appName: 'planner', userId: 'ida', sessionId: 'day-1' })).rejects.toThrow(/already exists/);
+
+    // Each reads back its own, from any instance.
+    const readAs = async (app: string) => (await target.service({ defaultNamespace: ns }).getSession({ appName: app, userId: 'ida', sessionId: 'day-1' }))!;
+    expect((await readAs('planner')).events.map((e) => e.id)).toEqual(['p1']);
+    expect((await readAs('planner')).state).toEqual({ who: 'planner' });
+    expect((await readAs('helper')).events.map((e) => e.id)).toEqual(['h1']);
+    expect((await readAs('helper')).state).toEqual({ who: 'helper' });
+    // An instance that never read it appends to the right one.
+    await target.service({ defaultNamespace: ns }).appendEvent({ session: second, event: say('h2', 'helper', 'Sunny all week') });
+    expect((await readAs('helper')).events.map((e) => e.id)).toEqual(['h1', 'h2']);
+    expect((await readAs('planner')).events.map((e) => e.id)).toEqual(['p1']);
+
+    // Other clients see two working memories: the first app's at the plain id, the other's in its app slot.
+    const listed = ((await raw('GET', `/v1/working-memory/?namespace=${ns}&user_id=ida`)).json as { sessions: string[] }).sessions;
+    expect([...listed].sort()).toEqual(['day-1', 'day-1%7Chelper']);
+    expect((await doc(ns, 'ida', 'day-1')).messages.map((m) => m.content)).toEqual(['Plan my week']);
+    expect((await doc(ns, 'ida', 'day-1%7Chelper')).messages.map((m) => m.content)).toEqual(['Check the weather', 'Sunny all week']);
+
+    // Each app lists only its own, with its state.
+    const list = async (app: string) => (await target.service({ defaultNamespace: ns }).listSessions({ appName: app, userId: 'ida' })).sessions.map((x) => [x.id, x.state]);
+    expect(await list('planner')).toEqual([['day-1', { who: 'planner' }]]);
+    expect(await list('helper')).toEqual([['day-1', { who: 'helper' }]]);
+
+    // Deleting one leaves the other whole; the deleted one can be made again.
+    await target.service({ defaultNamespace: ns }).deleteSession({ appName: 'planner', userId: 'ida', sessionId: 'day-1' });
+    expect(await target.service({ defaultNamespace: ns }).getSession({ appName: 'planner', userId: 'ida', sessionId: 'day-1' })).toBeUndefined();
+    expect((await readAs('helper')).events.map((e) => e.id)).toEqual(['h1', 'h2']);
+    expect(await list('planner')).toEqual([]);
+    await target.service({ defaultNamespace: ns }).deleteSession({ appName: 'helper', userId: 'ida', sessionId: 'day-1' });
+    expect(await list('helper')).toEqual([]);
+    expect(((await raw('GET', `/v1/working-memory/?namespace=${ns}&user_id=ida`)).json as { sessions: string[] }).sessions).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/clients/errors.js';
-import { amsSessionId, fromAmsSessionId, isReadableId, readableId, tupleId } from '../../src/codec/ids.js';
+import { amsAppSlotSessionId, amsSessionId, fromAmsAppSlotSessionId, fromAmsSessionId, isReadableId, readableId, tupleId } from '../../src/codec/ids.js';
 import { toJson } from '../../src/codec/json.js';
 import { ramIds } from '../../src/backends/ram-sessions.js';
 import { amsKeys } from '../../src/backends/ams-sessions.js';
@@ -70,6 +70,20 @@ describe('Agent Memory Server session ids in URL paths', () => {
       expect(amsSessionId(id)).not.toMatch(/\//);
       expect(fromAmsSessionId(amsSessionId(id))).toBe(id);
     }
+  });
+
+  it('gives a session in its app slot an id no plain id has, read back into session id and app', () => {
+    expect(amsAppSlotSessionId('day-1', 'helper')).toBe('day-1%7Chelper');
+    // An id holding the separator is escaped as a plain id, and so never looks like a slot.
+    expect(amsSessionId('day-1%7Chelper')).toBe('day-1%257Chelper');
+    const ids = ['day-1', 'a%7Cb', 'a%7cb', 'trip/1', '..', '%', 'x|y', 'ünï🚀'];
+    for (const id of ids) {
+      expect(fromAmsAppSlotSessionId(amsSessionId(id))).toBeUndefined();
+      expect(fromAmsSessionId(amsSessionId(id))).toBe(id);
+      for (const app of ['helper', 'a%7Cb', 'sub/agent']) expect(fromAmsAppSlotSessionId(amsAppSlotSessionId(id, app))).toEqual({ sessionId: id, appName: app });
+    }
+    const stored = ids.flatMap((id) => [amsSessionId(id), amsAppSlotSessionId(id, 'helper'), amsAppSlotSessionId(id, 'a%7Cb')]);
+    expect(new Set(stored).size).toBe(stored.length);
   });
 });
 
