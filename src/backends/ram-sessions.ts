@@ -129,39 +129,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
 
   async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
     const memory = await this.resolve(scope, true, o);
-    if (!memory) return undefined;
-    const events: Event[] = [];
-    let state: StateMap | undefined;
-    let createdAt: number | undefined;
-    let sawMarker = false;
-    const boundary = memory.summary ? memory.events.findIndex((r) => r.eventId === memory.summary!.summarizedUpToEventId) : -1;
-    let firstRetained = 0;
-    memory.events.forEach((record, i) => {
-      const env = envelope(record);
-      if (env.kind === 'session' && !sawMarker) {
-        sawMarker = true;
-        createdAt = env.createdAt;
-        state ??= { ...(env.state ?? {}) };
-      } else if (env.kind === 'event') {
-        const event = eventFromJson(env.event, 'GetSessionMemory');
-        events.push(event);
-        // The first surviving record restates the state; later ones add their own changes.
-        if (state === undefined) state = isRecord(env.state) ? { ...env.state } : {};
-        else Object.assign(state, splitState(event.actions?.stateDelta).session);
-      } else if (env.kind === undefined) {
-        events.push(foreignEvent(record));
-        // The Python adk-redis keeps each event's state changes beside it.
-        const delta = pythonMetadata(record).state_delta;
-        if (isRecord(delta)) state = { ...(state ?? {}), ...splitState(delta as StateMap).session };
-      }
-      if (i === boundary) firstRetained = events.length;
-    });
-    const unique = dedupeEvents(events);
-    firstRetained = Math.min(firstRetained, unique.length);
-    const summary = memory.summary?.text.trim() ? memory.summary : undefined;
-    const timeline = summary ? withBackendSummary(unique, { text: summary.text, firstRetained, startHint: createdAt }) : unique;
-    // As in ADK: the time of the last appended event, or of creation for an empty session.
-    return { state: state ?? {}, events: timeline, lastUpdateTime: unique.at(-1)?.timestamp ?? createdAt ?? 0 };
+    return memory && storedSession(memory);
   }
 
   async listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]> {
@@ -178,7 +146,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       const last = memory.events.at(-1);
       const env = last ? envelope(last) : {};
       const ts = env.kind === 'event' && isRecord(env.event) && typeof env.event.timestamp === 'number' ? env.event.timestamp : last ? Date.parse(last.createdAt) : 0;
-      return { userId: user, sessionId, lastUpdateTime: ts };
+      return { userId: user, sessionId, lastUpdateTime: ts, state: storedSession(memory).state };
     });
     return listed.filter((x): x is SessionListing => x !== undefined);
   }
@@ -398,4 +366,40 @@ function pythonMetadataFor(scope: SessionScope, event: Event): Record<string, Js
     ...(event.author !== undefined ? { adk_author: event.author } : {}),
     ...(delta && Object.keys(delta).length ? { state_delta: toJson(delta, 'appendEvent', 'stateDelta') } : {}),
   };
+}
+
+/** The ADK session a stored session memory holds: events, state, the store's summary as a CompactedEvent. */
+function storedSession(memory: SessionMemory): StoredSession {
+  const events: Event[] = [];
+  let state: StateMap | undefined;
+  let createdAt: number | undefined;
+  let sawMarker = false;
+  const boundary = memory.summary ? memory.events.findIndex((r) => r.eventId === memory.summary!.summarizedUpToEventId) : -1;
+  let firstRetained = 0;
+  memory.events.forEach((record, i) => {
+    const env = envelope(record);
+    if (env.kind === 'session' && !sawMarker) {
+      sawMarker = true;
+      createdAt = env.createdAt;
+      state ??= { ...(env.state ?? {}) };
+    } else if (env.kind === 'event') {
+      const event = eventFromJson(env.event, 'GetSessionMemory');
+      events.push(event);
+      // The first surviving record restates the state; later ones add their own changes.
+      if (state === undefined) state = isRecord(env.state) ? { ...env.state } : {};
+      else Object.assign(state, splitState(event.actions?.stateDelta).session);
+    } else if (env.kind === undefined) {
+      events.push(foreignEvent(record));
+      // The Python adk-redis keeps each event's state changes beside it.
+      const delta = pythonMetadata(record).state_delta;
+      if (isRecord(delta)) state = { ...(state ?? {}), ...splitState(delta as StateMap).session };
+    }
+    if (i === boundary) firstRetained = events.length;
+  });
+  const unique = dedupeEvents(events);
+  firstRetained = Math.min(firstRetained, unique.length);
+  const summary = memory.summary?.text.trim() ? memory.summary : undefined;
+  const timeline = summary ? withBackendSummary(unique, { text: summary.text, firstRetained, startHint: createdAt }) : unique;
+  // As in ADK: the time of the last appended event, or of creation for an empty session.
+  return { state: state ?? {}, events: timeline, lastUpdateTime: unique.at(-1)?.timestamp ?? createdAt ?? 0 };
 }

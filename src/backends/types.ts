@@ -19,6 +19,8 @@ export interface SessionListing {
   userId: string;
   sessionId: string;
   lastUpdateTime: number;
+  /** The session's own state (without `app:` and `user:` keys), as getSession would fold it. */
+  state: StateMap;
 }
 
 export interface CallOptions {

@@ -14,10 +14,10 @@ import {
 import { z } from 'zod';
 import { AgentMemoryServerSessionBackend, type AmsSessionOptions } from '../backends/ams-sessions.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
-import type { SessionBackend, SessionListing } from '../backends/types.js';
+import type { SessionBackend } from '../backends/types.js';
 import { ConflictError, InvalidInputError } from '../clients/errors.js';
 import { invalidInput } from '../clients/invalid-input.js';
-import { allToCompletion, together } from '../codec/concurrency.js';
+import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
 import { eventToJson, selectEvents } from '../codec/events.js';
 import type { SessionScope } from '../codec/ids.js';
 import { toJson } from '../codec/json.js';
@@ -164,8 +164,18 @@ export class RedisSessionMemoryService extends BaseSessionService {
     if (request.order !== undefined && request.order !== 'asc' && request.order !== 'desc') {
       throw invalidInput(op, 'order', 'must be "asc" or "desc"', 'enum');
     }
-    const listings = await this.backend.listSessions(this.namespaceOf(appName), appName, userId, { signal: request.signal });
-    return paginate(listings.map((l) => toListedSession(appName, l)), { limit, offset, page, order: request.order });
+    // As ADK's DatabaseSessionService: each session with its merged state (app, user, session), no events.
+    const namespace = this.namespaceOf(appName);
+    const [listings, app] = await together(
+      request.signal,
+      (signal) => this.backend.listSessions(namespace, appName, userId, { signal }),
+      (signal) => this.backend.readAppState(namespace, appName, { signal }),
+    );
+    const users = [...new Set(listings.map((l) => l.userId))];
+    const userStates = await mapLimit(users, 16, (user) => this.backend.readUserState(namespace, appName, user, { signal: request.signal }));
+    const byUser = new Map(users.map((user, i) => [user, userStates[i]!]));
+    const sessions = listings.map((l) => createSession({ id: l.sessionId, appName, userId: l.userId, state: mergeScopes(app, byUser.get(l.userId) ?? {}, l.state), events: [], lastUpdateTime: l.lastUpdateTime }));
+    return paginate(sessions, { limit, offset, page, order: request.order });
   }
 
   override async deleteSession(request: DeleteSessionRequest & Cancellable): Promise<void> {
@@ -231,10 +241,6 @@ export class RedisSessionMemoryService extends BaseSessionService {
   private ensureOpen(operation: string): void {
     if (this.closed) throw new InvalidInputError(`${operation}: the service was closed`, { operation, type: 'closed' });
   }
-}
-
-function toListedSession(appName: string, l: SessionListing): Session {
-  return createSession({ id: l.sessionId, appName, userId: l.userId, state: {}, events: [], lastUpdateTime: l.lastUpdateTime });
 }
 
 /** ADK 2.x paging: the same fields and arithmetic as ADK's own session services. */
