@@ -135,7 +135,9 @@ export function dedupeEvents(events: Event[]): Event[] {
 /** Applies getSession's `afterTimestamp` and `numRecentEvents` (filter first, then keep the last n). */
 export function selectEvents(events: Event[], config: { numRecentEvents?: number | undefined; afterTimestamp?: number | undefined } | undefined): Event[] {
   let out = events;
-  if (config?.afterTimestamp) out = out.filter((e) => e.timestamp >= config.afterTimestamp!);
-  if (config?.numRecentEvents) out = out.slice(-config.numRecentEvents);
+  // Strictly after, as DatabaseSessionService (InMemorySessionService keeps an event at that very time).
+  if (config?.afterTimestamp) out = out.filter((e) => e.timestamp > config.afterTimestamp!);
+  // 0 keeps none, as DatabaseSessionService (InMemorySessionService reads 0 as no limit).
+  if (config?.numRecentEvents !== undefined) out = config.numRecentEvents === 0 ? [] : out.slice(-config.numRecentEvents);
   return out;
 }
