@@ -20,6 +20,7 @@ export const REAL_SUITES = [
   'test/real/demo.test.ts',
   'test/real/client.test.ts',
   'test/real/specs-pull.test.ts',
+  'test/judge/adk-judge.test.ts',
 ];
 
 export default defineConfig({
