@@ -35,7 +35,9 @@ const LATENCY_MS = latencyArg >= 0 ? Number(process.argv[latencyArg + 1]) : 0;
 if (!Number.isFinite(LATENCY_MS) || LATENCY_MS < 0) throw new Error('--latency takes a number of milliseconds');
 
 // ---------------------------------------------------------------- servers (separate process)
-const child = spawn(path.join(here, '..', 'node_modules', '.bin', 'tsx'), [path.join(here, 'servers.ts'), String(LATENCY_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+const child = spawn(path.join(here, '..', 'node_modules', '.bin', 'tsx'), [path.join(here, 'servers.ts'), String(LATENCY_MS)], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
 const info = await new Promise<{ ram: { url: string; apiKey: string; storeId: string }; ams: { url: string } }>((resolve) => {
   createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
 });
@@ -67,7 +69,13 @@ function rawClient(base: string, apiKey?: string) {
 
 const text = (i: number) => `Message ${i}: ${'the athlete logged a steady tempo run and asked about recovery '.repeat(3)}`;
 const makeEvent = (id: string, i: number): Event =>
-  createEvent({ id, invocationId: `inv-${i}`, author: i % 2 ? 'coach' : 'user', timestamp: Date.now(), content: { role: i % 2 ? 'model' : 'user', parts: [{ text: text(i) }] } });
+  createEvent({
+    id,
+    invocationId: `inv-${i}`,
+    author: i % 2 ? 'coach' : 'user',
+    timestamp: Date.now(),
+    content: { role: i % 2 ? 'model' : 'user', parts: [{ text: text(i) }] },
+  });
 
 function stats(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
@@ -146,7 +154,9 @@ async function latency(backend: Backend): Promise<Row[]> {
     await compare(
       backend,
       'createSession',
-      isRam ? 'POST marker ∥ GET users registry ∥ GET app state ∥ GET user state, then GET session (verify)' : 'GET session ∥ PUT creation record ∥ (list + GET) × {app, user} state journals, then list the records ∥ PUT session ∥ PUT user registry',
+      isRam
+        ? 'POST marker ∥ GET users registry ∥ GET app state ∥ GET user state, then GET session (verify)'
+        : 'GET session ∥ PUT creation record ∥ (list + GET) × {app, user} state journals, then list the records ∥ PUT session ∥ PUT user registry',
       (i) => sessions.createSession({ appName: APP, userId: user, sessionId: `sdk-${run}-${i}` }),
       async (i) => {
         const sc = scope(`raw-${run}-${i}`);
@@ -154,7 +164,27 @@ async function latency(backend: Backend): Promise<Row[]> {
           const id = ramIds.session(sc);
           const now = new Date().toISOString();
           await Promise.all([
-            raw('POST', '/session-memory/events', { sessionId: id, actorId: user, namespace: APP, role: 'SYSTEM', createdAt: now, content: [{ text: '[session created]' }], metadata: { adk: { v: 1, kind: 'session', namespace: APP, appName: APP, userId: user, sessionId: sc.sessionId, createdAt: Date.now(), nonce: `${run}-${i}`, state: {} } } }),
+            raw('POST', '/session-memory/events', {
+              sessionId: id,
+              actorId: user,
+              namespace: APP,
+              role: 'SYSTEM',
+              createdAt: now,
+              content: [{ text: '[session created]' }],
+              metadata: {
+                adk: {
+                  v: 1,
+                  kind: 'session',
+                  namespace: APP,
+                  appName: APP,
+                  userId: user,
+                  sessionId: sc.sessionId,
+                  createdAt: Date.now(),
+                  nonce: `${run}-${i}`,
+                  state: {},
+                },
+              },
+            }),
             raw('GET', `/session-memory/${ramIds.users(APP, APP)}?includeSummarisedEvents=true`),
             raw('GET', `/session-memory/${ramIds.appState(APP, APP)}?includeSummarisedEvents=true`),
             raw('GET', `/session-memory/${ramIds.userState(APP, APP, user)}?includeSummarisedEvents=true`),
@@ -165,14 +195,27 @@ async function latency(backend: Backend): Promise<Row[]> {
           const record = `c-${run}-${i}`;
           await Promise.all([
             raw('GET', native(sc)),
-            raw('PUT', `/v1/working-memory/${record}`, { messages: [], data: { adk: { v: 1, kind: 'creation', appName: APP, userId: user, sessionId: sc.sessionId, createdAt: Date.now(), state: {} } }, namespace: j.namespace }),
+            raw('PUT', `/v1/working-memory/${record}`, {
+              messages: [],
+              data: { adk: { v: 1, kind: 'creation', appName: APP, userId: user, sessionId: sc.sessionId, createdAt: Date.now(), state: {} } },
+              namespace: j.namespace,
+            }),
             rawJournal(amsKeys.appState(APP, APP)),
             rawJournal(amsKeys.userState(APP, APP, user)),
           ]);
           await Promise.all([
             raw('GET', `/v1/working-memory/?namespace=${j.namespace}&limit=100&offset=0`),
-            raw('PUT', `/v1/working-memory/${encodeURIComponent(sc.sessionId)}`, { messages: [], data: { adk: { v: 1, appName: APP, lastUpdateTime: Date.now(), creation: record } }, namespace: APP, user_id: user }),
-            raw('PUT', `/v1/working-memory/${user}`, { messages: [], data: { adk: { v: 1, kind: 'user', userId: user } }, namespace: amsKeys.users(APP).namespace }),
+            raw('PUT', `/v1/working-memory/${encodeURIComponent(sc.sessionId)}`, {
+              messages: [],
+              data: { adk: { v: 1, appName: APP, lastUpdateTime: Date.now(), creation: record } },
+              namespace: APP,
+              user_id: user,
+            }),
+            raw('PUT', `/v1/working-memory/${user}`, {
+              messages: [],
+              data: { adk: { v: 1, kind: 'user', userId: user } },
+              namespace: amsKeys.users(APP).namespace,
+            }),
           ]);
         }
       },
@@ -190,7 +233,9 @@ async function latency(backend: Backend): Promise<Row[]> {
     await compare(
       backend,
       'appendEvent',
-      isRam ? 'POST event' : "GET the working memory, then PUT the writer's journal document (≤ 100 events, ≤ 64 KiB) ∥ PUT the working memory read plus the message",
+      isRam
+        ? 'POST event'
+        : "GET the working memory, then PUT the writer's journal document (≤ 100 events, ≤ 64 KiB) ∥ PUT the working memory read plus the message",
       () => sessions.appendEvent({ session: sdkSession, event: makeEvent(`s-${++n}`, n) }),
       async () => {
         const e = makeEvent(`r-${++n}`, n);
@@ -203,7 +248,9 @@ async function latency(backend: Backend): Promise<Row[]> {
             role: e.author === 'user' ? 'USER' : 'ASSISTANT',
             content: [{ text: renderText(e) }],
             createdAt: new Date(e.timestamp).toISOString(),
-            metadata: { adk: { v: ENVELOPE_VERSION, kind: 'event', namespace: APP, appName: APP, userId: user, sessionId: rawScope.sessionId, event: json, state: {} } },
+            metadata: {
+              adk: { v: ENVELOPE_VERSION, kind: 'event', namespace: APP, appName: APP, userId: user, sessionId: rawScope.sessionId, event: json, state: {} },
+            },
           });
         } else {
           // The same bounded documents as the SDK writes: a new one every SEGMENT_ITEMS events.
@@ -217,8 +264,17 @@ async function latency(backend: Backend): Promise<Row[]> {
           const fresh = (await raw('GET', native(rawScope))).json as { messages: unknown[]; data: Record<string, unknown> };
           const messages = [...fresh.messages, toMessage(e)];
           await Promise.all([
-            raw('PUT', `/v1/working-memory/${documentId(writerId, rawSegment)}`, { messages: [], data: { adk: { v: 1, kind: 'events', events: rawEvents } }, namespace: j.namespace }),
-            raw('PUT', `/v1/working-memory/${encodeURIComponent(rawScope.sessionId)}`, { messages, data: { ...fresh.data, adk: { v: 1, appName: APP, lastUpdateTime: e.timestamp, ids: messages.map((m) => (m as { id: string }).id) } }, namespace: APP, user_id: user }),
+            raw('PUT', `/v1/working-memory/${documentId(writerId, rawSegment)}`, {
+              messages: [],
+              data: { adk: { v: 1, kind: 'events', events: rawEvents } },
+              namespace: j.namespace,
+            }),
+            raw('PUT', `/v1/working-memory/${encodeURIComponent(rawScope.sessionId)}`, {
+              messages,
+              data: { ...fresh.data, adk: { v: 1, appName: APP, lastUpdateTime: e.timestamp, ids: messages.map((m) => (m as { id: string }).id) } },
+              namespace: APP,
+              user_id: user,
+            }),
           ]);
         }
       },
@@ -239,25 +295,37 @@ async function latency(backend: Backend): Promise<Row[]> {
       ]);
     } else {
       const j = amsKeys.journal(sc);
-      await Promise.all([
-        raw('GET', native(sc)),
-        rawJournal(j),
-        rawJournal(amsKeys.appState(APP, APP)),
-        rawJournal(amsKeys.userState(APP, APP, user)),
-      ]);
+      await Promise.all([raw('GET', native(sc)), rawJournal(j), rawJournal(amsKeys.appState(APP, APP)), rawJournal(amsKeys.userState(APP, APP, user))]);
     }
   };
   const rawRead = rawReadOf(readScope);
   const readSeq = isRam ? 'GET session ∥ GET app state ∥ GET user state' : 'GET session ∥ (list + GET) × {session, app state, user state} journals';
   rows.push(await compare(backend, 'getSession', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId }), rawRead));
-  rows.push(await compare(backend, 'getSession(numRecentEvents: 10)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId, config: { numRecentEvents: 10 } }), rawRead));
+  rows.push(
+    await compare(
+      backend,
+      'getSession(numRecentEvents: 10)',
+      readSeq,
+      () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId, config: { numRecentEvents: 10 } }),
+      rawRead,
+    ),
+  );
 
   // getSession on a 1000-event session: what grows with the session is parsing, checking and decoding
   const bigScope = scope(`big-${run}`);
   const bigSession = await sessions.createSession({ appName: APP, userId: user, sessionId: bigScope.sessionId });
   for (let i = 0; i < 1000; i++) await sessions.appendEvent({ session: bigSession, event: makeEvent(`big-${i}`, i) });
   const rawBig = rawReadOf(bigScope);
-  rows.push(await compare(backend, 'getSession (1000 events)', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: bigScope.sessionId }), rawBig, Math.ceil(ITERATIONS / 4)));
+  rows.push(
+    await compare(
+      backend,
+      'getSession (1000 events)',
+      readSeq,
+      () => sessions.getSession({ appName: APP, userId: user, sessionId: bigScope.sessionId }),
+      rawBig,
+      Math.ceil(ITERATIONS / 4),
+    ),
+  );
 
   // listSessions for a user with 10 sessions
   const lister = `lister-${run}`;
@@ -292,7 +360,11 @@ async function latency(backend: Backend): Promise<Row[]> {
         const t = `Raw fact ${run} ${i}: user likes tempo runs`;
         const id = memoryIds.fromContent(mscope, 'semantic', t);
         if (isRam) await raw('POST', '/long-term-memory', { memories: [{ id, text: t, memoryType: 'semantic', ownerId: user, namespace: APP }] });
-        else await raw('POST', '/v1/long-term-memory/', { memories: [{ id, text: t, user_id: user, namespace: APP, memory_type: 'semantic' }], deduplicate: false });
+        else
+          await raw('POST', '/v1/long-term-memory/', {
+            memories: [{ id, text: t, user_id: user, namespace: APP, memory_type: 'semantic' }],
+            deduplicate: false,
+          });
       },
     ),
   );
@@ -303,8 +375,21 @@ async function latency(backend: Backend): Promise<Row[]> {
       isRam ? 'POST search (owner + namespace filter)' : 'POST search (user_id + namespace filter)',
       () => memory.searchMemory({ appName: APP, userId: user, query: 'what runs does the user like?' }),
       async () => {
-        if (isRam) await raw('POST', '/long-term-memory/search', { text: 'what runs does the user like?', limit: 10, filter: { ownerId: { eq: user }, namespace: { eq: APP } }, filterOp: 'all' });
-        else await raw('POST', '/v1/long-term-memory/search', { text: 'what runs does the user like?', search_mode: 'semantic', user_id: { eq: user }, namespace: { eq: APP }, limit: 10 });
+        if (isRam)
+          await raw('POST', '/long-term-memory/search', {
+            text: 'what runs does the user like?',
+            limit: 10,
+            filter: { ownerId: { eq: user }, namespace: { eq: APP } },
+            filterOp: 'all',
+          });
+        else
+          await raw('POST', '/v1/long-term-memory/search', {
+            text: 'what runs does the user like?',
+            search_mode: 'semantic',
+            user_id: { eq: user },
+            namespace: { eq: APP },
+            limit: 10,
+          });
       },
     ),
   );
@@ -313,7 +398,9 @@ async function latency(backend: Backend): Promise<Row[]> {
 
 async function growth(backend: Backend) {
   const isRam = backend === 'redis-agent-memory';
-  const cfg = isRam ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: meteredFetch } : { backend, apiBaseUrl: info.ams.url, fetch: meteredFetch };
+  const cfg = isRam
+    ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: meteredFetch }
+    : { backend, apiBaseUrl: info.ams.url, fetch: meteredFetch };
   const sessions = new RedisSessionMemoryService(cfg);
   const user = `grow-${Date.now()}`;
   const appends: { sessionLength: number; requests: number; requestBytes: number; responseBytes: number; calls: string[] }[] = [];
@@ -323,7 +410,13 @@ async function growth(backend: Backend) {
   for (const length of [10, 100, 1000]) {
     while (count < length - 1) await sessions.appendEvent({ session: s, event: makeEvent(`g-${count}`, count++) });
     const { meter: m } = await measure(() => sessions.appendEvent({ session: s, event: makeEvent(`g-${count}`, count++) }));
-    appends.push({ sessionLength: length, requests: m.requests, requestBytes: m.requestBytes, responseBytes: m.responseBytes, calls: m.urls.map((u) => u.split('?')[0]!.replace(/[0-9a-f-]{20,}/g, '…')) });
+    appends.push({
+      sessionLength: length,
+      requests: m.requests,
+      requestBytes: m.requestBytes,
+      responseBytes: m.responseBytes,
+      calls: m.urls.map((u) => u.split('?')[0]!.replace(/[0-9a-f-]{20,}/g, '…')),
+    });
     if (length === 100) continue;
     const captured: CapturedBody[] = [];
     const reader = new RedisSessionMemoryService({ ...cfg, fetch: capturingFetch(captured) });
@@ -335,14 +428,22 @@ async function growth(backend: Backend) {
   return {
     appends,
     validation,
-    recent10: { sessionLength: count, requests: m.requests, responseBytes: m.responseBytes, bytesOfThe10Events: tenEventsBytes, ratio: m.responseBytes / tenEventsBytes },
+    recent10: {
+      sessionLength: count,
+      requests: m.requests,
+      responseBytes: m.responseBytes,
+      bytesOfThe10Events: tenEventsBytes,
+      ratio: m.responseBytes / tenEventsBytes,
+    },
   };
 }
 
 /** appendEvent of 400 kB tool results as the session fills with them, then getSession of the session. */
 async function largeGrowth(backend: Backend) {
   const isRam = backend === 'redis-agent-memory';
-  const cfg = isRam ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: meteredFetch } : { backend, apiBaseUrl: info.ams.url, fetch: meteredFetch };
+  const cfg = isRam
+    ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: meteredFetch }
+    : { backend, apiBaseUrl: info.ams.url, fetch: meteredFetch };
   const sessions = new RedisSessionMemoryService(cfg);
   const user = `large-${Date.now()}`;
   const s = await sessions.createSession({ appName: APP, userId: user, sessionId: 'pages' });
@@ -352,17 +453,30 @@ async function largeGrowth(backend: Backend) {
     const event = largeToolResult(`page-${n}`, n);
     const t = performance.now();
     const { meter: m } = await measure(() => sessions.appendEvent({ session: s, event }));
-    if ((LARGE_MEASURED as readonly number[]).includes(n)) appends.push({ backend, sessionLength: n, eventBytes: eventBytes(event), requestBytes: m.requestBytes, requests: m.requests, wallMs: performance.now() - t });
+    if ((LARGE_MEASURED as readonly number[]).includes(n))
+      appends.push({
+        backend,
+        sessionLength: n,
+        eventBytes: eventBytes(event),
+        requestBytes: m.requestBytes,
+        requests: m.requests,
+        wallMs: performance.now() - t,
+      });
   }
   const reader = new RedisSessionMemoryService(cfg);
   const t = performance.now();
   const { result, meter: m } = await measure(() => reader.getSession({ appName: APP, userId: user, sessionId: 'pages' }));
-  return { appends, getSession: { backend, sessionLength: result!.events.length, requests: m.requests, responseBytes: m.responseBytes, wallMs: performance.now() - t } };
+  return {
+    appends,
+    getSession: { backend, sessionLength: result!.events.length, requests: m.requests, responseBytes: m.responseBytes, wallMs: performance.now() - t },
+  };
 }
 
 async function listing(backend: Backend) {
   const isRam = backend === 'redis-agent-memory';
-  const cfg = isRam ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: meteredFetch } : { backend, apiBaseUrl: info.ams.url, fetch: meteredFetch };
+  const cfg = isRam
+    ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: meteredFetch }
+    : { backend, apiBaseUrl: info.ams.url, fetch: meteredFetch };
   const sessions = new RedisSessionMemoryService(cfg);
   const app = `list-app-${Date.now()}`;
   const started = performance.now();
@@ -377,13 +491,29 @@ async function listing(backend: Backend) {
     if (isRam) return !u.includes('filterOwnerId=user-7&') && !u.endsWith('filterOwnerId=user-7') && ![...ownKeys].some((k) => u.includes(k));
     return !u.includes('user_id=user-7') && ![...ownKeys].some((k) => u.includes(k));
   });
-  return { sessionsInStore: 10_000, users: 100, sessionsOfUser: result.sessions.length, requests: m.requests, responseBytes: m.responseBytes, requestsTouchingOtherUsers: foreign.length, seedSeconds };
+  return {
+    sessionsInStore: 10_000,
+    users: 100,
+    sessionsOfUser: result.sessions.length,
+    requests: m.requests,
+    responseBytes: m.responseBytes,
+    requestsTouchingOtherUsers: foreign.length,
+    seedSeconds,
+  };
 }
 
 // ---------------------------------------------------------------- run and report
 const t0 = performance.now();
-const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${os.platform()} ${os.arch()}`, iterations: ITERATIONS };
-console.log(`adk-redis bench — ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}; reference servers in a separate process on loopback${LATENCY_MS ? `, ${LATENCY_MS} ms per round trip` : ''}`);
+const machine = {
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model ?? 'unknown',
+  node: process.version,
+  platform: `${os.platform()} ${os.arch()}`,
+  iterations: ITERATIONS,
+};
+console.log(
+  `adk-redis bench — ${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, ${machine.platform}; reference servers in a separate process on loopback${LATENCY_MS ? `, ${LATENCY_MS} ms per round trip` : ''}`,
+);
 const resultsFile = path.join(here, 'results.json');
 // Each mode rewrites its own part of results.json and keeps the other's.
 const results: Record<string, unknown> = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}'));
@@ -392,15 +522,24 @@ try {
     stopServers();
     const real = await realBench((line) => console.log(`• ${line}`));
     printReal(real);
-    results.real = { machine, date: new Date().toISOString(), iterations: Number(process.env.BENCH_REAL_ITERATIONS ?? 20), ...real, seconds: (performance.now() - t0) / 1000 };
+    results.real = {
+      machine,
+      date: new Date().toISOString(),
+      iterations: Number(process.env.BENCH_REAL_ITERATIONS ?? 20),
+      ...real,
+      seconds: (performance.now() - t0) / 1000,
+    };
   } else if (LATENCY_MS > 0) {
     const configFor = (backend: Backend, f: (req: Request) => Promise<Response>) =>
-      backend === 'redis-agent-memory' ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: f } : { backend, apiBaseUrl: info.ams.url, fetch: f };
+      backend === 'redis-agent-memory'
+        ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: f }
+        : { backend, apiBaseUrl: info.ams.url, fetch: f };
     const rows = await distance(configFor, LATENCY_MS);
     console.log(`\n\n5. Every operation at ${LATENCY_MS} ms per round trip: sequential round trips against the API's minimum`);
     console.log('| backend | operation | wall ms | wall ÷ latency | sequential requests | API minimum | requests | why that minimum |');
     console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |');
-    for (const r of rows) console.log(`| ${r.backend} | ${r.operation} | ${r.wallMs.toFixed(1)} | ${r.roundTrips} | ${r.chain} | ${r.minimum} | ${r.requests} | ${r.why} |`);
+    for (const r of rows)
+      console.log(`| ${r.backend} | ${r.operation} | ${r.wallMs.toFixed(1)} | ${r.roundTrips} | ${r.chain} | ${r.minimum} | ${r.requests} | ${r.why} |`);
     results.distance = { latencyMs: LATENCY_MS, machine, date: new Date().toISOString(), rows, seconds: (performance.now() - t0) / 1000 };
   } else {
     Object.assign(results, { machine, date: new Date().toISOString() });
@@ -421,7 +560,10 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
   console.log('\n\n1. Latency: SDK call vs the same job as raw fetch, interleaved (ms)');
   console.log('| backend | operation | SDK median | SDK p95 | raw median | raw p95 | ratio (median) |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of rows) console.log(`| ${r.backend} | ${r.operation} | ${r.sdkMedianMs.toFixed(3)} | ${r.sdkP95Ms.toFixed(3)} | ${r.rawMedianMs.toFixed(3)} | ${r.rawP95Ms.toFixed(3)} | ${r.ratio.toFixed(2)} |`);
+  for (const r of rows)
+    console.log(
+      `| ${r.backend} | ${r.operation} | ${r.sdkMedianMs.toFixed(3)} | ${r.sdkP95Ms.toFixed(3)} | ${r.rawMedianMs.toFixed(3)} | ${r.rawP95Ms.toFixed(3)} | ${r.ratio.toFixed(2)} |`,
+    );
   results.latency = rows;
 
   const grow: Record<string, Awaited<ReturnType<typeof growth>>> = {};
@@ -438,33 +580,50 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
   console.log('\n\n2. appendEvent cost as the session grows');
   console.log('| backend | session length | requests | request bytes | requests made |');
   console.log('| --- | ---: | ---: | ---: | --- |');
-  for (const [b, g] of Object.entries(grow)) for (const a of g.appends) console.log(`| ${b} | ${a.sessionLength} | ${a.requests} | ${a.requestBytes} | ${a.calls.join(', ')} |`);
+  for (const [b, g] of Object.entries(grow))
+    for (const a of g.appends) console.log(`| ${b} | ${a.sessionLength} | ${a.requests} | ${a.requestBytes} | ${a.calls.join(', ')} |`);
   console.log('\n2b. appendEvent of a 400 kB tool result as the n-th such event of the session, and getSession of the 100');
   console.log('| backend | n-th large event | event bytes | requests | request bytes | request bytes ÷ event bytes | wall ms |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const a of large.flatMap((l) => l.appends)) console.log(`| ${a.backend} | ${a.sessionLength} | ${a.eventBytes} | ${a.requests} | ${a.requestBytes} | ${(a.requestBytes / a.eventBytes).toFixed(3)} | ${a.wallMs.toFixed(1)} |`);
-  for (const { getSession: g } of large) console.log(`| ${g.backend} | getSession (${g.sessionLength} events) | — | ${g.requests} | response ${g.responseBytes} | — | ${g.wallMs.toFixed(1)} |`);
+  for (const a of large.flatMap((l) => l.appends))
+    console.log(
+      `| ${a.backend} | ${a.sessionLength} | ${a.eventBytes} | ${a.requests} | ${a.requestBytes} | ${(a.requestBytes / a.eventBytes).toFixed(3)} | ${a.wallMs.toFixed(1)} |`,
+    );
+  for (const { getSession: g } of large)
+    console.log(`| ${g.backend} | getSession (${g.sessionLength} events) | — | ${g.requests} | response ${g.responseBytes} | — | ${g.wallMs.toFixed(1)} |`);
   console.log('\n3. getSession({ numRecentEvents: 10 }) on a 1000-event session');
   console.log('| backend | requests | response bytes | bytes of the 10 events | ratio |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [b, g] of Object.entries(grow)) console.log(`| ${b} | ${g.recent10.requests} | ${g.recent10.responseBytes} | ${g.recent10.bytesOfThe10Events} | ${g.recent10.ratio.toFixed(1)} |`);
+  for (const [b, g] of Object.entries(grow))
+    console.log(`| ${b} | ${g.recent10.requests} | ${g.recent10.responseBytes} | ${g.recent10.bytesOfThe10Events} | ${g.recent10.ratio.toFixed(1)} |`);
   console.log('\n4. listSessions for one user in a store of 10 000 sessions of 100 users');
   console.log('| backend | sessions of the user | requests | response bytes | requests touching other users |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const [b, l] of Object.entries(lists)) console.log(`| ${b} | ${l.sessionsOfUser} | ${l.requests} | ${l.responseBytes} | ${l.requestsTouchingOtherUsers} |`);
+  for (const [b, l] of Object.entries(lists))
+    console.log(`| ${b} | ${l.sessionsOfUser} | ${l.requests} | ${l.responseBytes} | ${l.requestsTouchingOtherUsers} |`);
   console.log('\n6. Checking response bodies against the spec (generated validators): getSession of 10 and 1000 events');
   console.log('| backend | session length | responses | response bytes | µs for all | µs per response | µs for the largest |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [b, g] of Object.entries(grow)) {
-    for (const v of g.validation) console.log(`| ${b} | ${v.sessionLength} | ${v.responses} | ${v.bytes} | ${v.totalUs.toFixed(1)} | ${v.perResponseUs.toFixed(1)} | ${v.largestUs.toFixed(1)} |`);
+    for (const v of g.validation)
+      console.log(
+        `| ${b} | ${v.sessionLength} | ${v.responses} | ${v.bytes} | ${v.totalUs.toFixed(1)} | ${v.perResponseUs.toFixed(1)} | ${v.largestUs.toFixed(1)} |`,
+      );
   }
   console.log('\n7. Client work per request (µs per call against an in-process server answering at once)');
   console.log('| call | plain fetch | fetch + AbortController and timer | SDK | SDK over plain fetch | SDK over cancellable fetch |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const w of work) console.log(`| ${w.call} | ${w.rawUs.toFixed(1)} | ${w.rawCancellableUs.toFixed(1)} | ${w.sdkUs.toFixed(1)} | ${w.overRawUs.toFixed(1)} | ${w.overCancellableUs.toFixed(1)} |`);
+  for (const w of work)
+    console.log(
+      `| ${w.call} | ${w.rawUs.toFixed(1)} | ${w.rawCancellableUs.toFixed(1)} | ${w.sdkUs.toFixed(1)} | ${w.overRawUs.toFixed(1)} | ${w.overCancellableUs.toFixed(1)} |`,
+    );
   results.clientWork = work;
   results.validation = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.validation]));
-  results.appendGrowth = { ...Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.appends])), largeEvents: large.flatMap((l) => l.appends), largeEventsGetSession: large.map((l) => l.getSession) };
+  results.appendGrowth = {
+    ...Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.appends])),
+    largeEvents: large.flatMap((l) => l.appends),
+    largeEventsGetSession: large.map((l) => l.getSession),
+  };
   results.recentEvents = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.recent10]));
   results.listSessions = lists;
 }

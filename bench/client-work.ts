@@ -82,15 +82,39 @@ export async function clientWork(): Promise<ClientWorkRow[]> {
     const rows: ClientWorkRow[] = [];
 
     const searchRequest = { text: 'what runs does the user like?', limit: 10 };
-    answer = JSON.stringify({ items: [{ id: 'm1', text: 'likes tempo runs', createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', ownerId: 'u', namespace: 'app', memoryType: 'semantic' }] });
+    answer = JSON.stringify({
+      items: [
+        {
+          id: 'm1',
+          text: 'likes tempo runs',
+          createdAt: '2026-01-01T00:00:00Z',
+          updatedAt: '2026-01-01T00:00:00Z',
+          ownerId: 'u',
+          namespace: 'app',
+          memoryType: 'semantic',
+        },
+      ],
+    });
     rows.push(
       await contrast(
         'Redis Agent Memory searchLongTermMemory',
-        (signal) => rawCall(`${base}/v1/stores/store/long-term-memory/search`, { method: 'POST', headers: { ...json, authorization: 'Bearer key' }, body: JSON.stringify(searchRequest) }, signal),
+        (signal) =>
+          rawCall(
+            `${base}/v1/stores/store/long-term-memory/search`,
+            { method: 'POST', headers: { ...json, authorization: 'Bearer key' }, body: JSON.stringify(searchRequest) },
+            signal,
+          ),
         () => ram.searchLongTermMemory(searchRequest),
       ),
     );
-    answer = JSON.stringify({ session_id: 's1', namespace: 'app', user_id: 'u', messages: [{ id: 'e1', role: 'user', content: 'hi', created_at: '2026-01-01T00:00:00Z' }], memories: [], data: {} });
+    answer = JSON.stringify({
+      session_id: 's1',
+      namespace: 'app',
+      user_id: 'u',
+      messages: [{ id: 'e1', role: 'user', content: 'hi', created_at: '2026-01-01T00:00:00Z' }],
+      memories: [],
+      data: {},
+    });
     rows.push(
       await contrast(
         'Agent Memory Server getWorkingMemory',

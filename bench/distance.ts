@@ -25,21 +25,24 @@ export interface DistanceRow {
 /** The fewest sequential round trips each API allows, and why. */
 const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
   'redis-agent-memory': {
-    createSession: [2, 'no conditional create: append the marker, then read it back to know the session is new and this scope\'s'],
+    createSession: [2, "no conditional create: append the marker, then read it back to know the session is new and this scope's"],
     appendEvent: [1, 'one atomic POST (app:/user: state POSTs run beside it)'],
     'appendEvent (large)': [1, 'one atomic POST of the event'],
     getSession: [1, 'session, app state and user state are independent GETs'],
-    listSessions: [2, 'the owner listing returns ids only; each session\'s GET gives its app and last update'],
+    listSessions: [2, "the owner listing returns ids only; each session's GET gives its app and last update"],
     addMemory: [1, 'one bulk POST'],
     searchMemory: [1, 'one search POST'],
     addSessionToMemory: [1, 'one bulk POST (up to 100 records)'],
   },
   'opensource-agent-memory': {
-    createSession: [2, 'no compare-and-set: write a creation record of its own, then list the records (the first written wins); the working memory is read beside the first and created beside the second'],
-    appendEvent: [2, 'no compare-and-set or append: the working memory is written from a copy read right before (GET, then PUT ∥ PUT of the writer\'s journal)'],
+    createSession: [
+      2,
+      'no compare-and-set: write a creation record of its own, then list the records (the first written wins); the working memory is read beside the first and created beside the second',
+    ],
+    appendEvent: [2, "no compare-and-set or append: the working memory is written from a copy read right before (GET, then PUT ∥ PUT of the writer's journal)"],
     getSession: [2, 'writer documents are known only after listing the journal; then all GETs together'],
     'appendEvent (large)': [2, 'as appendEvent; the journal PUT carries the event and at most one 64 KiB document'],
-    listSessions: [2, 'the listing returns ids only; each working memory\'s GET gives its app and last update'],
+    listSessions: [2, "the listing returns ids only; each working memory's GET gives its app and last update"],
     addMemory: [1, 'one POST'],
     searchMemory: [1, 'one search POST'],
     addSessionToMemory: [1, 'one POST'],
@@ -48,7 +51,13 @@ const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
 
 const ITERATIONS = 5;
 const say = (id: string, i: number): Event =>
-  createEvent({ id, invocationId: `inv-${i}`, author: i % 2 ? 'coach' : 'user', timestamp: Date.now() + i, content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `Turn ${i}: a steady tempo run, then recovery.` }] } });
+  createEvent({
+    id,
+    invocationId: `inv-${i}`,
+    author: i % 2 ? 'coach' : 'user',
+    timestamp: Date.now() + i,
+    content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `Turn ${i}: a steady tempo run, then recovery.` }] },
+  });
 
 /** The longest sequence of requests in which each started after the one before it had answered. */
 function longestChain(spans: [number, number][]): number {
@@ -60,7 +69,10 @@ function longestChain(spans: [number, number][]): number {
   return Math.max(0, ...depth);
 }
 
-export async function distance(configFor: (backend: Backend, fetch: (req: Request) => Promise<Response>) => RedisSessionMemoryServiceConfig, latencyMs: number): Promise<DistanceRow[]> {
+export async function distance(
+  configFor: (backend: Backend, fetch: (req: Request) => Promise<Response>) => RedisSessionMemoryServiceConfig,
+  latencyMs: number,
+): Promise<DistanceRow[]> {
   const rows: DistanceRow[] = [];
   for (const backend of ['redis-agent-memory', 'opensource-agent-memory'] as const) {
     let spans: [number, number][] = [];
@@ -89,14 +101,23 @@ export async function distance(configFor: (backend: Backend, fetch: (req: Reques
       }
       const wallMs = walls.sort((a, b) => a - b)[Math.floor(ITERATIONS / 2)]!;
       const [minimum, why] = MINIMUM[backend][operation]!;
-      rows.push({ backend, operation: label, wallMs, roundTrips: Math.round(wallMs / latencyMs), minimum, why, requests: spans.length, chain: longestChain(spans) });
+      rows.push({
+        backend,
+        operation: label,
+        wallMs,
+        roundTrips: Math.round(wallMs / latencyMs),
+        minimum,
+        why,
+        requests: spans.length,
+        chain: longestChain(spans),
+      });
       process.stdout.write('.');
     };
     /** A session of n events written by 10 instances at once (seeding at distance one by one would take minutes). */
     const seed = async (sessionId: string, n: number) => {
       const writers = Array.from({ length: 10 }, () => new RedisSessionMemoryService(configFor(backend, fetch)));
       const s = await writers[0]!.createSession({ appName: app, userId: user, sessionId });
-      await mapLimit(writers, 10, async (w, ) => {
+      await mapLimit(writers, 10, async (w) => {
         const k = writers.indexOf(w);
         for (let i = k; i < n; i += writers.length) await w.appendEvent({ session: s, event: say(`${sessionId}-${i}`, i) });
       });
@@ -110,9 +131,15 @@ export async function distance(configFor: (backend: Backend, fetch: (req: Reques
     await time('getSession', 'getSession (10 events)', () => sessions.getSession({ appName: app, userId: user, sessionId: 'ten' }));
     await seed('thousand', 1000);
     await time('getSession', 'getSession (1000 events)', () => sessions.getSession({ appName: app, userId: user, sessionId: 'thousand' }));
-    await mapLimit(Array.from({ length: 100 }, (_, i) => i), 25, (i) => sessions.createSession({ appName: app, userId: 'lister', sessionId: `l${i}` }));
+    await mapLimit(
+      Array.from({ length: 100 }, (_, i) => i),
+      25,
+      (i) => sessions.createSession({ appName: app, userId: 'lister', sessionId: `l${i}` }),
+    );
     await time('listSessions', 'listSessions (100 sessions of the user)', () => sessions.listSessions({ appName: app, userId: 'lister' }));
-    await time('addMemory', 'addMemory', (i) => memory.addMemory({ appName: app, userId: user, memories: [{ content: { parts: [{ text: `Fact ${i}: likes hill repeats` }] } }] }));
+    await time('addMemory', 'addMemory', (i) =>
+      memory.addMemory({ appName: app, userId: user, memories: [{ content: { parts: [{ text: `Fact ${i}: likes hill repeats` }] } }] }),
+    );
     await time('searchMemory', 'searchMemory', () => memory.searchMemory({ appName: app, userId: user, query: 'hill repeats' }));
     await seed('fifty', 50);
     const fifty = (await sessions.getSession({ appName: app, userId: user, sessionId: 'fifty' }))!;
@@ -136,7 +163,9 @@ export async function distance(configFor: (backend: Backend, fetch: (req: Reques
         return sessions.appendEvent({ session: f.s, event: largeToolResult(`${f.s.id}-${++f.appended}`, f.appended) });
       });
     }
-    await time('getSession', `getSession (${LARGE_MEASURED.at(-1)} × 400 kB tool results)`, () => sessions.getSession({ appName: app, userId: user, sessionId: 'large-1' }));
+    await time('getSession', `getSession (${LARGE_MEASURED.at(-1)} × 400 kB tool results)`, () =>
+      sessions.getSession({ appName: app, userId: user, sessionId: 'large-1' }),
+    );
   }
   return rows;
 }

@@ -12,7 +12,13 @@ const PAGE = 'The athlete fetched a training plan page with paces, splits and re
 /** The i-th tool result: a function response carrying a 400 kB page of words. */
 export function largeToolResult(id: string, i: number): Event {
   const page = `${i}: ${PAGE.repeat(Math.ceil(LARGE_EVENT_BYTES / PAGE.length))}`.slice(0, LARGE_EVENT_BYTES);
-  return createEvent({ id, invocationId: `inv-large-${i}`, author: 'coach', timestamp: Date.now(), content: { role: 'user', parts: [{ functionResponse: { id: `call-${i}`, name: 'fetch_page', response: { page } } }] } });
+  return createEvent({
+    id,
+    invocationId: `inv-large-${i}`,
+    author: 'coach',
+    timestamp: Date.now(),
+    content: { role: 'user', parts: [{ functionResponse: { id: `call-${i}`, name: 'fetch_page', response: { page } } }] },
+  });
 }
 
 /** Bytes of an event as JSON (what an append has to send at the least). */

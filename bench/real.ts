@@ -52,10 +52,28 @@ export interface StorageRow {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const say = (i: number): Event =>
-  createEvent({ id: `e-${randomUUID()}`, invocationId: `inv-${i}`, author: i % 2 ? 'coach' : 'user', timestamp: Date.now(), content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `Message ${i}: the athlete logged a steady tempo run and asked about recovery` }] } });
+  createEvent({
+    id: `e-${randomUUID()}`,
+    invocationId: `inv-${i}`,
+    author: i % 2 ? 'coach' : 'user',
+    timestamp: Date.now(),
+    content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `Message ${i}: the athlete logged a steady tempo run and asked about recovery` }] },
+  });
 const toolPair = (i: number): Event[] => [
-  createEvent({ id: `e-${randomUUID()}`, invocationId: `inv-${i}`, author: 'coach', timestamp: Date.now(), content: { role: 'model', parts: [{ functionCall: { id: `c-${i}`, name: 'log_run', args: { km: i } } }] } }),
-  createEvent({ id: `e-${randomUUID()}`, invocationId: `inv-${i}`, author: 'coach', timestamp: Date.now(), content: { role: 'user', parts: [{ functionResponse: { id: `c-${i}`, name: 'log_run', response: { logged_km: i } } }] } }),
+  createEvent({
+    id: `e-${randomUUID()}`,
+    invocationId: `inv-${i}`,
+    author: 'coach',
+    timestamp: Date.now(),
+    content: { role: 'model', parts: [{ functionCall: { id: `c-${i}`, name: 'log_run', args: { km: i } } }] },
+  }),
+  createEvent({
+    id: `e-${randomUUID()}`,
+    invocationId: `inv-${i}`,
+    author: 'coach',
+    timestamp: Date.now(),
+    content: { role: 'user', parts: [{ functionResponse: { id: `c-${i}`, name: 'log_run', response: { logged_km: i } } }] },
+  }),
 ];
 
 /** The API server process's CPU time (user + system), in µs. */
@@ -93,14 +111,20 @@ async function keyBytes(server: RealAgentMemoryServer, patterns: string[]): Prom
 /** Plain HTTP against the server, as the raw floor uses it. */
 function rawHttp(base: string) {
   return async (method: string, path: string, body?: unknown): Promise<unknown> => {
-    const res = await fetch(base + path, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(base + path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await res.text();
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 200)}`);
     return text ? JSON.parse(text) : undefined;
   };
 }
 
-export async function realBench(log: (line: string) => void): Promise<{ rows: RealRow[]; serverCpu: ServerCpuRow[]; storage: StorageRow[]; versions: Record<string, unknown> }> {
+export async function realBench(
+  log: (line: string) => void,
+): Promise<{ rows: RealRow[]; serverCpu: ServerCpuRow[]; storage: StorageRow[]; versions: Record<string, unknown> }> {
   const server = await startRealAgentMemoryServer({ backgroundTasks: 'manual' });
   let py: PythonDriver | undefined;
   try {
@@ -120,7 +144,10 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
     // ---- seeding: one writer each, as a Runner appends
     log('seeding sessions of 10, 100 and 1000 events on both sides');
     const sdkSessions: Record<number, Session> = {};
-    const rawSessions: Record<number, { scope: { namespace: string; appName: string; userId: string; sessionId: string }; events: unknown[]; segment: number; writer: string; bytes: number }> = {};
+    const rawSessions: Record<
+      number,
+      { scope: { namespace: string; appName: string; userId: string; sessionId: string }; events: unknown[]; segment: number; writer: string; bytes: number }
+    > = {};
     const storage: StorageRow[] = [];
     for (const n of [10, 100, 1000, 50]) {
       const sid = `sdk-${run}-${n}`;
@@ -131,15 +158,33 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
       await server.settled();
       const sdkUsed = (await usedMemory(server)) - before;
       // The raw floor appends to the same sessions, as a writer of its own.
-      if (n !== 50) rawSessions[n] = { scope: { namespace: APP, appName: APP, userId: 'sdk', sessionId: s.id }, events: [], segment: 0, writer: `w-raw-${randomUUID()}`, bytes: 0 };
+      if (n !== 50)
+        rawSessions[n] = {
+          scope: { namespace: APP, appName: APP, userId: 'sdk', sessionId: s.id },
+          events: [],
+          segment: 0,
+          writer: `w-raw-${randomUUID()}`,
+          bytes: 0,
+        };
       const before2 = await usedMemory(server);
       await py.call('bench_seed', { ...pyConn, user: 'py', session: `py-${run}-${n}`, events: n === 50 ? 50 : n - 1 });
       await server.settled();
       if (n === 1000) {
         const pyUsed = (await usedMemory(server)) - before2;
-        const sdkKeys = await keyBytes(server, [`working_memory:${APP}:sdk:${sid}`, `working_memory:${amsKeys.journal({ namespace: APP, appName: APP, userId: 'sdk', sessionId: sid }).namespace}:*`]);
+        const sdkKeys = await keyBytes(server, [
+          `working_memory:${APP}:sdk:${sid}`,
+          `working_memory:${amsKeys.journal({ namespace: APP, appName: APP, userId: 'sdk', sessionId: sid }).namespace}:*`,
+        ]);
         const pyKeys = await keyBytes(server, [`working_memory:${APP}:py:py-${run}-${n}`]);
-        storage.push({ events: 'text', sdkBytesPerEvent: sdkUsed / 999, pythonBytesPerEvent: pyUsed / 999, sdkKeyBytesPerEvent: sdkKeys.bytes / 999, pythonKeyBytesPerEvent: pyKeys.bytes / 999, sdkKeys: sdkKeys.keys, pythonKeys: pyKeys.keys });
+        storage.push({
+          events: 'text',
+          sdkBytesPerEvent: sdkUsed / 999,
+          pythonBytesPerEvent: pyUsed / 999,
+          sdkKeyBytesPerEvent: sdkKeys.bytes / 999,
+          pythonKeyBytesPerEvent: pyKeys.bytes / 999,
+          sdkKeys: sdkKeys.keys,
+          pythonKeys: pyKeys.keys,
+        });
       }
     }
     for (let i = 0; i < 100; i++) {
@@ -148,7 +193,8 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
     }
 
     // ---- raw floors of each job, in this package's layout
-    const native = (s: { sessionId: string; userId: string }) => `/v1/working-memory/${encodeURIComponent(s.sessionId)}?namespace=${APP}&user_id=${encodeURIComponent(s.userId)}`;
+    const native = (s: { sessionId: string; userId: string }) =>
+      `/v1/working-memory/${encodeURIComponent(s.sessionId)}?namespace=${APP}&user_id=${encodeURIComponent(s.userId)}`;
     const readJournal = async (ns: string) => {
       const ids = await listAllSessionIds(client, ns, undefined);
       await Promise.all(ids.map((id) => raw('GET', `/v1/working-memory/${id}?namespace=${ns}`)));
@@ -160,13 +206,22 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
         const record = `c-${randomUUID()}`;
         await Promise.all([
           raw('GET', native(scope)).catch(() => undefined),
-          raw('PUT', `/v1/working-memory/${record}`, { messages: [], namespace: j, data: { adk: { v: 1, kind: 'creation', appName: APP, userId: 'raw', sessionId: scope.sessionId, createdAt: Date.now(), state: {} } } }),
+          raw('PUT', `/v1/working-memory/${record}`, {
+            messages: [],
+            namespace: j,
+            data: { adk: { v: 1, kind: 'creation', appName: APP, userId: 'raw', sessionId: scope.sessionId, createdAt: Date.now(), state: {} } },
+          }),
           readJournal(amsKeys.appState(APP, APP).namespace),
           readJournal(amsKeys.userState(APP, APP, 'raw').namespace),
         ]);
         await Promise.all([
           raw('GET', `/v1/working-memory/?namespace=${j}&limit=100&offset=0`),
-          raw('PUT', `/v1/working-memory/${encodeURIComponent(scope.sessionId)}`, { messages: [], namespace: APP, user_id: 'raw', data: { adk: { v: 1, appName: APP, lastUpdateTime: Date.now(), creation: record } } }),
+          raw('PUT', `/v1/working-memory/${encodeURIComponent(scope.sessionId)}`, {
+            messages: [],
+            namespace: APP,
+            user_id: 'raw',
+            data: { adk: { v: 1, appName: APP, lastUpdateTime: Date.now(), creation: record } },
+          }),
           raw('PUT', `/v1/working-memory/raw`, { messages: [], namespace: amsKeys.users(APP).namespace, data: { adk: { v: 1, kind: 'user', userId: 'raw' } } }),
         ]);
       },
@@ -186,24 +241,55 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
         const { session_id: _s, context_percentage_total_used: _a, context_percentage_until_summarization: _b, ...body } = fresh;
         const messages = [...fresh.messages, toMessage(e)];
         await Promise.all([
-          raw('PUT', `/v1/working-memory/${documentId(r.writer, r.segment)}`, { messages: [], namespace: amsKeys.journal(r.scope).namespace, data: { adk: { v: 1, kind: 'events', events: r.events } } }),
-          raw('PUT', `/v1/working-memory/${encodeURIComponent(r.scope.sessionId)}`, { ...body, messages, data: { ...fresh.data, adk: { v: 1, appName: APP, lastUpdateTime: e.timestamp, ids: messages.map((m) => m!.id) } } }),
+          raw('PUT', `/v1/working-memory/${documentId(r.writer, r.segment)}`, {
+            messages: [],
+            namespace: amsKeys.journal(r.scope).namespace,
+            data: { adk: { v: 1, kind: 'events', events: r.events } },
+          }),
+          raw('PUT', `/v1/working-memory/${encodeURIComponent(r.scope.sessionId)}`, {
+            ...body,
+            messages,
+            data: { ...fresh.data, adk: { v: 1, appName: APP, lastUpdateTime: e.timestamp, ids: messages.map((m) => m!.id) } },
+          }),
         ]);
       },
       getSession: async (_i, n) => {
         const scope = { namespace: APP, appName: APP, userId: 'sdk', sessionId: sdkSessions[n!]!.id };
-        await Promise.all([raw('GET', native(scope)), readJournal(amsKeys.journal(scope).namespace), readJournal(amsKeys.appState(APP, APP).namespace), readJournal(amsKeys.userState(APP, APP, 'sdk').namespace)]);
+        await Promise.all([
+          raw('GET', native(scope)),
+          readJournal(amsKeys.journal(scope).namespace),
+          readJournal(amsKeys.appState(APP, APP).namespace),
+          readJournal(amsKeys.userState(APP, APP, 'sdk').namespace),
+        ]);
       },
       listSessions: async () => {
         const user = `sdk-lister-${run}`;
         const ids = await listAllSessionIds(client, APP, user);
         await Promise.all(ids.map((id) => raw('GET', native({ sessionId: id, userId: user }))));
       },
-      addMemory: (i) => raw('POST', '/v1/long-term-memory/', { memories: [{ id: `raw-${run}-${i}`, text: `Raw fact ${run} ${i}: likes tempo runs`, user_id: 'sdk', namespace: APP, memory_type: 'semantic' }], deduplicate: false }),
-      searchMemory: () => raw('POST', '/v1/long-term-memory/search', { text: 'what runs does the user like?', search_mode: 'semantic', user_id: { eq: 'sdk' }, namespace: { eq: APP }, limit: 10 }),
+      addMemory: (i) =>
+        raw('POST', '/v1/long-term-memory/', {
+          memories: [{ id: `raw-${run}-${i}`, text: `Raw fact ${run} ${i}: likes tempo runs`, user_id: 'sdk', namespace: APP, memory_type: 'semantic' }],
+          deduplicate: false,
+        }),
+      searchMemory: () =>
+        raw('POST', '/v1/long-term-memory/search', {
+          text: 'what runs does the user like?',
+          search_mode: 'semantic',
+          user_id: { eq: 'sdk' },
+          namespace: { eq: APP },
+          limit: 10,
+        }),
       addSessionToMemory: (i) =>
         raw('POST', '/v1/long-term-memory/', {
-          memories: sdkSessions[50]!.events.map((e, k) => ({ id: `raws-${run}-${i}-${k}`, text: `${e.author}: message ${k}`, user_id: 'sdk', namespace: APP, memory_type: 'message', session_id: sdkSessions[50]!.id })),
+          memories: sdkSessions[50]!.events.map((e, k) => ({
+            id: `raws-${run}-${i}-${k}`,
+            text: `${e.author}: message ${k}`,
+            user_id: 'sdk',
+            namespace: APP,
+            memory_type: 'message',
+            session_id: sdkSessions[50]!.id,
+          })),
           deduplicate: false,
         }),
     };
@@ -214,7 +300,8 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
       appendEvent: (svc, _m, i, n) => svc.appendEvent({ session: sdkSessions[n!]!, event: say(30_000 + i) }),
       getSession: (svc, _m, _i, n) => svc.getSession({ appName: APP, userId: 'sdk', sessionId: sdkSessions[n!]!.id }),
       listSessions: (svc) => svc.listSessions({ appName: APP, userId: `sdk-lister-${run}` }),
-      addMemory: (_s, mem, i) => mem.addMemory({ appName: APP, userId: 'sdk', memories: [{ content: { parts: [{ text: `SDK fact ${run} ${i}: likes tempo runs` }] } }] }),
+      addMemory: (_s, mem, i) =>
+        mem.addMemory({ appName: APP, userId: 'sdk', memories: [{ content: { parts: [{ text: `SDK fact ${run} ${i}: likes tempo runs` }] } }] }),
       searchMemory: (_s, mem) => mem.searchMemory({ appName: APP, userId: 'sdk', query: 'what runs does the user like?' }),
       // Deterministic ids: each call writes the same 50 records again (the server overwrites them).
       addSessionToMemory: (_s, mem) => mem.addSessionToMemory(sdkSessions[50]!),
@@ -237,7 +324,14 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
     const serverCpu: ServerCpuRow[] = [];
     for (const [op, label, n] of plan) {
       log(label);
-      const pyArgs = { ...pyConn, op, iterations: ITERATIONS, prefix: `${run}-${label.length}`, user: op === 'listSessions' ? `py-lister-${run}` : 'py', session: `py-${run}-${n ?? 50}` };
+      const pyArgs = {
+        ...pyConn,
+        op,
+        iterations: ITERATIONS,
+        prefix: `${run}-${label.length}`,
+        user: op === 'listSessions' ? `py-lister-${run}` : 'py',
+        session: `py-${run}-${n ?? 50}`,
+      };
       // Interleaved call by call (the order rotating), so the server's background work after each
       // call weighs on all three alike. This package with its default transport; the raw floor with
       // fetch; the Python adk-redis timed inside Python. Server CPU and Redis commands are counted
@@ -278,7 +372,12 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
           async () => {
             const cpu = cpuUs(server.pids.api);
             const calls = await redisCalls(server);
-            const r = await py!.call<{ ms: number[]; requests: number; sent: number; received: number }>('bench_run', { ...pyArgs, iterations: 1, warmup: 0, prefix: `${pyArgs.prefix}-${i}` });
+            const r = await py!.call<{ ms: number[]; requests: number; sent: number; received: number }>('bench_run', {
+              ...pyArgs,
+              iterations: 1,
+              warmup: 0,
+              prefix: `${pyArgs.prefix}-${i}`,
+            });
             pyTimes.push(r.ms[0]!);
             await server.settled();
             pyCpuTotal += cpuUs(server.pids.api) - cpu;
@@ -313,7 +412,8 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
         sdkBytes: { sent: sdkMeter.requestBytes, received: sdkMeter.responseBytes },
         pythonBytes: { sent: pyResult.sent, received: pyResult.received },
       });
-      if (op === 'appendEvent' || op === 'getSession') serverCpu.push({ operation: label, sdkUs: sdkCpu, pythonUs: pyCpu, sdkRedisCalls: sdkCalls, pythonRedisCalls: pyCalls });
+      if (op === 'appendEvent' || op === 'getSession')
+        serverCpu.push({ operation: label, sdkUs: sdkCpu, pythonUs: pyCpu, sdkRedisCalls: sdkCalls, pythonRedisCalls: pyCalls });
     }
 
     // ---- Redis memory per stored event: text events were measured while seeding; now tool calls.
@@ -323,7 +423,7 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
       const sid = `mem-${kind}-${run}`;
       const before = await usedMemory(server);
       const s = await sdk.createSession({ appName: APP, userId: 'mem', sessionId: sid });
-      for (let i = 0; i < 1000; ) {
+      for (let i = 0; i < 1000;) {
         for (const e of toolPair(i)) {
           await sdk.appendEvent({ session: s, event: e });
           i++;
@@ -331,13 +431,24 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
       }
       await server.settled();
       const sdkUsed = (await usedMemory(server)) - before;
-      const sdkKeys = await keyBytes(server, [`working_memory:${APP}:mem:${sid}`, `working_memory:${amsKeys.journal({ namespace: APP, appName: APP, userId: 'mem', sessionId: sid }).namespace}:*`]);
+      const sdkKeys = await keyBytes(server, [
+        `working_memory:${APP}:mem:${sid}`,
+        `working_memory:${amsKeys.journal({ namespace: APP, appName: APP, userId: 'mem', sessionId: sid }).namespace}:*`,
+      ]);
       const before2 = await usedMemory(server);
       await py.call('bench_seed', { ...pyConn, user: 'mem', session: `py-${sid}`, events: 1000, tool: true });
       await server.settled();
       const pyUsed = (await usedMemory(server)) - before2;
       const pyKeys = await keyBytes(server, [`working_memory:${APP}:mem:py-${sid}`]);
-      storage.push({ events: kind, sdkBytesPerEvent: sdkUsed / 1000, pythonBytesPerEvent: pyUsed / 1000, sdkKeyBytesPerEvent: sdkKeys.bytes / 1000, pythonKeyBytesPerEvent: pyKeys.bytes / 1000, sdkKeys: sdkKeys.keys, pythonKeys: pyKeys.keys });
+      storage.push({
+        events: kind,
+        sdkBytesPerEvent: sdkUsed / 1000,
+        pythonBytesPerEvent: pyUsed / 1000,
+        sdkKeyBytesPerEvent: sdkKeys.bytes / 1000,
+        pythonKeyBytesPerEvent: pyKeys.bytes / 1000,
+        sdkKeys: sdkKeys.keys,
+        pythonKeys: pyKeys.keys,
+      });
     }
     return { rows, serverCpu, storage, versions: { server: server.versions, python: interopVersions() } };
   } finally {
@@ -349,16 +460,29 @@ export async function realBench(log: (line: string) => void): Promise<{ rows: Re
 /** The tables of `npm run bench -- --real`, as the README shows them. */
 export function printReal(r: Awaited<ReturnType<typeof realBench>>): void {
   const f = (x: number, d = 2) => x.toFixed(d);
-  console.log(`\n8. The real Agent Memory Server ${JSON.stringify(r.versions)}: this package, the raw floor in its layout, and the Python adk-redis in its own (median ms)`);
-  console.log('| operation | this package | raw floor | Python adk-redis | ÷ raw | ÷ Python | requests | Python requests | bytes sent / received | Python bytes sent / received |');
+  console.log(
+    `\n8. The real Agent Memory Server ${JSON.stringify(r.versions)}: this package, the raw floor in its layout, and the Python adk-redis in its own (median ms)`,
+  );
+  console.log(
+    '| operation | this package | raw floor | Python adk-redis | ÷ raw | ÷ Python | requests | Python requests | bytes sent / received | Python bytes sent / received |',
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const x of r.rows) console.log(`| ${x.operation} | ${f(x.sdkMs)} | ${f(x.rawMs)} | ${f(x.pythonMs)} | ${f(x.ratioToRaw)} | ${f(x.ratioToPython)} | ${x.requests} | ${f(x.pythonRequests, 1)} | ${x.sdkBytes.sent} / ${x.sdkBytes.received} | ${f(x.pythonBytes.sent, 0)} / ${f(x.pythonBytes.received, 0)} |`);
-  console.log('\n9. The server\'s work per call: API process CPU (µs) and Redis commands');
+  for (const x of r.rows)
+    console.log(
+      `| ${x.operation} | ${f(x.sdkMs)} | ${f(x.rawMs)} | ${f(x.pythonMs)} | ${f(x.ratioToRaw)} | ${f(x.ratioToPython)} | ${x.requests} | ${f(x.pythonRequests, 1)} | ${x.sdkBytes.sent} / ${x.sdkBytes.received} | ${f(x.pythonBytes.sent, 0)} / ${f(x.pythonBytes.received, 0)} |`,
+    );
+  console.log("\n9. The server's work per call: API process CPU (µs) and Redis commands");
   console.log('| operation | this package CPU µs | Python CPU µs | ratio | this package Redis calls | Python Redis calls |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const x of r.serverCpu) console.log(`| ${x.operation} | ${f(x.sdkUs, 0)} | ${f(x.pythonUs, 0)} | ${f(x.sdkUs / x.pythonUs)} | ${f(x.sdkRedisCalls, 1)} | ${f(x.pythonRedisCalls, 1)} |`);
-  console.log('\n10. Redis memory per stored event (1000 events): used_memory delta, and MEMORY USAGE of the session\'s keys');
+  for (const x of r.serverCpu)
+    console.log(
+      `| ${x.operation} | ${f(x.sdkUs, 0)} | ${f(x.pythonUs, 0)} | ${f(x.sdkUs / x.pythonUs)} | ${f(x.sdkRedisCalls, 1)} | ${f(x.pythonRedisCalls, 1)} |`,
+    );
+  console.log("\n10. Redis memory per stored event (1000 events): used_memory delta, and MEMORY USAGE of the session's keys");
   console.log('| events | this package B/event | Python B/event | ratio | this package keys B/event (keys) | Python keys B/event (keys) |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-  for (const x of r.storage) console.log(`| ${x.events} | ${f(x.sdkBytesPerEvent, 0)} | ${f(x.pythonBytesPerEvent, 0)} | ${f(x.sdkBytesPerEvent / x.pythonBytesPerEvent)} | ${f(x.sdkKeyBytesPerEvent, 0)} (${x.sdkKeys}) | ${f(x.pythonKeyBytesPerEvent, 0)} (${x.pythonKeys}) |`);
+  for (const x of r.storage)
+    console.log(
+      `| ${x.events} | ${f(x.sdkBytesPerEvent, 0)} | ${f(x.pythonBytesPerEvent, 0)} | ${f(x.sdkBytesPerEvent / x.pythonBytesPerEvent)} | ${f(x.sdkKeyBytesPerEvent, 0)} (${x.sdkKeys}) | ${f(x.pythonKeyBytesPerEvent, 0)} (${x.pythonKeys}) |`,
+    );
 }

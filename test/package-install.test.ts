@@ -62,7 +62,10 @@ describe('the packed package in an empty project', () => {
       await symlink(path.join(root, 'node_modules', entry), path.join(modules, entry));
     }
     await run('tar', ['-xzf', tarball, '-C', path.join(modules, 'adk-redis'), '--strip-components=1']);
-    const manifest = JSON.parse(await readFile(path.join(modules, 'adk-redis/package.json'), 'utf8')) as { peerDependencies?: Record<string, string>; dependencies?: Record<string, string> };
+    const manifest = JSON.parse(await readFile(path.join(modules, 'adk-redis/package.json'), 'utf8')) as {
+      peerDependencies?: Record<string, string>;
+      dependencies?: Record<string, string>;
+    };
     // A peer, never a dependency: npm then installs no second copy under adk-redis.
     expect(manifest.peerDependencies).toEqual({ '@google/adk': '^2.0.0' });
     expect(Object.keys(manifest.dependencies ?? {})).not.toContain('@google/adk');
@@ -81,13 +84,21 @@ describe('the packed package in an empty project', () => {
     const { stdout: help } = await run('node', [path.join(modules, 'adk-redis', bin!), '--help'], { cwd: dir });
     expect(help).toContain('usage: adk-redis-mcp --backend');
     expect(await readFile(path.join(modules, 'adk-redis', bin!), 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
-    const { stdout: exported } = await run('node', ['--input-type=module', '-e', "import('adk-redis').then((m) => console.log(typeof m.createAgentMemoryMcpToolset, typeof m.createMemoryMcpServer))"], { cwd: dir });
+    const { stdout: exported } = await run(
+      'node',
+      ['--input-type=module', '-e', "import('adk-redis').then((m) => console.log(typeof m.createAgentMemoryMcpToolset, typeof m.createMemoryMcpServer))"],
+      { cwd: dir },
+    );
     expect(exported.trim()).toBe('function function');
 
     // The real-server harness ships with its pinned Python side, found from the installed package.
-    for (const f of ['constraints.txt', 'redis-stack.txt', 'api.py', 'harness.py']) await readFile(path.join(modules, 'adk-redis/python/real-agent-memory-server', f));
-    const { stdout: harness } = await run('node', ['--input-type=module', '-e', "import('adk-redis/testing').then((m) => console.log(typeof m.startRealAgentMemoryServer, typeof m.startStandInModel))"], { cwd: dir });
+    for (const f of ['constraints.txt', 'redis-stack.txt', 'api.py', 'harness.py'])
+      await readFile(path.join(modules, 'adk-redis/python/real-agent-memory-server', f));
+    const { stdout: harness } = await run(
+      'node',
+      ['--input-type=module', '-e', "import('adk-redis/testing').then((m) => console.log(typeof m.startRealAgentMemoryServer, typeof m.startStandInModel))"],
+      { cwd: dir },
+    );
     expect(harness.trim()).toBe('function function');
   }, 120_000);
 });
-

@@ -25,7 +25,8 @@ export async function exampleBackend(log: (line: string) => void = () => {}, cho
   const { prefer } = choice;
   const url = process.env.AGENT_MEMORY_URL;
   // An embedded server can be the backend the caller needs; a configured one is what it is.
-  const backend = ((url ? process.env.AGENT_MEMORY_BACKEND : (prefer ?? process.env.AGENT_MEMORY_BACKEND)) || 'redis-agent-memory') as 'redis-agent-memory' | 'opensource-agent-memory';
+  const backend = ((url ? process.env.AGENT_MEMORY_BACKEND : (prefer ?? process.env.AGENT_MEMORY_BACKEND)) || 'redis-agent-memory') as
+    'redis-agent-memory' | 'opensource-agent-memory';
   if (url) {
     return {
       config: {

@@ -29,11 +29,18 @@ async function main(): Promise<number> {
   if (!Number.isInteger(processes) || processes < 1) throw new Error('--processes must be a whole number >= 1');
   const mcp = process.argv.includes('--mcp');
   const chosen = argValue('backend');
-  if (chosen !== undefined && chosen !== 'redis-agent-memory' && chosen !== 'opensource-agent-memory') throw new Error('--backend must be redis-agent-memory or opensource-agent-memory');
-  const backend = await exampleBackend(progress, { prefer: chosen ?? (mcp ? 'opensource-agent-memory' : undefined), real: process.argv.includes('--real'), mcp });
+  if (chosen !== undefined && chosen !== 'redis-agent-memory' && chosen !== 'opensource-agent-memory')
+    throw new Error('--backend must be redis-agent-memory or opensource-agent-memory');
+  const backend = await exampleBackend(progress, {
+    prefer: chosen ?? (mcp ? 'opensource-agent-memory' : undefined),
+    real: process.argv.includes('--real'),
+    mcp,
+  });
   try {
     if (mcp && backend.config.backend !== 'opensource-agent-memory') {
-      throw new Error("--mcp uses the Agent Memory Server's MCP tools: set AGENT_MEMORY_BACKEND=opensource-agent-memory (and AGENT_MEMORY_MCP_URL for its MCP app)");
+      throw new Error(
+        "--mcp uses the Agent Memory Server's MCP tools: set AGENT_MEMORY_BACKEND=opensource-agent-memory (and AGENT_MEMORY_MCP_URL for its MCP app)",
+      );
     }
     const mcpUrl = mcp ? (backend.mcpUrl ?? backend.config.apiBaseUrl!) : undefined;
     console.log(`\nadk-redis fitness-coach demo — data in ${backend.description}`);
@@ -45,7 +52,11 @@ async function main(): Promise<number> {
   }
 }
 
-async function twoSessions(config: ConstructorParameters<typeof RedisSessionMemoryService>[0], mcpUrl: string | undefined, settled: () => Promise<void>): Promise<number> {
+async function twoSessions(
+  config: ConstructorParameters<typeof RedisSessionMemoryService>[0],
+  mcpUrl: string | undefined,
+  settled: () => Promise<void>,
+): Promise<number> {
   const agentFor = (memory: RedisLongTermMemoryService) => (mcpUrl ? createMcpCoachAgent(mcpUrl) : createCoachAgent(memory));
   // --- Session 1 --------------------------------------------------------------------------
   const sessions1 = new RedisSessionMemoryService(config);
@@ -100,7 +111,8 @@ async function twoSessions(config: ConstructorParameters<typeof RedisSessionMemo
   if (mcpUrl) {
     // Created over MCP for the session's user: found by the memory service for that user.
     const { memories } = await memory2.searchMemory({ appName: APP_NAME, userId: USER, query: 'goal training days knee', limit: 20 });
-    for (const m of memories.filter((m) => m.memoryType !== 'message')) console.log(`  [${m.memoryType}] ${m.content.parts?.[0]?.text}  topics=${JSON.stringify(m.topics)}`);
+    for (const m of memories.filter((m) => m.memoryType !== 'message'))
+      console.log(`  [${m.memoryType}] ${m.content.parts?.[0]?.text}  topics=${JSON.stringify(m.topics)}`);
   } else {
     for (const id of created) {
       const m = await memory2.getMemory({ appName: APP_NAME, userId: USER, id });
@@ -149,7 +161,9 @@ async function multiProcess(config: ConstructorParameters<typeof RedisSessionMem
   const read = (await sessions.getSession({ appName: APP_NAME, userId: USER, sessionId: s.id }))!;
   const userTurns = read.events.filter((e) => e.author === 'user').map((e) => e.content?.parts?.[0]?.text);
   const complete = texts.every((t, i) => userTurns[i] === t) && userTurns.length === texts.length;
-  console.log(`\nsession read back: ${read.events.length} events, ${userTurns.length} user turns from ${n} processes — ${complete ? 'every turn present, in order' : 'TURNS MISSING'}`);
+  console.log(
+    `\nsession read back: ${read.events.length} events, ${userTurns.length} user turns from ${n} processes — ${complete ? 'every turn present, in order' : 'TURNS MISSING'}`,
+  );
   return complete ? 0 : 1;
 }
 

@@ -73,7 +73,13 @@ export interface Measured<P> {
  * The pages `expected` documents need are asked for together (the first tells the total; any
  * page still missing follows), so a listing costs one round trip when the expectation holds.
  */
-export async function listAllSessionIds(client: AgentMemoryServerClient, namespace: string, userId: string | undefined, o?: CallOptions, expected = 0): Promise<string[]> {
+export async function listAllSessionIds(
+  client: AgentMemoryServerClient,
+  namespace: string,
+  userId: string | undefined,
+  o?: CallOptions,
+  expected = 0,
+): Promise<string[]> {
   const query = (offset: number) => ({ namespace, limit: LIST_PAGE, offset, ...(userId !== undefined ? { user_id: userId } : {}) });
   const offsets = (from: number, total: number) => {
     const out: number[] = [];
@@ -162,7 +168,12 @@ export class JournalStore {
       const { ttl_seconds, expiresAt } = expiring(expiry);
       const written = documentId(this.writerId, segment);
       const adk = payload as unknown as { [key: string]: JsonValue };
-      await this.client.putWorkingMemory(written, { messages: [], data: { adk, ...(expiresAt ? { expiresAt } : {}) }, namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) }, undefined, o);
+      await this.client.putWorkingMemory(
+        written,
+        { messages: [], data: { adk, ...(expiresAt ? { expiresAt } : {}) }, namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) },
+        undefined,
+        o,
+      );
       // Only a stored document becomes current: a failed write is redone on the same segment.
       this.segments.set(id, segment);
       remember(this.own, id, { payload, size }, this.cacheSize);
@@ -194,9 +205,7 @@ export class JournalStore {
       list[parsed.segment] = d.payload;
       byWriter.set(parsed.writer, list);
     }
-    return [...byWriter]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([writer, list]) => ({ writer, payloads: list.filter((p) => p !== undefined) }));
+    return [...byWriter].sort(([a], [b]) => a.localeCompare(b)).map(([writer, list]) => ({ writer, payloads: list.filter((p) => p !== undefined) }));
   }
 
   /** This writer's current document of a journal, if it has written one. */
@@ -242,7 +251,17 @@ export class JournalStore {
   /** Writes a document that is not a writer's: its author's alone, or the same content from every writer. */
   async putShared(key: JournalKey, documentId: string, payload: unknown, o?: CallOptions, expiry?: Expiry): Promise<JournalDoc> {
     const { ttl_seconds, expiresAt } = expiring(expiry);
-    await this.client.putWorkingMemory(documentId, { messages: [], data: { adk: toJsonObject(payload, 'createSession', 'data.adk'), ...(expiresAt ? { expiresAt } : {}) }, namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) }, undefined, o);
+    await this.client.putWorkingMemory(
+      documentId,
+      {
+        messages: [],
+        data: { adk: toJsonObject(payload, 'createSession', 'data.adk'), ...(expiresAt ? { expiresAt } : {}) },
+        namespace: key.namespace,
+        ...(ttl_seconds ? { ttl_seconds } : {}),
+      },
+      undefined,
+      o,
+    );
     return { id: documentId, payload, ...(expiresAt ? { expiresAt } : {}) };
   }
 

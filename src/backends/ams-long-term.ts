@@ -57,7 +57,11 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           ...(r.sessionId ? { session_id: amsSessionId(r.sessionId) } : {}),
           // Marked unextracted, message records are extracted by the server with the strategy each carries.
           ...(r.memoryType === 'message' && this.options.extractionStrategy
-            ? { discrete_memory_extracted: 'f' as const, extraction_strategy: this.options.extractionStrategy.strategy, extraction_strategy_config: this.options.extractionStrategy.config }
+            ? {
+                discrete_memory_extracted: 'f' as const,
+                extraction_strategy: this.options.extractionStrategy.strategy,
+                extraction_strategy_config: this.options.extractionStrategy.config,
+              }
             : {}),
         })),
         // Ids are deterministic, so the same memory overwrites itself; no semantic merging.
@@ -124,7 +128,14 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       {
         query: request.query,
         ...(request.session ? { session: { session_id: amsSessionId(request.session.id), user_id, namespace, ...this.options.window } } : {}),
-        long_term_search: { text: request.query, user_id: { eq: user_id }, namespace: { eq: namespace }, limit: request.limit, search_mode: 'semantic', ...this.options.recency },
+        long_term_search: {
+          text: request.query,
+          user_id: { eq: user_id },
+          namespace: { eq: namespace },
+          limit: request.limit,
+          search_mode: 'semantic',
+          ...this.options.recency,
+        },
       },
       undefined,
       o,
@@ -150,5 +161,12 @@ function clamp01(x: number): number {
 }
 
 function toHit(r: Record_): MemoryHit {
-  return { id: r.id, text: r.text, memoryType: r.memory_type ?? 'message', topics: r.topics ?? [], createdAt: r.created_at, eventDate: r.event_date ?? undefined };
+  return {
+    id: r.id,
+    text: r.text,
+    memoryType: r.memory_type ?? 'message',
+    topics: r.topics ?? [],
+    createdAt: r.created_at,
+    eventDate: r.event_date ?? undefined,
+  };
 }

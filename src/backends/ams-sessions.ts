@@ -11,8 +11,29 @@ import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { mergeByTime } from '../codec/timeline.js';
 import { SessionExpiry, leftoversOf } from './ams-expiry.js';
-import { JournalStore, READ_CONCURRENCY, listAllSessionIds, measure, type Expiry, type JournalDoc, type JournalKey, type Measured, type PayloadSize } from './ams-journal.js';
-import { NativeViews, adoptedMessage, adoptionOf, markerOf, nativeKey, toMessage, type Message, type ViewMarker, type ViewOptions, type WorkingMemory } from './ams-view.js';
+import {
+  JournalStore,
+  READ_CONCURRENCY,
+  listAllSessionIds,
+  measure,
+  type Expiry,
+  type JournalDoc,
+  type JournalKey,
+  type Measured,
+  type PayloadSize,
+} from './ams-journal.js';
+import {
+  NativeViews,
+  adoptedMessage,
+  adoptionOf,
+  markerOf,
+  nativeKey,
+  toMessage,
+  type Message,
+  type ViewMarker,
+  type ViewOptions,
+  type WorkingMemory,
+} from './ams-view.js';
 import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
 
 /** A session's place as read: its working memory and its journal documents. */
@@ -74,7 +95,9 @@ interface StatePayload {
 export const amsKeys = {
   native: nativeKey,
   journal: (s: SessionScope): JournalKey => ({
-    namespace: s.appSlot ? tupleId('adk-j', 'app-slot-session-journal', [s.namespace, s.appName, s.userId, s.sessionId]) : tupleId('adk-j', 'session-journal', [s.namespace, s.userId, s.sessionId]),
+    namespace: s.appSlot
+      ? tupleId('adk-j', 'app-slot-session-journal', [s.namespace, s.appName, s.userId, s.sessionId])
+      : tupleId('adk-j', 'session-journal', [s.namespace, s.userId, s.sessionId]),
   }),
   appState: (ns: string, app: string): JournalKey => ({ namespace: tupleId('adk-a', 'app-state', [ns, app]) }),
   userState: (ns: string, app: string, user: string): JournalKey => ({ namespace: tupleId('adk-u', 'user-state', [ns, app, user]) }),
@@ -88,7 +111,8 @@ const CREATION_PREFIX = 'c-';
 
 const isEvents = (v: unknown): v is EventsPayload => isRecord(v) && v.kind === 'events' && Array.isArray(v.events);
 const isState = (v: unknown): v is StatePayload => isRecord(v) && v.kind === 'state' && isRecord(v.entries);
-const isCreation = (v: unknown): v is Creation => isRecord(v) && (v.kind === 'creation' || v.kind === 'session') && typeof v.appName === 'string' && isRecord(v.state);
+const isCreation = (v: unknown): v is Creation =>
+  isRecord(v) && (v.kind === 'creation' || v.kind === 'session') && typeof v.appName === 'string' && isRecord(v.state);
 /**
  * The size of a writer's events document. After an append (the events before it unchanged, the new
  * ones at the end) it is the size before plus the new events and their commas, so an append does
@@ -96,7 +120,8 @@ const isCreation = (v: unknown): v is Creation => isRecord(v) && (v.kind === 'cr
  */
 export function eventsSize(p: EventsPayload, before?: Measured<EventsPayload>): PayloadSize {
   const prev = before?.payload.events;
-  if (!before || !prev || p.v !== before.payload.v || p.events.length < prev.length || !prev.every((e, i) => p.events[i] === e)) return measure(p, p.events.length);
+  if (!before || !prev || p.v !== before.payload.v || p.events.length < prev.length || !prev.every((e, i) => p.events[i] === e))
+    return measure(p, p.events.length);
   let bytes = before.size.bytes;
   for (let i = prev.length; i < p.events.length; i++) bytes += Buffer.byteLength(JSON.stringify(p.events[i])) + (i > 0 ? 1 : 0);
   return { items: p.events.length, bytes };
@@ -166,11 +191,26 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     return stored;
   }
 
-  private async createAt(place: SessionScope, state: StateMap, createdAt: number, checkSlot: boolean, o?: CallOptions): Promise<StoredSession | 'held-by-another-app'> {
+  private async createAt(
+    place: SessionScope,
+    state: StateMap,
+    createdAt: number,
+    checkSlot: boolean,
+    o?: CallOptions,
+  ): Promise<StoredSession | 'held-by-another-app'> {
     const journal = amsKeys.journal(place);
     const mine = `${CREATION_PREFIX}${randomUUID()}`;
     const ttl = this.ttlSeconds;
-    const creation: Creation = { v: ENVELOPE_VERSION, kind: 'creation', appName: place.appName, userId: place.userId, sessionId: place.sessionId, createdAt, state, ...(ttl ? { ttlSeconds: ttl } : {}) };
+    const creation: Creation = {
+      v: ENVELOPE_VERSION,
+      kind: 'creation',
+      appName: place.appName,
+      userId: place.userId,
+      sessionId: place.sessionId,
+      createdAt,
+      state,
+      ...(ttl ? { ttlSeconds: ttl } : {}),
+    };
     const beside = ttl ? SessionExpiry.beside(ttl) : undefined;
     // Every write runs to its end even when a sibling fails, so a failure never hides a write that landed.
     const [native, record, slot] = await allToCompletion(
@@ -179,7 +219,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       (signal: AbortSignal) => this.journals.putShared(journal, mine, creation, { signal }, beside),
       (signal: AbortSignal) => (checkSlot ? this.readPlace(inAppSlot(place), { signal }) : Promise.resolve(undefined)),
     );
-    const conflict = () => new ConflictError(`Session with id ${place.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
+    const conflict = () =>
+      new ConflictError(`Session with id ${place.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
     if (slot && holdsSession(slot)) {
       await this.journals.remove(journal, mine, o);
       throw conflict();
@@ -192,7 +233,10 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       o?.signal,
       (signal: AbortSignal) => this.journals.list(journal, { signal }),
       // Written by every creator that found no document: empty, so whichever lands last is the same.
-      (signal: AbortSignal) => (native ? Promise.resolve() : this.views.create(place, { v: ENVELOPE_VERSION, appName: place.appName, lastUpdateTime: createdAt, creation: mine }, { signal }, ttl)),
+      (signal: AbortSignal) =>
+        native
+          ? Promise.resolve()
+          : this.views.create(place, { v: ENVELOPE_VERSION, appName: place.appName, lastUpdateTime: createdAt, creation: mine }, { signal }, ttl),
       (signal: AbortSignal) => this.register(place, { signal }),
     );
     let ids = listed;
@@ -202,7 +246,11 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     if (!existed && firstOf(ids) !== mine) {
       // Records before this one: a concurrent creator's (of this app or another), or what is left
       // of an expired session (its working memory gone first). Only the last are cleared away.
-      const docs = await this.journals.readSome(journal, ids.filter((id) => id !== mine), o);
+      const docs = await this.journals.readSome(
+        journal,
+        ids.filter((id) => id !== mine),
+        o,
+      );
       const winner = winningCreation(docs)?.creation;
       if (!native && winner?.ttlSeconds !== undefined) {
         const gone = new Set(leftoversOf(docs, winner.ttlSeconds));
@@ -283,14 +331,24 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     const foreign = nativeMessages.filter((m): m is Message & { id: string } => typeof m.id === 'string' && !inRecord.has(m.id));
     const adopted = foreign.map((m) => adoptionOf(m, foreignEvent(m, scope.appName)));
     if (adopted.length) {
-      const written = await this.journalEvents(scope, adopted.map((e) => eventToJson(e, 'getSession')), o, ttl ? SessionExpiry.beside(ttl) : undefined);
+      const written = await this.journalEvents(
+        scope,
+        adopted.map((e) => eventToJson(e, 'getSession')),
+        o,
+        ttl ? SessionExpiry.beside(ttl) : undefined,
+      );
       if (ttl) this.expiry.update(scope, [written]);
     }
     const record = mergeByTime([journaled, adopted], eventTime);
 
     const retained = new Set(nativeMessages.map((m) => m.id));
     const summarised = native?.context?.trim() ? native.context : undefined;
-    const firstRetained = summarised ? indexOrEnd(record.findIndex((e) => retained.has(e.id)), record.length) : 0;
+    const firstRetained = summarised
+      ? indexOrEnd(
+          record.findIndex((e) => retained.has(e.id)),
+          record.length,
+        )
+      : 0;
     this.views.remember(scope, viewMessages(record.slice(firstRetained), nativeMessages));
 
     const timeline = record.map((e) => {
@@ -338,7 +396,12 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     const { session_id, ...query } = amsKeys.native(place);
     await together(
       o?.signal,
-      (signal) => this.journals.removeSome(amsKeys.journal(place), read.docs.map((d) => d.id), { signal }),
+      (signal) =>
+        this.journals.removeSome(
+          amsKeys.journal(place),
+          read.docs.map((d) => d.id),
+          { signal },
+        ),
       // Only what is this session: a DELETE of a key that does not exist makes the server look it
       // up by TAG, which can find another user's document (ASCII case) and delete that.
       async (signal) => {
@@ -426,7 +489,9 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       if (isEvents(d.payload)) settled.push({ id: d.id, expiresAt: Number.POSITIVE_INFINITY });
       else if (d.id === creation && isCreation(d.payload)) {
         const payload = d.payload;
-        writes.push((signal) => this.journals.putShared(journal, d.id, payload, { signal }, SessionExpiry.beside(ttl)).then((w) => void this.expiry.update(scope, [w])));
+        writes.push((signal) =>
+          this.journals.putShared(journal, d.id, payload, { signal }, SessionExpiry.beside(ttl)).then((w) => void this.expiry.update(scope, [w])),
+        );
       } else if (d.id.startsWith(CREATION_PREFIX) || d.id === HEAD_ID) {
         writes.push((signal) => this.journals.remove(journal, d.id, { signal }));
         settled.push({ id: d.id });
@@ -477,7 +542,9 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
 
   private async writeState(key: JournalKey, delta: StateMap, o?: CallOptions): Promise<void> {
     const at = Date.now();
-    const entries = Object.fromEntries(Object.entries(toJson(delta, 'appendEvent', 'stateDelta') as Record<string, JsonValue>).map(([k, value]) => [k, { value, at, seq: ++this.seq }]));
+    const entries = Object.fromEntries(
+      Object.entries(toJson(delta, 'appendEvent', 'stateDelta') as Record<string, JsonValue>).map(([k, value]) => [k, { value, at, seq: ++this.seq }]),
+    );
     await this.journals.update<StatePayload>(
       key,
       () => ({ v: ENVELOPE_VERSION, kind: 'state', entries: {} }),
@@ -510,7 +577,9 @@ function recordEvents(docs: { id: string; payload: unknown }[]): Event[] {
   // Each writer's events by time: a writer appends in time order, except the copies it keeps of
   // events that arrived later (another client's messages, events carried forward from documents
   // about to expire), which go back to their place.
-  const lists = JournalStore.byWriter(docs, isEvents).map(({ payloads }) => stableByTime(payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory'))));
+  const lists = JournalStore.byWriter(docs, isEvents).map(({ payloads }) =>
+    stableByTime(payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory'))),
+  );
   const out: Event[] = [];
   const at = new Map<string, number>();
   for (const e of mergeByTime(lists, eventTime)) {
@@ -535,14 +604,18 @@ function foreignState(native: WorkingMemory | undefined): StateMap {
 /** A session's own state as stored: its creation's (or another client's document data), then every event's changes. */
 function sessionStateOf(read: PlaceRead): StateMap {
   const state: StateMap = { ...(winningCreation(read.docs)?.creation.state ?? foreignState(read.native)) };
-  for (const e of recordEvents(read.docs.filter((d) => d.id !== HEAD_ID && !d.id.startsWith(CREATION_PREFIX)))) Object.assign(state, splitState(e.actions?.stateDelta).session);
+  for (const e of recordEvents(read.docs.filter((d) => d.id !== HEAD_ID && !d.id.startsWith(CREATION_PREFIX))))
+    Object.assign(state, splitState(e.actions?.stateDelta).session);
   return state;
 }
 
 const eventTime = (e: Event) => e.timestamp;
 
 function stableByTime(events: Event[]): Event[] {
-  return events.map((e, i) => [e, i] as const).sort(([a, i], [b, j]) => a.timestamp - b.timestamp || i - j).map(([e]) => e);
+  return events
+    .map((e, i) => [e, i] as const)
+    .sort(([a, i], [b, j]) => a.timestamp - b.timestamp || i - j)
+    .map(([e]) => e);
 }
 
 function indexOrEnd(i: number, end: number): number {

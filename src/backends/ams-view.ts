@@ -56,7 +56,10 @@ export const nativeKey = (s: SessionScope) => ({
  * looks the session up again through its search index, whose TAG match ignores ASCII case and
  * splits at commas, and returns what it finds there: for user `alice` that can be `Alice`'s.
  */
-export function isDocumentOf(doc: { session_id?: string | null; namespace?: string | null; user_id?: string | null }, key: { session_id: string; namespace?: string | null; user_id?: string | null }): boolean {
+export function isDocumentOf(
+  doc: { session_id?: string | null; namespace?: string | null; user_id?: string | null },
+  key: { session_id: string; namespace?: string | null; user_id?: string | null },
+): boolean {
   return doc.session_id === key.session_id && (doc.namespace ?? null) === (key.namespace ?? null) && (doc.user_id ?? null) === (key.user_id ?? null);
 }
 
@@ -69,7 +72,13 @@ export function toMessage(event: Event): Message | undefined {
   if (adopted) return { ...adopted, discrete_memory_extracted: 'f' };
   const content = conversationText(event);
   if (content === undefined) return undefined;
-  return { role: isUserAuthored(event) ? 'user' : 'assistant', content, id: event.id, created_at: new Date(event.timestamp).toISOString(), discrete_memory_extracted: 'f' };
+  return {
+    role: isUserAuthored(event) ? 'user' : 'assistant',
+    content,
+    id: event.id,
+    created_at: new Date(event.timestamp).toISOString(),
+    discrete_memory_extracted: 'f',
+  };
 }
 
 /** The message another client wrote that this event keeps in the record, if it is one. */
@@ -186,10 +195,11 @@ export class NativeViews {
   /** Writes the document (keeping the `ttl_seconds` it carries: the session's expiry, refreshed by every write). */
   private async write(scope: SessionScope, body: Body, o?: CallOptions): Promise<void> {
     const { session_id, user_id, namespace } = nativeKey(scope);
-    const strategy = this.options.extractionStrategy ? { long_term_memory_strategy: { strategy: this.options.extractionStrategy.strategy, config: this.options.extractionStrategy.config } } : {};
+    const strategy = this.options.extractionStrategy
+      ? { long_term_memory_strategy: { strategy: this.options.extractionStrategy.strategy, config: this.options.extractionStrategy.config } }
+      : {};
     const stored = await this.client.putWorkingMemory(session_id, { ...body, ...strategy, user_id, namespace }, this.query(), o);
     // What the server kept (possibly summarised and trimmed) is what the view should hold now.
     remember(this.known, scopeKey(scope), stored.messages ?? [], this.cacheSize);
   }
 }
-

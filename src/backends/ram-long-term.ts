@@ -19,7 +19,10 @@ export class MemoryWriteError extends AgentMemoryError {
 }
 
 function partialFailure(operation: string, message: string, failed: { id: string; error: string }[]): MemoryWriteError {
-  const err = new MemoryWriteError(`${operation} ${message}; failed: ${failed.map((f) => `${f.id} (${f.error})`).join(', ')}`, { operation, type: 'partial-failure' });
+  const err = new MemoryWriteError(`${operation} ${message}; failed: ${failed.map((f) => `${f.id} (${f.error})`).join(', ')}`, {
+    operation,
+    type: 'partial-failure',
+  });
   err.failed.push(...failed);
   return err;
 }
@@ -66,7 +69,10 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
       },
       o,
     );
-    return res.items.filter((r) => r.ownerId === ownerId && r.namespace === namespace).slice(0, limit).map(toHit);
+    return res.items
+      .filter((r) => r.ownerId === ownerId && r.namespace === namespace)
+      .slice(0, limit)
+      .map(toHit);
   }
 
   async get(scope: MemoryScope, id: string, o?: CallOptions): Promise<MemoryHit | undefined> {

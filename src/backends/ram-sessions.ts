@@ -88,9 +88,21 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
    * scope's own id), and an existing session rejects with ConflictError after its stray marker is removed.
    */
   async createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession> {
-    const marker: Envelope = { v: ENVELOPE_VERSION, kind: 'session', namespace: scope.namespace, appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, createdAt, nonce: randomUUID(), state };
-    const open = (id: string, signal?: AbortSignal) => this.append(id, ramIds.owner(scope.userId), scope.namespace, 'SYSTEM', '[session created]', createdAt, marker, { signal });
-    const exists = () => new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
+    const marker: Envelope = {
+      v: ENVELOPE_VERSION,
+      kind: 'session',
+      namespace: scope.namespace,
+      appName: scope.appName,
+      userId: scope.userId,
+      sessionId: scope.sessionId,
+      createdAt,
+      nonce: randomUUID(),
+      state,
+    };
+    const open = (id: string, signal?: AbortSignal) =>
+      this.append(id, ramIds.owner(scope.userId), scope.namespace, 'SYSTEM', '[session created]', createdAt, marker, { signal });
+    const exists = () =>
+      new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
     const readable = ramIds.session(scope);
     const python = ramIds.pythonSession(scope);
     const [written, users, pythonSession] = await together(
@@ -107,7 +119,16 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     const register = (signal: AbortSignal) =>
       users.includes(scope.userId)
         ? Promise.resolve()
-        : this.append(ramIds.users(scope.namespace, scope.appName), ramIds.bookkeeper, scope.namespace, 'SYSTEM', `[user ${scope.userId}]`, createdAt, { v: ENVELOPE_VERSION, kind: 'users', users: [...users, scope.userId] }, { signal }).then(() => undefined);
+        : this.append(
+            ramIds.users(scope.namespace, scope.appName),
+            ramIds.bookkeeper,
+            scope.namespace,
+            'SYSTEM',
+            `[user ${scope.userId}]`,
+            createdAt,
+            { v: ENVELOPE_VERSION, kind: 'users', users: [...users, scope.userId] },
+            { signal },
+          ).then(() => undefined);
     const [stored] = await together(o?.signal, (signal) => this.fetch(readable, false, { signal }), register);
     // Ours when the session's first record is this marker: compared by its nonce, since a replayed
     // append whose first response was lost stores the marker twice under two event ids.
@@ -142,10 +163,18 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       const pythonId = memory.events.map(pythonMetadata).find((md) => typeof md.adk_session_id === 'string')?.adk_session_id as string | undefined;
       const sessionId = owned?.sessionId ?? pythonId ?? memory.sessionId;
       const scope = { namespace, appName, userId: user, sessionId };
-      if (owned ? !sameScope(owned, scope) : pythonId !== undefined ? id !== ramIds.pythonSession(scope) || !isPythonSessionOf(memory, scope) : !belongsTo(memory, scope) || id !== ramIds.session(scope)) return undefined;
+      if (
+        owned
+          ? !sameScope(owned, scope)
+          : pythonId !== undefined
+            ? id !== ramIds.pythonSession(scope) || !isPythonSessionOf(memory, scope)
+            : !belongsTo(memory, scope) || id !== ramIds.session(scope)
+      )
+        return undefined;
       const last = memory.events.at(-1);
       const env = last ? envelope(last) : {};
-      const ts = env.kind === 'event' && isRecord(env.event) && typeof env.event.timestamp === 'number' ? env.event.timestamp : last ? Date.parse(last.createdAt) : 0;
+      const ts =
+        env.kind === 'event' && isRecord(env.event) && typeof env.event.timestamp === 'number' ? env.event.timestamp : last ? Date.parse(last.createdAt) : 0;
       return { userId: user, sessionId, lastUpdateTime: ts, state: storedSession(memory).state };
     });
     return listed.filter((x): x is SessionListing => x !== undefined);
@@ -161,7 +190,16 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   async appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, o?: CallOptions): Promise<void> {
     const id = this.resolved.get(scopeKey(scope)) ?? (await this.placeOf(scope, o));
     // One atomic append, restating the session state so it survives the store's cleanup.
-    const env: Envelope = { v: ENVELOPE_VERSION, kind: 'event', namespace: scope.namespace, appName: scope.appName, userId: scope.userId, sessionId: scope.sessionId, event: json, state: sessionState };
+    const env: Envelope = {
+      v: ENVELOPE_VERSION,
+      kind: 'event',
+      namespace: scope.namespace,
+      appName: scope.appName,
+      userId: scope.userId,
+      sessionId: scope.sessionId,
+      event: json,
+      state: sessionState,
+    };
     const actor = isUserAuthored(event) ? ramIds.owner(scope.userId) : readableId(event.author || 'agent');
     // In a session the Python adk-redis keeps, also what it reads of an event.
     const extra = id === ramIds.pythonSession(scope) ? pythonMetadataFor(scope, event) : undefined;
@@ -177,11 +215,29 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   }
 
   async updateAppState(namespace: string, appName: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void> {
-    await this.append(ramIds.appState(namespace, appName), ramIds.bookkeeper, namespace, 'SYSTEM', '[app state update]', Date.now(), { v: ENVELOPE_VERSION, kind: 'state', delta, state: after }, o);
+    await this.append(
+      ramIds.appState(namespace, appName),
+      ramIds.bookkeeper,
+      namespace,
+      'SYSTEM',
+      '[app state update]',
+      Date.now(),
+      { v: ENVELOPE_VERSION, kind: 'state', delta, state: after },
+      o,
+    );
   }
 
   async updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void> {
-    await this.append(ramIds.userState(namespace, appName, userId), ramIds.bookkeeper, namespace, 'SYSTEM', '[user state update]', Date.now(), { v: ENVELOPE_VERSION, kind: 'state', delta, state: after }, o);
+    await this.append(
+      ramIds.userState(namespace, appName, userId),
+      ramIds.bookkeeper,
+      namespace,
+      'SYSTEM',
+      '[user state update]',
+      Date.now(),
+      { v: ENVELOPE_VERSION, kind: 'state', delta, state: after },
+      o,
+    );
   }
 
   /** The store sessions the scope may live in, read together: its readable id, its scoped id, and where the Python adk-redis keeps it. */
@@ -323,12 +379,21 @@ function foreignEvent(record: SessionEvent): Event {
   const md = pythonMetadata(record);
   const author = typeof md.adk_author === 'string' && md.adk_author ? md.adk_author : record.actorId;
   const id = typeof md.adk_event_id === 'string' && md.adk_event_id ? md.adk_event_id : record.eventId;
-  return textEvent({ id, fromUser: record.role === 'USER', author, timestamp: Date.parse(record.createdAt), text: record.content.map((c) => c.text).join('\n') });
+  return textEvent({
+    id,
+    fromUser: record.role === 'USER',
+    author,
+    timestamp: Date.parse(record.createdAt),
+    text: record.content.map((c) => c.text).join('\n'),
+  });
 }
 
 /** The Python adk-redis's `sanitize_managed_identifier`: runs of characters outside `[A-Za-z0-9-]` become `-`, then outer `-` go. */
 export function pythonIdentifier(value: string): string {
-  return value.trim().replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  return value
+    .trim()
+    .replace(/[^A-Za-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 /** The metadata the Python adk-redis keeps on each event it writes (and reads back). */

@@ -66,13 +66,7 @@ export interface MemoryBackend {
   /** Stores records (idempotently, by id). Rejects when any record was not stored. */
   write(scope: MemoryScope, records: MemoryRecordInput[], o?: CallOptions): Promise<void>;
   /** Best match first, at most `limit`, only this user's memories in this namespace. */
-  search(
-    scope: MemoryScope,
-    query: string,
-    limit: number,
-    similarityThreshold: number | undefined,
-    o?: CallOptions,
-  ): Promise<MemoryHit[]>;
+  search(scope: MemoryScope, query: string, limit: number, similarityThreshold: number | undefined, o?: CallOptions): Promise<MemoryHit[]>;
   /** The record, or undefined when it does not exist or belongs to another user or namespace. */
   get(scope: MemoryScope, id: string, o?: CallOptions): Promise<MemoryHit | undefined>;
   update(

@@ -38,7 +38,11 @@ type Ops = typeof OPS;
 
 /** An operation's query parameters, JSON body and 200 body, as the server's document states them. */
 type Query<M extends keyof Ops> = NonNullable<operations[Ops[M]]['parameters']['query']>;
-type Body<M extends keyof Ops> = operations[Ops[M]] extends { requestBody: { content: { 'application/json': infer B } } } ? B : operations[Ops[M]] extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+type Body<M extends keyof Ops> = operations[Ops[M]] extends { requestBody: { content: { 'application/json': infer B } } }
+  ? B
+  : operations[Ops[M]] extends { requestBody?: { content: { 'application/json': infer B } } }
+    ? B
+    : never;
 type Ok<M extends keyof Ops> = operations[Ops[M]]['responses'][200]['content']['application/json'];
 
 /**
@@ -62,7 +66,11 @@ export interface AgentMemoryServerClient {
   deleteLongTermMemories(memoryIds: string[], o?: RequestOptions): Promise<Ok<'deleteLongTermMemories'>>;
   memoryPrompt(body: Body<'memoryPrompt'>, query?: Query<'memoryPrompt'>, o?: RequestOptions): Promise<Ok<'memoryPrompt'>>;
   /** Administrative: selects records by policy and deletes them unless `dry_run` (the server's default is a dry run). */
-  forgetLongTermMemories(body: Body<'forgetLongTermMemories'>, query?: Query<'forgetLongTermMemories'>, o?: RequestOptions): Promise<Ok<'forgetLongTermMemories'>>;
+  forgetLongTermMemories(
+    body: Body<'forgetLongTermMemories'>,
+    query?: Query<'forgetLongTermMemories'>,
+    o?: RequestOptions,
+  ): Promise<Ok<'forgetLongTermMemories'>>;
   compactLongTermMemories(query?: Query<'compactLongTermMemories'>, o?: RequestOptions): Promise<Ok<'compactLongTermMemories'>>;
   createSummaryView(body: Body<'createSummaryView'>, o?: RequestOptions): Promise<Ok<'createSummaryView'>>;
   listSummaryViews(o?: RequestOptions): Promise<Ok<'listSummaryViews'>>;
@@ -77,7 +85,11 @@ export interface AgentMemoryServerClient {
 
 /** Every operation is retried after an ambiguous failure except those that create something new each time. */
 // Errors name the server's function (`put_working_memory`), not the whole operation id.
-const op = (method: keyof Ops, idempotent = true): OperationInfo => ({ name: OPS[method].replace(/_v1_.*$/, ''), idempotent, response: responseSpecOf(responses, OPS[method]) });
+const op = (method: keyof Ops, idempotent = true): OperationInfo => ({
+  name: OPS[method].replace(/_v1_.*$/, ''),
+  idempotent,
+  response: responseSpecOf(responses, OPS[method]),
+});
 
 /** Creates an Agent Memory Server client; options are validated and a bad one throws ConfigurationError. */
 export function createAgentMemoryServerClient(options: AgentMemoryServerClientOptions): AgentMemoryServerClient {
@@ -110,19 +122,26 @@ export function createAgentMemoryServerClient(options: AgentMemoryServerClientOp
     // A real (not dry-run) forgetting pass selects anew on a repeat: retried only when the server certainly did not act.
     forgetLongTermMemories: (body, query, o) =>
       run(op('forgetLongTermMemories', query?.dry_run !== false), o, (signal) => http.POST('/v1/long-term-memory/forget', { params: { query }, body, signal })),
-    compactLongTermMemories: (query, o) => run(op('compactLongTermMemories'), o, (signal) => http.POST('/v1/long-term-memory/compact', { params: { query }, signal })),
+    compactLongTermMemories: (query, o) =>
+      run(op('compactLongTermMemories'), o, (signal) => http.POST('/v1/long-term-memory/compact', { params: { query }, signal })),
     // The server assigns a new id on every call, so a repeat would register a second view.
     createSummaryView: (body, o) => run(op('createSummaryView', false), o, (signal) => http.POST('/v1/summary-views', { body, signal })),
     listSummaryViews: (o) => run(op('listSummaryViews'), o, (signal) => http.GET('/v1/summary-views', { signal })),
-    getSummaryView: (view_id, o) => run(op('getSummaryView'), o, (signal) => http.GET('/v1/summary-views/{view_id}', { params: { path: { view_id } }, signal })),
-    deleteSummaryView: (view_id, o) => run(op('deleteSummaryView'), o, (signal) => http.DELETE('/v1/summary-views/{view_id}', { params: { path: { view_id } }, signal })),
+    getSummaryView: (view_id, o) =>
+      run(op('getSummaryView'), o, (signal) => http.GET('/v1/summary-views/{view_id}', { params: { path: { view_id } }, signal })),
+    deleteSummaryView: (view_id, o) =>
+      run(op('deleteSummaryView'), o, (signal) => http.DELETE('/v1/summary-views/{view_id}', { params: { path: { view_id } }, signal })),
     runSummaryViewPartition: (view_id, body, o) =>
-      run(op('runSummaryViewPartition'), o, (signal) => http.POST('/v1/summary-views/{view_id}/partitions/run', { params: { path: { view_id } }, body, signal })),
+      run(op('runSummaryViewPartition'), o, (signal) =>
+        http.POST('/v1/summary-views/{view_id}/partitions/run', { params: { path: { view_id } }, body, signal }),
+      ),
     listSummaryViewPartitions: (view_id, query, o) =>
       run(op('listSummaryViewPartitions'), o, (signal) => http.GET('/v1/summary-views/{view_id}/partitions', { params: { path: { view_id }, query }, signal })),
     // With a client task id a repeat names the same task; without one it would start a second run.
     runSummaryView: (view_id, body = {}, o) =>
-      run(op('runSummaryView', typeof body.task_id === 'string'), o, (signal) => http.POST('/v1/summary-views/{view_id}/run', { params: { path: { view_id } }, body, signal })),
+      run(op('runSummaryView', typeof body.task_id === 'string'), o, (signal) =>
+        http.POST('/v1/summary-views/{view_id}/run', { params: { path: { view_id } }, body, signal }),
+      ),
     getTask: (task_id, o) => run(op('getTask'), o, (signal) => http.GET('/v1/tasks/{task_id}', { params: { path: { task_id } }, signal })),
   };
 }

@@ -20,9 +20,7 @@ function isHttpUrl(value: string): boolean {
 
 /** Options every backend client understands. */
 export const commonClientOptions = {
-  apiBaseUrl: z
-    .string({ message: 'must be a string' })
-    .refine(isHttpUrl, { message: 'must be an absolute http(s) URL, e.g. http://localhost:8000' }),
+  apiBaseUrl: z.string({ message: 'must be a string' }).refine(isHttpUrl, { message: 'must be an absolute http(s) URL, e.g. http://localhost:8000' }),
   timeout: z
     .number({ message: 'must be a number of seconds' })
     .positive({ message: 'must be greater than 0 (seconds)' })
@@ -70,5 +68,5 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, con
   const issue = result.error.issues[0]!;
   const option = issue.path.map(String).join('.') || '(options)';
   const rule = issue.code === 'unrecognized_keys' ? `unknown option(s): ${issue.keys.join(', ')}` : issue.message;
-  throw new ConfigurationError(issue.code === 'unrecognized_keys' ? issue.keys[0] ?? option : option, rule, context);
+  throw new ConfigurationError(issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? option) : option, rule, context);
 }

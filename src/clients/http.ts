@@ -40,7 +40,13 @@ export function createHttp<Paths extends {}>(baseUrl: string, apiKey: string | u
   const standard = createClient<Paths>({ baseUrl, headers, querySerializer, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
   // A custom fetch gets a real Request and AbortSignal; the default path builds neither.
   if (fetchImpl) return { call: standard, http: standard, newAttempt: abortController };
-  const call = createClient<Paths>({ baseUrl, headers, querySerializer, fetch: nodeFetch as unknown as FetchLike, Request: PlainRequest as unknown as typeof Request });
+  const call = createClient<Paths>({
+    baseUrl,
+    headers,
+    querySerializer,
+    fetch: nodeFetch as unknown as FetchLike,
+    Request: PlainRequest as unknown as typeof Request,
+  });
   return { call, http: standard, newAttempt: attemptCancel };
 }
 

@@ -1,11 +1,4 @@
-import {
-  AgentMemoryError,
-  ConnectionError,
-  InvalidResponseError,
-  RateLimitError,
-  RequestAbortedError,
-  RequestTimeoutError,
-} from './errors.js';
+import { AgentMemoryError, ConnectionError, InvalidResponseError, RateLimitError, RequestAbortedError, RequestTimeoutError } from './errors.js';
 import { errorFromResponse, parseRetryAfter } from './problem.js';
 import { responseProblem, type ResponseSpec } from './responses.js';
 

@@ -126,7 +126,10 @@ export function nodeFetch(request: TransportRequest): Promise<TransportResponse>
         if (!res.complete) finish(Object.assign(new Error('the connection closed before the response was complete'), { code: 'ECONNRESET' }));
       });
       res.on('end', () => {
-        finish(undefined, new TransportResponse(res.statusCode ?? 0, res.statusMessage ?? '', res.headers, Buffer.concat(chunks).toString('utf8'), request.url));
+        finish(
+          undefined,
+          new TransportResponse(res.statusCode ?? 0, res.statusMessage ?? '', res.headers, Buffer.concat(chunks).toString('utf8'), request.url),
+        );
       });
     });
     req.on('error', (e) => finish(e));

@@ -119,9 +119,7 @@ export function createRedisAgentMemoryClient(options: RedisAgentMemoryClientOpti
     bulkDeleteLongTermMemories: (body, o) =>
       run(op('BulkDeleteLongTermMemories'), o, (signal) => http.DELETE('/v1/stores/{storeId}/long-term-memory', { params: { path: store }, body, signal })),
     searchLongTermMemory: (body, o) =>
-      run(op('SearchLongTermMemory'), o, (signal) =>
-        http.POST('/v1/stores/{storeId}/long-term-memory/search', { params: { path: store }, body, signal }),
-      ),
+      run(op('SearchLongTermMemory'), o, (signal) => http.POST('/v1/stores/{storeId}/long-term-memory/search', { params: { path: store }, body, signal })),
     getLongTermMemory: (memoryId, o) =>
       run(op('GetLongTermMemory'), o, (signal) =>
         http.GET('/v1/stores/{storeId}/long-term-memory/{memoryId}', { params: { path: { storeId, memoryId } }, signal }),

@@ -28,7 +28,10 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
  * the signal each step gets, linked to the caller's), all are awaited, and that first failure is
  * thrown, so a failed call leaves no request running behind it.
  */
-export async function together<T extends unknown[]>(parent: AbortSignal | undefined, ...steps: { [K in keyof T]: (signal: AbortSignal) => Promise<T[K]> }): Promise<T> {
+export async function together<T extends unknown[]>(
+  parent: AbortSignal | undefined,
+  ...steps: { [K in keyof T]: (signal: AbortSignal) => Promise<T[K]> }
+): Promise<T> {
   const { controller, release } = linkedSignal(parent);
   let failure: { error: unknown } | undefined;
   try {
@@ -56,7 +59,10 @@ export async function together<T extends unknown[]>(parent: AbortSignal | undefi
  * a sibling failed is not cut off (it could still land unseen); its outcome is known, and the
  * caller's own signal still stops everything.
  */
-export async function allToCompletion<T extends unknown[]>(parent: AbortSignal | undefined, ...steps: { [K in keyof T]: (signal: AbortSignal) => Promise<T[K]> }): Promise<T> {
+export async function allToCompletion<T extends unknown[]>(
+  parent: AbortSignal | undefined,
+  ...steps: { [K in keyof T]: (signal: AbortSignal) => Promise<T[K]> }
+): Promise<T> {
   const { signal, release } = linkedSignal(parent);
   try {
     const settled = await Promise.allSettled(steps.map((step) => step(signal)));

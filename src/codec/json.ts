@@ -23,7 +23,11 @@ export function toJson(value: unknown, operation: string, path: string, seen = n
     }
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
-      throw invalid(operation, path, `is a ${value.constructor?.name ?? 'class instance'}; only plain objects, arrays, strings, finite numbers, booleans and null can be stored`);
+      throw invalid(
+        operation,
+        path,
+        `is a ${value.constructor?.name ?? 'class instance'}; only plain objects, arrays, strings, finite numbers, booleans and null can be stored`,
+      );
     }
     const out: { [key: string]: JsonValue } = {};
     for (const [k, v] of Object.entries(value)) {

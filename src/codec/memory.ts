@@ -68,7 +68,8 @@ export function validateRecord(operation: string, field: string, r: MemoryRecord
   if (!Array.isArray(topics)) fail('topics', 'type', 'must be an array of strings');
   if (topics.length > TOPICS_MAX) fail('topics', 'maxItems', `has ${topics.length} topics; the limit is ${TOPICS_MAX}`);
   topics.forEach((t, i) => {
-    if (typeof t !== 'string' || t.length < 1 || t.length > TOPIC_MAX_LENGTH) fail(`topics[${i}]`, 'length', `must be a string of 1-${TOPIC_MAX_LENGTH} characters`);
+    if (typeof t !== 'string' || t.length < 1 || t.length > TOPIC_MAX_LENGTH)
+      fail(`topics[${i}]`, 'length', `must be a string of 1-${TOPIC_MAX_LENGTH} characters`);
     if (topicCommas && t.includes(',')) fail(`topics[${i}]`, 'no-comma', 'must not contain a comma');
   });
   if (r.eventDate !== undefined && Number.isNaN(Date.parse(r.eventDate))) fail('eventDate', 'date-time', 'must be an ISO 8601 date-time');

@@ -60,7 +60,8 @@ export function parseTokens(text: string, source: string): Map<string, string> {
   } catch {
     throw new AuthConfigError(`${source}: must be JSON: an object from bearer token to user id, {"<token>": "<userId>"}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new AuthConfigError(`${source}: must be a JSON object from bearer token to user id`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new AuthConfigError(`${source}: must be a JSON object from bearer token to user id`);
   const users = new Map<string, string>();
   for (const [i, [token, user]] of Object.entries(parsed).entries()) {
     // Tokens are never echoed: an entry is named by its position.

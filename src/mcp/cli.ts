@@ -70,9 +70,15 @@ if (port === undefined && (args.tokens !== undefined || args['trust-user-header'
 
 /** Over HTTP: how each request proves its user (exactly one way). */
 function authenticator(): Authenticator {
-  const given = [args.tokens !== undefined && '--tokens', args.user !== undefined && '--user', args['trust-user-header'] !== undefined && '--trust-user-header'].filter(Boolean);
+  const given = [
+    args.tokens !== undefined && '--tokens',
+    args.user !== undefined && '--user',
+    args['trust-user-header'] !== undefined && '--trust-user-header',
+  ].filter(Boolean);
   if (given.length === 0) {
-    fail('--http needs a way to check who calls: --tokens <file> (bearer token to user id), --user <id> with a bearer token in ADK_REDIS_MCP_TOKEN, or --trust-user-header <name> behind an authenticating proxy');
+    fail(
+      '--http needs a way to check who calls: --tokens <file> (bearer token to user id), --user <id> with a bearer token in ADK_REDIS_MCP_TOKEN, or --trust-user-header <name> behind an authenticating proxy',
+    );
   }
   if (given.length > 1) fail(`--http takes one of --tokens, --user, --trust-user-header, not ${given.join(' and ')}`);
   try {
@@ -114,7 +120,9 @@ if (port === undefined || auth === undefined) {
     // Checked before anything else: an unauthenticated request learns nothing and runs nothing.
     const who = auth.authenticate(req.headers);
     if ('refused' in who) {
-      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="adk-redis-mcp"' }).end(JSON.stringify({ error: 'unauthorized', detail: who.refused }));
+      res
+        .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="adk-redis-mcp"' })
+        .end(JSON.stringify({ error: 'unauthorized', detail: who.refused }));
       return;
     }
     if (new URL(req.url ?? '/', 'http://mcp').pathname !== '/mcp') {

@@ -39,7 +39,11 @@ export function toolParameters(inputSchema: unknown): Schema | undefined {
       const nullable = nonNull.length < options.length;
       const { anyOf: _a, oneOf: _o, type: _t, ...rest } = node;
       if (nonNull.length === 1) return { ...convert({ ...rest, ...nonNull[0]! }, depth), ...(nullable ? { nullable: true } : {}) };
-      return { anyOf: nonNull.map((o) => convert(o, depth)), ...(nullable ? { nullable: true } : {}), ...(typeof node.description === 'string' ? { description: node.description } : {}) };
+      return {
+        anyOf: nonNull.map((o) => convert(o, depth)),
+        ...(nullable ? { nullable: true } : {}),
+        ...(typeof node.description === 'string' ? { description: node.description } : {}),
+      };
     }
     if (Array.isArray(node.allOf) && node.allOf.length === 1 && isSchema(node.allOf[0])) {
       const { allOf: _all, ...rest } = node;
@@ -47,7 +51,8 @@ export function toolParameters(inputSchema: unknown): Schema | undefined {
     }
     const out: Schema = {};
     const enumValues = Array.isArray(node.enum) ? node.enum : node.const !== undefined ? [node.const] : undefined;
-    const declared = typeof node.type === 'string' ? node.type : node.properties ? 'object' : node.items ? 'array' : enumValues ? typeof enumValues[0] : 'object';
+    const declared =
+      typeof node.type === 'string' ? node.type : node.properties ? 'object' : node.items ? 'array' : enumValues ? typeof enumValues[0] : 'object';
     out.type = TYPES[declared] ?? Type.STRING;
     if (typeof node.description === 'string') out.description = node.description;
     if (enumValues) out.enum = enumValues.map(String);

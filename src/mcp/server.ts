@@ -99,7 +99,7 @@ export function createMemoryMcpServer(options: MemoryMcpServerOptions): McpServe
   server.registerTool(
     'add_session_message',
     {
-      description: 'Adds a message to one of the user\'s conversations, creating the conversation if it does not exist.',
+      description: "Adds a message to one of the user's conversations, creating the conversation if it does not exist.",
       inputSchema: {
         session_id: sessionId,
         role: z.enum(['user', 'assistant']).describe('Who said it.'),

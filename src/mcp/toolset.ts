@@ -53,7 +53,10 @@ interface Caller {
 }
 
 /** Per tool: the parameters the model does not see, and how the caller is written into the arguments. */
-const PINNING: Record<AgentMemoryMcpToolName, { hide: string[]; itemsOf?: string; pin: (args: Record<string, unknown>, c: Caller) => Record<string, unknown> }> = {
+const PINNING: Record<
+  AgentMemoryMcpToolName,
+  { hide: string[]; itemsOf?: string; pin: (args: Record<string, unknown>, c: Caller) => Record<string, unknown> }
+> = {
   get_current_datetime: { hide: [], pin: (a) => a },
   // The search covers all the user's sessions: no session filter, whatever the model passes.
   search_long_term_memory: {
@@ -69,7 +72,12 @@ const PINNING: Record<AgentMemoryMcpToolName, { hide: string[]; itemsOf?: string
     itemsOf: 'memories',
     pin: (a, c) => ({
       ...a,
-      memories: (Array.isArray(a.memories) ? a.memories : []).map((m: unknown) => ({ ...(isRecord(m) ? m : {}), user_id: c.userId, namespace: c.namespace, session_id: c.sessionId })),
+      memories: (Array.isArray(a.memories) ? a.memories : []).map((m: unknown) => ({
+        ...(isRecord(m) ? m : {}),
+        user_id: c.userId,
+        namespace: c.namespace,
+        session_id: c.sessionId,
+      })),
     }),
   },
   set_working_memory: {
@@ -135,7 +143,10 @@ class PinnedMcpTool extends BaseTool {
     let parameters = withoutProperties(toolParameters(raw) ?? declaration.parameters, this.rule.itemsOf ? [] : this.rule.hide);
     const list = this.rule.itemsOf ? parameters?.properties?.[this.rule.itemsOf] : undefined;
     if (parameters && list?.items) {
-      parameters = { ...parameters, properties: { ...parameters.properties, [this.rule.itemsOf!]: { ...list, items: withoutProperties(list.items, this.rule.hide) } } };
+      parameters = {
+        ...parameters,
+        properties: { ...parameters.properties, [this.rule.itemsOf!]: { ...list, items: withoutProperties(list.items, this.rule.hide) } },
+      };
     }
     return { ...declaration, ...(parameters ? { parameters } : {}) };
   }
@@ -187,7 +198,12 @@ export class AgentMemoryMcpToolset extends BaseToolset {
 
   private namespaceOf(appName: string | undefined): string {
     const ns = this.options.defaultNamespace ?? appName;
-    if (!ns) throw new ConfigurationError('defaultNamespace', 'is required when the toolset is used outside an agent (there is no app name to use)', 'AgentMemoryMcpToolset');
+    if (!ns)
+      throw new ConfigurationError(
+        'defaultNamespace',
+        'is required when the toolset is used outside an agent (there is no app name to use)',
+        'AgentMemoryMcpToolset',
+      );
     return ns;
   }
 

@@ -23,12 +23,23 @@ export const connectionOptions = {
 export type ConnectionConfig = z.output<z.ZodObject<typeof connectionOptions>>;
 
 /** One backend's client, chosen by configuration. */
-export type BackendClient = { kind: 'redis-agent-memory'; client: RedisAgentMemoryClient } | { kind: 'opensource-agent-memory'; client: AgentMemoryServerClient };
+export type BackendClient =
+  { kind: 'redis-agent-memory'; client: RedisAgentMemoryClient } | { kind: 'opensource-agent-memory'; client: AgentMemoryServerClient };
 
 /** Validates service options (filling apiKey/storeId from the environment) and builds the client. */
-export function resolveConnection<S extends z.ZodObject<typeof connectionOptions>>(schema: S, input: unknown, context: string): { config: z.output<S>; backend: BackendClient } {
+export function resolveConnection<S extends z.ZodObject<typeof connectionOptions>>(
+  schema: S,
+  input: unknown,
+  context: string,
+): { config: z.output<S>; backend: BackendClient } {
   const config = parseOptions(schema, input, context) as z.output<S> & ConnectionConfig;
-  const transport = { apiBaseUrl: config.apiBaseUrl, timeout: config.timeout, maxRetries: config.maxRetries, retryBaseDelay: config.retryBaseDelay, fetch: config.fetch };
+  const transport = {
+    apiBaseUrl: config.apiBaseUrl,
+    timeout: config.timeout,
+    maxRetries: config.maxRetries,
+    retryBaseDelay: config.retryBaseDelay,
+    fetch: config.fetch,
+  };
   if (config.backend === 'opensource-agent-memory') {
     const apiKey = config.apiKey ?? process.env.AGENT_MEMORY_API_KEY;
     return { config, backend: { kind: config.backend, client: createAgentMemoryServerClient({ ...transport, ...(apiKey ? { apiKey } : {}) }) } };
@@ -53,7 +64,10 @@ export const extractionOptions = {
  * The strategy to send, validated as the server would: a config needs a strategy, and `custom`
  * needs `custom_prompt` (the server refuses to extract without it).
  */
-export function extractionStrategyOf(cfg: { extractionStrategy?: (typeof EXTRACTION_STRATEGIES)[number] | undefined; extractionStrategyConfig?: Record<string, unknown> | undefined }, context: string) {
+export function extractionStrategyOf(
+  cfg: { extractionStrategy?: (typeof EXTRACTION_STRATEGIES)[number] | undefined; extractionStrategyConfig?: Record<string, unknown> | undefined },
+  context: string,
+) {
   if (cfg.extractionStrategyConfig !== undefined && cfg.extractionStrategy === undefined) {
     throw new ConfigurationError('extractionStrategyConfig', 'needs extractionStrategy (the strategy it configures)', context);
   }

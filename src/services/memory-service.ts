@@ -24,13 +24,26 @@ import { requireId } from './validate.js';
 
 export const memoryServiceConfigSchema = z.strictObject({
   ...connectionOptions,
-  searchTopK: z.number({ message: 'must be a whole number' }).int({ message: 'must be a whole number' }).min(1, { message: 'must be at least 1' }).max(100, { message: 'must be at most 100' }).default(10),
-  similarityThreshold: z.number({ message: 'must be a number from 0 to 1' }).min(0, { message: 'must be from 0 to 1' }).max(1, { message: 'must be from 0 to 1' }).optional(),
+  searchTopK: z
+    .number({ message: 'must be a whole number' })
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: 'must be at least 1' })
+    .max(100, { message: 'must be at most 100' })
+    .default(10),
+  similarityThreshold: z
+    .number({ message: 'must be a number from 0 to 1' })
+    .min(0, { message: 'must be from 0 to 1' })
+    .max(1, { message: 'must be from 0 to 1' })
+    .optional(),
   storeEventsAsMessages: z.boolean({ message: 'must be true or false' }).default(true),
   defaultMemoryType: z.enum(MEMORY_TYPES, { message: `must be one of ${MEMORY_TYPES.map((t) => `"${t}"`).join(', ')}` }).default('semantic'),
   defaultTopics: z.array(z.string({ message: 'must be strings' }), { message: 'must be an array of strings' }).default([]),
   modelName: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
-  contextWindowMax: z.number({ message: 'must be a whole number of tokens' }).int({ message: 'must be a whole number of tokens' }).min(1, { message: 'must be at least 1' }).optional(),
+  contextWindowMax: z
+    .number({ message: 'must be a whole number of tokens' })
+    .int({ message: 'must be a whole number of tokens' })
+    .min(1, { message: 'must be at least 1' })
+    .optional(),
   recencyBoost: z.boolean({ message: 'must be true or false' }).optional(),
   recencySemanticWeight: weight(),
   recencyRecencyWeight: weight(),
@@ -123,7 +136,10 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
       }).filter(([, v]) => v !== undefined),
     ) as RecencyOptions;
     // The server checks model_name against its own list of models (a 422 names them).
-    const window = { ...(cfg.modelName ? { model_name: cfg.modelName as NonNullable<AmsLongTermOptions['window']>['model_name'] } : {}), ...(cfg.contextWindowMax ? { context_window_max: cfg.contextWindowMax } : {}) };
+    const window = {
+      ...(cfg.modelName ? { model_name: cfg.modelName as NonNullable<AmsLongTermOptions['window']>['model_name'] } : {}),
+      ...(cfg.contextWindowMax ? { context_window_max: cfg.contextWindowMax } : {}),
+    };
     this.backend = memoryBackendFor(backend, { recency, window, extractionStrategy: extractionStrategyOf(cfg, context) });
   }
 
@@ -205,7 +221,15 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   }
 
   /** Changes text, topics or type of one of the user's memories. */
-  async updateMemory(request: { appName: string; userId: string; id: string; text?: string; topics?: string[]; memoryType?: MemoryType; signal?: AbortSignal }): Promise<RedisMemoryEntry> {
+  async updateMemory(request: {
+    appName: string;
+    userId: string;
+    id: string;
+    text?: string;
+    topics?: string[];
+    memoryType?: MemoryType;
+    signal?: AbortSignal;
+  }): Promise<RedisMemoryEntry> {
     const op = 'updateMemory';
     const scope = this.scope(op, request?.appName, request?.userId);
     const id = memoryIds.fromClientId(scope, requireId(op, 'id', request.id));
@@ -247,13 +271,20 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
    * `/v1/memory/prompt`; on Redis Agent Memory the same answer is built from `session` (the ADK
    * session, with the store's summary as its CompactedEvent) and a search.
    */
-  async memoryPrompt(request: { appName: string; userId: string; query: string; session?: Session; limit?: number; signal?: AbortSignal }): Promise<{ messages: PromptMessage[] }> {
+  async memoryPrompt(request: {
+    appName: string;
+    userId: string;
+    query: string;
+    session?: Session;
+    limit?: number;
+    signal?: AbortSignal;
+  }): Promise<{ messages: PromptMessage[] }> {
     const op = 'memoryPrompt';
     const scope = this.scope(op, request?.appName, request?.userId);
     if (typeof request.query !== 'string' || !request.query.trim()) throw invalidInput(op, 'query', 'must be a non-empty string');
     const limit = this.limitOf(op, request.limit);
     if (request.session && (request.session.appName !== scope.appName || request.session.userId !== scope.userId)) {
-      throw invalidInput(op, 'session', "must be a session of the same app and user");
+      throw invalidInput(op, 'session', 'must be a session of the same app and user');
     }
     return { messages: await this.backend.prompt(scope, { query: request.query, limit, session: request.session }, { signal: request.signal }) };
   }
@@ -270,7 +301,6 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     return { namespace: this.cfg.defaultNamespace ?? app, appName: app, userId: requireId(op, 'userId', userId) };
   }
 }
-
 
 function entryText(content: Content | undefined): string {
   return (content?.parts ?? [])

@@ -38,7 +38,11 @@ export const sessionServiceConfigSchema = z.strictObject({
     .int({ message: 'must be a whole number of tokens' })
     .min(1, { message: 'must be at least 1' })
     .optional(),
-  sessionTtlSeconds: z.number({ message: 'must be a whole number of seconds' }).int({ message: 'must be a whole number of seconds' }).min(1, { message: 'must be at least 1' }).optional(),
+  sessionTtlSeconds: z
+    .number({ message: 'must be a whole number of seconds' })
+    .int({ message: 'must be a whole number of seconds' })
+    .min(1, { message: 'must be at least 1' })
+    .optional(),
   ...extractionOptions,
 });
 
@@ -134,7 +138,11 @@ export class RedisSessionMemoryService extends BaseSessionService {
   override async getSession(request: GetSessionRequest & Cancellable): Promise<Session | undefined> {
     const op = 'getSession';
     this.ensureOpen(op);
-    const scope = this.scope(requireId(op, 'appName', request?.appName), requireId(op, 'userId', request.userId), requireId(op, 'sessionId', request.sessionId));
+    const scope = this.scope(
+      requireId(op, 'appName', request?.appName),
+      requireId(op, 'userId', request.userId),
+      requireId(op, 'sessionId', request.sessionId),
+    );
     optionalCount(op, 'config.numRecentEvents', request.config?.numRecentEvents, 0);
     const [stored, app, user] = await together(
       request.signal,
@@ -174,14 +182,27 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const users = [...new Set(listings.map((l) => l.userId))];
     const userStates = await mapLimit(users, 16, (user) => this.backend.readUserState(namespace, appName, user, { signal: request.signal }));
     const byUser = new Map(users.map((user, i) => [user, userStates[i]!]));
-    const sessions = listings.map((l) => createSession({ id: l.sessionId, appName, userId: l.userId, state: mergeScopes(app, byUser.get(l.userId) ?? {}, l.state), events: [], lastUpdateTime: l.lastUpdateTime }));
+    const sessions = listings.map((l) =>
+      createSession({
+        id: l.sessionId,
+        appName,
+        userId: l.userId,
+        state: mergeScopes(app, byUser.get(l.userId) ?? {}, l.state),
+        events: [],
+        lastUpdateTime: l.lastUpdateTime,
+      }),
+    );
     return paginate(sessions, { limit, offset, page, order: request.order });
   }
 
   override async deleteSession(request: DeleteSessionRequest & Cancellable): Promise<void> {
     const op = 'deleteSession';
     this.ensureOpen(op);
-    const scope = this.scope(requireId(op, 'appName', request?.appName), requireId(op, 'userId', request.userId), requireId(op, 'sessionId', request.sessionId));
+    const scope = this.scope(
+      requireId(op, 'appName', request?.appName),
+      requireId(op, 'userId', request.userId),
+      requireId(op, 'sessionId', request.sessionId),
+    );
     await this.backend.deleteSession(scope, { signal: request.signal });
   }
 
@@ -194,7 +215,11 @@ export class RedisSessionMemoryService extends BaseSessionService {
     if (typeof event.timestamp !== 'number' || !Number.isFinite(event.timestamp)) {
       throw invalidInput(op, 'event.timestamp', 'must be a finite number of milliseconds', 'number');
     }
-    const scope = this.scope(requireId(op, 'session.appName', session?.appName), requireId(op, 'session.userId', session.userId), requireId(op, 'session.id', session.id));
+    const scope = this.scope(
+      requireId(op, 'session.appName', session?.appName),
+      requireId(op, 'session.userId', session.userId),
+      requireId(op, 'session.id', session.id),
+    );
     const delta = splitState(event.actions?.stateDelta ? (toJson(event.actions.stateDelta, op, 'event.actions.stateDelta') as StateMap) : {});
     const json = eventToJson(event, op);
     const bytes = Buffer.byteLength(JSON.stringify(json));
@@ -225,8 +250,12 @@ export class RedisSessionMemoryService extends BaseSessionService {
    */
   private sharedStateWrites(scope: SessionScope, change: SplitState, known: { app: StateMap; user: StateMap }): ((signal: AbortSignal) => Promise<void>)[] {
     const writes: ((signal: AbortSignal) => Promise<void>)[] = [];
-    if (!isEmpty(change.app)) writes.push((signal) => this.backend.updateAppState(scope.namespace, scope.appName, change.app, { ...known.app, ...change.app }, { signal }));
-    if (!isEmpty(change.user)) writes.push((signal) => this.backend.updateUserState(scope.namespace, scope.appName, scope.userId, change.user, { ...known.user, ...change.user }, { signal }));
+    if (!isEmpty(change.app))
+      writes.push((signal) => this.backend.updateAppState(scope.namespace, scope.appName, change.app, { ...known.app, ...change.app }, { signal }));
+    if (!isEmpty(change.user))
+      writes.push((signal) =>
+        this.backend.updateUserState(scope.namespace, scope.appName, scope.userId, change.user, { ...known.user, ...change.user }, { signal }),
+      );
     return writes;
   }
 

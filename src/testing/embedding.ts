@@ -6,14 +6,14 @@ export type EmbedFunction = (text: string) => number[];
 /** The size of text-embedding-3-small's vectors, the real Agent Memory Server's default model. */
 export const EMBEDDING_DIMENSIONS = 1536;
 const STOPWORDS = new Set(
-  'a an and are as at be by do does did for from has have i in is it its me my of on or our so that the their them they this to was we what when where which who why will with you your'.split(' '),
+  'a an and are as at be by do does did for from has have i in is it its me my of on or our so that the their them they this to was we what when where which who why will with you your'.split(
+    ' ',
+  ),
 );
 
 /** Lowercases, drops stopwords and crudely stems (plural `s`, `ing`, `ed`), so "seats" meets "seat". */
 export function terms(text: string): string[] {
-  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
-    .filter((w) => !STOPWORDS.has(w))
-    .map((w) => w.replace(/(ing|ed|es|s)$/u, '') || w);
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => !STOPWORDS.has(w)).map((w) => w.replace(/(ing|ed|es|s)$/u, '') || w);
 }
 
 function bucket(feature: string, dimensions: number): number {

@@ -52,7 +52,10 @@ export function createFaultController(initial: FaultRule[] = []): FaultControlle
     },
     take(method, path, url) {
       const rule = rules.find(
-        (r) => r.left > 0 && (!r.method || r.method.toUpperCase() === method) && (!r.path || (typeof r.path === 'string' ? path.includes(r.path) : r.path.test(path))),
+        (r) =>
+          r.left > 0 &&
+          (!r.method || r.method.toUpperCase() === method) &&
+          (!r.path || (typeof r.path === 'string' ? path.includes(r.path) : r.path.test(path))),
       );
       if (rule) rule.left--;
       log.push({ method, path, url, ...(rule ? { fault: rule.kind } : {}) });

@@ -42,13 +42,22 @@ export interface RunningServer {
 }
 
 /** Serves a handler on loopback; `close()` also drops kept-alive connections so nothing lingers. */
-export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faults?: ServeFaults, latencyMs = 0, intercept?: Intercept): Promise<RunningServer> {
+export async function serve(
+  handler: Handler,
+  port = 0,
+  host = '127.0.0.1',
+  faults?: ServeFaults,
+  latencyMs = 0,
+  intercept?: Intercept,
+): Promise<RunningServer> {
   const sockets = new Set<Socket>();
   const afterWork = new Set<Promise<unknown>>();
   const runAfter = (out: Outgoing) => {
     if (!out.after) return;
     // A failure of that work has no caller to report to, as on the real server.
-    const work = Promise.resolve().then(out.after).catch(() => undefined);
+    const work = Promise.resolve()
+      .then(out.after)
+      .catch(() => undefined);
     afterWork.add(work);
     void work.finally(() => afterWork.delete(work));
   };
@@ -100,7 +109,12 @@ export async function serve(handler: Handler, port = 0, host = '127.0.0.1', faul
       res.end(text);
       runAfter(out);
     } catch (e) {
-      const text = JSON.stringify({ title: 'Internal Server Error', status: 500, type: '/errors/unexpected-error', detail: e instanceof Error ? e.message : String(e) });
+      const text = JSON.stringify({
+        title: 'Internal Server Error',
+        status: 500,
+        type: '/errors/unexpected-error',
+        detail: e instanceof Error ? e.message : String(e),
+      });
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(text);
     }

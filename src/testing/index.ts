@@ -106,8 +106,10 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
   const embed = options.embed ?? hashedEmbedding;
   const mode = options.backgroundTasks ?? 'auto';
   const latency = options.latencyMs ?? 0;
-  if (typeof latency !== 'number' || !Number.isFinite(latency) || latency < 0) throw new TypeError(`startReferenceServer: latencyMs must be a number of milliseconds >= 0, got ${JSON.stringify(latency)}`);
-  if (mode !== 'auto' && mode !== 'manual') throw new TypeError(`startReferenceServer: backgroundTasks must be "auto" or "manual", got ${JSON.stringify(mode)}`);
+  if (typeof latency !== 'number' || !Number.isFinite(latency) || latency < 0)
+    throw new TypeError(`startReferenceServer: latencyMs must be a number of milliseconds >= 0, got ${JSON.stringify(latency)}`);
+  if (mode !== 'auto' && mode !== 'manual')
+    throw new TypeError(`startReferenceServer: backgroundTasks must be "auto" or "manual", got ${JSON.stringify(mode)}`);
   if (options.backend === 'redis-agent-memory') {
     const storeId = options.storeId ?? 'reference-store';
     const apiKey = options.apiKey ?? 'reference-key';
@@ -121,8 +123,22 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     });
     state.appended = (s) => work.appended(s);
     const handler = redisAgentMemoryHandler({ storeId, apiKey }, state, [ramLongTermHandler(memories, embed)]);
-    const types: Record<number, string> = { 400: 'invalid-data', 401: 'authentication-failed', 403: 'insufficient-permissions', 404: 'resource-not-found', 408: 'timeout', 413: 'payload-too-large', 424: 'resource-unavailable', 429: 'too-many-requests' };
-    const errorBody = (status: number) => ({ type: `/errors/${types[status] ?? 'unexpected-error'}`, title: 'Injected fault', status, detail: `injected HTTP ${status}` });
+    const types: Record<number, string> = {
+      400: 'invalid-data',
+      401: 'authentication-failed',
+      403: 'insufficient-permissions',
+      404: 'resource-not-found',
+      408: 'timeout',
+      413: 'payload-too-large',
+      424: 'resource-unavailable',
+      429: 'too-many-requests',
+    };
+    const errorBody = (status: number) => ({
+      type: `/errors/${types[status] ?? 'unexpected-error'}`,
+      title: 'Injected fault',
+      status,
+      detail: `injected HTTP ${status}`,
+    });
     const running = await serve(handler, options.port, options.host, { take: faults.take, errorBody }, latency);
     return {
       backend: options.backend,
@@ -154,7 +170,14 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     // MCP tools answer through this server's own REST API (its URL is known once it listens), so both share one state.
     let self = '';
     const mcp = mcpEndpoint(restCaller(() => self, options.apiKey));
-    const running = await serve(handler, options.port, options.host, { take: faults.take, errorBody: (status) => ({ detail: `injected HTTP ${status}` }) }, latency, mcp);
+    const running = await serve(
+      handler,
+      options.port,
+      options.host,
+      { take: faults.take, errorBody: (status) => ({ detail: `injected HTTP ${status}` }) },
+      latency,
+      mcp,
+    );
     self = running.url;
     return {
       backend: options.backend,
@@ -170,5 +193,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       },
     };
   }
-  throw new TypeError(`startReferenceServer: backend must be "redis-agent-memory" or "opensource-agent-memory", got ${JSON.stringify((options as { backend?: unknown })?.backend)}`);
+  throw new TypeError(
+    `startReferenceServer: backend must be "redis-agent-memory" or "opensource-agent-memory", got ${JSON.stringify((options as { backend?: unknown })?.backend)}`,
+  );
 }

@@ -31,7 +31,8 @@ const textOf = (parts: { text?: string }[] | undefined) => (parts ?? []).map((p)
 export const MEMORY_OPERATIONS: readonly MemoryOperation[] = [
   define({
     name: 'search_memory',
-    description: "Searches the user's long-term memory (facts, preferences, past events and earlier conversations) for what is relevant to a query. Returns the closest memories first, each with its id.",
+    description:
+      "Searches the user's long-term memory (facts, preferences, past events and earlier conversations) for what is relevant to a query. Returns the closest memories first, each with its id.",
     parameters: z.object({
       query: z.string().describe('What to look for, in natural language, e.g. "running goals" or "dietary restrictions".'),
       limit: z.number().int().min(1).max(100).optional().describe('Maximum number of memories to return.'),
@@ -65,7 +66,14 @@ export const MEMORY_OPERATIONS: readonly MemoryOperation[] = [
       const { ids } = await memory.addMemory({
         appName,
         userId,
-        memories: [{ content: { role: 'user', parts: [{ text }] }, memoryType: memoryType ?? 'semantic', ...(topics ? { topics } : {}), ...(eventDate ? { eventDate } : {}) }],
+        memories: [
+          {
+            content: { role: 'user', parts: [{ text }] },
+            memoryType: memoryType ?? 'semantic',
+            ...(topics ? { topics } : {}),
+            ...(eventDate ? { eventDate } : {}),
+          },
+        ],
       });
       return { id: ids[0], stored: true };
     },
@@ -80,7 +88,14 @@ export const MEMORY_OPERATIONS: readonly MemoryOperation[] = [
       memoryType: z.enum(['semantic', 'episodic']).optional(),
     }),
     run: async (memory, { id, text, topics, memoryType }, { appName, userId }) => {
-      const m = await memory.updateMemory({ appName, userId, id, ...(text ? { text } : {}), ...(topics ? { topics } : {}), ...(memoryType ? { memoryType } : {}) });
+      const m = await memory.updateMemory({
+        appName,
+        userId,
+        id,
+        ...(text ? { text } : {}),
+        ...(topics ? { topics } : {}),
+        ...(memoryType ? { memoryType } : {}),
+      });
       return { id: m.id, text: textOf(m.content.parts), topics: m.topics, memoryType: m.memoryType };
     },
   }),

@@ -128,7 +128,11 @@ describe('Agent Memory Server client against a Prism mock of the spec', () => {
     const getMem = await c.getLongTermMemory('m1');
     const patch = await c.updateLongTermMemory('m1', { text: 'User prefers aisle seats' });
     const delMem = await c.deleteLongTermMemories(['m1', 'm2']);
-    const prompt = await c.memoryPrompt({ query: 'what seat?', session: { session_id: 's1', user_id: 'u1', namespace: 'app' }, long_term_search: { text: 'seat' } });
+    const prompt = await c.memoryPrompt({
+      query: 'what seat?',
+      session: { session_id: 's1', user_id: 'u1', namespace: 'app' },
+      long_term_search: { text: 'seat' },
+    });
 
     expect(typeof health.now).toBe('number');
     expect(Array.isArray(list.sessions)).toBe(true);
@@ -145,9 +149,19 @@ describe('Agent Memory Server client against a Prism mock of the spec', () => {
 
   it('calls the administrative, summary-view and task operations with valid inputs', async () => {
     const c = createAgentMemoryServerClient({ apiBaseUrl: prism.url, apiKey, maxRetries: 0 });
-    const forget = await c.forgetLongTermMemories({ policy: { max_age_days: 30 }, pinned_ids: ['keep-1'] }, { namespace: 'app', user_id: 'u1', limit: 100, dry_run: true });
+    const forget = await c.forgetLongTermMemories(
+      { policy: { max_age_days: 30 }, pinned_ids: ['keep-1'] },
+      { namespace: 'app', user_id: 'u1', limit: 100, dry_run: true },
+    );
     const compact = await c.compactLongTermMemories({ namespace: 'app', user_id: 'u1' });
-    const view = await c.createSummaryView({ name: 'per user', source: 'long_term', group_by: ['user_id'], filters: { memory_type: 'semantic' }, time_window_days: 7, continuous: false });
+    const view = await c.createSummaryView({
+      name: 'per user',
+      source: 'long_term',
+      group_by: ['user_id'],
+      filters: { memory_type: 'semantic' },
+      time_window_days: 7,
+      continuous: false,
+    });
     const views = await c.listSummaryViews();
     const one = await c.getSummaryView('view-1');
     const partition = await c.runSummaryViewPartition('view-1', { group: { user_id: 'u1' } });

@@ -23,7 +23,10 @@ describe('the default node transport', () => {
       });
     });
     const body = JSON.stringify({ text: 'grüße' });
-    const res = await nodeFetch({ url: `${s.url}/v1/x?a=1`, init: { method: 'POST', headers: new Headers({ authorization: 'Bearer k', 'content-type': 'application/json' }), body } });
+    const res = await nodeFetch({
+      url: `${s.url}/v1/x?a=1`,
+      init: { method: 'POST', headers: new Headers({ authorization: 'Bearer k', 'content-type': 'application/json' }), body },
+    });
     expect(seen).toEqual({ method: 'POST', auth: 'Bearer k', type: 'application/json', length: String(Buffer.byteLength(body)), body });
     expect([res.status, res.ok, res.headers.get('X-Trace')]).toEqual([201, true, 'abc']);
     expect(await res.json()).toEqual({ ok: 'ü' });

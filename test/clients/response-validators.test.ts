@@ -32,7 +32,11 @@ describe('generated response validators', () => {
     ['redis-agent-memory', ramResponses],
     ['agent-memory-server', amsResponses],
   ] as const)('cover every operation of the %s spec with its success status', async (name, table) => {
-    const expected = (successResponses(await specOf(name)) as { operationId: string; status: number; schema?: unknown }[]).map((r) => [r.operationId, r.status, r.schema !== undefined]);
+    const expected = (successResponses(await specOf(name)) as { operationId: string; status: number; schema?: unknown }[]).map((r) => [
+      r.operationId,
+      r.status,
+      r.schema !== undefined,
+    ]);
     const actual = Object.entries(table).map(([operationId, r]) => [operationId, r.status, r.body !== undefined]);
     expect(actual).toEqual(expected);
     expect(actual.length).toBeGreaterThanOrEqual(14);
@@ -44,11 +48,15 @@ describe('generated response validators', () => {
     expect(responseProblem(spec, good)).toBeUndefined();
     const { createdAt: _, ...noTime } = ramEvent(1);
     expect(responseProblem(spec, { ...good, events: [ramEvent(0), noTime] })).toBe('events.1.createdAt: is required');
-    expect(responseProblem(spec, { ...good, events: [ramEvent(0), { ...ramEvent(1), role: 'ROBOT' }] })).toMatch(/^events\.1\.role: must be equal to one of the allowed values/);
+    expect(responseProblem(spec, { ...good, events: [ramEvent(0), { ...ramEvent(1), role: 'ROBOT' }] })).toMatch(
+      /^events\.1\.role: must be equal to one of the allowed values/,
+    );
     expect(responseProblem(spec, { ...good, events: [{ ...ramEvent(0), content: [{ text: 7 }] }] })).toMatch(/^events\.0\.content\.0/);
     expect(responseProblem(spec, { ...good, events: [{ ...ramEvent(0), actorId: 'not ok!' }] })).toMatch(/^events\.0\.actorId: must match pattern/);
     expect(responseProblem(spec, [])).toMatch(/^body: must be object/);
-    expect(responseProblem(amsResponses.get_working_memory_v1_working_memory__session_id__get!, { session_id: 's', messages: [{ role: 'user' }] })).toMatch(/^messages\.0\.(content|id): is required/);
+    expect(responseProblem(amsResponses.get_working_memory_v1_working_memory__session_id__get!, { session_id: 's', messages: [{ role: 'user' }] })).toMatch(
+      /^messages\.0\.(content|id): is required/,
+    );
   });
 
   it('accept fields the spec does not list, at the top and nested', () => {
@@ -65,7 +73,9 @@ describe('generated response validators', () => {
     const spec = {
       openapi: '3.1.0',
       paths: { '/t': { get: { operationId: 'T', responses: { '200': { content: { 'application/json': { schema: { $ref: '#/components/schemas/T' } } } } } } } },
-      components: { schemas: { T: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', maxLength: 2 } } } } },
+      components: {
+        schemas: { T: { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', maxLength: 2 } } } },
+      },
     };
     const dir = await mkdtemp(path.join(os.tmpdir(), 'validators-'));
     try {

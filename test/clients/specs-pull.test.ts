@@ -31,7 +31,15 @@ describe('specs:pull normalisation', () => {
       ...doc,
       info: { title: 'T', version: '1', description: 'About the API' },
       paths: { '/a': { post: { summary: 'Do a', description: 'Long text', responses: {} } } },
-      components: { schemas: { Task: { description: 'A task', type: 'object', properties: { description: { type: 'string', description: 'What it is' }, summary: { type: 'string' } } } } },
+      components: {
+        schemas: {
+          Task: {
+            description: 'A task',
+            type: 'object',
+            properties: { description: { type: 'string', description: 'What it is' }, summary: { type: 'string' } },
+          },
+        },
+      },
     };
     const out = parse(normalise(withProse, undefined));
     expect(out.info).toEqual({ title: 'T', version: '1' });

@@ -21,7 +21,11 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
 
   it('finds a stored fact by meaning, with id, type, topics and score', async () => {
     const app = uid('app');
-    await mem.addMemory({ appName: app, userId: 'u1', memories: [fact('User prefers window seats', { topics: ['travel'] }), fact('User is training for a marathon')] });
+    await mem.addMemory({
+      appName: app,
+      userId: 'u1',
+      memories: [fact('User prefers window seats', { topics: ['travel'] }), fact('User is training for a marathon')],
+    });
     await target.settle();
     const res = await mem.searchMemory({ appName: app, userId: 'u1', query: 'Which seat does the user like?' });
     expect(texts(res)[0]).toBe('User prefers window seats');
@@ -33,7 +37,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     else expect(top.score).toBeUndefined();
   });
 
-  it('never returns another user\'s, app\'s or namespace\'s memories', async () => {
+  it("never returns another user's, app's or namespace's memories", async () => {
     const app = uid('app');
     const other = uid('app');
     await mem.addMemory({ appName: app, userId: 'alice', memories: [fact('Alice prefers window seats')] });
@@ -96,9 +100,11 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     expect(texts(await loose.searchMemory({ appName: app, userId: 'u1', query: 'Which seat does the user like?' }))[0]).toBe('User prefers window seats');
   });
 
-  it('writes more than one bulk call\'s worth (100) of memories', async () => {
+  it("writes more than one bulk call's worth (100) of memories", async () => {
     const app = uid('app');
-    const many = Array.from({ length: 250 }, (_, i) => fact(`Workout log entry ${i}`, { id: `log-${i}`, memoryType: 'episodic', eventDate: '2026-03-01T08:00:00Z' }));
+    const many = Array.from({ length: 250 }, (_, i) =>
+      fact(`Workout log entry ${i}`, { id: `log-${i}`, memoryType: 'episodic', eventDate: '2026-03-01T08:00:00Z' }),
+    );
     const { ids } = await mem.addMemory({ appName: app, userId: 'u1', memories: many });
     expect(new Set(ids).size).toBe(250);
     await target.settle();
@@ -107,7 +113,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     expect(got!.content.parts?.[0]?.text).toBe('Workout log entry 249');
   });
 
-  it('updates and deletes only the calling user\'s memories', async () => {
+  it("updates and deletes only the calling user's memories", async () => {
     const app = uid('app');
     const { ids } = await mem.addMemory({ appName: app, userId: 'u1', memories: [fact('User runs 20 km a week', { id: 'weekly' })] });
     await target.settle();
@@ -125,39 +131,45 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     const app = uid('app');
     await expect(mem.addMemory({ appName: app, userId: 'u1', memories: [fact('   ')] })).rejects.toThrow(/memories\[0\].text must contain text/);
     await expect(mem.addMemory({ appName: app, userId: 'u1', memories: [fact('x'.repeat(50_001))] })).rejects.toThrow(/the limit is 50000/);
-    await expect(mem.addMemory({ appName: app, userId: 'u1', memories: [fact('ok', { topics: Array.from({ length: 51 }, (_, i) => `t${i}`) })] })).rejects.toThrow(/limit is 50/);
+    await expect(
+      mem.addMemory({ appName: app, userId: 'u1', memories: [fact('ok', { topics: Array.from({ length: 51 }, (_, i) => `t${i}`) })] }),
+    ).rejects.toThrow(/limit is 50/);
     await expect(mem.addMemory({ appName: app, userId: 'u1', memories: [fact('ok', { memoryType: 'fact' })] })).rejects.toBeInstanceOf(InvalidInputError);
     expect(await mem.searchMemory({ appName: app, userId: 'u1', query: '   ' })).toEqual({ memories: [] });
   });
 });
 
 // Reference-server only: the real-server run covers Agent Memory Server.
-if (!REAL_AMS) describe('Redis Agent Memory bulk responses', () => {
-  let target: Target;
-  beforeAll(async () => {
-    target = await backendTarget('redis-agent-memory', { viaPrism: false });
-  });
-  afterAll(async () => target?.close());
-
-  it('raises per-record errors of a bulk create instead of dropping them', async () => {
-    const calls: number[] = [];
-    const mem = target.memory!({
-      fetch: async (req) => {
-        const res = await fetch(req);
-        if (!req.url.endsWith('/long-term-memory') || req.method !== 'POST') return res;
-        const body = (await res.json()) as { created: string[] };
-        calls.push(body.created.length);
-        // The backend refuses the first record of each batch.
-        const [rejected, ...created] = body.created;
-        return new Response(JSON.stringify({ created, errors: [{ id: rejected, error: 'quota exceeded' }] }), { status: 201, headers: { 'content-type': 'application/json' } });
-      },
+if (!REAL_AMS)
+  describe('Redis Agent Memory bulk responses', () => {
+    let target: Target;
+    beforeAll(async () => {
+      target = await backendTarget('redis-agent-memory', { viaPrism: false });
     });
-    const many = Array.from({ length: 150 }, (_, i) => fact(`memory ${i}`));
-    const err = await mem.addMemory({ appName: uid('app'), userId: 'u1', memories: many }).catch((e: unknown) => e);
-    expect(calls).toEqual([100, 50]);
-    expect(err).toBeInstanceOf(MemoryWriteError);
-    expect((err as MemoryWriteError).failed).toHaveLength(2);
-    expect((err as Error).message).toContain('stored 148 of 150');
-    expect((err as Error).message).toContain('quota exceeded');
+    afterAll(async () => target?.close());
+
+    it('raises per-record errors of a bulk create instead of dropping them', async () => {
+      const calls: number[] = [];
+      const mem = target.memory!({
+        fetch: async (req) => {
+          const res = await fetch(req);
+          if (!req.url.endsWith('/long-term-memory') || req.method !== 'POST') return res;
+          const body = (await res.json()) as { created: string[] };
+          calls.push(body.created.length);
+          // The backend refuses the first record of each batch.
+          const [rejected, ...created] = body.created;
+          return new Response(JSON.stringify({ created, errors: [{ id: rejected, error: 'quota exceeded' }] }), {
+            status: 201,
+            headers: { 'content-type': 'application/json' },
+          });
+        },
+      });
+      const many = Array.from({ length: 150 }, (_, i) => fact(`memory ${i}`));
+      const err = await mem.addMemory({ appName: uid('app'), userId: 'u1', memories: many }).catch((e: unknown) => e);
+      expect(calls).toEqual([100, 50]);
+      expect(err).toBeInstanceOf(MemoryWriteError);
+      expect((err as MemoryWriteError).failed).toHaveLength(2);
+      expect((err as Error).message).toContain('stored 148 of 150');
+      expect((err as Error).message).toContain('quota exceeded');
+    });
   });
-});

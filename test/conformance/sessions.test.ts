@@ -22,7 +22,10 @@ function richEvents(): Event[] {
       author: 'coach',
       branch: 'coach',
       timestamp: t0 + 10,
-      content: { role: 'model', parts: [{ text: 'Let me check.' }, { functionCall: { id: 'call-1', name: 'lookup_goal', args: { user: 'u', nested: { deep: [1, 2, { x: null }] } } } }] },
+      content: {
+        role: 'model',
+        parts: [{ text: 'Let me check.' }, { functionCall: { id: 'call-1', name: 'lookup_goal', args: { user: 'u', nested: { deep: [1, 2, { x: null }] } } } }],
+      },
       longRunningToolIds: ['call-1'],
       usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 5, totalTokenCount: 17 },
     }),
@@ -103,7 +106,13 @@ describe.each(TARGETS)('session conformance: %s', (_name, make) => {
     await svc.appendEvent({ session, event: partial });
     await svc.appendEvent({
       session,
-      event: createEvent({ id: 'f1', author: 'coach', timestamp: 2, content: { role: 'model', parts: [{ text: 'Hello' }] }, actions: createEventActions({ stateDelta: { 'temp:t': 1, keep: 2 } }) }),
+      event: createEvent({
+        id: 'f1',
+        author: 'coach',
+        timestamp: 2,
+        content: { role: 'model', parts: [{ text: 'Hello' }] },
+        actions: createEventActions({ stateDelta: { 'temp:t': 1, keep: 2 } }),
+      }),
     });
     const read = await svc.getSession({ appName: app, userId: 'u1', sessionId: 's1' });
     expect(read!.events.map((e) => e.id)).toEqual(['f1']);
@@ -111,14 +120,19 @@ describe.each(TARGETS)('session conformance: %s', (_name, make) => {
     expect(read!.events[0]!.actions.stateDelta).toEqual({ keep: 2 });
   });
 
-  it('shares app: state across the app and user: state across one user\'s sessions', async () => {
+  it("shares app: state across the app and user: state across one user's sessions", async () => {
     const app = uid('app');
     const a = await svc.createSession({ appName: app, userId: 'alice', sessionId: 'a1' });
     await svc.createSession({ appName: app, userId: 'alice', sessionId: 'a2' });
     await svc.createSession({ appName: app, userId: 'bob', sessionId: 'b1' });
     await svc.appendEvent({
       session: a,
-      event: createEvent({ id: 'x1', author: 'coach', timestamp: 5, actions: createEventActions({ stateDelta: { 'app:units': 'km', 'user:name': 'Alice', own: true } }) }),
+      event: createEvent({
+        id: 'x1',
+        author: 'coach',
+        timestamp: 5,
+        actions: createEventActions({ stateDelta: { 'app:units': 'km', 'user:name': 'Alice', own: true } }),
+      }),
     });
     expect(a.state).toMatchObject({ 'app:units': 'km', 'user:name': 'Alice', own: true });
     const a2 = await svc.getSession({ appName: app, userId: 'alice', sessionId: 'a2' });
@@ -133,7 +147,10 @@ describe.each(TARGETS)('session conformance: %s', (_name, make) => {
     const app = uid('app');
     const session = await svc.createSession({ appName: app, userId: 'u1', sessionId: 's1' });
     for (let i = 1; i <= 6; i++) {
-      await svc.appendEvent({ session, event: createEvent({ id: `e${i}`, author: 'user', timestamp: i * 1000, content: { role: 'user', parts: [{ text: `m${i}` }] } }) });
+      await svc.appendEvent({
+        session,
+        event: createEvent({ id: `e${i}`, author: 'user', timestamp: i * 1000, content: { role: 'user', parts: [{ text: `m${i}` }] } }),
+      });
     }
     const recent = await svc.getSession({ appName: app, userId: 'u1', sessionId: 's1', config: { numRecentEvents: 2 } });
     expect(recent!.events.map((e) => e.id)).toEqual(['e5', 'e6']);
@@ -143,9 +160,17 @@ describe.each(TARGETS)('session conformance: %s', (_name, make) => {
 
   it('lists sessions without events, per user or for the whole app, with ADK paging fields', async () => {
     const app = uid('app');
-    for (const [user, id, ts] of [['u1', 'a', 3], ['u1', 'b', 1], ['u1', 'c', 2], ['u2', 'd', 4]] as const) {
+    for (const [user, id, ts] of [
+      ['u1', 'a', 3],
+      ['u1', 'b', 1],
+      ['u1', 'c', 2],
+      ['u2', 'd', 4],
+    ] as const) {
       const s = await svc.createSession({ appName: app, userId: user, sessionId: id });
-      await svc.appendEvent({ session: s, event: createEvent({ id: `ev-${id}`, author: 'user', timestamp: 1_700_000_000_000 + ts, content: { role: 'user', parts: [{ text: id }] } }) });
+      await svc.appendEvent({
+        session: s,
+        event: createEvent({ id: `ev-${id}`, author: 'user', timestamp: 1_700_000_000_000 + ts, content: { role: 'user', parts: [{ text: id }] } }),
+      });
     }
     const mine = await svc.listSessions({ appName: app, userId: 'u1' });
     expect(mine.sessions.map((s) => s.id).sort()).toEqual(['a', 'b', 'c']);
@@ -179,7 +204,10 @@ describe.each(TARGETS)('session conformance: %s', (_name, make) => {
     const [app1, app2] = [uid('app'), uid('app')];
     const put = async (app: string, user: string, text: string) => {
       const s = await svc.createSession({ appName: app, userId: user, sessionId: 'same', state: { owner: `${app}/${user}` } });
-      await svc.appendEvent({ session: s, event: createEvent({ id: 'same-event', author: 'user', timestamp: 1, content: { role: 'user', parts: [{ text }] } }) });
+      await svc.appendEvent({
+        session: s,
+        event: createEvent({ id: 'same-event', author: 'user', timestamp: 1, content: { role: 'user', parts: [{ text }] } }),
+      });
     };
     await put(app1, 'u1', 'one');
     await put(app2, 'u1', 'two');
@@ -206,7 +234,10 @@ describe.each(TARGETS)('session conformance: %s', (_name, make) => {
     const user = `user@example.com/ü 🚀 ${'u'.repeat(120)}`;
     const sessionId = `sess:${'z'.repeat(200)}/é`;
     const s = await svc.createSession({ appName: app, userId: user, sessionId });
-    await svc.appendEvent({ session: s, event: createEvent({ id: 'ev/1 ü', author: 'user', timestamp: 1, content: { role: 'user', parts: [{ text: 'hi' }] } }) });
+    await svc.appendEvent({
+      session: s,
+      event: createEvent({ id: 'ev/1 ü', author: 'user', timestamp: 1, content: { role: 'user', parts: [{ text: 'hi' }] } }),
+    });
     const read = await svc.getSession({ appName: app, userId: user, sessionId });
     expect(read).toMatchObject({ id: sessionId, appName: app, userId: user });
     expect(read!.events.map((e) => e.id)).toEqual(['ev/1 ü']);
@@ -259,7 +290,7 @@ describe.each(TARGETS)('session conformance: %s', (_name, make) => {
   });
 
   describe('concurrent writers', () => {
-    it('keeps both writers\' events when two instances append to one session', async (ctx) => {
+    it("keeps both writers' events when two instances append to one session", async (ctx) => {
       if (!target.durable) ctx.skip();
       const app = uid('app');
       const a = target.service();

@@ -28,7 +28,11 @@ export async function ensureInteropEnvironment(log: (line: string) => void = () 
     const code = await new Promise<number | null>((resolve) => venv.on('exit', resolve));
     if (code !== 0) throw new RealServerUnavailableError('install-failed', 'python -m venv failed for the interop environment');
     log('installing adk-redis 0.0.10, google-adk, agent-memory-client and redis-agent-memory (python/interop/constraints.txt)');
-    await pip(python, ['install', '-q', '--no-deps', '--require-hashes', '--only-binary=:all:', '-r', path.join(INTEROP_DIR, 'constraints.txt')], 'install the pinned interop packages');
+    await pip(
+      python,
+      ['install', '-q', '--no-deps', '--require-hashes', '--only-binary=:all:', '-r', path.join(INTEROP_DIR, 'constraints.txt')],
+      'install the pinned interop packages',
+    );
     writeFileSync(marker, JSON.stringify({ python: base, installedAt: new Date().toISOString() }, null, 2));
     return python;
   });
@@ -38,7 +42,8 @@ export async function ensureInteropEnvironment(log: (line: string) => void = () 
 export function interopVersions(): Record<string, string> {
   const pins = readFileSync(path.join(INTEROP_DIR, 'constraints.txt'), 'utf8');
   const out: Record<string, string> = {};
-  for (const name of ['adk-redis', 'google-adk', 'agent-memory-client', 'redis-agent-memory']) out[name] = new RegExp(`^${name}==(\\S+)`, 'm').exec(pins)?.[1] ?? 'unknown';
+  for (const name of ['adk-redis', 'google-adk', 'agent-memory-client', 'redis-agent-memory'])
+    out[name] = new RegExp(`^${name}==(\\S+)`, 'm').exec(pins)?.[1] ?? 'unknown';
   return out;
 }
 
@@ -50,7 +55,10 @@ export interface PythonDriver {
 }
 
 export async function startPythonDriver(python: string): Promise<PythonDriver> {
-  const child: ChildProcess = spawn(python, [path.join(INTEROP_DIR, 'driver.py')], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+  const child: ChildProcess = spawn(python, [path.join(INTEROP_DIR, 'driver.py')], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err = (err + String(d)).slice(-20_000)));
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

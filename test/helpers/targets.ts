@@ -1,7 +1,13 @@
 import { InMemorySessionService, type BaseSessionService } from '@google/adk';
 import { RedisSessionMemoryService, type RedisSessionMemoryServiceConfig } from '../../src/services/session-service.js';
 import { RedisLongTermMemoryService, type RedisLongTermMemoryServiceConfig } from '../../src/services/memory-service.js';
-import { startReferenceServer, startRealAgentMemoryServer, type ReferenceBackend, type ReferenceServer, type ReferenceServerOptions } from '../../src/testing/index.js';
+import {
+  startReferenceServer,
+  startRealAgentMemoryServer,
+  type ReferenceBackend,
+  type ReferenceServer,
+  type ReferenceServerOptions,
+} from '../../src/testing/index.js';
 import { startPrism, type PrismHandle } from './prism.js';
 
 /**

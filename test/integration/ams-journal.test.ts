@@ -22,7 +22,12 @@ function countingFetch(puts: Put[]) {
     if (req.method === 'PUT') {
       const body = (await req.clone().json()) as { messages: unknown[]; namespace: string; data?: { adk?: { events?: unknown[]; items?: unknown[] } } };
       const adk = body.data?.adk;
-      puts.push({ id: decodeURIComponent(new URL(req.url).pathname.split('/').pop()!), namespace: body.namespace, messages: body.messages.length, items: (adk?.events ?? adk?.items ?? []).length });
+      puts.push({
+        id: decodeURIComponent(new URL(req.url).pathname.split('/').pop()!),
+        namespace: body.namespace,
+        messages: body.messages.length,
+        items: (adk?.events ?? adk?.items ?? []).length,
+      });
     }
     return fetch(req);
   };
@@ -47,7 +52,12 @@ describe('Agent Memory Server journal documents', () => {
     const size = (p: { items: number[] }) => measure(p, p.items.length);
     for (let i = 0; i < 8; i++) {
       await store.update(key, empty, (p) => ({ items: [...p.items, i] }), size);
-      await store.update(other, empty, () => ({ items: [i] }), () => ({ items: 0, bytes: 0 }));
+      await store.update(
+        other,
+        empty,
+        () => ({ items: [i] }),
+        () => ({ items: 0, bytes: 0 }),
+      );
     }
     const keyPuts = puts.filter((p) => p.namespace === key.namespace);
     expect(keyPuts.map((p) => p.items)).toEqual([1, 2, 3, 1, 2, 3, 1, 2]);
@@ -56,10 +66,17 @@ describe('Agent Memory Server journal documents', () => {
     expect(puts.every((p) => p.messages === 0)).toBe(true);
 
     const docs = await store.readAll(key);
-    const read = JournalStore.byWriter(docs, (v): v is { items: number[] } => typeof v === 'object' && v !== null && Array.isArray((v as { items?: unknown }).items));
+    const read = JournalStore.byWriter(
+      docs,
+      (v): v is { items: number[] } => typeof v === 'object' && v !== null && Array.isArray((v as { items?: unknown }).items),
+    );
     expect(read).toHaveLength(1);
     expect(read[0]!.writer).toBe(store.writerId);
-    expect(read[0]!.payloads.map((p) => p.items)).toEqual([[0, 1, 2], [3, 4, 5], [6, 7]]);
+    expect(read[0]!.payloads.map((p) => p.items)).toEqual([
+      [0, 1, 2],
+      [3, 4, 5],
+      [6, 7],
+    ]);
 
     await store.removeAll(key);
     expect(await store.readAll(key)).toEqual([]);
@@ -67,7 +84,11 @@ describe('Agent Memory Server journal documents', () => {
 
   it('measures an events document after an append by what the append added, to the byte of a whole measure', () => {
     type Payload = Parameters<typeof eventsSize>[0];
-    const events: Payload['events'] = [{ id: 'a', text: 'plain' }, { id: 'b', text: 'ünïcödé ✓ 🏃' }, { id: 'c', nested: { list: [1, 2.5, null, true] } }];
+    const events: Payload['events'] = [
+      { id: 'a', text: 'plain' },
+      { id: 'b', text: 'ünïcödé ✓ 🏃' },
+      { id: 'c', nested: { list: [1, 2.5, null, true] } },
+    ];
     let before = { payload: { v: 1, kind: 'events', events: [] } as Payload, size: measure({ v: 1, kind: 'events', events: [] }, 0) };
     for (const added of [[events[0]!], [events[1]!, events[2]!], [{ id: 'd', text: '' }]]) {
       const next: Payload = { ...before.payload, events: [...before.payload.events, ...added] };
@@ -76,7 +97,10 @@ describe('Agent Memory Server journal documents', () => {
       before = { payload: next, size };
     }
     // A replaced event is not an append: measured whole.
-    const replaced: Payload = { ...before.payload, events: before.payload.events.map((e, i) => (i === 1 ? { id: 'b', text: 'a much longer replacement text' } : e)) };
+    const replaced: Payload = {
+      ...before.payload,
+      events: before.payload.events.map((e, i) => (i === 1 ? { id: 'b', text: 'a much longer replacement text' } : e)),
+    };
     expect(eventsSize(replaced, before)).toEqual(measure(replaced, replaced.events.length));
   });
 
@@ -94,7 +118,14 @@ describe('Agent Memory Server journal documents', () => {
     for (let i = 0; i < 250; i++) {
       const writer = i % 10 === 9 ? b : a;
       const session = writer === b ? sb! : sa;
-      const event = createEvent({ id: `e${i}`, invocationId: `inv${i}`, author: 'user', timestamp: t++, content: { role: 'user', parts: [{ text: `step ${i}` }] }, actions: createEventActions({ stateDelta: { last: i } }) });
+      const event = createEvent({
+        id: `e${i}`,
+        invocationId: `inv${i}`,
+        author: 'user',
+        timestamp: t++,
+        content: { role: 'user', parts: [{ text: `step ${i}` }] },
+        actions: createEventActions({ stateDelta: { last: i } }),
+      });
       await writer.appendEvent({ session, event });
       appended.push(event);
     }
@@ -131,7 +162,13 @@ describe('Agent Memory Server journal documents', () => {
 
   /** A tool result event carrying `bytes` of fetched text. */
   const toolResult = (i: number, bytes: number, t: number) =>
-    createEvent({ id: `r${i}`, invocationId: `inv${i}`, author: 'fetcher', timestamp: t, content: { role: 'user', parts: [{ functionResponse: { id: `c${i}`, name: 'fetch_page', response: { page: `${i}:`.padEnd(bytes, 'p') } } }] } });
+    createEvent({
+      id: `r${i}`,
+      invocationId: `inv${i}`,
+      author: 'fetcher',
+      timestamp: t,
+      content: { role: 'user', parts: [{ functionResponse: { id: `c${i}`, name: 'fetch_page', response: { page: `${i}:`.padEnd(bytes, 'p') } } }] },
+    });
 
   it('sends at most the event plus one bounded segment per append, however many 400 kB events came before', async () => {
     const counter = byteCounter();
@@ -149,9 +186,15 @@ describe('Agent Memory Server journal documents', () => {
     }
     for (const n of [0, 9, 29, 99]) expect(sent[n]!).toBeLessThanOrEqual(eventBytes[n]! + SEGMENT_BYTES);
     expect(sent[99]! / sent[0]!).toBeLessThan(1.2);
-    const read = await new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url }).getSession({ appName: 'large-app', userId: 'u', sessionId: 'pages' });
+    const read = await new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url }).getSession({
+      appName: 'large-app',
+      userId: 'u',
+      sessionId: 'pages',
+    });
     expect(read!.events.map((e) => e.id)).toEqual(Array.from({ length: 100 }, (_, i) => `r${i}`));
-    expect(read!.events.every((e, i) => (e.content!.parts![0]!.functionResponse!.response as { page: string }).page.length === 400_000 && e.id === `r${i}`)).toBe(true);
+    expect(
+      read!.events.every((e, i) => (e.content!.parts![0]!.functionResponse!.response as { page: string }).page.length === 400_000 && e.id === `r${i}`),
+    ).toBe(true);
   }, 120_000);
 
   it('keeps small events together and gives an event past the bound a document of its own', async () => {
@@ -164,10 +207,17 @@ describe('Agent Memory Server journal documents', () => {
     for (const [i, size] of sizes.entries()) await svc.appendEvent({ session, event: toolResult(i, size, t + i) });
     const journal = puts.filter((p) => p.namespace === amsKeys.journal(scope).namespace && !p.id.startsWith('c-'));
     // Two small events share a document; the large one gets the next; the small ones after it the one after that.
-    expect(journal.map((p) => [p.id.split('.')[1] ?? '0', p.items])).toEqual([['0', 1], ['0', 2], ['000001', 1], ['000002', 1], ['000002', 2], ['000002', 3]]);
+    expect(journal.map((p) => [p.id.split('.')[1] ?? '0', p.items])).toEqual([
+      ['0', 1],
+      ['0', 2],
+      ['000001', 1],
+      ['000002', 1],
+      ['000002', 2],
+      ['000002', 3],
+    ]);
   });
 
-  it('reads a session of small and large events written by two processes at once, whole and in each writer\'s order', async () => {
+  it("reads a session of small and large events written by two processes at once, whole and in each writer's order", async () => {
     const config = { backend: 'opensource-agent-memory' as const, apiBaseUrl: server.url, maxRetries: 2 };
     const scope = ['mixed-app', 'u', `two-${Date.now()}`] as const;
     await new RedisSessionMemoryService(config).createSession({ appName: scope[0], userId: scope[1], sessionId: scope[2] });
@@ -175,7 +225,15 @@ describe('Agent Memory Server journal documents', () => {
     const worker = (tag: string) =>
       promisify(execFile)(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'test/reliability/append-worker.ts')], {
         cwd: root,
-        env: { ...process.env, WORKER_CONFIG: JSON.stringify(config), WORKER_SCOPE: JSON.stringify(scope), WORKER_TAG: tag, WORKER_COUNT: '60', WORKER_LARGE_EVERY: '4', WORKER_LARGE_BYTES: '150000' },
+        env: {
+          ...process.env,
+          WORKER_CONFIG: JSON.stringify(config),
+          WORKER_SCOPE: JSON.stringify(scope),
+          WORKER_TAG: tag,
+          WORKER_COUNT: '60',
+          WORKER_LARGE_EVERY: '4',
+          WORKER_LARGE_BYTES: '150000',
+        },
         timeout: 120_000,
         maxBuffer: 1 << 20,
       }).then(({ stdout }) => JSON.parse(stdout) as { resolved: string[]; rejected: string[] });
@@ -197,7 +255,14 @@ describe('Agent Memory Server journal documents', () => {
     const scope = { namespace: 'old-app', appName: 'old-app', userId: 'u', sessionId: 'old' };
     const journal = amsKeys.journal(scope).namespace;
     const t = 1_760_000_000_000;
-    const events = Array.from({ length: 150 }, (_, i) => ({ id: `o${i}`, invocationId: 'inv', author: i % 2 ? 'coach' : 'user', timestamp: t + i, content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `old ${i}` }] }, actions: { stateDelta: i === 149 ? { done: true } : {} } }));
+    const events = Array.from({ length: 150 }, (_, i) => ({
+      id: `o${i}`,
+      invocationId: 'inv',
+      author: i % 2 ? 'coach' : 'user',
+      timestamp: t + i,
+      content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `old ${i}` }] },
+      actions: { stateDelta: i === 149 ? { done: true } : {} },
+    }));
     const put = (id: string, adk: unknown, namespace = journal) => client.putWorkingMemory(id, { messages: [], data: { adk } as never, namespace });
     // Exactly what the earlier release wrote: the head, one writer's two documents, and the native view.
     await put('head', { v: 1, kind: 'session', appName: scope.appName, userId: 'u', sessionId: 'old', createdAt: t - 1, state: { plan: 'base' } });
@@ -206,7 +271,12 @@ describe('Agent Memory Server journal documents', () => {
     await client.putWorkingMemory('old', {
       namespace: 'old-app',
       user_id: 'u',
-      messages: events.map((e) => ({ id: e.id, role: e.author === 'user' ? 'user' : 'assistant', content: e.content.parts[0]!.text, created_at: new Date(e.timestamp).toISOString() })),
+      messages: events.map((e) => ({
+        id: e.id,
+        role: e.author === 'user' ? 'user' : 'assistant',
+        content: e.content.parts[0]!.text,
+        created_at: new Date(e.timestamp).toISOString(),
+      })),
       data: { adk: { v: 1, appName: 'old-app', lastUpdateTime: t + 149 } },
     });
     const svc = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url });
@@ -214,9 +284,16 @@ describe('Agent Memory Server journal documents', () => {
     expect(read.events.map((e) => e.id)).toEqual(events.map((e) => e.id));
     expect(read.state).toEqual({ plan: 'base', done: true });
     // It goes on in the new layout beside the old documents, and still reads whole.
-    await svc.appendEvent({ session: read, event: createEvent({ id: 'n1', author: 'user', timestamp: t + 200, content: { role: 'user', parts: [{ text: 'new' }] } }) });
+    await svc.appendEvent({
+      session: read,
+      event: createEvent({ id: 'n1', author: 'user', timestamp: t + 200, content: { role: 'user', parts: [{ text: 'new' }] } }),
+    });
     await expect(svc.createSession({ appName: 'old-app', userId: 'u', sessionId: 'old' })).rejects.toThrow(/already exists/);
-    const again = (await new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url }).getSession({ appName: 'old-app', userId: 'u', sessionId: 'old' }))!;
+    const again = (await new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url }).getSession({
+      appName: 'old-app',
+      userId: 'u',
+      sessionId: 'old',
+    }))!;
     expect(again.events.map((e) => e.id)).toEqual([...events.map((e) => e.id), 'n1']);
   });
 });

@@ -20,15 +20,20 @@ function activeEvents(events: Event[]): Event[] {
   return latest ? [latest, ...events.filter((e) => !isCompactedEvent(e) && e.timestamp > latest.endTime)] : events;
 }
 
-describe('Agent Memory Server: the ADK session is the server\'s own working memory', () => {
+describe("Agent Memory Server: the ADK session is the server's own working memory", () => {
   let target: Target;
   /** Plays another client of the server: raw HTTP straight to the reference server. */
   const raw = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${target.directUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${target.directUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
     return { status: res.status, json: (await res.json()) as unknown };
   };
   const doc = async (app: string, user: string, session: string) =>
-    (await raw('GET', `/v1/working-memory/${encodeURIComponent(session)}?namespace=${encodeURIComponent(app)}&user_id=${encodeURIComponent(user)}`)).json as Doc;
+    (await raw('GET', `/v1/working-memory/${encodeURIComponent(session)}?namespace=${encodeURIComponent(app)}&user_id=${encodeURIComponent(user)}`))
+      .json as Doc;
 
   beforeAll(async () => {
     target = await backendTarget('opensource-agent-memory', { server: { backgroundTasks: 'manual' } });
@@ -42,9 +47,17 @@ describe('Agent Memory Server: the ADK session is the server\'s own working memo
     await svc.appendEvent({ session, event: say('e1', 'user', 'Book me a flight') });
     await svc.appendEvent({
       session,
-      event: createEvent({ id: 'e2', author: 'travel', timestamp: clock++, content: { role: 'model', parts: [{ functionCall: { name: 'book', args: { to: 'Oslo' } } }] } }),
+      event: createEvent({
+        id: 'e2',
+        author: 'travel',
+        timestamp: clock++,
+        content: { role: 'model', parts: [{ functionCall: { name: 'book', args: { to: 'Oslo' } } }] },
+      }),
     });
-    await svc.appendEvent({ session, event: createEvent({ id: 'e3', author: 'travel', timestamp: clock++, actions: createEventActions({ stateDelta: { booked: true } }) }) });
+    await svc.appendEvent({
+      session,
+      event: createEvent({ id: 'e3', author: 'travel', timestamp: clock++, actions: createEventActions({ stateDelta: { booked: true } }) }),
+    });
     await svc.appendEvent({ session, event: say('e4', 'travel', 'Booked to Oslo.') });
 
     // The server cannot take `/` in its URL path: that id is stored with `/` escaped as `%2F`.
@@ -83,7 +96,10 @@ describe('Agent Memory Server: the ADK session is the server\'s own working memo
     ]);
     expect((await svc.listSessions({ appName: app, userId: 'bob' })).sessions.map((s) => s.id)).toEqual(['chat-7']);
 
-    await svc.appendEvent({ session: read!, event: createEvent({ id: 'e3', author: 'user', timestamp: Date.parse(at(2)), content: { role: 'user', parts: [{ text: 'Plan my week' }] } }) });
+    await svc.appendEvent({
+      session: read!,
+      event: createEvent({ id: 'e3', author: 'user', timestamp: Date.parse(at(2)), content: { role: 'user', parts: [{ text: 'Plan my week' }] } }),
+    });
     const stored = await doc(app, 'bob', 'chat-7');
     expect(stored.messages.map((m) => [m.id, m.content])).toEqual([
       ['m1', 'I run every morning'],
@@ -145,7 +161,8 @@ describe('Agent Memory Server: the ADK session is the server\'s own working memo
       const res = await fetch(req);
       if (sent) {
         const kept = (await res.clone().json()) as { messages: { id: string }[]; context: string | null };
-        if (sent.messages.length) puts.push({ url: req.url, sent: sent.messages.map((m) => m.id), kept: kept.messages.map((m) => m.id), context: kept.context });
+        if (sent.messages.length)
+          puts.push({ url: req.url, sent: sent.messages.map((m) => m.id), kept: kept.messages.map((m) => m.id), context: kept.context });
       }
       return res;
     };
@@ -184,7 +201,10 @@ describe('Agent Memory Server: the ADK session is the server\'s own working memo
       expect(summary.compactedContent).toBe(stored.context);
       const firstRetained = stored.messages[0]!.id;
       expect(read.events[read.events.indexOf(summary) + 1]!.id).toBe(firstRetained);
-      const summarised = appended.slice(0, appended.findIndex((e) => e.id === firstRetained));
+      const summarised = appended.slice(
+        0,
+        appended.findIndex((e) => e.id === firstRetained),
+      );
       expect(summary.startTime).toBe(summarised[0]!.timestamp);
       expect(summary.endTime).toBe(summarised.at(-1)!.timestamp);
       expect(activeEvents(read.events).map((e) => e.id)).toEqual([summary.id, ...stored.messages.map((m) => m.id)]);
@@ -245,7 +265,8 @@ describe('Agent Memory Server: the ADK session is the server\'s own working memo
     expect((await doc(ns, 'ida', 'day-1%7Chelper')).messages.map((m) => m.content)).toEqual(['Check the weather', 'Sunny all week']);
 
     // Each app lists only its own, with its state.
-    const list = async (app: string) => (await target.service({ defaultNamespace: ns }).listSessions({ appName: app, userId: 'ida' })).sessions.map((x) => [x.id, x.state]);
+    const list = async (app: string) =>
+      (await target.service({ defaultNamespace: ns }).listSessions({ appName: app, userId: 'ida' })).sessions.map((x) => [x.id, x.state]);
     expect(await list('planner')).toEqual([['day-1', { who: 'planner' }]]);
     expect(await list('helper')).toEqual([['day-1', { who: 'helper' }]]);
 

@@ -6,11 +6,27 @@ import { backendTarget, type Target } from '../helpers/targets.js';
 
 let seq = 0;
 const uid = (p: string) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
-const say = (id: string, text: string, author = 'user'): Event => createEvent({ id, invocationId: 'inv', author, timestamp: Date.now(), content: { role: author === 'user' ? 'user' : 'model', parts: [{ text }] } });
+const say = (id: string, text: string, author = 'user'): Event =>
+  createEvent({ id, invocationId: 'inv', author, timestamp: Date.now(), content: { role: author === 'user' ? 'user' : 'model', parts: [{ text }] } });
 /** A tool result of 100 kB: past the journal's 64 KiB bound, so every such append closes a journal document. */
-const page = (id: string) => createEvent({ id, invocationId: 'inv', author: 'coach', timestamp: Date.now(), content: { role: 'user', parts: [{ functionResponse: { id: `c-${id}`, name: 'fetch', response: { page: `${id} `.padEnd(100_000, 'words and more words ') } } }] } });
+const page = (id: string) =>
+  createEvent({
+    id,
+    invocationId: 'inv',
+    author: 'coach',
+    timestamp: Date.now(),
+    content: {
+      role: 'user',
+      parts: [{ functionResponse: { id: `c-${id}`, name: 'fetch', response: { page: `${id} `.padEnd(100_000, 'words and more words ') } } }],
+    },
+  });
 
-type Doc = { session_id: string; ttl_seconds: number | null; long_term_memory_strategy: { strategy: string; config: Record<string, unknown> }; messages: unknown[] };
+type Doc = {
+  session_id: string;
+  ttl_seconds: number | null;
+  long_term_memory_strategy: { strategy: string; config: Record<string, unknown> };
+  messages: unknown[];
+};
 type Hit = { id: string; text: string; dist: number; created_at: string; last_accessed: string; memory_type: string; user_id: string | null };
 
 /**
@@ -21,12 +37,23 @@ type Hit = { id: string; text: string; dist: number; created_at: string; last_ac
 describe('Agent Memory Server options: session expiry, extraction strategy, recency', () => {
   let target: Target;
   const raw = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${target.directUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${target.directUrl}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
     return { status: res.status, json: (await res.json().catch(() => undefined)) as unknown };
   };
   const native = (app: string, user: string, session: string) => raw('GET', `/v1/working-memory/${session}?namespace=${app}&user_id=${user}`);
   const journalIds = async (app: string, user: string, session: string) =>
-    ((await raw('GET', `/v1/working-memory/?namespace=${amsKeys.journal({ namespace: app, appName: app, userId: user, sessionId: session }).namespace}&limit=100`)).json as { sessions: string[] }).sessions;
+    (
+      (
+        await raw(
+          'GET',
+          `/v1/working-memory/?namespace=${amsKeys.journal({ namespace: app, appName: app, userId: user, sessionId: session }).namespace}&limit=100`,
+        )
+      ).json as { sessions: string[] }
+    ).sessions;
 
   beforeAll(async () => {
     target = await backendTarget('opensource-agent-memory', { viaPrism: false });
@@ -81,7 +108,9 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       // (2T): once it has expired, so would have every document written before it, unless carried
       // forward. Appends go on (each page closes a journal document) until the canary is gone.
       const canary = uid('canary');
-      expect((await raw('PUT', `/v1/working-memory/${canary}?namespace=${app}-canary`, { messages: [], namespace: `${app}-canary`, ttl_seconds: 4 })).status).toBe(200);
+      expect(
+        (await raw('PUT', `/v1/working-memory/${canary}?namespace=${app}-canary`, { messages: [], namespace: `${app}-canary`, ttl_seconds: 4 })).status,
+      ).toBe(200);
       const canaryAlive = async () => (await raw('GET', `/v1/working-memory/${canary}?namespace=${app}-canary`)).status === 200;
       for (let i = 1; await canaryAlive(); i++) {
         expect(i).toBeLessThan(200);
@@ -110,7 +139,11 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       await target.server!.runBackgroundTasks();
       expect(await svc.getSession({ appName: app, userId: 'u', sessionId: 's' })).toBeDefined();
       // Read after read: were reads to refresh the TTL, the session would never expire.
-      await eventually('the session, read again and again, expires', async () => (await svc.getSession({ appName: app, userId: 'u', sessionId: 's' })) === undefined, { withinMs: 20_000, everyMs: 200 });
+      await eventually(
+        'the session, read again and again, expires',
+        async () => (await svc.getSession({ appName: app, userId: 'u', sessionId: 's' })) === undefined,
+        { withinMs: 20_000, everyMs: 200 },
+      );
     }, 30_000);
   });
 
@@ -128,31 +161,36 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       expect(((await native(app, 'u', 'plain')).json as Doc).long_term_memory_strategy).toEqual({ strategy: 'discrete', config: {} });
     });
 
-    it.each(['discrete', 'summary', 'preferences', undefined] as const)('addSessionToMemory: the server extracts the message memories with the %s strategy (none without the option)', async (strategy) => {
-      const app = uid('strategy');
-      const tag = uid('zq').replace(/-/g, '');
-      // The conversation comes from ADK's in-memory sessions, so no working memory of it exists
-      // (whose own extraction would add memories of its own).
-      const sessions = new InMemorySessionService();
-      const memory = target.memory!(strategy ? { extractionStrategy: strategy } : {});
-      const s = await sessions.createSession({ appName: app, userId: 'u', sessionId: 's' });
-      for (const [i, text] of [`I love hill repeats ${tag}`, `My left knee is sore ${tag}`].entries()) await sessions.appendEvent({ session: s, event: say(`e${i}`, text) });
-      await memory.addSessionToMemory(s);
-      // Extraction is the server's background work (a Docket task on the real server): run it to the end.
-      await target.settle();
-      await target.server!.runBackgroundTasks();
-      const found = (await raw('POST', '/v1/long-term-memory/search', { text: tag, limit: 50, recency_boost: false })).json as { memories: Hit[] };
-      const extracted = found.memories.filter((m) => m.text.includes(tag) && m.memory_type !== 'message');
-      const expected = strategy
-        ? {
-            discrete: [`I love hill repeats ${tag}`, `My left knee is sore ${tag}`],
-            summary: [`Conversation summary: I love hill repeats ${tag}`, `Conversation summary: My left knee is sore ${tag}`],
-            preferences: [`User preference: I love hill repeats ${tag}`],
-          }[strategy]
-        : [];
-      // Distinct texts: v0.15.2 can extract one message twice (see README, extraction findings).
-      expect([...new Set(extracted.map((m) => m.text))].sort()).toEqual(expected.sort());
-    }, 60_000);
+    it.each(['discrete', 'summary', 'preferences', undefined] as const)(
+      'addSessionToMemory: the server extracts the message memories with the %s strategy (none without the option)',
+      async (strategy) => {
+        const app = uid('strategy');
+        const tag = uid('zq').replace(/-/g, '');
+        // The conversation comes from ADK's in-memory sessions, so no working memory of it exists
+        // (whose own extraction would add memories of its own).
+        const sessions = new InMemorySessionService();
+        const memory = target.memory!(strategy ? { extractionStrategy: strategy } : {});
+        const s = await sessions.createSession({ appName: app, userId: 'u', sessionId: 's' });
+        for (const [i, text] of [`I love hill repeats ${tag}`, `My left knee is sore ${tag}`].entries())
+          await sessions.appendEvent({ session: s, event: say(`e${i}`, text) });
+        await memory.addSessionToMemory(s);
+        // Extraction is the server's background work (a Docket task on the real server): run it to the end.
+        await target.settle();
+        await target.server!.runBackgroundTasks();
+        const found = (await raw('POST', '/v1/long-term-memory/search', { text: tag, limit: 50, recency_boost: false })).json as { memories: Hit[] };
+        const extracted = found.memories.filter((m) => m.text.includes(tag) && m.memory_type !== 'message');
+        const expected = strategy
+          ? {
+              discrete: [`I love hill repeats ${tag}`, `My left knee is sore ${tag}`],
+              summary: [`Conversation summary: I love hill repeats ${tag}`, `Conversation summary: My left knee is sore ${tag}`],
+              preferences: [`User preference: I love hill repeats ${tag}`],
+            }[strategy]
+          : [];
+        // Distinct texts: v0.15.2 can extract one message twice (see README, extraction findings).
+        expect([...new Set(extracted.map((m) => m.text))].sort()).toEqual(expected.sort());
+      },
+      60_000,
+    );
   });
 
   describe('recency', () => {
@@ -163,7 +201,7 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       return p.sw * (1 - m.dist) + p.rw * Math.min(Math.max(recency, 0), 1);
     }
 
-    it('orders results as the server\'s formula says with the weights given, and by similarity with recencyBoost false', async () => {
+    it("orders results as the server's formula says with the weights given, and by similarity with recencyBoost false", async () => {
       const app = uid('recency');
       const user = 'runner';
       const old = new Date(Date.now() - 400 * 86_400_000).toISOString();
@@ -180,8 +218,19 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       const plain = await target.memory!({ recencyBoost: false }).searchMemory({ appName: app, userId: user, query });
       expect(byText(plain.memories)).toEqual([query, 'Tuesday mornings are for hills']);
 
-      const weights = { recencyBoost: true, recencySemanticWeight: 0.3, recencyRecencyWeight: 0.7, recencyFreshnessWeight: 0.5, recencyNoveltyWeight: 0.5, recencyHalfLifeLastAccessDays: 5, recencyHalfLifeCreatedDays: 20 };
-      const fields = ((await raw('POST', '/v1/long-term-memory/search', { text: query, user_id: { eq: user }, namespace: { eq: app }, limit: 10, recency_boost: false })).json as { memories: Hit[] }).memories;
+      const weights = {
+        recencyBoost: true,
+        recencySemanticWeight: 0.3,
+        recencyRecencyWeight: 0.7,
+        recencyFreshnessWeight: 0.5,
+        recencyNoveltyWeight: 0.5,
+        recencyHalfLifeLastAccessDays: 5,
+        recencyHalfLifeCreatedDays: 20,
+      };
+      const fields = (
+        (await raw('POST', '/v1/long-term-memory/search', { text: query, user_id: { eq: user }, namespace: { eq: app }, limit: 10, recency_boost: false }))
+          .json as { memories: Hit[] }
+      ).memories;
       const now = Date.now();
       const p = { sw: 0.3, rw: 0.7, fw: 0.5, nw: 0.5, hlAccess: 5, hlCreated: 20 };
       const expected = [...fields].sort((a, b) => combined(b, now, p) - combined(a, now, p)).map((m) => m.text);
@@ -191,18 +240,25 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
     });
   });
 
-  describe('the memory service\'s other options', () => {
+  describe("the memory service's other options", () => {
     it('defaultMemoryType and defaultTopics apply to memories written without them', async () => {
       const app = uid('defaults');
       const memory = target.memory!({ defaultMemoryType: 'episodic', defaultTopics: ['training'] });
-      await memory.addMemory({ appName: app, userId: 'u', memories: [{ content: { parts: [{ text: 'Ran the Oslo half marathon' }] } }, { content: { parts: [{ text: 'Prefers mornings' }] }, memoryType: 'semantic', topics: ['schedule'] }] });
+      await memory.addMemory({
+        appName: app,
+        userId: 'u',
+        memories: [
+          { content: { parts: [{ text: 'Ran the Oslo half marathon' }] } },
+          { content: { parts: [{ text: 'Prefers mornings' }] }, memoryType: 'semantic', topics: ['schedule'] },
+        ],
+      });
       await target.settle();
       const found = (await memory.searchMemory({ appName: app, userId: 'u', query: 'Oslo half marathon mornings' })).memories;
       const byText = Object.fromEntries(found.map((m) => [m.content.parts?.[0]?.text, [m.memoryType, m.topics]]));
       expect(byText).toEqual({ 'Ran the Oslo half marathon': ['episodic', ['training']], 'Prefers mornings': ['semantic', ['schedule']] });
     });
 
-    it('modelName and contextWindowMax reach the memory prompt\'s working memory request', async () => {
+    it("modelName and contextWindowMax reach the memory prompt's working memory request", async () => {
       const app = uid('window');
       const bodies: unknown[] = [];
       const capture = async (req: Request) => {
@@ -215,7 +271,9 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       const memory = target.memory!({ contextWindowMax: 4000, modelName: 'gpt-4o-mini', fetch: capture });
       const prompt = await memory.memoryPrompt({ appName: app, userId: 'u', query: 'When do I run?', session: s });
       expect(JSON.stringify(prompt.messages)).toContain('I run on Tuesdays');
-      expect(bodies).toEqual([expect.objectContaining({ session: expect.objectContaining({ session_id: 's', context_window_max: 4000, model_name: 'gpt-4o-mini' }) })]);
+      expect(bodies).toEqual([
+        expect.objectContaining({ session: expect.objectContaining({ session_id: 's', context_window_max: 4000, model_name: 'gpt-4o-mini' }) }),
+      ]);
     });
   });
 });

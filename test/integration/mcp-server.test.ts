@@ -43,11 +43,18 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('adk-r
   let memory: RedisLongTermMemoryService;
   beforeAll(async () => {
     server = await startReferenceServer({ backend, backgroundTasks: 'manual' });
-    const config = { backend, apiBaseUrl: server.url, ...(server.apiKey ? { apiKey: server.apiKey } : {}), ...(server.storeId ? { storeId: server.storeId } : {}) };
+    const config = {
+      backend,
+      apiBaseUrl: server.url,
+      ...(server.apiKey ? { apiKey: server.apiKey } : {}),
+      ...(server.storeId ? { storeId: server.storeId } : {}),
+    };
     sessions = new RedisSessionMemoryService(config);
     memory = new RedisLongTermMemoryService(config);
     client = new Client({ name: 'test', version: '1' });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [...cli, ...backendArgs(server), '--user', 'alice'], cwd: root, stderr: 'pipe' }));
+    await client.connect(
+      new StdioClientTransport({ command: process.execPath, args: [...cli, ...backendArgs(server), '--user', 'alice'], cwd: root, stderr: 'pipe' }),
+    );
   });
   afterAll(async () => {
     await client?.close();
@@ -56,27 +63,54 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('adk-r
 
   it('offers the memory and conversation tools, none of which takes a user', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(['add_session_message', 'create_memory', 'delete_memory', 'get_session', 'list_sessions', 'memory_prompt', 'search_memory', 'update_memory']);
-    for (const t of tools) expect(Object.keys(t.inputSchema.properties ?? {}).filter((k) => /user/i.test(k)), t.name).toEqual([]);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      'add_session_message',
+      'create_memory',
+      'delete_memory',
+      'get_session',
+      'list_sessions',
+      'memory_prompt',
+      'search_memory',
+      'update_memory',
+    ]);
+    for (const t of tools)
+      expect(
+        Object.keys(t.inputSchema.properties ?? {}).filter((k) => /user/i.test(k)),
+        t.name,
+      ).toEqual([]);
   });
 
   it("creates, finds, updates and deletes the configured user's memories only", async () => {
-    const { ids: [bobsId] } = await memory.addMemory({ appName: APP, userId: 'bob', memories: [{ content: { parts: [{ text: 'Bob swims at dawn' }] } }] });
-    const created = value(await client.callTool({ name: 'create_memory', arguments: { text: 'Alice swims on Fridays', topics: ['swimming'], userId: 'bob', user_id: 'bob' } })) as { id: string };
+    const {
+      ids: [bobsId],
+    } = await memory.addMemory({ appName: APP, userId: 'bob', memories: [{ content: { parts: [{ text: 'Bob swims at dawn' }] } }] });
+    const created = value(
+      await client.callTool({ name: 'create_memory', arguments: { text: 'Alice swims on Fridays', topics: ['swimming'], userId: 'bob', user_id: 'bob' } }),
+    ) as { id: string };
     expect(created.id).toBeTruthy();
     await server.runBackgroundTasks();
-    expect((await memory.searchMemory({ appName: APP, userId: 'alice', query: 'swims' })).memories.map((m) => m.content.parts?.[0]?.text)).toContain('Alice swims on Fridays');
-    expect((await memory.searchMemory({ appName: APP, userId: 'bob', query: 'swims' })).memories.map((m) => m.content.parts?.[0]?.text)).not.toContain('Alice swims on Fridays');
+    expect((await memory.searchMemory({ appName: APP, userId: 'alice', query: 'swims' })).memories.map((m) => m.content.parts?.[0]?.text)).toContain(
+      'Alice swims on Fridays',
+    );
+    expect((await memory.searchMemory({ appName: APP, userId: 'bob', query: 'swims' })).memories.map((m) => m.content.parts?.[0]?.text)).not.toContain(
+      'Alice swims on Fridays',
+    );
 
-    const found = value(await client.callTool({ name: 'search_memory', arguments: { query: 'who swims when', user_id: 'bob' } })) as { memories: { id: string; text: string }[] };
+    const found = value(await client.callTool({ name: 'search_memory', arguments: { query: 'who swims when', user_id: 'bob' } })) as {
+      memories: { id: string; text: string }[];
+    };
     expect(found.memories.map((m) => m.text)).toContain('Alice swims on Fridays');
     expect(found.memories.map((m) => m.text)).not.toContain('Bob swims at dawn');
 
-    const updated = value(await client.callTool({ name: 'update_memory', arguments: { id: created.id, text: 'Alice swims on Saturdays' } })) as { text: string };
+    const updated = value(await client.callTool({ name: 'update_memory', arguments: { id: created.id, text: 'Alice swims on Saturdays' } })) as {
+      text: string;
+    };
     expect(updated.text).toBe('Alice swims on Saturdays');
     // Another user's id deletes nothing.
     expect(value(await client.callTool({ name: 'delete_memory', arguments: { ids: [bobsId] } }))).toEqual({ deleted: [] });
-    expect((await memory.searchMemory({ appName: APP, userId: 'bob', query: 'swims' })).memories.map((m) => m.content.parts?.[0]?.text)).toContain('Bob swims at dawn');
+    expect((await memory.searchMemory({ appName: APP, userId: 'bob', query: 'swims' })).memories.map((m) => m.content.parts?.[0]?.text)).toContain(
+      'Bob swims at dawn',
+    );
     expect(value(await client.callTool({ name: 'delete_memory', arguments: { ids: [created.id] } }))).toEqual({ deleted: [created.id] });
   });
 
@@ -96,7 +130,9 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('adk-r
     expect(listed.sessions.map((s) => s.session_id)).toContain('chat-1');
 
     await memory.addMemory({ appName: APP, userId: 'alice', memories: [{ content: { parts: [{ text: 'Alice has a sore left knee' }] } }] });
-    const prompt = JSON.stringify(value(await client.callTool({ name: 'memory_prompt', arguments: { query: 'how should my knee affect the 10k plan?', session_id: 'chat-1' } })));
+    const prompt = JSON.stringify(
+      value(await client.callTool({ name: 'memory_prompt', arguments: { query: 'how should my knee affect the 10k plan?', session_id: 'chat-1' } })),
+    );
     expect(prompt).toContain('Alice has a sore left knee');
     expect(prompt).toContain('Then we start with base miles');
   });
@@ -104,7 +140,11 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('adk-r
 
 /** Starts adk-redis-mcp over HTTP with these arguments; resolves with its URL and everything it wrote to stderr. */
 async function startHttp(server: ReferenceServer, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [...cli, ...backendArgs(server), '--http', '0', ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...cli, ...backendArgs(server), '--http', '0', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   const stderr: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`adk-redis-mcp exited with ${code}: ${stderr.join('\n')}`)));
@@ -125,7 +165,8 @@ describe('adk-redis-mcp over streamable HTTP', () => {
   let tokensFile: string;
   const children: ChildProcess[] = [];
   const memory = () => new RedisLongTermMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url });
-  const texts = async (user: string, query: string) => (await memory().searchMemory({ appName: APP, userId: user, query })).memories.map((m) => m.content.parts?.[0]?.text);
+  const texts = async (user: string, query: string) =>
+    (await memory().searchMemory({ appName: APP, userId: user, query })).memories.map((m) => m.content.parts?.[0]?.text);
   beforeAll(async () => {
     server = await startReferenceServer({ backend: 'opensource-agent-memory', backgroundTasks: 'manual' });
     tokensFile = path.join(mkdtempSync(path.join(tmpdir(), 'adk-redis-mcp-')), 'tokens.json');
@@ -146,14 +187,24 @@ describe('adk-redis-mcp over streamable HTTP', () => {
     fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-03-26', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+      }),
     });
 
   it('--tokens: answers 401 without a valid bearer token, runs no tool, and never echoes a token', async () => {
     const { child, url, stderr } = await startHttp(server, ['--tokens', tokensFile]);
     children.push(child);
     const wrong = 'not-a-known-token-0123456789';
-    for (const headers of <Record<string, string>[]>[{}, { authorization: `Bearer ${wrong}` }, { authorization: `Basic ${Buffer.from('alice:x').toString('base64')}` }, { 'x-user-id': 'alice' }]) {
+    for (const headers of <Record<string, string>[]>[
+      {},
+      { authorization: `Bearer ${wrong}` },
+      { authorization: `Basic ${Buffer.from('alice:x').toString('base64')}` },
+      { 'x-user-id': 'alice' },
+    ]) {
       const res = await post(url, headers);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -238,9 +289,18 @@ describe('adk-redis-mcp configuration errors', () => {
       child.on('exit', (code) => resolve({ code, stderr }));
     });
   it('names the missing or wrong option and exits 2', async () => {
-    expect(await run(['--backend', 'redis', '--url', 'http://x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--backend must be one of redis-agent-memory, opensource-agent-memory') });
-    expect(await run(['--backend', 'opensource-agent-memory', '--url', 'http://x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--user is required with stdio') });
-    expect(await run(['--backend', 'redis-agent-memory', '--url', 'http://x', '--user', 'a'])).toMatchObject({ code: 2, stderr: expect.stringContaining('"apiKey": is required') });
+    expect(await run(['--backend', 'redis', '--url', 'http://x'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--backend must be one of redis-agent-memory, opensource-agent-memory'),
+    });
+    expect(await run(['--backend', 'opensource-agent-memory', '--url', 'http://x'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--user is required with stdio'),
+    });
+    expect(await run(['--backend', 'redis-agent-memory', '--url', 'http://x', '--user', 'a'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('"apiKey": is required'),
+    });
   }, 120_000);
 
   it('refuses --http without a way to check callers, or with two, or a bad tokens file, and exits 2', async () => {
@@ -248,14 +308,23 @@ describe('adk-redis-mcp configuration errors', () => {
     const none = await run(base);
     expect(none.code).toBe(2);
     for (const option of ['--tokens', '--user', 'ADK_REDIS_MCP_TOKEN', '--trust-user-header']) expect(none.stderr).toContain(option);
-    expect(await run([...base, '--user', 'a', '--trust-user-header', 'X-User'])).toMatchObject({ code: 2, stderr: expect.stringContaining('not --user and --trust-user-header') });
-    expect(await run([...base, '--user', 'a'])).toMatchObject({ code: 2, stderr: expect.stringContaining('needs a bearer token in the environment variable ADK_REDIS_MCP_TOKEN') });
+    expect(await run([...base, '--user', 'a', '--trust-user-header', 'X-User'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('not --user and --trust-user-header'),
+    });
+    expect(await run([...base, '--user', 'a'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('needs a bearer token in the environment variable ADK_REDIS_MCP_TOKEN'),
+    });
     const dir = mkdtempSync(path.join(tmpdir(), 'adk-redis-mcp-'));
     writeFileSync(path.join(dir, 'short.json'), JSON.stringify({ 'short-secret': 'alice' }));
     const short = await run([...base, '--tokens', path.join(dir, 'short.json')]);
     expect(short).toMatchObject({ code: 2, stderr: expect.stringContaining('token #1 must be at least 16 characters') });
     expect(short.stderr).not.toContain('short-secret');
     expect(await run([...base, '--tokens', path.join(dir, 'missing.json')])).toMatchObject({ code: 2, stderr: expect.stringContaining('no such file') });
-    expect(await run(['--backend', 'opensource-agent-memory', '--url', 'http://x', '--user', 'a', '--tokens', 'f'])).toMatchObject({ code: 2, stderr: expect.stringContaining('apply to --http only') });
+    expect(await run(['--backend', 'opensource-agent-memory', '--url', 'http://x', '--user', 'a', '--tokens', 'f'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('apply to --http only'),
+    });
   }, 120_000);
 });

@@ -19,10 +19,21 @@ const model = () =>
     return { content: { role: 'model', parts: [{ functionCall: { name: m[1]!, args: JSON.parse(m[2]!) } }] } };
   });
 
-async function call(runner: Runner, userId: string, sessionId: string, tool: string, args: unknown): Promise<{ text: string; value: unknown; isError: boolean }> {
+async function call(
+  runner: Runner,
+  userId: string,
+  sessionId: string,
+  tool: string,
+  args: unknown,
+): Promise<{ text: string; value: unknown; isError: boolean }> {
   const events: Event[] = [];
-  for await (const e of runner.runAsync({ userId, sessionId, newMessage: { role: 'user', parts: [{ text: `CALL ${tool} ${JSON.stringify(args)}` }] } })) events.push(e);
-  const answer = events.flatMap((e) => e.content?.parts ?? []).map((p) => p.text).filter(Boolean).at(-1)!;
+  for await (const e of runner.runAsync({ userId, sessionId, newMessage: { role: 'user', parts: [{ text: `CALL ${tool} ${JSON.stringify(args)}` }] } }))
+    events.push(e);
+  const answer = events
+    .flatMap((e) => e.content?.parts ?? [])
+    .map((p) => p.text)
+    .filter(Boolean)
+    .at(-1)!;
   const result = JSON.parse(answer) as { content?: { text: string }[]; isError?: boolean };
   const text = result.content?.[0]?.text ?? '';
   let value: unknown = text;
@@ -54,16 +65,30 @@ describe("createAgentMemoryMcpToolset against the Agent Memory Server's own MCP 
   it('shows the model no user_id, namespace or session_id', async () => {
     const s = await runner.sessionService.createSession({ appName: APP, userId: 'alice' });
     await call(runner, 'alice', s.id, 'get_current_datetime', {});
-    const declarations = (llm.requests.at(-1)!.config?.tools ?? []).flatMap((t) => (t as { functionDeclarations?: FunctionDeclaration[] }).functionDeclarations ?? []);
+    const declarations = (llm.requests.at(-1)!.config?.tools ?? []).flatMap(
+      (t) => (t as { functionDeclarations?: FunctionDeclaration[] }).functionDeclarations ?? [],
+    );
     const byName = new Map(declarations.map((d) => [d.name, d]));
     expect([...byName.keys()].sort()).toEqual(
-      ['create_long_term_memories', 'delete_long_term_memories', 'edit_long_term_memory', 'get_current_datetime', 'get_long_term_memory', 'get_working_memory', 'memory_prompt', 'search_long_term_memory'].sort(),
+      [
+        'create_long_term_memories',
+        'delete_long_term_memories',
+        'edit_long_term_memory',
+        'get_current_datetime',
+        'get_long_term_memory',
+        'get_working_memory',
+        'memory_prompt',
+        'search_long_term_memory',
+      ].sort(),
     );
     const names = (d: FunctionDeclaration | undefined) => Object.keys(d?.parameters?.properties ?? {});
     expect(names(byName.get('search_long_term_memory'))).toContain('text');
     for (const tool of ['search_long_term_memory', 'memory_prompt', 'get_working_memory', 'edit_long_term_memory']) {
       expect(names(byName.get(tool)), tool).not.toEqual(expect.arrayContaining(['user_id']));
-      expect(names(byName.get(tool)).filter((n) => ['user_id', 'namespace', 'session_id'].includes(n)), tool).toEqual([]);
+      expect(
+        names(byName.get(tool)).filter((n) => ['user_id', 'namespace', 'session_id'].includes(n)),
+        tool,
+      ).toEqual([]);
     }
     const item = byName.get('create_long_term_memories')?.parameters?.properties?.memories?.items;
     expect(Object.keys(item?.properties ?? {})).toContain('text');
@@ -72,11 +97,15 @@ describe("createAgentMemoryMcpToolset against the Agent Memory Server's own MCP 
 
   it("writes and reads alice's memories only, whatever user the model names", async () => {
     const memory = target.memory!();
-    const { ids: [bobsId] } = await memory.addMemory({ appName: APP, userId: 'bob', memories: [{ content: { parts: [{ text: 'Bob loves peanut butter' }] } }] });
+    const {
+      ids: [bobsId],
+    } = await memory.addMemory({ appName: APP, userId: 'bob', memories: [{ content: { parts: [{ text: 'Bob loves peanut butter' }] } }] });
     await target.settle();
     const s = await runner.sessionService.createSession({ appName: APP, userId: 'alice' });
 
-    const created = await call(runner, 'alice', s.id, 'create_long_term_memories', { memories: [{ text: 'Alice runs tempo on Tuesdays', user_id: 'bob', namespace: 'elsewhere', session_id: 'x' }] });
+    const created = await call(runner, 'alice', s.id, 'create_long_term_memories', {
+      memories: [{ text: 'Alice runs tempo on Tuesdays', user_id: 'bob', namespace: 'elsewhere', session_id: 'x' }],
+    });
     expect(created.isError).toBe(false);
     await target.server!.runBackgroundTasks();
     const alices = await memory.searchMemory({ appName: APP, userId: 'alice', query: 'tempo Tuesdays' });
@@ -84,14 +113,20 @@ describe("createAgentMemoryMcpToolset against the Agent Memory Server's own MCP 
     const bobs = await memory.searchMemory({ appName: APP, userId: 'bob', query: 'tempo Tuesdays' });
     expect(bobs.memories.map((m) => m.content.parts?.[0]?.text)).not.toContain('Alice runs tempo on Tuesdays');
 
-    const search = await call(runner, 'alice', s.id, 'search_long_term_memory', { text: 'peanut butter tempo', user_id: { eq: 'bob' }, namespace: { eq: APP } });
+    const search = await call(runner, 'alice', s.id, 'search_long_term_memory', {
+      text: 'peanut butter tempo',
+      user_id: { eq: 'bob' },
+      namespace: { eq: APP },
+    });
     const found = (search.value as { memories: { text: string; user_id: string }[] }).memories;
     expect(found.map((m) => m.text)).toContain('Alice runs tempo on Tuesdays');
     expect(found.every((m) => m.user_id === 'alice')).toBe(true);
 
     // By id: bob's memory is neither read, edited nor deleted from alice's session.
     expect(await call(runner, 'alice', s.id, 'get_long_term_memory', { memory_id: bobsId })).toMatchObject({ isError: true });
-    expect(await call(runner, 'alice', s.id, 'edit_long_term_memory', { memory_id: bobsId, text: 'Bob hates peanuts', user_id: 'alice' })).toMatchObject({ isError: true });
+    expect(await call(runner, 'alice', s.id, 'edit_long_term_memory', { memory_id: bobsId, text: 'Bob hates peanuts', user_id: 'alice' })).toMatchObject({
+      isError: true,
+    });
     expect(await call(runner, 'alice', s.id, 'delete_long_term_memories', { memory_ids: [bobsId] })).toMatchObject({ isError: true });
     const stillBobs = await memory.searchMemory({ appName: APP, userId: 'bob', query: 'peanut butter' });
     expect(stillBobs.memories.map((m) => m.content.parts?.[0]?.text)).toContain('Bob loves peanut butter');
@@ -101,10 +136,13 @@ describe("createAgentMemoryMcpToolset against the Agent Memory Server's own MCP 
     const edited = await call(runner, 'alice', s.id, 'edit_long_term_memory', { memory_id: mine.id, text: 'Alice runs tempo on Wednesdays', user_id: 'bob' });
     expect(edited.isError).toBe(false);
     expect(edited.value).toMatchObject({ text: 'Alice runs tempo on Wednesdays', user_id: 'alice' });
-    expect((await call(runner, 'alice', s.id, 'get_long_term_memory', { memory_id: mine.id })).value).toMatchObject({ id: mine.id, text: 'Alice runs tempo on Wednesdays' });
+    expect((await call(runner, 'alice', s.id, 'get_long_term_memory', { memory_id: mine.id })).value).toMatchObject({
+      id: mine.id,
+      text: 'Alice runs tempo on Wednesdays',
+    });
   });
 
-  it("memory_prompt and get_working_memory answer from the calling session of the calling user", async () => {
+  it('memory_prompt and get_working_memory answer from the calling session of the calling user', async () => {
     const sessions = runner.sessionService;
     const memory = target.memory!();
     await memory.addMemory({ appName: APP, userId: 'bob', memories: [{ content: { parts: [{ text: 'Bob trains for a marathon in May' }] } }] });
@@ -114,7 +152,11 @@ describe("createAgentMemoryMcpToolset against the Agent Memory Server's own MCP 
     const s = await sessions.createSession({ appName: APP, userId: 'alice' });
     await call(runner, 'alice', s.id, 'get_current_datetime', {});
 
-    const prompt = await call(runner, 'alice', s.id, 'memory_prompt', { query: 'what am I training for in May?', user_id: { eq: 'bob' }, session_id: { eq: bobSession.id } });
+    const prompt = await call(runner, 'alice', s.id, 'memory_prompt', {
+      query: 'what am I training for in May?',
+      user_id: { eq: 'bob' },
+      session_id: { eq: bobSession.id },
+    });
     const text = JSON.stringify(prompt.value);
     expect(text).toContain('Alice trains for a 10k in May');
     expect(text).not.toContain('Bob trains');
@@ -130,20 +172,61 @@ describe("createAgentMemoryMcpToolset against the Agent Memory Server's own MCP 
     try {
       const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(
-        ['compact_long_term_memories', 'create_long_term_memories', 'delete_long_term_memories', 'edit_long_term_memory', 'get_current_datetime', 'get_long_term_memory', 'get_working_memory', 'memory_prompt', 'search_long_term_memory', 'set_working_memory'].sort(),
+        [
+          'compact_long_term_memories',
+          'create_long_term_memories',
+          'delete_long_term_memories',
+          'edit_long_term_memory',
+          'get_current_datetime',
+          'get_long_term_memory',
+          'get_working_memory',
+          'memory_prompt',
+          'search_long_term_memory',
+          'set_working_memory',
+        ].sort(),
       );
       // Parameter names and required ones as in mcp.py's tool signatures at v0.15.2.
-      const recency = ['recency_boost', 'recency_semantic_weight', 'recency_recency_weight', 'recency_freshness_weight', 'recency_novelty_weight', 'recency_half_life_last_access_days', 'recency_half_life_created_days', 'server_side_recency'];
-      const filters = ['namespace', 'topics', 'entities', 'created_at', 'last_accessed', 'user_id', 'memory_type', 'event_date', 'distance_threshold', 'search_mode', 'limit', 'offset', 'optimize_query', ...recency];
+      const recency = [
+        'recency_boost',
+        'recency_semantic_weight',
+        'recency_recency_weight',
+        'recency_freshness_weight',
+        'recency_novelty_weight',
+        'recency_half_life_last_access_days',
+        'recency_half_life_created_days',
+        'server_side_recency',
+      ];
+      const filters = [
+        'namespace',
+        'topics',
+        'entities',
+        'created_at',
+        'last_accessed',
+        'user_id',
+        'memory_type',
+        'event_date',
+        'distance_threshold',
+        'search_mode',
+        'limit',
+        'offset',
+        'optimize_query',
+        ...recency,
+      ];
       const signatures: Record<string, [string[], string[]]> = {
         get_current_datetime: [[], []],
         create_long_term_memories: [['memories'], ['memories']],
         search_long_term_memory: [['text', 'session_id', ...filters], ['text']],
         memory_prompt: [['query', 'session_id', 'model_name', 'context_window_max', 'include_long_term_search', ...filters], ['query']],
-        set_working_memory: [['session_id', 'memories', 'messages', 'context', 'data', 'namespace', 'user_id', 'ttl_seconds', 'long_term_memory_strategy'], ['session_id']],
+        set_working_memory: [
+          ['session_id', 'memories', 'messages', 'context', 'data', 'namespace', 'user_id', 'ttl_seconds', 'long_term_memory_strategy'],
+          ['session_id'],
+        ],
         get_working_memory: [['session_id', 'user_id', 'namespace', 'recent_messages_limit'], ['session_id']],
         get_long_term_memory: [['memory_id'], ['memory_id']],
-        edit_long_term_memory: [['memory_id', 'text', 'topics', 'entities', 'memory_type', 'namespace', 'user_id', 'session_id', 'event_date', 'pinned'], ['memory_id']],
+        edit_long_term_memory: [
+          ['memory_id', 'text', 'topics', 'entities', 'memory_type', 'namespace', 'user_id', 'session_id', 'event_date', 'pinned'],
+          ['memory_id'],
+        ],
         delete_long_term_memories: [['memory_ids'], ['memory_ids']],
         compact_long_term_memories: [['namespace', 'user_id', 'session_id'], []],
       };

@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
 
-type Stored = { sessionId: string; ownerId: string; namespace?: string; events: { eventId: string; role: string; createdAt: string; content: { text: string }[] }[]; summary?: { text: string; summarizedUpToEventId: string } };
+type Stored = {
+  sessionId: string;
+  ownerId: string;
+  namespace?: string;
+  events: { eventId: string; role: string; createdAt: string; content: { text: string }[] }[];
+  summary?: { text: string; summarizedUpToEventId: string };
+};
 
 let seq = 0;
 const uid = (p: string) => `${p}-${process.pid}-${++seq}`;
@@ -18,7 +24,7 @@ const say = (id: string, author: string, text: string, delta?: Record<string, un
     ...(delta ? { actions: createEventActions({ stateDelta: delta }) } : {}),
   });
 
-describe('Redis Agent Memory: readable ids, and sessions that survive the store\'s own summarisation and cleanup', () => {
+describe("Redis Agent Memory: readable ids, and sessions that survive the store's own summarisation and cleanup", () => {
   let target: Target;
   /** Plays another client of the store, or its own tools: raw HTTP straight to the reference server. */
   const raw = async (method: string, path: string, body?: unknown) => {
@@ -29,7 +35,8 @@ describe('Redis Agent Memory: readable ids, and sessions that survive the store\
     });
     return { status: res.status, json: (await res.json().catch(() => undefined)) as unknown };
   };
-  const stored = async (id: string, include = false) => (await raw('GET', `/session-memory/${id}${include ? '?includeSummarisedEvents=true' : ''}`)).json as Stored;
+  const stored = async (id: string, include = false) =>
+    (await raw('GET', `/session-memory/${id}${include ? '?includeSummarisedEvents=true' : ''}`)).json as Stored;
 
   beforeAll(async () => {
     // Behind `prism proxy --errors` with the official document; summarise after 20 events, keep 5.
@@ -79,13 +86,23 @@ describe('Redis Agent Memory: readable ids, and sessions that survive the store\
     // A race: ben's check finds 'race' free, then ann's session lands before ben's first write.
     let raced = false;
     const racing = async (req: Request): Promise<Response> => {
-      if (!raced && req.method === 'POST' && req.url.endsWith('/session-memory/events') && ((await req.clone().json()) as { sessionId: string }).sessionId === 'race') {
+      if (
+        !raced &&
+        req.method === 'POST' &&
+        req.url.endsWith('/session-memory/events') &&
+        ((await req.clone().json()) as { sessionId: string }).sessionId === 'race'
+      ) {
         raced = true;
         await svc.createSession({ appName: app, userId: 'ann', sessionId: 'race', state: { who: 'ann' } });
       }
       return fetch(req);
     };
-    const late = await new RedisSessionMemoryService(target.config({ fetch: racing })).createSession({ appName: app, userId: 'ben', sessionId: 'race', state: { who: 'ben' } });
+    const late = await new RedisSessionMemoryService(target.config({ fetch: racing })).createSession({
+      appName: app,
+      userId: 'ben',
+      sessionId: 'race',
+      state: { who: 'ben' },
+    });
     expect(raced).toBe(true);
     await target.service().appendEvent({ session: late, event: say('r1', 'user', 'ben in the race') });
     expect((await stored('race')).events.map((e) => e.content[0]!.text)).toEqual(['[session created]']);
@@ -117,9 +134,17 @@ describe('Redis Agent Memory: readable ids, and sessions that survive the store\
   it('reads back session, app: and user: state identical after the store summarised and cleaned up every session involved', async () => {
     const app = uid('coach');
     const svc = target.service();
-    const session = await svc.createSession({ appName: app, userId: 'cara', sessionId: 'long', state: { level: 'beginner', 'app:units': 'km', 'user:name': 'Cara' } });
+    const session = await svc.createSession({
+      appName: app,
+      userId: 'cara',
+      sessionId: 'long',
+      state: { level: 'beginner', 'app:units': 'km', 'user:name': 'Cara' },
+    });
     for (let i = 0; i < 30; i++) {
-      await svc.appendEvent({ session, event: say(`e${i}`, i % 2 ? 'coach' : 'user', `turn ${i}`, { [`k${i % 7}`]: i, 'app:round': i, 'user:streak': i, ...(i === 3 ? { goal: '10k' } : {}) }) });
+      await svc.appendEvent({
+        session,
+        event: say(`e${i}`, i % 2 ? 'coach' : 'user', `turn ${i}`, { [`k${i % 7}`]: i, 'app:round': i, 'user:streak': i, ...(i === 3 ? { goal: '10k' } : {}) }),
+      });
     }
     const before = (await svc.getSession({ appName: app, userId: 'cara', sessionId: 'long' }))!;
     expect(before.state).toMatchObject({ level: 'beginner', goal: '10k', 'app:units': 'km', 'app:round': 29, 'user:name': 'Cara', 'user:streak': 29 });
@@ -171,8 +196,18 @@ describe('Redis Agent Memory: readable ids, and sessions that survive the store\
   it('reads, lists and appends to a session another client wrote', async () => {
     const app = uid('coach');
     const t0 = Date.now() - 60_000;
-    for (const [i, role, text] of [[0, 'USER', 'I swim twice a week'], [1, 'ASSISTANT', 'Good base!']] as const) {
-      const res = await raw('POST', '/session-memory/events', { sessionId: 'chat-9', actorId: role === 'USER' ? 'eve' : 'swim-bot', namespace: app, role, content: [{ text }], createdAt: new Date(t0 + i * 1000).toISOString() });
+    for (const [i, role, text] of [
+      [0, 'USER', 'I swim twice a week'],
+      [1, 'ASSISTANT', 'Good base!'],
+    ] as const) {
+      const res = await raw('POST', '/session-memory/events', {
+        sessionId: 'chat-9',
+        actorId: role === 'USER' ? 'eve' : 'swim-bot',
+        namespace: app,
+        role,
+        content: [{ text }],
+        createdAt: new Date(t0 + i * 1000).toISOString(),
+      });
       expect(res.status).toBe(201);
     }
     const svc = target.service();

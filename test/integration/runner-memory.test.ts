@@ -10,7 +10,12 @@ async function run(runner: Runner, userId: string, sessionId: string, text: stri
   return out;
 }
 
-const finalText = (events: Event[]) => events.flatMap((e) => e.content?.parts ?? []).map((p) => p.text).filter(Boolean).at(-1);
+const finalText = (events: Event[]) =>
+  events
+    .flatMap((e) => e.content?.parts ?? [])
+    .map((p) => p.text)
+    .filter(Boolean)
+    .at(-1);
 
 describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as const))('Runner with RedisLongTermMemoryService on %s', (backend) => {
   let target: Target;
@@ -53,7 +58,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     expect(finalText(await run(runner, 'bob', c.id, 'Which seat do I like?'))).toBe('I do not know yet.');
   });
 
-  it('PreloadMemoryTool puts the user\'s memories into the prompt', async () => {
+  it("PreloadMemoryTool puts the user's memories into the prompt", async () => {
     const appName = 'preload-app';
     const sessionService = target.service();
     const memoryService = target.memory!();
@@ -69,7 +74,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     expect(finalText(await run(runner, 'alice', s.id, 'What about peanuts and allergies for dinner'))).toBe('Avoiding peanuts.');
   });
 
-  it('memoryPrompt gives the summary, the recent conversation, only this user\'s memories, then the query', async () => {
+  it("memoryPrompt gives the summary, the recent conversation, only this user's memories, then the query", async () => {
     const appName = `prompt-${backend}`;
     // A session the backend has summarised: Agent Memory Server summarises inside PUT for a small
     // window; Redis Agent Memory summarises in its background work.
@@ -80,7 +85,15 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     const s = await sessionService.createSession({ appName, userId: 'alice' });
     for (let i = 0; i < 24; i++) {
       const text = `Turn ${i}: ${'we talked about meal plans, snacks and recovery food '.repeat(2)}`;
-      await sessionService.appendEvent({ session: s, event: createEvent({ id: `t${i}`, author: i % 2 ? 'chef' : 'user', timestamp: Date.now() + i, content: { role: i % 2 ? 'model' : 'user', parts: [{ text }] } }) });
+      await sessionService.appendEvent({
+        session: s,
+        event: createEvent({
+          id: `t${i}`,
+          author: i % 2 ? 'chef' : 'user',
+          timestamp: Date.now() + i,
+          content: { role: i % 2 ? 'model' : 'user', parts: [{ text }] },
+        }),
+      });
     }
     await target.server!.runBackgroundTasks();
     const session = (await sessionService.getSession({ appName, userId: 'alice', sessionId: s.id }))!;
@@ -96,7 +109,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     expect(texts.at(-1)).toBe('user: Any peanut allergies?');
   });
 
-  it('the memory_prompt tool answers for the calling session\'s user, whatever the model passes', async () => {
+  it("the memory_prompt tool answers for the calling session's user, whatever the model passes", async () => {
     const appName = `prompt-tool-${backend}`;
     const sessionService = target.service();
     const memoryService = target.memory!();
@@ -110,7 +123,12 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
         result = response.response;
         return { content: { role: 'model', parts: [{ text: 'done' }] } };
       }
-      return { content: { role: 'model', parts: [{ functionCall: { name: 'memory_prompt', args: { query: 'trail running day', user_id: 'bob', namespace: 'other' } } }] } };
+      return {
+        content: {
+          role: 'model',
+          parts: [{ functionCall: { name: 'memory_prompt', args: { query: 'trail running day', user_id: 'bob', namespace: 'other' } } }],
+        },
+      };
     });
     const agent = new LlmAgent({ name: 'coach', model, instruction: 'Coach.', tools: createMemoryTools(memoryService, { include: ['memory_prompt'] }) });
     const runner = new Runner({ appName, agent, sessionService, memoryService });
@@ -122,7 +140,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     expect(texts).toContain('When do I run trails?');
   });
 
-  it('memory tools let an agent create, search, update and delete the current user\'s memories', async () => {
+  it("memory tools let an agent create, search, update and delete the current user's memories", async () => {
     const appName = 'coach-tools';
     const sessionService = target.service();
     const memoryService = target.memory!();

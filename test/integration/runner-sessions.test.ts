@@ -59,7 +59,16 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     expect(read).toBeDefined();
     // Every turn persisted: 3 user messages + the agent's events, in order, equal to what ran.
     const texts = read!.events.flatMap((e) => e.content?.parts ?? []).map((p) => p.text ?? p.functionCall?.name ?? p.functionResponse?.name);
-    expect(texts).toEqual(['Hello coach', 'You said: Hello coach', 'My goal is a sub-50 10k', 'save_goal', 'save_goal', 'Saved: {"saved":"a sub-50 10k"}', 'What next?', 'You said: What next?']);
+    expect(texts).toEqual([
+      'Hello coach',
+      'You said: Hello coach',
+      'My goal is a sub-50 10k',
+      'save_goal',
+      'save_goal',
+      'Saved: {"saved":"a sub-50 10k"}',
+      'What next?',
+      'You said: What next?',
+    ]);
     const ran = (await service.getSession({ appName, userId: 'alice', sessionId: session.id }))!;
     expect(JSON.parse(JSON.stringify(read!.events))).toEqual(JSON.parse(JSON.stringify(ran.events)));
     for (const e of yielded) expect(read!.events.some((r) => r.id === e.id)).toBe(true);

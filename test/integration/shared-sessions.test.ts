@@ -38,9 +38,10 @@ class SlowLlm extends ScriptedLlm {
  * adds a message and PUTs the document back, the way the server's own clients append (on the
  * reference server or the real server v0.15.2).
  */
-describe('Agent Memory Server: shared sessions lose no other client\'s message', () => {
+describe("Agent Memory Server: shared sessions lose no other client's message", () => {
   let target: Target;
-  const key = (app: string, user: string, session: string) => `${encodeURIComponent(session)}?namespace=${encodeURIComponent(app)}&user_id=${encodeURIComponent(user)}`;
+  const key = (app: string, user: string, session: string) =>
+    `${encodeURIComponent(session)}?namespace=${encodeURIComponent(app)}&user_id=${encodeURIComponent(user)}`;
   const read = async (app: string, user: string, session: string): Promise<Doc> => {
     const res = await fetch(`${target.directUrl}/v1/working-memory/${key(app, user, session)}`);
     expect(res.status).toBe(200);
@@ -48,7 +49,11 @@ describe('Agent Memory Server: shared sessions lose no other client\'s message',
   };
   const put = async (doc: Doc): Promise<void> => {
     const { session_id, context_percentage_total_used: _a, context_percentage_until_summarization: _b, ...body } = doc;
-    const res = await fetch(`${target.directUrl}/v1/working-memory/${encodeURIComponent(session_id)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${target.directUrl}/v1/working-memory/${encodeURIComponent(session_id)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     expect(res.status).toBe(200);
   };
   /** The other client's append; returns its message's id. */
@@ -90,10 +95,16 @@ describe('Agent Memory Server: shared sessions lose no other client\'s message',
       if (response) return { content: { role: 'model', parts: [{ text: 'Logged.' }] } };
       return { content: { role: 'model', parts: [{ functionCall: { name: 'log_run', args: { km: 10 } } }] } };
     });
-    const tool = new FunctionTool({ name: 'log_run', description: 'Logs a run.', parameters: z.object({ km: z.number() }), execute: async ({ km }) => ({ logged: km }) });
+    const tool = new FunctionTool({
+      name: 'log_run',
+      description: 'Logs a run.',
+      parameters: z.object({ km: z.number() }),
+      execute: async ({ km }) => ({ logged: km }),
+    });
     const runner = new Runner({ appName: app, agent: new LlmAgent({ name: 'coach', model, instruction: 'Log runs.', tools: [tool] }), sessionService: svc });
     await svc.createSession({ appName: app, userId: 'u', sessionId: 's' });
-    if (at === 'before the user event') svc.before = async (e) => (e.author === 'user' && !e.content?.parts?.[0]?.functionResponse ? other('before the user event') : undefined);
+    if (at === 'before the user event')
+      svc.before = async (e) => (e.author === 'user' && !e.content?.parts?.[0]?.functionResponse ? other('before the user event') : undefined);
     if (at === 'during the model call') model.during = (call) => other(`during model call ${call}`);
     if (at === 'between tool events') svc.before = async (e) => (e.content?.parts?.some((p) => p.functionResponse) ? other('between tool events') : undefined);
     const yielded: Event[] = [];
@@ -101,21 +112,24 @@ describe('Agent Memory Server: shared sessions lose no other client\'s message',
     return { app, svc, foreign, yielded };
   }
 
-  it.each(['before the user event', 'during the model call', 'between tool events'] as const)('keeps a message another client adds %s of a Runner turn', async (at) => {
-    const { app, foreign, yielded } = await turnWithForeignAppend(at);
-    expect(foreign.length).toBeGreaterThan(0);
-    const back = (await target.service().getSession({ appName: app, userId: 'u', sessionId: 's' }))!;
-    const ids = back.events.map((e) => e.id);
-    // Every ADK event of the turn and every foreign message, each once.
-    for (const id of [...yielded.map((e) => e.id), ...foreign]) expect(ids.filter((x) => x === id)).toHaveLength(1);
-    expect(ids).toHaveLength(1 + yielded.length + foreign.length);
-    // ADK's own order is kept (the user's event, then the turn's), and the working memory still holds every foreign message.
-    const own = back.events.filter((e) => !foreign.includes(e.id));
-    expect(own[0]!.content?.parts?.[0]?.text).toBe('I ran 10 km');
-    expect(own.slice(1).map((e) => e.id)).toEqual(yielded.map((e) => e.id));
-    const stored = (await read(app, 'u', 's')).messages.map((m) => m.id);
-    for (const id of foreign) expect(stored).toContain(id);
-  });
+  it.each(['before the user event', 'during the model call', 'between tool events'] as const)(
+    'keeps a message another client adds %s of a Runner turn',
+    async (at) => {
+      const { app, foreign, yielded } = await turnWithForeignAppend(at);
+      expect(foreign.length).toBeGreaterThan(0);
+      const back = (await target.service().getSession({ appName: app, userId: 'u', sessionId: 's' }))!;
+      const ids = back.events.map((e) => e.id);
+      // Every ADK event of the turn and every foreign message, each once.
+      for (const id of [...yielded.map((e) => e.id), ...foreign]) expect(ids.filter((x) => x === id)).toHaveLength(1);
+      expect(ids).toHaveLength(1 + yielded.length + foreign.length);
+      // ADK's own order is kept (the user's event, then the turn's), and the working memory still holds every foreign message.
+      const own = back.events.filter((e) => !foreign.includes(e.id));
+      expect(own[0]!.content?.parts?.[0]?.text).toBe('I ran 10 km');
+      expect(own.slice(1).map((e) => e.id)).toEqual(yielded.map((e) => e.id));
+      const stored = (await read(app, 'u', 's')).messages.map((m) => m.id);
+      for (const id of foreign) expect(stored).toContain(id);
+    },
+  );
 
   it('keeps a message that a stale write-back removed after this package read it, and puts it back on the next append', async () => {
     const app = uid('app');

@@ -12,7 +12,14 @@ let seq = 0;
 const uid = (p: string) => `${p}-${Date.now().toString(36)}-${++seq}`;
 
 /** A TypeScript Runner turn with a tool call; `duringTool` runs while the tool executes. */
-async function tsTurn(service: BaseSessionService, app: string, user: string, sessionId: string, text: string, duringTool?: () => Promise<void>): Promise<Event[]> {
+async function tsTurn(
+  service: BaseSessionService,
+  app: string,
+  user: string,
+  sessionId: string,
+  text: string,
+  duringTool?: () => Promise<void>,
+): Promise<Event[]> {
   const model = new ScriptedLlm((req) =>
     lastContent(req)?.parts?.some((p) => p.functionResponse)
       ? { content: { role: 'model', parts: [{ text: 'Logged your run, nice work.' }] } }
@@ -74,7 +81,12 @@ describe('interop with the Python ecosystem', () => {
       const session = await svc.createSession({ appName: app, userId: 'alice', sessionId: 'ts-1' });
       await tsTurn(svc, app, 'alice', session.id, 'I ran 10 km today');
       const ours = (await svc.getSession({ appName: app, userId: 'alice', sessionId: 'ts-1' }))!;
-      const wm = await py.call<{ messages: { id: string; role: string; content: string }[] }>('amc_get_working_memory', { url, session: 'ts-1', namespace: app, user: 'alice' });
+      const wm = await py.call<{ messages: { id: string; role: string; content: string }[] }>('amc_get_working_memory', {
+        url,
+        session: 'ts-1',
+        namespace: app,
+        user: 'alice',
+      });
       const withText = ours.events.filter((e) => e.content?.parts?.length);
       expect(wm.messages.map((m) => m.id)).toEqual(withText.map((e) => e.id));
       expect(wm.messages.map((m) => [m.role, m.content])).toEqual([
@@ -99,21 +111,36 @@ describe('interop with the Python ecosystem', () => {
       const session = await svc.createSession({ appName: app, userId: 'alice', sessionId: 'shared' });
       let during = '';
       const yielded = await tsTurn(svc, app, 'alice', session.id, 'I ran 10 km today', async () => {
-        during = await py.call<string>('amc_append_message', { url, session: 'shared', namespace: app, user: 'alice', role: 'user', content: 'Also: my knee hurts' });
+        during = await py.call<string>('amc_append_message', {
+          url,
+          session: 'shared',
+          namespace: app,
+          user: 'alice',
+          role: 'user',
+          content: 'Also: my knee hurts',
+        });
       });
-      const pyEvent = await py.call<string>('append_text', ams({ app, user: 'alice', session: 'shared', author: 'user', text: 'From the Python agent', eventId: 'py-e1' }));
+      const pyEvent = await py.call<string>(
+        'append_text',
+        ams({ app, user: 'alice', session: 'shared', author: 'user', text: 'From the Python agent', eventId: 'py-e1' }),
+      );
       await tsTurn(svc, app, 'alice', session.id, 'Second run: 5 km');
       const read = (await target.service().getSession({ appName: app, userId: 'alice', sessionId: 'shared' }))!;
       const ids = read.events.map((e) => e.id);
       for (const id of [during, ...yielded.map((e) => e.id)]) expect(ids).toContain(id);
       expect(read.events.map(textOf)).toContain('Also: my knee hurts');
       expect(read.events.map(textOf)).toContain('From the Python agent');
-      const wm = await py.call<{ messages: { id: string; content: string }[] }>('amc_get_working_memory', { url, session: 'shared', namespace: app, user: 'alice' });
+      const wm = await py.call<{ messages: { id: string; content: string }[] }>('amc_get_working_memory', {
+        url,
+        session: 'shared',
+        namespace: app,
+        user: 'alice',
+      });
       expect(wm.messages.map((m) => m.content)).toEqual(expect.arrayContaining(['Also: my knee hurts', 'From the Python agent', 'Second run: 5 km']));
       expect(pyEvent).toBe('py-e1');
     }, 60_000);
 
-    it('memories written by each side are found by the other\'s search, for the same user only', async () => {
+    it("memories written by each side are found by the other's search, for the same user only", async () => {
       const app = uid('interop');
       const memory = target.memory!();
       await memory.addMemory({ appName: app, userId: 'alice', memories: [{ content: { parts: [{ text: 'Alice trains for a marathon in May' }] } }] });
@@ -122,13 +149,14 @@ describe('interop with the Python ecosystem', () => {
       expect(await py.call('search_memory', ams({ app, user: 'alice', query: 'marathon training' }))).toContain('Alice trains for a marathon in May');
       expect(await py.call('search_memory', ams({ app, user: 'bob', query: 'marathon training' }))).not.toContain('Alice trains for a marathon in May');
       expect(await py.call('amc_search', { url, namespace: app, user: 'alice', query: 'marathon' })).toContain('Alice trains for a marathon in May');
-      const texts = async (user: string) => (await memory.searchMemory({ appName: app, userId: user, query: 'swimming' })).memories.map((m) => textOf(m as unknown as Event));
+      const texts = async (user: string) =>
+        (await memory.searchMemory({ appName: app, userId: user, query: 'swimming' })).memories.map((m) => textOf(m as unknown as Event));
       expect(await texts('bob')).toContain('Bob swims three times a week');
       expect(await texts('alice')).not.toContain('Bob swims three times a week');
     }, 60_000);
   });
 
-  describe('Redis Agent Memory (the reference server behind the spec\'s Prism proxy)', () => {
+  describe("Redis Agent Memory (the reference server behind the spec's Prism proxy)", () => {
     let target: Target;
     let conn: Record<string, unknown>;
     beforeAll(async () => {
@@ -181,18 +209,22 @@ describe('interop with the Python ecosystem', () => {
       const app = uid('interop');
       const svc = target.service();
       const s = await svc.createSession({ appName: app, userId: 'alice', sessionId: 'ts-ram' });
-      await svc.appendEvent({ session: s, event: createEvent({ id: 'e1', author: 'user', timestamp: Date.now(), content: { role: 'user', parts: [{ text: 'hello' }] } }) });
+      await svc.appendEvent({
+        session: s,
+        event: createEvent({ id: 'e1', author: 'user', timestamp: Date.now(), content: { role: 'user', parts: [{ text: 'hello' }] } }),
+      });
       expect((await py.call<PySession>('get_session', { ...conn, app, user: 'alice', session: 'ts-ram' }))!.events).toEqual([]);
     }, 60_000);
 
-    it('memories written by each side are found by the other\'s search, for the same user only', async () => {
+    it("memories written by each side are found by the other's search, for the same user only", async () => {
       const app = uid('interop');
       const memory = target.memory!();
       await memory.addMemory({ appName: app, userId: 'alice', memories: [{ content: { parts: [{ text: 'Alice trains for a marathon in May' }] } }] });
       await py.call('add_memory', { ...conn, app, user: 'bob', text: 'Bob swims three times a week' });
       expect(await py.call('search_memory', { ...conn, app, user: 'alice', query: 'marathon training' })).toContain('Alice trains for a marathon in May');
       expect(await py.call('search_memory', { ...conn, app, user: 'bob', query: 'marathon training' })).not.toContain('Alice trains for a marathon in May');
-      const texts = async (user: string) => (await memory.searchMemory({ appName: app, userId: user, query: 'swimming' })).memories.map((m) => textOf(m as unknown as Event));
+      const texts = async (user: string) =>
+        (await memory.searchMemory({ appName: app, userId: user, query: 'swimming' })).memories.map((m) => textOf(m as unknown as Event));
       expect(await texts('bob')).toContain('Bob swims three times a week');
       expect(await texts('alice')).not.toContain('Bob swims three times a week');
     }, 60_000);

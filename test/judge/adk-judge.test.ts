@@ -8,7 +8,17 @@
  * what the model was asked — must equal what DatabaseSessionService gives.
  */
 import { randomUUID } from 'node:crypto';
-import { DatabaseSessionService, InMemoryMemoryService, InMemorySessionService, Runner, createEvent, type BaseMemoryService, type BaseSessionService, type Event, type Session } from '@google/adk';
+import {
+  DatabaseSessionService,
+  InMemoryMemoryService,
+  InMemorySessionService,
+  Runner,
+  createEvent,
+  type BaseMemoryService,
+  type BaseSessionService,
+  type Event,
+  type Session,
+} from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 import { inTimeOrder, normaliseEvents, normaliseRequests } from './normalise.js';
@@ -39,7 +49,17 @@ function withoutMemoryResults(events: Event[]): Event[] {
   return events.map((e) => {
     const parts = e.content?.parts;
     if (!parts?.some((p) => p.functionResponse && MEMORY_TOOLS.has(p.functionResponse.name ?? ''))) return e;
-    return { ...e, content: { ...e.content, parts: parts.map((p) => (p.functionResponse && MEMORY_TOOLS.has(p.functionResponse.name ?? '') ? { functionResponse: { ...p.functionResponse, response: { memories: '<memory records>' } } } : p)) } };
+    return {
+      ...e,
+      content: {
+        ...e.content,
+        parts: parts.map((p) =>
+          p.functionResponse && MEMORY_TOOLS.has(p.functionResponse.name ?? '')
+            ? { functionResponse: { ...p.functionResponse, response: { memories: '<memory records>' } } }
+            : p,
+        ),
+      },
+    };
   });
 }
 
@@ -58,7 +78,16 @@ async function run(program: Program, deployment: Deployment): Promise<Outcome> {
     const service = deployment.service(0);
     const earlier = await service.createSession({ appName: APP, userId, sessionId: `earlier-${sessionId}` });
     for (const [i, fact] of program.memory.facts.entries()) {
-      await service.appendEvent({ session: earlier, event: createEvent({ id: `fact-${i}`, invocationId: 'earlier', author: 'user', timestamp: Date.now(), content: { role: 'user', parts: [{ text: fact }] } }) });
+      await service.appendEvent({
+        session: earlier,
+        event: createEvent({
+          id: `fact-${i}`,
+          invocationId: 'earlier',
+          author: 'user',
+          timestamp: Date.now(),
+          content: { role: 'user', parts: [{ text: fact }] },
+        }),
+      });
     }
     await deployment.memory!.addSessionToMemory(earlier);
     await settleMemory?.();
@@ -67,7 +96,8 @@ async function run(program: Program, deployment: Deployment): Promise<Outcome> {
   for (const [i, turn] of program.turns.entries()) {
     const sessionService = deployment.service(i);
     const runner = new Runner({ appName: APP, agent: built.agent, sessionService, ...(deployment.memory ? { memoryService: deployment.memory } : {}) });
-    const newMessage = typeof turn === 'string' ? { role: 'user', parts: [{ text: turn }] } : turn((await sessionService.getSession({ appName: APP, userId, sessionId }))!);
+    const newMessage =
+      typeof turn === 'string' ? { role: 'user', parts: [{ text: turn }] } : turn((await sessionService.getSession({ appName: APP, userId, sessionId }))!);
     for await (const _ of runner.runAsync({ userId, sessionId, newMessage })) void _;
   }
   const reader = deployment.service(program.turns.length);
@@ -80,7 +110,9 @@ async function run(program: Program, deployment: Deployment): Promise<Outcome> {
   return {
     sessions,
     listed,
-    requests: built.models.map((m) => normaliseRequests(m.requests.map((r) => ({ ...r, contents: r.contents.map((c) => withoutMemoryResults([{ content: c } as Event])[0]!.content!) })))),
+    requests: built.models.map((m) =>
+      normaliseRequests(m.requests.map((r) => ({ ...r, contents: r.contents.map((c) => withoutMemoryResults([{ content: c } as Event])[0]!.content!) }))),
+    ),
     timeOrdered: Object.values(raw).every((s) => !s || inTimeOrder(s.events)),
     preloaded: built.models.flatMap((m) => m.requests.map((r) => facts.filter((f) => JSON.stringify(r.config?.systemInstruction ?? '').includes(f)))),
   };
@@ -126,66 +158,87 @@ describe("ADK's own services agree with each other", () => {
   });
 });
 
-describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as const))('RedisSessionMemoryService on %s, judged by DatabaseSessionService', (backend) => {
-  let target: Target;
-  beforeAll(async () => {
-    target = await backendTarget(backend, { viaPrism: false });
-    settleMemory = () => target.settle();
-  });
-  afterAll(async () => target?.close());
+describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as const))(
+  'RedisSessionMemoryService on %s, judged by DatabaseSessionService',
+  (backend) => {
+    let target: Target;
+    beforeAll(async () => {
+      target = await backendTarget(backend, { viaPrism: false });
+      settleMemory = () => target.settle();
+    });
+    afterAll(async () => target?.close());
 
-  const variants = [
-    { defaultNamespace: undefined, replicas: false },
-    { defaultNamespace: SHARED_NAMESPACE, replicas: false },
-    { defaultNamespace: undefined, replicas: true },
-    { defaultNamespace: SHARED_NAMESPACE, replicas: true },
-  ];
-  const cases = PROGRAMS.flatMap((p) => variants.map((v) => [p.name, v.defaultNamespace ?? 'unset', v.replicas ? 'a fresh instance every turn' : 'one instance', p, v] as const));
+    const variants = [
+      { defaultNamespace: undefined, replicas: false },
+      { defaultNamespace: SHARED_NAMESPACE, replicas: false },
+      { defaultNamespace: undefined, replicas: true },
+      { defaultNamespace: SHARED_NAMESPACE, replicas: true },
+    ];
+    const cases = PROGRAMS.flatMap((p) =>
+      variants.map((v) => [p.name, v.defaultNamespace ?? 'unset', v.replicas ? 'a fresh instance every turn' : 'one instance', p, v] as const),
+    );
 
-  it.each(cases)('%s (defaultNamespace %s, %s)', async (_name, _ns, _mode, program, variant) => {
-    const config = variant.defaultNamespace ? { defaultNamespace: variant.defaultNamespace } : {};
-    const one = target.service(config);
-    const memory = program.memory ? target.memory!(config) : undefined;
-    const outcome = await run(program, { service: () => (variant.replicas ? target.service(config) : one), memory });
-    const oracle = oracles[program.name]!;
-    expect(outcome.sessions).toEqual(oracle.sessions);
-    // Listed as DatabaseSessionService lists: merged state, no events.
-    expect(outcome.listed).toEqual(oracle.listed);
-    expect(outcome.requests).toEqual(oracle.requests);
-    expect(outcome.timeOrdered).toBe(true);
-    if (program.memory) {
-      // Every request saw the stored facts in its preloaded instruction, as with ADK's in-memory memory.
-      expect(outcome.preloaded.every((facts) => facts.length > 0)).toBe(true);
-      expect(oracle.preloaded.every((facts) => facts.length > 0)).toBe(true);
-    }
-  });
+    it.each(cases)('%s (defaultNamespace %s, %s)', async (_name, _ns, _mode, program, variant) => {
+      const config = variant.defaultNamespace ? { defaultNamespace: variant.defaultNamespace } : {};
+      const one = target.service(config);
+      const memory = program.memory ? target.memory!(config) : undefined;
+      const outcome = await run(program, { service: () => (variant.replicas ? target.service(config) : one), memory });
+      const oracle = oracles[program.name]!;
+      expect(outcome.sessions).toEqual(oracle.sessions);
+      // Listed as DatabaseSessionService lists: merged state, no events.
+      expect(outcome.listed).toEqual(oracle.listed);
+      expect(outcome.requests).toEqual(oracle.requests);
+      expect(outcome.timeOrdered).toBe(true);
+      if (program.memory) {
+        // Every request saw the stored facts in its preloaded instruction, as with ADK's in-memory memory.
+        expect(outcome.preloaded.every((facts) => facts.length > 0)).toBe(true);
+        expect(oracle.preloaded.every((facts) => facts.length > 0)).toBe(true);
+      }
+    });
 
-  it('getSession windows (afterTimestamp at an event\'s very time, numRecentEvents) as DatabaseSessionService', async () => {
-    const windows = [{ afterTimestamp: 3000 }, { afterTimestamp: 3001 }, { numRecentEvents: 2 }, { afterTimestamp: 2000, numRecentEvents: 2 }, { numRecentEvents: 0 }];
-    const read = async (service: BaseSessionService) => {
-      const userId = `w-${randomUUID()}`;
-      const session = await service.createSession({ appName: 'windows', userId });
-      for (let i = 1; i <= 5; i++) await service.appendEvent({ session, event: createEvent({ id: `e${i}`, invocationId: 'i', author: 'user', timestamp: i * 1000, content: { role: 'user', parts: [{ text: `m${i}` }] } }) });
-      const out: string[][] = [];
-      for (const config of windows) out.push((await service.getSession({ appName: 'windows', userId, sessionId: session.id, config }))!.events.map((e) => e.id));
-      return out;
-    };
-    const expected = await read(database);
-    expect(expected[0]).toEqual(['e4', 'e5']);
-    expect(await read(target.service())).toEqual(expected);
-  });
+    it("getSession windows (afterTimestamp at an event's very time, numRecentEvents) as DatabaseSessionService", async () => {
+      const windows = [
+        { afterTimestamp: 3000 },
+        { afterTimestamp: 3001 },
+        { numRecentEvents: 2 },
+        { afterTimestamp: 2000, numRecentEvents: 2 },
+        { numRecentEvents: 0 },
+      ];
+      const read = async (service: BaseSessionService) => {
+        const userId = `w-${randomUUID()}`;
+        const session = await service.createSession({ appName: 'windows', userId });
+        for (let i = 1; i <= 5; i++)
+          await service.appendEvent({
+            session,
+            event: createEvent({ id: `e${i}`, invocationId: 'i', author: 'user', timestamp: i * 1000, content: { role: 'user', parts: [{ text: `m${i}` }] } }),
+          });
+        const out: string[][] = [];
+        for (const config of windows)
+          out.push((await service.getSession({ appName: 'windows', userId, sessionId: session.id, config }))!.events.map((e) => e.id));
+        return out;
+      };
+      const expected = await read(database);
+      expect(expected[0]).toEqual(['e4', 'e5']);
+      expect(await read(target.service())).toEqual(expected);
+    });
 
-  it.each([undefined, SHARED_NAMESPACE])('a saved session replayed into a new one (as adk run --save_session / --resume) reads back equal (defaultNamespace %s)', async (defaultNamespace) => {
-    const saved = await savedSession();
-    const service = target.service(defaultNamespace ? { defaultNamespace } : {});
-    const replayed = await replay(service, saved);
-    expect(JSON.parse(JSON.stringify(replayed.events))).toEqual(JSON.parse(JSON.stringify(saved.events)));
-    expect(replayed.state).toEqual((await replay(database, saved)).state);
-    const fresh = await target.service(defaultNamespace ? { defaultNamespace } : {}).getSession({ appName: saved.appName, userId: replayed.userId, sessionId: replayed.id });
-    expect(JSON.parse(JSON.stringify(fresh!.events))).toEqual(JSON.parse(JSON.stringify(saved.events)));
-    expect(normaliseEvents(fresh!.events, { keepIds: true })).toEqual(normaliseEvents(saved.events, { keepIds: true }));
-  });
-});
+    it.each([undefined, SHARED_NAMESPACE])(
+      'a saved session replayed into a new one (as adk run --save_session / --resume) reads back equal (defaultNamespace %s)',
+      async (defaultNamespace) => {
+        const saved = await savedSession();
+        const service = target.service(defaultNamespace ? { defaultNamespace } : {});
+        const replayed = await replay(service, saved);
+        expect(JSON.parse(JSON.stringify(replayed.events))).toEqual(JSON.parse(JSON.stringify(saved.events)));
+        expect(replayed.state).toEqual((await replay(database, saved)).state);
+        const fresh = await target
+          .service(defaultNamespace ? { defaultNamespace } : {})
+          .getSession({ appName: saved.appName, userId: replayed.userId, sessionId: replayed.id });
+        expect(JSON.parse(JSON.stringify(fresh!.events))).toEqual(JSON.parse(JSON.stringify(saved.events)));
+        expect(normaliseEvents(fresh!.events, { keepIds: true })).toEqual(normaliseEvents(saved.events, { keepIds: true }));
+      },
+    );
+  },
+);
 
 /** A session as `adk run --save_session` saves it: one that ran on ADK's own service, its events with their ids and old times. */
 async function savedSession(): Promise<Session> {
@@ -194,7 +247,8 @@ async function savedSession(): Promise<Session> {
   const built = program.build();
   const s = await service.createSession({ appName: 'judge', userId: 'saver', state: { plan: 'base' } });
   const runner = new Runner({ appName: 'judge', agent: built.agent, sessionService: service });
-  for (const turn of program.turns) for await (const _ of runner.runAsync({ userId: 'saver', sessionId: s.id, newMessage: { role: 'user', parts: [{ text: String(turn) }] } })) void _;
+  for (const turn of program.turns)
+    for await (const _ of runner.runAsync({ userId: 'saver', sessionId: s.id, newMessage: { role: 'user', parts: [{ text: String(turn) }] } })) void _;
   const saved = (await service.getSession({ appName: 'judge', userId: 'saver', sessionId: s.id }))!;
   // Saved a day ago.
   for (const e of saved.events) e.timestamp -= 86_400_000;

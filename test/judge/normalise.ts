@@ -24,7 +24,10 @@ function idsOf(events: Json[]): Set<string> {
 /** Orders events by branch (each branch's own order kept), for programs whose branches run at once. */
 function byBranch(events: Json[]): Json[] {
   const branch = (e: Json) => (e && typeof e === 'object' && !Array.isArray(e) && typeof e.branch === 'string' ? e.branch : '');
-  return events.map((e, i) => [e, i] as const).sort(([a, i], [b, j]) => branch(a).localeCompare(branch(b)) || i - j).map(([e]) => e);
+  return events
+    .map((e, i) => [e, i] as const)
+    .sort(([a, i], [b, j]) => branch(a).localeCompare(branch(b)) || i - j)
+    .map(([e]) => e);
 }
 
 export function inTimeOrder(events: readonly Event[]): boolean {

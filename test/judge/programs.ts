@@ -54,7 +54,8 @@ export interface Program {
 
 const text = (t: string): LlmResponse => ({ content: { role: 'model', parts: [{ text: t }] } });
 const call = (name: string, args: Record<string, unknown>): LlmResponse => ({ content: { role: 'model', parts: [{ functionCall: { name, args } }] } });
-const responded = (req: LlmRequest): { name?: string; response?: Record<string, unknown> } | undefined => lastContent(req)?.parts?.find((p: Part) => p.functionResponse)?.functionResponse;
+const responded = (req: LlmRequest): { name?: string; response?: Record<string, unknown> } | undefined =>
+  lastContent(req)?.parts?.find((p: Part) => p.functionResponse)?.functionResponse;
 
 /** One LlmAgent with function tools writing session, user:, app: and temp: state over several turns. */
 const toolsAndState: Program = {
@@ -110,7 +111,13 @@ const agentTools: Program = {
       if (r) return text(`Researched: ${JSON.stringify(r.response)}`);
       return call('fact_checker', { request: `check ${lastUserText(req)}` });
     });
-    const researcher = new LlmAgent({ name: 'researcher', description: 'Researches.', model: researcherModel, instruction: 'Research.', tools: [new AgentTool({ agent: checker })] });
+    const researcher = new LlmAgent({
+      name: 'researcher',
+      description: 'Researches.',
+      model: researcherModel,
+      instruction: 'Research.',
+      tools: [new AgentTool({ agent: checker })],
+    });
     const plannerModel = new ScriptedLlm((req) => {
       const r = responded(req);
       if (r) return text(`Plan: ${JSON.stringify(r.response)}`);
@@ -165,8 +172,18 @@ const workflowAgents: Program = {
         return Promise.resolve({ count });
       },
     });
-    const fan = new ParallelAgent({ name: 'fan', subAgents: [new LlmAgent({ name: 'a', model: aModel, instruction: 'A.', outputKey: 'a_out' }), new LlmAgent({ name: 'b', model: bModel, instruction: 'B.', outputKey: 'b_out' })] });
-    const loop = new LoopAgent({ name: 'loop', maxIterations: 5, subAgents: [new LlmAgent({ name: 'counter', model: counterModel, instruction: 'Count.', tools: [increment, new ExitLoopTool()] })] });
+    const fan = new ParallelAgent({
+      name: 'fan',
+      subAgents: [
+        new LlmAgent({ name: 'a', model: aModel, instruction: 'A.', outputKey: 'a_out' }),
+        new LlmAgent({ name: 'b', model: bModel, instruction: 'B.', outputKey: 'b_out' }),
+      ],
+    });
+    const loop = new LoopAgent({
+      name: 'loop',
+      maxIterations: 5,
+      subAgents: [new LlmAgent({ name: 'counter', model: counterModel, instruction: 'Count.', tools: [increment, new ExitLoopTool()] })],
+    });
     return { agent: new SequentialAgent({ name: 'pipeline', subAgents: [fan, loop] }), models: [aModel, bModel, counterModel] };
   },
 };
@@ -177,7 +194,9 @@ const workflowGraph: Program = {
   turns: ['a long text', 'yes', 'short one', 'ok'],
   parallel: true,
   build() {
-    const classify = new FunctionNode('classify', (_ctx, input: unknown) => createEvent({ route: String(input).includes('long') ? 'long' : 'short', output: String(input) }));
+    const classify = new FunctionNode('classify', (_ctx, input: unknown) =>
+      createEvent({ route: String(input).includes('long') ? 'long' : 'short', output: String(input) }),
+    );
     const upper = new FunctionNode('upper', (_ctx, input: unknown) => String(input).toUpperCase());
     const count = new FunctionNode('count', (_ctx, input: unknown) => String(input).length);
     const split = new FunctionNode('split', (_ctx, input: unknown) => String(input).split(' '));
@@ -196,7 +215,14 @@ const workflowGraph: Program = {
       },
       { rerunOnResume: true },
     );
-    const edges = [['START', classify, { long: [upper, count], short: split }], [upper, join], [count, join], [split, words], [join, confirm], [words, confirm]] as ConstructorParameters<typeof Workflow>[0]['edges'];
+    const edges = [
+      ['START', classify, { long: [upper, count], short: split }],
+      [upper, join],
+      [count, join],
+      [split, words],
+      [join, confirm],
+      [words, confirm],
+    ] as ConstructorParameters<typeof Workflow>[0]['edges'];
     return { agent: new Workflow({ name: 'wf', edges: edges! }), models: [] };
   },
 };
@@ -254,7 +280,10 @@ const memoryTools: Program = {
       const said = lastUserText(req);
       return call('load_memory', { query: said.includes('coffee') ? 'usual coffee flat white' : 'window seats on flights' });
     });
-    return { agent: new LlmAgent({ name: 'travel', model, instruction: 'Help with travel.', tools: [new PreloadMemoryTool(), new LoadMemoryTool()] }), models: [model] };
+    return {
+      agent: new LlmAgent({ name: 'travel', model, instruction: 'Help with travel.', tools: [new PreloadMemoryTool(), new LoadMemoryTool()] }),
+      models: [model],
+    };
   },
 };
 

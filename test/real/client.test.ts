@@ -20,7 +20,11 @@ describe('the Agent Memory Server client against the real server, every operatio
 
   it('working memory: health, put, get, list, delete', async () => {
     expect((await c.health()).now).toBeGreaterThan(0);
-    const put = await c.putWorkingMemory('s1', { messages: [{ role: 'user', content: 'hello', id: 'e1', created_at: now() }], data: { adk: { k: 1 } }, user_id: 'u1', namespace: 'app' }, { context_window_max: 1000 });
+    const put = await c.putWorkingMemory(
+      's1',
+      { messages: [{ role: 'user', content: 'hello', id: 'e1', created_at: now() }], data: { adk: { k: 1 } }, user_id: 'u1', namespace: 'app' },
+      { context_window_max: 1000 },
+    );
     expect(put).toMatchObject({ session_id: 's1', user_id: 'u1', namespace: 'app', messages: [{ id: 'e1', content: 'hello' }] });
     const got = await c.getWorkingMemory('s1', { user_id: 'u1', namespace: 'app', recent_messages_limit: 10 });
     expect(got.messages?.map((m) => m.id)).toEqual(['e1']);
@@ -30,7 +34,12 @@ describe('the Agent Memory Server client against the real server, every operatio
   });
 
   it('long-term memory: create, search, get, update, delete, memory prompt', async () => {
-    expect(await c.createLongTermMemories({ memories: [{ id: 'm1', text: 'User prefers window seats', user_id: 'u1', namespace: 'app', memory_type: 'semantic', topics: ['travel'] }], deduplicate: false })).toEqual({ status: 'ok' });
+    expect(
+      await c.createLongTermMemories({
+        memories: [{ id: 'm1', text: 'User prefers window seats', user_id: 'u1', namespace: 'app', memory_type: 'semantic', topics: ['travel'] }],
+        deduplicate: false,
+      }),
+    ).toEqual({ status: 'ok' });
     await server.settled();
     const found = await c.searchLongTermMemory({ text: 'seat', user_id: { eq: 'u1' }, namespace: { eq: 'app' }, limit: 5, distance_threshold: 0.9 });
     expect(found.memories.map((m) => m.id)).toEqual(['m1']);
@@ -47,7 +56,15 @@ describe('the Agent Memory Server client against the real server, every operatio
     const yearsAgo = '2020-01-01T00:00:00Z';
     await c.createLongTermMemories({
       memories: [
-        { id: 'old-1', text: 'User once lived in Oslo', user_id: 'u2', namespace: 'app', memory_type: 'episodic', created_at: yearsAgo, last_accessed: yearsAgo },
+        {
+          id: 'old-1',
+          text: 'User once lived in Oslo',
+          user_id: 'u2',
+          namespace: 'app',
+          memory_type: 'episodic',
+          created_at: yearsAgo,
+          last_accessed: yearsAgo,
+        },
         { id: 'new-1', text: 'User now lives in Bergen', user_id: 'u2', namespace: 'app', memory_type: 'episodic', created_at: now(), last_accessed: now() },
       ],
       deduplicate: false,

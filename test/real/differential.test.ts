@@ -22,17 +22,31 @@ interface Observation {
   result: unknown;
 }
 
-const text = (e: Event) => e.content?.parts?.map((p) => p.text ?? (p.functionCall ? `call:${p.functionCall.name}` : p.functionResponse ? `result:${p.functionResponse.name}` : '')).join('|');
+const text = (e: Event) =>
+  e.content?.parts
+    ?.map((p) => p.text ?? (p.functionCall ? `call:${p.functionCall.name}` : p.functionResponse ? `result:${p.functionResponse.name}` : ''))
+    .join('|');
 const seen = (s: Session | undefined) =>
   s && {
     id: s.id,
     state: s.state,
-    events: s.events.map((e) => (isCompactedEvent(e) ? { compacted: e.compactedContent, startTime: e.startTime, endTime: e.endTime } : { id: e.id, author: e.author, text: text(e), at: e.timestamp })),
+    events: s.events.map((e) =>
+      isCompactedEvent(e)
+        ? { compacted: e.compactedContent, startTime: e.startTime, endTime: e.endTime }
+        : { id: e.id, author: e.author, text: text(e), at: e.timestamp },
+    ),
   };
 
 function turn(i: number): Event {
   const at = T0 + i * 1000;
-  if (i % 10 === 3) return createEvent({ id: `e${i}`, invocationId: `inv${i}`, author: 'coach', timestamp: at, content: { role: 'model', parts: [{ functionCall: { id: `c${i}`, name: 'log_run', args: { km: i } } }] } });
+  if (i % 10 === 3)
+    return createEvent({
+      id: `e${i}`,
+      invocationId: `inv${i}`,
+      author: 'coach',
+      timestamp: at,
+      content: { role: 'model', parts: [{ functionCall: { id: `c${i}`, name: 'log_run', args: { km: i } } }] },
+    });
   if (i % 10 === 4) {
     return createEvent({
       id: `e${i}`,
@@ -65,7 +79,11 @@ async function scenario(server: ReferenceServer): Promise<Observation[]> {
   const svc = new RedisSessionMemoryService(config);
   const mem = new RedisLongTermMemoryService(config);
   const raw = async (method: string, path: string, body?: unknown) => {
-    const res = await rec.fetch(`${server.url}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await rec.fetch(`${server.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   let session!: Session;
@@ -77,13 +95,28 @@ async function scenario(server: ReferenceServer): Promise<Observation[]> {
   await step('getSession', async () => seen(await svc.getSession({ appName: APP, userId: USER, sessionId: 'run-log' })));
   await step('list after writes to three sessions', async () => {
     const second = await svc.createSession({ appName: APP, userId: USER, sessionId: 'plan' });
-    await svc.appendEvent({ session: second, event: createEvent({ id: 'p1', author: 'user', timestamp: T0 + 40_000, content: { role: 'user', parts: [{ text: 'Plan my week' }] } }) });
+    await svc.appendEvent({
+      session: second,
+      event: createEvent({ id: 'p1', author: 'user', timestamp: T0 + 40_000, content: { role: 'user', parts: [{ text: 'Plan my week' }] } }),
+    });
     await svc.createSession({ appName: APP, userId: USER, sessionId: 'empty' });
-    await svc.appendEvent({ session, event: createEvent({ id: 'e30', author: 'coach', timestamp: T0 + 41_000, content: { role: 'model', parts: [{ text: 'Rest tomorrow' }] } }) });
-    return { service: (await svc.listSessions({ appName: APP, userId: USER })).sessions.map((s) => s.id).sort(), raw: await raw('GET', `/v1/working-memory/?namespace=${APP}&user_id=${USER}`) };
+    await svc.appendEvent({
+      session,
+      event: createEvent({ id: 'e30', author: 'coach', timestamp: T0 + 41_000, content: { role: 'model', parts: [{ text: 'Rest tomorrow' }] } }),
+    });
+    return {
+      service: (await svc.listSessions({ appName: APP, userId: USER })).sessions.map((s) => s.id).sort(),
+      raw: await raw('GET', `/v1/working-memory/?namespace=${APP}&user_id=${USER}`),
+    };
   });
   await step('addMemory and searchMemory', async () => {
-    await mem.addMemory({ appName: APP, userId: USER, memories: ['User prefers trail running', 'User is training for a half marathon', 'User dislikes treadmills'].map((t) => ({ content: { role: 'user', parts: [{ text: t }] } })) });
+    await mem.addMemory({
+      appName: APP,
+      userId: USER,
+      memories: ['User prefers trail running', 'User is training for a half marathon', 'User dislikes treadmills'].map((t) => ({
+        content: { role: 'user', parts: [{ text: t }] },
+      })),
+    });
     await server.settled();
     const found = await mem.searchMemory({ appName: APP, userId: USER, query: 'what running does the user like' });
     return found.memories.map((m) => ({ id: m.id, text: m.content.parts?.[0]?.text, type: m.memoryType, score: m.score }));
@@ -91,32 +124,51 @@ async function scenario(server: ReferenceServer): Promise<Observation[]> {
   await step('memory prompt', async () => {
     const current = (await svc.getSession({ appName: APP, userId: USER, sessionId: 'run-log' }))!;
     // A query at a different distance from each memory: RediSearch orders tied distances its own way.
-    return (await mem.memoryPrompt({ appName: APP, userId: USER, query: 'How far did I run on the trail before my half marathon?', session: current })).messages;
+    return (await mem.memoryPrompt({ appName: APP, userId: USER, query: 'How far did I run on the trail before my half marathon?', session: current }))
+      .messages;
   });
   await step('background extraction', async () => {
     await server.runBackgroundTasks();
     const doc = await raw('GET', `/v1/working-memory/run-log?namespace=${APP}&user_id=${USER}`);
     const found = await mem.searchMemory({ appName: APP, userId: USER, query: 'ran km along the river', limit: 20 });
-    return { marks: (doc.body.messages as { id: string; discrete_memory_extracted: string }[]).map((m) => `${m.id}:${m.discrete_memory_extracted}`), memories: found.memories.map((m) => m.content.parts?.[0]?.text).sort() };
+    return {
+      marks: (doc.body.messages as { id: string; discrete_memory_extracted: string }[]).map((m) => `${m.id}:${m.discrete_memory_extracted}`),
+      memories: found.memories.map((m) => m.content.parts?.[0]?.text).sort(),
+    };
   });
   await step('summarisation in a 300-token window', async () => {
     const small = new RedisSessionMemoryService({ ...config, contextWindowMax: 300 });
     const s = await small.createSession({ appName: APP, userId: USER, sessionId: 'long' });
     for (let i = 0; i < 16; i++) {
-      await small.appendEvent({ session: s, event: createEvent({ id: `l${i}`, author: i % 2 ? 'coach' : 'user', timestamp: T0 + 60_000 + i * 1000, content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `Week ${i}: intervals on Tuesday, tempo on Thursday and a long run on Sunday` }] } }) });
+      await small.appendEvent({
+        session: s,
+        event: createEvent({
+          id: `l${i}`,
+          author: i % 2 ? 'coach' : 'user',
+          timestamp: T0 + 60_000 + i * 1000,
+          content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `Week ${i}: intervals on Tuesday, tempo on Thursday and a long run on Sunday` }] },
+        }),
+      });
     }
     return seen(await small.getSession({ appName: APP, userId: USER, sessionId: 'long' }));
   });
   await step("a foreign client's PUT", async () => {
     const doc = await raw('GET', `/v1/working-memory/run-log?namespace=${APP}&user_id=${USER}`);
-    const messages = [...(doc.body.messages as unknown[]), { id: 'foreign-1', role: 'user', content: 'Added by another client', created_at: new Date(T0 + 50_000).toISOString() }];
+    const messages = [
+      ...(doc.body.messages as unknown[]),
+      { id: 'foreign-1', role: 'user', content: 'Added by another client', created_at: new Date(T0 + 50_000).toISOString() },
+    ];
     const put = await raw('PUT', `/v1/working-memory/run-log`, { ...doc.body, messages });
     const read = await svc.getSession({ appName: APP, userId: USER, sessionId: 'run-log' });
     return { put: put.status, tail: seen(read)!.events.slice(-3) };
   });
   await step("ids the server's TAG match confuses", async () => {
     // Another client writes a session for DANA; the server lists and finds it for dana too.
-    await raw('PUT', '/v1/working-memory/shadow', { namespace: APP, user_id: 'DANA', messages: [{ id: 's1', role: 'user', content: 'Not dana', created_at: new Date(T0).toISOString() }] });
+    await raw('PUT', '/v1/working-memory/shadow', {
+      namespace: APP,
+      user_id: 'DANA',
+      messages: [{ id: 's1', role: 'user', content: 'Not dana', created_at: new Date(T0).toISOString() }],
+    });
     const asDana = await raw('GET', `/v1/working-memory/shadow?namespace=${APP}&user_id=${USER}`);
     return {
       rawListing: (await raw('GET', `/v1/working-memory/?namespace=${APP}&user_id=${USER}`)).body,
@@ -130,7 +182,9 @@ async function scenario(server: ReferenceServer): Promise<Observation[]> {
     await raw('GET', `/v1/working-memory/nowhere?namespace=${APP}&user_id=${USER}`),
     await raw('PUT', '/v1/working-memory/bad', { messages: [{ role: 'user', content: '   ' }] }),
     await raw('POST', '/v1/long-term-memory/search', { text: 'x', limit: 1000 }),
-    await raw('PUT', '/v1/working-memory/future', { messages: [{ role: 'user', content: 'later', created_at: new Date(Date.now() + 3_600_000).toISOString() }] }),
+    await raw('PUT', '/v1/working-memory/future', {
+      messages: [{ role: 'user', content: 'later', created_at: new Date(Date.now() + 3_600_000).toISOString() }],
+    }),
   ]);
   return out;
 }
@@ -152,7 +206,10 @@ describe('the reference server observed side by side with the real Agent Memory 
   let reference: ReferenceServer;
   let observed: { real: Observation[]; reference: Observation[] };
   beforeAll(async () => {
-    [real, reference] = await Promise.all([startRealAgentMemoryServer({ backgroundTasks: 'manual' }), startReferenceServer({ backend: 'opensource-agent-memory', backgroundTasks: 'manual' })]);
+    [real, reference] = await Promise.all([
+      startRealAgentMemoryServer({ backgroundTasks: 'manual' }),
+      startReferenceServer({ backend: 'opensource-agent-memory', backgroundTasks: 'manual' }),
+    ]);
     observed = { real: await scenario(real), reference: await scenario(reference) };
     // For working on the reference server: ADK_REDIS_DIFF_DUMP=<file> keeps both observations.
     if (process.env.ADK_REDIS_DIFF_DUMP) writeFileSync(process.env.ADK_REDIS_DIFF_DUMP, JSON.stringify(observed, null, 1));

@@ -21,7 +21,7 @@ const alive = (pid: number) => {
   }
 };
 const until = async (ok: () => boolean, ms: number) => {
-  for (const end = Date.now() + ms; Date.now() < end && !ok(); ) await new Promise((r) => setTimeout(r, 100));
+  for (const end = Date.now() + ms; Date.now() < end && !ok();) await new Promise((r) => setTimeout(r, 100));
   return ok();
 };
 
@@ -62,11 +62,23 @@ describe('startRealAgentMemoryServer', () => {
     const put = await fetch(`${server.url}/v1/working-memory/held`, {
       method: 'PUT',
       headers,
-      body: JSON.stringify({ namespace: 'manual', user_id: 'u', messages: [{ role: 'user', content: 'I keep bees on the roof', created_at: new Date().toISOString() }] }),
+      body: JSON.stringify({
+        namespace: 'manual',
+        user_id: 'u',
+        messages: [{ role: 'user', content: 'I keep bees on the roof', created_at: new Date().toISOString() }],
+      }),
     });
     expect(put.status).toBe(200);
     const search = async () =>
-      ((await (await fetch(`${server.url}/v1/long-term-memory/search`, { method: 'POST', headers, body: JSON.stringify({ text: 'bees on the roof', user_id: { eq: 'u' }, namespace: { eq: 'manual' } }) })).json()) as { memories: { text: string }[] }).memories.map((m) => m.text);
+      (
+        (await (
+          await fetch(`${server.url}/v1/long-term-memory/search`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify({ text: 'bees on the roof', user_id: { eq: 'u' }, namespace: { eq: 'manual' } }),
+          })
+        ).json()) as { memories: { text: string }[] }
+      ).memories.map((m) => m.text);
     // The write queued the server's work (promotion, extraction); in manual mode it stays queued.
     await server.settled();
     await eventually('the write queued background work', async () => Object.keys((await server.backgroundTaskCounts()).waiting).length > 0);
@@ -79,7 +91,9 @@ describe('startRealAgentMemoryServer', () => {
   });
 
   it('refuses a setting the real server does not have', async () => {
-    await expect(startRealAgentMemoryServer({ contextWindowMax: 400 })).rejects.toThrow(/contextWindowMax cannot be honoured.*pass contextWindowMax to RedisSessionMemoryService/);
+    await expect(startRealAgentMemoryServer({ contextWindowMax: 400 })).rejects.toThrow(
+      /contextWindowMax cannot be honoured.*pass contextWindowMax to RedisSessionMemoryService/,
+    );
   });
 });
 
@@ -96,7 +110,9 @@ describe('the harness leaves no process behind', () => {
   it('kills them when the Node process that started them is killed', async () => {
     const child = spawn(TSX, [path.join(import.meta.dirname, 'start-and-wait.ts')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
     try {
-      const { self, pids } = await new Promise<{ self: number; pids: number[] }>((resolve) => child.stdout.on('data', (b: Buffer) => resolve(JSON.parse(b.toString()) as { self: number; pids: number[] })));
+      const { self, pids } = await new Promise<{ self: number; pids: number[] }>((resolve) =>
+        child.stdout.on('data', (b: Buffer) => resolve(JSON.parse(b.toString()) as { self: number; pids: number[] })),
+      );
       expect(pids.every(alive)).toBe(true);
       // The process running the script (tsx runs it in a child of its own).
       process.kill(self, 'SIGKILL');
@@ -138,7 +154,9 @@ describe('one-line errors where the real server cannot run', () => {
       PIP_TIMEOUT: '2',
     });
     expect(r.code).toBe(1);
-    expect(r.stderr.split('\n').filter((l) => !l.startsWith('ams:real: creating') && !l.startsWith('ams:real: installing') && l.trim())).toEqual([`ams:real: the Python package index is unreachable (http://127.0.0.1:${closed}/simple): pip could not install the pinned server packages`]);
+    expect(r.stderr.split('\n').filter((l) => !l.startsWith('ams:real: creating') && !l.startsWith('ams:real: installing') && l.trim())).toEqual([
+      `ams:real: the Python package index is unreachable (http://127.0.0.1:${closed}/simple): pip could not install the pinned server packages`,
+    ]);
   });
 
   it('says the port is in use', async () => {
@@ -155,8 +173,12 @@ describe('one-line errors where the real server cannot run', () => {
   });
 
   it('says which Redis module could not load', () => {
-    const printed = '123:M 01 Dec 2026 13:00:00.000 # Module /x/redisearch.so failed to load: It does not have execute permissions.\n123:M # Can\'t load module from /x/redisearch.so: server aborting';
-    expect(redisStartFailure(printed)).toMatchObject({ reason: 'redis-module', message: 'Redis could not load a module: Module /x/redisearch.so failed to load: It does not have execute permissions.' });
+    const printed =
+      "123:M 01 Dec 2026 13:00:00.000 # Module /x/redisearch.so failed to load: It does not have execute permissions.\n123:M # Can't load module from /x/redisearch.so: server aborting";
+    expect(redisStartFailure(printed)).toMatchObject({
+      reason: 'redis-module',
+      message: 'Redis could not load a module: Module /x/redisearch.so failed to load: It does not have execute permissions.',
+    });
     expect(redisStartFailure('* Ready to accept connections tcp')).toBeUndefined();
   });
 });

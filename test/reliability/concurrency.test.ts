@@ -33,7 +33,9 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     const [a, b] = await Promise.all([worker('A'), worker('B')]);
     const read = (await svc.getSession({ appName: scope[0], userId: scope[1], sessionId: scope[2] }))!;
     const ids = read.events.map((e) => e.id);
-    console.log(`${backend}: resolved A=${a.resolved.length} B=${b.resolved.length}, rejected A=${a.rejected.length} B=${b.rejected.length}, read back ${ids.length}`);
+    console.log(
+      `${backend}: resolved A=${a.resolved.length} B=${b.resolved.length}, rejected A=${a.rejected.length} B=${b.rejected.length}, read back ${ids.length}`,
+    );
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([...a.resolved, ...b.resolved].sort());
     for (const w of [a, b]) {

@@ -24,7 +24,8 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
   });
   afterAll(async () => target?.close());
 
-  const replicas = (count: number) => Array.from({ length: count }, () => new RedisSessionMemoryService(target.config({ fetch: delayedFetch(DELAY_MS), maxRetries: 2 })));
+  const replicas = (count: number) =>
+    Array.from({ length: count }, () => new RedisSessionMemoryService(target.config({ fetch: delayedFetch(DELAY_MS), maxRetries: 2 })));
 
   it.each([2, 4, 8])('createSession from %i services: exactly one resolves, the rest get ConflictError, and the winner is stored', async (count) => {
     const scope = freshScope();
@@ -54,7 +55,10 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     const [a, b] = replicas(2);
     const created = await a!.createSession({ ...scope, state: { replica: 'a' } });
     const { createEvent } = await import('@google/adk');
-    await a!.appendEvent({ session: created, event: createEvent({ id: 'e1', author: 'user', timestamp: Date.now(), content: { role: 'user', parts: [{ text: 'hi' }] } }) });
+    await a!.appendEvent({
+      session: created,
+      event: createEvent({ id: 'e1', author: 'user', timestamp: Date.now(), content: { role: 'user', parts: [{ text: 'hi' }] } }),
+    });
     const got = await b!.getOrCreateSession({ ...scope, state: { replica: 'b' } });
     expect(got.state).toEqual({ replica: 'a' });
     expect(got.events.map((e) => e.id)).toEqual(['e1']);
@@ -68,7 +72,15 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
       const worker = (tag: string) =>
         run(TSX, [path.join(import.meta.dirname, 'create-worker.ts')], {
           cwd: root,
-          env: { ...process.env, WORKER_CONFIG: JSON.stringify(target.config({ maxRetries: 2 })), WORKER_SCOPE: JSON.stringify([scope.appName, scope.userId, scope.sessionId]), WORKER_TAG: tag, WORKER_MODE: mode, START_AT: String(startAt), WORKER_DELAY_MS: String(DELAY_MS) },
+          env: {
+            ...process.env,
+            WORKER_CONFIG: JSON.stringify(target.config({ maxRetries: 2 })),
+            WORKER_SCOPE: JSON.stringify([scope.appName, scope.userId, scope.sessionId]),
+            WORKER_TAG: tag,
+            WORKER_MODE: mode,
+            START_AT: String(startAt),
+            WORKER_DELAY_MS: String(DELAY_MS),
+          },
           timeout: 60_000,
         }).then(({ stdout }) => JSON.parse(stdout) as Outcome);
       const outcomes = await Promise.all([worker('A'), worker('B')]);

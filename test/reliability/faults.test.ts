@@ -159,7 +159,10 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('fault
     expect((err as AgentMemoryError).status).toBe(400);
     expect((err as AgentMemoryError).detail).toBe('injected HTTP 400');
     // Each request was refused once and not repeated.
-    const refused = server.faults.log.slice(before).filter((l) => l.fault).map((l) => `${l.method} ${l.url}`);
+    const refused = server.faults.log
+      .slice(before)
+      .filter((l) => l.fault)
+      .map((l) => `${l.method} ${l.url}`);
     expect(refused.length).toBeGreaterThan(0);
     expect(new Set(refused).size).toBe(refused.length);
   });
@@ -173,7 +176,13 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('fault
     for (const call of [
       (signal: AbortSignal) => slow.getSession({ appName: app, userId: USER, sessionId: 's', signal }),
       (signal: AbortSignal) => slow.appendEvent({ session, event: event('never'), signal }),
-      (signal: AbortSignal) => new RedisLongTermMemoryService({ backend, apiBaseUrl: server.url, apiKey: server.apiKey, storeId: server.storeId, timeout: 30 }).searchMemory({ appName: app, userId: USER, query: 'x', signal }),
+      (signal: AbortSignal) =>
+        new RedisLongTermMemoryService({ backend, apiBaseUrl: server.url, apiKey: server.apiKey, storeId: server.storeId, timeout: 30 }).searchMemory({
+          appName: app,
+          userId: USER,
+          query: 'x',
+          signal,
+        }),
     ]) {
       const started = Date.now();
       const err = await call(AbortSignal.timeout(100)).catch((e: unknown) => e);
@@ -208,11 +217,14 @@ describe('secrets', () => {
         await new RedisLongTermMemoryService(cfg).searchMemory({ appName: 'a', userId: 'u', query: 'q' }).catch((e: unknown) => e),
       ];
       server.faults.add({ kind: 'reset-before' });
-      errors.push(await new RedisSessionMemoryService({ ...cfg, apiKey: server.apiKey! + SECRET }).listSessions({ appName: 'a', userId: 'u' }).catch((e: unknown) => e));
+      errors.push(
+        await new RedisSessionMemoryService({ ...cfg, apiKey: server.apiKey! + SECRET }).listSessions({ appName: 'a', userId: 'u' }).catch((e: unknown) => e),
+      );
       expect(errors[0]).toBeInstanceOf(AuthenticationError);
       expect(errors[2]).toBeInstanceOf(ConnectionError);
       for (const e of errors) {
-        for (const text of [String(e), (e as Error).stack ?? '', JSON.stringify(e), inspect(e, { depth: 10, showHidden: true })]) expect(text).not.toContain(SECRET);
+        for (const text of [String(e), (e as Error).stack ?? '', JSON.stringify(e), inspect(e, { depth: 10, showHidden: true })])
+          expect(text).not.toContain(SECRET);
       }
     } finally {
       await server.close();

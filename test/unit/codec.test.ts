@@ -27,17 +27,19 @@ describe('id encoding', () => {
   it('gives every ADK scope a valid store id, distinct per scope, readable where the ids fit', () => {
     const weird = ['', 'a', 'ü', '🚀', 'a/b', 'a:b', 'x'.repeat(500), 'user@x', ' '];
     const seen = new Map<string, string>();
-    for (const app of weird) for (const user of weird) for (const session of ['s', 's/1', '']) {
-      const scope = { namespace: app, appName: app, userId: user, sessionId: session };
-      const id = ramIds.scopedSession(scope);
-      expect(id).toMatch(RAM_ID);
-      const key = JSON.stringify([app, user, session]);
-      expect(seen.get(id) ?? key).toBe(key);
-      seen.set(id, key);
-      expect(ramIds.owner(user)).toMatch(RAM_ID);
-      expect(ramIds.session(scope)).toMatch(RAM_ID);
-      expect(ramIds.session(scope)).not.toBe(id);
-    }
+    for (const app of weird)
+      for (const user of weird)
+        for (const session of ['s', 's/1', '']) {
+          const scope = { namespace: app, appName: app, userId: user, sessionId: session };
+          const id = ramIds.scopedSession(scope);
+          expect(id).toMatch(RAM_ID);
+          const key = JSON.stringify([app, user, session]);
+          expect(seen.get(id) ?? key).toBe(key);
+          seen.set(id, key);
+          expect(ramIds.owner(user)).toMatch(RAM_ID);
+          expect(ramIds.session(scope)).toMatch(RAM_ID);
+          expect(ramIds.session(scope)).not.toBe(id);
+        }
     expect(ramIds.session({ namespace: 'a', appName: 'a', userId: 'alice', sessionId: 's1' })).toBe('s1');
     expect(ramIds.owner('alice')).toBe('alice');
   });
@@ -80,7 +82,8 @@ describe('Agent Memory Server session ids in URL paths', () => {
     for (const id of ids) {
       expect(fromAmsAppSlotSessionId(amsSessionId(id))).toBeUndefined();
       expect(fromAmsSessionId(amsSessionId(id))).toBe(id);
-      for (const app of ['helper', 'a%7Cb', 'sub/agent']) expect(fromAmsAppSlotSessionId(amsAppSlotSessionId(id, app))).toEqual({ sessionId: id, appName: app });
+      for (const app of ['helper', 'a%7Cb', 'sub/agent'])
+        expect(fromAmsAppSlotSessionId(amsAppSlotSessionId(id, app))).toEqual({ sessionId: id, appName: app });
     }
     const stored = ids.flatMap((id) => [amsSessionId(id), amsAppSlotSessionId(id, 'helper'), amsAppSlotSessionId(id, 'a%7Cb')]);
     expect(new Set(stored).size).toBe(stored.length);

@@ -12,8 +12,15 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 describe('together', () => {
-  it('resolves with every step\'s value, in order', async () => {
-    expect(await together(undefined, async () => 1, async () => 'two', async () => [3])).toEqual([1, 'two', [3]]);
+  it("resolves with every step's value, in order", async () => {
+    expect(
+      await together(
+        undefined,
+        async () => 1,
+        async () => 'two',
+        async () => [3],
+      ),
+    ).toEqual([1, 'two', [3]]);
   });
 
   it('aborts the other steps on the first failure and leaves none running', async () => {
@@ -37,7 +44,7 @@ describe('together', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
-  it('follows the caller\'s signal', async () => {
+  it("follows the caller's signal", async () => {
     const err = await together(AbortSignal.timeout(20), (signal) => sleep(5000, signal)).catch((e: Error) => e);
     expect((err as Error).message).toBe('aborted');
   });
@@ -60,7 +67,7 @@ describe('allToCompletion', () => {
     expect(finished).toEqual(['write']);
   });
 
-  it('still stops everything on the caller\'s signal', async () => {
+  it("still stops everything on the caller's signal", async () => {
     const controller = new AbortController();
     const run = allToCompletion(controller.signal, (signal) => sleep(1000, signal));
     controller.abort();
@@ -103,13 +110,15 @@ describe('KeyedQueue', () => {
   it('runs one key at a time in call order, other keys alongside, and goes on after a failure', async () => {
     const queue = new KeyedQueue();
     const log: string[] = [];
-    const step = (name: string, ms: number, fail = false) => async () => {
-      log.push(`start ${name}`);
-      await new Promise((r) => setTimeout(r, ms));
-      log.push(`end ${name}`);
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const step =
+      (name: string, ms: number, fail = false) =>
+      async () => {
+        log.push(`start ${name}`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`end ${name}`);
+        if (fail) throw new Error(name);
+        return name;
+      };
     const a1 = queue.run('a', step('a1', 30, true));
     const a2 = queue.run('a', step('a2', 1));
     const b1 = queue.run('b', step('b1', 1));

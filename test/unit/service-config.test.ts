@@ -52,7 +52,7 @@ describe('RedisSessionMemoryService configuration', () => {
   });
 });
 
-describe('Agent Memory Server options (the Python adk-redis\'s) on either backend', () => {
+describe("Agent Memory Server options (the Python adk-redis's) on either backend", () => {
   const ram = { backend: 'redis-agent-memory' as const, apiKey: 'k', storeId: 's' };
   const configError = (build: () => unknown) => {
     try {
@@ -93,12 +93,19 @@ describe('Agent Memory Server options (the Python adk-redis\'s) on either backen
   it('validates the options as the server would, naming the field and the rule', () => {
     const ams = { backend: 'opensource-agent-memory' as const };
     expect(configError(() => new RedisSessionMemoryService({ ...ams, sessionTtlSeconds: 0 })).message).toContain('"sessionTtlSeconds": must be at least 1');
-    expect(configError(() => new RedisSessionMemoryService({ ...ams, sessionTtlSeconds: 1.5 })).message).toContain('"sessionTtlSeconds": must be a whole number of seconds');
+    expect(configError(() => new RedisSessionMemoryService({ ...ams, sessionTtlSeconds: 1.5 })).message).toContain(
+      '"sessionTtlSeconds": must be a whole number of seconds',
+    );
     expect(configError(() => new RedisSessionMemoryService({ ...ams, extractionStrategy: 'facts' as never })).option).toBe('extractionStrategy');
     expect(configError(() => new RedisSessionMemoryService({ ...ams, extractionStrategyConfig: { a: 1 } })).message).toContain('needs extractionStrategy');
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom' })).message).toContain('custom_prompt');
-    expect(configError(() => new RedisLongTermMemoryService({ ...ams, recencySemanticWeight: 1.5 })).message).toContain('"recencySemanticWeight": must be from 0 to 1');
+    expect(configError(() => new RedisLongTermMemoryService({ ...ams, recencySemanticWeight: 1.5 })).message).toContain(
+      '"recencySemanticWeight": must be from 0 to 1',
+    );
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, recencyHalfLifeCreatedDays: 0 })).message).toContain('must be more than 0 days');
-    expect(new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom', extractionStrategyConfig: { custom_prompt: 'Extract facts: {message}' } }).backendName).toBe('opensource-agent-memory');
+    expect(
+      new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom', extractionStrategyConfig: { custom_prompt: 'Extract facts: {message}' } })
+        .backendName,
+    ).toBe('opensource-agent-memory');
   });
 });

@@ -24,7 +24,8 @@ const SUMMARIZATION_THRESHOLD = 0.7;
 const RECENT_SHARE = 0.4;
 /** The summarising model is the generation model, gpt-5: 128 000 tokens. */
 const SUMMARY_MODEL_WINDOW = 128_000;
-const MAX_MESSAGE_TOKENS = SUMMARY_MODEL_WINDOW - Math.max(2048, Math.floor(SUMMARY_MODEL_WINDOW / 20)) - Math.min(Math.max(230, Math.floor(SUMMARY_MODEL_WINDOW / 100)), 1000);
+const MAX_MESSAGE_TOKENS =
+  SUMMARY_MODEL_WINDOW - Math.max(2048, Math.floor(SUMMARY_MODEL_WINDOW / 20)) - Math.min(Math.max(230, Math.floor(SUMMARY_MODEL_WINDOW / 100)), 1000);
 const STRATEGIES = ['discrete', 'summary', 'preferences', 'custom'] as const;
 
 /**
@@ -56,7 +57,14 @@ export function summarizeWorkingMemory(doc: WorkingMemoryDoc, window: number): W
     lines.push(line);
   }
   if (!lines.length) return doc;
-  const summary = workingMemorySummaryAnswer((doc.context ?? '').trim(), lines.reverse().join('\n').split('\n').filter((l) => l.trim()));
+  const summary = workingMemorySummaryAnswer(
+    (doc.context ?? '').trim(),
+    lines
+      .reverse()
+      .join('\n')
+      .split('\n')
+      .filter((l) => l.trim()),
+  );
   return { ...doc, context: summary, messages: keep > 0 ? messages.slice(-keep) : messages.slice(-1), tokens: doc.tokens + usageOf(summary).total_tokens };
 }
 
@@ -103,14 +111,17 @@ export class ServerWork {
   private enqueue(task: Task): void {
     this.queue.push(task);
     if (this.options.mode !== 'auto') return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      const i = this.queue.indexOf(task);
-      if (i < 0) return;
-      this.queue.splice(i, 1);
-      // A failed task has no caller to report to, as on the server's worker.
-      this.running = this.running.then(() => task.prepare()?.finish()).catch(() => undefined);
-    }, Math.max(0, task.due - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        const i = this.queue.indexOf(task);
+        if (i < 0) return;
+        this.queue.splice(i, 1);
+        // A failed task has no caller to report to, as on the server's worker.
+        this.running = this.running.then(() => task.prepare()?.finish()).catch(() => undefined);
+      },
+      Math.max(0, task.due - Date.now()),
+    );
     timer.unref();
     this.timers.add(timer);
   }
@@ -142,7 +153,12 @@ export class ServerWork {
     const memories = current.memories.map((m) => {
       if (m.persisted_at != null) return m;
       promoted++;
-      const record = { ...(m as MemoryInput), persisted_at: pyNow(), extraction_strategy: current.long_term_memory_strategy.strategy, extraction_strategy_config: current.long_term_memory_strategy.config };
+      const record = {
+        ...(m as MemoryInput),
+        persisted_at: pyNow(),
+        extraction_strategy: current.long_term_memory_strategy.strategy,
+        extraction_strategy_config: current.long_term_memory_strategy.config,
+      };
       this.store.index([record], true);
       return { ...m, persisted_at: record.persisted_at };
     });
@@ -190,7 +206,8 @@ export class ServerWork {
     for (const r of records) {
       const strategy = (STRATEGIES as readonly string[]).includes(r.extraction_strategy) ? (r.extraction_strategy as (typeof STRATEGIES)[number]) : 'discrete';
       const answers = extractionAnswer(strategy, r.text).filter((a) => strategy !== 'custom' || acceptedCustomMemory(a));
-      for (const a of answers) found.push({ ...extractedRecord(a, {}), memory_type: a.type ?? 'episodic', extraction_strategy: 'discrete', extraction_strategy_config: {} });
+      for (const a of answers)
+        found.push({ ...extractedRecord(a, {}), memory_type: a.type ?? 'episodic', extraction_strategy: 'discrete', extraction_strategy_config: {} });
     }
     // The records as they were indexed, marked extracted.
     this.store.add(records.map((r) => ({ ...r, discrete_memory_extracted: 't' as const })));
@@ -242,7 +259,24 @@ export class ServerWork {
 }
 
 /** `CustomMemoryStrategy._validate_memory_output`: what a custom strategy's answer may store. */
-const SUSPICIOUS = ['system', 'instruction', 'ignore', 'override', 'execute', 'eval', 'import', '__', 'subprocess', 'os.system', 'api_key', 'secret', 'password', 'token', 'credential', 'private_key'];
+const SUSPICIOUS = [
+  'system',
+  'instruction',
+  'ignore',
+  'override',
+  'execute',
+  'eval',
+  'import',
+  '__',
+  'subprocess',
+  'os.system',
+  'api_key',
+  'secret',
+  'password',
+  'token',
+  'credential',
+  'private_key',
+];
 function acceptedCustomMemory(a: ExtractedMemoryAnswer): boolean {
   const text = a.text.toLowerCase();
   return !SUSPICIOUS.some((p) => text.includes(p)) && a.text.length <= 1000 && (!a.type || a.type === 'semantic' || a.type === 'episodic');

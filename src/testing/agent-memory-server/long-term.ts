@@ -64,7 +64,9 @@ interface Stored {
 
 type Tag = { eq?: unknown; ne?: unknown; any?: unknown; all?: unknown; startswith?: unknown };
 type DateFilter = { gt?: unknown; gte?: unknown; lt?: unknown; lte?: unknown; eq?: unknown; ne?: unknown; between?: unknown };
-export type Filters = Partial<Record<'session_id' | 'user_id' | 'namespace' | 'topics' | 'entities' | 'memory_type' | 'memory_hash' | 'id' | 'discrete_memory_extracted', Tag>> &
+export type Filters = Partial<
+  Record<'session_id' | 'user_id' | 'namespace' | 'topics' | 'entities' | 'memory_type' | 'memory_hash' | 'id' | 'discrete_memory_extracted', Tag>
+> &
   Partial<Record<'created_at' | 'last_accessed' | 'event_date', DateFilter>>;
 
 export interface SearchOutcome {
@@ -105,7 +107,8 @@ export class LongTermStore {
   constructor(private readonly embed: EmbedFunction) {}
 
   private passes(r: AmsMemory, f: Filters): boolean {
-    for (const k of ['session_id', 'user_id', 'namespace', 'memory_type', 'memory_hash', 'id', 'discrete_memory_extracted'] as const) if (f[k] && !tagPasses(r[k], f[k]!)) return false;
+    for (const k of ['session_id', 'user_id', 'namespace', 'memory_type', 'memory_hash', 'id', 'discrete_memory_extracted'] as const)
+      if (f[k] && !tagPasses(r[k], f[k]!)) return false;
     for (const k of ['topics', 'entities'] as const) if (f[k] && !tagPasses(r[k], f[k]!)) return false;
     for (const k of ['created_at', 'last_accessed', 'event_date'] as const) if (f[k] && !datePasses(r[k], f[k]!)) return false;
     return true;
@@ -114,7 +117,11 @@ export class LongTermStore {
   /** Filter-only listing (`list_memories`), in index order. */
   list(f: Filters, limit: number, offset = 0): SearchOutcome {
     const raw = [...this.stored.values()].filter((s) => this.passes(s.record, f)).slice(0, limit + offset);
-    return { memories: raw.slice(offset, offset + limit).map((s) => ({ ...s.record, dist: 0, score: null, score_type: null })), total: raw.length, next_offset: null };
+    return {
+      memories: raw.slice(offset, offset + limit).map((s) => ({ ...s.record, dist: 0, score: null, score_type: null })),
+      total: raw.length,
+      next_offset: null,
+    };
   }
 
   /**
@@ -232,7 +239,7 @@ export class LongTermStore {
     const group = [normalise(memory, pyNow()), ...candidates.map((id) => this.stored.get(id)!.record)];
     // As `merge_memories_with_llm`: the whole indexing call fails.
     if (new Set(group.map((m) => m.user_id).filter(Boolean)).size > 1) throw new Error('Cannot merge memories with different user IDs');
-    const time = (m: AmsMemory, k: 'created_at' | 'last_accessed') => (parsePyDatetime(m[k])?.ms ?? Date.now());
+    const time = (m: AmsMemory, k: 'created_at' | 'last_accessed') => parsePyDatetime(m[k])?.ms ?? Date.now();
     const merged: MemoryInput = {
       id: ulid(),
       text: mergeAnswer(group.map((m) => m.text)).trim(),
@@ -299,13 +306,20 @@ function checkTags(items: ValidationItem[], loc: (string | number)[], v: unknown
   });
   if (v.every((t) => typeof t === 'string') && v.some((t: string) => t.includes(','))) {
     const i = v.findIndex((t: string) => t.includes(','));
-    items.push(invalid.value(loc, v, `${String(loc.at(-1))}[${i}] contains a comma: '${String(v[i])}'. Commas are not allowed because they are used as delimiters in storage.`));
+    items.push(
+      invalid.value(
+        loc,
+        v,
+        `${String(loc.at(-1))}[${i}] contains a comma: '${String(v[i])}'. Commas are not allowed because they are used as delimiters in storage.`,
+      ),
+    );
   }
 }
 
 function checkFilterObject(items: ValidationItem[], loc: (string | number)[], v: unknown): void {
   if (v === undefined || v === null) return;
-  if (!isObject(v)) return void items.push({ type: 'model_attributes_type', loc, msg: 'Input should be a valid dictionary or object to extract fields from', input: v });
+  if (!isObject(v))
+    return void items.push({ type: 'model_attributes_type', loc, msg: 'Input should be a valid dictionary or object to extract fields from', input: v });
   if (v.eq != null && v.ne != null) items.push(invalid.value(loc, v, 'eq and ne cannot both be set'));
   else if (v.any != null && v.all != null) items.push(invalid.value(loc, v, 'any and all cannot both be set'));
 }
@@ -313,7 +327,8 @@ function checkFilterObject(items: ValidationItem[], loc: (string | number)[], v:
 /** The fields of a search request that name filters, as the server passes them on. */
 function filtersOf(b: Record<string, unknown>): Filters {
   const out: Record<string, unknown> = {};
-  for (const k of ['session_id', 'user_id', 'namespace', 'topics', 'entities', 'memory_type', 'created_at', 'last_accessed', 'event_date']) if (b[k] != null) out[k] = b[k];
+  for (const k of ['session_id', 'user_id', 'namespace', 'topics', 'entities', 'memory_type', 'created_at', 'last_accessed', 'event_date'])
+    if (b[k] != null) out[k] = b[k];
   return out as Filters;
 }
 
@@ -336,7 +351,8 @@ export function searchRequest(store: LongTermStore, body: unknown): Outgoing {
   if (b.distance_threshold != null && mode !== 'semantic') return detail(400, 'distance_threshold is only supported for semantic search mode');
   const filters = filtersOf(b);
   const text = typeof b.text === 'string' ? b.text : '';
-  const run = (t: string, f: Filters) => (t.trim() ? store.search(t, f, limit as number, offset as number, b.distance_threshold as number | null) : store.list(f, limit as number, offset as number));
+  const run = (t: string, f: Filters) =>
+    t.trim() ? store.search(t, f, limit as number, offset as number, b.distance_threshold as number | null) : store.list(f, limit as number, offset as number);
   let result = run(text, filters);
   // The soft-filter fallback: strict filters that found nothing are dropped, their values hinted in the text.
   const strict = ['topics', 'entities', 'namespace', 'memory_type', 'event_date'] as const;
@@ -408,10 +424,14 @@ export function rerankByRecency<T extends { dist: number; last_accessed: string;
 }
 
 /** The long-term routes; `afterCreate` is the work a POST runs after its response (indexing). */
-export function amsLongTermHandler(store: LongTermStore, afterCreate: (list: MemoryInput[], deduplicate: boolean) => () => unknown): (req: Incoming) => Outgoing | undefined {
+export function amsLongTermHandler(
+  store: LongTermStore,
+  afterCreate: (list: MemoryInput[], deduplicate: boolean) => () => unknown,
+): (req: Incoming) => Outgoing | undefined {
   return (req) => {
     if (req.path === '/v1/long-term-memory/' && req.method === 'POST') {
-      if (req.bodyError) return unprocessable([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }]);
+      if (req.bodyError)
+        return unprocessable([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }]);
       if (!isObject(req.body)) return unprocessable([invalid.dict(['body'], req.body)]);
       const list = req.body.memories;
       if (list === undefined) return unprocessable([invalid.missing(['body', 'memories'], req.body)]);
@@ -419,7 +439,13 @@ export function amsLongTermHandler(store: LongTermStore, afterCreate: (list: Mem
       const items: ValidationItem[] = [];
       list.forEach((m, i) => {
         const at = ['body', 'memories', i];
-        if (!isObject(m)) return void items.push({ type: 'model_attributes_type', loc: at, msg: 'Input should be a valid dictionary or object to extract fields from', input: m });
+        if (!isObject(m))
+          return void items.push({
+            type: 'model_attributes_type',
+            loc: at,
+            msg: 'Input should be a valid dictionary or object to extract fields from',
+            input: m,
+          });
         if (m.text === undefined) items.push(invalid.missing([...at, 'text'], m));
         else if (typeof m.text !== 'string') items.push(invalid.string([...at, 'text'], m.text));
         if (m.id === undefined) items.push(invalid.missing([...at, 'id'], m));
@@ -427,7 +453,8 @@ export function amsLongTermHandler(store: LongTermStore, afterCreate: (list: Mem
         if (m.memory_type !== undefined && !TYPES.includes(m.memory_type as string)) items.push(invalid.enum([...at, 'memory_type'], m.memory_type, TYPES));
         checkTags(items, [...at, 'topics'], m.topics);
         checkTags(items, [...at, 'entities'], m.entities);
-        for (const k of ['event_date', 'created_at'] as const) if (m[k] != null && (typeof m[k] !== 'string' || !parsePyDatetime(m[k] as string))) items.push(invalid.datetime([...at, k], m[k]));
+        for (const k of ['event_date', 'created_at'] as const)
+          if (m[k] != null && (typeof m[k] !== 'string' || !parsePyDatetime(m[k] as string))) items.push(invalid.datetime([...at, k], m[k]));
       });
       if (!items.length) {
         const empty = list.findIndex((m) => !(m as MemoryInput).id || !(m as MemoryInput).text);
@@ -439,7 +466,8 @@ export function amsLongTermHandler(store: LongTermStore, afterCreate: (list: Mem
       return { status: 200, body: { status: 'ok' }, after: afterCreate(memories, req.body.deduplicate !== false) };
     }
     if (req.path === '/v1/long-term-memory/search' && req.method === 'POST') {
-      if (req.bodyError) return unprocessable([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }]);
+      if (req.bodyError)
+        return unprocessable([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }]);
       return searchRequest(store, req.body ?? {});
     }
     if (req.path === '/v1/long-term-memory' && req.method === 'DELETE') {
@@ -461,7 +489,14 @@ export function amsLongTermHandler(store: LongTermStore, afterCreate: (list: Mem
       checkTags(items, ['body', 'entities'], b.entities);
       if (b.memory_type != null && !TYPES.includes(b.memory_type as string)) items.push(invalid.enum(['body', 'memory_type'], b.memory_type, TYPES));
       if (items.length) return unprocessable(items);
-      const updates = Object.fromEntries(Object.entries(b).filter(([k, v]) => v !== null && v !== undefined && ['text', 'topics', 'entities', 'memory_type', 'namespace', 'user_id', 'session_id', 'event_date', 'pinned'].includes(k)));
+      const updates = Object.fromEntries(
+        Object.entries(b).filter(
+          ([k, v]) =>
+            v !== null &&
+            v !== undefined &&
+            ['text', 'topics', 'entities', 'memory_type', 'namespace', 'user_id', 'session_id', 'event_date', 'pinned'].includes(k),
+        ),
+      );
       if (!Object.keys(updates).length) return detail(400, 'No fields provided for update');
       const existing = store.get(id);
       if (!existing) return detail(404, `Memory with ID ${id} not found`);

@@ -16,7 +16,15 @@ const tagFilter = z
   .object({ eq: z.string().optional(), ne: z.string().optional(), any: z.array(z.string()).optional(), all: z.array(z.string()).optional() })
   .describe('Tag filter: eq, ne, any or all');
 const numberFilter = z
-  .object({ gt: z.number().optional(), lt: z.number().optional(), gte: z.number().optional(), lte: z.number().optional(), eq: z.number().optional(), ne: z.number().optional(), between: z.array(z.number()).optional() })
+  .object({
+    gt: z.number().optional(),
+    lt: z.number().optional(),
+    gte: z.number().optional(),
+    lte: z.number().optional(),
+    eq: z.number().optional(),
+    ne: z.number().optional(),
+    between: z.array(z.number()).optional(),
+  })
   .describe('Range filter');
 const memoryType = z.enum(['semantic', 'episodic', 'message']);
 const searchMode = z.enum(['semantic', 'keyword', 'hybrid']);
@@ -94,8 +102,17 @@ function buildServer(call: Call, pathNamespace: string | undefined): McpServer {
 
   server.registerTool(
     'search_long_term_memory',
-    { description: 'Search for memories related to a query for vector search.', inputSchema: { text: z.string().nullable(), session_id: tagFilter.optional(), ...searchFilters } },
-    run(async ({ optimize_query: _optimize, namespace, ...args }) => call('POST', '/v1/long-term-memory/search', defined({ ...args, namespace: filterNamespace(namespace), limit: args.limit ?? 10, offset: args.offset ?? 0 }))),
+    {
+      description: 'Search for memories related to a query for vector search.',
+      inputSchema: { text: z.string().nullable(), session_id: tagFilter.optional(), ...searchFilters },
+    },
+    run(async ({ optimize_query: _optimize, namespace, ...args }) =>
+      call(
+        'POST',
+        '/v1/long-term-memory/search',
+        defined({ ...args, namespace: filterNamespace(namespace), limit: args.limit ?? 10, offset: args.offset ?? 0 }),
+      ),
+    ),
   );
 
   server.registerTool(
@@ -117,7 +134,9 @@ function buildServer(call: Call, pathNamespace: string | undefined): McpServer {
         ? defined({ session_id: session_id.eq, namespace: namespace?.eq, user_id: filters.user_id?.eq, model_name, context_window_max })
         : undefined;
       if (!session && !include_long_term_search) throw new Error('Either session_id or include_long_term_search=True must be provided');
-      const longTerm = include_long_term_search ? defined({ text: query, ...filters, namespace, limit: filters.limit ?? 10, offset: filters.offset ?? 0 }) : undefined;
+      const longTerm = include_long_term_search
+        ? defined({ text: query, ...filters, namespace, limit: filters.limit ?? 10, offset: filters.offset ?? 0 })
+        : undefined;
       return call('POST', '/v1/memory/prompt', defined({ query, session, long_term_search: longTerm }));
     }),
   );
@@ -155,7 +174,12 @@ function buildServer(call: Call, pathNamespace: string | undefined): McpServer {
     'get_working_memory',
     {
       description: 'Get working memory for a session.',
-      inputSchema: { session_id: z.string(), user_id: z.string().optional(), namespace: z.string().optional(), recent_messages_limit: z.number().int().optional() },
+      inputSchema: {
+        session_id: z.string(),
+        user_id: z.string().optional(),
+        namespace: z.string().optional(),
+        recent_messages_limit: z.number().int().optional(),
+      },
     },
     run(async ({ session_id, user_id, namespace, recent_messages_limit }) => {
       const query = new URLSearchParams(defined({ user_id, namespace, recent_messages_limit: recent_messages_limit?.toString() }) as Record<string, string>);

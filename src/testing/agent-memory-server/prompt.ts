@@ -18,13 +18,20 @@ export function memoryPromptHandler(state: AgentMemoryServerState, store: LongTe
     if (req.method !== 'POST' || req.path !== '/v1/memory/prompt') return undefined;
     const b = req.body;
     if (req.bodyError || !isObject(b)) return unprocessable([invalid.dict(['body'], b)]);
-    if (typeof b.query !== 'string') return unprocessable([b.query === undefined ? invalid.missing(['body', 'query'], b) : invalid.string(['body', 'query'], b.query)]);
+    if (typeof b.query !== 'string')
+      return unprocessable([b.query === undefined ? invalid.missing(['body', 'query'], b) : invalid.string(['body', 'query'], b.query)]);
     const session = isObject(b.session) ? b.session : undefined;
-    if (b.session != null && (!session || typeof session.session_id !== 'string')) return unprocessable([invalid.missing(['body', 'session', 'session_id'], b.session)]);
+    if (b.session != null && (!session || typeof session.session_id !== 'string'))
+      return unprocessable([invalid.missing(['body', 'session', 'session_id'], b.session)]);
     if (!session && !b.long_term_search) return detail(400, 'Either session or long_term_search must be provided');
     const messages: PromptMessage[] = [];
     if (session) {
-      const doc = getWorkingMemory(state, session.session_id as string, (session.user_id as string | null | undefined) ?? null, (session.namespace as string | null | undefined) ?? null);
+      const doc = getWorkingMemory(
+        state,
+        session.session_id as string,
+        (session.user_id as string | null | undefined) ?? null,
+        (session.namespace as string | null | undefined) ?? null,
+      );
       if (doc?.context) messages.push(text('system', `## A summary of the conversation so far:\n${doc.context}`));
       let recent = doc?.messages ?? [];
       const windowMax = typeof session.context_window_max === 'number' ? session.context_window_max : null;
@@ -40,7 +47,12 @@ export function memoryPromptHandler(state: AgentMemoryServerState, store: LongTe
     if (b.long_term_search) {
       const payload: Record<string, unknown> =
         b.long_term_search === true
-          ? { ...(session ? { session_id: { ne: session.session_id } } : {}), ...(session?.user_id ? { user_id: { eq: session.user_id } } : {}), limit: 20, offset: 0 }
+          ? {
+              ...(session ? { session_id: { ne: session.session_id } } : {}),
+              ...(session?.user_id ? { user_id: { eq: session.user_id } } : {}),
+              limit: 20,
+              offset: 0,
+            }
           : { ...(b.long_term_search as Record<string, unknown>), text: b.query };
       if (b.long_term_search !== true && session?.user_id && !payload.user_id) payload.user_id = { eq: session.user_id };
       const out = searchRequest(store, payload);
@@ -49,7 +61,12 @@ export function memoryPromptHandler(state: AgentMemoryServerState, store: LongTe
       const result = out.body as { memories: Record<string, unknown>[]; total: number };
       if (result.total > 0) {
         found = result.memories;
-        messages.push(text('system', `## Long term memories related to the user's query\n ${result.memories.map((m) => `- ${String(m.text)} (ID: ${String(m.id)})`).join('\n')}`));
+        messages.push(
+          text(
+            'system',
+            `## Long term memories related to the user's query\n ${result.memories.map((m) => `- ${String(m.text)} (ID: ${String(m.id)})`).join('\n')}`,
+          ),
+        );
       } else {
         messages.push(text('system', "## Long term memories related to the user's query\n No relevant long-term memories found."));
       }

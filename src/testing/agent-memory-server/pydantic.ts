@@ -19,18 +19,50 @@ export const unprocessable = (items: ValidationItem[]): Outgoing => ({ status: 4
 /** The errors pydantic reports for the rules the server's models state. */
 export const invalid = {
   missing: (loc: (string | number)[], input: unknown): ValidationItem => ({ type: 'missing', loc, msg: 'Field required', input }),
-  int: (loc: (string | number)[], input: unknown): ValidationItem => ({ type: 'int_parsing', loc, msg: 'Input should be a valid integer, unable to parse string as an integer', input }),
-  ge: (loc: (string | number)[], input: unknown, ge: number): ValidationItem => ({ type: 'greater_than_equal', loc, msg: `Input should be greater than or equal to ${ge}`, input, ctx: { ge } }),
-  le: (loc: (string | number)[], input: unknown, le: number): ValidationItem => ({ type: 'less_than_equal', loc, msg: `Input should be less than or equal to ${le}`, input, ctx: { le } }),
+  int: (loc: (string | number)[], input: unknown): ValidationItem => ({
+    type: 'int_parsing',
+    loc,
+    msg: 'Input should be a valid integer, unable to parse string as an integer',
+    input,
+  }),
+  ge: (loc: (string | number)[], input: unknown, ge: number): ValidationItem => ({
+    type: 'greater_than_equal',
+    loc,
+    msg: `Input should be greater than or equal to ${ge}`,
+    input,
+    ctx: { ge },
+  }),
+  le: (loc: (string | number)[], input: unknown, le: number): ValidationItem => ({
+    type: 'less_than_equal',
+    loc,
+    msg: `Input should be less than or equal to ${le}`,
+    input,
+    ctx: { le },
+  }),
   string: (loc: (string | number)[], input: unknown): ValidationItem => ({ type: 'string_type', loc, msg: 'Input should be a valid string', input }),
   dict: (loc: (string | number)[], input: unknown): ValidationItem => ({ type: 'dict_type', loc, msg: 'Input should be a valid dictionary', input }),
   list: (loc: (string | number)[], input: unknown): ValidationItem => ({ type: 'list_type', loc, msg: 'Input should be a valid list', input }),
-  datetime: (loc: (string | number)[], input: unknown): ValidationItem => ({ type: 'datetime_from_date_parsing', loc, msg: 'Input should be a valid datetime or date, invalid character in year', input, ctx: { error: 'invalid character in year' } }),
+  datetime: (loc: (string | number)[], input: unknown): ValidationItem => ({
+    type: 'datetime_from_date_parsing',
+    loc,
+    msg: 'Input should be a valid datetime or date, invalid character in year',
+    input,
+    ctx: { error: 'invalid character in year' },
+  }),
   enum: (loc: (string | number)[], input: unknown, values: string[]): ValidationItem => {
-    const expected = values.map((v) => `'${v}'`).join(', ').replace(/, ('[^']*')$/, ' or $1');
+    const expected = values
+      .map((v) => `'${v}'`)
+      .join(', ')
+      .replace(/, ('[^']*')$/, ' or $1');
     return { type: 'enum', loc, msg: `Input should be ${expected}`, input, ctx: { expected } };
   },
-  value: (loc: (string | number)[], input: unknown, message: string): ValidationItem => ({ type: 'value_error', loc, msg: `Value error, ${message}`, input, ctx: { error: {} } }),
+  value: (loc: (string | number)[], input: unknown, message: string): ValidationItem => ({
+    type: 'value_error',
+    loc,
+    msg: `Value error, ${message}`,
+    input,
+    ctx: { error: {} },
+  }),
 };
 
 /** A point in time as pydantic keeps it: epoch milliseconds, the microseconds below them, and the offset written. */
@@ -109,22 +141,25 @@ export function pyIndexed(text: string): string {
 
 /** Python's `json.dumps(value, sort_keys=True)` for flat objects of strings and nulls (the memory hash input). */
 export function pythonJsonSorted(value: Record<string, string | null>): string {
-  const str = (s: string) => `"${[...s].map((c) => {
-      const code = c.codePointAt(0)!;
-      if (c === '"') return '\\"';
-      if (c === '\\') return '\\\\';
-      if (c === '\n') return '\\n';
-      if (c === '\r') return '\\r';
-      if (c === '\t') return '\\t';
-      if (c === '\b') return '\\b';
-      if (c === '\f') return '\\f';
-      if (code < 0x20) return `\\u${code.toString(16).padStart(4, '0')}`;
-      if (code < 0x80) return c;
-      // ensure_ascii: every other character as UTF-16 code units, \\uXXXX each
-      return code > 0xffff
-        ? `\\u${(0xd800 + ((code - 0x10000) >> 10)).toString(16)}\\u${(0xdc00 + ((code - 0x10000) & 0x3ff)).toString(16)}`
-        : `\\u${code.toString(16).padStart(4, '0')}`;
-    }).join('')}"`;
+  const str = (s: string) =>
+    `"${[...s]
+      .map((c) => {
+        const code = c.codePointAt(0)!;
+        if (c === '"') return '\\"';
+        if (c === '\\') return '\\\\';
+        if (c === '\n') return '\\n';
+        if (c === '\r') return '\\r';
+        if (c === '\t') return '\\t';
+        if (c === '\b') return '\\b';
+        if (c === '\f') return '\\f';
+        if (code < 0x20) return `\\u${code.toString(16).padStart(4, '0')}`;
+        if (code < 0x80) return c;
+        // ensure_ascii: every other character as UTF-16 code units, \\uXXXX each
+        return code > 0xffff
+          ? `\\u${(0xd800 + ((code - 0x10000) >> 10)).toString(16)}\\u${(0xdc00 + ((code - 0x10000) & 0x3ff)).toString(16)}`
+          : `\\u${code.toString(16).padStart(4, '0')}`;
+      })
+      .join('')}"`;
   return `{${Object.keys(value)
     .sort()
     .map((k) => `${str(k)}: ${value[k] === null ? 'null' : str(value[k]!)}`)

@@ -9,7 +9,10 @@ export const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCas
 /** The tags a stored value is indexed as. */
 export function tagsOf(stored: string | string[] | null | undefined): string[] {
   const values = stored == null ? [] : Array.isArray(stored) ? stored : [stored];
-  return values.flatMap((v) => v.split(',')).map((t) => asciiLower(t.trim())).filter(Boolean);
+  return values
+    .flatMap((v) => v.split(','))
+    .map((t) => asciiLower(t.trim()))
+    .filter(Boolean);
 }
 
 /** Whether a stored value has the tag a query names. */

@@ -115,7 +115,11 @@ export const messageTokens = (m: Pick<StoredMessage, 'role' | 'content'>) => cou
 export const messagesTokens = (ms: Pick<StoredMessage, 'role' | 'content'>[]) => ms.reduce((n, m) => n + messageTokens(m), 0);
 
 /** `_calculate_context_usage_percentages`: null without a window; 0 without messages. */
-function percentages(messages: StoredMessage[], contextWindowMax: number | null, modelName: string | null): { total: number | null; untilSummarization: number | null } {
+function percentages(
+  messages: StoredMessage[],
+  contextWindowMax: number | null,
+  modelName: string | null,
+): { total: number | null; untilSummarization: number | null } {
   if (!modelName && !contextWindowMax) return { total: null, untilSummarization: null };
   if (!messages.length) return { total: 0, untilSummarization: 0 };
   const tokens = messagesTokens(messages);
@@ -127,7 +131,13 @@ function percentages(messages: StoredMessage[], contextWindowMax: number | null,
 
 /** A document's stored form (`set_working_memory`): its times as whole seconds, `data` never null. */
 function stored(doc: WorkingMemoryDoc): WorkingMemoryDoc {
-  return { ...doc, data: doc.data ?? {}, last_accessed: pySeconds(doc.last_accessed), created_at: pySeconds(doc.created_at), updated_at: pySeconds(doc.updated_at) };
+  return {
+    ...doc,
+    data: doc.data ?? {},
+    last_accessed: pySeconds(doc.last_accessed),
+    created_at: pySeconds(doc.created_at),
+    updated_at: pySeconds(doc.updated_at),
+  };
 }
 
 /** `set_working_memory`: stamps `updated_at`, replaces the document (last in listing order), (re)sets its TTL. */
@@ -168,7 +178,12 @@ function resolveKey(state: AgentMemoryServerState, sessionId: string, userId: st
 }
 
 /** `get_working_memory`: the document (with the caller's session id), or undefined. */
-export function getWorkingMemory(state: AgentMemoryServerState, sessionId: string, userId: string | null, namespace: string | null): WorkingMemoryDoc | undefined {
+export function getWorkingMemory(
+  state: AgentMemoryServerState,
+  sessionId: string,
+  userId: string | null,
+  namespace: string | null,
+): WorkingMemoryDoc | undefined {
   const key = resolveKey(state, sessionId, userId, namespace);
   const doc = key === undefined ? undefined : live(state, key)?.doc;
   if (!doc) return undefined;
@@ -223,7 +238,16 @@ export function workingMemoryHandler(state: AgentMemoryServerState, options: Wor
       const ns = req.query.get('namespace');
       const user = req.query.get('user_id');
       const all = liveDocuments(state, { namespace: ns, user_id: user });
-      return { status: 200, body: { sessions: all.slice(0, limit + offset).slice(offset).map((d) => d.session_id), total: all.length } };
+      return {
+        status: 200,
+        body: {
+          sessions: all
+            .slice(0, limit + offset)
+            .slice(offset)
+            .map((d) => d.session_id),
+          total: all.length,
+        },
+      };
     }
     const m = match('/v1/working-memory/{session_id}', req.path, true);
     if (!m) return undefined;
@@ -262,7 +286,10 @@ export function workingMemoryHandler(state: AgentMemoryServerState, options: Wor
 function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req: Incoming, options: WorkingMemoryOptions): Outgoing {
   if (req.bodyError) return unprocessable([{ type: 'json_invalid', loc: ['body', 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }]);
   const b = req.body;
-  if (!isObject(b)) return unprocessable([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: b }]);
+  if (!isObject(b))
+    return unprocessable([
+      { type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: b },
+    ]);
   const items: ValidationItem[] = [];
   const now = pyNow();
   let missingCreatedAt = false;
@@ -286,11 +313,17 @@ function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req:
       else if (t.ms > Date.now() + MAX_FUTURE_MS) {
         const limit = `${MAX_FUTURE_MS / 1000} seconds in the future. Received: ${pyIsoformat(t.ms)}, Max allowed (with ${MAX_FUTURE_MS / 1000}s tolerance): ${pyIsoformat(Date.now() + MAX_FUTURE_MS)}`;
         items.push(invalid.value(at, msg, `created_at cannot be more than ${limit}`));
-      }
-      else createdAt = pyDatetime(msg.created_at as string);
+      } else createdAt = pyDatetime(msg.created_at as string);
     }
     const extracted = msg.discrete_memory_extracted ?? 'f';
-    if (extracted !== 't' && extracted !== 'f') items.push({ type: 'literal_error', loc: [...at, 'discrete_memory_extracted'], msg: "Input should be 't' or 'f'", input: extracted, ctx: { expected: "'t' or 'f'" } });
+    if (extracted !== 't' && extracted !== 'f')
+      items.push({
+        type: 'literal_error',
+        loc: [...at, 'discrete_memory_extracted'],
+        msg: "Input should be 't' or 'f'",
+        input: extracted,
+        ctx: { expected: "'t' or 'f'" },
+      });
     return {
       role: msg.role as string,
       content: msg.content as string,
@@ -305,7 +338,8 @@ function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req:
   if (b.ttl_seconds != null && !Number.isInteger(b.ttl_seconds)) items.push(invalid.int(['body', 'ttl_seconds'], b.ttl_seconds));
   const memories = Array.isArray(b.memories) ? (b.memories as Record<string, unknown>[]) : [];
   memories.forEach((mem, i) => {
-    if (!isObject(mem) || !mem.id || !mem.text) items.push(invalid.value(['body'], b, `Memory at index ${i} has empty ${!isObject(mem) || !mem.id ? 'id' : 'text'}`));
+    if (!isObject(mem) || !mem.id || !mem.text)
+      items.push(invalid.value(['body'], b, `Memory at index ${i} has empty ${!isObject(mem) || !mem.id ? 'id' : 'text'}`));
   });
   const model = modelQuery(items, req.query);
   const windowMax = intQuery(items, req.query, 'context_window_max');
@@ -322,7 +356,10 @@ function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req:
     session_id: sessionId,
     namespace: (b.namespace as string | null | undefined) ?? null,
     long_term_memory_strategy: isObject(b.long_term_memory_strategy)
-      ? { strategy: String(b.long_term_memory_strategy.strategy ?? 'discrete'), config: isObject(b.long_term_memory_strategy.config) ? b.long_term_memory_strategy.config : {} }
+      ? {
+          strategy: String(b.long_term_memory_strategy.strategy ?? 'discrete'),
+          config: isObject(b.long_term_memory_strategy.config) ? b.long_term_memory_strategy.config : {},
+        }
       : { strategy: 'discrete', config: {} },
     ttl_seconds: (b.ttl_seconds as number | null | undefined) ?? null,
     last_accessed: time(b.last_accessed),
@@ -332,7 +369,9 @@ function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req:
   // Summarised synchronously, before storing, when over 70 % of the context window.
   const doc = messages.length ? options.summarize(sent, contextWindow(windowMax, model)) : sent;
   const written = setWorkingMemory(state, doc);
-  const headers: Record<string, string> = missingCreatedAt ? { 'X-Deprecation-Warning': 'messages[].created_at will become required in the next major version. Please provide timestamps for all messages.' } : {};
+  const headers: Record<string, string> = missingCreatedAt
+    ? { 'X-Deprecation-Warning': 'messages[].created_at will become required in the next major version. Please provide timestamps for all messages.' }
+    : {};
   const after = written.memories.length || written.messages.length ? options.afterPut(written) : undefined;
   return { status: 200, body: withPercentages(written, windowMax, model), headers, ...(after ? { after } : {}) };
 }

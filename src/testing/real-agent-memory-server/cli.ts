@@ -35,7 +35,11 @@ try {
   process.stdout.write(`Agent Memory Server ${v.agentMemoryServer} at ${server.url}\n`);
   if (server.mcpUrl) process.stdout.write(`MCP (streamable HTTP) at ${server.mcpUrl}/mcp\n`);
   process.stdout.write(
-    `Redis ${v.redis} (${Object.entries(v.modules).map(([n, ver]) => `${n} ${ver}`).join(', ')}) at ${server.redisUrl}; tokens counted with ${v.tiktoken ? 'tiktoken cl100k_base' : "the server's character estimate"}; background tasks ${options.backgroundTasks}\n`,
+    `Redis ${v.redis} (${Object.entries(v.modules)
+      .map(([n, ver]) => `${n} ${ver}`)
+      .join(
+        ', ',
+      )}) at ${server.redisUrl}; tokens counted with ${v.tiktoken ? 'tiktoken cl100k_base' : "the server's character estimate"}; background tasks ${options.backgroundTasks}\n`,
   );
   process.stdout.write('Serving until interrupted (Ctrl-C).\n');
   const stop = () => void server.close().then(() => process.exit(0));

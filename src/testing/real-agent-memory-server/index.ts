@@ -83,16 +83,38 @@ const STARTUP_MS = 120_000;
 
 function cli(install: RealServerInstall, port: number, args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile(install.redis.cli, ['-h', '127.0.0.1', '-p', String(port), ...args], (e, stdout, stderr) => (e ? reject(new Error(`redis-cli ${args.join(' ')}: ${stderr || e.message}`)) : resolve(String(stdout)))),
+    execFile(install.redis.cli, ['-h', '127.0.0.1', '-p', String(port), ...args], (e, stdout, stderr) =>
+      e ? reject(new Error(`redis-cli ${args.join(' ')}: ${stderr || e.message}`)) : resolve(String(stdout)),
+    ),
   );
 }
 
 async function startRedis(install: RealServerInstall, runDir: string, watchdog: { add(pid: number): void }): Promise<{ child: Child; port: number }> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child = startChild('redis-server', install.redis.server, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', runDir, '--loadmodule', install.redis.search, '--loadmodule', install.redis.json], {
-      logFile: path.join(runDir, 'redis.log'),
-    });
+    const child = startChild(
+      'redis-server',
+      install.redis.server,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        runDir,
+        '--loadmodule',
+        install.redis.search,
+        '--loadmodule',
+        install.redis.json,
+      ],
+      {
+        logFile: path.join(runDir, 'redis.log'),
+      },
+    );
     watchdog.add(child.pid);
     try {
       await waitUntil(child, 'accept connections', () => child.output().includes('Ready to accept connections'), 30_000);
@@ -119,7 +141,8 @@ export function redisStartFailure(output: string): RealServerUnavailableError | 
 /** Starts the real server (installing it first if needed) and resolves once every process is ready. */
 export async function startRealAgentMemoryServer(options: RealAgentMemoryServerOptions = {}): Promise<RealAgentMemoryServer> {
   const mode = options.backgroundTasks ?? 'auto';
-  if (mode !== 'auto' && mode !== 'manual') throw new TypeError(`startRealAgentMemoryServer: backgroundTasks must be "auto" or "manual", got ${JSON.stringify(mode)}`);
+  if (mode !== 'auto' && mode !== 'manual')
+    throw new TypeError(`startRealAgentMemoryServer: backgroundTasks must be "auto" or "manual", got ${JSON.stringify(mode)}`);
   if (options.contextWindowMax !== undefined) {
     throw new TypeError(
       'startRealAgentMemoryServer: contextWindowMax cannot be honoured: Agent Memory Server v0.15.2 has no setting for its default context window (16 000 tokens); pass contextWindowMax to RedisSessionMemoryService, which sends it with every request',
@@ -128,7 +151,10 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
   if (options.port !== undefined && options.port !== 0 && (await portInUse(options.port))) {
     throw new RealServerUnavailableError('port-in-use', `port ${options.port} is in use: stop what listens there or choose another port`);
   }
-  const install = await ensureRealServerInstalled({ ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.log ? { log: options.log } : {}) });
+  const install = await ensureRealServerInstalled({
+    ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   const runDir = mkdtempSync(path.join(tmpdir(), 'adk-redis-ams-'));
   const watchdog = startWatchdog(path.join(runDir, 'pids'));
   const children: Child[] = [];
@@ -175,15 +201,48 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
     const apiPort = options.port || (await freePort());
     // The server's app as `agent-memory api --task-backend docket` serves it, with a count of requests in flight.
     const api = spawnPython('agent-memory-api', install.python, [path.join(install.harnessDir, 'api.py'), '--host', '127.0.0.1', '--port', String(apiPort)]);
-    const worker = spawnPython('background-worker', install.python, [path.join(install.harnessDir, 'harness.py'), '--mode', mode], { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+    const worker = spawnPython('background-worker', install.python, [path.join(install.harnessDir, 'harness.py'), '--mode', mode], {
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
     const controller: Controller = controllerOf(worker);
     const mcpPort = options.mcp ? await freePort() : undefined;
-    const mcp = mcpPort !== undefined ? spawnPython('agent-memory-mcp', install.bin('agent-memory'), ['mcp', '--mode', 'streamable-http', '--port', String(mcpPort), '--task-backend', 'docket']) : undefined;
-    const token = options.apiKey ? spawnPython('agent-memory-token', install.bin('agent-memory'), ['token', 'add', '--description', 'adk-redis test harness', '--token', options.apiKey, '--format', 'json']) : undefined;
+    const mcp =
+      mcpPort !== undefined
+        ? spawnPython('agent-memory-mcp', install.bin('agent-memory'), [
+            'mcp',
+            '--mode',
+            'streamable-http',
+            '--port',
+            String(mcpPort),
+            '--task-backend',
+            'docket',
+          ])
+        : undefined;
+    const token = options.apiKey
+      ? spawnPython('agent-memory-token', install.bin('agent-memory'), [
+          'token',
+          'add',
+          '--description',
+          'adk-redis test harness',
+          '--token',
+          options.apiKey,
+          '--format',
+          'json',
+        ])
+      : undefined;
 
     const url = `http://127.0.0.1:${apiPort}`;
     await Promise.all([
-      waitUntil(api, 'answer /v1/health', () => fetch(`${url}/v1/health`).then((r) => r.ok, () => false), STARTUP_MS),
+      waitUntil(
+        api,
+        'answer /v1/health',
+        () =>
+          fetch(`${url}/v1/health`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        STARTUP_MS,
+      ),
       controller.ready,
       mcp && waitUntil(mcp, 'listen', async () => portInUse(mcpPort!), STARTUP_MS),
       token &&
@@ -239,7 +298,14 @@ async function countsWithTiktoken(url: string, apiKey: string | undefined): Prom
   const probe = `${url}/v1/working-memory/tokenizer-probe?context_window_max=1000`;
   const headers = { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) };
   // Deleted right away: the promotion this PUT queues finds no document, so nothing is extracted.
-  const res = await fetch(probe, { method: 'PUT', headers, body: JSON.stringify({ namespace: 'adk-redis-harness', messages: [{ role: 'user', content: Array(8).fill('hello').join(' '), created_at: new Date().toISOString() }] }) });
+  const res = await fetch(probe, {
+    method: 'PUT',
+    headers,
+    body: JSON.stringify({
+      namespace: 'adk-redis-harness',
+      messages: [{ role: 'user', content: Array(8).fill('hello').join(' '), created_at: new Date().toISOString() }],
+    }),
+  });
   const body = (await res.json()) as { context_percentage_total_used?: number };
   await fetch(`${url}/v1/working-memory/tokenizer-probe?namespace=adk-redis-harness`, { method: 'DELETE', headers });
   return body.context_percentage_total_used === 1;
@@ -256,7 +322,13 @@ function versionOf(n: number): string {
  * `during` runs once every extraction of the run has read its working memory and waits for the
  * model: writes made then are what the server's write-back overwrites.
  */
-async function runBackgroundTasks(mode: 'auto' | 'manual', controller: Controller, model: StandInModel, url: string, options: RunBackgroundTasksOptions = {}): Promise<void> {
+async function runBackgroundTasks(
+  mode: 'auto' | 'manual',
+  controller: Controller,
+  model: StandInModel,
+  url: string,
+  options: RunBackgroundTasksOptions = {},
+): Promise<void> {
   const during = options.during;
   let duringRun: Promise<unknown> | undefined;
   const release = during

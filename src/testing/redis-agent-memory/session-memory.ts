@@ -91,7 +91,10 @@ export interface RedisAgentMemoryServerOptions {
 }
 
 /** The session-memory half of the API; long-term memory handlers are composed in by the caller. */
-export function sessionMemoryHandler(state: RedisAgentMemoryState, opts: RedisAgentMemoryServerOptions): (req: Incoming, storeId: string) => Outgoing | undefined {
+export function sessionMemoryHandler(
+  state: RedisAgentMemoryState,
+  opts: RedisAgentMemoryServerOptions,
+): (req: Incoming, storeId: string) => Outgoing | undefined {
   return (req, storeId) => {
     const base = `/v1/stores/${encodeURIComponent(storeId)}/session-memory`;
     if (req.method === 'GET' && req.path === base) return listSessions(state, req);
@@ -104,13 +107,22 @@ export function sessionMemoryHandler(state: RedisAgentMemoryState, opts: RedisAg
       const session = state.sessions.get(s.sessionId!);
       if (req.method === 'GET') {
         const include = req.query.get('includeSummarisedEvents');
-        if (include !== null && include !== 'true' && include !== 'false') return problem(400, 'invalid query parameters', [{ field: 'includeSummarisedEvents', rule: 'type', message: 'includeSummarisedEvents must be true or false' }]);
+        if (include !== null && include !== 'true' && include !== 'false')
+          return problem(400, 'invalid query parameters', [
+            { field: 'includeSummarisedEvents', rule: 'type', message: 'includeSummarisedEvents must be true or false' },
+          ]);
         if (!session) return problem(404, `session ${s.sessionId} not found`);
         // Summarised events are left out unless asked for; cleanup may already have deleted them.
         const events = include === 'true' ? [...session.summarised, ...session.events] : session.events;
         return {
           status: 200,
-          body: { sessionId: session.sessionId, ownerId: session.ownerId, ...(session.namespace ? { namespace: session.namespace } : {}), events, ...(session.summary ? { summary: session.summary } : {}) },
+          body: {
+            sessionId: session.sessionId,
+            ownerId: session.ownerId,
+            ...(session.namespace ? { namespace: session.namespace } : {}),
+            events,
+            ...(session.summary ? { summary: session.summary } : {}),
+          },
         };
       }
       if (req.method === 'DELETE') {
@@ -146,10 +158,12 @@ function listSessions(state: RedisAgentMemoryState, req: Incoming): Outgoing {
   const owner = req.query.get('filterOwnerId') ?? undefined;
   checkId(v, 'filterOwnerId', owner, false);
   const includeAllRaw = req.query.get('includeAll');
-  if (includeAllRaw !== null && includeAllRaw !== 'true' && includeAllRaw !== 'false') v.push({ field: 'includeAll', rule: 'type', message: 'includeAll must be true or false' });
+  if (includeAllRaw !== null && includeAllRaw !== 'true' && includeAllRaw !== 'false')
+    v.push({ field: 'includeAll', rule: 'type', message: 'includeAll must be true or false' });
   const includeAll = includeAllRaw === 'true';
   if (owner !== undefined && includeAll) v.push({ field: 'includeAll', rule: 'exclusive', message: 'includeAll cannot be combined with filterOwnerId' });
-  if (owner === undefined && !includeAll) v.push({ field: 'includeAll', rule: 'required', message: 'set includeAll=true to list every session, or give filterOwnerId' });
+  if (owner === undefined && !includeAll)
+    v.push({ field: 'includeAll', rule: 'required', message: 'set includeAll=true to list every session, or give filterOwnerId' });
   const token = req.query.get('pageToken');
   const offset = token === null ? 0 : decodeToken(token);
   if (offset === undefined) v.push({ field: 'pageToken', rule: 'format', message: 'pageToken is not a token this service issued' });
@@ -174,10 +188,12 @@ function addEvent(state: RedisAgentMemoryState, req: Incoming): Outgoing {
   else if (!Array.isArray(b.content)) v.push({ field: 'content', rule: 'type', message: 'content must be an array' });
   else
     b.content.forEach((c, i) => {
-      if (!isObject(c) || typeof c.text !== 'string' || Object.keys(c).length !== 1) v.push({ field: `content[${i}]`, rule: 'oneOf', message: 'each content item must be {"text": string}' });
+      if (!isObject(c) || typeof c.text !== 'string' || Object.keys(c).length !== 1)
+        v.push({ field: `content[${i}]`, rule: 'oneOf', message: 'each content item must be {"text": string}' });
     });
   if (b.createdAt === undefined) v.push({ field: 'createdAt', rule: 'required', message: 'createdAt is required' });
-  else if (typeof b.createdAt !== 'string' || !DATE_TIME.test(b.createdAt)) v.push({ field: 'createdAt', rule: 'format', message: 'createdAt must be an RFC 3339 date-time' });
+  else if (typeof b.createdAt !== 'string' || !DATE_TIME.test(b.createdAt))
+    v.push({ field: 'createdAt', rule: 'format', message: 'createdAt must be an RFC 3339 date-time' });
   if (v.length) return problem(400, 'request validation failed', v);
   const sessionId = (b.sessionId as string | undefined) ?? newEventId();
   let session = state.sessions.get(sessionId);

@@ -9,7 +9,8 @@ import { extendSummary } from '../summary.js';
 import { terms } from '../embedding.js';
 
 /** The extraction strategies of `memory_strategies.py`, plus the server's topic/entity/merge prompts. */
-export type PromptKind = 'discrete' | 'summary' | 'preferences' | 'custom' | 'topics' | 'entities' | 'working-memory-summary' | 'merge' | 'optimize-query' | 'other';
+export type PromptKind =
+  'discrete' | 'summary' | 'preferences' | 'custom' | 'topics' | 'entities' | 'working-memory-summary' | 'merge' | 'optimize-query' | 'other';
 
 /** One extracted memory as the server's strategies parse it (`{"memories": [...]}`). */
 export interface ExtractedMemoryAnswer {
@@ -134,7 +135,9 @@ export function answer(prompt: string, wantsJson: boolean): { kind: PromptKind; 
       // After the template's worked example: the previous summary, then the lines to fold in.
       const tail = prompt.slice(prompt.lastIndexOf('END OF EXAMPLE'));
       const previous = between(tail, 'Current summary:\n', '\n\nNew lines of conversation:').trim();
-      const lines = between(tail, 'New lines of conversation:\n', '\n\nNew summary:').split('\n').filter((l) => l.trim());
+      const lines = between(tail, 'New lines of conversation:\n', '\n\nNew summary:')
+        .split('\n')
+        .filter((l) => l.trim());
       return { kind, content: workingMemorySummaryAnswer(previous, lines) };
     }
     case 'merge': {
