@@ -1,4 +1,4 @@
-import { isRecord } from '../codec/json.js';
+import { isRecord, textOf } from '../codec/json.js';
 import { errorClassForStatus, RETRYABLE_STATUSES, RateLimitError, type AgentMemoryError, type FieldViolation } from './errors.js';
 
 /**
@@ -37,12 +37,12 @@ export function errorFromResponse(operation: string, status: number, body: unkno
 }
 
 function problemField(f: Record<string, unknown>): FieldViolation {
-  return { field: String(f.field ?? ''), rule: String(f.rule ?? ''), message: String(f.message ?? '') };
+  return { field: textOf(f.field), rule: textOf(f.rule), message: textOf(f.message) };
 }
 
 function fastApiField(f: Record<string, unknown>): FieldViolation {
-  const loc = Array.isArray(f.loc) ? f.loc.map(String).join('.') : '';
-  return { field: loc, rule: String(f.type ?? ''), message: String(f.msg ?? '') };
+  const loc = Array.isArray(f.loc) ? f.loc.map(textOf).join('.') : '';
+  return { field: loc, rule: textOf(f.type), message: textOf(f.msg) };
 }
 
 /** Parses `Retry-After` (seconds or an HTTP date) into milliseconds from now. */

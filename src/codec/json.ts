@@ -21,11 +21,12 @@ export function toJson(value: unknown, operation: string, path: string, seen = n
     if (Array.isArray(value)) {
       return value.map((v, i) => (v === undefined ? null : toJson(v, operation, `${path}[${i}]`, seen)));
     }
-    const proto = Object.getPrototypeOf(value);
+    const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       throw invalid(
         operation,
         path,
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- an object made with Object.create(null) has no constructor
         `is a ${value.constructor?.name ?? 'class instance'}; only plain objects, arrays, strings, finite numbers, booleans and null can be stored`,
       );
     }
@@ -47,7 +48,7 @@ export function toJson(value: unknown, operation: string, path: string, seen = n
 export function toJsonObject(value: unknown, operation: string, path: string): { [key: string]: JsonValue } {
   const json = toJson(value, operation, path);
   if (!isRecord(json)) throw invalid(operation, path, 'must be an object');
-  return json as { [key: string]: JsonValue };
+  return json;
 }
 
 function invalid(operation: string, path: string, rule: string): InvalidInputError {
@@ -56,4 +57,13 @@ function invalid(operation: string, path: string, rule: string): InvalidInputErr
 
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A value as text for a message or a key: strings as they are, other values as JSON ('' for none). */
+export function textOf(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify returns undefined for functions and symbols, whatever its type says
+  return JSON.stringify(v) ?? '';
 }
