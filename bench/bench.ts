@@ -39,9 +39,9 @@ const child = spawn(path.join(here, '..', 'node_modules', '.bin', 'tsx'), [path.
   stdio: ['pipe', 'pipe', 'inherit'],
 });
 const info = await new Promise<{ ram: { url: string; apiKey: string; storeId: string }; ams: { url: string } }>((resolve) => {
-  createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
+  createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
 });
-const stopServers = () => child.stdin!.end();
+const stopServers = () => child.stdin.end();
 
 // ---------------------------------------------------------------- metering fetch
 let meter: Meter | undefined;

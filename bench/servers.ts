@@ -9,7 +9,6 @@ const ram = await startReferenceServer({ backend: 'redis-agent-memory', backgrou
 const ams = await startReferenceServer({ backend: 'opensource-agent-memory', backgroundTasks: 'manual', latencyMs });
 process.stdout.write(`${JSON.stringify({ ram: { url: ram.url, apiKey: ram.apiKey, storeId: ram.storeId }, ams: { url: ams.url } })}\n`);
 process.stdin.resume();
-process.stdin.on('end', async () => {
-  await Promise.all([ram.close(), ams.close()]);
-  process.exit(0);
+process.stdin.on('end', () => {
+  void Promise.all([ram.close(), ams.close()]).then(() => process.exit(0));
 });

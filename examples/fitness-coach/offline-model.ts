@@ -13,6 +13,7 @@ export class OfflineCoachModel extends BaseLlm {
     super({ model: 'offline-coach' });
   }
 
+  // eslint-disable-next-line @typescript-eslint/require-await -- BaseLlm's contract is an async generator; an offline model answers at once
   override async *generateContentAsync(request: LlmRequest): AsyncGenerator<LlmResponse, void> {
     const parts = respond(request.contents);
     yield { content: { role: 'model', parts: this.tools === 'mcp' ? parts.map(toMcpCall) : parts } };
@@ -72,7 +73,7 @@ function mcpValue(response: Record<string, unknown>): Record<string, unknown> {
 
 function afterTool(name: string, raw: Record<string, unknown>): string {
   const response = name.endsWith('_long_term_memories') || name.endsWith('_long_term_memory') ? mcpValue(raw) : raw;
-  if (response.error) return `Sorry, that did not work: ${String(response.error)}`;
+  if (response.error) return `Sorry, that did not work: ${typeof response.error === 'string' ? response.error : JSON.stringify(response.error)}`;
   if (name === 'create_memory' || name === 'create_long_term_memories') return 'Got it, I will remember that.';
   if (name === 'search_memory' || name === 'search_long_term_memory') {
     const memories = (response.memories as { text: string; memoryType?: string; memory_type?: string }[] | undefined) ?? [];

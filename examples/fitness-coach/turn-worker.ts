@@ -12,7 +12,13 @@ const sessionService = new RedisSessionMemoryService(config);
 const memoryService = new RedisLongTermMemoryService(config);
 const runner = new Runner({ appName: APP_NAME, agent: createCoachAgent(memoryService), sessionService, memoryService });
 
-process.on('message', async (m: { text: string }) => {
-  const { lines } = await turn(runner, 'alice', sessionId, m.text);
-  process.send!({ pid: process.pid, lines });
+process.on('message', (m: { text: string }) => {
+  // A failed turn ends the worker with its error, which the demo reports.
+  turn(runner, 'alice', sessionId, m.text).then(
+    ({ lines }) => process.send!({ pid: process.pid, lines }),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 });

@@ -33,7 +33,7 @@ export async function startWeb(port: number, host = '127.0.0.1') {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const web = await startWeb(Number(process.env.PORT ?? 8000), process.env.HOST ?? '127.0.0.1');
   console.log(`ADK web UI: ${web.url} (data in ${web.backend}); Ctrl+C to stop`);
-  const stop = () => web.stop().then(() => process.exit(0));
+  const stop = () => void web.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -51,7 +51,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           text: r.text,
           user_id,
           namespace,
-          memory_type: r.memoryType as MemoryType,
+          memory_type: r.memoryType,
           ...(r.topics?.length ? { topics: r.topics } : {}),
           ...(r.eventDate ? { event_date: new Date(r.eventDate).toISOString() } : {}),
           ...(r.sessionId ? { session_id: amsSessionId(r.sessionId) } : {}),

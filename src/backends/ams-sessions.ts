@@ -357,7 +357,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     });
     // A session another client created (the Python adk-redis) keeps its initial state in the document's data.
     const state: StateMap = { ...(created?.state ?? foreignState(native)) };
-    for (const e of timeline) Object.assign(state, splitState(e.actions?.stateDelta).session);
+    for (const e of timeline) Object.assign(state, splitState(e.actions.stateDelta).session);
     const createdAt = created?.createdAt ?? (Date.parse(native?.created_at ?? '') || 0);
     const events = summarised ? withBackendSummary(timeline, { text: summarised, firstRetained, startHint: createdAt }) : timeline;
     return { state, events, lastUpdateTime: timeline.at(-1)?.timestamp ?? createdAt };
@@ -598,14 +598,14 @@ function recordEvents(docs: { id: string; payload: unknown }[]): Event[] {
 function foreignState(native: WorkingMemory | undefined): StateMap {
   if (!native || !isRecord(native.data)) return {};
   const { adk: _marker, ...rest } = native.data;
-  return rest as StateMap;
+  return rest;
 }
 
 /** A session's own state as stored: its creation's (or another client's document data), then every event's changes. */
 function sessionStateOf(read: PlaceRead): StateMap {
   const state: StateMap = { ...(winningCreation(read.docs)?.creation.state ?? foreignState(read.native)) };
   for (const e of recordEvents(read.docs.filter((d) => d.id !== HEAD_ID && !d.id.startsWith(CREATION_PREFIX))))
-    Object.assign(state, splitState(e.actions?.stateDelta).session);
+    Object.assign(state, splitState(e.actions.stateDelta).session);
   return state;
 }
 

@@ -104,7 +104,7 @@ function bodyOf(doc: WorkingMemory): Body {
 /** The marker a document carries, if this package wrote one. */
 export function markerOf(doc: { data?: unknown } | undefined): Partial<ViewMarker> {
   const adk = doc && isRecord(doc.data) ? doc.data.adk : undefined;
-  return isRecord(adk) ? (adk as Partial<ViewMarker>) : {};
+  return isRecord(adk) ? adk : {};
 }
 
 /**

@@ -58,7 +58,7 @@ type Owned = Extract<Envelope, { appName: string }>;
 
 function envelope(e: SessionEvent): Partial<Envelope> & { kind?: string } {
   const md = e.metadata;
-  return isRecord(md) && isRecord(md.adk) ? (md.adk as Partial<Envelope>) : {};
+  return isRecord(md) && isRecord(md.adk) ? md.adk : {};
 }
 
 const isOwned = (env: Partial<Envelope>): env is Owned => (env.kind === 'session' || env.kind === 'event') && typeof (env as Owned).appName === 'string';
@@ -407,7 +407,7 @@ interface PythonMetadata {
 }
 
 function pythonMetadata(record: SessionEvent): PythonMetadata {
-  return isRecord(record.metadata) ? (record.metadata as PythonMetadata) : {};
+  return isRecord(record.metadata) ? record.metadata : {};
 }
 
 /** Whether a store session is the scope's session as the Python adk-redis writes it (its events name the scope). */
@@ -420,6 +420,7 @@ function isPythonSessionOf(memory: SessionMemory, scope: SessionScope): boolean 
 
 /** What the Python adk-redis writes beside each event, so it reads events this package adds to its sessions as its own. */
 function pythonMetadataFor(scope: SessionScope, event: Event): Record<string, JsonValue> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- an event from a JavaScript caller may come without actions
   const delta = event.actions?.stateDelta;
   return {
     source: 'adk-redis',
@@ -429,6 +430,7 @@ function pythonMetadataFor(scope: SessionScope, event: Event): Record<string, Js
     adk_session_id: scope.sessionId,
     adk_event_id: event.id,
     ...(event.author !== undefined ? { adk_author: event.author } : {}),
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- see above
     ...(delta && Object.keys(delta).length ? { state_delta: toJson(delta, 'appendEvent', 'stateDelta') } : {}),
   };
 }
@@ -452,12 +454,12 @@ function storedSession(memory: SessionMemory): StoredSession {
       events.push(event);
       // The first surviving record restates the state; later ones add their own changes.
       if (state === undefined) state = isRecord(env.state) ? { ...env.state } : {};
-      else Object.assign(state, splitState(event.actions?.stateDelta).session);
+      else Object.assign(state, splitState(event.actions.stateDelta).session);
     } else if (env.kind === undefined) {
       events.push(foreignEvent(record));
       // The Python adk-redis keeps each event's state changes beside it.
       const delta = pythonMetadata(record).state_delta;
-      if (isRecord(delta)) state = { ...(state ?? {}), ...splitState(delta as StateMap).session };
+      if (isRecord(delta)) state = { ...(state ?? {}), ...splitState(delta).session };
     }
     if (i === boundary) firstRetained = events.length;
   });

@@ -20,7 +20,7 @@ class PlainRequest {
 }
 
 /** The openapi-fetch clients of one backend client. */
-export interface Http<Paths extends {}> {
+export interface Http<Paths extends object> {
   /** Used by the client's methods: the node transport by default, or the configured fetch. */
   call: Client<Paths>;
   /** Exposed as `client.http` for calls the methods do not cover: standard fetch Responses. */
@@ -32,7 +32,7 @@ export interface Http<Paths extends {}> {
 const abortController = (): AttemptController => new AbortController();
 const attemptCancel = (): AttemptController => new AttemptCancel();
 
-export function createHttp<Paths extends {}>(baseUrl: string, apiKey: string | undefined, fetchImpl: FetchLike | undefined): Http<Paths> {
+export function createHttp<Paths extends object>(baseUrl: string, apiKey: string | undefined, fetchImpl: FetchLike | undefined): Http<Paths> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
   // Built once: openapi-fetch otherwise builds the default serializer again on every call.

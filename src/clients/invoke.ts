@@ -1,6 +1,7 @@
 import { AgentMemoryError, ConnectionError, InvalidResponseError, RateLimitError, RequestAbortedError, RequestTimeoutError } from './errors.js';
 import { errorFromResponse, parseRetryAfter } from './problem.js';
 import { responseProblem, type ResponseSpec } from './responses.js';
+import { textOf } from '../codec/json.js';
 
 /** Per-call options accepted by every client method. */
 export interface RequestOptions {
@@ -87,6 +88,7 @@ async function attemptOnce<T>(
     result = await attempt(controller.signal);
   } catch (cause) {
     if (callerSignal?.aborted) return aborted(op.name, callerSignal.reason);
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the timer callback, which the compiler does not follow
     if (timedOut) {
       return new RequestTimeoutError(`${op.name} timed out after ${policy.timeoutMs / 1000}s`, {
         operation: op.name,
@@ -127,7 +129,7 @@ async function attemptOnce<T>(
 }
 
 function aborted(operation: string, reason: unknown): RequestAbortedError {
-  const why = reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : String(reason);
+  const why = reason instanceof Error ? reason.message : reason === undefined ? 'aborted' : textOf(reason);
   return new RequestAbortedError(`${operation} was aborted by the caller (${why})`, { operation, type: 'aborted' });
 }
 

@@ -75,12 +75,12 @@ export class TransportResponse {
     this.ok = status >= 200 && status < 300;
     this.headers = new ResponseHeaders(headers);
   }
-  async text(): Promise<string> {
-    return this.body;
+  text(): Promise<string> {
+    return Promise.resolve(this.body);
   }
-  /** As `Response.json()`: a body that is not JSON (including an empty one) throws SyntaxError. */
-  async json(): Promise<unknown> {
-    return JSON.parse(this.body);
+  /** As `Response.json()`: a body that is not JSON (including an empty one) rejects with SyntaxError. */
+  json(): Promise<unknown> {
+    return new Promise((resolve) => resolve(JSON.parse(this.body) as unknown));
   }
 }
 
@@ -92,7 +92,7 @@ function headerRecord(headers: HeadersInit | undefined): Record<string, string> 
     return out;
   }
   if (Array.isArray(headers)) return Object.fromEntries(headers);
-  return { ...(headers as Record<string, string>) };
+  return { ...headers };
 }
 
 /** Sends one request and resolves once the whole response body has arrived. */
@@ -100,6 +100,7 @@ export function nodeFetch(request: TransportRequest): Promise<TransportResponse>
   return new Promise((resolve, reject) => {
     const url = new URL(request.url);
     const signal = request.init.signal as unknown as AttemptCancel | AbortSignal | null | undefined;
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the caller's abort reason, passed on as fetch does
     if (signal?.aborted) return reject(signal.reason);
     const body = request.init.body;
     if (body !== undefined && body !== null && typeof body !== 'string') return reject(new TypeError('the default transport sends string bodies only'));
@@ -114,6 +115,7 @@ export function nodeFetch(request: TransportRequest): Promise<TransportResponse>
       settled = true;
       detach();
       if (response) resolve(response);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a socket error or the caller's abort reason, passed on as fetch does
       else reject(error);
     };
     const req = send(url, { method: request.init.method ?? 'GET', headers, agent }, (res) => {

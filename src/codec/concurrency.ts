@@ -78,7 +78,7 @@ export async function allToCompletion<T extends unknown[]>(
  * A signal of this call's own that follows the caller's: the caller's signal gets one listener
  * however many requests run, and this one takes any number (a session read can run hundreds).
  */
-function linkedSignal(parent: AbortSignal | undefined): { controller: AbortController; signal: AbortSignal; release(): void } {
+function linkedSignal(parent: AbortSignal | undefined): { controller: AbortController; signal: AbortSignal; release: () => void } {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   const onParentAbort = () => controller.abort(parent?.reason);

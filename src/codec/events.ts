@@ -14,6 +14,7 @@ export type EventJson = { [key: string]: JsonValue };
  * backend record's metadata: reading it back gives an event equal to the one appended.
  */
 export function eventToJson(event: Event, operation: string): EventJson {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- an event from a JavaScript caller may come without actions
   const actions = event.actions ? { ...event.actions } : undefined;
   if (actions?.stateDelta) {
     actions.stateDelta = Object.fromEntries(Object.entries(actions.stateDelta).filter(([k]) => !k.startsWith(TEMP_PREFIX)));
@@ -75,8 +76,10 @@ export function conversationText(event: Event): string | undefined {
 export function renderText(event: Event): string {
   const text = conversationText(event);
   if (text !== undefined) return text;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- an event from a JavaScript caller may come without actions
   if (event.actions?.transferToAgent) return `[transfer to ${event.actions.transferToAgent}]`;
   if (event.errorMessage) return `[error: ${event.errorMessage}]`;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above, and a stored event may lack stateDelta
   if (event.actions && Object.keys(event.actions.stateDelta ?? {}).length) return '[state update]';
   return `[${event.author ?? 'event'}]`;
 }
@@ -103,6 +106,7 @@ export function plainText(event: Event): string {
 
 function compact(value: unknown): string {
   if (value === undefined) return '';
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify returns undefined for undefined and functions, whatever its type says
   const text = JSON.stringify(value) ?? '';
   return text.length > 200 ? `${text.slice(0, 197)}...` : text;
 }

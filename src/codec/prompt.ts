@@ -1,4 +1,4 @@
-import { isCompactedEvent, type CompactedEvent, type Session } from '@google/adk';
+import { isCompactedEvent, type Session } from '@google/adk';
 import { conversationText, isUserAuthored } from './events.js';
 
 /** One message of a memory prompt, in the shape Agent Memory Server's `/v1/memory/prompt` returns. */
@@ -26,7 +26,7 @@ export function memoriesMessage(memories: { id: string; text: string }[]): Promp
  */
 export function sessionMessages(session: Session | undefined): PromptMessage[] {
   if (!session) return [];
-  const summary = session.events.filter(isCompactedEvent).pop() as CompactedEvent | undefined;
+  const summary = session.events.filter(isCompactedEvent).pop();
   const after = session.events.filter((e) => !isCompactedEvent(e) && (!summary || e.timestamp > summary.endTime));
   const out: PromptMessage[] = summary ? [text('system', `${SUMMARY_HEADING}\n${summary.compactedContent}`)] : [];
   for (const e of after) {

@@ -110,13 +110,13 @@ try {
   throw e;
 }
 
-const build = (userId: string) => createMemoryMcpServer({ sessionService, memoryService, appName: args.app!, userOf: () => userId });
+const build = (userId: string) => createMemoryMcpServer({ sessionService, memoryService, appName: args.app, userOf: () => userId });
 
 if (port === undefined || auth === undefined) {
   await build(args.user!).connect(new StdioServerTransport());
 } else {
   if (auth.warning) process.stderr.write(`adk-redis-mcp: warning: ${auth.warning}\n`);
-  const server = http.createServer(async (req, res) => {
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     // Checked before anything else: an unauthenticated request learns nothing and runs nothing.
     const who = auth.authenticate(req.headers);
     if ('refused' in who) {
@@ -142,6 +142,14 @@ if (port === undefined || auth === undefined) {
     });
     await mcp.connect(transport);
     await transport.handleRequest(req, res);
+  };
+  // A request whose handling fails gets a 500; it never becomes an unhandled rejection, which would end the server.
+  const server = http.createServer((req, res) => {
+    serve(req, res).catch((e: unknown) => {
+      process.stderr.write(`adk-redis-mcp: request failed: ${e instanceof Error ? e.message : String(e)}\n`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal error' }));
+    });
   });
   server.listen(port, '127.0.0.1', () => {
     const address = server.address();

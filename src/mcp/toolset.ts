@@ -3,6 +3,7 @@ import type { FunctionDeclaration, Schema } from '@google/genai';
 import { ConfigurationError } from '../clients/errors.js';
 import { amsSessionId, amsTagValue } from '../codec/ids.js';
 import { toolParameters } from './schema.js';
+import { textOf } from '../codec/json.js';
 
 /** The tools of Agent Memory Server's MCP server (agent_memory_server/mcp.py, v0.15.2). */
 export type AgentMemoryMcpToolName =
@@ -154,7 +155,7 @@ class PinnedMcpTool extends BaseTool {
   override async runAsync(request: RunAsyncToolRequest): Promise<unknown> {
     const args = this.rule.pin(isRecord(request.args) ? request.args : {}, this.caller(request.toolContext));
     if (this.name === 'get_long_term_memory' || this.name === 'edit_long_term_memory') {
-      const id = String(args.memory_id ?? '');
+      const id = textOf(args.memory_id);
       const found = (await this.lookup([id], request)).get(id);
       if (found === undefined) return toolError(`Memory ${id} not found`);
       // The ownership check already read it: no second round trip.
@@ -186,7 +187,8 @@ export class AgentMemoryMcpToolset extends BaseToolset {
 
   constructor(private readonly options: AgentMemoryMcpToolsetOptions) {
     super([]);
-    if (typeof options?.url !== 'string' || !/^https?:\/\//.test(options.url)) {
+    const url: unknown = (options as Partial<AgentMemoryMcpToolsetOptions> | undefined)?.url;
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {
       throw new ConfigurationError('url', 'must be the http(s) URL of the Agent Memory Server MCP app', 'createAgentMemoryMcpToolset');
     }
     const unknown = (options.include ?? []).filter((n) => !(n in PINNING));

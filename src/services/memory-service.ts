@@ -20,7 +20,7 @@ import {
   type MemoryType,
 } from '../codec/memory.js';
 import { connectionOptions, extractionOptions, extractionStrategyOf, rejectUnsupported, resolveConnection, type BackendClient } from './config.js';
-import { requireId } from './validate.js';
+import { requireId, untrusted } from './validate.js';
 
 export const memoryServiceConfigSchema = z.strictObject({
   ...connectionOptions,
@@ -147,10 +147,10 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   async addSessionToMemory(session: Session, options: { signal?: AbortSignal } = {}): Promise<void> {
     const op = 'addSessionToMemory';
     await this.addEventsToMemory({
-      appName: requireId(op, 'session.appName', session?.appName),
+      appName: requireId(op, 'session.appName', untrusted(session)?.appName),
       userId: requireId(op, 'session.userId', session.userId),
       sessionId: requireId(op, 'session.id', session.id),
-      events: session.events ?? [],
+      events: untrusted(session)?.events ?? [],
       signal: options.signal,
     });
   }
@@ -158,7 +158,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   /** Stores a chosen slice of events as `message` memories; events without text are skipped. */
   async addEventsToMemory(request: { appName: string; userId: string; events: Event[]; sessionId?: string; signal?: AbortSignal }): Promise<{ ids: string[] }> {
     const op = 'addEventsToMemory';
-    const scope = this.scope(op, request?.appName, request?.userId);
+    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
     if (!Array.isArray(request.events)) throw invalidInput(op, 'events', 'must be an array of ADK events');
     if (!this.cfg.storeEventsAsMessages) return { ids: [] };
     const sessionId = request.sessionId === undefined ? undefined : requireId(op, 'sessionId', request.sessionId);
@@ -182,7 +182,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   /** Writes durable memories directly; returns their ids (the same for the same input). */
   async addMemory(request: { appName: string; userId: string; memories: MemoryToAdd[]; signal?: AbortSignal }): Promise<{ ids: string[] }> {
     const op = 'addMemory';
-    const scope = this.scope(op, request?.appName, request?.userId);
+    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
     if (!Array.isArray(request.memories)) throw invalidInput(op, 'memories', 'must be an array');
     const records = request.memories.map((m, i) => {
       const text = entryText(m.content);
@@ -204,7 +204,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   /** The user's memories closest to the query, best first, at most `searchTopK`; an empty query finds nothing. */
   async searchMemory(request: SearchMemoryRequest & { limit?: number; signal?: AbortSignal }): Promise<SearchMemoryResult> {
     const op = 'searchMemory';
-    const scope = this.scope(op, request?.appName, request?.userId);
+    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
     if (typeof request.query !== 'string') throw invalidInput(op, 'query', 'must be a string');
     if (!request.query.trim()) return { memories: [] };
     const limit = this.limitOf(op, request.limit);
@@ -215,7 +215,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   /** One of the user's memories by id, or undefined. */
   async getMemory(request: { appName: string; userId: string; id: string; signal?: AbortSignal }): Promise<RedisMemoryEntry | undefined> {
     const op = 'getMemory';
-    const scope = this.scope(op, request?.appName, request?.userId);
+    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
     const hit = await this.backend.get(scope, memoryIds.fromClientId(scope, requireId(op, 'id', request.id)), { signal: request.signal });
     return hit && toEntry(hit);
   }
@@ -231,7 +231,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     signal?: AbortSignal;
   }): Promise<RedisMemoryEntry> {
     const op = 'updateMemory';
-    const scope = this.scope(op, request?.appName, request?.userId);
+    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
     const id = memoryIds.fromClientId(scope, requireId(op, 'id', request.id));
     const o = { signal: request.signal };
     const current = await this.backend.get(scope, id, o);
@@ -255,7 +255,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   /** Deletes the user's memories by id; ids that do not exist (or are not this user's) are ignored. */
   async deleteMemory(request: { appName: string; userId: string; ids: string[]; signal?: AbortSignal }): Promise<{ deleted: string[] }> {
     const op = 'deleteMemory';
-    const scope = this.scope(op, request?.appName, request?.userId);
+    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
     if (!Array.isArray(request.ids)) throw invalidInput(op, 'ids', 'must be an array of memory ids');
     const ids = [...new Set(request.ids.map((id, i) => memoryIds.fromClientId(scope, requireId(op, `ids[${i}]`, id))))];
     // Only this user's records may be deleted, whatever ids a caller (or a model) passes.
@@ -280,7 +280,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     signal?: AbortSignal;
   }): Promise<{ messages: PromptMessage[] }> {
     const op = 'memoryPrompt';
-    const scope = this.scope(op, request?.appName, request?.userId);
+    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
     if (typeof request.query !== 'string' || !request.query.trim()) throw invalidInput(op, 'query', 'must be a non-empty string');
     const limit = this.limitOf(op, request.limit);
     if (request.session && (request.session.appName !== scope.appName || request.session.userId !== scope.userId)) {

@@ -23,7 +23,7 @@ import type { SessionScope } from '../codec/ids.js';
 import { toJson } from '../codec/json.js';
 import { isEmpty, mergeScopes, splitState, type SplitState, type StateMap } from '../codec/state.js';
 import { connectionOptions, extractionOptions, extractionStrategyOf, rejectUnsupported, resolveConnection, type BackendClient } from './config.js';
-import { optionalCount, requireId } from './validate.js';
+import { optionalCount, requireId, untrusted } from './validate.js';
 
 export const sessionServiceConfigSchema = z.strictObject({
   ...connectionOptions,
@@ -96,8 +96,8 @@ export class RedisSessionMemoryService extends BaseSessionService {
   override async createSession(request: CreateSessionRequest & Cancellable): Promise<Session> {
     const op = 'createSession';
     this.ensureOpen(op);
-    const appName = requireId(op, 'appName', request?.appName);
-    const userId = requireId(op, 'userId', request?.userId);
+    const appName = requireId(op, 'appName', untrusted(request)?.appName);
+    const userId = requireId(op, 'userId', untrusted(request)?.userId);
     const sessionId = request.sessionId === undefined ? randomUUID() : requireId(op, 'sessionId', request.sessionId);
     const initial = splitState(request.state ? (toJson(request.state, op, 'state') as StateMap) : {});
     const scope = this.scope(appName, userId, sessionId);
@@ -122,8 +122,9 @@ export class RedisSessionMemoryService extends BaseSessionService {
    * between; a session id held by another app stays a ConflictError.
    */
   override async getOrCreateSession(request: CreateSessionRequest & Cancellable): Promise<Session> {
-    if (request?.sessionId === undefined) return this.createSession(request);
-    const key = { appName: request.appName, userId: request.userId, sessionId: request.sessionId, signal: request.signal };
+    const sessionId = untrusted(request)?.sessionId;
+    if (sessionId === undefined) return this.createSession(request);
+    const key = { appName: request.appName, userId: request.userId, sessionId, signal: request.signal };
     for (let attempt = 1; ; attempt++) {
       const found = await this.getSession(key);
       if (found) return found;
@@ -139,7 +140,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const op = 'getSession';
     this.ensureOpen(op);
     const scope = this.scope(
-      requireId(op, 'appName', request?.appName),
+      requireId(op, 'appName', untrusted(request)?.appName),
       requireId(op, 'userId', request.userId),
       requireId(op, 'sessionId', request.sessionId),
     );
@@ -164,12 +165,13 @@ export class RedisSessionMemoryService extends BaseSessionService {
   override async listSessions(request: ListSessionsRequest & Cancellable): Promise<ListSessionsResponse> {
     const op = 'listSessions';
     this.ensureOpen(op);
-    const appName = requireId(op, 'appName', request?.appName);
+    const appName = requireId(op, 'appName', untrusted(request)?.appName);
     const userId = request.userId === undefined ? undefined : requireId(op, 'userId', request.userId);
     const limit = optionalCount(op, 'limit', request.limit, 0);
     const offset = optionalCount(op, 'offset', request.offset, 0);
     const page = optionalCount(op, 'page', request.page, 1);
-    if (request.order !== undefined && request.order !== 'asc' && request.order !== 'desc') {
+    const order: unknown = request.order;
+    if (order !== undefined && order !== 'asc' && order !== 'desc') {
       throw invalidInput(op, 'order', 'must be "asc" or "desc"', 'enum');
     }
     // As ADK's DatabaseSessionService: each session with its merged state (app, user, session), no events.
@@ -199,7 +201,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const op = 'deleteSession';
     this.ensureOpen(op);
     const scope = this.scope(
-      requireId(op, 'appName', request?.appName),
+      requireId(op, 'appName', untrusted(request)?.appName),
       requireId(op, 'userId', request.userId),
       requireId(op, 'sessionId', request.sessionId),
     );
@@ -209,18 +211,21 @@ export class RedisSessionMemoryService extends BaseSessionService {
   override async appendEvent({ session, event, signal }: AppendEventRequest & Cancellable): Promise<Event> {
     const op = 'appendEvent';
     this.ensureOpen(op);
-    if (!event || typeof event !== 'object') throw new InvalidInputError(`${op}: event must be an ADK event`, { operation: op, type: 'invalid-input' });
+    const given: unknown = event;
+    if (!given || typeof given !== 'object') throw new InvalidInputError(`${op}: event must be an ADK event`, { operation: op, type: 'invalid-input' });
     if (event.partial) return event;
     requireId(op, 'event.id', event.id);
-    if (typeof event.timestamp !== 'number' || !Number.isFinite(event.timestamp)) {
+    const timestamp: unknown = event.timestamp;
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
       throw invalidInput(op, 'event.timestamp', 'must be a finite number of milliseconds', 'number');
     }
     const scope = this.scope(
-      requireId(op, 'session.appName', session?.appName),
+      requireId(op, 'session.appName', untrusted(session)?.appName),
       requireId(op, 'session.userId', session.userId),
       requireId(op, 'session.id', session.id),
     );
-    const delta = splitState(event.actions?.stateDelta ? (toJson(event.actions.stateDelta, op, 'event.actions.stateDelta') as StateMap) : {});
+    const stateDelta = untrusted(event.actions)?.stateDelta;
+    const delta = splitState(stateDelta ? (toJson(stateDelta, op, 'event.actions.stateDelta') as StateMap) : {});
     const json = eventToJson(event, op);
     const bytes = Buffer.byteLength(JSON.stringify(json));
     if (bytes > this.maxEventBytes) {
@@ -240,8 +245,9 @@ export class RedisSessionMemoryService extends BaseSessionService {
   }
 
   /** Marks the service closed; later calls throw. Holds no sockets of its own (fetch pools them). */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
+    return Promise.resolve();
   }
 
   /**

@@ -16,3 +16,11 @@ export function optionalCount(operation: string, field: string, value: unknown, 
   }
   return value;
 }
+
+/**
+ * A request as a JavaScript caller may pass it: any field missing, or no request at all. The
+ * types say what ADK passes; the checks are for everyone else, so they read through this.
+ */
+export function untrusted<T extends object>(value: T): Partial<T> | undefined {
+  return value;
+}

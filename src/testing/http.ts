@@ -61,7 +61,7 @@ export async function serve(
     afterWork.add(work);
     void work.finally(() => afterWork.delete(work));
   };
-  const server = http.createServer(async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     try {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
@@ -115,10 +115,12 @@ export async function serve(
         type: '/errors/unexpected-error',
         detail: e instanceof Error ? e.message : String(e),
       });
-      res.writeHead(500, { 'content-type': 'application/json' });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(text);
     }
-  });
+  };
+  // handle answers every failure itself (500), so nothing it does can become an unhandled rejection.
+  const server = http.createServer((req, res) => void handle(req, res));
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

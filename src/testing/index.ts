@@ -104,7 +104,7 @@ export interface ReferenceServer {
 export async function startReferenceServer(options: ReferenceServerOptions): Promise<ReferenceServer> {
   const faults = createFaultController(options.faults);
   const embed = options.embed ?? hashedEmbedding;
-  const mode = options.backgroundTasks ?? 'auto';
+  const mode: unknown = options.backgroundTasks ?? 'auto';
   const latency = options.latencyMs ?? 0;
   if (typeof latency !== 'number' || !Number.isFinite(latency) || latency < 0)
     throw new TypeError(`startReferenceServer: latencyMs must be a number of milliseconds >= 0, got ${JSON.stringify(latency)}`);
@@ -139,7 +139,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       status,
       detail: `injected HTTP ${status}`,
     });
-    const running = await serve(handler, options.port, options.host, { take: faults.take, errorBody }, latency);
+    const running = await serve(handler, options.port, options.host, { take: (method, path, url) => faults.take(method, path, url), errorBody }, latency);
     return {
       backend: options.backend,
       url: running.url,
@@ -154,6 +154,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       },
     };
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a JavaScript caller may name another backend (refused below)
   if (options.backend === 'opensource-agent-memory') {
     if (options.contextWindowMax !== undefined) {
       throw new TypeError(
@@ -174,7 +175,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       handler,
       options.port,
       options.host,
-      { take: faults.take, errorBody: (status) => ({ detail: `injected HTTP ${status}` }) },
+      { take: (method, path, url) => faults.take(method, path, url), errorBody: (status) => ({ detail: `injected HTTP ${status}` }) },
       latency,
       mcp,
     );
@@ -194,6 +195,6 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     };
   }
   throw new TypeError(
-    `startReferenceServer: backend must be "redis-agent-memory" or "opensource-agent-memory", got ${JSON.stringify((options as { backend?: unknown })?.backend)}`,
+    `startReferenceServer: backend must be "redis-agent-memory" or "opensource-agent-memory", got ${JSON.stringify((options as { backend?: unknown }).backend)}`,
   );
 }

@@ -25,7 +25,7 @@ export interface MemoryOperation<S extends z.ZodObject = z.ZodObject> {
   run(memory: RedisLongTermMemoryService, args: z.infer<S>, caller: MemoryCaller): Promise<unknown>;
 }
 
-const define = <S extends z.ZodObject>(op: MemoryOperation<S>): MemoryOperation => op as unknown as MemoryOperation;
+const define = <S extends z.ZodObject>(op: MemoryOperation<S>): MemoryOperation => op;
 const textOf = (parts: { text?: string }[] | undefined) => (parts ?? []).map((p) => p.text ?? '').join(' ');
 
 export const MEMORY_OPERATIONS: readonly MemoryOperation[] = [

@@ -14,7 +14,7 @@ export interface MemoryToolsOptions {
 function callerOf(ctx: Context | undefined): MemoryCaller {
   if (!ctx) throw new InvalidInputError('memory tools need a tool context (run them inside an ADK agent)', { operation: 'memoryTool', type: 'invalid-input' });
   const session = ctx.invocationContext.session;
-  return { appName: ctx.invocationContext.appName, userId: ctx.userId, ...(session ? { session } : {}) };
+  return { appName: ctx.invocationContext.appName, userId: ctx.userId, session };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentMemoryServerClient, createRedisAgentMemoryClient, BadRequestError, AuthenticationError } from '../../src/clients/index.js';
 import { startPrism, type PrismHandle } from '../helpers/prism.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 // Prism (`mock --errors`) rejects any request that breaks the spec, so each call resolving
 // proves the client builds spec-conformant paths, parameters, headers and bodies.
@@ -10,7 +11,7 @@ describe('Redis Agent Memory client against a Prism mock of the spec', () => {
   beforeAll(async () => {
     prism = await startPrism('redis-agent-memory');
   });
-  afterAll(async () => prism?.close());
+  afterAll(() => closeIfStarted(prism));
 
   const client = () => createRedisAgentMemoryClient({ apiBaseUrl: prism.url, apiKey: 'test-key', storeId: 'store-1', maxRetries: 0 });
   const now = new Date('2026-01-02T03:04:05.000Z').toISOString();
@@ -98,7 +99,7 @@ describe('Agent Memory Server client against a Prism mock of the spec', () => {
   beforeAll(async () => {
     prism = await startPrism('agent-memory-server');
   });
-  afterAll(async () => prism?.close());
+  afterAll(() => closeIfStarted(prism));
 
   it('calls every operation with valid inputs', async () => {
     const c = createAgentMemoryServerClient({ apiBaseUrl: prism.url, apiKey, maxRetries: 0 });

@@ -15,6 +15,7 @@ import {
 } from '../../src/clients/index.js';
 import { startPrism, type PrismHandle } from '../helpers/prism.js';
 import { sendJson, startStub } from '../helpers/stub-server.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 const SECRET = 'sk-live-DO-NOT-LEAK-1234567890';
 const now = '2026-01-02T03:04:05.000Z';
@@ -25,7 +26,7 @@ describe('error mapping and retries against Prism (Prefer: code=...)', () => {
   beforeAll(async () => {
     prism = await startPrism('redis-agent-memory');
   });
-  afterAll(async () => prism?.close());
+  afterAll(() => closeIfStarted(prism));
 
   /** A client that asks Prism for a given status and counts attempts. */
   function preferring(code: number) {

@@ -4,6 +4,7 @@ import { MemoryWriteError } from '../../src/backends/ram-long-term.js';
 import { InvalidInputError } from '../../src/clients/errors.js';
 import type { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { REAL_AMS, backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 let seq = 0;
 const uid = (p: string) => `${p}-${process.pid}-${++seq}`;
@@ -17,7 +18,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     target = await backendTarget(backend);
     mem = target.memory!();
   });
-  afterAll(async () => target?.close());
+  afterAll(() => closeIfStarted(target));
 
   it('finds a stored fact by meaning, with id, type, topics and score', async () => {
     const app = uid('app');
@@ -146,7 +147,7 @@ if (!REAL_AMS)
     beforeAll(async () => {
       target = await backendTarget('redis-agent-memory', { viaPrism: false });
     });
-    afterAll(async () => target?.close());
+    afterAll(() => closeIfStarted(target));
 
     it('raises per-record errors of a bulk create instead of dropping them', async () => {
       const calls: number[] = [];

@@ -2,9 +2,10 @@ import { createEvent, createEventActions, type BaseSessionService, type Event, t
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/clients/errors.js';
 import { REAL_AMS, inMemoryTarget, backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 const TARGETS: [string, () => Promise<Target>][] = [
-  ...(REAL_AMS ? [] : [['adk-in-memory', async () => inMemoryTarget()] as [string, () => Promise<Target>]]),
+  ...(REAL_AMS ? [] : [['adk-in-memory', () => Promise.resolve(inMemoryTarget())] as [string, () => Promise<Target>]]),
   ...suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as const).map((b): [string, () => Promise<Target>] => [b, () => backendTarget(b)]),
 ];
 
@@ -65,7 +66,7 @@ describe.each(TARGETS)('session conformance: %s', (_name, make) => {
     target = await make();
     svc = target.service();
   });
-  afterAll(async () => target?.close());
+  afterAll(() => closeIfStarted(target));
 
   it('creates a session with the given id and initial state, and reads it back', async () => {
     const app = uid('app');

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWeb } from '../../examples/fitness-coach/web.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { freePort } from '../helpers/ports.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // .ci/run installs Debian's chromium; on a developer machine without it the check is skipped, in CI it fails.
@@ -30,8 +31,8 @@ describe.skipIf(!haveBrowser)('ADK dev web UI (npm run web) in headless Chromium
     });
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    await web?.stop();
+    await closeIfStarted(browser);
+    await (web as typeof web | undefined)?.stop();
   });
 
   it('answers a message sent in the UI, and the turn persists in the session service', async () => {

@@ -31,8 +31,8 @@ export async function startPrism(spec: keyof typeof SPECS, upstream?: string): P
   const child = spawn(PRISM, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const collect = (b: Buffer) => (output += b.toString());
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`prism did not start within 60s:\n${output}`)), 60_000);
     const check = () => {
@@ -41,7 +41,7 @@ export async function startPrism(spec: keyof typeof SPECS, upstream?: string): P
         resolve();
       }
     };
-    child.stdout!.on('data', check);
+    child.stdout.on('data', check);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`prism exited with ${code}:\n${output}`));

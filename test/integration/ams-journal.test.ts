@@ -8,6 +8,7 @@ import { amsKeys, eventsSize } from '../../src/backends/ams-sessions.js';
 import { createAgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/testing/index.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 interface Put {
   id: string;
@@ -39,7 +40,7 @@ describe('Agent Memory Server journal documents', () => {
   beforeAll(async () => {
     server = await startReferenceServer({ backend: 'opensource-agent-memory', backgroundTasks: 'manual' });
   });
-  afterAll(async () => server?.close());
+  afterAll(() => closeIfStarted(server));
 
   it('starts a new document when the current one is full, also after its cached copy was evicted', async () => {
     const puts: Put[] = [];

@@ -4,6 +4,7 @@ import { RedisLongTermMemoryService } from '../../src/services/memory-service.js
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { ScriptedLlm } from '../helpers/scripted-llm.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 type Message = { id: string; role: string; content: string; created_at: string; discrete_memory_extracted: string };
 type Doc = { session_id: string; namespace: string; user_id: string; messages: Message[]; context: string | null };
@@ -38,7 +39,7 @@ describe("Agent Memory Server: the ADK session is the server's own working memor
   beforeAll(async () => {
     target = await backendTarget('opensource-agent-memory', { server: { backgroundTasks: 'manual' } });
   });
-  afterAll(async () => target?.close());
+  afterAll(() => closeIfStarted(target));
 
   it('stores the conversation as the working memory other clients read: ADK ids, one message per event with content', async () => {
     const app = uid('app');
@@ -195,7 +196,7 @@ describe("Agent Memory Server: the ADK session is the server's own working memor
       const read = (await svc.getSession({ appName: app, userId: 'fay', sessionId: 's' }))!;
       // Lossless: every appended event is still in the session, with one CompactedEvent among them.
       expect(read.events.filter((e) => !isCompactedEvent(e)).map((e) => e.id)).toEqual(appended.map((e) => e.id));
-      const compacted = read.events.filter(isCompactedEvent) as CompactedEvent[];
+      const compacted: CompactedEvent[] = read.events.filter(isCompactedEvent);
       expect(compacted).toHaveLength(1);
       const summary = compacted[0]!;
       expect(summary.compactedContent).toBe(stored.context);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { amsKeys } from '../../src/backends/ams-sessions.js';
 import { eventually } from '../helpers/eventually.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 let seq = 0;
 const uid = (p: string) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
@@ -58,7 +59,7 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
   beforeAll(async () => {
     target = await backendTarget('opensource-agent-memory', { viaPrism: false });
   });
-  afterAll(async () => target?.close());
+  afterAll(() => closeIfStarted(target));
 
   describe('sessionTtlSeconds', () => {
     it('expires the whole session T seconds after its last write: it reads as missing, and its id can be created afresh', async () => {

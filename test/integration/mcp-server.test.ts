@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceServer, type ReferenceServer } from '../../src/testing/index.js';
 import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const APP = 'coach-app';
@@ -57,8 +58,8 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('adk-r
     );
   });
   afterAll(async () => {
-    await client?.close();
-    await server?.close();
+    await closeIfStarted(client);
+    await closeIfStarted(server);
   });
 
   it('offers the memory and conversation tools, none of which takes a user', async () => {
@@ -148,7 +149,7 @@ async function startHttp(server: ReferenceServer, args: string[], env: Record<st
   const stderr: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`adk-redis-mcp exited with ${code}: ${stderr.join('\n')}`)));
-    createInterface({ input: child.stderr! }).on('line', (line) => {
+    createInterface({ input: child.stderr }).on('line', (line) => {
       stderr.push(line);
       const m = /(http:\/\/\S+\/mcp)/.exec(line);
       if (m) resolve(m[1]!);
@@ -174,7 +175,7 @@ describe('adk-redis-mcp over streamable HTTP', () => {
   });
   afterAll(async () => {
     for (const c of children) c.kill();
-    await server?.close();
+    await closeIfStarted(server);
   });
 
   const connect = async (url: string, headers: Record<string, string>) => {
@@ -285,7 +286,7 @@ describe('adk-redis-mcp configuration errors', () => {
     new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [...cli, ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
-      child.stderr!.on('data', (d) => (stderr += d));
+      child.stderr.on('data', (d) => (stderr += d));
       child.on('exit', (code) => resolve({ code, stderr }));
     });
   it('names the missing or wrong option and exits 2', async () => {

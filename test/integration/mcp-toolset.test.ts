@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentMemoryMcpToolset, type AgentMemoryMcpToolset } from '../../src/mcp/toolset.js';
 import { ScriptedLlm, lastContent, lastUserText } from '../helpers/scripted-llm.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 const APP = 'fitness';
 
@@ -58,8 +59,8 @@ describe("createAgentMemoryMcpToolset against the Agent Memory Server's own MCP 
     runner = new Runner({ appName: APP, agent, sessionService: target.service(), memoryService: target.memory!() });
   });
   afterAll(async () => {
-    await toolset?.close();
-    await target?.close();
+    await closeIfStarted(toolset);
+    await closeIfStarted(target);
   });
 
   it('shows the model no user_id, namespace or session_id', async () => {

@@ -2,6 +2,7 @@ import { createEvent, createEventActions, isCompactedEvent, type CompactedEvent,
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 type Stored = {
   sessionId: string;
@@ -42,7 +43,7 @@ describe("Redis Agent Memory: readable ids, and sessions that survive the store'
     // Behind `prism proxy --errors` with the official document; summarise after 20 events, keep 5.
     target = await backendTarget('redis-agent-memory', { server: { backgroundTasks: 'manual', summarizeAfterEvents: 20, keepEvents: 5 } });
   });
-  afterAll(async () => target?.close());
+  afterAll(() => closeIfStarted(target));
 
   it('uses the ADK ids where they fit: owner = user, namespace = app, session id = ADK session id', async () => {
     const app = uid('travel');

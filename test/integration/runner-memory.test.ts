@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryTools } from '../../src/tools/memory-tools.js';
 import { ScriptedLlm, lastContent, lastUserText } from '../helpers/scripted-llm.js';
 import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 async function run(runner: Runner, userId: string, sessionId: string, text: string): Promise<Event[]> {
   const out: Event[] = [];
@@ -23,7 +24,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     // Exact memory sets are asserted: the server's own extraction from the conversation runs only when asked.
     target = await backendTarget(backend, { server: { backgroundTasks: 'manual' } });
   });
-  afterAll(async () => target?.close());
+  afterAll(() => closeIfStarted(target));
 
   it('LoadMemoryTool recalls in session B a fact stored from session A', async () => {
     const appName = 'travel-assistant';

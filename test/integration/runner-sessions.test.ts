@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 import { ScriptedLlm, lastContent, lastUserText } from '../helpers/scripted-llm.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 /** A coach that records a goal with a tool when told one, and otherwise answers from state. */
 function coach() {
@@ -19,10 +20,10 @@ function coach() {
     name: 'save_goal',
     description: 'Records the user goal in session state.',
     parameters: z.object({ goal: z.string() }),
-    execute: async ({ goal }, ctx) => {
+    execute: ({ goal }, ctx) => {
       ctx?.state.set('goal', goal);
       ctx?.state.set('user:latest_goal', goal);
-      return { saved: goal };
+      return Promise.resolve({ saved: goal });
     },
   });
   return new LlmAgent({ name: 'coach', model, instruction: 'Be a coach.', tools: [saveGoal] });
@@ -39,7 +40,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
   beforeAll(async () => {
     target = await backendTarget(backend);
   });
-  afterAll(async () => target?.close());
+  afterAll(() => closeIfStarted(target));
 
   it('persists several turns with a tool call; a fresh instance reads the session back unchanged', async () => {
     const appName = 'fitness-coach';

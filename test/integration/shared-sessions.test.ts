@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { ScriptedLlm, lastContent } from '../helpers/scripted-llm.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 type Message = { id: string; role: string; content: string; created_at?: string };
 type Doc = { session_id: string; namespace: string; user_id: string; messages: Message[]; data?: unknown; context?: string | null } & Record<string, unknown>;
@@ -67,7 +68,7 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
   beforeAll(async () => {
     target = await backendTarget('opensource-agent-memory', { viaPrism: false });
   });
-  afterAll(async () => target?.close());
+  afterAll(() => closeIfStarted(target));
 
   it('keeps a message added between two appends of an instance that read the session before it', async () => {
     const app = uid('app');
@@ -99,7 +100,7 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
       name: 'log_run',
       description: 'Logs a run.',
       parameters: z.object({ km: z.number() }),
-      execute: async ({ km }) => ({ logged: km }),
+      execute: ({ km }) => Promise.resolve({ logged: km }),
     });
     const runner = new Runner({ appName: app, agent: new LlmAgent({ name: 'coach', model, instruction: 'Log runs.', tools: [tool] }), sessionService: svc });
     await svc.createSession({ appName: app, userId: 'u', sessionId: 's' });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ensureInteropEnvironment, interopVersions, startPythonDriver, type PythonDriver } from '../helpers/python-interop.js';
 import { ScriptedLlm, lastContent } from '../helpers/scripted-llm.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 type PyEvent = { id: string; author: string; text: string; calls: string[]; responses: string[] };
 type PySession = { id: string; events: PyEvent[]; state: Record<string, unknown> } | null;
@@ -48,7 +49,7 @@ describe('interop with the Python ecosystem', () => {
     py = await startPythonDriver(await ensureInteropEnvironment((l) => process.stderr.write(`interop: ${l}\n`)));
     process.stderr.write(`interop: Python packages ${JSON.stringify(interopVersions())}\n`);
   }, 600_000);
-  afterAll(async () => py?.close());
+  afterAll(() => closeIfStarted(py));
 
   describe('Agent Memory Server (the real server v0.15.2)', () => {
     let target: Target;
@@ -59,7 +60,7 @@ describe('interop with the Python ecosystem', () => {
       expect(target.real).toBe(true);
       url = target.directUrl!;
     }, 240_000);
-    afterAll(async () => target?.close());
+    afterAll(() => closeIfStarted(target));
 
     it('reads a Python adk-redis Runner turn (with a tool call): each message in order, with its author, and its initial state', async () => {
       const app = uid('interop');
@@ -164,7 +165,7 @@ describe('interop with the Python ecosystem', () => {
       const cfg = target.config();
       conn = { backend: 'redis-agent-memory', url: cfg.apiBaseUrl, apiKey: cfg.apiKey, storeId: cfg.storeId };
     }, 120_000);
-    afterAll(async () => target?.close());
+    afterAll(() => closeIfStarted(target));
 
     it('the official Python SDK performs every operation this package uses, with no error and no validation failure on either side', async () => {
       const outcomes = await py.call<Record<string, string>>('sdk_operations', { ...conn, user: 'sdk-user', namespace: 'interop' });

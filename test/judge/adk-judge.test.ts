@@ -23,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 import { inTimeOrder, normaliseEvents, normaliseRequests } from './normalise.js';
 import { PROGRAMS, type Program } from './programs.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 /** The namespace the Python adk-redis's usage example sets (`default_namespace="my_app"`). */
 const SHARED_NAMESPACE = 'my_app';
@@ -166,7 +167,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
       target = await backendTarget(backend, { viaPrism: false });
       settleMemory = () => target.settle();
     });
-    afterAll(async () => target?.close());
+    afterAll(() => closeIfStarted(target));
 
     const variants = [
       { defaultNamespace: undefined, replicas: false },

@@ -89,7 +89,7 @@ const toolsAndState: Program = {
       description: 'Logs a run.',
       parameters: z.object({ run: z.string() }),
       execute: ({ run }, ctx) => {
-        const runs = ((ctx?.state.get('runs') as string[] | undefined) ?? []).concat(run);
+        const runs = (ctx?.state.get<string[]>('runs') ?? []).concat(run);
         ctx?.state.set('runs', runs);
         return Promise.resolve({ runs: runs.length });
       },
@@ -167,7 +167,7 @@ const workflowAgents: Program = {
       name: 'increment',
       description: 'Adds one to the counter.',
       execute: (_args, ctx) => {
-        const count = (((ctx?.state.get('count') as number | undefined) ?? 0) % 3) + 1;
+        const count = ((ctx?.state.get<number>('count') ?? 0) % 3) + 1;
         ctx?.state.set('count', count);
         return Promise.resolve({ count });
       },

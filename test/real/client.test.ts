@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentMemoryServerClient, type AgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
 import { NotFoundError } from '../../src/clients/errors.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 /**
  * Every operation of the typed client against the real server: each response is checked by the
@@ -16,7 +17,7 @@ describe('the Agent Memory Server client against the real server, every operatio
     server = await startRealAgentMemoryServer({ backgroundTasks: 'auto' });
     c = createAgentMemoryServerClient({ apiBaseUrl: server.url, maxRetries: 0 });
   });
-  afterAll(async () => server?.close());
+  afterAll(() => closeIfStarted(server));
 
   it('working memory: health, put, get, list, delete', async () => {
     expect((await c.health()).now).toBeGreaterThan(0);

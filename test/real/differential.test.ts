@@ -5,6 +5,7 @@ import { RedisLongTermMemoryService } from '../../src/services/memory-service.js
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { startRealAgentMemoryServer, startReferenceServer, type ReferenceServer } from '../../src/testing/index.js';
 import { Recorder, type Exchange } from '../helpers/recorder.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 /**
  * One scripted scenario on the real Agent Memory Server v0.15.2 and on the reference server,
@@ -215,8 +216,8 @@ describe('the reference server observed side by side with the real Agent Memory 
     if (process.env.ADK_REDIS_DIFF_DUMP) writeFileSync(process.env.ADK_REDIS_DIFF_DUMP, JSON.stringify(observed, null, 1));
   }, 300_000);
   afterAll(async () => {
-    await real?.close();
-    await reference?.close();
+    await closeIfStarted(real);
+    await closeIfStarted(reference);
   });
 
   it('sees the same exchanges and results at every step', () => {

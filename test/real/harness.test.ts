@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStartFailure } from '../../src/testing/real-agent-memory-server/index.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
 import { eventually } from '../helpers/eventually.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -41,7 +42,7 @@ describe('startRealAgentMemoryServer', () => {
   beforeAll(async () => {
     server = await startRealAgentMemoryServer({ backgroundTasks: 'manual', apiKey: 'harness-token' });
   });
-  afterAll(async () => server?.close());
+  afterAll(() => closeIfStarted(server));
 
   it('runs v0.15.2 on Redis Stack with only RediSearch and RedisJSON, counting tokens with tiktoken', () => {
     expect(server.versions.agentMemoryServer).toBe('0.15.2');

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -32,7 +33,7 @@ describe("regenerating the Agent Memory Server client from the running server's 
     [server, copy] = await Promise.all([startRealAgentMemoryServer(), projectCopy()]);
   });
   afterAll(async () => {
-    await server?.close();
+    await closeIfStarted(server);
     if (copy) await rm(copy, { recursive: true, force: true });
   });
 

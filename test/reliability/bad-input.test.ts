@@ -4,6 +4,7 @@ import { ConfigurationError, InvalidInputError } from '../../src/clients/errors.
 import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/testing/index.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)(
   'bad input on %s: clear errors before anything is sent, stored data intact',
@@ -25,7 +26,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)(
       });
       await memory.addMemory({ appName: app, userId: 'u', memories: [{ content: { parts: [{ text: 'User keeps this memory' }] } }] });
     });
-    afterAll(async () => server?.close());
+    afterAll(() => closeIfStarted(server));
 
     /** Runs a call that must fail with InvalidInputError naming `field`, and checks no request went out. */
     async function rejectsLocally(call: () => Promise<unknown>, pattern: RegExp): Promise<void> {

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -17,7 +18,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     // (Agent Memory Server's write-back may run: the session's record does not depend on the view).
     target = await backendTarget(backend, { viaPrism: false, server: { backgroundTasks: backend === 'redis-agent-memory' ? 'manual' : 'auto' } });
   });
-  afterAll(async () => target?.close());
+  afterAll(() => closeIfStarted(target));
 
   it(`keeps every resolved append of 2 × ${PER_WRITER} concurrent appends, exactly once, in each writer's order`, async () => {
     const config = target.config({ maxRetries: 2 });

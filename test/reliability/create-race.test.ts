@@ -6,6 +6,7 @@ import { ConflictError } from '../../src/clients/errors.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 import { delayedFetch } from './delayed-fetch.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -22,7 +23,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
   beforeAll(async () => {
     target = await backendTarget(backend, { viaPrism: false });
   });
-  afterAll(async () => target?.close());
+  afterAll(() => closeIfStarted(target));
 
   const replicas = (count: number) =>
     Array.from({ length: count }, () => new RedisSessionMemoryService(target.config({ fetch: delayedFetch(DELAY_MS), maxRetries: 2 })));

@@ -15,6 +15,7 @@ import {
 import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { startReferenceServer, type FaultRule, type ReferenceServer } from '../../src/testing/index.js';
+import { closeIfStarted } from '../helpers/started.js';
 
 const USER = 'u1';
 let seq = 0;
@@ -114,7 +115,7 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('fault
     const config = { backend, apiBaseUrl: server.url, apiKey: server.apiKey, storeId: server.storeId, timeout: 0.25, maxRetries: 2, retryBaseDelay: 0.005 };
     ctx = { sessions: new RedisSessionMemoryService(config), memory: new RedisLongTermMemoryService(config) };
   });
-  afterAll(async () => server?.close());
+  afterAll(() => closeIfStarted(server));
   beforeEach(() => server.faults.clear());
 
   describe.each(FAULTS)('%s', (_name, fault, ErrorClass) => {

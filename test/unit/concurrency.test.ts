@@ -16,9 +16,9 @@ describe('together', () => {
     expect(
       await together(
         undefined,
-        async () => 1,
-        async () => 'two',
-        async () => [3],
+        () => Promise.resolve(1),
+        () => Promise.resolve('two'),
+        () => Promise.resolve([3]),
       ),
     ).toEqual([1, 'two', [3]]);
   });
@@ -55,8 +55,8 @@ describe('allToCompletion', () => {
     const finished: string[] = [];
     const err = await allToCompletion(
       undefined,
-      async () => {
-        throw new Error('read failed');
+      () => {
+        return Promise.reject(new Error('read failed'));
       },
       async (signal) => {
         await sleep(20, signal);

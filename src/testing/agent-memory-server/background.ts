@@ -205,7 +205,7 @@ export class ServerWork {
     const found: MemoryInput[] = [];
     for (const r of records) {
       const strategy = (STRATEGIES as readonly string[]).includes(r.extraction_strategy) ? (r.extraction_strategy as (typeof STRATEGIES)[number]) : 'discrete';
-      const answers = extractionAnswer(strategy, r.text).filter((a) => strategy !== 'custom' || acceptedCustomMemory(a));
+      const answers: ModelMemory[] = extractionAnswer(strategy, r.text).filter((a) => strategy !== 'custom' || acceptedCustomMemory(a));
       for (const a of answers)
         found.push({ ...extractedRecord(a, {}), memory_type: a.type ?? 'episodic', extraction_strategy: 'discrete', extraction_strategy_config: {} });
     }
@@ -277,13 +277,16 @@ const SUSPICIOUS = [
   'credential',
   'private_key',
 ];
-function acceptedCustomMemory(a: ExtractedMemoryAnswer): boolean {
+/** A memory as the server reads it from the model's JSON: any field but the text may be missing. */
+type ModelMemory = Partial<Omit<ExtractedMemoryAnswer, 'type'>> & { text: string; type?: string };
+
+function acceptedCustomMemory(a: ModelMemory): boolean {
   const text = a.text.toLowerCase();
   return !SUSPICIOUS.some((p) => text.includes(p)) && a.text.length <= 1000 && (!a.type || a.type === 'semantic' || a.type === 'episodic');
 }
 
 /** An extracted memory as the server builds it from the model's answer. */
-function extractedRecord(a: ExtractedMemoryAnswer, keys: { session_id?: string; namespace?: string | null; user_id?: string | null }): MemoryInput {
+function extractedRecord(a: ModelMemory, keys: { session_id?: string; namespace?: string | null; user_id?: string | null }): MemoryInput {
   return {
     id: ulid(),
     text: a.text,

@@ -12,6 +12,7 @@ import { mergeAnswer } from '../stand-in-model/answers.js';
 import { detail, invalid, parsePyDatetime, pyDatetime, pyIndexed, pyNow, pythonJsonSorted, unprocessable, type ValidationItem } from './pydantic.js';
 import { hasTag, tagsOf } from './tags.js';
 import { ulid } from './ulid.js';
+import { textOf } from '../../codec/json.js';
 
 /** A record as the index holds it (what a read returns, before `dist`/`score`). */
 export interface AmsMemory {
@@ -78,8 +79,8 @@ export interface SearchOutcome {
 const seconds = (iso: string | null) => (iso === null ? null : (parsePyDatetime(iso)?.ms ?? NaN) / 1000);
 
 function tagPasses(stored: string | string[] | null, f: Tag): boolean {
-  if (f.eq != null && !hasTag(stored, String(f.eq))) return false;
-  if (f.ne != null && hasTag(stored, String(f.ne))) return false;
+  if (f.eq != null && !hasTag(stored, textOf(f.eq))) return false;
+  if (f.ne != null && hasTag(stored, textOf(f.ne))) return false;
   // RedisVL builds `any` and `all` alike: a match of any one value.
   for (const list of [f.any, f.all]) if (Array.isArray(list) && !list.some((v) => hasTag(stored, String(v)))) return false;
   if (f.startswith != null && !tagsOf(stored).some((t) => t.startsWith(String(f.startswith).toLowerCase()))) return false;
@@ -108,9 +109,9 @@ export class LongTermStore {
 
   private passes(r: AmsMemory, f: Filters): boolean {
     for (const k of ['session_id', 'user_id', 'namespace', 'memory_type', 'memory_hash', 'id', 'discrete_memory_extracted'] as const)
-      if (f[k] && !tagPasses(r[k], f[k]!)) return false;
-    for (const k of ['topics', 'entities'] as const) if (f[k] && !tagPasses(r[k], f[k]!)) return false;
-    for (const k of ['created_at', 'last_accessed', 'event_date'] as const) if (f[k] && !datePasses(r[k], f[k]!)) return false;
+      if (f[k] && !tagPasses(r[k], f[k])) return false;
+    for (const k of ['topics', 'entities'] as const) if (f[k] && !tagPasses(r[k], f[k])) return false;
+    for (const k of ['created_at', 'last_accessed', 'event_date'] as const) if (f[k] && !datePasses(r[k], f[k])) return false;
     return true;
   }
 
@@ -329,7 +330,7 @@ function filtersOf(b: Record<string, unknown>): Filters {
   const out: Record<string, unknown> = {};
   for (const k of ['session_id', 'user_id', 'namespace', 'topics', 'entities', 'memory_type', 'created_at', 'last_accessed', 'event_date'])
     if (b[k] != null) out[k] = b[k];
-  return out as Filters;
+  return out;
 }
 
 /** `POST /v1/long-term-memory/search` (and the memory prompt's search): validation, search, fallback, recency. */
@@ -358,11 +359,11 @@ export function searchRequest(store: LongTermStore, body: unknown): Outgoing {
   const strict = ['topics', 'entities', 'namespace', 'memory_type', 'event_date'] as const;
   if (result.total === 0 && strict.some((k) => filters[k] != null) && mode === 'semantic') {
     const values = (k: (typeof strict)[number]) => {
-      const f = filters[k] as Tag | undefined;
+      const f = filters[k];
       if (!f) return [];
       return ['eq', 'any', 'all'].flatMap((a) => {
         const v = (f as Record<string, unknown>)[a];
-        return Array.isArray(v) ? v.map(String) : v != null ? [String(v)] : [];
+        return Array.isArray(v) ? v.map(textOf) : v != null ? [textOf(v)] : [];
       });
     };
     const hints = [
@@ -397,7 +398,7 @@ export interface RecencyParams {
 
 /** `_build_recency_params`: the request's `recency_*` values, else the server's defaults. */
 export function recencyParams(b: Record<string, unknown>): RecencyParams {
-  const n = (k: string, d: number) => (typeof b[k] === 'number' ? (b[k] as number) : d);
+  const n = (k: string, d: number) => (typeof b[k] === 'number' ? b[k] : d);
   return {
     semantic_weight: n('recency_semantic_weight', 0.8),
     recency_weight: n('recency_recency_weight', 0.2),
@@ -454,7 +455,7 @@ export function amsLongTermHandler(
         checkTags(items, [...at, 'topics'], m.topics);
         checkTags(items, [...at, 'entities'], m.entities);
         for (const k of ['event_date', 'created_at'] as const)
-          if (m[k] != null && (typeof m[k] !== 'string' || !parsePyDatetime(m[k] as string))) items.push(invalid.datetime([...at, k], m[k]));
+          if (m[k] != null && (typeof m[k] !== 'string' || !parsePyDatetime(m[k]))) items.push(invalid.datetime([...at, k], m[k]));
       });
       if (!items.length) {
         const empty = list.findIndex((m) => !(m as MemoryInput).id || !(m as MemoryInput).text);

@@ -89,7 +89,7 @@ function buildServer(call: Call, pathNamespace: string | undefined): McpServer {
   // mcp.py's call_tool: the namespace from the path, only for these tools and only when absent.
   const filterNamespace = (given: { eq?: string } | undefined) => given ?? (pathNamespace ? { eq: pathNamespace } : undefined);
 
-  server.registerTool('get_current_datetime', { description: 'Get the current date and time in UTC.' }, async () => {
+  server.registerTool('get_current_datetime', { description: 'Get the current date and time in UTC.' }, () => {
     const now = new Date();
     return ok({ iso_utc: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), unix_ts: Math.floor(now.getTime() / 1000) });
   });
@@ -230,7 +230,7 @@ function buildServer(call: Call, pathNamespace: string | undefined): McpServer {
       inputSchema: { namespace: z.string().optional(), user_id: z.string().optional(), session_id: z.string().optional() },
     },
     // The reference server keeps no duplicates worth merging; it acknowledges, as the real one queues the work.
-    run(async () => ({ status: 'ok' })),
+    run(() => Promise.resolve({ status: 'ok' })),
   );
   return server;
 }
@@ -279,6 +279,6 @@ export function restCaller(baseUrl: () => string, apiKey: string | undefined): C
     const res = await fetch(baseUrl() + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     const text = await res.text();
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${text}`);
-    return text ? JSON.parse(text) : undefined;
+    return text ? (JSON.parse(text) as unknown) : undefined;
   };
 }

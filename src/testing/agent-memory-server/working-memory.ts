@@ -9,6 +9,7 @@ import { parsePyDatetime, pyDatetime, pyIsoformat, pyNow, pySeconds, detail, inv
 import { DocumentTable } from './document-table.js';
 import { countTokens } from './tokens.js';
 import { ulid } from './ulid.js';
+import { textOf } from '../../codec/json.js';
 
 export { detail, unprocessable, type ValidationItem } from './pydantic.js';
 export { ulid } from './ulid.js';
@@ -357,7 +358,7 @@ function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req:
     namespace: (b.namespace as string | null | undefined) ?? null,
     long_term_memory_strategy: isObject(b.long_term_memory_strategy)
       ? {
-          strategy: String(b.long_term_memory_strategy.strategy ?? 'discrete'),
+          strategy: textOf(b.long_term_memory_strategy.strategy ?? 'discrete'),
           config: isObject(b.long_term_memory_strategy.config) ? b.long_term_memory_strategy.config : {},
         }
       : { strategy: 'discrete', config: {} },
@@ -369,6 +370,7 @@ function putWorkingMemory(state: AgentMemoryServerState, sessionId: string, req:
   // Summarised synchronously, before storing, when over 70 % of the context window.
   const doc = messages.length ? options.summarize(sent, contextWindow(windowMax, model)) : sent;
   const written = setWorkingMemory(state, doc);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside the loop over messages, which the compiler does not follow
   const headers: Record<string, string> = missingCreatedAt
     ? { 'X-Deprecation-Warning': 'messages[].created_at will become required in the next major version. Please provide timestamps for all messages.' }
     : {};

@@ -140,9 +140,9 @@ export function redisStartFailure(output: string): RealServerUnavailableError | 
 
 /** Starts the real server (installing it first if needed) and resolves once every process is ready. */
 export async function startRealAgentMemoryServer(options: RealAgentMemoryServerOptions = {}): Promise<RealAgentMemoryServer> {
-  const mode = options.backgroundTasks ?? 'auto';
-  if (mode !== 'auto' && mode !== 'manual')
-    throw new TypeError(`startRealAgentMemoryServer: backgroundTasks must be "auto" or "manual", got ${JSON.stringify(mode)}`);
+  const given: unknown = options.backgroundTasks ?? 'auto';
+  const mode = given === 'auto' || given === 'manual' ? given : undefined;
+  if (mode === undefined) throw new TypeError(`startRealAgentMemoryServer: backgroundTasks must be "auto" or "manual", got ${JSON.stringify(given)}`);
   if (options.contextWindowMax !== undefined) {
     throw new TypeError(
       'startRealAgentMemoryServer: contextWindowMax cannot be honoured: Agent Memory Server v0.15.2 has no setting for its default context window (16 000 tokens); pass contextWindowMax to RedisSessionMemoryService, which sends it with every request',

@@ -132,7 +132,7 @@ export async function withInstallLock<T>(dir: string, work: () => Promise<T>): P
     } catch {
       // A lock whose owner died is taken over; a live owner is waited for.
       const owner = Number(readFileSync(path.join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }) || '0');
-      let alive = false;
+      let alive: boolean;
       try {
         if (owner) process.kill(owner, 0);
         alive = owner > 0;

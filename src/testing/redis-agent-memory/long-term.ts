@@ -156,7 +156,7 @@ export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: Embe
         if (typeof b.ownerId === 'string') m.ownerId = b.ownerId;
         for (const f of ['namespace', 'sessionId'] as const) {
           if (b[f] === '') delete m[f];
-          else if (typeof b[f] === 'string') m[f] = b[f] as string;
+          else if (typeof b[f] === 'string') m[f] = b[f];
         }
         m.updatedAt = new Date().toISOString();
         return { status: 200, body: view(m) };

@@ -169,7 +169,7 @@ function listSessions(state: RedisAgentMemoryState, req: Incoming): Outgoing {
   if (offset === undefined) v.push({ field: 'pageToken', rule: 'format', message: 'pageToken is not a token this service issued' });
   if (v.length) return problem(400, 'invalid query parameters', v);
   const all = [...state.sessions.values()].filter((s) => owner === undefined || s.ownerId === owner).map((s) => s.sessionId);
-  const items = all.slice(offset!, offset! + limit);
+  const items = all.slice(offset, offset! + limit);
   const next = offset! + limit < all.length ? encodeToken(offset! + limit) : undefined;
   return { status: 200, body: { items, total: all.length, ...(next ? { nextPageToken: next } : {}) } };
 }
