@@ -176,14 +176,16 @@ export class RedisSessionMemoryService extends BaseSessionService {
     }
     // As ADK's DatabaseSessionService: each session with its merged state (app, user, session), no events.
     const namespace = this.namespaceOf(appName);
-    const [listings, app] = await together(
+    // The app's state, and the user's when one is asked for, are read beside the listing.
+    const [listings, app, given] = await together(
       request.signal,
       (signal) => this.backend.listSessions(namespace, appName, userId, { signal }),
       (signal) => this.backend.readAppState(namespace, appName, { signal }),
+      (signal) => (userId === undefined ? Promise.resolve(undefined) : this.backend.readUserState(namespace, appName, userId, { signal })),
     );
-    const users = [...new Set(listings.map((l) => l.userId))];
+    const users = given ? [] : [...new Set(listings.map((l) => l.userId))];
     const userStates = await mapLimit(users, 16, (user) => this.backend.readUserState(namespace, appName, user, { signal: request.signal }));
-    const byUser = new Map(users.map((user, i) => [user, userStates[i]!]));
+    const byUser = new Map(userId !== undefined && given ? [[userId, given]] : users.map((user, i) => [user, userStates[i]!]));
     const sessions = listings.map((l) =>
       createSession({
         id: l.sessionId,
