@@ -4,6 +4,7 @@ import { amsSessionId, amsTagValue } from '../codec/ids.js';
 import { unlessMissing } from './missing.js';
 import { MEMORIES_HEADING, memoriesMessage } from '../codec/prompt.js';
 import type { CallOptions, MemoryBackend, PromptMessage, PromptRequest } from './types.js';
+import { workingMemoryIdOf } from '../codec/placement.js';
 
 type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
 
@@ -127,7 +128,9 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     const res = await this.client.memoryPrompt(
       {
         query: request.query,
-        ...(request.session ? { session: { session_id: amsSessionId(request.session.id), user_id, namespace, ...this.options.window } } : {}),
+        ...(request.session
+          ? { session: { session_id: workingMemoryIdOf(request.session) ?? amsSessionId(request.session.id), user_id, namespace, ...this.options.window } }
+          : {}),
         long_term_search: {
           text: request.query,
           user_id: { eq: user_id },

@@ -188,7 +188,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     const stored = created === 'held-by-another-app' ? await this.createAt(place, state, createdAt, false, o) : created;
     if (stored === 'held-by-another-app') throw new Error('an app slot is held by its own app only');
     this.placeAt(scope, place);
-    return stored;
+    return place.appSlot ? { ...stored, workingMemoryId: nativeKey(place).session_id } : stored;
   }
 
   private async createAt(
@@ -306,7 +306,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
 
   async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
     const { place, read } = await this.resolve(scope, o);
-    return this.loadAt(place, read, o);
+    const stored = await this.loadAt(place, read, o);
+    return stored && place.appSlot ? { ...stored, workingMemoryId: nativeKey(place).session_id } : stored;
   }
 
   private async loadAt(scope: SessionScope, { native, docs }: PlaceRead, o?: CallOptions): Promise<StoredSession | undefined> {

@@ -13,6 +13,8 @@ export interface StoredSession {
   /** Every stored event, in order, de-duplicated by ADK event id. */
   events: Event[];
   lastUpdateTime: number;
+  /** Agent Memory Server: the working memory's id when it is not the ADK id's own (a session in its app's slot). */
+  workingMemoryId?: string;
 }
 
 export interface SessionListing {

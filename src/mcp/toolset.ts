@@ -2,6 +2,7 @@ import { BaseTool, BaseToolset, MCPToolset, type Context, type ReadonlyContext, 
 import type { FunctionDeclaration, Schema } from '@google/genai';
 import { ConfigurationError } from '../clients/errors.js';
 import { amsSessionId, amsTagValue } from '../codec/ids.js';
+import { workingMemoryIdOf } from '../codec/placement.js';
 import { toolParameters } from './schema.js';
 import { textOf } from '../codec/json.js';
 
@@ -231,7 +232,7 @@ export class AgentMemoryMcpToolset extends BaseToolset {
     const caller = (ctx: Context): Caller => ({
       userId: amsTagValue(ctx.userId),
       namespace: amsTagValue(this.namespaceOf(ctx.invocationContext.appName)),
-      sessionId: amsSessionId(ctx.invocationContext.session.id),
+      sessionId: workingMemoryIdOf(ctx.invocationContext.session) ?? amsSessionId(ctx.invocationContext.session.id),
     });
     const lookup = async (ids: string[], request: RunAsyncToolRequest): Promise<Map<string, unknown>> => {
       const get = byName.get('get_long_term_memory');

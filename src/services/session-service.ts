@@ -19,6 +19,7 @@ import { ConflictError, InvalidInputError } from '../clients/errors.js';
 import { invalidInput } from '../clients/invalid-input.js';
 import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
 import { eventToJson, selectEvents } from '../codec/events.js';
+import { noteWorkingMemoryId } from '../codec/placement.js';
 import type { SessionScope } from '../codec/ids.js';
 import { toJson } from '../codec/json.js';
 import { isEmpty, mergeScopes, splitState, type SplitState, type StateMap } from '../codec/state.js';
@@ -112,7 +113,10 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const shared = this.sharedStateWrites(scope, initial, { app, user });
     if (shared.length) await allToCompletion(request.signal, ...shared);
     const state = mergeScopes({ ...app, ...initial.app }, { ...user, ...initial.user }, stored.state);
-    return createSession({ id: sessionId, appName, userId, state, events: [], lastUpdateTime: stored.lastUpdateTime });
+    return noteWorkingMemoryId(
+      createSession({ id: sessionId, appName, userId, state, events: [], lastUpdateTime: stored.lastUpdateTime }),
+      stored.workingMemoryId,
+    );
   }
 
   /**
@@ -152,14 +156,17 @@ export class RedisSessionMemoryService extends BaseSessionService {
       (signal) => this.backend.readUserState(scope.namespace, scope.appName, scope.userId, { signal }),
     );
     if (!stored) return undefined;
-    return createSession({
-      id: scope.sessionId,
-      appName: scope.appName,
-      userId: scope.userId,
-      state: mergeScopes(app, user, stored.state),
-      events: selectEvents(stored.events, request.config),
-      lastUpdateTime: stored.lastUpdateTime,
-    });
+    return noteWorkingMemoryId(
+      createSession({
+        id: scope.sessionId,
+        appName: scope.appName,
+        userId: scope.userId,
+        state: mergeScopes(app, user, stored.state),
+        events: selectEvents(stored.events, request.config),
+        lastUpdateTime: stored.lastUpdateTime,
+      }),
+      stored.workingMemoryId,
+    );
   }
 
   override async listSessions(request: ListSessionsRequest & Cancellable): Promise<ListSessionsResponse> {

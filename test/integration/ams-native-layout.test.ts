@@ -265,6 +265,17 @@ describe("Agent Memory Server: the ADK session is the server's own working memor
     expect((await doc(ns, 'ida', 'day-1')).messages.map((m) => m.content)).toEqual(['Plan my week']);
     expect((await doc(ns, 'ida', 'day-1%7Chelper')).messages.map((m) => m.content)).toEqual(['Check the weather', 'Sunny all week']);
 
+    // The memory prompt of a session in its app slot is built from that session's own conversation.
+    const helperSession = (await target.service({ defaultNamespace: ns }).getSession({ appName: 'helper', userId: 'ida', sessionId: 'day-1' }))!;
+    const prompt = await target.memory!({ defaultNamespace: ns }).memoryPrompt({
+      appName: 'helper',
+      userId: 'ida',
+      query: 'What did I ask?',
+      session: helperSession,
+    });
+    expect(JSON.stringify(prompt.messages)).toContain('Check the weather');
+    expect(JSON.stringify(prompt.messages)).not.toContain('Plan my week');
+
     // Each app lists only its own, with its state.
     const list = async (app: string) =>
       (await target.service({ defaultNamespace: ns }).listSessions({ appName: app, userId: 'ida' })).sessions.map((x) => [x.id, x.state]);
