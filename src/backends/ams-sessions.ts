@@ -57,7 +57,10 @@ function holdsSession(read: PlaceRead): boolean {
 }
 
 /** Whether a place holds a session of another app of the namespace. */
-const heldByAnotherApp = (read: PlaceRead, appName: string) => holdsSession(read) && ownerOf(read) !== undefined && ownerOf(read) !== appName;
+function heldByAnotherApp(read: PlaceRead, appName: string): boolean {
+  const owner = ownerOf(read);
+  return holdsSession(read) && owner !== undefined && owner !== appName;
+}
 
 /** How a session came to be: its identity and initial state. One per creator; the first written wins. */
 interface Creation {
@@ -325,7 +328,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
 
     const ttl = native?.ttl_seconds ?? created?.ttlSeconds;
     if (ttl) this.expiry.learn(scope, ttl, docs, winner?.id);
-    const journaled = recordEvents(docs.filter((d) => d.id !== HEAD_ID && !d.id.startsWith(CREATION_PREFIX)));
+    const journaled = journaledEvents(docs);
     const nativeMessages = native?.messages ?? [];
     // Messages other clients put in the conversation join the record now, as events of this writer.
     const inRecord = new Set(journaled.map((e) => e.id));
@@ -357,8 +360,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       return adoptedFrom ? foreignEvent(adoptedFrom, scope.appName) : e;
     });
     // A session another client created (the Python adk-redis) keeps its initial state in the document's data.
-    const state: StateMap = { ...(created?.state ?? foreignState(native)) };
-    for (const e of timeline) Object.assign(state, splitState(e.actions.stateDelta).session);
+    const state = sessionStateOf({ native, docs }, journaled);
     const createdAt = created?.createdAt ?? (Date.parse(native?.created_at ?? '') || 0);
     const events = summarised ? withBackendSummary(timeline, { text: summarised, firstRetained, startHint: createdAt }) : timeline;
     return { state, events, lastUpdateTime: timeline.at(-1)?.timestamp ?? createdAt };
@@ -603,11 +605,16 @@ function foreignState(native: WorkingMemory | undefined): StateMap {
 }
 
 /** A session's own state as stored: its creation's (or another client's document data), then every event's changes. */
-function sessionStateOf(read: PlaceRead): StateMap {
+function sessionStateOf(read: PlaceRead, journaled = journaledEvents(read.docs)): StateMap {
   const state: StateMap = { ...(winningCreation(read.docs)?.creation.state ?? foreignState(read.native)) };
-  for (const e of recordEvents(read.docs.filter((d) => d.id !== HEAD_ID && !d.id.startsWith(CREATION_PREFIX))))
-    Object.assign(state, splitState(e.actions.stateDelta).session);
+  // Messages adopted from other clients carry no state changes: the journaled events hold them all.
+  for (const e of journaled) Object.assign(state, splitState(e.actions.stateDelta).session);
   return state;
+}
+
+/** The events of a session's journals (not its creation records, nor the earlier layout's head). */
+function journaledEvents(docs: JournalDoc[]): Event[] {
+  return recordEvents(docs.filter((d) => d.id !== HEAD_ID && !d.id.startsWith(CREATION_PREFIX)));
 }
 
 const eventTime = (e: Event) => e.timestamp;

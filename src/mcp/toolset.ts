@@ -3,6 +3,7 @@ import type { FunctionDeclaration, Schema } from '@google/genai';
 import { ConfigurationError } from '../clients/errors.js';
 import { amsSessionId, amsTagValue } from '../codec/ids.js';
 import { workingMemoryIdOf } from '../codec/placement.js';
+import { untrusted } from '../services/validate.js';
 import { toolParameters } from './schema.js';
 import { textOf } from '../codec/json.js';
 
@@ -188,7 +189,7 @@ export class AgentMemoryMcpToolset extends BaseToolset {
 
   constructor(private readonly options: AgentMemoryMcpToolsetOptions) {
     super([]);
-    const url: unknown = (options as Partial<AgentMemoryMcpToolsetOptions> | undefined)?.url;
+    const url: unknown = untrusted(options)?.url;
     if (typeof url !== 'string' || !/^https?:\/\//.test(url)) {
       throw new ConfigurationError('url', 'must be the http(s) URL of the Agent Memory Server MCP app', 'createAgentMemoryMcpToolset');
     }

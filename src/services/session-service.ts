@@ -190,9 +190,14 @@ export class RedisSessionMemoryService extends BaseSessionService {
       (signal) => this.backend.readAppState(namespace, appName, { signal }),
       (signal) => (userId === undefined ? Promise.resolve(undefined) : this.backend.readUserState(namespace, appName, userId, { signal })),
     );
-    const users = given ? [] : [...new Set(listings.map((l) => l.userId))];
-    const userStates = await mapLimit(users, 16, (user) => this.backend.readUserState(namespace, appName, user, { signal: request.signal }));
-    const byUser = new Map(userId !== undefined && given ? [[userId, given]] : users.map((user, i) => [user, userStates[i]!]));
+    const byUser = new Map<string, StateMap>();
+    if (userId !== undefined && given) byUser.set(userId, given);
+    else {
+      // Every user listed: their states once the listing has named them.
+      const users = [...new Set(listings.map((l) => l.userId))];
+      const states = await mapLimit(users, 16, (user) => this.backend.readUserState(namespace, appName, user, { signal: request.signal }));
+      users.forEach((user, i) => byUser.set(user, states[i]!));
+    }
     const sessions = listings.map((l) =>
       createSession({
         id: l.sessionId,

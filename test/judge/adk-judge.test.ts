@@ -43,6 +43,8 @@ interface Deployment {
   /** The service serving turn `turn` (the same one every time, or a fresh replica). */
   service(turn: number): BaseSessionService;
   memory?: BaseMemoryService | undefined;
+  /** Waits until what was written is searchable (the real Agent Memory Server indexes after answering). */
+  settle?: () => Promise<void>;
 }
 
 /** Memory tool results are the memory service's records, not the session service's: compared as a placeholder. */
@@ -91,7 +93,7 @@ async function run(program: Program, deployment: Deployment): Promise<Outcome> {
       });
     }
     await deployment.memory!.addSessionToMemory(earlier);
-    await settleMemory?.();
+    await deployment.settle?.();
   }
   await deployment.service(0).createSession({ appName: APP, userId, sessionId, state: { plan: 'base' } });
   for (const [i, turn] of program.turns.entries()) {
@@ -119,7 +121,6 @@ async function run(program: Program, deployment: Deployment): Promise<Outcome> {
   };
 }
 
-let settleMemory: (() => Promise<void>) | undefined;
 const oracles: Record<string, Outcome> = {};
 const inMemoryOutcomes: Record<string, Outcome> = {};
 const database = new DatabaseSessionService('sqlite://:memory:');
@@ -165,7 +166,6 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     let target: Target;
     beforeAll(async () => {
       target = await backendTarget(backend, { viaPrism: false });
-      settleMemory = () => target.settle();
     });
     afterAll(() => closeIfStarted(target));
 
@@ -183,7 +183,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
       const config = variant.defaultNamespace ? { defaultNamespace: variant.defaultNamespace } : {};
       const one = target.service(config);
       const memory = program.memory ? target.memory!(config) : undefined;
-      const outcome = await run(program, { service: () => (variant.replicas ? target.service(config) : one), memory });
+      const outcome = await run(program, { service: () => (variant.replicas ? target.service(config) : one), memory, settle: () => target.settle() });
       const oracle = oracles[program.name]!;
       expect(outcome.sessions).toEqual(oracle.sessions);
       // Listed as DatabaseSessionService lists: merged state, no events.
@@ -235,7 +235,6 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
           .service(defaultNamespace ? { defaultNamespace } : {})
           .getSession({ appName: saved.appName, userId: replayed.userId, sessionId: replayed.id });
         expect(JSON.parse(JSON.stringify(fresh!.events))).toEqual(JSON.parse(JSON.stringify(saved.events)));
-        expect(normaliseEvents(fresh!.events, { keepIds: true })).toEqual(normaliseEvents(saved.events, { keepIds: true }));
       },
     );
   },

@@ -3,7 +3,7 @@
  * invocation and function-call ids become placeholders in order of first appearance (so a
  * response still names its call), and times are dropped.
  */
-import type { Event, LlmRequest, Session } from '@google/adk';
+import type { Event, LlmRequest } from '@google/adk';
 
 const TIMES = new Set(['timestamp', 'startTime', 'endTime', 'lastUpdateTime']);
 
@@ -34,10 +34,10 @@ export function inTimeOrder(events: readonly Event[]): boolean {
   return events.every((e, i) => i === 0 || events[i - 1]!.timestamp <= e.timestamp);
 }
 
-export function normaliseEvents(events: readonly Event[], opts: { parallel?: boolean | undefined; keepIds?: boolean } = {}): Json[] {
+export function normaliseEvents(events: readonly Event[], opts: { parallel?: boolean | undefined } = {}): Json[] {
   let list = JSON.parse(JSON.stringify(events)) as Json[];
   if (opts.parallel) list = byBranch(list);
-  const ids = opts.keepIds ? new Set<string>() : idsOf(list);
+  const ids = idsOf(list);
   const names = new Map<string, string>();
   const name = (id: string) => {
     if (!names.has(id)) names.set(id, `<id ${names.size + 1}>`);
@@ -56,11 +56,6 @@ export function normaliseEvents(events: readonly Event[], opts: { parallel?: boo
     return typeof v === 'string' && ids.has(v) ? name(v) : v;
   };
   return list.map(walk);
-}
-
-/** A session as compared: its normalised events and its state. */
-export function normaliseSession(session: Session | undefined, opts: { parallel?: boolean | undefined } = {}) {
-  return session && { appName: session.appName, userId: session.userId, state: session.state, events: normaliseEvents(session.events, opts) };
 }
 
 /**

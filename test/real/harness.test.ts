@@ -21,10 +21,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-const until = async (ok: () => boolean, ms: number) => {
-  for (const end = Date.now() + ms; Date.now() < end && !ok();) await new Promise((r) => setTimeout(r, 100));
-  return ok();
-};
 
 /** Runs a command with a plain environment and reports its exit code and output. */
 async function outcome(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -105,7 +101,7 @@ describe('the harness leaves no process behind', () => {
     expect(pids).toHaveLength(4);
     expect(pids.every(alive)).toBe(true);
     await server.close();
-    expect(await until(() => !pids.some(alive), 10_000)).toBe(true);
+    await eventually('every process has ended', () => !pids.some(alive), { withinMs: 10_000 });
   });
 
   it('kills them when the Node process that started them is killed', async () => {
@@ -117,7 +113,7 @@ describe('the harness leaves no process behind', () => {
       expect(pids.every(alive)).toBe(true);
       // The process running the script (tsx runs it in a child of its own).
       process.kill(self, 'SIGKILL');
-      expect(await until(() => !pids.some(alive), 15_000)).toBe(true);
+      await eventually('every process has ended', () => !pids.some(alive), { withinMs: 15_000 });
     } finally {
       child.kill('SIGKILL');
     }
