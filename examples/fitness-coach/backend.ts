@@ -49,7 +49,8 @@ export async function exampleBackend(log: (line: string) => void = () => {}, cho
       config: { backend, apiBaseUrl: real.url },
       description: `the real Agent Memory Server ${real.versions.agentMemoryServer} at ${real.url} (Redis ${real.versions.redis}, stand-in model)`,
       ...(real.mcpUrl ? { mcpUrl: real.mcpUrl } : {}),
-      settled: () => real.settled(),
+      // Later in life: after the server's background work (indexing, extraction, deduplication) has run.
+      settled: () => real.runBackgroundTasks(),
       close: () => real.close(),
     };
   }
