@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js';
-import { remember } from '../codec/bounded.js';
+import { ByteBoundedCache, remember } from '../codec/bounded.js';
 import { KeyedQueue, mapLimit } from '../codec/concurrency.js';
 import { isRecord, toJsonObject, type JsonValue } from '../codec/json.js';
 import { unlessMissing } from './missing.js';
@@ -68,6 +68,43 @@ export interface Measured<P> {
   size: PayloadSize;
 }
 
+/** This writer's current document of a journal as last written: its payload and size, and when it expires. */
+interface OwnDocument extends Measured<unknown> {
+  expiresAt?: number | undefined;
+}
+
+/** Bytes of journal documents a service instance keeps by default (see `ReadCacheOptions`). */
+export const READ_CACHE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Which journal documents are kept in memory once read. Only documents that cannot change while
+ * they exist are kept: a writer's documents it has moved past (a writer writes only its current
+ * one, and its sequence never goes back), and those `writeOnce` says are never written again.
+ * Whether a document still exists is told by the listing every read starts with, so a deleted or
+ * expired document is never served from here.
+ */
+export interface ReadCacheOptions {
+  /** Bytes of documents kept at most (their payloads as JSON), least recently used dropped first; 0 keeps none. */
+  bytes: number;
+  /** Documents that are written once and never changed, besides a writer's closed ones. */
+  writeOnce?: ((doc: JournalDoc) => boolean) | undefined;
+}
+
+/** The documents of a listing that a writer has moved past: a later document of the same writer is listed. */
+export function closedDocuments(ids: readonly string[]): Set<string> {
+  const newest = new Map<string, number>();
+  for (const id of ids) {
+    const parsed = parseDocumentId(id);
+    if (parsed) newest.set(parsed.writer, Math.max(newest.get(parsed.writer) ?? -1, parsed.segment));
+  }
+  const closed = new Set<string>();
+  for (const id of ids) {
+    const parsed = parseDocumentId(id);
+    if (parsed && parsed.segment < newest.get(parsed.writer)!) closed.add(id);
+  }
+  return closed;
+}
+
 /**
  * Every working-memory session_id of a namespace (and user), each once, in the server's order.
  * The pages `expected` documents need are asked for together (the first tells the total; any
@@ -108,7 +145,12 @@ export class JournalStore {
   /** This instance's writer id: the session_id of every document it writes. */
   readonly writerId = `w-${randomUUID()}`;
   /** This writer's current document of each journal it wrote, for the journals most recently used. */
-  private readonly own = new Map<string, Measured<unknown>>();
+  private readonly own = new Map<string, OwnDocument>();
+  /** Journals whose documents were all deleted: this writer's next write there starts from empty. */
+  private readonly blank = new Set<string>();
+  /** Documents that never change while they exist, as read (see `ReadCacheOptions`). */
+  private readonly final: ByteBoundedCache<string, JournalDoc>;
+  private readonly writeOnce: (doc: JournalDoc) => boolean;
   /** The number of this writer's current document of every journal it has written. */
   private readonly segments = new Map<string, number>();
   /** How many documents each journal had when last listed, to list it in one round trip next time. */
@@ -120,7 +162,11 @@ export class JournalStore {
     /** How many journals' own documents are kept in memory; an evicted one is read back once. */
     private readonly cacheSize = 1000,
     private readonly bounds: PayloadSize = { items: SEGMENT_ITEMS, bytes: SEGMENT_BYTES },
-  ) {}
+    readCache: ReadCacheOptions = { bytes: READ_CACHE_BYTES },
+  ) {
+    this.final = new ByteBoundedCache(readCache.bytes);
+    this.writeOnce = readCache.writeOnce ?? (() => false);
+  }
 
   /**
    * Changes this writer's document of a journal and writes it (one PUT), with changes to the same
@@ -132,7 +178,8 @@ export class JournalStore {
    */
   update<P extends object>(
     key: JournalKey,
-    empty: () => P,
+    /** A new document's payload; `previous` is the payload of the writer's document it follows, when there is one. */
+    empty: (previous?: P) => P,
     change: (payload: P) => P,
     sizeOf: (payload: P, before?: Measured<P>) => PayloadSize,
     o?: CallOptions,
@@ -141,11 +188,15 @@ export class JournalStore {
     const id = key.namespace;
     return this.queue.run(id, async () => {
       const current = this.segments.get(id);
-      let cached = this.own.get(id) as Measured<P> | undefined;
-      if (!cached && current !== undefined) {
+      let cached = this.own.get(id) as (Measured<P> & OwnDocument) | undefined;
+      if (!cached && current !== undefined && this.blank.has(id)) {
+        const blank = empty();
+        cached = { payload: blank, size: sizeOf(blank) };
+      } else if (!cached && current !== undefined) {
         const read = await this.readOwn(key, current, empty, o);
-        cached = { payload: read, size: sizeOf(read) };
+        cached = { payload: read.payload, size: sizeOf(read.payload), expiresAt: read.expiresAt };
       }
+      let closing: JournalDoc | undefined;
       let segment = current ?? 0;
       let next: P;
       let size: PayloadSize;
@@ -159,8 +210,9 @@ export class JournalStore {
         const full = now.items >= this.bounds.items || now.bytes >= this.bounds.bytes;
         const overflows = now.items > 0 && (size.items > this.bounds.items || size.bytes > this.bounds.bytes);
         if (full || overflows) {
+          closing = { id: documentId(this.writerId, segment), payload: cached.payload, ...(cached.expiresAt ? { expiresAt: cached.expiresAt } : {}) };
           segment += 1;
-          next = change(empty());
+          next = change(empty(cached.payload));
           size = sizeOf(next);
         }
       }
@@ -176,7 +228,10 @@ export class JournalStore {
       );
       // Only a stored document becomes current: a failed write is redone on the same segment.
       this.segments.set(id, segment);
-      remember(this.own, id, { payload, size }, this.cacheSize);
+      this.blank.delete(id);
+      remember(this.own, id, { payload, size, expiresAt }, this.cacheSize);
+      // The document moved past is final: readers of this instance need not fetch it.
+      if (closing && !this.blank.has(id) && cached) this.final.set(this.cacheKey(key, closing.id), closing, cached.size.bytes);
       return { id: written, payload, ...(expiresAt ? { expiresAt } : {}) };
     });
   }
@@ -186,13 +241,35 @@ export class JournalStore {
    * with its `data.adk` payload: two round trips, the listing and then every read together.
    */
   async readAll(key: JournalKey, o?: CallOptions): Promise<JournalDoc[]> {
-    return this.readSome(key, await this.list(key, o), o);
+    const ids = await this.list(key, o);
+    return this.readSome(key, ids, o, ids);
   }
 
-  /** These documents of a journal (those that exist), read together. */
-  async readSome(key: JournalKey, ids: string[], o?: CallOptions): Promise<JournalDoc[]> {
-    const docs = await mapLimit(ids, READ_CONCURRENCY, (id) => this.fetchDoc(key, id, o));
+  /**
+   * These documents of a journal (those that exist), read together. With `listing` (the journal's
+   * documents as just listed), documents that cannot have changed are taken from memory, and those
+   * read that cannot change are kept there.
+   */
+  async readSome(key: JournalKey, ids: string[], o?: CallOptions, listing?: readonly string[]): Promise<JournalDoc[]> {
+    const closed = listing ? closedDocuments(listing) : undefined;
+    const docs = await mapLimit(ids, READ_CONCURRENCY, async (id) => {
+      // Only final documents are ever kept, and the listing says this one still exists.
+      const kept = listing ? this.final.get(this.cacheKey(key, id)) : undefined;
+      if (kept) return kept;
+      const doc = await this.fetchDoc(key, id, o);
+      if (doc && closed && (closed.has(id) || this.writeOnce(doc))) this.final.set(this.cacheKey(key, id), doc, Buffer.byteLength(JSON.stringify(doc.payload)));
+      return doc;
+    });
     return docs.filter((d): d is JournalDoc => d !== undefined);
+  }
+
+  private cacheKey(key: JournalKey, id: string): string {
+    return `${key.namespace}\n${id}`;
+  }
+
+  /** Bytes of final documents kept in memory now. */
+  get cachedBytes(): number {
+    return this.final.bytes;
   }
 
   /** Every writer's payloads of a kind (this writer's included): writers in id order, each writer's documents oldest first. */
@@ -224,8 +301,17 @@ export class JournalStore {
   /** Deletes every document of a journal, writers' and others alike. */
   async removeAll(key: JournalKey, o?: CallOptions): Promise<void> {
     await this.removeSome(key, await this.list(key, o), o);
+    this.cleared(key);
+  }
+
+  /**
+   * Notes that every document of a journal was deleted: this writer's next write there starts
+   * from empty (not from its copy of what was deleted), in its current document, so its sequence
+   * never goes back to a number another reader may hold as final.
+   */
+  cleared(key: JournalKey): void {
     this.own.delete(key.namespace);
-    this.segments.delete(key.namespace);
+    if (this.segments.has(key.namespace)) this.blank.add(key.namespace);
     this.counts.delete(key.namespace);
   }
 
@@ -271,8 +357,8 @@ export class JournalStore {
   }
 
   /** This writer's document when it is no longer cached (or was never written: empty). */
-  private async readOwn<P>(key: JournalKey, segment: number, empty: () => P, o?: CallOptions): Promise<P> {
-    const payload = await this.fetch(key, documentId(this.writerId, segment), o);
-    return payload === undefined ? empty() : (payload as P);
+  private async readOwn<P>(key: JournalKey, segment: number, empty: () => P, o?: CallOptions): Promise<{ payload: P; expiresAt?: number | undefined }> {
+    const doc = await this.fetchDoc(key, documentId(this.writerId, segment), o);
+    return doc === undefined ? { payload: empty() } : { payload: doc.payload as P, expiresAt: doc.expiresAt };
   }
 }

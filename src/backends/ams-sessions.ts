@@ -13,6 +13,7 @@ import { mergeByTime } from '../codec/timeline.js';
 import { SessionExpiry, leftoversOf } from './ams-expiry.js';
 import {
   JournalStore,
+  READ_CACHE_BYTES,
   READ_CONCURRENCY,
   listAllSessionIds,
   measure,
@@ -76,11 +77,24 @@ interface Creation {
   ttlSeconds?: number;
 }
 
+/** A session-state key as a writer's events last set it: the value, and the time of the event that set it. */
+interface StateEntry {
+  value: JsonValue;
+  at: number;
+}
+
 /** One writer's events of one session. */
 interface EventsPayload {
   v: number;
   kind: 'events';
   events: JsonValue[];
+  /**
+   * Every session-state key this writer's events set, up to and including this document's, with
+   * the last value each set: so a window of the session reads its state without the older documents.
+   */
+  state?: Record<string, StateEntry>;
+  /** The latest event time in this writer's earlier documents (null: this is its first), so a window knows what they can hold. */
+  before?: number | null;
 }
 
 /** One writer's app or user state entries; readers keep the newest write of each key. */
@@ -123,7 +137,15 @@ const isCreation = (v: unknown): v is Creation =>
  */
 export function eventsSize(p: EventsPayload, before?: Measured<EventsPayload>): PayloadSize {
   const prev = before?.payload.events;
-  if (!before || !prev || p.v !== before.payload.v || p.events.length < prev.length || !prev.every((e, i) => p.events[i] === e))
+  if (
+    !before ||
+    !prev ||
+    p.v !== before.payload.v ||
+    p.state !== before.payload.state ||
+    p.before !== before.payload.before ||
+    p.events.length < prev.length ||
+    !prev.every((e, i) => p.events[i] === e)
+  )
     return measure(p, p.events.length);
   let bytes = before.size.bytes;
   for (let i = prev.length; i < p.events.length; i++) bytes += Buffer.byteLength(JSON.stringify(p.events[i])) + (i > 0 ? 1 : 0);
@@ -154,6 +176,8 @@ function winningCreation(docs: JournalDoc[]): { id: string; creation: Creation }
 export interface AmsSessionOptions extends ViewOptions {
   /** Sessions this backend creates expire this many seconds after their last write. */
   sessionTtlSeconds?: number | undefined;
+  /** Bytes of journal documents that can no longer change kept in memory, so a session read again reads only what may have changed. */
+  readCacheBytes?: number | undefined;
 }
 
 export class AgentMemoryServerSessionBackend implements SessionBackend {
@@ -171,7 +195,11 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     private readonly client: AgentMemoryServerClient,
     options: AmsSessionOptions = {},
   ) {
-    this.journals = new JournalStore(client);
+    this.journals = new JournalStore(client, undefined, undefined, {
+      bytes: options.readCacheBytes ?? READ_CACHE_BYTES,
+      // A creation record is written once; one of an expiring session is written again with its new expiry.
+      writeOnce: (doc) => doc.id.startsWith(CREATION_PREFIX) && doc.expiresAt === undefined && isCreation(doc.payload),
+    });
     this.views = new NativeViews(client, options);
     this.ttlSeconds = options.sessionTtlSeconds;
   }
@@ -411,6 +439,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
         if (read.native) await this.client.deleteWorkingMemory(session_id, query, { signal });
       },
     );
+    this.journals.cleared(amsKeys.journal(place));
     this.views.forget(place);
     this.expiry.forget(place);
     this.places.delete(scopeKey(scope));
@@ -507,8 +536,12 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   private journalEvents(scope: SessionScope, events: EventJson[], o?: CallOptions, expiry?: Expiry): Promise<JournalDoc> {
     return this.journals.update<EventsPayload>(
       amsKeys.journal(scope),
-      () => ({ v: ENVELOPE_VERSION, kind: 'events', events: [] }),
-      (p) => ({ ...p, events: events.reduce((list, e) => upsert(list, e, (x) => isRecord(x) && x.id === e.id), p.events) }),
+      (previous) => ({ v: ENVELOPE_VERSION, kind: 'events', events: [], state: previous?.state ?? {}, before: latestOf(previous) }),
+      (p) => ({
+        ...p,
+        events: events.reduce((list, e) => upsert(list, e, (x) => isRecord(x) && x.id === e.id), p.events),
+        ...(p.state ? { state: withStateOf(p.state, events) } : {}),
+      }),
       eventsSize,
       o,
       expiry,
@@ -610,6 +643,29 @@ function sessionStateOf(read: PlaceRead, journaled = journaledEvents(read.docs))
   // Messages adopted from other clients carry no state changes: the journaled events hold them all.
   for (const e of journaled) Object.assign(state, splitState(e.actions.stateDelta).session);
   return state;
+}
+
+/** The latest event time a writer's documents up to this one hold (null when there are none). */
+function latestOf(previous: EventsPayload | undefined): number | null {
+  if (!previous) return null;
+  let latest = previous.before ?? null;
+  for (const e of previous.events) if (isRecord(e) && typeof e.timestamp === 'number' && (latest === null || e.timestamp > latest)) latest = e.timestamp;
+  return latest;
+}
+
+/** A writer's state entries after these events (the same object when they set no session key). */
+function withStateOf(state: Record<string, StateEntry>, events: EventJson[]): Record<string, StateEntry> {
+  let out = state;
+  for (const e of events) {
+    const actions = e.actions;
+    const delta = isRecord(actions) && isRecord(actions.stateDelta) ? splitState(actions.stateDelta).session : {};
+    const at = typeof e.timestamp === 'number' ? e.timestamp : 0;
+    for (const [k, value] of Object.entries(delta)) {
+      if (out === state) out = { ...state };
+      out[k] = { value: value as JsonValue, at };
+    }
+  }
+  return out;
 }
 
 /** The events of a session's journals (not its creation records, nor the earlier layout's head). */

@@ -44,11 +44,16 @@ export const sessionServiceConfigSchema = z.strictObject({
     .int({ message: 'must be a whole number of seconds' })
     .min(1, { message: 'must be at least 1' })
     .optional(),
+  readCacheBytes: z
+    .number({ message: 'must be a whole number of bytes' })
+    .int({ message: 'must be a whole number of bytes' })
+    .min(0, { message: 'must be at least 0 (0 keeps nothing)' })
+    .optional(),
   ...extractionOptions,
 });
 
 /** The session options only Agent Memory Server has. */
-const AMS_SESSION_OPTIONS = ['modelName', 'contextWindowMax', 'sessionTtlSeconds', 'extractionStrategy', 'extractionStrategyConfig'] as const;
+const AMS_SESSION_OPTIONS = ['modelName', 'contextWindowMax', 'sessionTtlSeconds', 'readCacheBytes', 'extractionStrategy', 'extractionStrategyConfig'] as const;
 
 /** Lets a caller cancel a service call: in-flight requests and retry waits are aborted. */
 export interface Cancellable {
@@ -88,6 +93,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
       modelName: cfg.modelName,
       contextWindowMax: cfg.contextWindowMax,
       sessionTtlSeconds: cfg.sessionTtlSeconds,
+      readCacheBytes: cfg.readCacheBytes,
       extractionStrategy: extractionStrategyOf(cfg, context),
     });
     this.defaultNamespace = cfg.defaultNamespace;
