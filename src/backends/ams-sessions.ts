@@ -17,6 +17,7 @@ import {
   READ_CONCURRENCY,
   listAllSessionIds,
   measure,
+  parseDocumentId,
   type Expiry,
   type JournalDoc,
   type JournalKey,
@@ -35,12 +36,15 @@ import {
   type ViewOptions,
   type WorkingMemory,
 } from './ams-view.js';
-import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
+import type { CallOptions, EventWindow, SessionBackend, SessionListing, StoredSession } from './types.js';
 
 /** A session's place as read: its working memory and its journal documents. */
 interface PlaceRead {
   native: WorkingMemory | undefined;
+  /** The documents read, in the listing's order. */
   docs: JournalDoc[];
+  /** A window's read: the documents listed but not read, and the time at or before which their events lie. */
+  partial?: { unread: string[]; listing: string[]; bound: number };
 }
 
 /** The same session in its app's own slot (see `amsAppSlotSessionId`). */
@@ -301,14 +305,80 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
-  /** Reads a session's place: its working memory and all its journal documents, together. */
-  private async readPlace(place: SessionScope, o?: CallOptions): Promise<PlaceRead> {
-    const [native, docs] = await together(
+  /**
+   * Reads a session's place: its working memory and its journal documents, together. With a window,
+   * only the documents that can hold the window's events are read (see `readWindow`).
+   */
+  private async readPlace(place: SessionScope, o?: CallOptions, window?: EventWindow): Promise<PlaceRead> {
+    const journal = amsKeys.journal(place);
+    if (!window || (window.numRecentEvents === undefined && window.afterTimestamp === undefined)) {
+      const [native, docs] = await together(
+        o?.signal,
+        (signal) => this.views.read(place, { signal }),
+        (signal) => this.journals.readAll(journal, { signal }),
+      );
+      return { native, docs };
+    }
+    const [native, listing] = await together(
       o?.signal,
       (signal) => this.views.read(place, { signal }),
-      (signal) => this.journals.readAll(amsKeys.journal(place), { signal }),
+      (signal) => this.journals.list(journal, { signal }),
     );
-    return { native, docs };
+    return { native, ...(await this.readWindow(journal, listing, window, o)) };
+  }
+
+  /**
+   * The documents of a journal that hold a window of its events, newest first: each writer's
+   * newest document, then older ones of the writers whose unread documents could still hold
+   * events of the window, until the events after `bound` (every unread document's events are at or
+   * before it) answer the window. A writer's document says the latest time of its earlier ones.
+   */
+  private async readWindow(
+    journal: JournalKey,
+    listing: string[],
+    window: EventWindow,
+    o?: CallOptions,
+  ): Promise<{ docs: JournalDoc[]; partial?: PlaceRead['partial'] }> {
+    const order = new Map(listing.map((id, i) => [id, i]));
+    const byListing = (docs: JournalDoc[]) => docs.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    const writers = new Map<string, string[]>();
+    const others: string[] = [];
+    for (const id of listing) {
+      const parsed = parseDocumentId(id);
+      if (!parsed) others.push(id);
+      else writers.set(parsed.writer, [...(writers.get(parsed.writer) ?? []), id]);
+    }
+    for (const ids of writers.values()) ids.sort();
+    const taken = new Map([...writers.keys()].map((w) => [w, 1]));
+    const read = new Map<string, JournalDoc>();
+    for (;;) {
+      const wanted = [...others, ...[...writers].flatMap(([w, ids]) => ids.slice(-taken.get(w)!))].filter((id) => !read.has(id));
+      for (const d of await this.journals.readSome(journal, wanted, o, listing)) read.set(d.id, d);
+      const bounds = new Map<string, number>();
+      let legacy = false;
+      for (const [w, ids] of writers) {
+        const newest = read.get(ids.at(-1)!)?.payload;
+        const oldest = read.get(ids.at(-taken.get(w)!)!)?.payload;
+        // A document written before windows were (no state, no bound): only the whole journal tells.
+        if (!isEvents(newest) || !newest.state) legacy = true;
+        else if (taken.get(w)! < ids.length) {
+          if (!isEvents(oldest) || typeof oldest.before !== 'number') legacy = true;
+          else bounds.set(w, oldest.before);
+        }
+      }
+      if (legacy) {
+        const rest = listing.filter((id) => !read.has(id));
+        return { docs: byListing([...read.values(), ...(await this.journals.readSome(journal, rest, o, listing))]) };
+      }
+      const docs = byListing([...read.values()]);
+      if (bounds.size === 0) return { docs };
+      const bound = Math.max(...bounds.values());
+      if (windowAnswered(window, journaledEvents(docs), bound)) {
+        return { docs, partial: { unread: listing.filter((id) => !read.has(id)), listing, bound } };
+      }
+      // Older documents of the writers that hold the bound back, twice as many each round.
+      for (const [w, b] of bounds) if (b >= bound) taken.set(w, Math.min(writers.get(w)!.length, taken.get(w)! * 2));
+    }
   }
 
   /**
@@ -317,15 +387,15 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
    * reads both places together (one round trip); an app named as its namespace reads its slot only
    * when another app holds the plain place.
    */
-  private async resolve(scope: SessionScope, o?: CallOptions): Promise<{ place: SessionScope; read: PlaceRead }> {
+  private async resolve(scope: SessionScope, o?: CallOptions, window?: EventWindow): Promise<{ place: SessionScope; read: PlaceRead }> {
     const slot = inAppSlot(scope);
     const [plain, slotted] = await together(
       o?.signal,
-      (signal) => this.readPlace(scope, { signal }),
-      (signal) => (scope.namespace !== scope.appName ? this.readPlace(slot, { signal }) : Promise.resolve(undefined)),
+      (signal) => this.readPlace(scope, { signal }, window),
+      (signal) => (scope.namespace !== scope.appName ? this.readPlace(slot, { signal }, window) : Promise.resolve(undefined)),
     );
     let found: { place: SessionScope; read: PlaceRead } = { place: scope, read: plain };
-    if (heldByAnotherApp(plain, scope.appName)) found = { place: slot, read: slotted ?? (await this.readPlace(slot, o)) };
+    if (heldByAnotherApp(plain, scope.appName)) found = { place: slot, read: slotted ?? (await this.readPlace(slot, o, window)) };
     else if (!holdsSession(plain) && slotted && holdsSession(slotted)) found = { place: slot, read: slotted };
     this.placeAt(scope, found.place);
     return found;
@@ -335,9 +405,9 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     remember(this.places, scopeKey(scope), place, 10_000);
   }
 
-  async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
-    const { place, read } = await this.resolve(scope, o);
-    const stored = await this.loadAt(place, read, o);
+  async loadSession(scope: SessionScope, o?: CallOptions, window?: EventWindow): Promise<StoredSession | undefined> {
+    const { place, read } = await this.resolve(scope, o, window);
+    const stored = read.partial && window ? await this.loadWindow(place, read, read.partial, window, o) : await this.loadAt(place, read, o);
     return stored && place.appSlot ? { ...stored, workingMemoryId: nativeKey(place).session_id } : stored;
   }
 
@@ -392,6 +462,52 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     const createdAt = created?.createdAt ?? (Date.parse(native?.created_at ?? '') || 0);
     const events = summarised ? withBackendSummary(timeline, { text: summarised, firstRetained, startHint: createdAt }) : timeline;
     return { state, events, lastUpdateTime: timeline.at(-1)?.timestamp ?? createdAt };
+  }
+
+  /**
+   * A window of a session from the documents that hold it (`readWindow`). The state comes from each
+   * writer's newest document; the events are those after the bound, which answer the window. When
+   * the window cannot be told from them — the session expired, the conversation holds a message no
+   * ADK record has yet, or the server's summary falls inside the window — the rest is read, as a
+   * read of the whole session would.
+   */
+  private async loadWindow(
+    scope: SessionScope,
+    read: PlaceRead,
+    partial: NonNullable<PlaceRead['partial']>,
+    window: EventWindow,
+    o?: CallOptions,
+  ): Promise<StoredSession | undefined> {
+    const { native, docs } = read;
+    const whole = async () =>
+      this.loadAt(scope, { native, docs: [...docs, ...(await this.journals.readSome(amsKeys.journal(scope), partial.unread, o, partial.listing))] }, o);
+    const created = winningCreation(docs)?.creation;
+    const owner = created ? created.appName : markerOf(native).appName;
+    if (!native || (owner !== undefined && owner !== scope.appName)) return whole();
+    const journaled = journaledEvents(docs);
+    const complete = journaled.filter((e) => e.timestamp > partial.bound);
+    const known = new Set([...journaled.map((e) => e.id), ...(markerOf(native).ids ?? [])]);
+    const nativeMessages = native.messages ?? [];
+    if (nativeMessages.some((m) => typeof m.id === 'string' && !known.has(m.id))) return whole();
+    if (native.context?.trim()) {
+      // The summary goes before the first message the server kept: it must be outside the window.
+      const first = complete.find((e) => e.id === nativeMessages[0]?.id);
+      const fromFirst = first
+        ? complete.slice(complete.indexOf(first)).filter((e) => window.afterTimestamp === undefined || e.timestamp > window.afterTimestamp)
+        : [];
+      const outside =
+        first !== undefined &&
+        ((window.afterTimestamp !== undefined && first.timestamp <= window.afterTimestamp) ||
+          (window.numRecentEvents !== undefined && fromFirst.length >= window.numRecentEvents));
+      if (!outside) return whole();
+    }
+    const timeline = complete.map((e) => {
+      const adoptedFrom = adoptedMessage(e);
+      return adoptedFrom ? foreignEvent(adoptedFrom, scope.appName) : e;
+    });
+    this.views.rememberMore(scope, viewMessages(complete, nativeMessages));
+    const createdAt = created?.createdAt ?? (Date.parse(native.created_at ?? '') || 0);
+    return { state: windowStateOf(read), events: timeline, lastUpdateTime: timeline.at(-1)?.timestamp ?? journaled.at(-1)?.timestamp ?? createdAt };
   }
 
   /**
@@ -666,6 +782,32 @@ function withStateOf(state: Record<string, StateEntry>, events: EventJson[]): Re
     }
   }
   return out;
+}
+
+/**
+ * A session's own state from each writer's newest document: its creation's, then every key at the
+ * value of its latest setting across writers (a later writer first at equal times, as a merge of
+ * their events by time applies them).
+ */
+function windowStateOf(read: PlaceRead): StateMap {
+  const state: StateMap = { ...(winningCreation(read.docs)?.creation.state ?? foreignState(read.native)) };
+  const latest = new Map<string, StateEntry>();
+  for (const { payloads } of JournalStore.byWriter(read.docs, isEvents)) {
+    for (const [k, entry] of Object.entries(payloads.at(-1)?.state ?? {})) {
+      const seen = latest.get(k);
+      if (!seen || entry.at >= seen.at) latest.set(k, entry);
+    }
+  }
+  for (const [k, entry] of latest) state[k] = entry.value;
+  return state;
+}
+
+/** Whether the events after `bound` (all there are after it) answer a window as the whole record would. */
+function windowAnswered(window: EventWindow, events: Event[], bound: number): boolean {
+  if (window.afterTimestamp !== undefined && bound <= window.afterTimestamp) return true;
+  if (window.numRecentEvents === undefined) return false;
+  const complete = events.filter((e) => e.timestamp > bound && (window.afterTimestamp === undefined || e.timestamp > window.afterTimestamp));
+  return complete.length >= window.numRecentEvents;
 }
 
 /** The events of a session's journals (not its creation records, nor the earlier layout's head). */

@@ -153,6 +153,13 @@ export class NativeViews {
     remember(this.known, scopeKey(scope), messages, this.cacheSize);
   }
 
+  /** Adds messages a windowed read found to those the view should hold (a window does not see the older ones). */
+  rememberMore(scope: SessionScope, messages: Message[]): void {
+    const before = this.known.get(scopeKey(scope)) ?? [];
+    const ids = new Set(before.map((m) => m.id));
+    remember(this.known, scopeKey(scope), mergeByTime([before, messages.filter((m) => !ids.has(m.id))], timeOf), this.cacheSize);
+  }
+
   forget(scope: SessionScope): void {
     this.known.delete(scopeKey(scope));
   }

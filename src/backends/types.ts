@@ -25,6 +25,12 @@ export interface SessionListing {
   state: StateMap;
 }
 
+/** The part of a session's events getSession asks for (ADK's `GetSessionConfig`). */
+export interface EventWindow {
+  numRecentEvents?: number | undefined;
+  afterTimestamp?: number | undefined;
+}
+
 export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
@@ -36,8 +42,12 @@ export interface CallOptions {
 export interface SessionBackend {
   /** Stores a new, empty session with its session-scoped state. Throws ConflictError if it already exists. */
   createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession>;
-  /** The stored session (with the backend's own summary as an ADK CompactedEvent), or undefined when it does not exist. */
-  loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined>;
+  /**
+   * The stored session (with the backend's own summary as an ADK CompactedEvent), or undefined when
+   * it does not exist. With a window, `events` may hold only the events that answer it (the
+   * service selects the window from them); the state is always the whole session's.
+   */
+  loadSession(scope: SessionScope, o?: CallOptions, window?: EventWindow): Promise<StoredSession | undefined>;
   /** Sessions of one user, or of every user when userId is undefined. */
   listSessions(namespace: string, appName: string, userId: string | undefined, o?: CallOptions): Promise<SessionListing[]>;
   /** Removes the session; a missing session is not an error. */

@@ -157,7 +157,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     optionalCount(op, 'config.numRecentEvents', request.config?.numRecentEvents, 0);
     const [stored, app, user] = await together(
       request.signal,
-      (signal) => this.backend.loadSession(scope, { signal }),
+      (signal) => this.backend.loadSession(scope, { signal }, request.config),
       (signal) => this.backend.readAppState(scope.namespace, scope.appName, { signal }),
       (signal) => this.backend.readUserState(scope.namespace, scope.appName, scope.userId, { signal }),
     );
