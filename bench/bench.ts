@@ -438,6 +438,33 @@ async function growth(backend: Backend) {
   };
 }
 
+/**
+ * getSession of one session as it grows to 10, 1000 and 10 000 events: by a new service instance
+ * (cold) and by one that read it just before (warm), in requests and response bytes.
+ */
+async function longSessions(backend: Backend) {
+  const isRam = backend === 'redis-agent-memory';
+  const cfg = isRam
+    ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId, fetch: meteredFetch }
+    : { backend, apiBaseUrl: info.ams.url, fetch: meteredFetch };
+  const writer = new RedisSessionMemoryService(cfg);
+  const user = `long-${Date.now()}`;
+  const key = { appName: APP, userId: user, sessionId: 'long' };
+  const s = await writer.createSession(key);
+  const rows: { backend: Backend; sessionLength: number; warm: boolean; requests: number; responseBytes: number }[] = [];
+  let count = 0;
+  for (const length of [10, 1000, 10_000]) {
+    while (count < length) await writer.appendEvent({ session: s, event: makeEvent(`l-${count}`, count++) });
+    const reader = new RedisSessionMemoryService(cfg);
+    for (const warm of [false, true]) {
+      const { meter: m } = await measure(() => reader.getSession(key));
+      rows.push({ backend, sessionLength: length, warm, requests: m.requests, responseBytes: m.responseBytes });
+    }
+    process.stdout.write(` ${length}`);
+  }
+  return rows;
+}
+
 /** appendEvent of 400 kB tool results as the session fills with them, then getSession of the session. */
 async function largeGrowth(backend: Backend) {
   const isRam = backend === 'redis-agent-memory';
@@ -569,11 +596,14 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
   const grow: Record<string, Awaited<ReturnType<typeof growth>>> = {};
   const lists: Record<string, Awaited<ReturnType<typeof listing>>> = {};
   const large: Awaited<ReturnType<typeof largeGrowth>>[] = [];
+  const long: Awaited<ReturnType<typeof longSessions>> = [];
   for (const b of ['redis-agent-memory', 'opensource-agent-memory'] as Backend[]) {
     process.stdout.write(`\n• ${b}: growing a session to 1000 events...`);
     grow[b] = await growth(b);
     process.stdout.write(`\n• ${b}: appending 100 tool results of 400 kB...`);
     large.push(await largeGrowth(b));
+    process.stdout.write(`\n• ${b}: getSession of a session growing to 10 000 events...`);
+    long.push(...(await longSessions(b)));
     process.stdout.write(`\n• ${b}: seeding 10 000 sessions of 100 users...`);
     lists[b] = await listing(b);
   }
@@ -591,6 +621,10 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
     );
   for (const { getSession: g } of large)
     console.log(`| ${g.backend} | getSession (${g.sessionLength} events) | — | ${g.requests} | response ${g.responseBytes} | — | ${g.wallMs.toFixed(1)} |`);
+  console.log('\n2c. getSession of a long session: a new service instance (cold), and the same instance reading it again (warm)');
+  console.log('| backend | session length | instance | requests | response bytes |');
+  console.log('| --- | ---: | --- | ---: | ---: |');
+  for (const r of long) console.log(`| ${r.backend} | ${r.sessionLength} | ${r.warm ? 'warm' : 'cold'} | ${r.requests} | ${r.responseBytes} |`);
   console.log('\n3. getSession({ numRecentEvents: 10 }) on a 1000-event session');
   console.log('| backend | requests | response bytes | bytes of the 10 events | ratio |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
@@ -624,6 +658,7 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
     largeEvents: large.flatMap((l) => l.appends),
     largeEventsGetSession: large.map((l) => l.getSession),
   };
+  results.longSessions = long;
   results.recentEvents = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.recent10]));
   results.listSessions = lists;
 }

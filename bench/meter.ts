@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Requests and bytes one measured piece of work sent and received. */
 export interface Meter {
   requests: number;
@@ -23,4 +25,10 @@ export function meteringFetch(current: () => Meter | undefined): (req: Request) 
     m.responseBytes += received;
     return res;
   };
+}
+
+/** The API server process's CPU time (user + system), in µs. */
+export function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
 }

@@ -3,7 +3,6 @@
 // v0.15.2; the server's CPU and Redis commands per append and read; Redis memory per stored event.
 // A measurement script, not a test: it asserts nothing.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createEvent, type Event, type Session } from '@google/adk';
 import { SEGMENT_BYTES, SEGMENT_ITEMS, documentId, listAllSessionIds } from '../src/backends/ams-journal.js';
@@ -14,7 +13,8 @@ import { eventToJson } from '../src/codec/events.js';
 import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../src/services/session-service.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../src/testing/index.js';
-import { meteringFetch, newMeter, type Meter } from './meter.js';
+import { cpuUs, meteringFetch, newMeter, type Meter } from './meter.js';
+import { printTurns, turnBench, type TurnRow } from './turns.js';
 import { ensureInteropEnvironment, interopVersions, startPythonDriver, type PythonDriver } from '../test/helpers/python-interop.js';
 
 const ITERATIONS = Number(process.env.BENCH_REAL_ITERATIONS ?? 20);
@@ -76,12 +76,6 @@ const toolPair = (i: number): Event[] => [
   }),
 ];
 
-/** The API server process's CPU time (user + system), in µs. */
-function cpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-}
-
 /** Total Redis command calls so far. */
 async function redisCalls(server: RealAgentMemoryServer): Promise<number> {
   const stats = await server.redisCli('INFO', 'commandstats');
@@ -124,7 +118,7 @@ function rawHttp(base: string) {
 
 export async function realBench(
   log: (line: string) => void,
-): Promise<{ rows: RealRow[]; serverCpu: ServerCpuRow[]; storage: StorageRow[]; versions: Record<string, unknown> }> {
+): Promise<{ rows: RealRow[]; serverCpu: ServerCpuRow[]; storage: StorageRow[]; turns: TurnRow[]; versions: Record<string, unknown> }> {
   const server = await startRealAgentMemoryServer({ backgroundTasks: 'manual' });
   let py: PythonDriver | undefined;
   try {
@@ -450,7 +444,8 @@ export async function realBench(
         pythonKeys: pyKeys.keys,
       });
     }
-    return { rows, serverCpu, storage, versions: { server: server.versions, python: interopVersions() } };
+    const turns = await turnBench(server, py, APP, log);
+    return { rows, serverCpu, storage, turns, versions: { server: server.versions, python: interopVersions() } };
   } finally {
     await py?.close();
     await server.close();
@@ -485,4 +480,5 @@ export function printReal(r: Awaited<ReturnType<typeof realBench>>): void {
     console.log(
       `| ${x.events} | ${f(x.sdkBytesPerEvent, 0)} | ${f(x.pythonBytesPerEvent, 0)} | ${f(x.sdkBytesPerEvent / x.pythonBytesPerEvent)} | ${f(x.sdkKeyBytesPerEvent, 0)} (${x.sdkKeys}) | ${f(x.pythonKeyBytesPerEvent, 0)} (${x.pythonKeys}) |`,
     );
+  printTurns(r.turns);
 }

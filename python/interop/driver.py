@@ -262,6 +262,11 @@ async def bench_run(a: Args) -> Any:
             await sessions.append_event(session, text_event(10_000 + i)[0])
         elif op == "getSession":
             await sessions.get_session(app_name=app, user_id=user, session_id=a["session"])
+        elif op == "turn":
+            # A Runner turn: read the session, then the user's message, a tool call, its result and the answer.
+            s = await sessions.get_session(app_name=app, user_id=user, session_id=a["session"])
+            for e in [text_event(2 * i)[0], *text_event(i, True), text_event(2 * i + 1)[0]]:
+                await sessions.append_event(s, e)
         elif op == "listSessions":
             await sessions.list_sessions(app_name=app, user_id=user)
         elif op == "addMemory":

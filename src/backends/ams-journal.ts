@@ -254,13 +254,20 @@ export class JournalStore {
     const closed = listing ? closedDocuments(listing) : undefined;
     const docs = await mapLimit(ids, READ_CONCURRENCY, async (id) => {
       // Only final documents are ever kept, and the listing says this one still exists.
-      const kept = listing ? this.final.get(this.cacheKey(key, id)) : undefined;
+      const kept = listing ? (this.final.get(this.cacheKey(key, id)) ?? this.ownCurrent(key, id)) : undefined;
       if (kept) return kept;
       const doc = await this.fetchDoc(key, id, o);
       if (doc && closed && (closed.has(id) || this.writeOnce(doc))) this.final.set(this.cacheKey(key, id), doc, Buffer.byteLength(JSON.stringify(doc.payload)));
       return doc;
     });
     return docs.filter((d): d is JournalDoc => d !== undefined);
+  }
+
+  /** This writer's current document as it last stored it: no other writer ever writes it. */
+  private ownCurrent(key: JournalKey, id: string): JournalDoc | undefined {
+    const own = this.own.get(key.namespace);
+    if (!own || this.blank.has(key.namespace) || id !== this.currentDocument(key)) return undefined;
+    return { id, payload: own.payload, ...(own.expiresAt ? { expiresAt: own.expiresAt } : {}) };
   }
 
   private cacheKey(key: JournalKey, id: string): string {

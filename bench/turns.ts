@@ -1,0 +1,148 @@
+// Runner turns on the real Agent Memory Server: getSession, the user's message, a tool call, its
+// result and the answer, on sessions of 10 to 5000 events, by this package (a new service
+// instance: cold; one that has read the session before: warm) and by the Python adk-redis. What
+// each costs the server's API process (CPU), and the requests and bytes it takes.
+import { randomUUID } from 'node:crypto';
+import { createEvent, type Event } from '@google/adk';
+import { RedisSessionMemoryService } from '../src/services/session-service.js';
+import type { RealAgentMemoryServer } from '../src/testing/index.js';
+import type { PythonDriver } from '../test/helpers/python-interop.js';
+import { cpuUs, meteringFetch, newMeter, type Meter } from './meter.js';
+
+export const TURN_LENGTHS = (process.env.BENCH_TURN_LENGTHS ?? '10,100,1000,5000').split(',').map(Number);
+const TURNS = Number(process.env.BENCH_TURNS ?? 5);
+
+export interface TurnRow {
+  sessionLength: number;
+  warm: boolean;
+  sdkServerCpuUs: number;
+  pythonServerCpuUs: number;
+  sdkRequests: number;
+  pythonRequests: number;
+  /** Bytes sent and received per turn. */
+  sdkBytes: number;
+  pythonBytes: number;
+}
+
+const text = (i: number, fromUser: boolean): Event =>
+  createEvent({
+    id: `e-${randomUUID()}`,
+    invocationId: `inv-${i}`,
+    author: fromUser ? 'user' : 'coach',
+    timestamp: Date.now(),
+    content: { role: fromUser ? 'user' : 'model', parts: [{ text: `Message ${i}: the athlete logged a steady tempo run and asked about recovery` }] },
+  });
+const tool = (i: number): Event[] => [
+  createEvent({
+    id: `e-${randomUUID()}`,
+    invocationId: `inv-${i}`,
+    author: 'coach',
+    timestamp: Date.now(),
+    content: { role: 'model', parts: [{ functionCall: { id: `c-${i}`, name: 'log_run', args: { km: i } } }] },
+  }),
+  createEvent({
+    id: `e-${randomUUID()}`,
+    invocationId: `inv-${i}`,
+    author: 'coach',
+    timestamp: Date.now(),
+    content: { role: 'user', parts: [{ functionResponse: { id: `c-${i}`, name: 'log_run', response: { logged_km: i } } }] },
+  }),
+];
+
+/** One Runner turn through a service: the session read, then four appends to it. */
+async function turn(svc: RedisSessionMemoryService, app: string, user: string, sessionId: string, i: number): Promise<void> {
+  const session = await svc.getSession({ appName: app, userId: user, sessionId });
+  if (!session) throw new Error(`bench: session ${sessionId} is missing`);
+  for (const event of [text(2 * i, true), ...tool(i), text(2 * i + 1, false)]) await svc.appendEvent({ session, event });
+}
+
+export async function turnBench(server: RealAgentMemoryServer, py: PythonDriver, app: string, log: (line: string) => void): Promise<TurnRow[]> {
+  const url = server.url;
+  const run = randomUUID().slice(0, 8);
+  let meter: Meter | undefined;
+  const metered = meteringFetch(() => meter);
+  const service = () => new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: url, fetch: metered });
+  const rows: TurnRow[] = [];
+  for (const n of TURN_LENGTHS) {
+    log(`Runner turns on sessions of ${n} events: seeding both sides`);
+    const sid = `turn-${run}-${n}`;
+    const seeder = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: url });
+    const s = await seeder.createSession({ appName: app, userId: 'sdk', sessionId: sid });
+    for (let i = 0; i < n; i += 2) {
+      await seeder.appendEvent({ session: s, event: text(i, true) });
+      await seeder.appendEvent({ session: s, event: text(i + 1, false) });
+    }
+    await py.call('bench_seed', { backend: 'opensource-agent-memory', url, app, user: 'py', session: `py-${sid}`, events: n });
+    await server.settled();
+
+    /** The server's CPU, requests and bytes of `turns` turns, each measured alone. */
+    const measureSdk = async (warm: boolean) => {
+      const kept = service();
+      if (warm) await turn(kept, app, 'sdk', sid, -1);
+      await server.settled();
+      let cpu = 0;
+      const m = (meter = newMeter());
+      for (let t = 0; t < TURNS; t++) {
+        const before = cpuUs(server.pids.api);
+        await turn(warm ? kept : service(), app, 'sdk', sid, 1000 * t);
+        await server.settled();
+        cpu += cpuUs(server.pids.api) - before;
+      }
+      meter = undefined;
+      return { cpu: cpu / TURNS, requests: m.requests / TURNS, bytes: (m.requestBytes + m.responseBytes) / TURNS };
+    };
+    const measurePython = async () => {
+      await server.settled();
+      let cpu = 0;
+      let requests = 0;
+      let bytes = 0;
+      for (let t = 0; t < TURNS; t++) {
+        const before = cpuUs(server.pids.api);
+        const r = await py.call<{ requests: number; sent: number; received: number }>('bench_run', {
+          backend: 'opensource-agent-memory',
+          url,
+          app,
+          op: 'turn',
+          user: 'py',
+          session: `py-${sid}`,
+          iterations: 1,
+          warmup: 0,
+          prefix: `${run}-${n}-${t}`,
+        });
+        await server.settled();
+        cpu += cpuUs(server.pids.api) - before;
+        requests += r.requests;
+        bytes += r.sent + r.received;
+      }
+      return { cpu: cpu / TURNS, requests: requests / TURNS, bytes: bytes / TURNS };
+    };
+    for (const warm of [false, true]) {
+      log(`Runner turns on sessions of ${n} events: ${warm ? 'warm' : 'cold'}`);
+      const sdk = await measureSdk(warm);
+      // The Python adk-redis keeps nothing between reads: its cold and warm turns are the same work.
+      const python = await measurePython();
+      rows.push({
+        sessionLength: n,
+        warm,
+        sdkServerCpuUs: sdk.cpu,
+        pythonServerCpuUs: python.cpu,
+        sdkRequests: sdk.requests,
+        pythonRequests: python.requests,
+        sdkBytes: sdk.bytes,
+        pythonBytes: python.bytes,
+      });
+    }
+  }
+  return rows;
+}
+
+export function printTurns(rows: TurnRow[]): void {
+  const f = (x: number, d = 0) => x.toFixed(d);
+  console.log("\n11. A Runner turn (getSession, user message, tool call, tool result, answer): the server's API CPU, requests and bytes per turn");
+  console.log('| session length | instance | this package CPU µs | Python CPU µs | ratio | requests | Python requests | bytes | Python bytes |');
+  console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows)
+    console.log(
+      `| ${r.sessionLength} | ${r.warm ? 'warm' : 'cold'} | ${f(r.sdkServerCpuUs)} | ${f(r.pythonServerCpuUs)} | ${f(r.sdkServerCpuUs / r.pythonServerCpuUs, 2)} | ${f(r.sdkRequests, 1)} | ${f(r.pythonRequests, 1)} | ${f(r.sdkBytes)} | ${f(r.pythonBytes)} |`,
+    );
+}
