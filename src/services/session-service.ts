@@ -157,7 +157,13 @@ export class RedisSessionMemoryService extends BaseSessionService {
     optionalCount(op, 'config.numRecentEvents', request.config?.numRecentEvents, 0);
     const [stored, app, user] = await together(
       request.signal,
-      (signal) => this.backend.loadSession(scope, { signal }, request.config),
+      // The window as selectEvents applies it: an afterTimestamp of 0 filters nothing.
+      (signal) =>
+        this.backend.loadSession(
+          scope,
+          { signal },
+          { numRecentEvents: request.config?.numRecentEvents, afterTimestamp: request.config?.afterTimestamp || undefined },
+        ),
       (signal) => this.backend.readAppState(scope.namespace, scope.appName, { signal }),
       (signal) => this.backend.readUserState(scope.namespace, scope.appName, scope.userId, { signal }),
     );
