@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createEvent, type Event } from '@google/adk';
-import { SEGMENT_ITEMS, documentId } from '../src/backends/ams-journal.js';
+import { SEGMENT_ITEMS, closedDocuments, documentId } from '../src/backends/ams-journal.js';
 import { amsKeys } from '../src/backends/ams-sessions.js';
 import { toMessage } from '../src/backends/ams-view.js';
 import { ramIds } from '../src/backends/ram-sessions.js';
@@ -142,10 +142,23 @@ async function latency(backend: Backend): Promise<Row[]> {
   const scope = (sessionId: string) => ({ namespace: APP, appName: APP, userId: user, sessionId });
   const rows: Row[] = [];
   const writerId = `w-raw-${run}`;
-  /** Reads every writer document of an Agent Memory Server journal: one list, then one GET each. */
+  /**
+   * Reads an Agent Memory Server journal as a reader that keeps what cannot change: one list, then
+   * one GET per document it has not kept (a writer's documents it moved past, and creation records
+   * without expiry, are kept once read).
+   */
+  const kept = new Set<string>();
   const rawJournal = async (key: { namespace: string }) => {
     const list = (await raw('GET', `/v1/working-memory/?namespace=${key.namespace}&limit=100&offset=0`)).json as { sessions: string[] };
-    await Promise.all(list.sessions.map((w) => raw('GET', `/v1/working-memory/${w}?namespace=${key.namespace}`)));
+    const closed = closedDocuments(list.sessions);
+    await Promise.all(
+      list.sessions
+        .filter((id) => !kept.has(`${key.namespace}\n${id}`))
+        .map(async (id) => {
+          const doc = (await raw('GET', `/v1/working-memory/${id}?namespace=${key.namespace}`)).json as { data?: { expiresAt?: number } };
+          if (closed.has(id) || (id.startsWith('c-') && doc.data?.expiresAt === undefined)) kept.add(`${key.namespace}\n${id}`);
+        }),
+    );
   };
   const native = (sc: ReturnType<typeof scope>) => `/v1/working-memory/${encodeURIComponent(sc.sessionId)}?namespace=${APP}&user_id=${user}`;
 
@@ -300,13 +313,15 @@ async function latency(backend: Backend): Promise<Row[]> {
   };
   const rawRead = rawReadOf(readScope);
   const readSeq = isRam ? 'GET session ∥ GET app state ∥ GET user state' : 'GET session ∥ (list + GET) × {session, app state, user state} journals';
-  rows.push(await compare(backend, 'getSession', readSeq, () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId }), rawRead));
+  // Read by another instance than the writer (a replica), as the raw floor reads: the writer's open document is read on both sides.
+  const reader = new RedisSessionMemoryService(cfg);
+  rows.push(await compare(backend, 'getSession', readSeq, () => reader.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId }), rawRead));
   rows.push(
     await compare(
       backend,
       'getSession(numRecentEvents: 10)',
       readSeq,
-      () => sessions.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId, config: { numRecentEvents: 10 } }),
+      () => reader.getSession({ appName: APP, userId: user, sessionId: readScope.sessionId, config: { numRecentEvents: 10 } }),
       rawRead,
     ),
   );
@@ -321,7 +336,7 @@ async function latency(backend: Backend): Promise<Row[]> {
       backend,
       'getSession (1000 events)',
       readSeq,
-      () => sessions.getSession({ appName: APP, userId: user, sessionId: bigScope.sessionId }),
+      () => reader.getSession({ appName: APP, userId: user, sessionId: bigScope.sessionId }),
       rawBig,
       Math.ceil(ITERATIONS / 4),
     ),
@@ -334,15 +349,33 @@ async function latency(backend: Backend): Promise<Row[]> {
     await compare(
       backend,
       'listSessions',
-      isRam ? 'GET list?filterOwnerId, then GET each session' : 'GET list?namespace&user_id, then GET each working memory',
+      isRam
+        ? 'GET list?filterOwnerId ∥ GET app state ∥ GET user state, then GET each session'
+        : 'GET list?namespace&user_id ∥ (list + GET) × {app, user} state journals, then GET each working memory ∥ (list + GET) its journal',
       () => sessions.listSessions({ appName: APP, userId: lister }),
       async () => {
         if (isRam) {
-          const list = (await raw('GET', `/session-memory?filterOwnerId=${lister}&limit=1000`)).json as { items: string[] };
-          await Promise.all(list.items.map((id) => raw('GET', `/session-memory/${id}`)));
+          const list = async () => {
+            const ids = (await raw('GET', `/session-memory?filterOwnerId=${lister}&limit=1000`)).json as { items: string[] };
+            await Promise.all(ids.items.map((id) => raw('GET', `/session-memory/${id}`)));
+          };
+          await Promise.all([
+            list(),
+            raw('GET', `/session-memory/${ramIds.appState(APP, APP)}?includeSummarisedEvents=true`),
+            raw('GET', `/session-memory/${ramIds.userState(APP, APP, lister)}?includeSummarisedEvents=true`),
+          ]);
         } else {
-          const list = (await raw('GET', `/v1/working-memory/?namespace=${APP}&user_id=${lister}&limit=100&offset=0`)).json as { sessions: string[] };
-          await Promise.all(list.sessions.map((id) => raw('GET', `/v1/working-memory/${encodeURIComponent(id)}?namespace=${APP}&user_id=${lister}`)));
+          // Each session's working memory and journal (its state), and the app's and the user's state beside the listing.
+          const list = async () => {
+            const ids = (await raw('GET', `/v1/working-memory/?namespace=${APP}&user_id=${lister}&limit=100&offset=0`)).json as { sessions: string[] };
+            await Promise.all(
+              ids.sessions.flatMap((id) => [
+                raw('GET', `/v1/working-memory/${encodeURIComponent(id)}?namespace=${APP}&user_id=${lister}`),
+                rawJournal(amsKeys.journal({ namespace: APP, appName: APP, userId: lister, sessionId: id })),
+              ]),
+            );
+          };
+          await Promise.all([list(), rawJournal(amsKeys.appState(APP, APP)), rawJournal(amsKeys.userState(APP, APP, lister))]);
         }
       },
     ),

@@ -59,7 +59,8 @@ def log_run(km: int) -> dict[str, Any]:
 
 
 def session_config(a: Args) -> RedisSessionMemoryServiceConfig:
-    return RedisSessionMemoryServiceConfig(backend=a["backend"], api_base_url=a["url"], api_key=a.get("apiKey"), store_id=a.get("storeId"))
+    window = {"context_window_max": a["contextWindowMax"]} if a.get("contextWindowMax") else {}
+    return RedisSessionMemoryServiceConfig(backend=a["backend"], api_base_url=a["url"], api_key=a.get("apiKey"), store_id=a.get("storeId"), **window)
 
 
 def memory_config(a: Args) -> RedisLongTermMemoryServiceConfig:
