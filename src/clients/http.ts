@@ -2,6 +2,7 @@ import createClient, { createQuerySerializer, type Client } from 'openapi-fetch'
 import type { FetchLike } from './config.js';
 import type { AttemptController, RetryPolicy } from './invoke.js';
 import { AttemptCancel, nodeFetch } from './node-transport.js';
+import { countAttempt, currentCall } from '../telemetry/calls.js';
 
 /**
  * What openapi-fetch builds for each call when no custom fetch is configured: the URL and init,
@@ -39,7 +40,10 @@ export function createHttp<Paths extends object>(baseUrl: string, apiKey: string
   const querySerializer = createQuerySerializer();
   const standard = createClient<Paths>({ baseUrl, headers, querySerializer, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
   // A custom fetch gets a real Request and AbortSignal; the default path builds neither.
-  if (fetchImpl) return { call: standard, http: standard, newAttempt: abortController };
+  if (fetchImpl) {
+    const call = createClient<Paths>({ baseUrl, headers, querySerializer, fetch: countingFetch(fetchImpl) });
+    return { call, http: standard, newAttempt: abortController };
+  }
   const call = createClient<Paths>({
     baseUrl,
     headers,
@@ -48,6 +52,24 @@ export function createHttp<Paths extends object>(baseUrl: string, apiKey: string
     Request: PlainRequest as unknown as typeof Request,
   });
   return { call, http: standard, newAttempt: attemptCancel };
+}
+
+/**
+ * A custom fetch that counts each attempt into the running service call, measuring the bodies only
+ * while a span is recording it (the default transport counts what it sends and receives anyway).
+ */
+function countingFetch(fetchImpl: FetchLike): FetchLike {
+  return async (req: Request) => {
+    const measured = currentCall()?.span.isRecording() === true;
+    const sent = measured && req.body ? (await req.clone().arrayBuffer()).byteLength : 0;
+    let res: Response | undefined;
+    try {
+      res = await fetchImpl(req);
+      return res;
+    } finally {
+      countAttempt(sent, measured && res ? (await res.clone().arrayBuffer()).byteLength : 0);
+    }
+  };
 }
 
 export function retryPolicy(options: { timeout: number; maxRetries: number; retryBaseDelay: number }, newAttempt: () => AttemptController): RetryPolicy {

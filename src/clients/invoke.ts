@@ -2,6 +2,7 @@ import { AgentMemoryError, ConnectionError, InvalidResponseError, RateLimitError
 import { errorFromResponse, parseRetryAfter } from './problem.js';
 import { responseProblem, type ResponseSpec } from './responses.js';
 import { textOf } from '../codec/json.js';
+import { noteRetry } from '../telemetry/telemetry.js';
 
 /** Per-call options accepted by every client method. */
 export interface RequestOptions {
@@ -63,7 +64,9 @@ export async function invoke<T>(
     if (!(failure instanceof AgentMemoryError)) return failure.value;
     const canRetry = tries < policy.maxRetries && failure.retryable && (op.idempotent || failure.status === 429);
     if (!canRetry) throw failure;
-    await sleep(backoffMs(policy, tries, failure), options.signal, op.name);
+    const wait = backoffMs(policy, tries, failure);
+    noteRetry({ status: failure.status, name: failure.constructor.name }, wait);
+    await sleep(wait, options.signal, op.name);
   }
 }
 

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { countAttempt } from '../telemetry/calls.js';
 
 /**
  * The default transport of the clients: node:http(s) with keep-alive, behind the small part of
@@ -105,15 +106,17 @@ export function nodeFetch(request: TransportRequest): Promise<TransportResponse>
     const body = request.init.body;
     if (body !== undefined && body !== null && typeof body !== 'string') return reject(new TypeError('the default transport sends string bodies only'));
     const headers = headerRecord(request.init.headers);
-    if (typeof body === 'string') headers['content-length'] = String(Buffer.byteLength(body));
+    const sent = typeof body === 'string' ? Buffer.byteLength(body) : 0;
+    if (typeof body === 'string') headers['content-length'] = String(sent);
     const agent = url.protocol === 'https:' ? AGENTS['https:'] : AGENTS['http:'];
     const send = url.protocol === 'https:' ? https.request : http.request;
     let settled = false;
     let detach = () => {};
-    const finish = (error: unknown, response?: TransportResponse) => {
+    const finish = (error: unknown, response?: TransportResponse, received = 0) => {
       if (settled) return;
       settled = true;
       detach();
+      countAttempt(sent, received);
       if (response) resolve(response);
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- a socket error or the caller's abort reason, passed on as fetch does
       else reject(error);
@@ -128,10 +131,8 @@ export function nodeFetch(request: TransportRequest): Promise<TransportResponse>
         if (!res.complete) finish(Object.assign(new Error('the connection closed before the response was complete'), { code: 'ECONNRESET' }));
       });
       res.on('end', () => {
-        finish(
-          undefined,
-          new TransportResponse(res.statusCode ?? 0, res.statusMessage ?? '', res.headers, Buffer.concat(chunks).toString('utf8'), request.url),
-        );
+        const bytes = Buffer.concat(chunks);
+        finish(undefined, new TransportResponse(res.statusCode ?? 0, res.statusMessage ?? '', res.headers, bytes.toString('utf8'), request.url), bytes.length);
       });
     });
     req.on('error', (e) => finish(e));

@@ -18,6 +18,9 @@ export const connectionOptions = {
   retryBaseDelay: commonClientOptions.retryBaseDelay,
   fetch: commonClientOptions.fetch,
   defaultNamespace: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
+  telemetry: z
+    .strictObject({ includeIds: z.boolean({ message: 'must be true or false' }).optional() }, { message: 'must be an object ({ includeIds })' })
+    .optional(),
 };
 
 export type ConnectionConfig = z.output<z.ZodObject<typeof connectionOptions>>;

@@ -1,6 +1,7 @@
 import type { BaseMemoryService, Event, MemoryEntry, SearchMemoryRequest, Session } from '@google/adk';
 import type { Content } from '@google/genai';
 import { z } from 'zod';
+import { ServiceTelemetry, callIds, sessionCallIds, serverAttributes } from '../telemetry/telemetry.js';
 import { AgentMemoryServerLongTermBackend, type AmsLongTermOptions, type RecencyOptions } from '../backends/ams-long-term.js';
 import { RedisAgentMemoryLongTermBackend } from '../backends/ram-long-term.js';
 import type { MemoryBackend, PromptMessage } from '../backends/types.js';
@@ -115,6 +116,7 @@ export function memoryBackendFor(b: BackendClient, options: AmsLongTermOptions =
  */
 export class RedisLongTermMemoryService implements BaseMemoryService {
   readonly backendName: BackendClient['kind'];
+  private readonly telemetry: ServiceTelemetry;
   private readonly backend: MemoryBackend;
   private readonly cfg: z.output<typeof memoryServiceConfigSchema>;
 
@@ -123,6 +125,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     const { config: cfg, backend } = resolveConnection(memoryServiceConfigSchema, config, context);
     rejectUnsupported(cfg, backend.kind, AMS_MEMORY_OPTIONS, context);
     this.cfg = cfg;
+    this.telemetry = new ServiceTelemetry(backend.kind, serverAttributes(cfg.apiBaseUrl), cfg.telemetry);
     this.backendName = backend.kind;
     const recency = Object.fromEntries(
       Object.entries({
@@ -145,79 +148,89 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
 
   /** Stores the session's events as `message` memories (when `storeEventsAsMessages`). */
   async addSessionToMemory(session: Session, options: { signal?: AbortSignal } = {}): Promise<void> {
-    const op = 'addSessionToMemory';
-    await this.addEventsToMemory({
-      appName: requireId(op, 'session.appName', untrusted(session)?.appName),
-      userId: requireId(op, 'session.userId', session.userId),
-      sessionId: requireId(op, 'session.id', session.id),
-      events: untrusted(session)?.events ?? [],
-      signal: options.signal,
+    return this.telemetry.call('addSessionToMemory', sessionCallIds(session), async () => {
+      const op = 'addSessionToMemory';
+      await this.addEventsToMemory({
+        appName: requireId(op, 'session.appName', untrusted(session)?.appName),
+        userId: requireId(op, 'session.userId', session.userId),
+        sessionId: requireId(op, 'session.id', session.id),
+        events: untrusted(session)?.events ?? [],
+        signal: options.signal,
+      });
     });
   }
 
   /** Stores a chosen slice of events as `message` memories; events without text are skipped. */
   async addEventsToMemory(request: { appName: string; userId: string; events: Event[]; sessionId?: string; signal?: AbortSignal }): Promise<{ ids: string[] }> {
-    const op = 'addEventsToMemory';
-    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
-    if (!Array.isArray(request.events)) throw invalidInput(op, 'events', 'must be an array of ADK events');
-    if (!this.cfg.storeEventsAsMessages) return { ids: [] };
-    const sessionId = request.sessionId === undefined ? undefined : requireId(op, 'sessionId', request.sessionId);
-    const records: MemoryRecordInput[] = [];
-    request.events.forEach((event, i) => {
-      const text = plainText(event);
-      if (!text || event.partial) return;
-      const record: MemoryRecordInput = {
-        id: memoryIds.fromEvent(scope, sessionId ?? '', requireId(op, `events[${i}].id`, event.id)),
-        text: messageText(event.author ?? 'unknown', text),
-        memoryType: 'message',
-        sessionId,
-      };
-      validateRecord(op, `events[${i}]`, record, this.backend.topicCommas);
-      records.push(record);
+    return this.telemetry.call('addEventsToMemory', callIds(request), async () => {
+      const op = 'addEventsToMemory';
+      const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
+      if (!Array.isArray(request.events)) throw invalidInput(op, 'events', 'must be an array of ADK events');
+      if (!this.cfg.storeEventsAsMessages) return { ids: [] };
+      const sessionId = request.sessionId === undefined ? undefined : requireId(op, 'sessionId', request.sessionId);
+      const records: MemoryRecordInput[] = [];
+      request.events.forEach((event, i) => {
+        const text = plainText(event);
+        if (!text || event.partial) return;
+        const record: MemoryRecordInput = {
+          id: memoryIds.fromEvent(scope, sessionId ?? '', requireId(op, `events[${i}].id`, event.id)),
+          text: messageText(event.author ?? 'unknown', text),
+          memoryType: 'message',
+          sessionId,
+        };
+        validateRecord(op, `events[${i}]`, record, this.backend.topicCommas);
+        records.push(record);
+      });
+      await this.backend.write(scope, unique(records), { signal: request.signal });
+      return { ids: records.map((r) => r.id) };
     });
-    await this.backend.write(scope, unique(records), { signal: request.signal });
-    return { ids: records.map((r) => r.id) };
   }
 
   /** Writes durable memories directly; returns their ids (the same for the same input). */
   async addMemory(request: { appName: string; userId: string; memories: MemoryToAdd[]; signal?: AbortSignal }): Promise<{ ids: string[] }> {
-    const op = 'addMemory';
-    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
-    if (!Array.isArray(request.memories)) throw invalidInput(op, 'memories', 'must be an array');
-    const records = request.memories.map((m, i) => {
-      const text = entryText(m.content);
-      const memoryType = m.memoryType ?? this.cfg.defaultMemoryType;
-      const record: MemoryRecordInput = {
-        id: m.id !== undefined ? memoryIds.fromClientId(scope, requireId(op, `memories[${i}].id`, m.id)) : memoryIds.fromContent(scope, memoryType, text),
-        text,
-        memoryType,
-        topics: m.topics ?? (this.cfg.defaultTopics.length ? this.cfg.defaultTopics : undefined),
-        eventDate: m.eventDate,
-      };
-      validateRecord(op, `memories[${i}]`, record, this.backend.topicCommas);
-      return record;
+    return this.telemetry.call('addMemory', callIds(request), async () => {
+      const op = 'addMemory';
+      const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
+      if (!Array.isArray(request.memories)) throw invalidInput(op, 'memories', 'must be an array');
+      const records = request.memories.map((m, i) => {
+        const text = entryText(m.content);
+        const memoryType = m.memoryType ?? this.cfg.defaultMemoryType;
+        const record: MemoryRecordInput = {
+          id: m.id !== undefined ? memoryIds.fromClientId(scope, requireId(op, `memories[${i}].id`, m.id)) : memoryIds.fromContent(scope, memoryType, text),
+          text,
+          memoryType,
+          topics: m.topics ?? (this.cfg.defaultTopics.length ? this.cfg.defaultTopics : undefined),
+          eventDate: m.eventDate,
+        };
+        validateRecord(op, `memories[${i}]`, record, this.backend.topicCommas);
+        return record;
+      });
+      await this.backend.write(scope, unique(records), { signal: request.signal });
+      return { ids: records.map((r) => r.id) };
     });
-    await this.backend.write(scope, unique(records), { signal: request.signal });
-    return { ids: records.map((r) => r.id) };
   }
 
   /** The user's memories closest to the query, best first, at most `searchTopK`; an empty query finds nothing. */
   async searchMemory(request: SearchMemoryRequest & { limit?: number; signal?: AbortSignal }): Promise<SearchMemoryResult> {
-    const op = 'searchMemory';
-    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
-    if (typeof request.query !== 'string') throw invalidInput(op, 'query', 'must be a string');
-    if (!request.query.trim()) return { memories: [] };
-    const limit = this.limitOf(op, request.limit);
-    const hits = await this.backend.search(scope, request.query, limit, this.cfg.similarityThreshold, { signal: request.signal });
-    return { memories: hits.map(toEntry) };
+    return this.telemetry.call('searchMemory', callIds(request), async () => {
+      const op = 'searchMemory';
+      const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
+      if (typeof request.query !== 'string') throw invalidInput(op, 'query', 'must be a string');
+      if (!request.query.trim()) return { memories: [] };
+      const limit = this.limitOf(op, request.limit);
+      const hits = await this.backend.search(scope, request.query, limit, this.cfg.similarityThreshold, { signal: request.signal });
+      return { memories: hits.map(toEntry) };
+    });
   }
 
   /** One of the user's memories by id, or undefined. */
   async getMemory(request: { appName: string; userId: string; id: string; signal?: AbortSignal }): Promise<RedisMemoryEntry | undefined> {
-    const op = 'getMemory';
-    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
-    const hit = await this.backend.get(scope, memoryIds.fromClientId(scope, requireId(op, 'id', request.id)), { signal: request.signal });
-    return hit && toEntry(hit);
+    return this.telemetry.call('getMemory', callIds(request), async () => {
+      const op = 'getMemory';
+      const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
+      const hit = await this.backend.get(scope, memoryIds.fromClientId(scope, requireId(op, 'id', request.id)), { signal: request.signal });
+      return hit && toEntry(hit);
+    });
   }
 
   /** Changes text, topics or type of one of the user's memories. */
@@ -230,39 +243,43 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     memoryType?: MemoryType;
     signal?: AbortSignal;
   }): Promise<RedisMemoryEntry> {
-    const op = 'updateMemory';
-    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
-    const id = memoryIds.fromClientId(scope, requireId(op, 'id', request.id));
-    const o = { signal: request.signal };
-    const current = await this.backend.get(scope, id, o);
-    if (!current) throw new NotFoundError(`${op}: no memory ${request.id} for this user`, { operation: op, status: 404 });
-    const next: MemoryRecordInput = {
-      id,
-      text: request.text ?? current.text,
-      memoryType: (request.memoryType ?? current.memoryType) as MemoryType,
-      topics: request.topics ?? current.topics,
-    };
-    validateRecord(op, 'memory', next, this.backend.topicCommas);
-    const patch = {
-      ...(request.text !== undefined ? { text: request.text } : {}),
-      ...(request.topics !== undefined ? { topics: request.topics } : {}),
-      ...(request.memoryType !== undefined ? { memoryType: request.memoryType } : {}),
-    };
-    if (!Object.keys(patch).length) throw invalidInput(op, 'text', 'give at least one of text, topics, memoryType');
-    return toEntry(await this.backend.update(scope, id, patch, o));
+    return this.telemetry.call('updateMemory', callIds(request), async () => {
+      const op = 'updateMemory';
+      const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
+      const id = memoryIds.fromClientId(scope, requireId(op, 'id', request.id));
+      const o = { signal: request.signal };
+      const current = await this.backend.get(scope, id, o);
+      if (!current) throw new NotFoundError(`${op}: no memory ${request.id} for this user`, { operation: op, status: 404 });
+      const next: MemoryRecordInput = {
+        id,
+        text: request.text ?? current.text,
+        memoryType: (request.memoryType ?? current.memoryType) as MemoryType,
+        topics: request.topics ?? current.topics,
+      };
+      validateRecord(op, 'memory', next, this.backend.topicCommas);
+      const patch = {
+        ...(request.text !== undefined ? { text: request.text } : {}),
+        ...(request.topics !== undefined ? { topics: request.topics } : {}),
+        ...(request.memoryType !== undefined ? { memoryType: request.memoryType } : {}),
+      };
+      if (!Object.keys(patch).length) throw invalidInput(op, 'text', 'give at least one of text, topics, memoryType');
+      return toEntry(await this.backend.update(scope, id, patch, o));
+    });
   }
 
   /** Deletes the user's memories by id; ids that do not exist (or are not this user's) are ignored. */
   async deleteMemory(request: { appName: string; userId: string; ids: string[]; signal?: AbortSignal }): Promise<{ deleted: string[] }> {
-    const op = 'deleteMemory';
-    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
-    if (!Array.isArray(request.ids)) throw invalidInput(op, 'ids', 'must be an array of memory ids');
-    const ids = [...new Set(request.ids.map((id, i) => memoryIds.fromClientId(scope, requireId(op, `ids[${i}]`, id))))];
-    // Only this user's records may be deleted, whatever ids a caller (or a model) passes.
-    const o = { signal: request.signal };
-    const owned = (await mapLimit(ids, 8, async (id) => ((await this.backend.get(scope, id, o)) ? id : undefined))).filter((x): x is string => !!x);
-    await this.backend.remove(scope, owned, o);
-    return { deleted: owned };
+    return this.telemetry.call('deleteMemory', callIds(request), async () => {
+      const op = 'deleteMemory';
+      const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
+      if (!Array.isArray(request.ids)) throw invalidInput(op, 'ids', 'must be an array of memory ids');
+      const ids = [...new Set(request.ids.map((id, i) => memoryIds.fromClientId(scope, requireId(op, `ids[${i}]`, id))))];
+      // Only this user's records may be deleted, whatever ids a caller (or a model) passes.
+      const o = { signal: request.signal };
+      const owned = (await mapLimit(ids, 8, async (id) => ((await this.backend.get(scope, id, o)) ? id : undefined))).filter((x): x is string => !!x);
+      await this.backend.remove(scope, owned, o);
+      return { deleted: owned };
+    });
   }
 
   /**
@@ -279,14 +296,16 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     limit?: number;
     signal?: AbortSignal;
   }): Promise<{ messages: PromptMessage[] }> {
-    const op = 'memoryPrompt';
-    const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
-    if (typeof request.query !== 'string' || !request.query.trim()) throw invalidInput(op, 'query', 'must be a non-empty string');
-    const limit = this.limitOf(op, request.limit);
-    if (request.session && (request.session.appName !== scope.appName || request.session.userId !== scope.userId)) {
-      throw invalidInput(op, 'session', 'must be a session of the same app and user');
-    }
-    return { messages: await this.backend.prompt(scope, { query: request.query, limit, session: request.session }, { signal: request.signal }) };
+    return this.telemetry.call('memoryPrompt', callIds(request), async () => {
+      const op = 'memoryPrompt';
+      const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
+      if (typeof request.query !== 'string' || !request.query.trim()) throw invalidInput(op, 'query', 'must be a non-empty string');
+      const limit = this.limitOf(op, request.limit);
+      if (request.session && (request.session.appName !== scope.appName || request.session.userId !== scope.userId)) {
+        throw invalidInput(op, 'session', 'must be a session of the same app and user');
+      }
+      return { messages: await this.backend.prompt(scope, { query: request.query, limit, session: request.session }, { signal: request.signal }) };
+    });
   }
 
   /** How many memories a call may return: the caller's limit (1-100) or `searchTopK`. */

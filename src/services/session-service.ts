@@ -12,6 +12,7 @@ import {
   type Session,
 } from '@google/adk';
 import { z } from 'zod';
+import { ServiceTelemetry, callIds, sessionCallIds, serverAttributes } from '../telemetry/telemetry.js';
 import { AgentMemoryServerSessionBackend, type AmsSessionOptions } from '../backends/ams-sessions.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
 import type { SessionBackend } from '../backends/types.js';
@@ -78,6 +79,7 @@ export function sessionBackendFor(b: BackendClient, view: AmsSessionOptions = {}
  */
 export class RedisSessionMemoryService extends BaseSessionService {
   readonly backendName: BackendClient['kind'];
+  private readonly telemetry: ServiceTelemetry;
   private readonly backend: SessionBackend;
   private readonly defaultNamespace: string | undefined;
   private readonly maxEventBytes: number;
@@ -89,6 +91,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const { config: cfg, backend } = resolveConnection(sessionServiceConfigSchema, config, context);
     rejectUnsupported(cfg, backend.kind, AMS_SESSION_OPTIONS, context);
     this.backendName = backend.kind;
+    this.telemetry = new ServiceTelemetry(backend.kind, serverAttributes(cfg.apiBaseUrl), cfg.telemetry);
     this.backend = sessionBackendFor(backend, {
       modelName: cfg.modelName,
       contextWindowMax: cfg.contextWindowMax,
@@ -101,28 +104,30 @@ export class RedisSessionMemoryService extends BaseSessionService {
   }
 
   override async createSession(request: CreateSessionRequest & Cancellable): Promise<Session> {
-    const op = 'createSession';
-    this.ensureOpen(op);
-    const appName = requireId(op, 'appName', untrusted(request)?.appName);
-    const userId = requireId(op, 'userId', untrusted(request)?.userId);
-    const sessionId = request.sessionId === undefined ? randomUUID() : requireId(op, 'sessionId', request.sessionId);
-    const initial = splitState(request.state ? (toJson(request.state, op, 'state') as StateMap) : {});
-    const scope = this.scope(appName, userId, sessionId);
-    // The shared state is read while the session is created: independent requests, one round trip.
-    // A failed read does not cut the creation off mid-write: its outcome is known before this rejects.
-    const [stored, app, user] = await allToCompletion(
-      request.signal,
-      (signal) => this.backend.createSession(scope, initial.session, Date.now(), { signal }),
-      (signal) => this.backend.readAppState(scope.namespace, appName, { signal }),
-      (signal) => this.backend.readUserState(scope.namespace, appName, userId, { signal }),
-    );
-    const shared = this.sharedStateWrites(scope, initial, { app, user });
-    if (shared.length) await allToCompletion(request.signal, ...shared);
-    const state = mergeScopes({ ...app, ...initial.app }, { ...user, ...initial.user }, stored.state);
-    return noteWorkingMemoryId(
-      createSession({ id: sessionId, appName, userId, state, events: [], lastUpdateTime: stored.lastUpdateTime }),
-      stored.workingMemoryId,
-    );
+    return this.telemetry.call('createSession', callIds(request), async () => {
+      const op = 'createSession';
+      this.ensureOpen(op);
+      const appName = requireId(op, 'appName', untrusted(request)?.appName);
+      const userId = requireId(op, 'userId', untrusted(request)?.userId);
+      const sessionId = request.sessionId === undefined ? randomUUID() : requireId(op, 'sessionId', request.sessionId);
+      const initial = splitState(request.state ? (toJson(request.state, op, 'state') as StateMap) : {});
+      const scope = this.scope(appName, userId, sessionId);
+      // The shared state is read while the session is created: independent requests, one round trip.
+      // A failed read does not cut the creation off mid-write: its outcome is known before this rejects.
+      const [stored, app, user] = await allToCompletion(
+        request.signal,
+        (signal) => this.backend.createSession(scope, initial.session, Date.now(), { signal }),
+        (signal) => this.backend.readAppState(scope.namespace, appName, { signal }),
+        (signal) => this.backend.readUserState(scope.namespace, appName, userId, { signal }),
+      );
+      const shared = this.sharedStateWrites(scope, initial, { app, user });
+      if (shared.length) await allToCompletion(request.signal, ...shared);
+      const state = mergeScopes({ ...app, ...initial.app }, { ...user, ...initial.user }, stored.state);
+      return noteWorkingMemoryId(
+        createSession({ id: sessionId, appName, userId, state, events: [], lastUpdateTime: stored.lastUpdateTime }),
+        stored.workingMemoryId,
+      );
+    });
   }
 
   /**
@@ -132,142 +137,152 @@ export class RedisSessionMemoryService extends BaseSessionService {
    * between; a session id held by another app stays a ConflictError.
    */
   override async getOrCreateSession(request: CreateSessionRequest & Cancellable): Promise<Session> {
-    const sessionId = untrusted(request)?.sessionId;
-    if (sessionId === undefined) return this.createSession(request);
-    const key = { appName: request.appName, userId: request.userId, sessionId, signal: request.signal };
-    for (let attempt = 1; ; attempt++) {
-      const found = await this.getSession(key);
-      if (found) return found;
-      try {
-        return await this.createSession(request);
-      } catch (error) {
-        if (!(error instanceof ConflictError) || attempt >= GET_OR_CREATE_ATTEMPTS) throw error;
+    return this.telemetry.call('getOrCreateSession', callIds(request), async () => {
+      const sessionId = untrusted(request)?.sessionId;
+      if (sessionId === undefined) return this.createSession(request);
+      const key = { appName: request.appName, userId: request.userId, sessionId, signal: request.signal };
+      for (let attempt = 1; ; attempt++) {
+        const found = await this.getSession(key);
+        if (found) return found;
+        try {
+          return await this.createSession(request);
+        } catch (error) {
+          if (!(error instanceof ConflictError) || attempt >= GET_OR_CREATE_ATTEMPTS) throw error;
+        }
       }
-    }
+    });
   }
 
   override async getSession(request: GetSessionRequest & Cancellable): Promise<Session | undefined> {
-    const op = 'getSession';
-    this.ensureOpen(op);
-    const scope = this.scope(
-      requireId(op, 'appName', untrusted(request)?.appName),
-      requireId(op, 'userId', request.userId),
-      requireId(op, 'sessionId', request.sessionId),
-    );
-    optionalCount(op, 'config.numRecentEvents', request.config?.numRecentEvents, 0);
-    const [stored, app, user] = await together(
-      request.signal,
-      // The window as selectEvents applies it: an afterTimestamp of 0 filters nothing.
-      (signal) =>
-        this.backend.loadSession(
-          scope,
-          { signal },
-          { numRecentEvents: request.config?.numRecentEvents, afterTimestamp: request.config?.afterTimestamp || undefined },
-        ),
-      (signal) => this.backend.readAppState(scope.namespace, scope.appName, { signal }),
-      (signal) => this.backend.readUserState(scope.namespace, scope.appName, scope.userId, { signal }),
-    );
-    if (!stored) return undefined;
-    return noteWorkingMemoryId(
-      createSession({
-        id: scope.sessionId,
-        appName: scope.appName,
-        userId: scope.userId,
-        state: mergeScopes(app, user, stored.state),
-        events: selectEvents(stored.events, request.config),
-        lastUpdateTime: stored.lastUpdateTime,
-      }),
-      stored.workingMemoryId,
-    );
+    return this.telemetry.call('getSession', callIds(request), async () => {
+      const op = 'getSession';
+      this.ensureOpen(op);
+      const scope = this.scope(
+        requireId(op, 'appName', untrusted(request)?.appName),
+        requireId(op, 'userId', request.userId),
+        requireId(op, 'sessionId', request.sessionId),
+      );
+      optionalCount(op, 'config.numRecentEvents', request.config?.numRecentEvents, 0);
+      const [stored, app, user] = await together(
+        request.signal,
+        // The window as selectEvents applies it: an afterTimestamp of 0 filters nothing.
+        (signal) =>
+          this.backend.loadSession(
+            scope,
+            { signal },
+            { numRecentEvents: request.config?.numRecentEvents, afterTimestamp: request.config?.afterTimestamp || undefined },
+          ),
+        (signal) => this.backend.readAppState(scope.namespace, scope.appName, { signal }),
+        (signal) => this.backend.readUserState(scope.namespace, scope.appName, scope.userId, { signal }),
+      );
+      if (!stored) return undefined;
+      return noteWorkingMemoryId(
+        createSession({
+          id: scope.sessionId,
+          appName: scope.appName,
+          userId: scope.userId,
+          state: mergeScopes(app, user, stored.state),
+          events: selectEvents(stored.events, request.config),
+          lastUpdateTime: stored.lastUpdateTime,
+        }),
+        stored.workingMemoryId,
+      );
+    });
   }
 
   override async listSessions(request: ListSessionsRequest & Cancellable): Promise<ListSessionsResponse> {
-    const op = 'listSessions';
-    this.ensureOpen(op);
-    const appName = requireId(op, 'appName', untrusted(request)?.appName);
-    const userId = request.userId === undefined ? undefined : requireId(op, 'userId', request.userId);
-    const limit = optionalCount(op, 'limit', request.limit, 0);
-    const offset = optionalCount(op, 'offset', request.offset, 0);
-    const page = optionalCount(op, 'page', request.page, 1);
-    const order: unknown = request.order;
-    if (order !== undefined && order !== 'asc' && order !== 'desc') {
-      throw invalidInput(op, 'order', 'must be "asc" or "desc"', 'enum');
-    }
-    // As ADK's DatabaseSessionService: each session with its merged state (app, user, session), no events.
-    const namespace = this.namespaceOf(appName);
-    // The app's state, and the user's when one is asked for, are read beside the listing.
-    const [listings, app, given] = await together(
-      request.signal,
-      (signal) => this.backend.listSessions(namespace, appName, userId, { signal }),
-      (signal) => this.backend.readAppState(namespace, appName, { signal }),
-      (signal) => (userId === undefined ? Promise.resolve(undefined) : this.backend.readUserState(namespace, appName, userId, { signal })),
-    );
-    const byUser = new Map<string, StateMap>();
-    if (userId !== undefined && given) byUser.set(userId, given);
-    else {
-      // Every user listed: their states once the listing has named them.
-      const users = [...new Set(listings.map((l) => l.userId))];
-      const states = await mapLimit(users, 16, (user) => this.backend.readUserState(namespace, appName, user, { signal: request.signal }));
-      users.forEach((user, i) => byUser.set(user, states[i]!));
-    }
-    const sessions = listings.map((l) =>
-      createSession({
-        id: l.sessionId,
-        appName,
-        userId: l.userId,
-        state: mergeScopes(app, byUser.get(l.userId) ?? {}, l.state),
-        events: [],
-        lastUpdateTime: l.lastUpdateTime,
-      }),
-    );
-    return paginate(sessions, { limit, offset, page, order: request.order });
+    return this.telemetry.call('listSessions', callIds(request), async () => {
+      const op = 'listSessions';
+      this.ensureOpen(op);
+      const appName = requireId(op, 'appName', untrusted(request)?.appName);
+      const userId = request.userId === undefined ? undefined : requireId(op, 'userId', request.userId);
+      const limit = optionalCount(op, 'limit', request.limit, 0);
+      const offset = optionalCount(op, 'offset', request.offset, 0);
+      const page = optionalCount(op, 'page', request.page, 1);
+      const order: unknown = request.order;
+      if (order !== undefined && order !== 'asc' && order !== 'desc') {
+        throw invalidInput(op, 'order', 'must be "asc" or "desc"', 'enum');
+      }
+      // As ADK's DatabaseSessionService: each session with its merged state (app, user, session), no events.
+      const namespace = this.namespaceOf(appName);
+      // The app's state, and the user's when one is asked for, are read beside the listing.
+      const [listings, app, given] = await together(
+        request.signal,
+        (signal) => this.backend.listSessions(namespace, appName, userId, { signal }),
+        (signal) => this.backend.readAppState(namespace, appName, { signal }),
+        (signal) => (userId === undefined ? Promise.resolve(undefined) : this.backend.readUserState(namespace, appName, userId, { signal })),
+      );
+      const byUser = new Map<string, StateMap>();
+      if (userId !== undefined && given) byUser.set(userId, given);
+      else {
+        // Every user listed: their states once the listing has named them.
+        const users = [...new Set(listings.map((l) => l.userId))];
+        const states = await mapLimit(users, 16, (user) => this.backend.readUserState(namespace, appName, user, { signal: request.signal }));
+        users.forEach((user, i) => byUser.set(user, states[i]!));
+      }
+      const sessions = listings.map((l) =>
+        createSession({
+          id: l.sessionId,
+          appName,
+          userId: l.userId,
+          state: mergeScopes(app, byUser.get(l.userId) ?? {}, l.state),
+          events: [],
+          lastUpdateTime: l.lastUpdateTime,
+        }),
+      );
+      return paginate(sessions, { limit, offset, page, order: request.order });
+    });
   }
 
   override async deleteSession(request: DeleteSessionRequest & Cancellable): Promise<void> {
-    const op = 'deleteSession';
-    this.ensureOpen(op);
-    const scope = this.scope(
-      requireId(op, 'appName', untrusted(request)?.appName),
-      requireId(op, 'userId', request.userId),
-      requireId(op, 'sessionId', request.sessionId),
-    );
-    await this.backend.deleteSession(scope, { signal: request.signal });
+    return this.telemetry.call('deleteSession', callIds(request), async () => {
+      const op = 'deleteSession';
+      this.ensureOpen(op);
+      const scope = this.scope(
+        requireId(op, 'appName', untrusted(request)?.appName),
+        requireId(op, 'userId', request.userId),
+        requireId(op, 'sessionId', request.sessionId),
+      );
+      await this.backend.deleteSession(scope, { signal: request.signal });
+    });
   }
 
   override async appendEvent({ session, event, signal }: AppendEventRequest & Cancellable): Promise<Event> {
-    const op = 'appendEvent';
-    this.ensureOpen(op);
-    const given: unknown = event;
-    if (!given || typeof given !== 'object') throw new InvalidInputError(`${op}: event must be an ADK event`, { operation: op, type: 'invalid-input' });
-    if (event.partial) return event;
-    requireId(op, 'event.id', event.id);
-    const timestamp: unknown = event.timestamp;
-    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
-      throw invalidInput(op, 'event.timestamp', 'must be a finite number of milliseconds', 'number');
-    }
-    const scope = this.scope(
-      requireId(op, 'session.appName', untrusted(session)?.appName),
-      requireId(op, 'session.userId', session.userId),
-      requireId(op, 'session.id', session.id),
-    );
-    const stateDelta = untrusted(event.actions)?.stateDelta;
-    const delta = splitState(stateDelta ? (toJson(stateDelta, op, 'event.actions.stateDelta') as StateMap) : {});
-    const json = eventToJson(event, op);
-    const bytes = Buffer.byteLength(JSON.stringify(json));
-    if (bytes > this.maxEventBytes) {
-      throw invalidInput(op, 'event', `is ${bytes} bytes as JSON; the limit (maxEventBytes) is ${this.maxEventBytes}`, 'maxEventBytes');
-    }
-    // The event and the shared state it changes are independent writes: one round trip together.
-    // ADK keeps the Session's state current, so it is this writer's view of the state before the event.
-    const before = splitState(session.state);
-    await allToCompletion(
-      signal,
-      (s) => this.backend.appendEvent(scope, event, json, { ...before.session, ...delta.session }, { signal: s }),
-      ...this.sharedStateWrites(scope, delta, before),
-    );
-    const appended = await super.appendEvent({ session, event });
-    session.lastUpdateTime = event.timestamp;
-    return appended;
+    return this.telemetry.call('appendEvent', sessionCallIds(session), async () => {
+      const op = 'appendEvent';
+      this.ensureOpen(op);
+      const given: unknown = event;
+      if (!given || typeof given !== 'object') throw new InvalidInputError(`${op}: event must be an ADK event`, { operation: op, type: 'invalid-input' });
+      if (event.partial) return event;
+      requireId(op, 'event.id', event.id);
+      const timestamp: unknown = event.timestamp;
+      if (typeof timestamp !== 'number' || !Number.isFinite(timestamp)) {
+        throw invalidInput(op, 'event.timestamp', 'must be a finite number of milliseconds', 'number');
+      }
+      const scope = this.scope(
+        requireId(op, 'session.appName', untrusted(session)?.appName),
+        requireId(op, 'session.userId', session.userId),
+        requireId(op, 'session.id', session.id),
+      );
+      const stateDelta = untrusted(event.actions)?.stateDelta;
+      const delta = splitState(stateDelta ? (toJson(stateDelta, op, 'event.actions.stateDelta') as StateMap) : {});
+      const json = eventToJson(event, op);
+      const bytes = Buffer.byteLength(JSON.stringify(json));
+      if (bytes > this.maxEventBytes) {
+        throw invalidInput(op, 'event', `is ${bytes} bytes as JSON; the limit (maxEventBytes) is ${this.maxEventBytes}`, 'maxEventBytes');
+      }
+      // The event and the shared state it changes are independent writes: one round trip together.
+      // ADK keeps the Session's state current, so it is this writer's view of the state before the event.
+      const before = splitState(session.state);
+      await allToCompletion(
+        signal,
+        (s) => this.backend.appendEvent(scope, event, json, { ...before.session, ...delta.session }, { signal: s }),
+        ...this.sharedStateWrites(scope, delta, before),
+      );
+      const appended = await super.appendEvent({ session, event });
+      session.lastUpdateTime = event.timestamp;
+      return appended;
+    });
   }
 
   /** Marks the service closed; later calls throw. Holds no sockets of its own (fetch pools them). */
