@@ -18,6 +18,7 @@ import { mapLimit } from '../src/codec/concurrency.js';
 import { clientWork } from './client-work.js';
 import { distance } from './distance.js';
 import { printReal, realBench } from './real.js';
+import { printTelemetry, telemetryOverhead } from './telemetry.js';
 import { meteringFetch, newMeter, type Meter } from './meter.js';
 import { LARGE_MEASURED, eventBytes, largeToolResult } from './large-events.js';
 import { capturingFetch, generatedCheck, timeValidation, type CapturedBody, type ValidationRow } from './validation.js';
@@ -694,4 +695,13 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
   results.longSessions = long;
   results.recentEvents = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.recent10]));
   results.listSessions = lists;
+
+  process.stdout.write('\n• telemetry: the same calls with and without an OpenTelemetry SDK registered...');
+  const telemetry = await telemetryOverhead((backend) =>
+    backend === 'redis-agent-memory'
+      ? { backend, apiBaseUrl: info.ram.url, apiKey: info.ram.apiKey, storeId: info.ram.storeId }
+      : { backend, apiBaseUrl: info.ams.url },
+  );
+  printTelemetry(telemetry);
+  results.telemetry = telemetry;
 }

@@ -68,5 +68,7 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, con
   const issue = result.error.issues[0]!;
   const option = issue.path.map(String).join('.') || '(options)';
   const rule = issue.code === 'unrecognized_keys' ? `unknown option(s): ${issue.keys.join(', ')}` : issue.message;
-  throw new ConfigurationError(issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? option) : option, rule, context);
+  // An unknown key of a nested option is named with its parent (`telemetry.ids`).
+  const unknown = issue.code === 'unrecognized_keys' ? [...issue.path.map(String), issue.keys[0] ?? ''].filter(Boolean).join('.') : undefined;
+  throw new ConfigurationError(unknown || option, rule, context);
 }

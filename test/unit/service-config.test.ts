@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createEvent, createEventActions } from '@google/adk';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, InvalidInputError } from '../../src/clients/errors.js';
@@ -107,5 +108,22 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
       new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom', extractionStrategyConfig: { custom_prompt: 'Extract facts: {message}' } })
         .backendName,
     ).toBe('opensource-agent-memory');
+  });
+});
+
+describe('telemetry option and version', () => {
+  it("reports the package's version on its tracer and meter", async () => {
+    const { PACKAGE_VERSION } = await import('../../src/telemetry/version.js');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(PACKAGE_VERSION).toBe(pkg.version);
+  });
+
+  it('refuses a telemetry option that is not { includeIds: boolean }, naming it', () => {
+    expect(() => new RedisSessionMemoryService({ backend: 'opensource-agent-memory', telemetry: { includeIds: 'yes' } as never })).toThrow(
+      /telemetry\.includeIds.*true or false/,
+    );
+    expect(() => new RedisLongTermMemoryService({ backend: 'opensource-agent-memory', telemetry: { ids: true } as never })).toThrow(
+      /"telemetry\.ids": unknown option/,
+    );
   });
 });
