@@ -56,5 +56,24 @@ describe.skipIf(!haveBrowser)('ADK dev web UI (npm run web) in headless Chromium
     }
     expect(texts).toEqual(['My goal is to swim 2 km without stopping.', 'call:create_memory', 'call:create_memory', 'Got it, I will remember that.']);
     await page.screenshot({ path: 'test-results/web-ui.png' }).catch(() => undefined);
+
+    // The turn's trace, as the dev server keeps it: this package's spans inside ADK's invocation.
+    type TraceSpan = { name: string; span_id: string; trace_id: string; parent_span_id: string | null };
+    const spans = (await (await fetch(`${web.url}/debug/trace/session/${sessions[0]!.id}`)).json()) as TraceSpan[];
+    const invocation = spans.find((s) => s.name === 'invocation');
+    const ours = spans.filter((s) => s.name.startsWith('adk-redis '));
+    expect(invocation).toBeDefined();
+    expect(ours.map((s) => s.name)).toContain('adk-redis appendEvent');
+    const byId = new Map(spans.map((s) => [s.span_id, s]));
+    const under = (s: TraceSpan) => {
+      for (let p = s.parent_span_id; p; p = byId.get(p)?.parent_span_id ?? null) if (p === invocation!.span_id) return true;
+      return false;
+    };
+    expect(ours.every(under)).toBe(true);
+    // And in the UI's trace view.
+    await page.getByText('Traces', { exact: true }).first().click();
+    await page.getByText('adk-redis getSession').first().waitFor({ timeout: 30_000 });
+    await page.getByText('adk-redis appendEvent').first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: 'test-results/web-ui-trace.png', fullPage: true }).catch(() => undefined);
   }, 120_000);
 });
