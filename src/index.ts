@@ -13,6 +13,7 @@ export { MemoryWriteError } from './backends/ram-long-term.js';
 export { createMemoryTools, type MemoryToolsOptions, type MemoryToolName } from './tools/memory-tools.js';
 export type { MemoryType } from './codec/memory.js';
 export type { PromptMessage } from './codec/prompt.js';
+export type { TelemetryOptions } from './telemetry/telemetry.js';
 export {
   createAgentMemoryMcpToolset,
   AgentMemoryMcpToolset,
