@@ -590,6 +590,8 @@ try {
       ...real,
       seconds: (performance.now() - t0) / 1000,
     };
+  } else if (process.argv.includes('--telemetry')) {
+    await telemetryTable(results);
   } else if (LATENCY_MS > 0) {
     const configFor = (backend: Backend, f: (req: Request) => Promise<Response>) =>
       backend === 'redis-agent-memory'
@@ -696,6 +698,11 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
   results.recentEvents = Object.fromEntries(Object.entries(grow).map(([b, g]) => [b, g.recent10]));
   results.listSessions = lists;
 
+  await telemetryTable(results);
+}
+
+/** Table 12, also alone with `npm run bench -- --telemetry`. */
+async function telemetryTable(results: Record<string, unknown>): Promise<void> {
   process.stdout.write('\n• telemetry: the same calls with and without an OpenTelemetry SDK registered...');
   const telemetry = await telemetryOverhead((backend) =>
     backend === 'redis-agent-memory'
@@ -703,5 +710,5 @@ async function loopback(results: Record<string, unknown>): Promise<void> {
       : { backend, apiBaseUrl: info.ams.url },
   );
   printTelemetry(telemetry);
-  results.telemetry = telemetry;
+  results.telemetry = { machine, date: new Date().toISOString(), ...telemetry };
 }

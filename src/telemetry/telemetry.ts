@@ -1,4 +1,16 @@
-import { SpanKind, SpanStatusCode, metrics, trace, type Attributes, type Counter, type Histogram, type MeterProvider } from '@opentelemetry/api';
+import {
+  ProxyTracerProvider,
+  SpanKind,
+  SpanStatusCode,
+  createNoopMeter,
+  metrics,
+  trace,
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type MeterProvider,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { CallRecord, currentCall, withCall } from './calls.js';
 import { PACKAGE_VERSION } from './version.js';
 
@@ -23,8 +35,19 @@ const tracer = trace.getTracer(INSTRUMENTATION_NAME, PACKAGE_VERSION);
 
 interface Instruments {
   provider: MeterProvider;
+  /** No meter provider is registered: nothing would be recorded. */
+  noop: boolean;
   duration: Histogram;
   retries: Counter;
+}
+
+/** What a tracer provider delegates to when none is registered. */
+const NO_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/** Whether a tracer provider is registered (the API's global provider delegates to it). */
+function tracing(): boolean {
+  const global: TracerProvider = trace.getTracerProvider();
+  return !(global instanceof ProxyTracerProvider) || global.getDelegate() !== NO_TRACER_PROVIDER;
 }
 let instruments: Instruments | undefined;
 
@@ -35,6 +58,7 @@ function meterInstruments(): Instruments {
   const meter = provider.getMeter(INSTRUMENTATION_NAME, PACKAGE_VERSION);
   instruments = {
     provider,
+    noop: meter === createNoopMeter(),
     duration: meter.createHistogram('adk_redis.operation.duration', { unit: 's', description: 'Duration of adk-redis session and memory service calls' }),
     retries: meter.createCounter('adk_redis.retries', { unit: '{retry}', description: 'Backend requests adk-redis retried' }),
   };
@@ -62,6 +86,8 @@ export class ServiceTelemetry {
    * queries or keys, and ids only when asked for.
    */
   call<T>(operation: string, ids: CallIds, work: () => Promise<T>): Promise<T> {
+    // With no SDK registered there is nothing to record: the call runs as it is.
+    if (meterInstruments().noop && !tracing()) return work();
     const base: Attributes = { 'adk_redis.backend': this.backend, 'adk_redis.operation': operation };
     const attributes: Attributes = { ...base, ...this.server, ...(this.options.includeIds ? idAttributes(ids) : {}) };
     return tracer.startActiveSpan(`${INSTRUMENTATION_NAME} ${operation}`, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
