@@ -548,6 +548,16 @@ async function listing(backend: Backend) {
   // Every request must concern user-7: the owner filter or user_id, or one of user-7's own sessions.
   const own = new Set(result.sessions.map((s) => s.id));
   const ownKeys = new Set([...own].map((id) => (isRam ? `/session-memory/${id}` : `/v1/working-memory/${encodeURIComponent(id)}?`)));
+  // user-7's own bookkeeping: each session's journal, and the app's and user-7's state (hashed ids, not naming the user).
+  const scopeOf = (sessionId: string) => ({ namespace: app, appName: app, userId: 'user-7', sessionId });
+  const bookkeeping = isRam
+    ? [ramIds.appState(app, app), ramIds.userState(app, app, 'user-7')].map((id) => `/session-memory/${id}`)
+    : [
+        ...[...own].map((id) => amsKeys.journal(scopeOf(id)).namespace),
+        amsKeys.appState(app, app).namespace,
+        amsKeys.userState(app, app, 'user-7').namespace,
+      ].map((ns) => `namespace=${ns}`);
+  for (const k of bookkeeping) ownKeys.add(k);
   const foreign = m.urls.filter((u) => {
     if (isRam) return !u.includes('filterOwnerId=user-7&') && !u.endsWith('filterOwnerId=user-7') && ![...ownKeys].some((k) => u.includes(k));
     return !u.includes('user_id=user-7') && ![...ownKeys].some((k) => u.includes(k));
