@@ -66,9 +66,10 @@ describe('the packed package in an empty project', () => {
       peerDependencies?: Record<string, string>;
       dependencies?: Record<string, string>;
     };
-    // A peer, never a dependency: npm then installs no second copy under adk-redis.
-    expect(manifest.peerDependencies).toEqual({ '@google/adk': '^2.0.0' });
+    // Peers, never dependencies: npm then installs no second copy of ADK, or of the OpenTelemetry API ADK traces with, under adk-redis.
+    expect(manifest.peerDependencies).toEqual({ '@google/adk': '^2.0.0', '@opentelemetry/api': '^1.9.0' });
     expect(Object.keys(manifest.dependencies ?? {})).not.toContain('@google/adk');
+    expect(Object.keys(manifest.dependencies ?? {})).not.toContain('@opentelemetry/api');
     await writeFile(path.join(dir, 'app.mjs'), APP);
 
     const { stdout } = await run('node', ['app.mjs'], { cwd: dir });
