@@ -178,6 +178,54 @@ export interface paths {
         patch: operations["UpdateLongTermMemoryFields"];
         trace?: never;
     };
+    "/v1/stores/{storeId}/namespaces": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["ListNamespaces"];
+        put?: never;
+        post: operations["CreateNamespace"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stores/{storeId}/namespaces/{namespaceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["GetNamespace"];
+        put?: never;
+        post?: never;
+        delete: operations["DeleteNamespace"];
+        options?: never;
+        head?: never;
+        patch: operations["UpdateNamespace"];
+        trace?: never;
+    };
+    "/v1/stores/{storeId}/long-term-memory/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["MoveLongTermMemories"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -225,6 +273,7 @@ export interface components {
             createdAt: string;
             /** @description Any JSON value, stored and returned as sent. */
             metadata?: unknown;
+            namespaceRef?: components["schemas"]["NamespaceRefInput"];
         };
         SessionEvent: {
             eventId: components["schemas"]["EventId"];
@@ -264,6 +313,7 @@ export interface components {
             namespace?: components["schemas"]["ResourceId"];
             events: components["schemas"]["SessionEvent"][];
             summary?: components["schemas"]["SessionSummary"];
+            namespaceRef?: components["schemas"]["NamespaceRef"];
         };
         ListSessionsResponseContent: {
             items: components["schemas"]["ResourceId"][];
@@ -284,6 +334,7 @@ export interface components {
             namespace?: components["schemas"]["ResourceId"];
             topics?: components["schemas"]["Topics"];
             attributes?: components["schemas"]["AttributeMap"];
+            namespaceRef?: components["schemas"]["NamespaceRefInput"];
         };
         MemoryRecord: {
             id: components["schemas"]["ResourceId"];
@@ -298,6 +349,7 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            namespaceRef?: components["schemas"]["NamespaceRef"];
         };
         GetLongTermMemoryResponseContent: components["schemas"]["MemoryRecord"];
         UpdateLongTermMemoryResponseContent: components["schemas"]["MemoryRecord"];
@@ -329,12 +381,14 @@ export interface components {
             ownerId?: string;
             /** @description New session; an empty string clears it. */
             sessionId?: string;
+            namespaceRef?: components["schemas"]["NamespaceRefInput"];
         };
         UpdateLongTermMemoryFieldsRequestContent: {
             memoryType: components["schemas"]["MemoryTypeName"];
             namespace?: components["schemas"]["ResourceId"];
             text?: components["schemas"]["MemoryText"];
             attributes?: components["schemas"]["AttributeMap"];
+            namespaceRef?: components["schemas"]["NamespaceRefInput"];
         };
         /** @description Exact-match operators over an id field. */
         IdFilter: {
@@ -389,6 +443,9 @@ export interface components {
             memoryType?: components["schemas"]["MemoryTypeFilter"];
             createdAt?: components["schemas"]["CreatedAtFilter"];
             attributes?: components["schemas"]["AttributeFilterMap"];
+            namespaceRef?: components["schemas"]["NamespaceRefFilter"];
+            /** @description Only records placed in no namespace object. */
+            unnamespaced?: boolean;
         };
         /** @enum {string} */
         FilterConjunction: "all" | "any";
@@ -536,6 +593,123 @@ export interface components {
             instance?: string;
             type: components["schemas"]["UnexpectedErrorType"];
         };
+        /** @description A namespace object's id, as the service assigns it. */
+        NamespaceId: string;
+        /** @enum {string} */
+        NamespaceScope: "PERSONAL" | "SHARED";
+        /** @enum {string} */
+        NamespaceState: "ACTIVE" | "ARCHIVED";
+        /**
+         * @description The only state a namespace can be moved to; archiving cannot be undone.
+         * @enum {string}
+         */
+        NamespaceUpdateState: "ARCHIVED";
+        Namespace: {
+            namespaceId: components["schemas"]["NamespaceId"];
+            name: string;
+            rootId: components["schemas"]["NamespaceId"];
+            scope: components["schemas"]["NamespaceScope"];
+            state: components["schemas"]["NamespaceState"];
+            /** Format: int64 */
+            revision: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description The names from the root down, joined by `/`. */
+            path: string;
+            parentId?: components["schemas"]["NamespaceId"];
+            ownerId?: components["schemas"]["ResourceId"];
+        };
+        /** @description Where a session or record is placed, as read back. */
+        NamespaceRef: {
+            namespaceId: components["schemas"]["NamespaceId"];
+            name: string;
+            path: string;
+        };
+        /** @description Places a session or record in a namespace object. Never sent together with `namespace`. */
+        NamespaceRefInput: {
+            namespaceId: components["schemas"]["NamespaceId"];
+        };
+        /** @description Matches records placed in these namespace objects (not in their children). */
+        NamespaceRefFilter: {
+            eq?: components["schemas"]["NamespaceId"];
+            in?: components["schemas"]["NamespaceId"][];
+        };
+        CreateNamespaceRequestContent: {
+            name?: string;
+            path?: string;
+            scope?: components["schemas"]["NamespaceScope"];
+            parentId?: components["schemas"]["NamespaceId"];
+            ownerId?: components["schemas"]["ResourceId"];
+        };
+        CreateNamespaceResponseContent: {
+            namespace: components["schemas"]["Namespace"];
+        };
+        GetNamespaceResponseContent: {
+            namespace: components["schemas"]["Namespace"];
+        };
+        UpdateNamespaceRequestContent: {
+            name?: string;
+            state?: components["schemas"]["NamespaceUpdateState"];
+        };
+        UpdateNamespaceResponseContent: {
+            namespace: components["schemas"]["Namespace"];
+        };
+        ListNamespacesResponseContent: {
+            items: components["schemas"]["Namespace"][];
+            nextPageToken?: string;
+        };
+        MoveLongTermMemoriesRequestContent: {
+            memoryIds: components["schemas"]["ResourceId"][];
+            namespaceRef: components["schemas"]["NamespaceRefInput"];
+        };
+        MoveLongTermMemoriesResponseContent: {
+            moved: components["schemas"]["ResourceId"][];
+            errors?: components["schemas"]["BulkOperationError"][];
+        };
+        /** @enum {string} */
+        ResourceSuspendedErrorType: "/errors/resource-suspended";
+        /** @enum {string} */
+        ConflictErrorType: "/errors/conflict";
+        /**
+         * @description The two model errors do not heal by retrying.
+         * @enum {string}
+         */
+        MemoryFailedDependencyErrorType: "/errors/resource-unavailable" | "/errors/database-out-of-memory" | "/errors/invalid-model-credentials" | "/errors/model-quota-exceeded";
+        ResourceSuspendedErrorResponseContent: {
+            title: string;
+            /**
+             * Format: int32
+             * @default 423
+             */
+            status: number;
+            detail?: string;
+            instance?: string;
+            type: components["schemas"]["ResourceSuspendedErrorType"];
+        };
+        ConflictErrorResponseContent: {
+            title: string;
+            /**
+             * Format: int32
+             * @default 409
+             */
+            status: number;
+            detail?: string;
+            instance?: string;
+            type: components["schemas"]["ConflictErrorType"];
+        };
+        MemoryFailedDependencyErrorResponseContent: {
+            title: string;
+            /**
+             * Format: int32
+             * @default 424
+             */
+            status: number;
+            detail?: string;
+            instance?: string;
+            type: components["schemas"]["MemoryFailedDependencyErrorType"];
+        };
     };
     responses: {
         /** @description The request failed validation; fields lists each offending field and rule. */
@@ -619,6 +793,33 @@ export interface components {
                 "application/json": components["schemas"]["UnexpectedErrorResponseContent"];
             };
         };
+        /** @description The store is suspended. */
+        ResourceSuspended: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ResourceSuspendedErrorResponseContent"];
+            };
+        };
+        /** @description The namespace location is taken, archived, or not empty. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ConflictErrorResponseContent"];
+            };
+        };
+        /** @description A backing resource or the store's model failed. */
+        MemoryFailedDependency: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["MemoryFailedDependencyErrorResponseContent"];
+            };
+        };
     };
     parameters: {
         /** @description The store that holds the data. */
@@ -629,6 +830,7 @@ export interface components {
         memoryId: components["schemas"]["ResourceId"];
         /** @description The event (server-assigned, 32 alphanumerics). */
         eventId: components["schemas"]["EventId"];
+        namespaceId: components["schemas"]["NamespaceId"];
     };
     requestBodies: never;
     headers: never;
@@ -683,6 +885,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
             424: components["responses"]["FailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
@@ -724,6 +927,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
             424: components["responses"]["FailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
@@ -760,6 +964,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
             424: components["responses"]["FailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
@@ -797,6 +1002,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
             424: components["responses"]["FailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
@@ -829,6 +1035,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
             424: components["responses"]["FailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
@@ -865,6 +1072,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
             424: components["responses"]["FailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
@@ -899,6 +1107,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
             424: components["responses"]["FailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
@@ -935,7 +1144,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
-            424: components["responses"]["FailedDependency"];
+            423: components["responses"]["ResourceSuspended"];
+            424: components["responses"]["MemoryFailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
         };
@@ -971,6 +1181,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
             424: components["responses"]["FailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
@@ -1007,7 +1218,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
-            424: components["responses"]["FailedDependency"];
+            423: components["responses"]["ResourceSuspended"];
+            424: components["responses"]["MemoryFailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
         };
@@ -1041,6 +1253,7 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
             424: components["responses"]["FailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
@@ -1079,7 +1292,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
             413: components["responses"]["PayloadTooLarge"];
-            424: components["responses"]["FailedDependency"];
+            423: components["responses"]["ResourceSuspended"];
+            424: components["responses"]["MemoryFailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];
         };
@@ -1114,6 +1328,228 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             408: components["responses"]["Timeout"];
+            423: components["responses"]["ResourceSuspended"];
+            424: components["responses"]["MemoryFailedDependency"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Unexpected"];
+        };
+    };
+    ListNamespaces: {
+        parameters: {
+            query?: {
+                parentId?: components["schemas"]["NamespaceId"];
+                scope?: components["schemas"]["NamespaceScope"];
+                ownerId?: components["schemas"]["ResourceId"];
+                limit?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The store that holds the data. */
+                storeId: components["parameters"]["storeId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of namespaces. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListNamespacesResponseContent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["Timeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
+            424: components["responses"]["FailedDependency"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Unexpected"];
+        };
+    };
+    CreateNamespace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The store that holds the data. */
+                storeId: components["parameters"]["storeId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateNamespaceRequestContent"];
+            };
+        };
+        responses: {
+            /** @description The namespace. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateNamespaceResponseContent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["Timeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
+            424: components["responses"]["FailedDependency"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Unexpected"];
+        };
+    };
+    GetNamespace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The store that holds the data. */
+                storeId: components["parameters"]["storeId"];
+                namespaceId: components["parameters"]["namespaceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The namespace. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GetNamespaceResponseContent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["Timeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
+            424: components["responses"]["FailedDependency"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Unexpected"];
+        };
+    };
+    DeleteNamespace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The store that holds the data. */
+                storeId: components["parameters"]["storeId"];
+                namespaceId: components["parameters"]["namespaceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["Timeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
+            424: components["responses"]["FailedDependency"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Unexpected"];
+        };
+    };
+    UpdateNamespace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The store that holds the data. */
+                storeId: components["parameters"]["storeId"];
+                namespaceId: components["parameters"]["namespaceId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UpdateNamespaceRequestContent"];
+            };
+        };
+        responses: {
+            /** @description The namespace as updated. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpdateNamespaceResponseContent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["Timeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
+            424: components["responses"]["FailedDependency"];
+            429: components["responses"]["TooManyRequests"];
+            500: components["responses"]["Unexpected"];
+        };
+    };
+    MoveLongTermMemories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The store that holds the data. */
+                storeId: components["parameters"]["storeId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveLongTermMemoriesRequestContent"];
+            };
+        };
+        responses: {
+            /** @description The records moved, and per-record errors. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MoveLongTermMemoriesResponseContent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            408: components["responses"]["Timeout"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            423: components["responses"]["ResourceSuspended"];
             424: components["responses"]["FailedDependency"];
             429: components["responses"]["TooManyRequests"];
             500: components["responses"]["Unexpected"];

@@ -629,11 +629,264 @@ validate12.errors = vErrors;
 return errors === 0;
 }
 
-export const body_GetLongTermMemory = validate13;
-const schema14 = {"$id":"GetLongTermMemory","type":"object","required":["createdAt","id","text","updatedAt"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"text":{"type":"string"},"memoryType":{"description":"A built-in memory type or a custom one registered on the store.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z][a-zA-Z0-9_-]*$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"topics":{"type":"array","maxItems":50,"items":{"type":"string","minLength":1,"maxLength":100}},"attributes":{"description":"Values of a custom memory type's fields, by field name.","type":"object","additionalProperties":{}},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"}}};
-const pattern8 = new RegExp("^[a-zA-Z][a-zA-Z0-9_-]*$", "u");
+export const body_CreateNamespace = validate13;
+const schema14 = {"$id":"CreateNamespace","type":"object","required":["namespace"],"properties":{"namespace":{"type":"object","required":["createdAt","name","namespaceId","path","revision","rootId","scope","state","updatedAt"],"properties":{"namespaceId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"name":{"type":"string"},"rootId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"scope":{"type":"string","enum":["PERSONAL","SHARED"]},"state":{"type":"string","enum":["ACTIVE","ARCHIVED"]},"revision":{"type":"integer","format":"int64"},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"path":{"description":"The names from the root down, joined by `/`.","type":"string"},"parentId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"}}}}};
 
 function validate13(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="CreateNamespace" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.namespace === undefined) && (missing0 = "namespace")){
+validate13.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.namespace !== undefined){
+let data0 = data.namespace;
+const _errs1 = errors;
+if(errors === _errs1){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+let missing1;
+if((((((((((data0.createdAt === undefined) && (missing1 = "createdAt")) || ((data0.name === undefined) && (missing1 = "name"))) || ((data0.namespaceId === undefined) && (missing1 = "namespaceId"))) || ((data0.path === undefined) && (missing1 = "path"))) || ((data0.revision === undefined) && (missing1 = "revision"))) || ((data0.rootId === undefined) && (missing1 = "rootId"))) || ((data0.scope === undefined) && (missing1 = "scope"))) || ((data0.state === undefined) && (missing1 = "state"))) || ((data0.updatedAt === undefined) && (missing1 = "updatedAt"))){
+validate13.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data0.namespaceId !== undefined){
+let data1 = data0.namespaceId;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(func2(data1) < 1){
+validate13.errors = [{instancePath:instancePath+"/namespace/namespaceId",schemaPath:"#/properties/namespace/properties/namespaceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/namespace/namespaceId",schemaPath:"#/properties/namespace/properties/namespaceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs3 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.name !== undefined){
+const _errs5 = errors;
+if(typeof data0.name !== "string"){
+validate13.errors = [{instancePath:instancePath+"/namespace/name",schemaPath:"#/properties/namespace/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs5 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.rootId !== undefined){
+let data3 = data0.rootId;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data3 === "string"){
+if(func2(data3) < 1){
+validate13.errors = [{instancePath:instancePath+"/namespace/rootId",schemaPath:"#/properties/namespace/properties/rootId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/namespace/rootId",schemaPath:"#/properties/namespace/properties/rootId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs7 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.scope !== undefined){
+let data4 = data0.scope;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
+validate13.errors = [{instancePath:instancePath+"/namespace/scope",schemaPath:"#/properties/namespace/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data4 === "PERSONAL") || (data4 === "SHARED"))){
+validate13.errors = [{instancePath:instancePath+"/namespace/scope",schemaPath:"#/properties/namespace/properties/scope/enum",keyword:"enum",params:{allowedValues: schema14.properties.namespace.properties.scope.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs9 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.state !== undefined){
+let data5 = data0.state;
+const _errs11 = errors;
+if(typeof data5 !== "string"){
+validate13.errors = [{instancePath:instancePath+"/namespace/state",schemaPath:"#/properties/namespace/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data5 === "ACTIVE") || (data5 === "ARCHIVED"))){
+validate13.errors = [{instancePath:instancePath+"/namespace/state",schemaPath:"#/properties/namespace/properties/state/enum",keyword:"enum",params:{allowedValues: schema14.properties.namespace.properties.state.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs11 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.revision !== undefined){
+let data6 = data0.revision;
+const _errs13 = errors;
+if(!((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6)))){
+validate13.errors = [{instancePath:instancePath+"/namespace/revision",schemaPath:"#/properties/namespace/properties/revision/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid1 = _errs13 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.createdAt !== undefined){
+const _errs15 = errors;
+if(errors === _errs15){
+if(errors === _errs15){
+if(!(typeof data0.createdAt === "string")){
+validate13.errors = [{instancePath:instancePath+"/namespace/createdAt",schemaPath:"#/properties/namespace/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs15 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.updatedAt !== undefined){
+const _errs17 = errors;
+if(errors === _errs17){
+if(errors === _errs17){
+if(!(typeof data0.updatedAt === "string")){
+validate13.errors = [{instancePath:instancePath+"/namespace/updatedAt",schemaPath:"#/properties/namespace/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs17 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.path !== undefined){
+const _errs19 = errors;
+if(typeof data0.path !== "string"){
+validate13.errors = [{instancePath:instancePath+"/namespace/path",schemaPath:"#/properties/namespace/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs19 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.parentId !== undefined){
+let data10 = data0.parentId;
+const _errs21 = errors;
+if(errors === _errs21){
+if(typeof data10 === "string"){
+if(func2(data10) < 1){
+validate13.errors = [{instancePath:instancePath+"/namespace/parentId",schemaPath:"#/properties/namespace/properties/parentId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/namespace/parentId",schemaPath:"#/properties/namespace/properties/parentId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs21 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.ownerId !== undefined){
+let data11 = data0.ownerId;
+const _errs23 = errors;
+if(errors === _errs23){
+if(typeof data11 === "string"){
+if(func2(data11) > 64){
+validate13.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data11) < 1){
+validate13.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data11)){
+validate13.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs23 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
+}
+}
+else {
+validate13.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate13.errors = vErrors;
+return errors === 0;
+}
+
+export const body_GetLongTermMemory = validate14;
+const schema15 = {"$id":"GetLongTermMemory","type":"object","required":["createdAt","id","text","updatedAt"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"text":{"type":"string"},"memoryType":{"description":"A built-in memory type or a custom one registered on the store.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z][a-zA-Z0-9_-]*$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"topics":{"type":"array","maxItems":50,"items":{"type":"string","minLength":1,"maxLength":100}},"attributes":{"description":"Values of a custom memory type's fields, by field name.","type":"object","additionalProperties":{}},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"namespaceRef":{"description":"Where a session or record is placed, as read back.","type":"object","required":["name","namespaceId","path"],"properties":{"namespaceId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"name":{"type":"string"},"path":{"type":"string"}}}}};
+const pattern9 = new RegExp("^[a-zA-Z][a-zA-Z0-9_-]*$", "u");
+
+function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="GetLongTermMemory" */;
 let vErrors = null;
 let errors = 0;
@@ -641,7 +894,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.createdAt === undefined) && (missing0 = "createdAt")) || ((data.id === undefined) && (missing0 = "id"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.updatedAt === undefined) && (missing0 = "updatedAt"))){
-validate13.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate14.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -651,24 +904,24 @@ const _errs1 = errors;
 if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 64){
-validate13.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate14.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data0) < 1){
-validate13.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate14.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data0)){
-validate13.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate14.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate14.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -681,7 +934,7 @@ if(valid0){
 if(data.text !== undefined){
 const _errs3 = errors;
 if(typeof data.text !== "string"){
-validate13.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate14.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -696,24 +949,24 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate13.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate14.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate13.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate14.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
-if(!pattern8.test(data2)){
-validate13.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
+if(!pattern9.test(data2)){
+validate14.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate14.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -729,24 +982,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data3 === "string"){
 if(func2(data3) > 64){
-validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate14.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data3) < 1){
-validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate14.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data3)){
-validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate14.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate14.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -762,24 +1015,24 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data4 === "string"){
 if(func2(data4) > 64){
-validate13.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate14.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data4) < 1){
-validate13.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate14.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data4)){
-validate13.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate14.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate14.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -795,24 +1048,24 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data5 === "string"){
 if(func2(data5) > 64){
-validate13.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate14.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data5) < 1){
-validate13.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate14.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data5)){
-validate13.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate14.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate14.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -828,7 +1081,7 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(Array.isArray(data6)){
 if(data6.length > 50){
-validate13.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+validate14.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
 return false;
 }
 else {
@@ -840,18 +1093,18 @@ const _errs15 = errors;
 if(errors === _errs15){
 if(typeof data7 === "string"){
 if(func2(data7) > 100){
-validate13.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
+validate14.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
 return false;
 }
 else {
 if(func2(data7) < 1){
-validate13.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate14.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate14.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -863,7 +1116,7 @@ break;
 }
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate14.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -880,7 +1133,7 @@ if(errors === _errs17){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 }
 else {
-validate13.errors = [{instancePath:instancePath+"/attributes",schemaPath:"#/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate14.errors = [{instancePath:instancePath+"/attributes",schemaPath:"#/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -895,7 +1148,7 @@ const _errs20 = errors;
 if(errors === _errs20){
 if(errors === _errs20){
 if(!(typeof data.createdAt === "string")){
-validate13.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate14.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -911,12 +1164,82 @@ const _errs22 = errors;
 if(errors === _errs22){
 if(errors === _errs22){
 if(!(typeof data.updatedAt === "string")){
-validate13.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate14.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.namespaceRef !== undefined){
+let data11 = data.namespaceRef;
+const _errs24 = errors;
+if(errors === _errs24){
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+let missing1;
+if((((data11.name === undefined) && (missing1 = "name")) || ((data11.namespaceId === undefined) && (missing1 = "namespaceId"))) || ((data11.path === undefined) && (missing1 = "path"))){
+validate14.errors = [{instancePath:instancePath+"/namespaceRef",schemaPath:"#/properties/namespaceRef/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data11.namespaceId !== undefined){
+let data12 = data11.namespaceId;
+const _errs26 = errors;
+if(errors === _errs26){
+if(typeof data12 === "string"){
+if(func2(data12) < 1){
+validate14.errors = [{instancePath:instancePath+"/namespaceRef/namespaceId",schemaPath:"#/properties/namespaceRef/properties/namespaceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate14.errors = [{instancePath:instancePath+"/namespaceRef/namespaceId",schemaPath:"#/properties/namespaceRef/properties/namespaceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs26 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data11.name !== undefined){
+const _errs28 = errors;
+if(typeof data11.name !== "string"){
+validate14.errors = [{instancePath:instancePath+"/namespaceRef/name",schemaPath:"#/properties/namespaceRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs28 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data11.path !== undefined){
+const _errs30 = errors;
+if(typeof data11.path !== "string"){
+validate14.errors = [{instancePath:instancePath+"/namespaceRef/path",schemaPath:"#/properties/namespaceRef/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs30 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+}
+else {
+validate14.errors = [{instancePath:instancePath+"/namespaceRef",schemaPath:"#/properties/namespaceRef/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs24 === errors;
 }
 else {
 var valid0 = true;
@@ -932,19 +1255,273 @@ var valid0 = true;
 }
 }
 }
+}
 else {
-validate13.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate14.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate13.errors = vErrors;
+validate14.errors = vErrors;
 return errors === 0;
 }
 
-export const body_GetSessionEvent = validate14;
-const schema15 = {"$id":"GetSessionEvent","type":"object","required":["event"],"properties":{"event":{"type":"object","required":["actorId","content","createdAt","eventId","role","sessionId","systemTimestamp"],"properties":{"eventId":{"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"},"actorId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"role":{"type":"string","enum":["USER","ASSISTANT","SYSTEM"]},"content":{"type":"array","items":{"description":"One part of an event's content; text is the only kind.","oneOf":[{"type":"object","title":"text","required":["text"],"properties":{"text":{"type":"string"}}}]}},"createdAt":{"type":"string","format":"date-time"},"systemTimestamp":{"description":"When the service ingested the event.","type":"string","format":"date-time"},"metadata":{}}}}};
+export const body_GetNamespace = validate15;
+const schema16 = {"$id":"GetNamespace","type":"object","required":["namespace"],"properties":{"namespace":{"type":"object","required":["createdAt","name","namespaceId","path","revision","rootId","scope","state","updatedAt"],"properties":{"namespaceId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"name":{"type":"string"},"rootId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"scope":{"type":"string","enum":["PERSONAL","SHARED"]},"state":{"type":"string","enum":["ACTIVE","ARCHIVED"]},"revision":{"type":"integer","format":"int64"},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"path":{"description":"The names from the root down, joined by `/`.","type":"string"},"parentId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"}}}}};
 
-function validate14(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="GetNamespace" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.namespace === undefined) && (missing0 = "namespace")){
+validate15.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.namespace !== undefined){
+let data0 = data.namespace;
+const _errs1 = errors;
+if(errors === _errs1){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+let missing1;
+if((((((((((data0.createdAt === undefined) && (missing1 = "createdAt")) || ((data0.name === undefined) && (missing1 = "name"))) || ((data0.namespaceId === undefined) && (missing1 = "namespaceId"))) || ((data0.path === undefined) && (missing1 = "path"))) || ((data0.revision === undefined) && (missing1 = "revision"))) || ((data0.rootId === undefined) && (missing1 = "rootId"))) || ((data0.scope === undefined) && (missing1 = "scope"))) || ((data0.state === undefined) && (missing1 = "state"))) || ((data0.updatedAt === undefined) && (missing1 = "updatedAt"))){
+validate15.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data0.namespaceId !== undefined){
+let data1 = data0.namespaceId;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(func2(data1) < 1){
+validate15.errors = [{instancePath:instancePath+"/namespace/namespaceId",schemaPath:"#/properties/namespace/properties/namespaceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/namespace/namespaceId",schemaPath:"#/properties/namespace/properties/namespaceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs3 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.name !== undefined){
+const _errs5 = errors;
+if(typeof data0.name !== "string"){
+validate15.errors = [{instancePath:instancePath+"/namespace/name",schemaPath:"#/properties/namespace/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs5 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.rootId !== undefined){
+let data3 = data0.rootId;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data3 === "string"){
+if(func2(data3) < 1){
+validate15.errors = [{instancePath:instancePath+"/namespace/rootId",schemaPath:"#/properties/namespace/properties/rootId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/namespace/rootId",schemaPath:"#/properties/namespace/properties/rootId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs7 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.scope !== undefined){
+let data4 = data0.scope;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
+validate15.errors = [{instancePath:instancePath+"/namespace/scope",schemaPath:"#/properties/namespace/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data4 === "PERSONAL") || (data4 === "SHARED"))){
+validate15.errors = [{instancePath:instancePath+"/namespace/scope",schemaPath:"#/properties/namespace/properties/scope/enum",keyword:"enum",params:{allowedValues: schema16.properties.namespace.properties.scope.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs9 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.state !== undefined){
+let data5 = data0.state;
+const _errs11 = errors;
+if(typeof data5 !== "string"){
+validate15.errors = [{instancePath:instancePath+"/namespace/state",schemaPath:"#/properties/namespace/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data5 === "ACTIVE") || (data5 === "ARCHIVED"))){
+validate15.errors = [{instancePath:instancePath+"/namespace/state",schemaPath:"#/properties/namespace/properties/state/enum",keyword:"enum",params:{allowedValues: schema16.properties.namespace.properties.state.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs11 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.revision !== undefined){
+let data6 = data0.revision;
+const _errs13 = errors;
+if(!((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6)))){
+validate15.errors = [{instancePath:instancePath+"/namespace/revision",schemaPath:"#/properties/namespace/properties/revision/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid1 = _errs13 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.createdAt !== undefined){
+const _errs15 = errors;
+if(errors === _errs15){
+if(errors === _errs15){
+if(!(typeof data0.createdAt === "string")){
+validate15.errors = [{instancePath:instancePath+"/namespace/createdAt",schemaPath:"#/properties/namespace/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs15 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.updatedAt !== undefined){
+const _errs17 = errors;
+if(errors === _errs17){
+if(errors === _errs17){
+if(!(typeof data0.updatedAt === "string")){
+validate15.errors = [{instancePath:instancePath+"/namespace/updatedAt",schemaPath:"#/properties/namespace/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs17 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.path !== undefined){
+const _errs19 = errors;
+if(typeof data0.path !== "string"){
+validate15.errors = [{instancePath:instancePath+"/namespace/path",schemaPath:"#/properties/namespace/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs19 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.parentId !== undefined){
+let data10 = data0.parentId;
+const _errs21 = errors;
+if(errors === _errs21){
+if(typeof data10 === "string"){
+if(func2(data10) < 1){
+validate15.errors = [{instancePath:instancePath+"/namespace/parentId",schemaPath:"#/properties/namespace/properties/parentId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/namespace/parentId",schemaPath:"#/properties/namespace/properties/parentId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs21 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.ownerId !== undefined){
+let data11 = data0.ownerId;
+const _errs23 = errors;
+if(errors === _errs23){
+if(typeof data11 === "string"){
+if(func2(data11) > 64){
+validate15.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data11) < 1){
+validate15.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data11)){
+validate15.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs23 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
+}
+}
+else {
+validate15.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate15.errors = vErrors;
+return errors === 0;
+}
+
+export const body_GetSessionEvent = validate16;
+const schema17 = {"$id":"GetSessionEvent","type":"object","required":["event"],"properties":{"event":{"type":"object","required":["actorId","content","createdAt","eventId","role","sessionId","systemTimestamp"],"properties":{"eventId":{"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"},"actorId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"role":{"type":"string","enum":["USER","ASSISTANT","SYSTEM"]},"content":{"type":"array","items":{"description":"One part of an event's content; text is the only kind.","oneOf":[{"type":"object","title":"text","required":["text"],"properties":{"text":{"type":"string"}}}]}},"createdAt":{"type":"string","format":"date-time"},"systemTimestamp":{"description":"When the service ingested the event.","type":"string","format":"date-time"},"metadata":{}}}}};
+
+function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="GetSessionEvent" */;
 let vErrors = null;
 let errors = 0;
@@ -952,7 +1529,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.event === undefined) && (missing0 = "event")){
-validate14.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -963,7 +1540,7 @@ if(errors === _errs1){
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 let missing1;
 if((((((((data0.actorId === undefined) && (missing1 = "actorId")) || ((data0.content === undefined) && (missing1 = "content"))) || ((data0.createdAt === undefined) && (missing1 = "createdAt"))) || ((data0.eventId === undefined) && (missing1 = "eventId"))) || ((data0.role === undefined) && (missing1 = "role"))) || ((data0.sessionId === undefined) && (missing1 = "sessionId"))) || ((data0.systemTimestamp === undefined) && (missing1 = "systemTimestamp"))){
-validate14.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate16.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -973,24 +1550,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data1 === "string"){
 if(func2(data1) > 32){
-validate14.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+validate16.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 32){
-validate14.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
+validate16.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data1)){
-validate14.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
+validate16.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate14.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate16.errors = [{instancePath:instancePath+"/event/eventId",schemaPath:"#/properties/event/properties/eventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1006,24 +1583,24 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate14.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate16.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate14.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate16.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data2)){
-validate14.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate16.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate14.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate16.errors = [{instancePath:instancePath+"/event/actorId",schemaPath:"#/properties/event/properties/actorId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1039,24 +1616,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data3 === "string"){
 if(func2(data3) > 64){
-validate14.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate16.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data3) < 1){
-validate14.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate16.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data3)){
-validate14.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate16.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate14.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate16.errors = [{instancePath:instancePath+"/event/sessionId",schemaPath:"#/properties/event/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1070,11 +1647,11 @@ if(data0.role !== undefined){
 let data4 = data0.role;
 const _errs9 = errors;
 if(typeof data4 !== "string"){
-validate14.errors = [{instancePath:instancePath+"/event/role",schemaPath:"#/properties/event/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate16.errors = [{instancePath:instancePath+"/event/role",schemaPath:"#/properties/event/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data4 === "USER") || (data4 === "ASSISTANT")) || (data4 === "SYSTEM"))){
-validate14.errors = [{instancePath:instancePath+"/event/role",schemaPath:"#/properties/event/properties/role/enum",keyword:"enum",params:{allowedValues: schema15.properties.event.properties.role.enum},message:"must be equal to one of the allowed values"}];
+validate16.errors = [{instancePath:instancePath+"/event/role",schemaPath:"#/properties/event/properties/role/enum",keyword:"enum",params:{allowedValues: schema17.properties.event.properties.role.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid1 = _errs9 === errors;
@@ -1150,7 +1727,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate14.errors = vErrors;
+validate16.errors = vErrors;
 return false;
 }
 else {
@@ -1171,7 +1748,7 @@ break;
 }
 }
 else {
-validate14.errors = [{instancePath:instancePath+"/event/content",schemaPath:"#/properties/event/properties/content/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate16.errors = [{instancePath:instancePath+"/event/content",schemaPath:"#/properties/event/properties/content/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -1186,7 +1763,7 @@ const _errs19 = errors;
 if(errors === _errs19){
 if(errors === _errs19){
 if(!(typeof data0.createdAt === "string")){
-validate14.errors = [{instancePath:instancePath+"/event/createdAt",schemaPath:"#/properties/event/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate16.errors = [{instancePath:instancePath+"/event/createdAt",schemaPath:"#/properties/event/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1202,7 +1779,7 @@ const _errs21 = errors;
 if(errors === _errs21){
 if(errors === _errs21){
 if(!(typeof data0.systemTimestamp === "string")){
-validate14.errors = [{instancePath:instancePath+"/event/systemTimestamp",schemaPath:"#/properties/event/properties/systemTimestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate16.errors = [{instancePath:instancePath+"/event/systemTimestamp",schemaPath:"#/properties/event/properties/systemTimestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1221,7 +1798,7 @@ var valid1 = true;
 }
 }
 else {
-validate14.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate16.errors = [{instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -1229,18 +1806,18 @@ return false;
 }
 }
 else {
-validate14.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate14.errors = vErrors;
+validate16.errors = vErrors;
 return errors === 0;
 }
 
-export const body_GetSessionMemory = validate15;
-const schema16 = {"$id":"GetSessionMemory","type":"object","required":["events","ownerId","sessionId"],"properties":{"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"events":{"type":"array","items":{"type":"object","required":["actorId","content","createdAt","eventId","role","sessionId","systemTimestamp"],"properties":{"eventId":{"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"},"actorId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"role":{"type":"string","enum":["USER","ASSISTANT","SYSTEM"]},"content":{"type":"array","items":{"description":"One part of an event's content; text is the only kind.","oneOf":[{"type":"object","title":"text","required":["text"],"properties":{"text":{"type":"string"}}}]}},"createdAt":{"type":"string","format":"date-time"},"systemTimestamp":{"description":"When the service ingested the event.","type":"string","format":"date-time"},"metadata":{}}}},"summary":{"type":"object","required":["createdAt","metadata","summarizedEvents","summarizedUpToEventId","text","updatedAt"],"properties":{"text":{"type":"string"},"summarizedUpToEventId":{"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"metadata":{},"summarizedEvents":{"type":"integer","format":"int64","minimum":1}}}}};
+export const body_GetSessionMemory = validate17;
+const schema18 = {"$id":"GetSessionMemory","type":"object","required":["events","ownerId","sessionId"],"properties":{"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"events":{"type":"array","items":{"type":"object","required":["actorId","content","createdAt","eventId","role","sessionId","systemTimestamp"],"properties":{"eventId":{"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"},"actorId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"role":{"type":"string","enum":["USER","ASSISTANT","SYSTEM"]},"content":{"type":"array","items":{"description":"One part of an event's content; text is the only kind.","oneOf":[{"type":"object","title":"text","required":["text"],"properties":{"text":{"type":"string"}}}]}},"createdAt":{"type":"string","format":"date-time"},"systemTimestamp":{"description":"When the service ingested the event.","type":"string","format":"date-time"},"metadata":{}}}},"summary":{"type":"object","required":["createdAt","metadata","summarizedEvents","summarizedUpToEventId","text","updatedAt"],"properties":{"text":{"type":"string"},"summarizedUpToEventId":{"type":"string","minLength":32,"maxLength":32,"pattern":"^[a-zA-Z0-9]+$"},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"metadata":{},"summarizedEvents":{"type":"integer","format":"int64","minimum":1}}},"namespaceRef":{"description":"Where a session or record is placed, as read back.","type":"object","required":["name","namespaceId","path"],"properties":{"namespaceId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"name":{"type":"string"},"path":{"type":"string"}}}}};
 
-function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="GetSessionMemory" */;
 let vErrors = null;
 let errors = 0;
@@ -1248,7 +1825,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((((data.events === undefined) && (missing0 = "events")) || ((data.ownerId === undefined) && (missing0 = "ownerId"))) || ((data.sessionId === undefined) && (missing0 = "sessionId"))){
-validate15.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate17.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -1258,24 +1835,24 @@ const _errs1 = errors;
 if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 64){
-validate15.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate17.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data0) < 1){
-validate15.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate17.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data0)){
-validate15.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate17.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1291,24 +1868,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate15.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate17.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate15.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate17.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data1)){
-validate15.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate17.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1324,24 +1901,24 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate15.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate17.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate15.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate17.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data2)){
-validate15.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate17.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1365,7 +1942,7 @@ if(errors === _errs9){
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
 let missing1;
 if((((((((data4.actorId === undefined) && (missing1 = "actorId")) || ((data4.content === undefined) && (missing1 = "content"))) || ((data4.createdAt === undefined) && (missing1 = "createdAt"))) || ((data4.eventId === undefined) && (missing1 = "eventId"))) || ((data4.role === undefined) && (missing1 = "role"))) || ((data4.sessionId === undefined) && (missing1 = "sessionId"))) || ((data4.systemTimestamp === undefined) && (missing1 = "systemTimestamp"))){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0,schemaPath:"#/properties/events/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0,schemaPath:"#/properties/events/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -1375,24 +1952,24 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data5 === "string"){
 if(func2(data5) > 32){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
 }
 else {
 if(func2(data5) < 32){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data5)){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/eventId",schemaPath:"#/properties/events/items/properties/eventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1408,24 +1985,24 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data6 === "string"){
 if(func2(data6) > 64){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data6) < 1){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data6)){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/actorId",schemaPath:"#/properties/events/items/properties/actorId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1441,24 +2018,24 @@ const _errs15 = errors;
 if(errors === _errs15){
 if(typeof data7 === "string"){
 if(func2(data7) > 64){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data7) < 1){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data7)){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/sessionId",schemaPath:"#/properties/events/items/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1472,11 +2049,11 @@ if(data4.role !== undefined){
 let data8 = data4.role;
 const _errs17 = errors;
 if(typeof data8 !== "string"){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/role",schemaPath:"#/properties/events/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/role",schemaPath:"#/properties/events/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data8 === "USER") || (data8 === "ASSISTANT")) || (data8 === "SYSTEM"))){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/role",schemaPath:"#/properties/events/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema16.properties.events.items.properties.role.enum},message:"must be equal to one of the allowed values"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/role",schemaPath:"#/properties/events/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema18.properties.events.items.properties.role.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid2 = _errs17 === errors;
@@ -1552,7 +2129,7 @@ else {
 vErrors.push(err3);
 }
 errors++;
-validate15.errors = vErrors;
+validate17.errors = vErrors;
 return false;
 }
 else {
@@ -1573,7 +2150,7 @@ break;
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/content",schemaPath:"#/properties/events/items/properties/content/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/content",schemaPath:"#/properties/events/items/properties/content/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -1588,7 +2165,7 @@ const _errs27 = errors;
 if(errors === _errs27){
 if(errors === _errs27){
 if(!(typeof data4.createdAt === "string")){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/createdAt",schemaPath:"#/properties/events/items/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/createdAt",schemaPath:"#/properties/events/items/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1604,7 +2181,7 @@ const _errs29 = errors;
 if(errors === _errs29){
 if(errors === _errs29){
 if(!(typeof data4.systemTimestamp === "string")){
-validate15.errors = [{instancePath:instancePath+"/events/" + i0+"/systemTimestamp",schemaPath:"#/properties/events/items/properties/systemTimestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0+"/systemTimestamp",schemaPath:"#/properties/events/items/properties/systemTimestamp/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1623,7 +2200,7 @@ var valid2 = true;
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/events/" + i0,schemaPath:"#/properties/events/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate17.errors = [{instancePath:instancePath+"/events/" + i0,schemaPath:"#/properties/events/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -1634,7 +2211,7 @@ break;
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/events",schemaPath:"#/properties/events/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate17.errors = [{instancePath:instancePath+"/events",schemaPath:"#/properties/events/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -1651,14 +2228,14 @@ if(errors === _errs31){
 if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
 let missing3;
 if(((((((data14.createdAt === undefined) && (missing3 = "createdAt")) || ((data14.metadata === undefined) && (missing3 = "metadata"))) || ((data14.summarizedEvents === undefined) && (missing3 = "summarizedEvents"))) || ((data14.summarizedUpToEventId === undefined) && (missing3 = "summarizedUpToEventId"))) || ((data14.text === undefined) && (missing3 = "text"))) || ((data14.updatedAt === undefined) && (missing3 = "updatedAt"))){
-validate15.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
+validate17.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
 if(data14.text !== undefined){
 const _errs33 = errors;
 if(typeof data14.text !== "string"){
-validate15.errors = [{instancePath:instancePath+"/summary/text",schemaPath:"#/properties/summary/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/summary/text",schemaPath:"#/properties/summary/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid6 = _errs33 === errors;
@@ -1673,24 +2250,24 @@ const _errs35 = errors;
 if(errors === _errs35){
 if(typeof data16 === "string"){
 if(func2(data16) > 32){
-validate15.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
+validate17.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters"}];
 return false;
 }
 else {
 if(func2(data16) < 32){
-validate15.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
+validate17.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/minLength",keyword:"minLength",params:{limit: 32},message:"must NOT have fewer than 32 characters"}];
 return false;
 }
 else {
 if(!pattern0.test(data16)){
-validate15.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
+validate17.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9]+$"},message:"must match pattern \""+"^[a-zA-Z0-9]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/summary/summarizedUpToEventId",schemaPath:"#/properties/summary/properties/summarizedUpToEventId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1705,7 +2282,7 @@ const _errs37 = errors;
 if(errors === _errs37){
 if(errors === _errs37){
 if(!(typeof data14.createdAt === "string")){
-validate15.errors = [{instancePath:instancePath+"/summary/createdAt",schemaPath:"#/properties/summary/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/summary/createdAt",schemaPath:"#/properties/summary/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1721,7 +2298,7 @@ const _errs39 = errors;
 if(errors === _errs39){
 if(errors === _errs39){
 if(!(typeof data14.updatedAt === "string")){
-validate15.errors = [{instancePath:instancePath+"/summary/updatedAt",schemaPath:"#/properties/summary/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate17.errors = [{instancePath:instancePath+"/summary/updatedAt",schemaPath:"#/properties/summary/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1736,13 +2313,13 @@ if(data14.summarizedEvents !== undefined){
 let data19 = data14.summarizedEvents;
 const _errs41 = errors;
 if(!((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19)))){
-validate15.errors = [{instancePath:instancePath+"/summary/summarizedEvents",schemaPath:"#/properties/summary/properties/summarizedEvents/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate17.errors = [{instancePath:instancePath+"/summary/summarizedEvents",schemaPath:"#/properties/summary/properties/summarizedEvents/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 if(errors === _errs41){
 if(typeof data19 == "number"){
 if(data19 < 1 || isNaN(data19)){
-validate15.errors = [{instancePath:instancePath+"/summary/summarizedEvents",schemaPath:"#/properties/summary/properties/summarizedEvents/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+validate17.errors = [{instancePath:instancePath+"/summary/summarizedEvents",schemaPath:"#/properties/summary/properties/summarizedEvents/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
 return false;
 }
 }
@@ -1759,11 +2336,81 @@ var valid6 = true;
 }
 }
 else {
-validate15.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate17.errors = [{instancePath:instancePath+"/summary",schemaPath:"#/properties/summary/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
 var valid0 = _errs31 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.namespaceRef !== undefined){
+let data20 = data.namespaceRef;
+const _errs43 = errors;
+if(errors === _errs43){
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+let missing4;
+if((((data20.name === undefined) && (missing4 = "name")) || ((data20.namespaceId === undefined) && (missing4 = "namespaceId"))) || ((data20.path === undefined) && (missing4 = "path"))){
+validate17.errors = [{instancePath:instancePath+"/namespaceRef",schemaPath:"#/properties/namespaceRef/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
+return false;
+}
+else {
+if(data20.namespaceId !== undefined){
+let data21 = data20.namespaceId;
+const _errs45 = errors;
+if(errors === _errs45){
+if(typeof data21 === "string"){
+if(func2(data21) < 1){
+validate17.errors = [{instancePath:instancePath+"/namespaceRef/namespaceId",schemaPath:"#/properties/namespaceRef/properties/namespaceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate17.errors = [{instancePath:instancePath+"/namespaceRef/namespaceId",schemaPath:"#/properties/namespaceRef/properties/namespaceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid7 = _errs45 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data20.name !== undefined){
+const _errs47 = errors;
+if(typeof data20.name !== "string"){
+validate17.errors = [{instancePath:instancePath+"/namespaceRef/name",schemaPath:"#/properties/namespaceRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid7 = _errs47 === errors;
+}
+else {
+var valid7 = true;
+}
+if(valid7){
+if(data20.path !== undefined){
+const _errs49 = errors;
+if(typeof data20.path !== "string"){
+validate17.errors = [{instancePath:instancePath+"/namespaceRef/path",schemaPath:"#/properties/namespaceRef/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid7 = _errs49 === errors;
+}
+else {
+var valid7 = true;
+}
+}
+}
+}
+}
+else {
+validate17.errors = [{instancePath:instancePath+"/namespaceRef",schemaPath:"#/properties/namespaceRef/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs43 === errors;
 }
 else {
 var valid0 = true;
@@ -1774,19 +2421,20 @@ var valid0 = true;
 }
 }
 }
+}
 else {
-validate15.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate15.errors = vErrors;
+validate17.errors = vErrors;
 return errors === 0;
 }
 
-export const body_Health = validate16;
-const schema17 = {"$id":"Health","type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["healthy"]}}};
+export const body_Health = validate18;
+const schema19 = {"$id":"Health","type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["healthy"]}}};
 
-function validate16(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="Health" */;
 let vErrors = null;
 let errors = 0;
@@ -1794,36 +2442,324 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.status === undefined) && (missing0 = "status")){
-validate16.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate18.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
 if(data.status !== undefined){
 let data0 = data.status;
 if(typeof data0 !== "string"){
-validate16.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate18.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(data0 === "healthy")){
-validate16.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema17.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate18.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema19.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 }
 }
 }
 else {
-validate16.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate18.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate16.errors = vErrors;
+validate18.errors = vErrors;
 return errors === 0;
 }
 
-export const body_ListSessions = validate17;
-const schema18 = {"$id":"ListSessions","type":"object","required":["items","total"],"properties":{"items":{"type":"array","items":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"}},"total":{"type":"integer","format":"int32"},"nextPageToken":{"type":"string"}}};
+export const body_ListNamespaces = validate19;
+const schema20 = {"$id":"ListNamespaces","type":"object","required":["items"],"properties":{"items":{"type":"array","items":{"type":"object","required":["createdAt","name","namespaceId","path","revision","rootId","scope","state","updatedAt"],"properties":{"namespaceId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"name":{"type":"string"},"rootId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"scope":{"type":"string","enum":["PERSONAL","SHARED"]},"state":{"type":"string","enum":["ACTIVE","ARCHIVED"]},"revision":{"type":"integer","format":"int64"},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"path":{"description":"The names from the root down, joined by `/`.","type":"string"},"parentId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"}}}},"nextPageToken":{"type":"string"}}};
 
-function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="ListNamespaces" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.items === undefined) && (missing0 = "items")){
+validate19.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.items !== undefined){
+let data0 = data.items;
+const _errs1 = errors;
+if(errors === _errs1){
+if(Array.isArray(data0)){
+var valid1 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+const _errs3 = errors;
+if(errors === _errs3){
+if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
+let missing1;
+if((((((((((data1.createdAt === undefined) && (missing1 = "createdAt")) || ((data1.name === undefined) && (missing1 = "name"))) || ((data1.namespaceId === undefined) && (missing1 = "namespaceId"))) || ((data1.path === undefined) && (missing1 = "path"))) || ((data1.revision === undefined) && (missing1 = "revision"))) || ((data1.rootId === undefined) && (missing1 = "rootId"))) || ((data1.scope === undefined) && (missing1 = "scope"))) || ((data1.state === undefined) && (missing1 = "state"))) || ((data1.updatedAt === undefined) && (missing1 = "updatedAt"))){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data1.namespaceId !== undefined){
+let data2 = data1.namespaceId;
+const _errs5 = errors;
+if(errors === _errs5){
+if(typeof data2 === "string"){
+if(func2(data2) < 1){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/namespaceId",schemaPath:"#/properties/items/items/properties/namespaceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/namespaceId",schemaPath:"#/properties/items/items/properties/namespaceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs5 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.name !== undefined){
+const _errs7 = errors;
+if(typeof data1.name !== "string"){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/name",schemaPath:"#/properties/items/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs7 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.rootId !== undefined){
+let data4 = data1.rootId;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data4 === "string"){
+if(func2(data4) < 1){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/rootId",schemaPath:"#/properties/items/items/properties/rootId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/rootId",schemaPath:"#/properties/items/items/properties/rootId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs9 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.scope !== undefined){
+let data5 = data1.scope;
+const _errs11 = errors;
+if(typeof data5 !== "string"){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/scope",schemaPath:"#/properties/items/items/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data5 === "PERSONAL") || (data5 === "SHARED"))){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/scope",schemaPath:"#/properties/items/items/properties/scope/enum",keyword:"enum",params:{allowedValues: schema20.properties.items.items.properties.scope.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid2 = _errs11 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.state !== undefined){
+let data6 = data1.state;
+const _errs13 = errors;
+if(typeof data6 !== "string"){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/state",schemaPath:"#/properties/items/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data6 === "ACTIVE") || (data6 === "ARCHIVED"))){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/state",schemaPath:"#/properties/items/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema20.properties.items.items.properties.state.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid2 = _errs13 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.revision !== undefined){
+let data7 = data1.revision;
+const _errs15 = errors;
+if(!((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7)))){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/revision",schemaPath:"#/properties/items/items/properties/revision/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid2 = _errs15 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.createdAt !== undefined){
+const _errs17 = errors;
+if(errors === _errs17){
+if(errors === _errs17){
+if(!(typeof data1.createdAt === "string")){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/createdAt",schemaPath:"#/properties/items/items/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid2 = _errs17 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.updatedAt !== undefined){
+const _errs19 = errors;
+if(errors === _errs19){
+if(errors === _errs19){
+if(!(typeof data1.updatedAt === "string")){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/updatedAt",schemaPath:"#/properties/items/items/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid2 = _errs19 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.path !== undefined){
+const _errs21 = errors;
+if(typeof data1.path !== "string"){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/path",schemaPath:"#/properties/items/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs21 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.parentId !== undefined){
+let data11 = data1.parentId;
+const _errs23 = errors;
+if(errors === _errs23){
+if(typeof data11 === "string"){
+if(func2(data11) < 1){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/parentId",schemaPath:"#/properties/items/items/properties/parentId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/parentId",schemaPath:"#/properties/items/items/properties/parentId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs23 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.ownerId !== undefined){
+let data12 = data1.ownerId;
+const _errs25 = errors;
+if(errors === _errs25){
+if(typeof data12 === "string"){
+if(func2(data12) > 64){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data12) < 1){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data12)){
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate19.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs25 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate19.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid1 = _errs3 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate19.errors = [{instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.nextPageToken !== undefined){
+const _errs27 = errors;
+if(typeof data.nextPageToken !== "string"){
+validate19.errors = [{instancePath:instancePath+"/nextPageToken",schemaPath:"#/properties/nextPageToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid0 = _errs27 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate19.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate19.errors = vErrors;
+return errors === 0;
+}
+
+export const body_ListSessions = validate20;
+const schema21 = {"$id":"ListSessions","type":"object","required":["items","total"],"properties":{"items":{"type":"array","items":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"}},"total":{"type":"integer","format":"int32"},"nextPageToken":{"type":"string"}}};
+
+function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="ListSessions" */;
 let vErrors = null;
 let errors = 0;
@@ -1831,7 +2767,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.items === undefined) && (missing0 = "items")) || ((data.total === undefined) && (missing0 = "total"))){
-validate17.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate20.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -1848,24 +2784,24 @@ const _errs3 = errors;
 if(errors === _errs3){
 if(typeof data1 === "string"){
 if(func2(data1) > 64){
-validate17.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate20.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data1) < 1){
-validate17.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate20.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data1)){
-validate17.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate20.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate17.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1876,7 +2812,7 @@ break;
 }
 }
 else {
-validate17.errors = [{instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate20.errors = [{instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -1890,7 +2826,7 @@ if(data.total !== undefined){
 let data2 = data.total;
 const _errs5 = errors;
 if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-validate17.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate20.errors = [{instancePath:instancePath+"/total",schemaPath:"#/properties/total/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid0 = _errs5 === errors;
@@ -1902,7 +2838,7 @@ if(valid0){
 if(data.nextPageToken !== undefined){
 const _errs7 = errors;
 if(typeof data.nextPageToken !== "string"){
-validate17.errors = [{instancePath:instancePath+"/nextPageToken",schemaPath:"#/properties/nextPageToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate20.errors = [{instancePath:instancePath+"/nextPageToken",schemaPath:"#/properties/nextPageToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs7 === errors;
@@ -1915,18 +2851,182 @@ var valid0 = true;
 }
 }
 else {
-validate17.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate17.errors = vErrors;
+validate20.errors = vErrors;
 return errors === 0;
 }
 
-export const body_SearchLongTermMemory = validate18;
-const schema19 = {"$id":"SearchLongTermMemory","type":"object","required":["items"],"properties":{"items":{"type":"array","items":{"type":"object","required":["createdAt","id","text","updatedAt"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"text":{"type":"string"},"memoryType":{"description":"A built-in memory type or a custom one registered on the store.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z][a-zA-Z0-9_-]*$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"topics":{"type":"array","maxItems":50,"items":{"type":"string","minLength":1,"maxLength":100}},"attributes":{"description":"Values of a custom memory type's fields, by field name.","type":"object","additionalProperties":{}},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"}}}},"nextPageToken":{"type":"string"}}};
+export const body_MoveLongTermMemories = validate21;
+const schema22 = {"$id":"MoveLongTermMemories","type":"object","required":["moved"],"properties":{"moved":{"type":"array","items":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"}},"errors":{"type":"array","items":{"type":"object","required":["error","id"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"error":{"type":"string"}}}}}};
 
-function validate18(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="MoveLongTermMemories" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.moved === undefined) && (missing0 = "moved")){
+validate21.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.moved !== undefined){
+let data0 = data.moved;
+const _errs1 = errors;
+if(errors === _errs1){
+if(Array.isArray(data0)){
+var valid1 = true;
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+let data1 = data0[i0];
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(func2(data1) > 64){
+validate21.errors = [{instancePath:instancePath+"/moved/" + i0,schemaPath:"#/properties/moved/items/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data1) < 1){
+validate21.errors = [{instancePath:instancePath+"/moved/" + i0,schemaPath:"#/properties/moved/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data1)){
+validate21.errors = [{instancePath:instancePath+"/moved/" + i0,schemaPath:"#/properties/moved/items/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/moved/" + i0,schemaPath:"#/properties/moved/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs3 === errors;
+if(!valid1){
+break;
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/moved",schemaPath:"#/properties/moved/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs1 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.errors !== undefined){
+let data2 = data.errors;
+const _errs5 = errors;
+if(errors === _errs5){
+if(Array.isArray(data2)){
+var valid2 = true;
+const len1 = data2.length;
+for(let i1=0; i1<len1; i1++){
+let data3 = data2[i1];
+const _errs7 = errors;
+if(errors === _errs7){
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+let missing1;
+if(((data3.error === undefined) && (missing1 = "error")) || ((data3.id === undefined) && (missing1 = "id"))){
+validate21.errors = [{instancePath:instancePath+"/errors/" + i1,schemaPath:"#/properties/errors/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data3.id !== undefined){
+let data4 = data3.id;
+const _errs9 = errors;
+if(errors === _errs9){
+if(typeof data4 === "string"){
+if(func2(data4) > 64){
+validate21.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data4) < 1){
+validate21.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data4)){
+validate21.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/errors/" + i1+"/id",schemaPath:"#/properties/errors/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid3 = _errs9 === errors;
+}
+else {
+var valid3 = true;
+}
+if(valid3){
+if(data3.error !== undefined){
+const _errs11 = errors;
+if(typeof data3.error !== "string"){
+validate21.errors = [{instancePath:instancePath+"/errors/" + i1+"/error",schemaPath:"#/properties/errors/items/properties/error/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid3 = _errs11 === errors;
+}
+else {
+var valid3 = true;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/errors/" + i1,schemaPath:"#/properties/errors/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid2 = _errs7 === errors;
+if(!valid2){
+break;
+}
+}
+}
+else {
+validate21.errors = [{instancePath:instancePath+"/errors",schemaPath:"#/properties/errors/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+return false;
+}
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+}
+}
+}
+else {
+validate21.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate21.errors = vErrors;
+return errors === 0;
+}
+
+export const body_SearchLongTermMemory = validate22;
+const schema23 = {"$id":"SearchLongTermMemory","type":"object","required":["items"],"properties":{"items":{"type":"array","items":{"type":"object","required":["createdAt","id","text","updatedAt"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"text":{"type":"string"},"memoryType":{"description":"A built-in memory type or a custom one registered on the store.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z][a-zA-Z0-9_-]*$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"topics":{"type":"array","maxItems":50,"items":{"type":"string","minLength":1,"maxLength":100}},"attributes":{"description":"Values of a custom memory type's fields, by field name.","type":"object","additionalProperties":{}},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"namespaceRef":{"description":"Where a session or record is placed, as read back.","type":"object","required":["name","namespaceId","path"],"properties":{"namespaceId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"name":{"type":"string"},"path":{"type":"string"}}}}}},"nextPageToken":{"type":"string"}}};
+
+function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="SearchLongTermMemory" */;
 let vErrors = null;
 let errors = 0;
@@ -1934,7 +3034,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if((data.items === undefined) && (missing0 = "items")){
-validate18.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate22.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -1952,7 +3052,7 @@ if(errors === _errs3){
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 let missing1;
 if(((((data1.createdAt === undefined) && (missing1 = "createdAt")) || ((data1.id === undefined) && (missing1 = "id"))) || ((data1.text === undefined) && (missing1 = "text"))) || ((data1.updatedAt === undefined) && (missing1 = "updatedAt"))){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
@@ -1962,24 +3062,24 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data2)){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/id",schemaPath:"#/properties/items/items/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -1992,7 +3092,7 @@ if(valid2){
 if(data1.text !== undefined){
 const _errs7 = errors;
 if(typeof data1.text !== "string"){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/text",schemaPath:"#/properties/items/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/text",schemaPath:"#/properties/items/items/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid2 = _errs7 === errors;
@@ -2007,24 +3107,24 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data4 === "string"){
 if(func2(data4) > 64){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data4) < 1){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
-if(!pattern8.test(data4)){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
+if(!pattern9.test(data4)){
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/memoryType",schemaPath:"#/properties/items/items/properties/memoryType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2040,24 +3140,24 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data5 === "string"){
 if(func2(data5) > 64){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data5) < 1){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data5)){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/sessionId",schemaPath:"#/properties/items/items/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2073,24 +3173,24 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(typeof data6 === "string"){
 if(func2(data6) > 64){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data6) < 1){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data6)){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/ownerId",schemaPath:"#/properties/items/items/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2106,24 +3206,24 @@ const _errs15 = errors;
 if(errors === _errs15){
 if(typeof data7 === "string"){
 if(func2(data7) > 64){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data7) < 1){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data7)){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/namespace",schemaPath:"#/properties/items/items/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2139,7 +3239,7 @@ const _errs17 = errors;
 if(errors === _errs17){
 if(Array.isArray(data8)){
 if(data8.length > 50){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/topics",schemaPath:"#/properties/items/items/properties/topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/topics",schemaPath:"#/properties/items/items/properties/topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
 return false;
 }
 else {
@@ -2151,18 +3251,18 @@ const _errs19 = errors;
 if(errors === _errs19){
 if(typeof data9 === "string"){
 if(func2(data9) > 100){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/topics/" + i1,schemaPath:"#/properties/items/items/properties/topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/topics/" + i1,schemaPath:"#/properties/items/items/properties/topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
 return false;
 }
 else {
 if(func2(data9) < 1){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/topics/" + i1,schemaPath:"#/properties/items/items/properties/topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/topics/" + i1,schemaPath:"#/properties/items/items/properties/topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/topics/" + i1,schemaPath:"#/properties/items/items/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/topics/" + i1,schemaPath:"#/properties/items/items/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2174,7 +3274,7 @@ break;
 }
 }
 else {
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/topics",schemaPath:"#/properties/items/items/properties/topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/topics",schemaPath:"#/properties/items/items/properties/topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2191,7 +3291,7 @@ if(errors === _errs21){
 if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
 }
 else {
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/attributes",schemaPath:"#/properties/items/items/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/attributes",schemaPath:"#/properties/items/items/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2206,7 +3306,7 @@ const _errs24 = errors;
 if(errors === _errs24){
 if(errors === _errs24){
 if(!(typeof data1.createdAt === "string")){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/createdAt",schemaPath:"#/properties/items/items/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/createdAt",schemaPath:"#/properties/items/items/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2222,12 +3322,82 @@ const _errs26 = errors;
 if(errors === _errs26){
 if(errors === _errs26){
 if(!(typeof data1.updatedAt === "string")){
-validate18.errors = [{instancePath:instancePath+"/items/" + i0+"/updatedAt",schemaPath:"#/properties/items/items/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/updatedAt",schemaPath:"#/properties/items/items/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 var valid2 = _errs26 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data1.namespaceRef !== undefined){
+let data13 = data1.namespaceRef;
+const _errs28 = errors;
+if(errors === _errs28){
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+let missing2;
+if((((data13.name === undefined) && (missing2 = "name")) || ((data13.namespaceId === undefined) && (missing2 = "namespaceId"))) || ((data13.path === undefined) && (missing2 = "path"))){
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/namespaceRef",schemaPath:"#/properties/items/items/properties/namespaceRef/required",keyword:"required",params:{missingProperty: missing2},message:"must have required property '"+missing2+"'"}];
+return false;
+}
+else {
+if(data13.namespaceId !== undefined){
+let data14 = data13.namespaceId;
+const _errs30 = errors;
+if(errors === _errs30){
+if(typeof data14 === "string"){
+if(func2(data14) < 1){
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/namespaceRef/namespaceId",schemaPath:"#/properties/items/items/properties/namespaceRef/properties/namespaceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/namespaceRef/namespaceId",schemaPath:"#/properties/items/items/properties/namespaceRef/properties/namespaceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid4 = _errs30 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data13.name !== undefined){
+const _errs32 = errors;
+if(typeof data13.name !== "string"){
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/namespaceRef/name",schemaPath:"#/properties/items/items/properties/namespaceRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid4 = _errs32 === errors;
+}
+else {
+var valid4 = true;
+}
+if(valid4){
+if(data13.path !== undefined){
+const _errs34 = errors;
+if(typeof data13.path !== "string"){
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/namespaceRef/path",schemaPath:"#/properties/items/items/properties/namespaceRef/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid4 = _errs34 === errors;
+}
+else {
+var valid4 = true;
+}
+}
+}
+}
+}
+else {
+validate22.errors = [{instancePath:instancePath+"/items/" + i0+"/namespaceRef",schemaPath:"#/properties/items/items/properties/namespaceRef/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid2 = _errs28 === errors;
 }
 else {
 var valid2 = true;
@@ -2243,8 +3413,9 @@ var valid2 = true;
 }
 }
 }
+}
 else {
-validate18.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate22.errors = [{instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2255,7 +3426,7 @@ break;
 }
 }
 else {
-validate18.errors = [{instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate22.errors = [{instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2266,12 +3437,12 @@ var valid0 = true;
 }
 if(valid0){
 if(data.nextPageToken !== undefined){
-const _errs28 = errors;
+const _errs36 = errors;
 if(typeof data.nextPageToken !== "string"){
-validate18.errors = [{instancePath:instancePath+"/nextPageToken",schemaPath:"#/properties/nextPageToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate22.errors = [{instancePath:instancePath+"/nextPageToken",schemaPath:"#/properties/nextPageToken/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid0 = _errs28 === errors;
+var valid0 = _errs36 === errors;
 }
 else {
 var valid0 = true;
@@ -2280,18 +3451,18 @@ var valid0 = true;
 }
 }
 else {
-validate18.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate22.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate18.errors = vErrors;
+validate22.errors = vErrors;
 return errors === 0;
 }
 
-export const body_StoreHealth = validate19;
-const schema20 = {"$id":"StoreHealth","type":"object","required":["features","status"],"properties":{"status":{"type":"string","enum":["healthy","degraded","unavailable"]},"features":{"type":"object","additionalProperties":{"type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["healthy","degraded","unavailable"]}}}}}};
+export const body_StoreHealth = validate23;
+const schema24 = {"$id":"StoreHealth","type":"object","required":["features","status"],"properties":{"status":{"type":"string","enum":["healthy","degraded","unavailable"]},"features":{"type":"object","additionalProperties":{"type":"object","required":["status"],"properties":{"status":{"type":"string","enum":["healthy","degraded","unavailable"]}}}}}};
 
-function validate19(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="StoreHealth" */;
 let vErrors = null;
 let errors = 0;
@@ -2299,7 +3470,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.features === undefined) && (missing0 = "features")) || ((data.status === undefined) && (missing0 = "status"))){
-validate19.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate23.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2307,11 +3478,11 @@ if(data.status !== undefined){
 let data0 = data.status;
 const _errs1 = errors;
 if(typeof data0 !== "string"){
-validate19.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate23.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data0 === "healthy") || (data0 === "degraded")) || (data0 === "unavailable"))){
-validate19.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema20.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate23.errors = [{instancePath:instancePath+"/status",schemaPath:"#/properties/status/enum",keyword:"enum",params:{allowedValues: schema24.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid0 = _errs1 === errors;
@@ -2332,25 +3503,25 @@ if(errors === _errs6){
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
 let missing1;
 if((data2.status === undefined) && (missing1 = "status")){
-validate19.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/features/additionalProperties/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+validate23.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/features/additionalProperties/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
 return false;
 }
 else {
 if(data2.status !== undefined){
 let data3 = data2.status;
 if(typeof data3 !== "string"){
-validate19.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/features/additionalProperties/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate23.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/features/additionalProperties/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 if(!(((data3 === "healthy") || (data3 === "degraded")) || (data3 === "unavailable"))){
-validate19.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/features/additionalProperties/properties/status/enum",keyword:"enum",params:{allowedValues: schema20.properties.features.additionalProperties.properties.status.enum},message:"must be equal to one of the allowed values"}];
+validate23.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/status",schemaPath:"#/properties/features/additionalProperties/properties/status/enum",keyword:"enum",params:{allowedValues: schema24.properties.features.additionalProperties.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 }
 }
 }
 else {
-validate19.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/features/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate23.errors = [{instancePath:instancePath+"/features/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/features/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2361,7 +3532,7 @@ break;
 }
 }
 else {
-validate19.errors = [{instancePath:instancePath+"/features",schemaPath:"#/properties/features/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate23.errors = [{instancePath:instancePath+"/features",schemaPath:"#/properties/features/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2374,18 +3545,18 @@ var valid0 = true;
 }
 }
 else {
-validate19.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate23.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate19.errors = vErrors;
+validate23.errors = vErrors;
 return errors === 0;
 }
 
-export const body_UpdateLongTermMemory = validate20;
-const schema21 = {"$id":"UpdateLongTermMemory","type":"object","required":["createdAt","id","text","updatedAt"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"text":{"type":"string"},"memoryType":{"description":"A built-in memory type or a custom one registered on the store.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z][a-zA-Z0-9_-]*$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"topics":{"type":"array","maxItems":50,"items":{"type":"string","minLength":1,"maxLength":100}},"attributes":{"description":"Values of a custom memory type's fields, by field name.","type":"object","additionalProperties":{}},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"}}};
+export const body_UpdateLongTermMemory = validate24;
+const schema25 = {"$id":"UpdateLongTermMemory","type":"object","required":["createdAt","id","text","updatedAt"],"properties":{"id":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"text":{"type":"string"},"memoryType":{"description":"A built-in memory type or a custom one registered on the store.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z][a-zA-Z0-9_-]*$"},"sessionId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"namespace":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"},"topics":{"type":"array","maxItems":50,"items":{"type":"string","minLength":1,"maxLength":100}},"attributes":{"description":"Values of a custom memory type's fields, by field name.","type":"object","additionalProperties":{}},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"namespaceRef":{"description":"Where a session or record is placed, as read back.","type":"object","required":["name","namespaceId","path"],"properties":{"namespaceId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"name":{"type":"string"},"path":{"type":"string"}}}}};
 
-function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="UpdateLongTermMemory" */;
 let vErrors = null;
 let errors = 0;
@@ -2393,7 +3564,7 @@ if(errors === 0){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((((data.createdAt === undefined) && (missing0 = "createdAt")) || ((data.id === undefined) && (missing0 = "id"))) || ((data.text === undefined) && (missing0 = "text"))) || ((data.updatedAt === undefined) && (missing0 = "updatedAt"))){
-validate20.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+validate24.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
 return false;
 }
 else {
@@ -2403,24 +3574,24 @@ const _errs1 = errors;
 if(errors === _errs1){
 if(typeof data0 === "string"){
 if(func2(data0) > 64){
-validate20.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate24.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data0) < 1){
-validate20.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate24.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data0)){
-validate20.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate24.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate20.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate24.errors = [{instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2433,7 +3604,7 @@ if(valid0){
 if(data.text !== undefined){
 const _errs3 = errors;
 if(typeof data.text !== "string"){
-validate20.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate24.errors = [{instancePath:instancePath+"/text",schemaPath:"#/properties/text/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid0 = _errs3 === errors;
@@ -2448,24 +3619,24 @@ const _errs5 = errors;
 if(errors === _errs5){
 if(typeof data2 === "string"){
 if(func2(data2) > 64){
-validate20.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate24.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data2) < 1){
-validate20.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate24.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
-if(!pattern8.test(data2)){
-validate20.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
+if(!pattern9.test(data2)){
+validate24.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9_-]*$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9_-]*$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate20.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate24.errors = [{instancePath:instancePath+"/memoryType",schemaPath:"#/properties/memoryType/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2481,24 +3652,24 @@ const _errs7 = errors;
 if(errors === _errs7){
 if(typeof data3 === "string"){
 if(func2(data3) > 64){
-validate20.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate24.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data3) < 1){
-validate20.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate24.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data3)){
-validate20.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate24.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate20.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate24.errors = [{instancePath:instancePath+"/sessionId",schemaPath:"#/properties/sessionId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2514,24 +3685,24 @@ const _errs9 = errors;
 if(errors === _errs9){
 if(typeof data4 === "string"){
 if(func2(data4) > 64){
-validate20.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate24.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data4) < 1){
-validate20.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate24.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data4)){
-validate20.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate24.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate20.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate24.errors = [{instancePath:instancePath+"/ownerId",schemaPath:"#/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2547,24 +3718,24 @@ const _errs11 = errors;
 if(errors === _errs11){
 if(typeof data5 === "string"){
 if(func2(data5) > 64){
-validate20.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+validate24.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
 return false;
 }
 else {
 if(func2(data5) < 1){
-validate20.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate24.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 else {
 if(!pattern1.test(data5)){
-validate20.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+validate24.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
 return false;
 }
 }
 }
 }
 else {
-validate20.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate24.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2580,7 +3751,7 @@ const _errs13 = errors;
 if(errors === _errs13){
 if(Array.isArray(data6)){
 if(data6.length > 50){
-validate20.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
+validate24.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/maxItems",keyword:"maxItems",params:{limit: 50},message:"must NOT have more than 50 items"}];
 return false;
 }
 else {
@@ -2592,18 +3763,18 @@ const _errs15 = errors;
 if(errors === _errs15){
 if(typeof data7 === "string"){
 if(func2(data7) > 100){
-validate20.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
+validate24.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"}];
 return false;
 }
 else {
 if(func2(data7) < 1){
-validate20.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+validate24.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
 return false;
 }
 }
 }
 else {
-validate20.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate24.errors = [{instancePath:instancePath+"/topics/" + i0,schemaPath:"#/properties/topics/items/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2615,7 +3786,7 @@ break;
 }
 }
 else {
-validate20.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
+validate24.errors = [{instancePath:instancePath+"/topics",schemaPath:"#/properties/topics/type",keyword:"type",params:{type: "array"},message:"must be array"}];
 return false;
 }
 }
@@ -2632,7 +3803,7 @@ if(errors === _errs17){
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 }
 else {
-validate20.errors = [{instancePath:instancePath+"/attributes",schemaPath:"#/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate24.errors = [{instancePath:instancePath+"/attributes",schemaPath:"#/properties/attributes/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
@@ -2647,7 +3818,7 @@ const _errs20 = errors;
 if(errors === _errs20){
 if(errors === _errs20){
 if(!(typeof data.createdAt === "string")){
-validate20.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate24.errors = [{instancePath:instancePath+"/createdAt",schemaPath:"#/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
@@ -2663,12 +3834,82 @@ const _errs22 = errors;
 if(errors === _errs22){
 if(errors === _errs22){
 if(!(typeof data.updatedAt === "string")){
-validate20.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+validate24.errors = [{instancePath:instancePath+"/updatedAt",schemaPath:"#/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 }
 }
 var valid0 = _errs22 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
+if(data.namespaceRef !== undefined){
+let data11 = data.namespaceRef;
+const _errs24 = errors;
+if(errors === _errs24){
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+let missing1;
+if((((data11.name === undefined) && (missing1 = "name")) || ((data11.namespaceId === undefined) && (missing1 = "namespaceId"))) || ((data11.path === undefined) && (missing1 = "path"))){
+validate24.errors = [{instancePath:instancePath+"/namespaceRef",schemaPath:"#/properties/namespaceRef/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data11.namespaceId !== undefined){
+let data12 = data11.namespaceId;
+const _errs26 = errors;
+if(errors === _errs26){
+if(typeof data12 === "string"){
+if(func2(data12) < 1){
+validate24.errors = [{instancePath:instancePath+"/namespaceRef/namespaceId",schemaPath:"#/properties/namespaceRef/properties/namespaceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate24.errors = [{instancePath:instancePath+"/namespaceRef/namespaceId",schemaPath:"#/properties/namespaceRef/properties/namespaceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid2 = _errs26 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data11.name !== undefined){
+const _errs28 = errors;
+if(typeof data11.name !== "string"){
+validate24.errors = [{instancePath:instancePath+"/namespaceRef/name",schemaPath:"#/properties/namespaceRef/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs28 === errors;
+}
+else {
+var valid2 = true;
+}
+if(valid2){
+if(data11.path !== undefined){
+const _errs30 = errors;
+if(typeof data11.path !== "string"){
+validate24.errors = [{instancePath:instancePath+"/namespaceRef/path",schemaPath:"#/properties/namespaceRef/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid2 = _errs30 === errors;
+}
+else {
+var valid2 = true;
+}
+}
+}
+}
+}
+else {
+validate24.errors = [{instancePath:instancePath+"/namespaceRef",schemaPath:"#/properties/namespaceRef/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+var valid0 = _errs24 === errors;
 }
 else {
 var valid0 = true;
@@ -2684,12 +3925,266 @@ var valid0 = true;
 }
 }
 }
+}
 else {
-validate20.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+validate24.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
 return false;
 }
 }
-validate20.errors = vErrors;
+validate24.errors = vErrors;
+return errors === 0;
+}
+
+export const body_UpdateNamespace = validate25;
+const schema26 = {"$id":"UpdateNamespace","type":"object","required":["namespace"],"properties":{"namespace":{"type":"object","required":["createdAt","name","namespaceId","path","revision","rootId","scope","state","updatedAt"],"properties":{"namespaceId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"name":{"type":"string"},"rootId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"scope":{"type":"string","enum":["PERSONAL","SHARED"]},"state":{"type":"string","enum":["ACTIVE","ARCHIVED"]},"revision":{"type":"integer","format":"int64"},"createdAt":{"type":"string","format":"date-time"},"updatedAt":{"type":"string","format":"date-time"},"path":{"description":"The names from the root down, joined by `/`.","type":"string"},"parentId":{"description":"A namespace object's id, as the service assigns it.","type":"string","minLength":1},"ownerId":{"description":"Store, session, actor, owner, namespace and memory ids share this form.","type":"string","minLength":1,"maxLength":64,"pattern":"^[a-zA-Z0-9-]+$"}}}}};
+
+function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+/*# sourceURL="UpdateNamespace" */;
+let vErrors = null;
+let errors = 0;
+if(errors === 0){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.namespace === undefined) && (missing0 = "namespace")){
+validate25.errors = [{instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
+return false;
+}
+else {
+if(data.namespace !== undefined){
+let data0 = data.namespace;
+const _errs1 = errors;
+if(errors === _errs1){
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+let missing1;
+if((((((((((data0.createdAt === undefined) && (missing1 = "createdAt")) || ((data0.name === undefined) && (missing1 = "name"))) || ((data0.namespaceId === undefined) && (missing1 = "namespaceId"))) || ((data0.path === undefined) && (missing1 = "path"))) || ((data0.revision === undefined) && (missing1 = "revision"))) || ((data0.rootId === undefined) && (missing1 = "rootId"))) || ((data0.scope === undefined) && (missing1 = "scope"))) || ((data0.state === undefined) && (missing1 = "state"))) || ((data0.updatedAt === undefined) && (missing1 = "updatedAt"))){
+validate25.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/required",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
+return false;
+}
+else {
+if(data0.namespaceId !== undefined){
+let data1 = data0.namespaceId;
+const _errs3 = errors;
+if(errors === _errs3){
+if(typeof data1 === "string"){
+if(func2(data1) < 1){
+validate25.errors = [{instancePath:instancePath+"/namespace/namespaceId",schemaPath:"#/properties/namespace/properties/namespaceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate25.errors = [{instancePath:instancePath+"/namespace/namespaceId",schemaPath:"#/properties/namespace/properties/namespaceId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs3 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.name !== undefined){
+const _errs5 = errors;
+if(typeof data0.name !== "string"){
+validate25.errors = [{instancePath:instancePath+"/namespace/name",schemaPath:"#/properties/namespace/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs5 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.rootId !== undefined){
+let data3 = data0.rootId;
+const _errs7 = errors;
+if(errors === _errs7){
+if(typeof data3 === "string"){
+if(func2(data3) < 1){
+validate25.errors = [{instancePath:instancePath+"/namespace/rootId",schemaPath:"#/properties/namespace/properties/rootId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate25.errors = [{instancePath:instancePath+"/namespace/rootId",schemaPath:"#/properties/namespace/properties/rootId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs7 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.scope !== undefined){
+let data4 = data0.scope;
+const _errs9 = errors;
+if(typeof data4 !== "string"){
+validate25.errors = [{instancePath:instancePath+"/namespace/scope",schemaPath:"#/properties/namespace/properties/scope/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data4 === "PERSONAL") || (data4 === "SHARED"))){
+validate25.errors = [{instancePath:instancePath+"/namespace/scope",schemaPath:"#/properties/namespace/properties/scope/enum",keyword:"enum",params:{allowedValues: schema26.properties.namespace.properties.scope.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs9 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.state !== undefined){
+let data5 = data0.state;
+const _errs11 = errors;
+if(typeof data5 !== "string"){
+validate25.errors = [{instancePath:instancePath+"/namespace/state",schemaPath:"#/properties/namespace/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!((data5 === "ACTIVE") || (data5 === "ARCHIVED"))){
+validate25.errors = [{instancePath:instancePath+"/namespace/state",schemaPath:"#/properties/namespace/properties/state/enum",keyword:"enum",params:{allowedValues: schema26.properties.namespace.properties.state.enum},message:"must be equal to one of the allowed values"}];
+return false;
+}
+var valid1 = _errs11 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.revision !== undefined){
+let data6 = data0.revision;
+const _errs13 = errors;
+if(!((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6)))){
+validate25.errors = [{instancePath:instancePath+"/namespace/revision",schemaPath:"#/properties/namespace/properties/revision/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+var valid1 = _errs13 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.createdAt !== undefined){
+const _errs15 = errors;
+if(errors === _errs15){
+if(errors === _errs15){
+if(!(typeof data0.createdAt === "string")){
+validate25.errors = [{instancePath:instancePath+"/namespace/createdAt",schemaPath:"#/properties/namespace/properties/createdAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs15 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.updatedAt !== undefined){
+const _errs17 = errors;
+if(errors === _errs17){
+if(errors === _errs17){
+if(!(typeof data0.updatedAt === "string")){
+validate25.errors = [{instancePath:instancePath+"/namespace/updatedAt",schemaPath:"#/properties/namespace/properties/updatedAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+}
+var valid1 = _errs17 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.path !== undefined){
+const _errs19 = errors;
+if(typeof data0.path !== "string"){
+validate25.errors = [{instancePath:instancePath+"/namespace/path",schemaPath:"#/properties/namespace/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid1 = _errs19 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.parentId !== undefined){
+let data10 = data0.parentId;
+const _errs21 = errors;
+if(errors === _errs21){
+if(typeof data10 === "string"){
+if(func2(data10) < 1){
+validate25.errors = [{instancePath:instancePath+"/namespace/parentId",schemaPath:"#/properties/namespace/properties/parentId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+}
+else {
+validate25.errors = [{instancePath:instancePath+"/namespace/parentId",schemaPath:"#/properties/namespace/properties/parentId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs21 === errors;
+}
+else {
+var valid1 = true;
+}
+if(valid1){
+if(data0.ownerId !== undefined){
+let data11 = data0.ownerId;
+const _errs23 = errors;
+if(errors === _errs23){
+if(typeof data11 === "string"){
+if(func2(data11) > 64){
+validate25.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"}];
+return false;
+}
+else {
+if(func2(data11) < 1){
+validate25.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"}];
+return false;
+}
+else {
+if(!pattern1.test(data11)){
+validate25.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9-]+$"},message:"must match pattern \""+"^[a-zA-Z0-9-]+$"+"\""}];
+return false;
+}
+}
+}
+}
+else {
+validate25.errors = [{instancePath:instancePath+"/namespace/ownerId",schemaPath:"#/properties/namespace/properties/ownerId/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+}
+var valid1 = _errs23 === errors;
+}
+else {
+var valid1 = true;
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+}
+else {
+validate25.errors = [{instancePath:instancePath+"/namespace",schemaPath:"#/properties/namespace/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+}
+}
+}
+else {
+validate25.errors = [{instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"}];
+return false;
+}
+}
+validate25.errors = vErrors;
 return errors === 0;
 }
 
@@ -2714,15 +4209,21 @@ export const responses: Readonly<Record<string, { status: number; body?: BodyVal
   AddSessionEvent: { status: 201, body: body_AddSessionEvent },
   BulkCreateLongTermMemories: { status: 201, body: body_BulkCreateLongTermMemories },
   BulkDeleteLongTermMemories: { status: 200, body: body_BulkDeleteLongTermMemories },
+  CreateNamespace: { status: 201, body: body_CreateNamespace },
+  DeleteNamespace: { status: 204 },
   DeleteSessionEvent: { status: 204 },
   DeleteSessionMemory: { status: 204 },
   GetLongTermMemory: { status: 200, body: body_GetLongTermMemory },
+  GetNamespace: { status: 200, body: body_GetNamespace },
   GetSessionEvent: { status: 200, body: body_GetSessionEvent },
   GetSessionMemory: { status: 200, body: body_GetSessionMemory },
   Health: { status: 200, body: body_Health },
+  ListNamespaces: { status: 200, body: body_ListNamespaces },
   ListSessions: { status: 200, body: body_ListSessions },
+  MoveLongTermMemories: { status: 200, body: body_MoveLongTermMemories },
   SearchLongTermMemory: { status: 200, body: body_SearchLongTermMemory },
   StoreHealth: { status: 200, body: body_StoreHealth },
   UpdateLongTermMemory: { status: 200, body: body_UpdateLongTermMemory },
   UpdateLongTermMemoryFields: { status: 200 },
+  UpdateNamespace: { status: 200, body: body_UpdateNamespace },
 };

@@ -13,7 +13,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { TARGETS, outputs } from './generate.mjs';
+import { TARGETS, outputs, sourceOf } from './generate.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -77,13 +77,13 @@ export function normalise(doc, current) {
 export async function pull({ backend, from, base = root }) {
   const target = TARGETS.find((t) => t.backend === backend);
   if (!target) throw new Error(`unknown backend ${backend}`);
-  const specPath = path.join(base, target.spec);
+  const specPath = path.join(base, sourceOf(target));
   const before = await readFile(specPath, 'utf8');
   const next = normalise(await load(from), parse(before));
   await writeFile(specPath, next);
   const generated = await outputs(target, base);
   for (const [file, text] of generated) await writeFile(path.join(base, file), text);
-  return { changed: before !== next, files: [target.spec, ...generated.map(([file]) => file)] };
+  return { changed: before !== next, files: [sourceOf(target), ...generated.map(([file]) => file)] };
 }
 
 async function main() {

@@ -69,7 +69,7 @@ export class AuthenticationError extends AgentMemoryError {}
 export class PermissionDeniedError extends AgentMemoryError {}
 /** 404: no such store, session, event or record. */
 export class NotFoundError extends AgentMemoryError {}
-/** 409: the resource changed underneath the request. */
+/** 409: the resource changed underneath the request, or (namespaces) the location is taken, archived or not empty. */
 export class ConflictError extends AgentMemoryError {}
 /** 413: the request body is larger than the backend accepts. */
 export class PayloadTooLargeError extends AgentMemoryError {}
@@ -77,8 +77,13 @@ export class PayloadTooLargeError extends AgentMemoryError {}
 export class RateLimitError extends AgentMemoryError {
   retryAfterMs: number | undefined;
 }
-/** 424: a dependency of the backend (its database) is unavailable. */
+/**
+ * 424: a dependency of the backend is unavailable. Retryable when it may heal (its database);
+ * not when the store's model credentials are invalid or its quota is spent (`type` says which).
+ */
 export class DependencyUnavailableError extends AgentMemoryError {}
+/** 423: the store is suspended; retrying does not help until its owner restores it. */
+export class ResourceSuspendedError extends AgentMemoryError {}
 /** 5xx: the backend failed. */
 export class ServerError extends AgentMemoryError {}
 /** The request took longer than the configured timeout (or the backend answered 408). */
@@ -107,6 +112,14 @@ export class ConfigurationError extends Error {
 /** Statuses worth retrying: the backend may not have acted, or will act the same next time. */
 export const RETRYABLE_STATUSES: ReadonlySet<number> = new Set([408, 424, 429, 500, 502, 503, 504]);
 
+/** 424 problem types (Redis Agent Memory SDK 0.4.1) that no retry heals. */
+export const PERMANENT_DEPENDENCY_TYPES: ReadonlySet<string> = new Set(['/errors/invalid-model-credentials', '/errors/model-quota-exceeded']);
+
+/** Whether a failure with this status and problem type may succeed when tried again. */
+export function isRetryable(status: number, type: string | undefined): boolean {
+  return RETRYABLE_STATUSES.has(status) && !(status === 424 && type !== undefined && PERMANENT_DEPENDENCY_TYPES.has(type));
+}
+
 const BY_STATUS: Record<number, typeof AgentMemoryError> = {
   400: BadRequestError,
   401: AuthenticationError,
@@ -116,6 +129,7 @@ const BY_STATUS: Record<number, typeof AgentMemoryError> = {
   409: ConflictError,
   413: PayloadTooLargeError,
   422: BadRequestError,
+  423: ResourceSuspendedError,
   424: DependencyUnavailableError,
   429: RateLimitError,
 };

@@ -1,5 +1,5 @@
 import { isRecord, textOf } from '../codec/json.js';
-import { errorClassForStatus, RETRYABLE_STATUSES, RateLimitError, type AgentMemoryError, type FieldViolation } from './errors.js';
+import { errorClassForStatus, isRetryable, RateLimitError, type AgentMemoryError, type FieldViolation } from './errors.js';
 
 /**
  * Reads the two error body shapes the backends use into one typed error:
@@ -30,7 +30,7 @@ export function errorFromResponse(operation: string, status: number, body: unkno
     type,
     detail,
     fields,
-    retryable: RETRYABLE_STATUSES.has(status),
+    retryable: isRetryable(status, type),
   });
   if (err instanceof RateLimitError) err.retryAfterMs = retryAfterMs;
   return err;

@@ -68,6 +68,27 @@ export interface RedisAgentMemoryClient {
     body: RedisAgentMemorySchemas['UpdateLongTermMemoryFieldsRequestContent'],
     o?: RedisAgentMemoryRequestOptions,
   ): Promise<void>;
+  /** Moves records into a namespace object; 409 (ConflictError) when it is archived. Not in the official document: SDK 0.4.1. */
+  moveLongTermMemories(
+    body: RedisAgentMemorySchemas['MoveLongTermMemoriesRequestContent'],
+    o?: RedisAgentMemoryRequestOptions,
+  ): Promise<RedisAgentMemorySchemas['MoveLongTermMemoriesResponseContent']>;
+  /** Namespace objects (SDK 0.4.1); filters by parent, scope and owner. */
+  listNamespaces(query?: Query<'ListNamespaces'>, o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['ListNamespacesResponseContent']>;
+  /** Creates a namespace object; 409 (ConflictError) when its location is taken, archived ones included. */
+  createNamespace(
+    body: RedisAgentMemorySchemas['CreateNamespaceRequestContent'],
+    o?: RedisAgentMemoryRequestOptions,
+  ): Promise<RedisAgentMemorySchemas['CreateNamespaceResponseContent']>;
+  getNamespace(namespaceId: string, o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['GetNamespaceResponseContent']>;
+  /** Renames or archives a namespace object; 409 (ConflictError) on a conflicting change. */
+  updateNamespace(
+    namespaceId: string,
+    body: RedisAgentMemorySchemas['UpdateNamespaceRequestContent'],
+    o?: RedisAgentMemoryRequestOptions,
+  ): Promise<RedisAgentMemorySchemas['UpdateNamespaceResponseContent']>;
+  /** Deletes a namespace object; 409 (ConflictError) while it has children or memories. */
+  deleteNamespace(namespaceId: string, o?: RedisAgentMemoryRequestOptions): Promise<void>;
 }
 
 const op = (name: string, idempotent = true): OperationInfo => ({ name, idempotent, response: responseSpecOf(responses, name) });
@@ -131,6 +152,23 @@ export function createRedisAgentMemoryClient(options: RedisAgentMemoryClientOpti
     updateLongTermMemoryFields: (memoryId, body, o) =>
       run<void>(op('UpdateLongTermMemoryFields'), o, (signal) =>
         http.PATCH('/v1/stores/{storeId}/long-term-memory/{memoryId}/fields', { params: { path: { storeId, memoryId } }, body, signal }),
+      ),
+    moveLongTermMemories: (body, o) =>
+      run(op('MoveLongTermMemories'), o, (signal) => http.POST('/v1/stores/{storeId}/long-term-memory/move', { params: { path: store }, body, signal })),
+    listNamespaces: (query, o) =>
+      run(op('ListNamespaces'), o, (signal) => http.GET('/v1/stores/{storeId}/namespaces', { params: { path: store, query }, signal })),
+    // Creating is not idempotent: a replay after a lost response answers 409 for the namespace it made.
+    createNamespace: (body, o) =>
+      run(op('CreateNamespace', false), o, (signal) => http.POST('/v1/stores/{storeId}/namespaces', { params: { path: store }, body, signal })),
+    getNamespace: (namespaceId, o) =>
+      run(op('GetNamespace'), o, (signal) => http.GET('/v1/stores/{storeId}/namespaces/{namespaceId}', { params: { path: { storeId, namespaceId } }, signal })),
+    updateNamespace: (namespaceId, body, o) =>
+      run(op('UpdateNamespace'), o, (signal) =>
+        http.PATCH('/v1/stores/{storeId}/namespaces/{namespaceId}', { params: { path: { storeId, namespaceId } }, body, signal }),
+      ),
+    deleteNamespace: (namespaceId, o) =>
+      run<void>(op('DeleteNamespace'), o, (signal) =>
+        http.DELETE('/v1/stores/{storeId}/namespaces/{namespaceId}', { params: { path: { storeId, namespaceId } }, signal }),
       ),
   };
 }

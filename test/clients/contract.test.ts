@@ -17,7 +17,7 @@ describe('Redis Agent Memory client against a Prism mock of the spec', () => {
   const now = new Date('2026-01-02T03:04:05.000Z').toISOString();
   const eventId = 'a'.repeat(32);
 
-  it('calls all 14 operations with valid inputs', async () => {
+  it('calls all 20 operations (14 of the official document, 6 of SDK 0.4.1) with valid inputs', async () => {
     const c = client();
     const results = {
       health: await c.health(),
@@ -51,6 +51,22 @@ describe('Redis Agent Memory client against a Prism mock of the spec', () => {
       getMemory: await c.getLongTermMemory('m-1'),
       update: await c.updateLongTermMemory('m-1', { text: 'User prefers aisle seats', topics: ['travel'] }),
       updateFields: await c.updateLongTermMemoryFields('m-1', { memoryType: 'preference', text: 'x' }),
+      // Beyond the official document: what the SDK 0.4.1 overlay adds.
+      move: await c.moveLongTermMemories({ memoryIds: ['m-1'], namespaceRef: { namespaceId: 'ns-1' } }),
+      listNamespaces: await c.listNamespaces({ scope: 'SHARED', limit: 10 }),
+      createNamespace: await c.createNamespace({ name: 'coach', scope: 'SHARED' }),
+      getNamespace: await c.getNamespace('ns-1'),
+      updateNamespace: await c.updateNamespace('ns-1', { state: 'ARCHIVED' }),
+      deleteNamespace: await c.deleteNamespace('ns-1'),
+      placed: await c.addSessionEvent({
+        sessionId: 'session-2',
+        actorId: 'user-1',
+        namespaceRef: { namespaceId: 'ns-1' },
+        role: 'USER',
+        content: [{ text: 'hi' }],
+        createdAt: now,
+      }),
+      searchPlaced: await c.searchLongTermMemory({ text: 'x', filter: { ownerId: { eq: 'user-1' }, namespaceRef: { eq: 'ns-1' } } }),
     };
     expect(results.health.status).toBe('healthy');
     expect(['healthy', 'degraded', 'unavailable']).toContain(results.storeHealth.status);
@@ -64,6 +80,14 @@ describe('Redis Agent Memory client against a Prism mock of the spec', () => {
     expect(Array.isArray(results.search.items)).toBe(true);
     expect(typeof results.getMemory.id).toBe('string');
     expect(typeof results.update.updatedAt).toBe('string');
+    expect(Array.isArray(results.move.moved)).toBe(true);
+    expect(Array.isArray(results.listNamespaces.items)).toBe(true);
+    expect(['ACTIVE', 'ARCHIVED']).toContain(results.createNamespace.namespace.state);
+    expect(typeof results.getNamespace.namespace.path).toBe('string');
+    expect(typeof results.updateNamespace.namespace.revision).toBe('number');
+    expect(results.deleteNamespace).toBeUndefined();
+    expect(results.placed.event.eventId).toHaveLength(32);
+    expect(Array.isArray(results.searchPlaced.items)).toBe(true);
   });
 
   it('surfaces a spec violation as a BadRequestError naming the operation', async () => {

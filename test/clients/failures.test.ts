@@ -5,8 +5,11 @@ import {
   ConfigurationError,
   ConnectionError,
   InvalidResponseError,
+  ConflictError,
+  DependencyUnavailableError,
   NotFoundError,
   RateLimitError,
+  ResourceSuspendedError,
   RequestAbortedError,
   RequestTimeoutError,
   ServerError,
@@ -90,6 +93,7 @@ describe('error mapping and retries against Prism (Prefer: code=...)', () => {
     [408, 'RequestTimeoutError'],
     [413, 'PayloadTooLargeError'],
     [424, 'DependencyUnavailableError'],
+    [423, 'ResourceSuspendedError'],
   ])('maps HTTP %i to %s', async (code, name) => {
     const { client } = preferring(code);
     const err = await client.searchLongTermMemory({ text: 'x' }).catch((e: unknown) => e);
@@ -110,6 +114,43 @@ describe('timeouts, resets, malformed bodies and cancellation against a local se
     servers.push(s);
     return s;
   }
+
+  /** A Redis Agent Memory client on a stub that answers every attempt with this problem. */
+  async function answering(status: number, type: string) {
+    const s = await stub((_req, res) => sendJson(res, status, { title: 'no', status, type }));
+    return { s, c: createRedisAgentMemoryClient({ apiBaseUrl: s.url, apiKey: SECRET, storeId: 'store-1', maxRetries: 2, retryBaseDelay: 0.001 }) };
+  }
+
+  it('does not retry a suspended store (423): ResourceSuspendedError after one attempt', async () => {
+    const { s, c } = await answering(423, '/errors/resource-suspended');
+    const err = await c.searchLongTermMemory({ text: 'x' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResourceSuspendedError);
+    expect(err).toMatchObject({ status: 423, retryable: false, type: '/errors/resource-suspended' });
+    expect(s.hits).toBe(1);
+  });
+
+  it.each(['/errors/invalid-model-credentials', '/errors/model-quota-exceeded'])('does not retry a 424 %s: no retry heals it', async (type) => {
+    const { s, c } = await answering(424, type);
+    const err = await c.bulkCreateLongTermMemories({ memories: [{ id: 'm1', ownerId: 'u1', text: 't' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DependencyUnavailableError);
+    expect(err).toMatchObject({ status: 424, retryable: false, type });
+    expect(s.hits).toBe(1);
+  });
+
+  it('retries a 424 whose dependency may come back (resource-unavailable)', async () => {
+    const { s, c } = await answering(424, '/errors/resource-unavailable');
+    const err = await c.searchLongTermMemory({ text: 'x' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 424, retryable: true });
+    expect(s.hits).toBe(3);
+  });
+
+  it('maps a 409 on namespace operations to ConflictError, not retried', async () => {
+    const { s, c } = await answering(409, '/errors/conflict');
+    await expect(c.createNamespace({ name: 'taken' })).rejects.toBeInstanceOf(ConflictError);
+    await expect(c.deleteNamespace('ns-1')).rejects.toMatchObject({ status: 409, retryable: false, operation: 'DeleteNamespace' });
+    await expect(c.moveLongTermMemories({ memoryIds: ['m1'], namespaceRef: { namespaceId: 'ns-1' } })).rejects.toBeInstanceOf(ConflictError);
+    expect(s.hits).toBe(3);
+  });
 
   it('honours Retry-After before retrying', async () => {
     const s = await stub((_req, res, attempt) => {

@@ -121,13 +121,20 @@ describe('npm run specs:pull', () => {
     try {
       await mkdir(path.join(dir, 'generated'));
       await cp(path.join(root, 'specs'), path.join(dir, 'specs'), { recursive: true });
-      const next = await specOf('redis-agent-memory');
+      // A pull replaces the official document; the overlay is applied on top of it again.
+      const next = parse(await readFile(path.join(root, 'specs/redis-agent-memory.document.yaml'), 'utf8'));
       next.components.schemas.HealthResponseContent.required.push('region');
       next.components.schemas.HealthResponseContent.properties.region = { type: 'string' };
       const from = path.join(dir, 'pulled.json');
       await writeFile(from, JSON.stringify(next));
       const { files } = await pull({ backend: 'redis-agent-memory', from, base: dir });
-      expect(files).toEqual(['specs/redis-agent-memory.openapi.yaml', 'generated/redis-agent-memory.ts', 'generated/redis-agent-memory.validators.ts']);
+      expect(files).toEqual([
+        'specs/redis-agent-memory.document.yaml',
+        'specs/redis-agent-memory.openapi.yaml',
+        'generated/redis-agent-memory.ts',
+        'generated/redis-agent-memory.validators.ts',
+      ]);
+      expect(await readFile(path.join(dir, 'specs/redis-agent-memory.openapi.yaml'), 'utf8')).toContain('MoveLongTermMemories');
       const pulled = (await import(pathToFileURL(path.join(dir, 'generated/redis-agent-memory.validators.ts')).href)) as { responses: typeof ramResponses };
       expect(responseProblem(ramResponses.Health!, { status: 'healthy' })).toBeUndefined();
       expect(responseProblem(pulled.responses.Health!, { status: 'healthy' })).toBe('region: is required');
