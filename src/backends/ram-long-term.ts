@@ -29,8 +29,9 @@ function partialFailure(operation: string, message: string, failed: { id: string
 
 /**
  * Long-term memory on Redis Agent Memory. Records carry the ADK user as owner and the namespace
- * (readable where the ids fit), as do the memories the store extracts from a session; searches filter on both server-side, and results are checked again before they are
- * returned so a record of another scope can never leak.
+ * label (readable where the ids fit) or, with `namespaceId`, a namespace object, as do the memories
+ * the store extracts from a session; searches filter on both server-side, and results are checked
+ * again before they are returned so a record of another scope can never leak.
  */
 export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
   readonly topicCommas = false;
@@ -38,7 +39,7 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
 
   async write(scope: MemoryScope, records: MemoryRecordInput[], o?: CallOptions): Promise<void> {
     const ownerId = this.owner(scope);
-    const namespace = ramIds.namespace(scope.namespace);
+    const placed = placementOf(scope);
     const failed: { id: string; error: string }[] = [];
     for (let i = 0; i < records.length; i += BULK_LIMIT) {
       const batch = records.slice(i, i + BULK_LIMIT).map((r) => ({
@@ -46,7 +47,7 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
         text: r.text,
         memoryType: r.memoryType,
         ownerId,
-        namespace,
+        ...placed,
         ...(r.topics?.length ? { topics: r.topics } : {}),
         ...(r.sessionId ? { sessionId: readableId(r.sessionId) } : {}),
       }));
@@ -58,19 +59,20 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
 
   async search(scope: MemoryScope, query: string, limit: number, similarityThreshold: number | undefined, o?: CallOptions): Promise<MemoryHit[]> {
     const ownerId = this.owner(scope);
-    const namespace = ramIds.namespace(scope.namespace);
+    // Namespace scope is not access control: the owner filter stays, and results are checked again.
+    const where = scope.namespaceId === undefined ? { namespace: { eq: ramIds.namespace(scope.namespace) } } : { namespaceRef: { eq: scope.namespaceId } };
     const res = await this.client.searchLongTermMemory(
       {
         text: query,
         limit,
         ...(similarityThreshold !== undefined ? { similarityThreshold } : {}),
-        filter: { ownerId: { eq: ownerId }, namespace: { eq: namespace } },
+        filter: { ownerId: { eq: ownerId }, ...where },
         filterOp: 'all',
       },
       o,
     );
     return res.items
-      .filter((r) => r.ownerId === ownerId && r.namespace === namespace)
+      .filter((r) => this.owns(scope, r))
       .slice(0, limit)
       .map(toHit);
   }
@@ -106,8 +108,17 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
   }
 
   private owns(scope: MemoryScope, r: Record_): boolean {
-    return r.ownerId === this.owner(scope) && r.namespace === ramIds.namespace(scope.namespace);
+    if (r.ownerId !== this.owner(scope)) return false;
+    // A record placed by reference comes back without the label: never the label's, and the other way round.
+    return scope.namespaceId === undefined
+      ? r.namespaceRef === undefined && r.namespace === ramIds.namespace(scope.namespace)
+      : r.namespaceRef?.namespaceId === scope.namespaceId && r.namespace === undefined;
   }
+}
+
+/** Where a record is placed: the label, or the namespace object (never both). */
+function placementOf(scope: MemoryScope): { namespace: string } | { namespaceRef: { namespaceId: string } } {
+  return scope.namespaceId === undefined ? { namespace: ramIds.namespace(scope.namespace) } : { namespaceRef: { namespaceId: scope.namespaceId } };
 }
 
 function toHit(r: Record_): MemoryHit {

@@ -49,8 +49,19 @@ export const ramIds = {
  * and then deletes old records: whatever survives must be enough to rebuild the state.
  */
 type Envelope =
-  | { v: number; kind: 'session'; namespace: string; appName: string; userId: string; sessionId: string; createdAt: number; nonce: string; state: StateMap }
-  | { v: number; kind: 'event'; namespace: string; appName: string; userId: string; sessionId: string; event: unknown; state: StateMap }
+  | {
+      v: number;
+      kind: 'session';
+      namespace: string;
+      namespaceId?: string;
+      appName: string;
+      userId: string;
+      sessionId: string;
+      createdAt: number;
+      nonce: string;
+      state: StateMap;
+    }
+  | { v: number; kind: 'event'; namespace: string; namespaceId?: string; appName: string; userId: string; sessionId: string; event: unknown; state: StateMap }
   | { v: number; kind: 'state'; delta: StateMap; state: StateMap }
   | { v: number; kind: 'users'; users: string[] };
 
@@ -78,8 +89,19 @@ const RESOLVED_LIMIT = 10_000;
 export class RedisAgentMemorySessionBackend implements SessionBackend {
   /** Which store session holds each scope this instance has seen (a session never changes owner). */
   private readonly resolved = new Map<string, string>();
+  private readonly place: Placement;
 
-  constructor(private readonly client: RedisAgentMemoryClient) {}
+  /**
+   * `namespaceId` places every session (and the bookkeeping beside them) in that namespace object
+   * instead of the scope's `namespace` label; sessions of the label and of the object are never
+   * taken for each other.
+   */
+  constructor(
+    private readonly client: RedisAgentMemoryClient,
+    namespaceId?: string,
+  ) {
+    this.place = placement(namespaceId);
+  }
 
   /**
    * Opens the session with its marker, then reads it back: the store has no conditional create, so
@@ -88,10 +110,12 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
    * scope's own id), and an existing session rejects with ConflictError after its stray marker is removed.
    */
   async createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession> {
+    scope = this.place.scope(scope);
     const marker: Envelope = {
       v: ENVELOPE_VERSION,
       kind: 'session',
-      namespace: scope.namespace,
+      namespace: this.place.label(scope.namespace),
+      ...this.place.envelope,
       appName: scope.appName,
       userId: scope.userId,
       sessionId: scope.sessionId,
@@ -104,7 +128,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     const exists = () =>
       new ConflictError(`Session with id ${scope.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
     const readable = ramIds.session(scope);
-    const python = ramIds.pythonSession(scope);
+    const python = this.pythonSession(scope);
     const [written, users, pythonSession] = await together(
       o?.signal,
       (signal) => open(readable, signal),
@@ -120,7 +144,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       users.includes(scope.userId)
         ? Promise.resolve()
         : this.append(
-            ramIds.users(scope.namespace, scope.appName),
+            ramIds.users(this.place.key(scope.namespace), scope.appName),
             ramIds.bookkeeper,
             scope.namespace,
             'SYSTEM',
@@ -140,7 +164,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     }
     // The id was taken (by this scope, another client or another scope): take the marker back out.
     await unlessMissing(this.client.deleteSessionEvent(readable, written.eventId, o));
-    if (stored && belongsTo(stored, scope)) throw exists();
+    if (stored && this.belongsTo(stored, scope)) throw exists();
     const scoped = ramIds.scopedSession(scope);
     if (await this.fetch(scoped, false, o)) throw exists();
     await open(scoped, o?.signal);
@@ -149,7 +173,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   }
 
   async loadSession(scope: SessionScope, o?: CallOptions): Promise<StoredSession | undefined> {
-    const memory = await this.resolve(scope, true, o);
+    const memory = await this.resolve(this.place.scope(scope), true, o);
     return memory && storedSession(memory);
   }
 
@@ -162,13 +186,13 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       const owned = memory.events.map(envelope).find(isOwned);
       const pythonId = memory.events.map(pythonMetadata).find((md) => typeof md.adk_session_id === 'string')?.adk_session_id as string | undefined;
       const sessionId = owned?.sessionId ?? pythonId ?? memory.sessionId;
-      const scope = { namespace, appName, userId: user, sessionId };
+      const scope = this.place.scope({ namespace, appName, userId: user, sessionId });
       if (
         owned
-          ? !sameScope(owned, scope)
+          ? !this.place.owns(owned, scope)
           : pythonId !== undefined
-            ? id !== ramIds.pythonSession(scope) || !isPythonSessionOf(memory, scope)
-            : !belongsTo(memory, scope) || id !== ramIds.session(scope)
+            ? id !== this.pythonSession(scope) || !isPythonSessionOf(memory, scope)
+            : !this.belongsTo(memory, scope) || id !== ramIds.session(scope)
       )
         return undefined;
       const last = memory.events.at(-1);
@@ -181,6 +205,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   }
 
   async deleteSession(scope: SessionScope, o?: CallOptions): Promise<void> {
+    scope = this.place.scope(scope);
     // A session never changes owner, so a known id needs no read first.
     const id = this.resolved.get(scopeKey(scope)) ?? (await this.resolve(scope, false, o))?.sessionId;
     if (id) await unlessMissing(this.client.deleteSessionMemory(id, o));
@@ -188,12 +213,14 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   }
 
   async appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, o?: CallOptions): Promise<void> {
+    scope = this.place.scope(scope);
     const id = this.resolved.get(scopeKey(scope)) ?? (await this.placeOf(scope, o));
     // One atomic append, restating the session state so it survives the store's cleanup.
     const env: Envelope = {
       v: ENVELOPE_VERSION,
       kind: 'event',
-      namespace: scope.namespace,
+      namespace: this.place.label(scope.namespace),
+      ...this.place.envelope,
       appName: scope.appName,
       userId: scope.userId,
       sessionId: scope.sessionId,
@@ -202,21 +229,21 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     };
     const actor = isUserAuthored(event) ? ramIds.owner(scope.userId) : readableId(event.author || 'agent');
     // In a session the Python adk-redis keeps, also what it reads of an event.
-    const extra = id === ramIds.pythonSession(scope) ? pythonMetadataFor(scope, event) : undefined;
+    const extra = id === this.pythonSession(scope) ? pythonMetadataFor(scope, event) : undefined;
     await this.append(id, actor, scope.namespace, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, o, extra);
   }
 
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap> {
-    return this.readStateLog(ramIds.appState(namespace, appName), o);
+    return this.readStateLog(ramIds.appState(this.place.key(namespace), appName), o);
   }
 
   readUserState(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<StateMap> {
-    return this.readStateLog(ramIds.userState(namespace, appName, userId), o);
+    return this.readStateLog(ramIds.userState(this.place.key(namespace), appName, userId), o);
   }
 
   async updateAppState(namespace: string, appName: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void> {
     await this.append(
-      ramIds.appState(namespace, appName),
+      ramIds.appState(this.place.key(namespace), appName),
       ramIds.bookkeeper,
       namespace,
       'SYSTEM',
@@ -229,7 +256,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
 
   async updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void> {
     await this.append(
-      ramIds.userState(namespace, appName, userId),
+      ramIds.userState(this.place.key(namespace), appName, userId),
       ramIds.bookkeeper,
       namespace,
       'SYSTEM',
@@ -242,7 +269,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
 
   /** The store sessions the scope may live in, read together: its readable id, its scoped id, and where the Python adk-redis keeps it. */
   private candidates(scope: SessionScope, includeSummarised: boolean, o?: CallOptions) {
-    const python = ramIds.pythonSession(scope);
+    const python = this.pythonSession(scope);
     return together(
       o?.signal,
       (signal) => this.fetch(ramIds.session(scope), includeSummarised, { signal }),
@@ -258,9 +285,9 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   private async placeOf(scope: SessionScope, o?: CallOptions): Promise<string> {
     const [readable, scoped, python] = await this.candidates(scope, false, o);
     const id =
-      python && !scoped && !(readable && belongsTo(readable, scope)) && isPythonSessionOf(python, scope)
+      python && !scoped && !(readable && this.belongsTo(readable, scope)) && isPythonSessionOf(python, scope)
         ? python.sessionId
-        : scoped || (readable && !belongsTo(readable, scope))
+        : scoped || (readable && !this.belongsTo(readable, scope))
           ? ramIds.scopedSession(scope)
           : ramIds.session(scope);
     this.remember(scope, id);
@@ -275,7 +302,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       if (memory) return memory;
     }
     const [readable, scoped, python] = await this.candidates(scope, includeSummarised, o);
-    const memory = scoped ?? (readable && belongsTo(readable, scope) ? readable : python && isPythonSessionOf(python, scope) ? python : undefined);
+    const memory = scoped ?? (readable && this.belongsTo(readable, scope) ? readable : python && isPythonSessionOf(python, scope) ? python : undefined);
     if (memory) this.remember(scope, memory.sessionId);
     return memory;
   }
@@ -299,7 +326,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       {
         sessionId,
         actorId,
-        namespace: ramIds.namespace(namespace),
+        ...this.place.wire(namespace),
         role,
         content: [{ text }],
         createdAt: new Date(createdAtMs).toISOString(),
@@ -330,13 +357,23 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
 
   /** Users with sessions in the app: the union of every surviving registry record. */
   private async registeredUsers(namespace: string, appName: string, o?: CallOptions): Promise<string[]> {
-    const memory = await this.fetch(ramIds.users(namespace, appName), true, o);
+    const memory = await this.fetch(ramIds.users(this.place.key(namespace), appName), true, o);
     const users = new Set<string>();
     for (const record of memory?.events ?? []) {
       const env = envelope(record);
       if (env.kind === 'users' && Array.isArray(env.users)) for (const u of env.users) if (typeof u === 'string') users.add(u);
     }
     return [...users];
+  }
+
+  /** Whether a store session is this scope's (see `belongsTo`), in this instance's placement. */
+  private belongsTo(memory: SessionMemory, scope: SessionScope): boolean {
+    return belongsTo(memory, scope, this.place);
+  }
+
+  /** Where the Python adk-redis keeps the scope's session; it has no namespace objects, so none there. */
+  private pythonSession(scope: SessionScope): string | undefined {
+    return this.place.namespaceId === undefined ? ramIds.pythonSession(scope) : undefined;
   }
 
   private async ownedSessionIds(ownerId: string, o?: CallOptions): Promise<string[]> {
@@ -355,11 +392,57 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
  * Whether a store session is this ADK scope's: its first ADK record names the scope, or, for a
  * session another client wrote, its owner and namespace are the scope's.
  */
-function belongsTo(memory: SessionMemory, scope: SessionScope): boolean {
+function belongsTo(memory: SessionMemory, scope: SessionScope, place: Placement): boolean {
   const owned = memory.events.map(envelope).find(isOwned);
-  if (owned) return sameScope(owned, scope);
+  if (owned) return place.owns(owned, scope);
   if (memory.ownerId === ramIds.bookkeeper) return false;
-  return memory.ownerId === ramIds.owner(scope.userId) && (memory.namespace === undefined || memory.namespace === ramIds.namespace(scope.namespace));
+  return memory.ownerId === ramIds.owner(scope.userId) && place.holds(memory, scope.namespace);
+}
+
+/**
+ * Where this instance puts what it writes: the scope's `namespace` label, or a namespace object
+ * (`namespaceRef`, Redis Agent Memory SDK 0.4.1). The two never mix: the label is not sent with a
+ * reference, a session placed by reference is not the label's (it comes back without `namespace`),
+ * and every id this package derives for itself is derived apart for each namespace object.
+ */
+interface Placement {
+  readonly namespaceId: string | undefined;
+  /** The scope as this instance keys it: the label, joined to the namespace object when there is one. */
+  scope(scope: SessionScope): SessionScope;
+  /** The label's key for derived ids (app and user state, the users registry); a key is kept as it is. */
+  key(namespace: string): string;
+  /** The label a key stands for. */
+  label(namespace: string): string;
+  /** What an ADK record's envelope says of its placement. */
+  readonly envelope: { namespaceId?: string };
+  /** The placement fields of an append. */
+  wire(namespace: string): { namespace: string } | { namespaceRef: { namespaceId: string } };
+  /** Whether an ADK record names this scope, in this placement. */
+  owns(owned: Owned, scope: SessionScope): boolean;
+  /** Whether a session another client wrote is placed where this instance reads. */
+  holds(memory: { namespace?: string | undefined; namespaceRef?: { namespaceId: string } | undefined }, namespace: string): boolean;
+}
+
+/** Joins the label and the namespace object in derived keys; no ADK id contains this separator pair. */
+const PLACEMENT_SEPARATOR = '\u0000ref:';
+
+export function placement(namespaceId: string | undefined): Placement {
+  const suffix = `${PLACEMENT_SEPARATOR}${namespaceId}`;
+  const key = (namespace: string) => (namespaceId === undefined || namespace.endsWith(suffix) ? namespace : `${namespace}${suffix}`);
+  const label = (namespace: string) => (namespaceId !== undefined && namespace.endsWith(suffix) ? namespace.slice(0, -suffix.length) : namespace);
+  return {
+    namespaceId,
+    scope: (s) => ({ ...s, namespace: key(s.namespace) }),
+    key,
+    label,
+    envelope: namespaceId === undefined ? {} : { namespaceId },
+    wire: (namespace) => (namespaceId === undefined ? { namespace: ramIds.namespace(namespace) } : { namespaceRef: { namespaceId } }),
+    owns: (owned, s) => owned.namespaceId === namespaceId && sameScope(owned, { ...s, namespace: label(s.namespace) }),
+    holds: (memory, namespace) =>
+      namespaceId === undefined
+        ? memory.namespaceRef === undefined && (memory.namespace === undefined || memory.namespace === ramIds.namespace(namespace))
+        : memory.namespaceRef?.namespaceId === namespaceId && memory.namespace === undefined,
+  };
 }
 
 function isMarkerOf(record: SessionEvent, nonce: string): boolean {

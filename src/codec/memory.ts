@@ -14,7 +14,12 @@ export interface MemoryScope {
   namespace: string;
   appName: string;
   userId: string;
+  /** Redis Agent Memory: the namespace object records are placed in instead of the `namespace` label. */
+  namespaceId?: string | undefined;
 }
+
+/** The namespace part of derived ids: the label, and the namespace object apart when there is one. */
+const idSpace = (s: MemoryScope) => (s.namespaceId === undefined ? [s.namespace] : [s.namespace, `ref:${s.namespaceId}`]);
 
 /** A record as the service hands it to a backend. */
 export interface MemoryRecordInput {
@@ -49,11 +54,11 @@ export const MEMORY_ID = /^m-[0-9a-f]{40}$/;
  */
 export const memoryIds = {
   /** A caller-chosen id (or an id this service returned, which is kept as it is). */
-  fromClientId: (s: MemoryScope, id: string) => (MEMORY_ID.test(id) ? id : tupleId('m', 'memory-id', [s.namespace, s.appName, s.userId, id])),
+  fromClientId: (s: MemoryScope, id: string) => (MEMORY_ID.test(id) ? id : tupleId('m', 'memory-id', [...idSpace(s), s.appName, s.userId, id])),
   /** A fact without an id: the same text of the same type is the same memory. */
-  fromContent: (s: MemoryScope, type: MemoryType, text: string) => tupleId('m', 'memory-content', [s.namespace, s.appName, s.userId, type, text]),
+  fromContent: (s: MemoryScope, type: MemoryType, text: string) => tupleId('m', 'memory-content', [...idSpace(s), s.appName, s.userId, type, text]),
   /** One session event stored as a message memory. */
-  fromEvent: (s: MemoryScope, sessionId: string, eventId: string) => tupleId('m', 'memory-event', [s.namespace, s.appName, s.userId, sessionId, eventId]),
+  fromEvent: (s: MemoryScope, sessionId: string, eventId: string) => tupleId('m', 'memory-event', [...idSpace(s), s.appName, s.userId, sessionId, eventId]),
 };
 
 /** Checks text, type and topics against the limits, naming the field that breaks one. */

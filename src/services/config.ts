@@ -18,6 +18,8 @@ export const connectionOptions = {
   retryBaseDelay: commonClientOptions.retryBaseDelay,
   fetch: commonClientOptions.fetch,
   defaultNamespace: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
+  /** Redis Agent Memory: place everything in this namespace object (`namespaceRef`) instead of the `namespace` label. */
+  namespaceId: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
   telemetry: z
     .strictObject({ includeIds: z.boolean({ message: 'must be true or false' }).optional() }, { message: 'must be an object ({ includeIds })' })
     .optional(),
@@ -44,6 +46,13 @@ export function resolveConnection<S extends z.ZodObject<typeof connectionOptions
     fetch: config.fetch,
   };
   if (config.backend === 'opensource-agent-memory') {
+    if (config.namespaceId !== undefined) {
+      throw new ConfigurationError(
+        'namespaceId',
+        'is a Redis Agent Memory option: Agent Memory Server has no namespace objects (use defaultNamespace)',
+        context,
+      );
+    }
     const apiKey = config.apiKey ?? process.env.AGENT_MEMORY_API_KEY;
     return { config, backend: { kind: config.backend, client: createAgentMemoryServerClient({ ...transport, ...(apiKey ? { apiKey } : {}) }) } };
   }

@@ -317,7 +317,12 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
 
   private scope(op: string, appName: unknown, userId: unknown): MemoryScope {
     const app = requireId(op, 'appName', appName);
-    return { namespace: this.cfg.defaultNamespace ?? app, appName: app, userId: requireId(op, 'userId', userId) };
+    return {
+      namespace: this.cfg.defaultNamespace ?? app,
+      appName: app,
+      userId: requireId(op, 'userId', userId),
+      ...(this.cfg.namespaceId !== undefined ? { namespaceId: this.cfg.namespaceId } : {}),
+    };
   }
 }
 

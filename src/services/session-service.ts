@@ -67,8 +67,8 @@ export type RedisSessionMemoryServiceConfig = z.input<typeof sessionServiceConfi
 /** How often getOrCreateSession reads and creates before a conflict it cannot resolve is thrown. */
 const GET_OR_CREATE_ATTEMPTS = 3;
 
-export function sessionBackendFor(b: BackendClient, view: AmsSessionOptions = {}): SessionBackend {
-  return b.kind === 'redis-agent-memory' ? new RedisAgentMemorySessionBackend(b.client) : new AgentMemoryServerSessionBackend(b.client, view);
+export function sessionBackendFor(b: BackendClient, view: AmsSessionOptions = {}, namespaceId?: string): SessionBackend {
+  return b.kind === 'redis-agent-memory' ? new RedisAgentMemorySessionBackend(b.client, namespaceId) : new AgentMemoryServerSessionBackend(b.client, view);
 }
 
 /**
@@ -92,13 +92,17 @@ export class RedisSessionMemoryService extends BaseSessionService {
     rejectUnsupported(cfg, backend.kind, AMS_SESSION_OPTIONS, context);
     this.backendName = backend.kind;
     this.telemetry = new ServiceTelemetry(backend.kind, serverAttributes(cfg.apiBaseUrl), cfg.telemetry);
-    this.backend = sessionBackendFor(backend, {
-      modelName: cfg.modelName,
-      contextWindowMax: cfg.contextWindowMax,
-      sessionTtlSeconds: cfg.sessionTtlSeconds,
-      readCacheBytes: cfg.readCacheBytes,
-      extractionStrategy: extractionStrategyOf(cfg, context),
-    });
+    this.backend = sessionBackendFor(
+      backend,
+      {
+        modelName: cfg.modelName,
+        contextWindowMax: cfg.contextWindowMax,
+        sessionTtlSeconds: cfg.sessionTtlSeconds,
+        readCacheBytes: cfg.readCacheBytes,
+        extractionStrategy: extractionStrategyOf(cfg, context),
+      },
+      cfg.namespaceId,
+    );
     this.defaultNamespace = cfg.defaultNamespace;
     this.maxEventBytes = cfg.maxEventBytes;
   }

@@ -12,6 +12,7 @@ import { serve } from './http.js';
 import { StoreBackgroundWork } from './redis-agent-memory/background.js';
 import { ramLongTermHandler, storeMemory, type RamMemory } from './redis-agent-memory/long-term.js';
 import { redisAgentMemoryHandler, type RedisAgentMemoryState } from './redis-agent-memory/session-memory.js';
+import { NamespaceTable } from './redis-agent-memory/namespaces.js';
 
 export { hashedEmbedding, cosine, type EmbedFunction } from './embedding.js';
 export type { FaultController, FaultKind, FaultRule } from './faults.js';
@@ -114,7 +115,9 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
     const storeId = options.storeId ?? 'reference-store';
     const apiKey = options.apiKey ?? 'reference-key';
     const memories = new Map<string, RamMemory>();
-    const state: RedisAgentMemoryState = { sessions: new Map() };
+    const namespaces = new NamespaceTable();
+    const state: RedisAgentMemoryState = { sessions: new Map(), namespaces };
+    namespaces.inUse = (id) => [...state.sessions.values()].some((s) => s.namespaceId === id) || [...memories.values()].some((m) => m.namespaceId === id);
     const work = new StoreBackgroundWork(state, {
       mode,
       summarizeAfterEvents: options.summarizeAfterEvents ?? 20,
@@ -122,7 +125,7 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       store: (m) => storeMemory(memories, embed, m),
     });
     state.appended = (s) => work.appended(s);
-    const handler = redisAgentMemoryHandler({ storeId, apiKey }, state, [ramLongTermHandler(memories, embed)]);
+    const handler = redisAgentMemoryHandler({ storeId, apiKey }, state, [ramLongTermHandler(memories, embed, namespaces), namespaces.handler()]);
     const types: Record<number, string> = {
       400: 'invalid-data',
       401: 'authentication-failed',
@@ -130,6 +133,8 @@ export async function startReferenceServer(options: ReferenceServerOptions): Pro
       404: 'resource-not-found',
       408: 'timeout',
       413: 'payload-too-large',
+      409: 'conflict',
+      423: 'resource-suspended',
       424: 'resource-unavailable',
       429: 'too-many-requests',
     };

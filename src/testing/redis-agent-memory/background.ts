@@ -76,6 +76,8 @@ export class StoreBackgroundWork {
         ownerId: session.ownerId,
         sessionId: session.sessionId,
         ...(session.namespace ? { namespace: session.namespace } : {}),
+        // Extracted memories are placed where their session is.
+        ...(session.namespaceId ? { namespaceRef: { namespaceId: session.namespaceId } } : {}),
       });
     }
   }

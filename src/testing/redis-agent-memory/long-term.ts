@@ -1,5 +1,6 @@
 import { cosine, type EmbedFunction } from '../embedding.js';
 import { DATE_TIME, isObject, match, type Incoming, type Outgoing } from '../http.js';
+import type { NamespaceTable } from './namespaces.js';
 import { checkId, problem } from './session-memory.js';
 
 /** Long-term memory of the Redis Agent Memory reference server: bulk create/delete, get, patch, search. */
@@ -16,6 +17,8 @@ export interface RamMemory {
   sessionId?: string;
   ownerId?: string;
   namespace?: string;
+  /** The namespace object the record is placed in (`namespaceRef`), instead of a label. */
+  namespaceId?: string;
   topics?: string[];
   createdAt: string;
   updatedAt: string;
@@ -44,9 +47,10 @@ function checkRecordFields(v: Violation[], prefix: string, r: Record<string, unk
   }
 }
 
-function view(m: RamMemory) {
-  const { vector: _v, ...rest } = m;
-  return rest;
+function view(m: RamMemory, namespaces: NamespaceTable) {
+  const { vector: _v, namespaceId, ...rest } = m;
+  const ref = namespaces.ref(namespaceId);
+  return { ...rest, ...(ref ? { namespaceRef: ref } : {}) };
 }
 
 type Filter = { eq?: unknown; ne?: unknown; in?: unknown[]; all?: unknown[] };
@@ -82,6 +86,7 @@ export function storeMemory(memories: Map<string, RamMemory>, embed: EmbedFuncti
     ...(r.sessionId ? { sessionId: r.sessionId as string } : {}),
     ownerId: r.ownerId as string,
     ...(r.namespace ? { namespace: r.namespace as string } : {}),
+    ...(isObject(r.namespaceRef) && typeof r.namespaceRef.namespaceId === 'string' ? { namespaceId: r.namespaceRef.namespaceId } : {}),
     ...(r.topics ? { topics: r.topics as string[] } : {}),
     createdAt: previous?.createdAt ?? now,
     updatedAt: now,
@@ -89,7 +94,12 @@ export function storeMemory(memories: Map<string, RamMemory>, embed: EmbedFuncti
   });
 }
 
-export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: EmbedFunction): (req: Incoming, storeId: string) => Outgoing | undefined {
+export function ramLongTermHandler(
+  memories: Map<string, RamMemory>,
+  embed: EmbedFunction,
+  namespaces: NamespaceTable,
+): (req: Incoming, storeId: string) => Outgoing | undefined {
+  const view_ = (m: RamMemory) => view(m, namespaces);
   return (req, storeId) => {
     const base = `/v1/stores/${storeId}/long-term-memory`;
     if (req.path === base && req.method === 'POST') {
@@ -106,7 +116,10 @@ export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: Embe
         checkId(v, `memories[${i}].namespace`, r.namespace, false);
         checkRecordFields(v, `memories[${i}].`, r, true);
       });
+      const placements = list.map((r, i) => (isObject(r) ? namespaces.placement(r, `memories[${i}].`, v) : {}));
       if (v.length) return problem(400, 'request validation failed', v);
+      const refused = placements.find((p) => p.error);
+      if (refused?.error) return refused.error;
       const created: string[] = [];
       for (const r of list as Record<string, unknown>[]) {
         storeMemory(memories, embed, r);
@@ -130,14 +143,15 @@ export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: Embe
       }
       return { status: 200, body: { deleted, ...(errors.length ? { errors } : {}) } };
     }
-    if (req.path === `${base}/search` && req.method === 'POST') return search(memories, embed, req);
+    if (req.path === `${base}/search` && req.method === 'POST') return search(memories, embed, req, view_);
+    if (req.path === `${base}/move` && req.method === 'POST') return move(memories, namespaces, req);
     const one = match('/v1/stores/{storeId}/long-term-memory/{memoryId}', req.path);
     if (one && one.memoryId !== 'search') {
       const v: Violation[] = [];
       checkId(v, 'memoryId', one.memoryId, true);
       if (v.length) return problem(400, 'invalid path parameter', v);
       const m = memories.get(one.memoryId!);
-      if (req.method === 'GET') return m ? { status: 200, body: view(m) } : problem(404, `memory ${one.memoryId} not found`);
+      if (req.method === 'GET') return m ? { status: 200, body: view_(m) } : problem(404, `memory ${one.memoryId} not found`);
       if (req.method === 'PATCH') {
         if (req.bodyError) return problem(400, req.bodyError);
         const b = req.body === undefined ? {} : req.body;
@@ -145,8 +159,14 @@ export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: Embe
         checkRecordFields(v, '', b, false);
         for (const f of ['ownerId'] as const) if (b[f] !== undefined) checkId(v, f, b[f], true);
         for (const f of ['namespace', 'sessionId'] as const) if (b[f] !== undefined && b[f] !== '') checkId(v, f, b[f], true);
+        const placed = namespaces.placement(b, '', v);
         if (v.length) return problem(400, 'request validation failed', v);
         if (!m) return problem(404, `memory ${one.memoryId} not found`);
+        if (placed.error) return placed.error;
+        if (placed.namespaceId) {
+          m.namespaceId = placed.namespaceId;
+          delete m.namespace;
+        } else if (typeof b.namespace === 'string') delete m.namespaceId;
         if (typeof b.text === 'string') {
           m.text = b.text;
           m.vector = embed(b.text);
@@ -159,7 +179,7 @@ export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: Embe
           else if (typeof b[f] === 'string') m[f] = b[f];
         }
         m.updatedAt = new Date().toISOString();
-        return { status: 200, body: view(m) };
+        return { status: 200, body: view_(m) };
       }
     }
     const fields = match('/v1/stores/{storeId}/long-term-memory/{memoryId}/fields', req.path);
@@ -179,7 +199,34 @@ export function ramLongTermHandler(memories: Map<string, RamMemory>, embed: Embe
   };
 }
 
-function search(memories: Map<string, RamMemory>, embed: EmbedFunction, req: Incoming): Outgoing {
+/** Moves records into a namespace object (SDK 0.4.1 MoveLongTermMemories); an archived target is 409. */
+function move(memories: Map<string, RamMemory>, namespaces: NamespaceTable, req: Incoming): Outgoing {
+  if (req.bodyError || !isObject(req.body)) return problem(400, req.bodyError ?? 'request body must be a JSON object');
+  const b = req.body;
+  const v: Violation[] = [];
+  if (!Array.isArray(b.memoryIds) || b.memoryIds.length < 1) v.push({ field: 'memoryIds', rule: 'required', message: 'memoryIds must hold at least one id' });
+  else b.memoryIds.forEach((id, i) => checkId(v, `memoryIds[${i}]`, id, true));
+  if (b.namespaceRef === undefined) v.push({ field: 'namespaceRef', rule: 'required', message: 'namespaceRef is required' });
+  const placed = namespaces.placement(b, '', v);
+  if (v.length) return problem(400, 'request validation failed', v);
+  if (placed.error) return placed.error;
+  const moved: string[] = [];
+  const errors: { id: string; error: string }[] = [];
+  for (const id of b.memoryIds as string[]) {
+    const m = memories.get(id);
+    if (!m) {
+      errors.push({ id, error: 'memory not found' });
+      continue;
+    }
+    m.namespaceId = placed.namespaceId!;
+    delete m.namespace;
+    m.updatedAt = new Date().toISOString();
+    moved.push(id);
+  }
+  return { status: 200, body: { moved, ...(errors.length ? { errors } : {}) } };
+}
+
+function search(memories: Map<string, RamMemory>, embed: EmbedFunction, req: Incoming, view: (m: RamMemory) => unknown): Outgoing {
   if (req.bodyError) return problem(400, req.bodyError);
   const b = req.body === undefined ? {} : req.body;
   if (!isObject(b)) return problem(400, 'request body must be a JSON object');
@@ -206,6 +253,10 @@ function search(memories: Map<string, RamMemory>, embed: EmbedFunction, req: Inc
   if (f.ownerId) clauses.push((m) => matchesScalar(m.ownerId, f.ownerId!, false));
   if (f.sessionId) clauses.push((m) => matchesScalar(m.sessionId, f.sessionId!, false));
   if (f.namespace) clauses.push((m) => matchesScalar(m.namespace, f.namespace!, true));
+  // A namespace object filter matches that object only, not its children.
+  if (f.namespaceRef) clauses.push((m) => m.namespaceId !== undefined && matchesScalar(m.namespaceId, f.namespaceRef!, false));
+  const unnamespaced = (filter as Record<string, unknown>).unnamespaced;
+  if (typeof unnamespaced === 'boolean') clauses.push((m) => (m.namespaceId === undefined) === unnamespaced);
   if (f.memoryType) clauses.push((m) => matchesScalar(m.memoryType, f.memoryType!, true));
   if (f.topics) clauses.push((m) => matchesTopics(m.topics, f.topics!));
   const created = (f as Record<string, unknown>).createdAt;

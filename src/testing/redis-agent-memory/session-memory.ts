@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DATE_TIME, isObject, match, type Handler, type Incoming, type Outgoing } from '../http.js';
+import type { NamespaceTable } from './namespaces.js';
 
 /**
  * An in-memory, stateful implementation of the Redis Agent Memory REST API as
@@ -35,6 +36,8 @@ export interface StoredSession {
   sessionId: string;
   ownerId: string;
   namespace?: string;
+  /** The namespace object the session was placed in (`namespaceRef`), instead of a label. */
+  namespaceId?: string;
   /** Events not (yet) covered by the summary. */
   events: StoredEvent[];
   /** Events the summary covers that cleanup has not deleted yet. */
@@ -44,6 +47,7 @@ export interface StoredSession {
 
 export interface RedisAgentMemoryState {
   sessions: Map<string, StoredSession>;
+  namespaces: NamespaceTable;
   /** Called after every appended event, to schedule the background work. */
   appended?(session: StoredSession): void;
 }
@@ -120,6 +124,7 @@ export function sessionMemoryHandler(
             sessionId: session.sessionId,
             ownerId: session.ownerId,
             ...(session.namespace ? { namespace: session.namespace } : {}),
+            ...(session.namespaceId && state.namespaces.ref(session.namespaceId) ? { namespaceRef: state.namespaces.ref(session.namespaceId) } : {}),
             events,
             ...(session.summary ? { summary: session.summary } : {}),
           },
@@ -182,6 +187,7 @@ function addEvent(state: RedisAgentMemoryState, req: Incoming): Outgoing {
   checkId(v, 'sessionId', b.sessionId, false);
   checkId(v, 'actorId', b.actorId, true);
   checkId(v, 'namespace', b.namespace, false);
+  const placed = state.namespaces.placement(b, '', v);
   if (b.role === undefined) v.push({ field: 'role', rule: 'required', message: 'role is required' });
   else if (typeof b.role !== 'string' || !ROLES.includes(b.role)) v.push({ field: 'role', rule: 'enum', message: `role must be one of ${ROLES.join(', ')}` });
   if (b.content === undefined) v.push({ field: 'content', rule: 'required', message: 'content is required' });
@@ -195,11 +201,19 @@ function addEvent(state: RedisAgentMemoryState, req: Incoming): Outgoing {
   else if (typeof b.createdAt !== 'string' || !DATE_TIME.test(b.createdAt))
     v.push({ field: 'createdAt', rule: 'format', message: 'createdAt must be an RFC 3339 date-time' });
   if (v.length) return problem(400, 'request validation failed', v);
+  if (placed.error) return placed.error;
   const sessionId = (b.sessionId as string | undefined) ?? newEventId();
   let session = state.sessions.get(sessionId);
   if (!session) {
-    // The first event fixes the owner and namespace; later values are ignored.
-    session = { sessionId, ownerId: b.actorId as string, ...(typeof b.namespace === 'string' ? { namespace: b.namespace } : {}), events: [], summarised: [] };
+    // The first event fixes the owner and placement; later values are ignored.
+    session = {
+      sessionId,
+      ownerId: b.actorId as string,
+      ...(typeof b.namespace === 'string' ? { namespace: b.namespace } : {}),
+      ...(placed.namespaceId ? { namespaceId: placed.namespaceId } : {}),
+      events: [],
+      summarised: [],
+    };
     state.sessions.set(sessionId, session);
   }
   const event: StoredEvent = {
