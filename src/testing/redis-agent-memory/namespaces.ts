@@ -128,7 +128,7 @@ export class NamespaceTable {
     if (b.scope === 'PERSONAL' && b.ownerId === undefined) v.push({ field: 'ownerId', rule: 'required', message: 'a PERSONAL namespace needs ownerId' });
     if (v.length) return problem(400, 'request validation failed', v);
     const parent = typeof b.parentId === 'string' ? this.byId.get(b.parentId) : undefined;
-    if (b.parentId !== undefined && !parent) return problem(404, `namespace ${String(b.parentId)} not found`);
+    if (b.parentId !== undefined && !parent) return problem(404, `namespace ${JSON.stringify(b.parentId)} not found`);
     if (parent?.state === 'ARCHIVED') return conflict(`namespace ${parent.path} is archived`);
     const path = parent ? `${parent.path}/${name!}` : fromPath && fromPath.length > 1 ? fromPath.join('/') : name!;
     // Archived namespaces keep their location.
