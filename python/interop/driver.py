@@ -192,6 +192,76 @@ async def sdk_operations(a: Args) -> Any:
     return outcomes
 
 
+def sdk(a: Args) -> AgentMemory:
+    return AgentMemory(a["url"], api_key=a["apiKey"], store_id=a["storeId"], timeout_ms=30_000)
+
+
+async def sdk_namespace_write(a: Args) -> Any:
+    """The SDK 0.4.1 places a session and memories in a new namespace object; returns its id and the memory ids."""
+    async with sdk(a) as m:
+        created = await m.create_namespace_async(request={"name": a["name"], "scope": "SHARED"})
+        ns = created.namespace.namespace_id
+        for text in a["texts"]:
+            await m.add_session_event_async(session_id=a["session"], actor_id=a["user"], role="USER", content=[{"text": text}], created_at=datetime.now(UTC), namespace_ref={"namespaceId": ns})
+        ids = [f"sdk-{uuid.uuid4().hex[:12]}" for _ in a["memories"]]
+        if ids:
+            await m.bulk_create_long_term_memories_async(
+                memories=[{"id": i, "text": t, "memoryType": "semantic", "ownerId": a["user"], "namespaceRef": {"namespaceId": ns}} for i, t in zip(ids, a["memories"])]
+            )
+        return {"namespaceId": ns, "memoryIds": ids}
+
+
+async def sdk_namespace_read(a: Args) -> Any:
+    """What the SDK reads of a session and of the user's memories in a namespace object."""
+    async with sdk(a) as m:
+        session = await m.get_session_memory_async(session_id=a["session"])
+        found = await m.search_long_term_memory_async(
+            request={"text": a["query"], "limit": 20, "filter_": {"ownerId": {"eq": a["user"]}, "namespaceRef": {"eq": a["namespaceId"]}}, "filter_op": "all"}
+        )
+        return {
+            "session": {
+                "ownerId": session.owner_id,
+                "namespace": session.namespace,
+                "namespaceRef": session.namespace_ref.model_dump(by_alias=True) if session.namespace_ref else None,
+                "texts": ["".join(c.text for c in e.content) for e in session.events],
+            },
+            "memories": [{"text": r.text, "namespace": r.namespace, "namespaceId": r.namespace_ref.namespace_id if r.namespace_ref else None} for r in found.items],
+        }
+
+
+async def sdk_namespace_operations(a: Args) -> Any:
+    """Every namespace operation of the SDK 0.4.1, each one's outcome (a refusal is named by its error class)."""
+    outcomes: dict[str, str] = {}
+
+    async def step(name: str, work: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            value = await work()
+            outcomes[name] = "ok"
+            return value
+        except Exception as e:  # the outcome is the answer
+            outcomes[name] = type(e).__name__
+            return None
+
+    async with sdk(a) as m:
+        parent = await step("create_namespace", lambda: m.create_namespace_async(request={"name": a["name"], "scope": "SHARED"}))
+        pid = parent.namespace.namespace_id if parent else ""
+        child = await step("create_child", lambda: m.create_namespace_async(request={"name": "child", "parentId": pid}))
+        cid = child.namespace.namespace_id if child else ""
+        await step("create_taken", lambda: m.create_namespace_async(request={"name": "child", "parentId": pid}))
+        await step("list_namespaces", lambda: m.list_namespaces_async(parent_id=pid, limit=10))
+        await step("get_namespace", lambda: m.get_namespace_async(namespace_id=cid))
+        await step("rename_namespace", lambda: m.update_namespace_async(namespace_id=cid, name="kid"))
+        memory_id = f"sdk-{uuid.uuid4().hex[:12]}"
+        await m.bulk_create_long_term_memories_async(memories=[{"id": memory_id, "text": "moved fact", "ownerId": a["user"]}])
+        await step("move_long_term_memories", lambda: m.move_long_term_memories_async(memory_ids=[memory_id], namespace_ref={"namespaceId": cid}))
+        await step("delete_non_empty", lambda: m.delete_namespace_async(namespace_id=cid))
+        await step("archive_namespace", lambda: m.update_namespace_async(namespace_id=cid, state="ARCHIVED"))
+        await step("move_to_archived", lambda: m.move_long_term_memories_async(memory_ids=[memory_id], namespace_ref={"namespaceId": cid}))
+        await m.bulk_delete_long_term_memories_async(memory_ids=[memory_id])
+        await step("delete_namespace", lambda: m.delete_namespace_async(namespace_id=cid))
+    return outcomes
+
+
 class Meter:
     """Requests and bytes the Python clients send and receive (every httpx request of this process)."""
 
@@ -306,6 +376,9 @@ COMMANDS: dict[str, Callable[[Args], Awaitable[Any]]] = {
     "amc_append_message": amc_append_message,
     "amc_search": amc_search,
     "sdk_operations": sdk_operations,
+    "sdk_namespace_write": sdk_namespace_write,
+    "sdk_namespace_read": sdk_namespace_read,
+    "sdk_namespace_operations": sdk_namespace_operations,
 }
 
 

@@ -20,6 +20,8 @@ export {
   startRealAgentMemoryServer,
   ensureRealServerInstalled,
   RealServerUnavailableError,
+  AMS_VERSIONS,
+  type AmsVersion,
   type RealAgentMemoryServer,
   type RealAgentMemoryServerOptions,
   type RealServerVersions,

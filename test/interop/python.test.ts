@@ -229,5 +229,92 @@ describe('interop with the Python ecosystem', () => {
       expect(await texts('bob')).toContain('Bob swims three times a week');
       expect(await texts('alice')).not.toContain('Bob swims three times a week');
     }, 60_000);
+
+    describe('namespace objects of the official SDK 0.4.1', () => {
+      type SdkRead = {
+        session: { ownerId: string; namespace: string | null; namespaceRef: { namespaceId: string; name: string } | null; texts: string[] };
+        memories: { text: string; namespace: string | null; namespaceId: string | null }[];
+      };
+
+      it('the SDK places a session and memories in a namespace it creates; this package, with namespaceId, reads and searches them', async () => {
+        const app = uid('interop');
+        const session = uid('sdk-ns');
+        const { namespaceId } = (await py.call<{ namespaceId: string }>('sdk_namespace_write', {
+          ...conn,
+          name: uid('sdk-coach'),
+          user: 'erin',
+          session,
+          texts: ['I ran 5 km', 'Then 8 km'],
+          memories: ['Erin runs in the morning'],
+        }))!;
+        const svc = target.service({ namespaceId });
+        const read = await svc.getSession({ appName: app, userId: 'erin', sessionId: session });
+        expect(read?.events.map((e) => textOf(e))).toEqual(['I ran 5 km', 'Then 8 km']);
+        const found = await target.memory!({ namespaceId }).searchMemory({ appName: app, userId: 'erin', query: 'morning runs' });
+        expect(found.memories.map((m) => textOf(m as unknown as Event))).toEqual(['Erin runs in the morning']);
+      }, 60_000);
+
+      it('the SDK reads what this package writes in that namespace: the session with its namespaceRef and no label, and the memories by namespaceRef', async () => {
+        const app = uid('interop');
+        const { namespaceId } = (await py.call<{ namespaceId: string }>('sdk_namespace_write', {
+          ...conn,
+          name: uid('ts-coach'),
+          user: 'finn',
+          session: uid('seed'),
+          texts: ['seed'],
+          memories: [],
+        }))!;
+        const svc = target.service({ namespaceId });
+        const s = await svc.createSession({ appName: app, userId: 'finn', sessionId: uid('ts-ns') });
+        await svc.appendEvent({
+          session: s,
+          event: createEvent({ id: 'e1', author: 'user', timestamp: Date.now(), content: { role: 'user', parts: [{ text: 'Plan a 10k' }] } }),
+        });
+        await target.memory!({ namespaceId }).addMemory({
+          appName: app,
+          userId: 'finn',
+          memories: [{ content: { parts: [{ text: 'Finn wants a 10k plan' }] } }],
+        });
+        const seen = (await py.call<SdkRead>('sdk_namespace_read', { ...conn, session: s.id, user: 'finn', namespaceId, query: '10k plan' }))!;
+        expect(seen.session).toMatchObject({ ownerId: 'finn', namespace: null, namespaceRef: { namespaceId } });
+        expect(seen.session.texts.at(-1)).toBe('Plan a 10k');
+        expect(seen.memories).toEqual([{ text: 'Finn wants a 10k plan', namespace: null, namespaceId }]);
+      }, 60_000);
+
+      it('a service on the label namespace sees none of it', async () => {
+        const app = uid('interop');
+        const session = uid('sdk-hidden');
+        await py.call('sdk_namespace_write', {
+          ...conn,
+          name: uid('hidden'),
+          user: 'gail',
+          session,
+          texts: ['secret plan'],
+          memories: ['Gail hides her plan'],
+        });
+        const labelled = target.service();
+        expect(await labelled.getSession({ appName: app, userId: 'gail', sessionId: session })).toBeUndefined();
+        expect((await labelled.listSessions({ appName: app, userId: 'gail' })).sessions).toEqual([]);
+        expect((await target.memory!().searchMemory({ appName: app, userId: 'gail', query: 'plan' })).memories).toEqual([]);
+      }, 60_000);
+
+      // The SDK raises a 409 as ConflictErrorResponseContent: its model of the problem body, so the body parsed.
+      it('the SDK performs every namespace operation on the reference server, with its 409s where the rules refuse', async () => {
+        const outcomes = await py.call<Record<string, string>>('sdk_namespace_operations', { ...conn, name: uid('ops'), user: 'hana' });
+        expect(outcomes).toEqual({
+          create_namespace: 'ok',
+          create_child: 'ok',
+          create_taken: 'ConflictErrorResponseContent',
+          list_namespaces: 'ok',
+          get_namespace: 'ok',
+          rename_namespace: 'ok',
+          move_long_term_memories: 'ok',
+          delete_non_empty: 'ConflictErrorResponseContent',
+          archive_namespace: 'ok',
+          move_to_archived: 'ConflictErrorResponseContent',
+          delete_namespace: 'ok',
+        });
+      }, 60_000);
+    });
   });
 });

