@@ -22,6 +22,7 @@ export const REAL_SUITES = [
   'test/real/client.test.ts',
   'test/real/specs-pull.test.ts',
   'test/judge/adk-judge.test.ts',
+  'test/real/release.test.ts',
 ];
 
 /**
@@ -34,6 +35,7 @@ export const RELEASE_SUITES = [
   'test/integration/ams-native-layout.test.ts',
   'test/integration/runner-sessions.test.ts',
   'test/integration/runner-memory.test.ts',
+  'test/real/release.test.ts',
 ];
 
 const release = process.env.ADK_REDIS_AMS_VERSION;

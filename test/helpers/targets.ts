@@ -2,6 +2,7 @@ import { InMemorySessionService, type BaseSessionService } from '@google/adk';
 import { RedisSessionMemoryService, type RedisSessionMemoryServiceConfig } from '../../src/services/session-service.js';
 import { RedisLongTermMemoryService, type RedisLongTermMemoryServiceConfig } from '../../src/services/memory-service.js';
 import {
+  type RealAgentMemoryServer,
   startReferenceServer,
   startRealAgentMemoryServer,
   type ReferenceBackend,
@@ -84,7 +85,9 @@ export async function backendTarget(backend: ReferenceBackend, opts: TargetOptio
     ...overrides,
   });
   return {
-    name: real ? `${backend} (real server v0.15.2)` : `${backend} (reference server${prism ? ' behind prism proxy --errors' : ''})`,
+    name: real
+      ? `${backend} (real server v${(server as RealAgentMemoryServer).versions.agentMemoryServer})`
+      : `${backend} (reference server${prism ? ' behind prism proxy --errors' : ''})`,
     durable: true,
     backend,
     real,

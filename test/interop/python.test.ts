@@ -239,14 +239,14 @@ describe('interop with the Python ecosystem', () => {
       it('the SDK places a session and memories in a namespace it creates; this package, with namespaceId, reads and searches them', async () => {
         const app = uid('interop');
         const session = uid('sdk-ns');
-        const { namespaceId } = (await py.call<{ namespaceId: string }>('sdk_namespace_write', {
+        const { namespaceId } = await py.call<{ namespaceId: string }>('sdk_namespace_write', {
           ...conn,
           name: uid('sdk-coach'),
           user: 'erin',
           session,
           texts: ['I ran 5 km', 'Then 8 km'],
           memories: ['Erin runs in the morning'],
-        }));
+        });
         const svc = target.service({ namespaceId });
         const read = await svc.getSession({ appName: app, userId: 'erin', sessionId: session });
         expect(read?.events.map((e) => textOf(e))).toEqual(['I ran 5 km', 'Then 8 km']);
@@ -256,14 +256,14 @@ describe('interop with the Python ecosystem', () => {
 
       it('the SDK reads what this package writes in that namespace: the session with its namespaceRef and no label, and the memories by namespaceRef', async () => {
         const app = uid('interop');
-        const { namespaceId } = (await py.call<{ namespaceId: string }>('sdk_namespace_write', {
+        const { namespaceId } = await py.call<{ namespaceId: string }>('sdk_namespace_write', {
           ...conn,
           name: uid('ts-coach'),
           user: 'finn',
           session: uid('seed'),
           texts: ['seed'],
           memories: [],
-        }));
+        });
         const svc = target.service({ namespaceId });
         const s = await svc.createSession({ appName: app, userId: 'finn', sessionId: uid('ts-ns') });
         await svc.appendEvent({
@@ -275,7 +275,7 @@ describe('interop with the Python ecosystem', () => {
           userId: 'finn',
           memories: [{ content: { parts: [{ text: 'Finn wants a 10k plan' }] } }],
         });
-        const seen = (await py.call<SdkRead>('sdk_namespace_read', { ...conn, session: s.id, user: 'finn', namespaceId, query: '10k plan' }));
+        const seen = await py.call<SdkRead>('sdk_namespace_read', { ...conn, session: s.id, user: 'finn', namespaceId, query: '10k plan' });
         expect(seen.session).toMatchObject({ ownerId: 'finn', namespace: null, namespaceRef: { namespaceId } });
         expect(seen.session.texts.at(-1)).toBe('Plan a 10k');
         expect(seen.memories).toEqual([{ text: 'Finn wants a 10k plan', namespace: null, namespaceId }]);
