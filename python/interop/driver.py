@@ -157,18 +157,27 @@ async def amc_search(a: Args) -> Any:
         return [m.text for m in found.memories]
 
 
-async def sdk_operations(a: Args) -> Any:
-    """Every Redis Agent Memory operation adk-redis uses, through the official SDK: each one's outcome."""
-    outcomes: dict[str, str] = {}
+class Outcomes(dict[str, str]):
+    """Each step's outcome by name: "ok", or the error's class (and message) when it raised."""
 
-    async def step(name: str, work: Callable[[], Awaitable[Any]]) -> Any:
+    def __init__(self, with_message: bool) -> None:
+        super().__init__()
+        self.with_message = with_message
+
+    async def step(self, name: str, work: Callable[[], Awaitable[Any]]) -> Any:
         try:
             value = await work()
-            outcomes[name] = "ok"
+            self[name] = "ok"
             return value
         except Exception as e:  # the outcome is the answer
-            outcomes[name] = f"{type(e).__name__}: {e}"
+            self[name] = f"{type(e).__name__}: {e}" if self.with_message else type(e).__name__
             return None
+
+
+async def sdk_operations(a: Args) -> Any:
+    """Every Redis Agent Memory operation adk-redis uses, through the official SDK: each one's outcome."""
+    outcomes = Outcomes(with_message=True)
+    step = outcomes.step
 
     session = f"sdk-{uuid.uuid4().hex[:12]}"
     owner = a["user"]
@@ -231,16 +240,8 @@ async def sdk_namespace_read(a: Args) -> Any:
 
 async def sdk_namespace_operations(a: Args) -> Any:
     """Every namespace operation of the SDK 0.4.1, each one's outcome (a refusal is named by its error class)."""
-    outcomes: dict[str, str] = {}
-
-    async def step(name: str, work: Callable[[], Awaitable[Any]]) -> Any:
-        try:
-            value = await work()
-            outcomes[name] = "ok"
-            return value
-        except Exception as e:  # the outcome is the answer
-            outcomes[name] = type(e).__name__
-            return None
+    outcomes = Outcomes(with_message=False)
+    step = outcomes.step
 
     async with sdk(a) as m:
         parent = await step("create_namespace", lambda: m.create_namespace_async(request={"name": a["name"], "scope": "SHARED"}))

@@ -4,6 +4,7 @@ import { ConfigurationError } from '../../src/clients/errors.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
 import { closeIfStarted } from '../helpers/started.js';
+import { rawStore } from '../helpers/raw-store.js';
 
 type Placed = { sessionId: string; ownerId: string; namespace?: string; namespaceRef?: { namespaceId: string; name: string; path: string } };
 type Record_ = { id: string; ownerId?: string; namespace?: string; namespaceRef?: { namespaceId: string }; text: string };
@@ -17,12 +18,8 @@ const say = (id: string, author: string, text: string): Event =>
 describe('Redis Agent Memory namespace objects (SDK 0.4.1): placement with namespaceId, never mixed with the label', () => {
   let target: Target;
   const raw = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${target.directUrl}/v1/stores/${target.server!.storeId}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${target.server!.apiKey}`, 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, json: (await res.json().catch(() => undefined)) as Record<string, unknown> };
+    const res = await rawStore(target, method, path, body);
+    return { status: res.status, json: res.json as Record<string, unknown> };
   };
   const namespace = async (name: string, extra: Record<string, unknown> = {}) => {
     const res = await raw('POST', '/namespaces', { name, ...extra });

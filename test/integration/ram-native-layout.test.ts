@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
 import { closeIfStarted } from '../helpers/started.js';
+import { rawStore } from '../helpers/raw-store.js';
 
 type Stored = {
   sessionId: string;
@@ -28,14 +29,7 @@ const say = (id: string, author: string, text: string, delta?: Record<string, un
 describe("Redis Agent Memory: readable ids, and sessions that survive the store's own summarisation and cleanup", () => {
   let target: Target;
   /** Plays another client of the store, or its own tools: raw HTTP straight to the reference server. */
-  const raw = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${target.directUrl}/v1/stores/${target.server!.storeId}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${target.server!.apiKey}`, 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, json: (await res.json().catch(() => undefined)) as unknown };
-  };
+  const raw = (method: string, path: string, body?: unknown) => rawStore(target, method, path, body);
   const stored = async (id: string, include = false) =>
     (await raw('GET', `/session-memory/${id}${include ? '?includeSummarisedEvents=true' : ''}`)).json as Stored;
 
