@@ -15,6 +15,16 @@ export type { MemoryType } from './codec/memory.js';
 export type { PromptMessage } from './codec/prompt.js';
 export type { TelemetryOptions } from './telemetry/telemetry.js';
 export {
+  copySessions,
+  sessionServiceSource,
+  type CopySessionsOptions,
+  type CopyReport,
+  type CopyProblem,
+  type CopyProgress,
+  type SessionSource,
+} from './migration/copy.js';
+export { exportSessions, exportedSource, exportLine, parseExportLine, EXPORT_VERSION, type ExportedSession } from './migration/jsonl.js';
+export {
   createAgentMemoryMcpToolset,
   AgentMemoryMcpToolset,
   DEFAULT_MCP_TOOLS,
