@@ -137,7 +137,8 @@ export async function copySessions(options: CopySessionsOptions): Promise<CopyRe
     if (stopped.has(key)) continue;
     const session = targets.get(key)!;
     try {
-      await to.appendEvent({ session, event: structuredClone(event), ...(signal ? { signal } : {}) } as Parameters<BaseSessionService['appendEvent']>[0]);
+      // This package's services take the signal here; ADK's ignore it.
+      await to.appendEvent({ session, event: structuredClone(event), ...(signal ? { signal } : {}) });
       report.events.copied++;
     } catch (e) {
       // The rest of this session would be out of order without this event: stop it here, and say so.
