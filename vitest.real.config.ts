@@ -22,6 +22,8 @@ export const REAL_SUITES = [
   'test/real/client.test.ts',
   'test/real/specs-pull.test.ts',
   'test/judge/adk-judge.test.ts',
+  'test/integration/migration.test.ts',
+  'test/integration/forget-user.test.ts',
   'test/real/release.test.ts',
 ];
 

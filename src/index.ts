@@ -23,6 +23,7 @@ export {
   type CopyProgress,
   type SessionSource,
 } from './migration/copy.js';
+export { forgetUser, type ForgetUserReport } from './migration/forget.js';
 export { exportSessions, exportedSource, exportLine, parseExportLine, EXPORT_VERSION, type ExportedSession } from './migration/jsonl.js';
 export {
   createAgentMemoryMcpToolset,

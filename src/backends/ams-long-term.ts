@@ -1,4 +1,5 @@
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
+import { AgentMemoryError } from '../clients/errors.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope, MemoryType } from '../codec/memory.js';
 import { amsSessionId, amsTagValue } from '../codec/ids.js';
 import { unlessMissing } from './missing.js';
@@ -119,6 +120,34 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
   }
 
   /**
+   * Every record of the user in the namespace, extracted ones included (they carry the working
+   * memory's user and namespace): found by filters alone, page by page, and deleted; then looked
+   * for again, until a pass finds none of theirs (pages may hold other users' records too, since
+   * the server's TAG filter ignores ASCII case).
+   */
+  async removeAll(scope: MemoryScope, o?: CallOptions): Promise<number> {
+    const { user_id, namespace } = this.keys(scope);
+    let removed = 0;
+    for (let pass = 0; pass < 10; pass++) {
+      const ids = new Set<string>();
+      for (let offset = 0; ; offset += SEARCH_PAGE) {
+        const page = await this.client.searchLongTermMemory(
+          { user_id: { eq: user_id }, namespace: { eq: namespace }, limit: SEARCH_PAGE, offset, recency_boost: false },
+          undefined,
+          o,
+        );
+        for (const r of page.memories) if (r.user_id === user_id && r.namespace === namespace) ids.add(r.id);
+        if (page.memories.length < SEARCH_PAGE) break;
+      }
+      if (!ids.size) return removed;
+      const all = [...ids];
+      for (let i = 0; i < all.length; i += SEARCH_PAGE) await this.client.deleteLongTermMemories(all.slice(i, i + SEARCH_PAGE), o);
+      removed += ids.size;
+    }
+    throw new AgentMemoryError(`forgetUser: memories of the user were still found after 10 rounds of deletes`, { operation: 'removeAll', type: 'incomplete' });
+  }
+
+  /**
    * The server's memory prompt: its working memory of the session (summary and messages) and a
    * long-term search. The memories block is rebuilt from the results that pass this scope's
    * user and namespace, since the server may widen a search that found nothing.
@@ -158,6 +187,9 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     return { user_id: amsTagValue(scope.userId), namespace: amsTagValue(scope.namespace) };
   }
 }
+
+/** The server's largest search page. */
+const SEARCH_PAGE = 100;
 
 function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));

@@ -10,6 +10,7 @@ import { amsSessionId, amsTagValue, fromAmsAppSlotSessionId, fromAmsSessionId, s
 import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { mergeByTime } from '../codec/timeline.js';
+import { unlessMissing } from './missing.js';
 import { SessionExpiry, leftoversOf } from './ams-expiry.js';
 import {
   JournalStore,
@@ -705,6 +706,18 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       () => ({ items: 0, bytes: 0 }),
       o,
     );
+  }
+
+  async forgetUser(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<void> {
+    await this.journals.removeAll(amsKeys.userState(namespace, appName, userId), o);
+    // The registry is per namespace: the user stays in it while another app there has their sessions.
+    const stored = await listAllSessionIds(this.client, amsTagValue(namespace), amsTagValue(userId), o);
+    const docs = await mapLimit(stored, READ_CONCURRENCY, (id) =>
+      unlessMissing(this.client.getWorkingMemory(id, { namespace: amsTagValue(namespace), user_id: amsTagValue(userId) }, o)),
+    );
+    if (docs.some((d) => d?.user_id === amsTagValue(userId))) return;
+    await this.journals.remove(amsKeys.users(namespace), amsSessionId(userId), o);
+    this.registered.delete(JSON.stringify([namespace, userId]));
   }
 
   /** Records that the user has sessions in the namespace: the same document from every writer. */

@@ -97,6 +97,24 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
     if (failed.length) throw partialFailure('BulkDeleteLongTermMemories', `deleted ${ids.length - failed.length} of ${ids.length} memories`, failed);
   }
 
+  async removeAll(scope: MemoryScope, o?: CallOptions): Promise<number> {
+    const ownerId = this.owner(scope);
+    const where = scope.namespaceId === undefined ? { namespace: { eq: ramIds.namespace(scope.namespace) } } : { namespaceRef: { eq: scope.namespaceId } };
+    // Every record of the owner in the namespace, page by page, then deleted: extracted ones carry the same owner.
+    const ids: string[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.client.searchLongTermMemory(
+        { limit: BULK_LIMIT, filter: { ownerId: { eq: ownerId }, ...where }, filterOp: 'all', ...(pageToken ? { pageToken } : {}) },
+        o,
+      );
+      ids.push(...page.items.filter((r) => this.owns(scope, r)).map((r) => r.id));
+      pageToken = page.nextPageToken || undefined;
+    } while (pageToken);
+    await this.remove(scope, ids, o);
+    return ids.length;
+  }
+
   /** Redis Agent Memory has no prompt endpoint: the same answer, from the session and a search. */
   async prompt(scope: MemoryScope, request: PromptRequest, o?: CallOptions): Promise<PromptMessage[]> {
     const hits = await this.search(scope, request.query, request.limit, undefined, o);

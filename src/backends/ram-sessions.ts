@@ -267,6 +267,27 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     );
   }
 
+  async forgetUser(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<void> {
+    await unlessMissing(this.client.deleteSessionMemory(ramIds.userState(this.place.key(namespace), appName, userId), o));
+    const id = ramIds.users(this.place.key(namespace), appName);
+    const registry = await this.fetch(id, true, o);
+    if (!registry) return;
+    const naming = registry.events.filter((e) => {
+      const env = envelope(e);
+      return env.kind === 'users' && Array.isArray(env.users) && env.users.includes(userId);
+    });
+    const summarised = registry.summary?.text.includes(userId) ?? false;
+    if (!naming.length && !summarised) return;
+    const remaining = (await this.registeredUsers(namespace, appName, o)).filter((u) => u !== userId);
+    // The store's summary may name the user and cannot be edited: the registry starts again without them.
+    if (summarised) await unlessMissing(this.client.deleteSessionMemory(id, o));
+    // The others are restated before the records naming the user go, so no reader misses them.
+    if (remaining.length || summarised) {
+      await this.append(id, ramIds.bookkeeper, namespace, 'SYSTEM', '[users]', Date.now(), { v: ENVELOPE_VERSION, kind: 'users', users: remaining }, o);
+    }
+    if (!summarised) for (const e of naming) await unlessMissing(this.client.deleteSessionEvent(id, e.eventId, o));
+  }
+
   /** The store sessions the scope may live in, read together: its readable id, its scoped id, and where the Python adk-redis keeps it. */
   private candidates(scope: SessionScope, includeSummarised: boolean, o?: CallOptions) {
     const python = this.pythonSession(scope);

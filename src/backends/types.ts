@@ -64,6 +64,11 @@ export interface SessionBackend {
   /** Stores changed `app:` keys; `after` is the whole app state once they are applied. */
   updateAppState(namespace: string, appName: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void>;
   updateUserState(namespace: string, appName: string, userId: string, delta: StateMap, after: StateMap, o?: CallOptions): Promise<void>;
+  /**
+   * Erases what is kept of a user in the app beside their sessions (call it once they are
+   * deleted): the user's `user:` state, and their entry in the registry of users with sessions.
+   */
+  forgetUser(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<void>;
 }
 
 export interface PromptRequest {
@@ -88,6 +93,8 @@ export interface MemoryBackend {
     o?: CallOptions,
   ): Promise<MemoryHit>;
   remove(scope: MemoryScope, ids: string[], o?: CallOptions): Promise<void>;
+  /** Deletes every record of the scope's user in its namespace, those the backend extracted included; returns how many. */
+  removeAll(scope: MemoryScope, o?: CallOptions): Promise<number>;
   /**
    * Prompt messages for a query: the session's summary, its recent messages, the user's relevant
    * long-term memories (only this scope's), then the query. `session` is the calling ADK session.

@@ -282,6 +282,14 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     });
   }
 
+  /** Deletes every long-term memory of the user in this scope, those the backend extracted included; returns how many. */
+  async forgetUser(request: { appName: string; userId: string; signal?: AbortSignal }): Promise<{ memories: number }> {
+    return this.telemetry.call('forgetUser', callIds(request), async () => {
+      const scope = this.scope('forgetUser', untrusted(request)?.appName, untrusted(request)?.userId);
+      return { memories: await this.backend.removeAll(scope, { signal: request.signal }) };
+    });
+  }
+
   /**
    * Messages ready for an LLM: the session's summary and recent conversation, the user's long-term
    * memories relevant to the query, then the query. On Agent Memory Server this is the server's

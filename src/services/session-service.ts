@@ -251,6 +251,26 @@ export class RedisSessionMemoryService extends BaseSessionService {
     });
   }
 
+  /**
+   * Erases a user's sessions in the app: every session with everything kept beside it (journals,
+   * creation records), the user's `user:` state and their entry in the users registry. Other
+   * users' data is untouched. Returns the ids of the sessions deleted.
+   */
+  async forgetUser(request: { appName: string; userId: string; signal?: AbortSignal }): Promise<{ sessions: string[] }> {
+    return this.telemetry.call('forgetUser', callIds(request), async () => {
+      const op = 'forgetUser';
+      this.ensureOpen(op);
+      const appName = requireId(op, 'appName', untrusted(request)?.appName);
+      const userId = requireId(op, 'userId', untrusted(request)?.userId);
+      const namespace = this.namespaceOf(appName);
+      const o = { signal: request.signal };
+      const listed = await this.backend.listSessions(namespace, appName, userId, o);
+      await mapLimit(listed, 8, (l) => this.backend.deleteSession(this.scope(appName, userId, l.sessionId), o));
+      await this.backend.forgetUser(namespace, appName, userId, o);
+      return { sessions: listed.map((l) => l.sessionId) };
+    });
+  }
+
   override async appendEvent({ session, event, signal }: AppendEventRequest & Cancellable): Promise<Event> {
     return this.telemetry.call('appendEvent', sessionCallIds(session), async () => {
       const op = 'appendEvent';

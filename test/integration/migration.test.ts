@@ -157,6 +157,8 @@ describe('copySessions: from ADK DatabaseSessionService through both backends an
     const report = await copySessions({ from: exportedSource(read()), to, appName });
     expect(report.problems).toEqual([]);
     expect(await all(to, appName)).toEqual(await all(db, appName));
-    await expect(copySessions({ from: exportedSource(fromArray(['{"v":1,"appName":"x","userId":"u"}'])), to, appName: 'x' })).rejects.toThrow('line 1: id must be a non-empty string');
+    await expect(copySessions({ from: exportedSource(fromArray(['{"v":1,"appName":"x","userId":"u"}'])), to, appName: 'x' })).rejects.toThrow(
+      'line 1: id must be a non-empty string',
+    );
   });
 });
