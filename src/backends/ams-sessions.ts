@@ -11,6 +11,7 @@ import { isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { mergeByTime } from '../codec/timeline.js';
 import { unlessMissing } from './missing.js';
+import { EntryJournal } from './ams-entries.js';
 import { SessionExpiry, leftoversOf } from './ams-expiry.js';
 import {
   JournalStore,
@@ -102,12 +103,6 @@ interface EventsPayload {
   before?: number | null;
 }
 
-/** One writer's app or user state entries; readers keep the newest write of each key. */
-interface StatePayload {
-  v: number;
-  kind: 'state';
-  entries: Record<string, { value: JsonValue; at: number; seq: number }>;
-}
 
 /**
  * Where each part of a session lives. The native document uses the ADK ids as they are; the
@@ -132,7 +127,6 @@ const HEAD_ID = 'head';
 const CREATION_PREFIX = 'c-';
 
 const isEvents = (v: unknown): v is EventsPayload => isRecord(v) && v.kind === 'events' && Array.isArray(v.events);
-const isState = (v: unknown): v is StatePayload => isRecord(v) && v.kind === 'state' && isRecord(v.entries);
 const isCreation = (v: unknown): v is Creation =>
   isRecord(v) && (v.kind === 'creation' || v.kind === 'session') && typeof v.appName === 'string' && isRecord(v.state);
 /**
@@ -190,7 +184,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   private readonly views: NativeViews;
   private readonly expiry = new SessionExpiry();
   private readonly ttlSeconds: number | undefined;
-  private seq = 0;
+  /** App and user state: keyed entries in journals of their own. */
+  private readonly entries: EntryJournal;
   /** Users this instance has registered in a namespace, so the registry is written once per user. */
   private readonly registered = new Set<string>();
   /** Where this instance found or made each session: its plain place or its app slot. */
@@ -205,6 +200,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       // A creation record is written once; one of an expiring session is written again with its new expiry.
       writeOnce: (doc) => doc.id.startsWith(CREATION_PREFIX) && doc.expiresAt === undefined && isCreation(doc.payload),
     });
+    this.entries = new EntryJournal(this.journals);
     this.views = new NativeViews(client, options);
     this.ttlSeconds = options.sessionTtlSeconds;
   }
@@ -681,31 +677,12 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     return this.writeState(amsKeys.userState(namespace, appName, userId), delta, o);
   }
 
-  private async readState(key: JournalKey, o?: CallOptions): Promise<StateMap> {
-    const newest = new Map<string, { value: JsonValue; rank: [number, string, number] }>();
-    for (const { writer, payloads } of JournalStore.byWriter(await this.journals.readAll(key, o), isState)) {
-      for (const [k, entry] of payloads.flatMap((p) => Object.entries(p.entries))) {
-        const rank: [number, string, number] = [entry.at, writer, entry.seq];
-        const seen = newest.get(k);
-        if (!seen || compareRank(rank, seen.rank) > 0) newest.set(k, { value: entry.value, rank });
-      }
-    }
-    return Object.fromEntries([...newest].map(([k, v]) => [k, v.value]));
+  private readState(key: JournalKey, o?: CallOptions): Promise<StateMap> {
+    return this.entries.read(key, o);
   }
 
-  private async writeState(key: JournalKey, delta: StateMap, o?: CallOptions): Promise<void> {
-    const at = Date.now();
-    const entries = Object.fromEntries(
-      Object.entries(toJson(delta, 'appendEvent', 'stateDelta') as Record<string, JsonValue>).map(([k, value]) => [k, { value, at, seq: ++this.seq }]),
-    );
-    await this.journals.update<StatePayload>(
-      key,
-      () => ({ v: ENVELOPE_VERSION, kind: 'state', entries: {} }),
-      (p) => ({ ...p, entries: { ...p.entries, ...entries } }),
-      // One document per writer: its entries are bounded by the keys, not by the writes.
-      () => ({ items: 0, bytes: 0 }),
-      o,
-    );
+  private writeState(key: JournalKey, delta: StateMap, o?: CallOptions): Promise<void> {
+    return this.entries.write(key, toJson(delta, 'appendEvent', 'stateDelta') as Record<string, JsonValue>, o);
   }
 
   async forgetUser(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<void> {
@@ -841,9 +818,6 @@ function indexOrEnd(i: number, end: number): number {
   return i < 0 ? end : i;
 }
 
-function compareRank(a: [number, string, number], b: [number, string, number]): number {
-  return a[0] - b[0] || a[1].localeCompare(b[1]) || a[2] - b[2];
-}
 
 /**
  * The messages the native document should hold for these (retained) events: the stored message
