@@ -24,6 +24,7 @@ export const REAL_SUITES = [
   'test/judge/adk-judge.test.ts',
   'test/integration/migration.test.ts',
   'test/integration/forget-user.test.ts',
+  'test/integration/custom-metadata.test.ts',
   'test/real/release.test.ts',
 ];
 

@@ -1,7 +1,11 @@
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import { AgentMemoryError } from '../clients/errors.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope, MemoryType } from '../codec/memory.js';
-import { amsSessionId, amsTagValue } from '../codec/ids.js';
+import { amsSessionId, amsTagValue, tupleId } from '../codec/ids.js';
+import { together } from '../codec/concurrency.js';
+import { isRecord, type JsonValue } from '../codec/json.js';
+import { EntryJournal } from './ams-entries.js';
+import { JournalStore, type JournalKey } from './ams-journal.js';
 import { unlessMissing } from './missing.js';
 import { MEMORIES_HEADING, memoriesMessage } from '../codec/prompt.js';
 import type { CallOptions, MemoryBackend, PromptMessage, PromptRequest } from './types.js';
@@ -38,14 +42,34 @@ export interface RecencyOptions {
 
 export class AgentMemoryServerLongTermBackend implements MemoryBackend {
   readonly topicCommas = true;
+  private readonly journals: JournalStore;
+  /**
+   * The records' `customMetadata`, which the server's records have no field for (0.15.2): kept
+   * beside them, per user and namespace, in single-writer journal documents keyed by memory id.
+   */
+  private readonly metadata: EntryJournal;
+
   constructor(
     private readonly client: AgentMemoryServerClient,
     private readonly options: AmsLongTermOptions = {},
-  ) {}
+  ) {
+    this.journals = new JournalStore(client);
+    this.metadata = new EntryJournal(this.journals);
+  }
 
   async write(scope: MemoryScope, records: MemoryRecordInput[], o?: CallOptions): Promise<void> {
     if (!records.length) return;
     const { user_id, namespace } = this.keys(scope);
+    const withMetadata = Object.fromEntries(records.filter((r) => r.metadata).map((r) => [r.id, r.metadata as JsonValue]));
+    // Both in one round trip; the call rejects when either is not stored.
+    await together(
+      o?.signal,
+      (signal) => (Object.keys(withMetadata).length ? this.metadata.write(metadataKey(scope), withMetadata, { signal }) : Promise.resolve()),
+      (signal) => this.createRecords(records, user_id, namespace, { signal }),
+    );
+  }
+
+  private async createRecords(records: MemoryRecordInput[], user_id: string, namespace: string, o: CallOptions): Promise<void> {
     await this.client.createLongTermMemories(
       {
         memories: records.map((r) => ({
@@ -75,31 +99,41 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
 
   async search(scope: MemoryScope, query: string, limit: number, similarityThreshold: number | undefined, o?: CallOptions): Promise<MemoryHit[]> {
     const { user_id, namespace } = this.keys(scope);
-    const res = await this.client.searchLongTermMemory(
-      {
-        text: query,
-        search_mode: 'semantic',
-        user_id: { eq: user_id },
-        namespace: { eq: namespace },
-        limit,
-        ...this.options.recency,
-        ...(similarityThreshold !== undefined ? { distance_threshold: 1 - similarityThreshold } : {}),
-      },
-      undefined,
-      o,
+    const [res, metadata] = await together(
+      o?.signal,
+      (signal) =>
+        this.client.searchLongTermMemory(
+          {
+            text: query,
+            search_mode: 'semantic',
+            user_id: { eq: user_id },
+            namespace: { eq: namespace },
+            limit,
+            ...this.options.recency,
+            ...(similarityThreshold !== undefined ? { distance_threshold: 1 - similarityThreshold } : {}),
+          },
+          undefined,
+          { signal },
+        ),
+      // Read beside the search: no round trip more.
+      (signal) => this.metadata.read(metadataKey(scope), { signal }),
     );
     // In the server's order: by distance, or re-ranked by its recency formula (its default).
     return res.memories
       .filter((r) => r.user_id === user_id && r.namespace === namespace)
-      .map((r) => ({ ...toHit(r), score: clamp01(1 - r.dist) }))
+      .map((r) => ({ ...toHit(r, metadata[r.id]), score: clamp01(1 - r.dist) }))
       .filter((h) => similarityThreshold === undefined || h.score >= similarityThreshold)
       .slice(0, limit);
   }
 
   async get(scope: MemoryScope, id: string, o?: CallOptions): Promise<MemoryHit | undefined> {
-    const r = await unlessMissing(this.client.getLongTermMemory(id, o));
+    const [r, metadata] = await together(
+      o?.signal,
+      (signal) => unlessMissing(this.client.getLongTermMemory(id, { signal })),
+      (signal) => this.metadata.read(metadataKey(scope), { signal }),
+    );
     const { user_id, namespace } = this.keys(scope);
-    return r && r.user_id === user_id && r.namespace === namespace ? toHit(r) : undefined;
+    return r && r.user_id === user_id && r.namespace === namespace ? toHit(r, metadata[id]) : undefined;
   }
 
   async update(_scope: MemoryScope, id: string, patch: { text?: string; topics?: string[]; memoryType?: string }, o?: CallOptions): Promise<MemoryHit> {
@@ -115,8 +149,13 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     return toHit(r);
   }
 
-  async remove(_scope: MemoryScope, ids: string[], o?: CallOptions): Promise<void> {
-    if (ids.length) await this.client.deleteLongTermMemories(ids, o);
+  async remove(scope: MemoryScope, ids: string[], o?: CallOptions): Promise<void> {
+    if (!ids.length) return;
+    await this.client.deleteLongTermMemories(ids, o);
+    // Their metadata goes too (a null entry is a deleted one).
+    const metadata = await this.metadata.read(metadataKey(scope), o);
+    const kept = ids.filter((id) => metadata[id] !== undefined && metadata[id] !== null);
+    if (kept.length) await this.metadata.write(metadataKey(scope), Object.fromEntries(kept.map((id) => [id, null])), o);
   }
 
   /**
@@ -139,7 +178,10 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
         for (const r of page.memories) if (r.user_id === user_id && r.namespace === namespace) ids.add(r.id);
         if (page.memories.length < SEARCH_PAGE) break;
       }
-      if (!ids.size) return removed;
+      if (!ids.size) {
+        await this.journals.removeAll(metadataKey(scope), o);
+        return removed;
+      }
       const all = [...ids];
       for (let i = 0; i < all.length; i += SEARCH_PAGE) await this.client.deleteLongTermMemories(all.slice(i, i + SEARCH_PAGE), o);
       removed += ids.size;
@@ -195,8 +237,14 @@ function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));
 }
 
-function toHit(r: Record_): MemoryHit {
+/** Where the customMetadata of a user's records in a namespace is kept. */
+function metadataKey(scope: MemoryScope): JournalKey {
+  return { namespace: tupleId('adk-m', 'memory-metadata', [scope.namespace, scope.userId]) };
+}
+
+function toHit(r: Record_, metadata?: JsonValue): MemoryHit {
   return {
+    ...(isRecord(metadata) ? { metadata } : {}),
     id: r.id,
     text: r.text,
     memoryType: r.memory_type ?? 'message',

@@ -103,7 +103,6 @@ interface EventsPayload {
   before?: number | null;
 }
 
-
 /**
  * Where each part of a session lives. The native document uses the ADK ids as they are; the
  * journals live in namespaces of their own (one per session, app or user), hashed from the scope,
@@ -817,7 +816,6 @@ function stableByTime(events: Event[]): Event[] {
 function indexOrEnd(i: number, end: number): number {
   return i < 0 ? end : i;
 }
-
 
 /**
  * The messages the native document should hold for these (retained) events: the stored message

@@ -1,6 +1,7 @@
 import { AgentMemoryError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
 import { readableId } from '../codec/ids.js';
+import type { JsonValue } from '../codec/json.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
 import { ramIds } from './ram-sessions.js';
 import { unlessMissing } from './missing.js';
@@ -50,6 +51,8 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
         ...placed,
         ...(r.topics?.length ? { topics: r.topics } : {}),
         ...(r.sessionId ? { sessionId: readableId(r.sessionId) } : {}),
+        // The store keeps a record's own fields in `attributes`.
+        ...(r.metadata ? { attributes: r.metadata } : {}),
       }));
       const res = await this.client.bulkCreateLongTermMemories({ memories: batch }, o);
       failed.push(...(res.errors ?? []));
@@ -141,5 +144,12 @@ function placementOf(scope: MemoryScope): { namespace: string } | { namespaceRef
 
 function toHit(r: Record_): MemoryHit {
   // The API reports no similarity score, so none is invented.
-  return { id: r.id, text: r.text, memoryType: r.memoryType ?? 'semantic', topics: r.topics ?? [], createdAt: r.createdAt };
+  return {
+    id: r.id,
+    text: r.text,
+    memoryType: r.memoryType ?? 'semantic',
+    topics: r.topics ?? [],
+    createdAt: r.createdAt,
+    ...(r.attributes && Object.keys(r.attributes).length ? { metadata: r.attributes as Record<string, JsonValue> } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import { invalidInput } from '../clients/invalid-input.js';
 import { tupleId } from './ids.js';
+import type { JsonValue } from './json.js';
 
 export const MEMORY_TYPES = ['semantic', 'episodic', 'message'] as const;
 export type MemoryType = (typeof MEMORY_TYPES)[number];
@@ -31,6 +32,8 @@ export interface MemoryRecordInput {
   eventDate?: string | undefined;
   /** ADK session the memory came from, when it came from one. */
   sessionId?: string | undefined;
+  /** The caller's own metadata (ADK's `customMetadata`), kept with the record. */
+  metadata?: Record<string, JsonValue> | undefined;
 }
 
 /** A record as a backend returns it. */
@@ -43,6 +46,7 @@ export interface MemoryHit {
   score?: number | undefined;
   createdAt?: string | undefined;
   eventDate?: string | undefined;
+  metadata?: Record<string, JsonValue> | undefined;
 }
 
 /** Backend ids of memories are `m-` + 40 hex digits. */

@@ -8,6 +8,7 @@ import type { MemoryBackend, PromptMessage } from '../backends/types.js';
 import { NotFoundError } from '../clients/errors.js';
 import { invalidInput } from '../clients/invalid-input.js';
 import { mapLimit } from '../codec/concurrency.js';
+import { toJsonObject, type JsonValue } from '../codec/json.js';
 import { plainText } from '../codec/events.js';
 import {
   MEMORY_TYPES,
@@ -99,6 +100,8 @@ export interface RedisMemoryEntry extends MemoryEntry {
   topics: string[];
   /** Similarity 0..1, higher is closer; undefined when the backend reports none (Redis Agent Memory). */
   score?: number;
+  /** The `customMetadata` the memory was written with. */
+  customMetadata?: Record<string, unknown>;
 }
 
 export interface SearchMemoryResult {
@@ -161,13 +164,22 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   }
 
   /** Stores a chosen slice of events as `message` memories; events without text are skipped. */
-  async addEventsToMemory(request: { appName: string; userId: string; events: Event[]; sessionId?: string; signal?: AbortSignal }): Promise<{ ids: string[] }> {
+  async addEventsToMemory(request: {
+    appName: string;
+    userId: string;
+    events: Event[];
+    sessionId?: string;
+    /** Kept with every memory written (as ADK's VertexAiMemoryBankService takes it); returned on search. */
+    customMetadata?: Record<string, unknown>;
+    signal?: AbortSignal;
+  }): Promise<{ ids: string[] }> {
     return this.telemetry.call('addEventsToMemory', callIds(request), async () => {
       const op = 'addEventsToMemory';
       const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
       if (!Array.isArray(request.events)) throw invalidInput(op, 'events', 'must be an array of ADK events');
       if (!this.cfg.storeEventsAsMessages) return { ids: [] };
       const sessionId = request.sessionId === undefined ? undefined : requireId(op, 'sessionId', request.sessionId);
+      const metadata = metadataOf(op, request.customMetadata);
       const records: MemoryRecordInput[] = [];
       request.events.forEach((event, i) => {
         const text = plainText(event);
@@ -177,6 +189,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
           text: messageText(event.author ?? 'unknown', text),
           memoryType: 'message',
           sessionId,
+          metadata,
         };
         validateRecord(op, `events[${i}]`, record, this.backend.topicCommas);
         records.push(record);
@@ -187,11 +200,19 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
   }
 
   /** Writes durable memories directly; returns their ids (the same for the same input). */
-  async addMemory(request: { appName: string; userId: string; memories: MemoryToAdd[]; signal?: AbortSignal }): Promise<{ ids: string[] }> {
+  async addMemory(request: {
+    appName: string;
+    userId: string;
+    memories: MemoryToAdd[];
+    /** Kept with every memory written (as ADK's VertexAiMemoryBankService takes it); returned on search. */
+    customMetadata?: Record<string, unknown>;
+    signal?: AbortSignal;
+  }): Promise<{ ids: string[] }> {
     return this.telemetry.call('addMemory', callIds(request), async () => {
       const op = 'addMemory';
       const scope = this.scope(op, untrusted(request)?.appName, untrusted(request)?.userId);
       if (!Array.isArray(request.memories)) throw invalidInput(op, 'memories', 'must be an array');
+      const metadata = metadataOf(op, request.customMetadata);
       const records = request.memories.map((m, i) => {
         const text = entryText(m.content);
         const memoryType = m.memoryType ?? this.cfg.defaultMemoryType;
@@ -201,6 +222,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
           memoryType,
           topics: m.topics ?? (this.cfg.defaultTopics.length ? this.cfg.defaultTopics : undefined),
           eventDate: m.eventDate,
+          metadata,
         };
         validateRecord(op, `memories[${i}]`, record, this.backend.topicCommas);
         return record;
@@ -356,7 +378,21 @@ function toEntry(hit: MemoryHit): RedisMemoryEntry {
     memoryType: hit.memoryType,
     topics: hit.topics,
     ...(hit.score !== undefined ? { score: hit.score } : {}),
+    ...(hit.metadata ? { customMetadata: hit.metadata } : {}),
   };
+}
+
+/** The largest customMetadata, as JSON, kept with a memory. */
+export const CUSTOM_METADATA_MAX_BYTES = 16 * 1024;
+
+/** customMetadata checked: a JSON object of at most 16 KiB, or undefined. */
+function metadataOf(op: string, value: unknown): Record<string, JsonValue> | undefined {
+  if (value === undefined) return undefined;
+  const json = toJsonObject(value, op, 'customMetadata');
+  const bytes = Buffer.byteLength(JSON.stringify(json));
+  if (bytes > CUSTOM_METADATA_MAX_BYTES)
+    throw invalidInput(op, 'customMetadata', `is ${bytes} bytes as JSON; the limit is ${CUSTOM_METADATA_MAX_BYTES}`, 'maxLength');
+  return Object.keys(json).length ? json : undefined;
 }
 
 export { MEMORY_TYPES };

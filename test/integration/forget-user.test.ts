@@ -99,7 +99,12 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
         await sessions.appendEvent({ session: s, event: say('coach', `Noted for ${user}`) });
         await memory.addSessionToMemory((await sessions.getSession({ appName, userId: user, sessionId: s.id }))!);
       }
-      await memory.addMemory({ appName, userId: user, memories: [{ content: { parts: [{ text: `${user} prefers trails` }] } }] });
+      await memory.addMemory({
+        appName,
+        userId: user,
+        memories: [{ content: { parts: [{ text: `${user} prefers trails` }] } }],
+        customMetadata: { about: user },
+      });
     }
     // The backend's own work: summaries, extraction of memories from the sessions.
     await target.server!.runBackgroundTasks();

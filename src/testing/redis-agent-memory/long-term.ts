@@ -20,6 +20,7 @@ export interface RamMemory {
   /** The namespace object the record is placed in (`namespaceRef`), instead of a label. */
   namespaceId?: string;
   topics?: string[];
+  attributes?: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
   vector: number[];
@@ -28,6 +29,7 @@ export interface RamMemory {
 const TYPE = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
 
 function checkRecordFields(v: Violation[], prefix: string, r: Record<string, unknown>, creating: boolean): void {
+  if (r.attributes !== undefined && !isObject(r.attributes)) v.push({ field: `${prefix}attributes`, rule: 'type', message: 'attributes must be an object' });
   if (creating || r.text !== undefined) {
     if (typeof r.text !== 'string' || r.text.length < 1 || r.text.length > 50_000)
       v.push({ field: `${prefix}text`, rule: 'length', message: 'text must be 1-50000 characters' });
@@ -88,6 +90,7 @@ export function storeMemory(memories: Map<string, RamMemory>, embed: EmbedFuncti
     ...(r.namespace ? { namespace: r.namespace as string } : {}),
     ...(isObject(r.namespaceRef) && typeof r.namespaceRef.namespaceId === 'string' ? { namespaceId: r.namespaceRef.namespaceId } : {}),
     ...(r.topics ? { topics: r.topics as string[] } : {}),
+    ...(isObject(r.attributes) ? { attributes: r.attributes } : {}),
     createdAt: previous?.createdAt ?? now,
     updatedAt: now,
     vector: embed(r.text as string),
@@ -193,6 +196,7 @@ export function ramLongTermHandler(
         m.text = b.text;
         m.vector = embed(b.text);
       }
+      if (isObject(b.attributes)) m.attributes = b.attributes;
       return { status: 200 };
     }
     return undefined;
