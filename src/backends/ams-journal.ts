@@ -148,6 +148,11 @@ export class JournalStore {
   private readonly own = new Map<string, OwnDocument>();
   /** Journals whose documents were all deleted: this writer's next write there starts from empty. */
   private readonly blank = new Set<string>();
+  /**
+   * Journals whose last write failed while starting a new document: the payload of the document
+   * before it, from which the new one starts if the failed write did not store it.
+   */
+  private readonly unsure = new Map<string, object>();
   /** Documents that never change while they exist, as read (see `ReadCacheOptions`). */
   private readonly final: ByteBoundedCache<string, JournalDoc>;
   private readonly writeOnce: (doc: JournalDoc) => boolean;
@@ -193,7 +198,8 @@ export class JournalStore {
         const blank = empty();
         cached = { payload: blank, size: sizeOf(blank) };
       } else if (!cached && current !== undefined) {
-        const read = await this.readOwn(key, current, empty, o);
+        const previous = this.unsure.get(id) as P | undefined;
+        const read = await this.readOwn(key, current, previous ? () => empty(previous) : empty, o);
         cached = { payload: read.payload, size: sizeOf(read.payload), expiresAt: read.expiresAt };
       }
       let closing: JournalDoc | undefined;
@@ -220,14 +226,24 @@ export class JournalStore {
       const { ttl_seconds, expiresAt } = expiring(expiry);
       const written = documentId(this.writerId, segment);
       const adk = payload as unknown as { [key: string]: JsonValue };
-      await this.client.putWorkingMemory(
-        written,
-        { messages: [], data: { adk, ...(expiresAt ? { expiresAt } : {}) }, namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) },
-        undefined,
-        o,
-      );
-      // Only a stored document becomes current: a failed write is redone on the same segment.
+      try {
+        await this.client.putWorkingMemory(
+          written,
+          { messages: [], data: { adk, ...(expiresAt ? { expiresAt } : {}) }, namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) },
+          undefined,
+          o,
+        );
+      } catch (e) {
+        // The server may have stored it anyway (a lost answer, a cut-off call): the next write of this
+        // journal reads the document back first instead of replacing it with a copy older than it.
+        this.own.delete(id);
+        this.blank.delete(id);
+        this.segments.set(id, segment);
+        if (closing && cached) remember(this.unsure, id, cached.payload, this.cacheSize);
+        throw e;
+      }
       this.segments.set(id, segment);
+      this.unsure.delete(id);
       this.blank.delete(id);
       remember(this.own, id, { payload, size, expiresAt }, this.cacheSize);
       // The document moved past is final: readers of this instance need not fetch it.
@@ -317,6 +333,7 @@ export class JournalStore {
    * never goes back to a number another reader may hold as final.
    */
   cleared(key: JournalKey): void {
+    this.unsure.delete(key.namespace);
     this.own.delete(key.namespace);
     if (this.segments.has(key.namespace)) this.blank.add(key.namespace);
     this.counts.delete(key.namespace);

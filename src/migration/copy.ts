@@ -70,6 +70,15 @@ export function asSource(from: BaseSessionService | SessionSource): SessionSourc
 }
 const keyOf = (s: { userId: string; id: string }) => JSON.stringify([s.userId, s.id]);
 
+/** How many appends run side by side (each session's own stay in order). */
+const APPEND_CONCURRENCY = 8;
+
+/** Whether an event changes state that other sessions share (`app:` or `user:` keys). */
+function sharesState(event: Event): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- events of other services may come without actions
+  return Object.keys(event.actions?.stateDelta ?? {}).some((k) => k.startsWith('app:') || k.startsWith('user:'));
+}
+
 /** State as a session is created with it: without `temp:` keys, which ADK never stores. */
 function storable(state: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(state).filter(([k]) => !k.startsWith('temp:')));
@@ -106,7 +115,8 @@ export async function copySessions(options: CopySessionsOptions): Promise<CopyRe
     signal?.throwIfAborted();
     const request = { appName, userId: s.userId, sessionId: s.id, signal };
     let target = await to.getSession(request);
-    const have = new Set((target?.events ?? []).map((e) => e.id));
+    // An event stored whole is there; one stored only in part (a write cut off mid-way) is copied again.
+    const have = new Set((target?.events ?? []).filter((e) => s.events.some((x) => x.id === e.id && fingerprint(x) === fingerprint(e))).map((e) => e.id));
     const foreign = (target?.events ?? []).filter((e) => !s.events.some((x) => x.id === e.id));
     if (foreign.length) {
       report.problems.push({
@@ -132,9 +142,9 @@ export async function copySessions(options: CopySessionsOptions): Promise<CopyRe
   // In the order things happened, so state changes of every scope apply as they did in the source.
   pending.sort((a, b) => a.event.timestamp - b.event.timestamp || a.order - b.order);
   const stopped = new Set<string>();
-  for (const [i, { key, event }] of pending.entries()) {
-    signal?.throwIfAborted();
-    if (stopped.has(key)) continue;
+  let appended = 0;
+  const appendOne = async (key: string, event: Event) => {
+    if (stopped.has(key)) return;
     const session = targets.get(key)!;
     try {
       // This package's services take the signal here; ADK's ignore it.
@@ -146,8 +156,24 @@ export async function copySessions(options: CopySessionsOptions): Promise<CopyRe
       stopped.add(key);
       report.problems.push({ userId: session.userId, sessionId: session.id, eventId: event.id, reason: `not stored: ${(e as Error).message}` });
     }
-    progress('appending', i + 1, pending.length);
+    progress('appending', ++appended, pending.length);
+  };
+  // Sessions are appended to side by side, each in its own order; an event that changes app or
+  // user state waits until everything before it is stored, and goes alone.
+  const inflight = new Set<Promise<void>>();
+  const chains = new Map<string, Promise<void>>();
+  for (const { key, event } of pending) {
+    signal?.throwIfAborted();
+    const shared = sharesState(event);
+    if (shared) await Promise.all(inflight);
+    while (inflight.size >= APPEND_CONCURRENCY) await Promise.race(inflight);
+    const step: Promise<void> = (chains.get(key) ?? Promise.resolve()).then(() => appendOne(key, event));
+    const tracked = step.finally(() => inflight.delete(tracked));
+    inflight.add(tracked);
+    chains.set(key, tracked);
+    if (shared) await tracked;
   }
+  await Promise.all(inflight);
 
   // Read back: the destination must show what the source shows.
   for (const [i, s] of sources.entries()) {
@@ -161,10 +187,31 @@ export async function copySessions(options: CopySessionsOptions): Promise<CopyRe
   return report;
 }
 
+/** What makes two copies of an event the same: id, time, author, content and state changes, keys in order. */
+function fingerprint(e: Event): string {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- events of other services may come without actions
+  return canonical({ id: e.id, timestamp: e.timestamp, author: e.author, content: e.content, stateDelta: e.actions?.stateDelta ?? {} });
+}
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`)
+      .join(',')}}`;
+  }
+  // undefined and functions have no JSON: read as null, as JSON.stringify reads them in arrays.
+  return value === undefined || typeof value === 'function' ? 'null' : JSON.stringify(value);
+}
+
 /** How a copied session reads differently from its source, or undefined when it reads the same. */
 function differenceOf(source: Session, copy: Session): string | undefined {
   const ids = (s: Session) => s.events.map((e) => `${e.id}@${e.timestamp}`).join(',');
   if (ids(source) !== ids(copy)) return 'events differ (ids, order or timestamps)';
+  const changed = source.events.filter((e, i) => fingerprint(e) !== fingerprint(copy.events[i]!)).map((e) => e.id);
+  if (changed.length) return `events differ in author, content or state changes: ${changed.join(', ')}`;
   const a = storable(source.state);
   const b = storable(copy.state);
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));

@@ -297,4 +297,39 @@ describe('Agent Memory Server journal documents', () => {
     }))!;
     expect(again.events.map((e) => e.id)).toEqual([...events.map((e) => e.id), 'n1']);
   });
+
+  it.each([
+    ['its first journal write', 0, false],
+    ['a later journal write', 2, false],
+    ['its journal and conversation writes', 2, true],
+  ])(
+    "keeps an event whose writes were stored but their answers lost (%s): the next append neither writes back an older copy nor takes the event for another client's message",
+    async (_name, before, view) => {
+      const service = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url, maxRetries: 0 });
+      const sessionId = `lost-${before}-${view ? 'both' : 'journal'}`;
+      const session = await service.createSession({ appName: 'lost-answer', userId: 'u', sessionId });
+      let t = 1_790_000_000_000;
+      const say = (id: string) => createEvent({ id, invocationId: 'i', author: 'coach', timestamp: t++, content: { role: 'model', parts: [{ text: id }] } });
+      for (let i = 0; i < before; i++) await service.appendEvent({ session, event: say(`early-${i}`) });
+      const call = createEvent({
+        id: 'call',
+        invocationId: 'i',
+        author: 'coach',
+        timestamp: t++,
+        content: { role: 'model', parts: [{ functionCall: { id: 'c1', name: 'log_run', args: { km: 10 } } }] },
+        actions: createEventActions({ stateDelta: { logged: 10 } }),
+      });
+      // The journal document is stored, then the connection drops: the call rejects.
+      server.faults.add({ kind: 'reset-after', method: 'PUT', path: /\/v1\/working-memory\/w-/, times: 1 });
+      if (view) server.faults.add({ kind: 'reset-after', method: 'PUT', path: `/v1/working-memory/${sessionId}`, times: 1 });
+      await expect(service.appendEvent({ session, event: call })).rejects.toThrow();
+      await service.appendEvent({ session, event: say('next') });
+      const read = await service.getSession({ appName: 'lost-answer', userId: 'u', sessionId });
+      const stored = read!.events.find((e) => e.id === 'call')!;
+      expect(stored.author).toBe('coach');
+      expect(stored.content?.parts?.[0]?.functionCall).toEqual({ id: 'c1', name: 'log_run', args: { km: 10 } });
+      expect(read!.state).toMatchObject({ logged: 10 });
+      expect(read!.events.map((e) => e.id)).toEqual([...Array.from({ length: before }, (_, i) => `early-${i}`), 'call', 'next']);
+    },
+  );
 });

@@ -116,11 +116,13 @@ describe('copySessions: from ADK DatabaseSessionService through both backends an
         onProgress: (p) => p.phase === 'appending' && p.done === 2 && stop.abort(new Error('interrupted')),
       });
       await expect(interrupted).rejects.toThrow('interrupted');
-      const half = await all(to, appName);
-      expect(half.flatMap((s) => s.events)).toHaveLength(2);
+      // Appends run side by side: those under way when it stopped may have landed too.
+      const stored = (await all(to, appName)).flatMap((s) => s.events).length;
+      expect(stored).toBeGreaterThanOrEqual(2);
+      expect(stored).toBeLessThan(5);
       const report = await copySessions({ from: db, to, appName });
       expect(report.problems).toEqual([]);
-      expect(report.events).toEqual({ copied: 3, alreadyThere: 2 });
+      expect(report.events).toEqual({ copied: 5 - stored, alreadyThere: stored });
       expect(report.sessions.created).toBe(0);
       expect(await all(to, appName)).toEqual(await all(db, appName));
       const again = await copySessions({ from: db, to, appName });
