@@ -85,6 +85,12 @@ describe('the packed package in an empty project', () => {
     const { stdout: help } = await run('node', [path.join(modules, 'adk-redis', bin!), '--help'], { cwd: dir });
     expect(help).toContain('usage: adk-redis-mcp --backend');
     expect(await readFile(path.join(modules, 'adk-redis', bin!), 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
+    // So does the adk-redis command (sessions copy/export/import, forget-user).
+    const cli = (manifest as { bin?: Record<string, string> }).bin?.['adk-redis'];
+    expect(cli).toBe('./dist/src/cli/main.js');
+    const { stdout: usage } = await run('node', [path.join(modules, 'adk-redis', cli!), '--help'], { cwd: dir });
+    expect(usage).toContain('usage: adk-redis sessions copy   --from <uri> --to <uri> --app <name>');
+    expect(await readFile(path.join(modules, 'adk-redis', cli!), 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
     const { stdout: exported } = await run(
       'node',
       ['--input-type=module', '-e', "import('adk-redis').then((m) => console.log(typeof m.createAgentMemoryMcpToolset, typeof m.createMemoryMcpServer))"],
