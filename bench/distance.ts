@@ -47,7 +47,7 @@ const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
       "the listing returns ids only; each session's working memory (app, last update) and journal listing, then its journal documents (state); app and user state beside the listing",
     ],
     addMemory: [1, 'one POST'],
-    searchMemory: [1, 'one search POST'],
+    searchMemory: [1, "one search POST; the customMetadata journal's listing goes beside it"],
     addSessionToMemory: [1, 'one POST'],
   },
 };
