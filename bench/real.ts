@@ -4,7 +4,7 @@
 // A measurement script, not a test: it asserts nothing.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { createEvent, type Event, type Session } from '@google/adk';
+import { type Event, type Session } from '@google/adk';
 import { SEGMENT_BYTES, SEGMENT_ITEMS, documentId, listAllSessionIds } from '../src/backends/ams-journal.js';
 import { amsKeys } from '../src/backends/ams-sessions.js';
 import { toMessage } from '../src/backends/ams-view.js';
@@ -15,6 +15,7 @@ import { RedisSessionMemoryService } from '../src/services/session-service.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../src/testing/index.js';
 import { cpuUs, meteringFetch, newMeter, type Meter } from './meter.js';
 import { printTurns, turnBench, type TurnRow } from './turns.js';
+import { message, toolPair } from './events.js';
 import { ensureInteropEnvironment, interopVersions, startPythonDriver, type PythonDriver } from '../test/helpers/python-interop.js';
 
 const ITERATIONS = Number(process.env.BENCH_REAL_ITERATIONS ?? 20);
@@ -51,30 +52,8 @@ export interface StorageRow {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const say = (i: number): Event =>
-  createEvent({
-    id: `e-${randomUUID()}`,
-    invocationId: `inv-${i}`,
-    author: i % 2 ? 'coach' : 'user',
-    timestamp: Date.now(),
-    content: { role: i % 2 ? 'model' : 'user', parts: [{ text: `Message ${i}: the athlete logged a steady tempo run and asked about recovery` }] },
-  });
-const toolPair = (i: number): Event[] => [
-  createEvent({
-    id: `e-${randomUUID()}`,
-    invocationId: `inv-${i}`,
-    author: 'coach',
-    timestamp: Date.now(),
-    content: { role: 'model', parts: [{ functionCall: { id: `c-${i}`, name: 'log_run', args: { km: i } } }] },
-  }),
-  createEvent({
-    id: `e-${randomUUID()}`,
-    invocationId: `inv-${i}`,
-    author: 'coach',
-    timestamp: Date.now(),
-    content: { role: 'user', parts: [{ functionResponse: { id: `c-${i}`, name: 'log_run', response: { logged_km: i } } }] },
-  }),
-];
+/** Message `i` of the conversation: the user's at even numbers, the coach's at odd. */
+const say = (i: number): Event => message(i, i % 2 === 0);
 
 /** Total Redis command calls so far. */
 async function redisCalls(server: RealAgentMemoryServer): Promise<number> {

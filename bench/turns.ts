@@ -3,10 +3,10 @@
 // instance: cold; one that has read the session before: warm) and by the Python adk-redis. What
 // each costs the server's API process (CPU), and the requests and bytes it takes.
 import { randomUUID } from 'node:crypto';
-import { createEvent, type Event } from '@google/adk';
 import { RedisSessionMemoryService } from '../src/services/session-service.js';
 import type { RealAgentMemoryServer } from '../src/testing/index.js';
 import type { PythonDriver } from '../test/helpers/python-interop.js';
+import { message, toolPair } from './events.js';
 import { cpuUs, meteringFetch, newMeter, type Meter } from './meter.js';
 
 /**
@@ -29,36 +29,11 @@ export interface TurnRow {
   pythonBytes: number;
 }
 
-const text = (i: number, fromUser: boolean): Event =>
-  createEvent({
-    id: `e-${randomUUID()}`,
-    invocationId: `inv-${i}`,
-    author: fromUser ? 'user' : 'coach',
-    timestamp: Date.now(),
-    content: { role: fromUser ? 'user' : 'model', parts: [{ text: `Message ${i}: the athlete logged a steady tempo run and asked about recovery` }] },
-  });
-const tool = (i: number): Event[] => [
-  createEvent({
-    id: `e-${randomUUID()}`,
-    invocationId: `inv-${i}`,
-    author: 'coach',
-    timestamp: Date.now(),
-    content: { role: 'model', parts: [{ functionCall: { id: `c-${i}`, name: 'log_run', args: { km: i } } }] },
-  }),
-  createEvent({
-    id: `e-${randomUUID()}`,
-    invocationId: `inv-${i}`,
-    author: 'coach',
-    timestamp: Date.now(),
-    content: { role: 'user', parts: [{ functionResponse: { id: `c-${i}`, name: 'log_run', response: { logged_km: i } } }] },
-  }),
-];
-
 /** One Runner turn through a service: the session read, then four appends to it. */
 async function turn(svc: RedisSessionMemoryService, app: string, user: string, sessionId: string, i: number): Promise<void> {
   const session = await svc.getSession({ appName: app, userId: user, sessionId });
   if (!session) throw new Error(`bench: session ${sessionId} is missing`);
-  for (const event of [text(2 * i, true), ...tool(i), text(2 * i + 1, false)]) await svc.appendEvent({ session, event });
+  for (const event of [message(2 * i, true), ...toolPair(i), message(2 * i + 1, false)]) await svc.appendEvent({ session, event });
 }
 
 export async function turnBench(server: RealAgentMemoryServer, py: PythonDriver, app: string, log: (line: string) => void): Promise<TurnRow[]> {
@@ -75,8 +50,8 @@ export async function turnBench(server: RealAgentMemoryServer, py: PythonDriver,
     const seeder = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: url, contextWindowMax: CONTEXT_WINDOW_MAX });
     const s = await seeder.createSession({ appName: app, userId: 'sdk', sessionId: sid });
     for (let i = 0; i < n; i += 2) {
-      await seeder.appendEvent({ session: s, event: text(i, true) });
-      await seeder.appendEvent({ session: s, event: text(i + 1, false) });
+      await seeder.appendEvent({ session: s, event: message(i, true) });
+      await seeder.appendEvent({ session: s, event: message(i + 1, false) });
     }
     await py.call('bench_seed', {
       backend: 'opensource-agent-memory',

@@ -1,7 +1,7 @@
 import { FunctionTool, LlmAgent, Runner, type Event } from '@google/adk';
 import { context, metrics, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { AggregationTemporality, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -10,19 +10,7 @@ import { RedisSessionMemoryService } from '../../src/services/session-service.js
 import { backendTarget, type Target } from '../helpers/targets.js';
 import { ScriptedLlm, lastContent, lastUserText } from '../helpers/scripted-llm.js';
 import { closeIfStarted } from '../helpers/started.js';
-
-/** Collects on demand: what the meter recorded so far. */
-class ManualReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { ManualReader } from '../helpers/manual-reader.js';
 
 const exporter = new InMemorySpanExporter();
 const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
