@@ -1,7 +1,7 @@
 import { cosine, type EmbedFunction } from '../embedding.js';
 import { DATE_TIME, isObject, match, type Incoming, type Outgoing } from '../http.js';
 import type { NamespaceTable } from './namespaces.js';
-import { checkId, problem } from './session-memory.js';
+import { checkId, decodeToken, encodeToken, problem } from './session-memory.js';
 
 /** Long-term memory of the Redis Agent Memory reference server: bulk create/delete, get, patch, search. */
 interface Violation {
@@ -247,9 +247,9 @@ function search(memories: Map<string, RamMemory>, embed: EmbedFunction, req: Inc
   if (!isObject(filter)) v.push({ field: 'filter', rule: 'type', message: 'filter must be an object' });
   let offset = 0;
   if (b.pageToken !== undefined) {
-    const m = typeof b.pageToken === 'string' ? /^o:(\d+)$/.exec(Buffer.from(b.pageToken, 'base64url').toString()) : null;
-    if (!m) v.push({ field: 'pageToken', rule: 'format', message: 'pageToken is not a token this service issued' });
-    else offset = Number(m[1]);
+    const decoded = typeof b.pageToken === 'string' ? decodeToken(b.pageToken) : undefined;
+    if (decoded === undefined) v.push({ field: 'pageToken', rule: 'format', message: 'pageToken is not a token this service issued' });
+    else offset = decoded;
   }
   if (v.length) return problem(400, 'request validation failed', v);
   const f = filter as Record<string, Filter | undefined>;
@@ -286,6 +286,6 @@ function search(memories: Map<string, RamMemory>, embed: EmbedFunction, req: Inc
     .filter(({ s }) => (query ? s > 0 : true) && (threshold === undefined || s >= (threshold as number)))
     .sort((a, b2) => (query ? b2.s - a.s : Date.parse(b2.m.createdAt) - Date.parse(a.m.createdAt)) || a.m.id.localeCompare(b2.m.id));
   const page = scored.slice(offset, offset + (limit as number));
-  const next = offset + (limit as number) < scored.length ? Buffer.from(`o:${offset + (limit as number)}`).toString('base64url') : undefined;
+  const next = offset + (limit as number) < scored.length ? encodeToken(offset + (limit as number)) : undefined;
   return { status: 200, body: { items: page.map(({ m }) => view(m)), ...(next ? { nextPageToken: next } : {}) } };
 }

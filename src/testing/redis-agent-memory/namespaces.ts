@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isObject, match, type Incoming, type Outgoing } from '../http.js';
-import { checkId, problem } from './session-memory.js';
+import { checkId, decodeToken, encodeToken, problem } from './session-memory.js';
 
 /**
  * Namespace objects of the Redis Agent Memory reference server, as the official SDK 0.4.1 shows
@@ -38,9 +38,7 @@ export interface NamespaceRef {
 
 const SCOPES = ['PERSONAL', 'SHARED'];
 
-function conflict(detail: string): Outgoing {
-  return { status: 409, body: { type: '/errors/conflict', title: 'Conflict', status: 409, detail } };
-}
+const conflict = (detail: string): Outgoing => problem(409, detail);
 
 export class NamespaceTable {
   readonly byId = new Map<string, StoredNamespace>();
@@ -103,16 +101,16 @@ export class NamespaceTable {
     const scope = req.query.get('scope');
     if (scope !== null && !SCOPES.includes(scope)) v.push({ field: 'scope', rule: 'enum', message: 'scope must be PERSONAL or SHARED' });
     const token = req.query.get('pageToken');
-    const offset = token === null ? 0 : Number(/^o:(\d+)$/.exec(Buffer.from(token, 'base64url').toString())?.[1] ?? NaN);
-    if (!Number.isInteger(offset)) v.push({ field: 'pageToken', rule: 'format', message: 'pageToken is not a token this service issued' });
+    const offset = token === null ? 0 : decodeToken(token);
+    if (offset === undefined) v.push({ field: 'pageToken', rule: 'format', message: 'pageToken is not a token this service issued' });
     if (v.length) return problem(400, 'invalid query parameters', v);
     const parentId = req.query.get('parentId');
     const ownerId = req.query.get('ownerId');
     const all = [...this.byId.values()].filter(
       (n) => (parentId === null || n.parentId === parentId) && (scope === null || n.scope === scope) && (ownerId === null || n.ownerId === ownerId),
     );
-    const next = offset + limit < all.length ? Buffer.from(`o:${offset + limit}`).toString('base64url') : undefined;
-    return { status: 200, body: { items: all.slice(offset, offset + limit), ...(next ? { nextPageToken: next } : {}) } };
+    const next = offset! + limit < all.length ? encodeToken(offset! + limit) : undefined;
+    return { status: 200, body: { items: all.slice(offset, offset! + limit), ...(next ? { nextPageToken: next } : {}) } };
   }
 
   private create(req: Incoming): Outgoing {

@@ -62,6 +62,7 @@ const PROBLEMS = {
   400: { type: '/errors/invalid-data', title: 'Bad Request' },
   401: { type: '/errors/authentication-failed', title: 'Unauthorized' },
   404: { type: '/errors/resource-not-found', title: 'Not Found' },
+  409: { type: '/errors/conflict', title: 'Conflict' },
 } as const;
 
 export function problem(status: keyof typeof PROBLEMS, detail: string, fields?: Violation[]): Outgoing {
@@ -83,8 +84,9 @@ function newEventId(): string {
   return randomBytes(16).toString('hex');
 }
 
-const encodeToken = (offset: number) => Buffer.from(`o:${offset}`).toString('base64url');
-function decodeToken(token: string): number | undefined {
+/** The page tokens the store hands out: an offset, opaque to clients. */
+export const encodeToken = (offset: number) => Buffer.from(`o:${offset}`).toString('base64url');
+export function decodeToken(token: string): number | undefined {
   const m = /^o:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
   return m ? Number(m[1]) : undefined;
 }
