@@ -3,7 +3,7 @@ import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients
 import { readableId } from '../codec/ids.js';
 import type { JsonValue } from '../codec/json.js';
 import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
-import { ramIds } from './ram-sessions.js';
+import { placement, ramIds } from './ram-sessions.js';
 import { unlessMissing } from './missing.js';
 import { memoriesMessage, sessionMessages, text } from '../codec/prompt.js';
 import type { CallOptions, MemoryBackend, PromptMessage, PromptRequest } from './types.js';
@@ -61,15 +61,12 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
   }
 
   async search(scope: MemoryScope, query: string, limit: number, similarityThreshold: number | undefined, o?: CallOptions): Promise<MemoryHit[]> {
-    const ownerId = this.owner(scope);
-    // Namespace scope is not access control: the owner filter stays, and results are checked again.
-    const where = scope.namespaceId === undefined ? { namespace: { eq: ramIds.namespace(scope.namespace) } } : { namespaceRef: { eq: scope.namespaceId } };
     const res = await this.client.searchLongTermMemory(
       {
         text: query,
         limit,
         ...(similarityThreshold !== undefined ? { similarityThreshold } : {}),
-        filter: { ownerId: { eq: ownerId }, ...where },
+        filter: this.filterOf(scope),
         filterOp: 'all',
       },
       o,
@@ -101,14 +98,12 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
   }
 
   async removeAll(scope: MemoryScope, o?: CallOptions): Promise<number> {
-    const ownerId = this.owner(scope);
-    const where = scope.namespaceId === undefined ? { namespace: { eq: ramIds.namespace(scope.namespace) } } : { namespaceRef: { eq: scope.namespaceId } };
     // Every record of the owner in the namespace, page by page, then deleted: extracted ones carry the same owner.
     const ids: string[] = [];
     let pageToken: string | undefined;
     do {
       const page = await this.client.searchLongTermMemory(
-        { limit: BULK_LIMIT, filter: { ownerId: { eq: ownerId }, ...where }, filterOp: 'all', ...(pageToken ? { pageToken } : {}) },
+        { limit: BULK_LIMIT, filter: this.filterOf(scope), filterOp: 'all', ...(pageToken ? { pageToken } : {}) },
         o,
       );
       ids.push(...page.items.filter((r) => this.owns(scope, r)).map((r) => r.id));
@@ -128,6 +123,12 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
     return ramIds.owner(scope.userId);
   }
 
+  /** The scope's records: its owner and its placement. Namespace scope is not access control, so the owner filter stays. */
+  private filterOf(scope: MemoryScope): RedisAgentMemorySchemas['LongTermMemoryFilter'] {
+    const placed = scope.namespaceId === undefined ? { namespace: { eq: ramIds.namespace(scope.namespace) } } : { namespaceRef: { eq: scope.namespaceId } };
+    return { ownerId: { eq: this.owner(scope) }, ...placed };
+  }
+
   private owns(scope: MemoryScope, r: Record_): boolean {
     if (r.ownerId !== this.owner(scope)) return false;
     // A record placed by reference comes back without the label: never the label's, and the other way round.
@@ -137,9 +138,9 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
   }
 }
 
-/** Where a record is placed: the label, or the namespace object (never both). */
+/** Where a record is placed: the label, or the namespace object (never both), as sessions are. */
 function placementOf(scope: MemoryScope): { namespace: string } | { namespaceRef: { namespaceId: string } } {
-  return scope.namespaceId === undefined ? { namespace: ramIds.namespace(scope.namespace) } : { namespaceRef: { namespaceId: scope.namespaceId } };
+  return placement(scope.namespaceId).wire(scope.namespace);
 }
 
 function toHit(r: Record_): MemoryHit {
