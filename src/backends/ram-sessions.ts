@@ -272,13 +272,10 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     const id = ramIds.users(this.place.key(namespace), appName);
     const registry = await this.fetch(id, true, o);
     if (!registry) return;
-    const naming = registry.events.filter((e) => {
-      const env = envelope(e);
-      return env.kind === 'users' && Array.isArray(env.users) && env.users.includes(userId);
-    });
+    const naming = registry.events.filter((e) => usersIn({ events: [e] }).includes(userId));
     const summarised = registry.summary?.text.includes(userId) ?? false;
     if (!naming.length && !summarised) return;
-    const remaining = (await this.registeredUsers(namespace, appName, o)).filter((u) => u !== userId);
+    const remaining = usersIn(registry).filter((u) => u !== userId);
     // The store's summary may name the user and cannot be edited: the registry starts again without them.
     if (summarised) await unlessMissing(this.client.deleteSessionMemory(id, o));
     // The others are restated before the records naming the user go, so no reader misses them.
@@ -378,13 +375,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
 
   /** Users with sessions in the app: the union of every surviving registry record. */
   private async registeredUsers(namespace: string, appName: string, o?: CallOptions): Promise<string[]> {
-    const memory = await this.fetch(ramIds.users(this.place.key(namespace), appName), true, o);
-    const users = new Set<string>();
-    for (const record of memory?.events ?? []) {
-      const env = envelope(record);
-      if (env.kind === 'users' && Array.isArray(env.users)) for (const u of env.users) if (typeof u === 'string') users.add(u);
-    }
-    return [...users];
+    return usersIn(await this.fetch(ramIds.users(this.place.key(namespace), appName), true, o));
   }
 
   /** Whether a store session is this scope's (see `belongsTo`), in this instance's placement. */
@@ -407,6 +398,16 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     } while (pageToken);
     return ids;
   }
+}
+
+/** Users with sessions in the app, as a registry's surviving records list them (their union). */
+function usersIn(registry: { events: SessionEvent[] } | undefined): string[] {
+  const users = new Set<string>();
+  for (const record of registry?.events ?? []) {
+    const env = envelope(record);
+    if (env.kind === 'users' && Array.isArray(env.users)) for (const u of env.users) if (typeof u === 'string') users.add(u);
+  }
+  return [...users];
 }
 
 /**
