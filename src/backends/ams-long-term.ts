@@ -151,9 +151,12 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
 
   async remove(scope: MemoryScope, ids: string[], o?: CallOptions): Promise<void> {
     if (!ids.length) return;
-    await this.client.deleteLongTermMemories(ids, o);
-    // Their metadata goes too (a null entry is a deleted one).
-    const metadata = await this.metadata.read(metadataKey(scope), o);
+    // Their metadata goes too (a null entry is a deleted one): read beside the delete.
+    const [, metadata] = await together(
+      o?.signal,
+      (signal) => this.client.deleteLongTermMemories(ids, { signal }),
+      (signal) => this.metadata.read(metadataKey(scope), { signal }),
+    );
     const kept = ids.filter((id) => metadata[id] !== undefined && metadata[id] !== null);
     if (kept.length) await this.metadata.write(metadataKey(scope), Object.fromEntries(kept.map((id) => [id, null])), o);
   }

@@ -1,5 +1,6 @@
-import type { BaseSessionService, Event, Session } from '@google/adk';
+import { trimTempState, type BaseSessionService, type Event, type Session } from '@google/adk';
 import { invalidInput } from '../clients/invalid-input.js';
+import { isEmpty, splitState } from '../codec/state.js';
 
 /** Where sessions are copied from: any ADK session service, or a stream of exported sessions. */
 export interface SessionSource {
@@ -76,12 +77,8 @@ const APPEND_CONCURRENCY = 8;
 /** Whether an event changes state that other sessions share (`app:` or `user:` keys). */
 function sharesState(event: Event): boolean {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- events of other services may come without actions
-  return Object.keys(event.actions?.stateDelta ?? {}).some((k) => k.startsWith('app:') || k.startsWith('user:'));
-}
-
-/** State as a session is created with it: without `temp:` keys, which ADK never stores. */
-function storable(state: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(state).filter(([k]) => !k.startsWith('temp:')));
+  const { app, user } = splitState(event.actions?.stateDelta);
+  return !isEmpty(app) || !isEmpty(user);
 }
 
 /**
@@ -116,8 +113,9 @@ export async function copySessions(options: CopySessionsOptions): Promise<CopyRe
     const request = { appName, userId: s.userId, sessionId: s.id, signal };
     let target = await to.getSession(request);
     // An event stored whole is there; one stored only in part (a write cut off mid-way) is copied again.
-    const have = new Set((target?.events ?? []).filter((e) => s.events.some((x) => x.id === e.id && fingerprint(x) === fingerprint(e))).map((e) => e.id));
-    const foreign = (target?.events ?? []).filter((e) => !s.events.some((x) => x.id === e.id));
+    const prints = new Map(s.events.map((e) => [e.id, fingerprint(e)]));
+    const have = new Set((target?.events ?? []).filter((e) => prints.get(e.id) === fingerprint(e)).map((e) => e.id));
+    const foreign = (target?.events ?? []).filter((e) => !prints.has(e.id));
     if (foreign.length) {
       report.problems.push({
         userId: s.userId,
@@ -127,7 +125,7 @@ export async function copySessions(options: CopySessionsOptions): Promise<CopyRe
       continue;
     }
     if (!target) {
-      target = await to.createSession({ ...request, state: storable(s.state) });
+      target = await to.createSession({ ...request, state: trimTempState(s.state) });
       report.sessions.created++;
     }
     targets.set(keyOf(s), target);
@@ -212,8 +210,8 @@ function differenceOf(source: Session, copy: Session): string | undefined {
   if (ids(source) !== ids(copy)) return 'events differ (ids, order or timestamps)';
   const changed = source.events.filter((e, i) => fingerprint(e) !== fingerprint(copy.events[i]!)).map((e) => e.id);
   if (changed.length) return `events differ in author, content or state changes: ${changed.join(', ')}`;
-  const a = storable(source.state);
-  const b = storable(copy.state);
+  const a = trimTempState(source.state);
+  const b = trimTempState(copy.state);
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
   return keys.length ? `state differs at ${keys.join(', ')}` : undefined;
 }
