@@ -10,21 +10,11 @@
 // from the old document while it talks to a server of the new one: what the old client sends may
 // now be refused or ignored, or what it reads may now be missing or outside what its validators
 // accept. (openapi-diff, the npm package, refuses OpenAPI 3.1, which FastAPI servers emit.)
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { load } from './specs-pull.mjs';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
-
-async function load(from) {
-  if (/^https?:\/\//i.test(from)) {
-    const res = await fetch(from);
-    if (!res.ok) throw new Error(`GET ${from} answered HTTP ${res.status}`);
-    return parse(await res.text());
-  }
-  return parse(await readFile(path.resolve(from), 'utf8'));
-}
 
 /** Follows local `$ref`s; `seen` stops at a schema that contains itself. */
 function resolver(doc) {

@@ -27,7 +27,8 @@ function arg(name) {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-async function load(from) {
+/** An OpenAPI document (JSON or YAML) from a URL or a file. */
+export async function load(from) {
   if (/^https?:\/\//i.test(from)) {
     const res = await fetch(from, { headers: { accept: 'application/json, application/yaml;q=0.9' } });
     if (!res.ok) throw new Error(`GET ${from} answered HTTP ${res.status}`);
