@@ -26,15 +26,16 @@ const PREFIX = /^(agent-memory-server|redis-agent-memory)\+(https?):\/\//i;
 export function backendConfigOf(uri: string): RedisSessionMemoryServiceConfig | undefined {
   const m = PREFIX.exec(uri);
   if (!m) return undefined;
+  const managed = m[1]!.toLowerCase() === 'redis-agent-memory';
   const url = new URL(uri.slice(m[1]!.length + 1));
   const params = url.searchParams;
-  const known = m[1]!.toLowerCase() === 'redis-agent-memory' ? ['store', 'namespace', 'namespaceId'] : ['namespace'];
+  const known = managed ? ['store', 'namespace', 'namespaceId'] : ['namespace'];
   const unknown = [...params.keys()].find((k) => !known.includes(k));
   if (unknown) throw new ConfigurationError(unknown, `is not a parameter of ${m[1]} URIs (known: ${known.join(', ')})`, 'adk-redis');
   const apiBaseUrl = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')}`;
   const namespace = params.get('namespace');
   const common = { apiBaseUrl, ...(namespace ? { defaultNamespace: namespace } : {}) };
-  if (m[1]!.toLowerCase() === 'agent-memory-server') return { backend: 'opensource-agent-memory', ...common };
+  if (!managed) return { backend: 'opensource-agent-memory', ...common };
   const store = params.get('store');
   const namespaceId = params.get('namespaceId');
   return { backend: 'redis-agent-memory', ...common, ...(store ? { storeId: store } : {}), ...(namespaceId ? { namespaceId } : {}) };
