@@ -23,9 +23,12 @@ export class SessionExpiry {
 
   constructor(private readonly cacheSize = 1000) {}
 
-  /** The expiry of every document beside the working memory of a session with this TTL. */
-  static beside(ttlSeconds: number): Expiry {
-    return { ttlSeconds: 2 * ttlSeconds };
+  /**
+   * The expiry of every document beside the working memory of a session with this TTL, counted
+   * `from` a moment no later than the working memory write it goes with (default: now).
+   */
+  static beside(ttlSeconds: number, from?: number): Expiry {
+    return { ttlSeconds: 2 * ttlSeconds, ...(from === undefined ? {} : { from }) };
   }
 
   /** Whether this instance knows the documents of the session (read or written since it started). */

@@ -41,14 +41,20 @@ export interface JournalDoc {
   expiresAt?: number;
 }
 
-/** Writes with an expiry: the server's `ttl_seconds` (it sets the key's TTL on every PUT), and that moment, kept in the document. */
+/**
+ * Writes with an expiry: the server's `ttl_seconds` (it sets the key's TTL on every PUT), and the
+ * moment it expires, kept in the document. `from` (epoch ms, default: when the PUT is sent) is when
+ * the write was decided: a document written with a working memory records an expiry counted from
+ * before that working memory was sent, so it never seems to outlive it by more than the TTL given.
+ */
 export interface Expiry {
   ttlSeconds: number;
+  from?: number | undefined;
 }
 
 /** The body fields a write with this expiry adds. */
 function expiring(expiry: Expiry | undefined): { ttl_seconds?: number; expiresAt?: number } {
-  return expiry ? { ttl_seconds: expiry.ttlSeconds, expiresAt: Date.now() + expiry.ttlSeconds * 1000 } : {};
+  return expiry ? { ttl_seconds: expiry.ttlSeconds, expiresAt: (expiry.from ?? Date.now()) + expiry.ttlSeconds * 1000 } : {};
 }
 
 /** The size of a payload as a journal document counts it. */

@@ -579,6 +579,10 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     // Documents of an expiring session that would expire before the working memory written now are
     // read beside it, and carried forward by this append (at most once per TTL each).
     const due = this.expiry.due(scope, this.journals.currentDocument(journal));
+    // The journal write may wait on a read of this writer's document and land after the view's: its
+    // recorded expiry counts from here, before either, so that once the session has expired the
+    // document is among what is left of it (see `leftoversOf`), never read into a session created afresh.
+    const startedAt = Date.now();
     const [fresh, dueDocs] = await together(
       o?.signal,
       (signal) => this.views.read(scope, { signal }),
@@ -608,7 +612,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     const foreign = this.views.foreignIn(scope, fresh, [event.id]);
     const adopted = foreign.map((m) => eventToJson(adoptionOf(m, foreignEvent(m, scope.appName)), 'appendEvent'));
     const marker: ViewMarker = { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: event.timestamp };
-    const beside = ttl ? SessionExpiry.beside(ttl) : undefined;
+    const beside = ttl ? SessionExpiry.beside(ttl, startedAt) : undefined;
     // The journal and the view are independent documents: written together. Session state travels in the events.
     const [written] = await allToCompletion(
       o?.signal,

@@ -8,6 +8,7 @@ import { amsKeys, eventsSize } from '../../src/backends/ams-sessions.js';
 import { createAgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/testing/index.js';
+import { eventually } from '../helpers/eventually.js';
 import { closeIfStarted } from '../helpers/started.js';
 
 interface Put {
@@ -332,4 +333,47 @@ describe('Agent Memory Server journal documents', () => {
       expect(read!.events.map((e) => e.id)).toEqual([...Array.from({ length: before }, (_, i) => `early-${i}`), 'call', 'next']);
     },
   );
+
+  it("records a journal document's expiry from before the conversation write it goes with, also when the journal write waits on a read", async () => {
+    // An expired session's leftovers are the documents whose recorded expiry says they were written
+    // with its working memory: one that seemed to outlive it would be read into a session created
+    // afresh under the same id.
+    const ttl = 60;
+    let viewSentAt: number | undefined;
+    const journals: { sentAt: number; expiresAt: number }[] = [];
+    const service = new RedisSessionMemoryService({
+      backend: 'opensource-agent-memory',
+      apiBaseUrl: server.url,
+      maxRetries: 0,
+      sessionTtlSeconds: ttl,
+      fetch: async (req: Request): Promise<Response> => {
+        const id = decodeURIComponent(new URL(req.url).pathname.split('/').pop()!);
+        if (req.method === 'PUT' && id === 'expiring') viewSentAt = Date.now();
+        if (req.method === 'PUT' && id.startsWith('w-')) {
+          const body = (await req.clone().json()) as { data: { expiresAt: number } };
+          journals.push({ sentAt: Date.now(), expiresAt: body.data.expiresAt });
+        }
+        if (req.method === 'GET' && id.startsWith('w-') && viewSentAt !== undefined) {
+          // The writer reads its own document back (its last write's answer was lost) while the
+          // view's PUT is out: the journal's PUT goes later, on a clock that has moved on.
+          const sent = viewSentAt;
+          await eventually('the clock has moved past the view write', () => Promise.resolve(Date.now() > sent + 5), { everyMs: 1 });
+        }
+        return fetch(req);
+      },
+    });
+    const session = await service.createSession({ appName: 'expiry-from', userId: 'u', sessionId: 'expiring' });
+    const say = (id: string) =>
+      createEvent({ id, invocationId: 'i', author: 'coach', timestamp: Date.now(), content: { role: 'model', parts: [{ text: id }] } });
+    server.faults.add({ kind: 'reset-after', method: 'PUT', path: /\/v1\/working-memory\/w-/, times: 1 });
+    await expect(service.appendEvent({ session, event: say('lost') })).rejects.toThrow();
+    viewSentAt = undefined;
+    journals.length = 0;
+    await service.appendEvent({ session, event: say('next') });
+    expect(viewSentAt).toBeDefined();
+    expect(journals).toHaveLength(1);
+    // The PUT did go after the view's: the recorded expiry does not count from it.
+    expect(journals[0]!.sentAt).toBeGreaterThan(viewSentAt!);
+    expect(journals[0]!.expiresAt).toBeLessThanOrEqual(viewSentAt! + 2 * ttl * 1000);
+  });
 });
