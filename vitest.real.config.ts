@@ -26,6 +26,7 @@ export const REAL_SUITES = [
   'test/integration/forget-user.test.ts',
   'test/integration/custom-metadata.test.ts',
   'test/real/release.test.ts',
+  'test/real/drills.test.ts',
 ];
 
 /**

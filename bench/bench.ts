@@ -17,6 +17,7 @@ import { ENVELOPE_VERSION, eventToJson, renderText } from '../src/codec/events.j
 import { mapLimit } from '../src/codec/concurrency.js';
 import { clientWork } from './client-work.js';
 import { distance } from './distance.js';
+import { loadBench, printLoad } from './load.js';
 import { printReal, realBench } from './real.js';
 import { printTelemetry, telemetryOverhead } from './telemetry.js';
 import { meteringFetch, newMeter, type Meter } from './meter.js';
@@ -600,6 +601,11 @@ try {
       ...real,
       seconds: (performance.now() - t0) / 1000,
     };
+  } else if (process.argv.includes('--load')) {
+    stopServers();
+    const load = await loadBench((line) => console.log(`• ${line}`));
+    printLoad(load);
+    results.load = { machine, date: new Date().toISOString(), ...load, seconds: (performance.now() - t0) / 1000 };
   } else if (process.argv.includes('--telemetry')) {
     await telemetryTable(results);
   } else if (LATENCY_MS > 0) {

@@ -364,9 +364,63 @@ async def bench_run(a: Args) -> Any:
     return {"ms": times, "requests": Meter.requests / n, "sent": Meter.sent / n, "received": Meter.received / n}
 
 
+async def load_replica(a: Args) -> Any:
+    """One agent replica of the load bench on the Python adk-redis: `sessions` served at once, each for
+    `turns` turns (getSession, the user's message, a tool call, its result, the answer; searchMemory
+    every `searchEvery`-th turn, addSessionToMemory every `memoryEvery`-th), as the TypeScript
+    replica does. Answers the events each append acknowledged, each turn's ms, and the failed calls."""
+    sessions = RedisSessionMemoryService(session_config(a))
+    memory = RedisLongTermMemoryService(memory_config(a))
+    app, user = a["app"], a["user"]
+    acked: dict[str, list[str]] = {}
+    turn_ms: list[float] = []
+    errors: list[dict[str, str]] = []
+
+    async def attempt(op: str, work: Callable[[], Awaitable[Any]]) -> tuple[bool, Any]:
+        try:
+            return True, await work()
+        except Exception as e:  # counted as the bench's errors
+            errors.append({"op": op, "name": type(e).__name__, "message": str(e)[:300]})
+            return False, None
+
+    async def serve(sid: str) -> None:
+        ok, _ = await attempt("createSession", lambda: sessions.create_session(app_name=app, user_id=user, session_id=sid))
+        if not ok:
+            return
+        acked[sid] = []
+        for t in range(a["turns"]):
+            started = time.perf_counter()
+            ok, s = await attempt("getSession", lambda: sessions.get_session(app_name=app, user_id=user, session_id=sid))
+            if not ok or s is None:
+                continue
+            for e in [text_event(2 * t)[0], *text_event(t, True), text_event(2 * t + 1)[0]]:
+                ok, _ = await attempt("appendEvent", lambda e=e: sessions.append_event(s, e))
+                if not ok:
+                    break
+                acked[sid].append(e.id)
+            if ok and a["searchEvery"] and t % a["searchEvery"] == a["searchEvery"] - 1:
+                ok, _ = await attempt("searchMemory", lambda: memory.search_memory(app_name=app, user_id=user, query="how was the tempo run?"))
+            if ok and a["memoryEvery"] and t % a["memoryEvery"] == a["memoryEvery"] - 1:
+                ok, _ = await attempt("addSessionToMemory", lambda: memory.add_session_to_memory(s))
+            if ok:
+                turn_ms.append((time.perf_counter() - started) * 1000)
+
+    await asyncio.gather(*(serve(sid) for sid in a["sessions"]))
+    return {"acked": acked, "turnMs": turn_ms, "errors": errors}
+
+
+async def session_event_ids(a: Args) -> Any:
+    """The ids of a session's events as the Python adk-redis reads them (None: no session)."""
+    sessions = RedisSessionMemoryService(session_config(a))
+    s = await sessions.get_session(app_name=a["app"], user_id=a["user"], session_id=a["session"])
+    return None if s is None else [e.id for e in s.events]
+
+
 COMMANDS: dict[str, Callable[[Args], Awaitable[Any]]] = {
     "bench_seed": bench_seed,
     "bench_run": bench_run,
+    "load_replica": load_replica,
+    "session_event_ids": session_event_ids,
     "runner_turn": runner_turn,
     "get_session": get_session,
     "list_sessions": list_sessions,

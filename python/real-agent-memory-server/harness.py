@@ -4,8 +4,10 @@ The server queues its background work (promotion, debounced extraction, indexing
 which a worker process runs. This process is that worker, driven by the TypeScript launcher
 (src/testing/real-agent-memory-server/) so tests can decide when the work happens:
 
-- ``--mode auto``: a worker runs all the time, as ``agent-memory task-worker`` does.
-- ``--mode manual``: nothing runs until the launcher sends ``drain``; the worker then runs every
+- ``--mode auto``: the server's own ``agent-memory task-worker`` processes (as many as the
+  deployment has, started and stopped by the launcher) run the work as it comes due; this process
+  only watches the queue.
+- ``--mode manual``: nothing runs until the launcher sends ``drain``; this process then runs every
   queued and scheduled task until none is left, scheduled ones brought forward to now (the server
   runs with a debounce of an hour in this mode, so nothing it keeps for a task expires meanwhile).
 
@@ -18,7 +20,9 @@ stays free for the server's own logging). Commands:
   extraction again (the server skips it while these keys exist): auto mode waits until they
   expire; manual mode, whose debounce is an hour, deletes them as if that hour had passed.
 - ``{"id": n, "cmd": "tasks"}``: how many tasks of each function are waiting (queued or scheduled)
-  and running, answered as ``{"waiting": {...}, "running": {...}}``.
+  and running, answered as ``{"waiting": {...}, "running": {...}, "runningOn": {pid: n}}``.
+- ``{"id": n, "cmd": "workers"}``: the process ids of the workers whose heartbeat Docket holds,
+  answered as ``{"workers": [...]}``.
 
 Nothing here changes what the server does: the worker runs the server's own task collection with
 the same Docket settings as ``agent-memory task-worker``.
@@ -47,6 +51,8 @@ from agent_memory_server.utils.redis import get_redis_conn, redis_url_for_docket
 TASKS = "agent_memory_server.docket_tasks:task_collection"
 # A task due within this many seconds counts as pending work (extraction waits out its debounce).
 DUE_SOON_SECONDS = 5.0
+# How long `idle` waits for a worker to come back before it says none will.
+NO_WORKER_SECONDS = 60.0
 
 
 @asynccontextmanager
@@ -58,6 +64,7 @@ async def docket() -> AsyncIterator[Docket]:
 
 
 def worker(d: Docket, automatic: bool) -> Worker:
+    """A worker with ``agent-memory task-worker``'s settings, for manual mode's drains."""
     return Worker(
         docket=d,
         concurrency=10,
@@ -93,27 +100,52 @@ async def drain() -> None:
 
 
 async def idle() -> None:
-    """Waits until no task runs and none is due within DUE_SOON_SECONDS (periodic ones are later)."""
+    """Waits until no task runs and none is due within DUE_SOON_SECONDS (periodic ones are later).
+
+    Fails when work is waiting and no worker has sent a heartbeat for NO_WORKER_SECONDS: nothing
+    would ever run it (the launcher restarts workers that end, so a gap shorter than that is a
+    worker starting again)."""
+    loop = asyncio.get_running_loop()
+    without_worker_since: float | None = None
     async with docket() as d:
         while True:
             snap = await d.snapshot()
             horizon = datetime.now(timezone.utc) + timedelta(seconds=DUE_SOON_SECONDS)
             if not snap.running and not any(e.when <= horizon for e in snap.future):
                 return
+            if snap.workers:
+                without_worker_since = None
+            elif without_worker_since is None:
+                without_worker_since = loop.time()
+            elif loop.time() - without_worker_since > NO_WORKER_SECONDS:
+                raise RuntimeError(f"tasks are waiting and no task worker has been alive for {NO_WORKER_SECONDS} s")
             await asyncio.sleep(0.05)
 
 
+def pid_of(worker_name: str) -> str:
+    """Docket names a worker ``host#pid`` by default."""
+    return worker_name.rsplit("#", 1)[-1]
+
+
 async def tasks() -> dict[str, dict[str, int]]:
-    """Counts of waiting and running tasks by function name."""
+    """Counts of waiting and running tasks by function name, and of running tasks by worker pid."""
     async with docket() as d:
         snap = await d.snapshot()
     waiting: dict[str, int] = {}
     running: dict[str, int] = {}
+    running_on: dict[str, int] = {}
     for e in snap.future:
         waiting[e.function.__name__] = waiting.get(e.function.__name__, 0) + 1
     for e in snap.running:
         running[e.function.__name__] = running.get(e.function.__name__, 0) + 1
-    return {"waiting": waiting, "running": running}
+        running_on[pid_of(e.worker)] = running_on.get(pid_of(e.worker), 0) + 1
+    return {"waiting": waiting, "running": running, "runningOn": running_on}
+
+
+async def workers() -> list[str]:
+    """Process ids of the workers Docket has a recent heartbeat of."""
+    async with docket() as d:
+        return sorted(pid_of(w.name) for w in await d.workers())
 
 
 async def settle(mode: str) -> None:
@@ -130,15 +162,6 @@ async def settle(mode: str) -> None:
 
 
 async def serve(mode: str, answers: TextIO) -> None:
-    background: asyncio.Task[None] | None = None
-    if mode == "auto":
-        async def run_forever() -> None:
-            async with docket() as d:
-                async with worker(d, automatic=True) as w:
-                    await w.run_forever()
-
-        background = asyncio.create_task(run_forever())
-
     def answer(message: dict[str, Any]) -> None:
         answers.write(json.dumps(message) + "\n")
         answers.flush()
@@ -160,6 +183,8 @@ async def serve(mode: str, answers: TextIO) -> None:
                 await settle(mode)
             elif request["cmd"] == "tasks":
                 result = await tasks()
+            elif request["cmd"] == "workers":
+                result = {"workers": await workers()}
             else:
                 raise ValueError(f"unknown command {request['cmd']!r}")
             answer({"id": request["id"], "ok": True, **result})
@@ -175,8 +200,6 @@ async def serve(mode: str, answers: TextIO) -> None:
         handler = asyncio.create_task(handle(json.loads(line)))
         handlers.add(handler)
         handler.add_done_callback(handlers.discard)
-    if background is not None:
-        background.cancel()
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ export {
   type RealAgentMemoryServer,
   type RealAgentMemoryServerOptions,
   type RealServerVersions,
+  type ServerPart,
+  type SupervisorRestart,
   type TaskCounts,
   type UnavailableReason,
 } from './real-agent-memory-server/index.js';

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConnectionError, RequestAbortedError, createAgentMemoryServerClient } from '../../src/clients/index.js';
 import { AttemptCancel, nodeFetch } from '../../src/clients/node-transport.js';
+import { eventually } from '../helpers/eventually.js';
 import { sendJson, startStub, type StubServer } from '../helpers/stub-server.js';
 
 describe('the default node transport', () => {
@@ -45,22 +46,25 @@ describe('the default node transport', () => {
   });
 
   it('closes the connection of an attempt that is cancelled, and rejects with the reason', async () => {
+    let arrived = 0;
     let closed = false;
     const s = await stub((req) => {
+      arrived++;
       req.socket.on('close', () => (closed = true));
     });
     const cancel = new AttemptCancel();
     const pending = nodeFetch({ url: `${s.url}/v1/health`, init: { signal: cancel.signal } });
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually('the request has reached the server', () => arrived === 1);
     cancel.abort(new Error('stop'));
     await expect(pending).rejects.toThrow('stop');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(closed).toBe(true);
+    await eventually('the server sees the connection closed', () => closed);
 
     const client = createAgentMemoryServerClient({ apiBaseUrl: s.url, timeout: 30 });
     const caller = new AbortController();
-    setTimeout(() => caller.abort(new Error('user left')), 50);
-    await expect(client.health({ signal: caller.signal })).rejects.toBeInstanceOf(RequestAbortedError);
+    const call = client.health({ signal: caller.signal });
+    await eventually('the call has reached the server', () => arrived === 2);
+    caller.abort(new Error('user left'));
+    await expect(call).rejects.toBeInstanceOf(RequestAbortedError);
   });
 
   it('gives client.http standard fetch Responses, for calls the methods do not cover', async () => {

@@ -87,6 +87,13 @@ describe('startRealAgentMemoryServer', () => {
     expect(server.model.calls.discrete).toBe(1);
   });
 
+  it('refuses a deployment it cannot start, naming the option and the rule', async () => {
+    await expect(startRealAgentMemoryServer({ apiProcesses: 0 })).rejects.toThrow('apiProcesses must be a whole number of at least 1, got 0');
+    await expect(startRealAgentMemoryServer({ taskWorkers: 1.5 })).rejects.toThrow('taskWorkers must be a whole number, got 1.5');
+    await expect(startRealAgentMemoryServer({ backgroundTasks: 'manual', taskWorkers: 1 })).rejects.toThrow('taskWorkers must be 0 in manual mode');
+    await expect(startRealAgentMemoryServer({ redisPersistence: 'rdb' as 'aof' })).rejects.toThrow('redisPersistence must be "none" or "aof", got "rdb"');
+  });
+
   it('refuses a setting the real server does not have', async () => {
     await expect(startRealAgentMemoryServer({ contextWindowMax: 400 })).rejects.toThrow(
       /contextWindowMax cannot be honoured.*pass contextWindowMax to RedisSessionMemoryService/,
@@ -95,11 +102,16 @@ describe('startRealAgentMemoryServer', () => {
 });
 
 describe('the harness leaves no process behind', () => {
-  it('stops every process on close()', async () => {
-    const server = await startRealAgentMemoryServer({ mcp: true });
-    const pids = Object.values(server.pids);
-    expect(pids).toHaveLength(4);
+  it('stops every process on close(), those of a deployment with several API processes and task workers too', async () => {
+    const server = await startRealAgentMemoryServer({ mcp: true, apiProcesses: 2, taskWorkers: 2 });
+    const { api, taskWorkers, redis, harness } = server.parts();
+    const pids = [...api, ...taskWorkers, redis, harness, server.pids.mcp!];
+    expect(new Set(pids).size).toBe(7);
     expect(pids.every(alive)).toBe(true);
+    // Through the balancer, which sends each request to the next API process.
+    const answered = await Promise.all([0, 1, 2, 3].map(() => fetch(`${server.url}/v1/health`).then((r) => r.status)));
+    expect(answered).toEqual([200, 200, 200, 200]);
+    expect(server.urls).toHaveLength(2);
     await server.close();
     await eventually('every process has ended', () => !pids.some(alive), { withinMs: 10_000 });
   });

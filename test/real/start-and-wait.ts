@@ -3,5 +3,6 @@
 import { startRealAgentMemoryServer } from '../../src/testing/index.js';
 
 const server = await startRealAgentMemoryServer();
-process.stdout.write(`${JSON.stringify({ self: process.pid, pids: Object.values(server.pids) })}\n`);
+const { api, taskWorkers, redis, harness } = server.parts();
+process.stdout.write(`${JSON.stringify({ self: process.pid, pids: [...api, ...taskWorkers, redis, harness] })}\n`);
 setInterval(() => undefined, 60_000);

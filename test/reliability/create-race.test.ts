@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../src/clients/errors.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
@@ -8,7 +8,6 @@ import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js
 import { delayedFetch } from './delayed-fetch.js';
 import { closeIfStarted } from '../helpers/started.js';
 
-const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(root, 'node_modules', '.bin', 'tsx');
 /** Added to every request of every replica, so their calls overlap. */
@@ -69,9 +68,9 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
   describe.each(['createSession', 'getOrCreateSession'] as const)('two processes calling %s', (mode) => {
     it('agree on one session', async () => {
       const scope = freshScope();
-      const startAt = Date.now() + 2500;
-      const worker = (tag: string) =>
-        run(TSX, [path.join(import.meta.dirname, 'create-worker.ts')], {
+      // Each worker loads, says it is ready, and calls when told to: both are told at once.
+      const worker = (tag: string) => {
+        const child = spawn(TSX, [path.join(import.meta.dirname, 'create-worker.ts')], {
           cwd: root,
           env: {
             ...process.env,
@@ -79,12 +78,22 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
             WORKER_SCOPE: JSON.stringify([scope.appName, scope.userId, scope.sessionId]),
             WORKER_TAG: tag,
             WORKER_MODE: mode,
-            START_AT: String(startAt),
             WORKER_DELAY_MS: String(DELAY_MS),
           },
-          timeout: 60_000,
-        }).then(({ stdout }) => JSON.parse(stdout) as Outcome);
-      const outcomes = await Promise.all([worker('A'), worker('B')]);
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+        const ready = new Promise<void>((resolve) => createInterface({ input: child.stderr }).on('line', (l) => l === 'ready' && resolve()));
+        const outcome = new Promise<Outcome>((resolve, reject) =>
+          child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout) as Outcome) : reject(new Error(`create-worker ${tag} exited ${code}`)))),
+        );
+        return { ready, outcome, go: () => child.stdin.end('go\n') };
+      };
+      const workers = [worker('A'), worker('B')];
+      await Promise.all(workers.map((w) => w.ready));
+      for (const w of workers) w.go();
+      const outcomes = await Promise.all(workers.map((w) => w.outcome));
       const stored = (await new RedisSessionMemoryService(target.config()).getSession(scope))!;
       expect(['A', 'B']).toContain(stored.state.replica);
       if (mode === 'createSession') {

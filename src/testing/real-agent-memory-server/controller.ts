@@ -7,12 +7,13 @@ import type { Readable, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { ChildFailedError, type Child } from './processes.js';
 
-export type HarnessCommand = 'drain' | 'idle' | 'settle' | 'tasks';
+export type HarnessCommand = 'drain' | 'idle' | 'settle' | 'tasks' | 'workers';
 
-/** The answer to `tasks`: waiting (queued or scheduled) and running tasks by function name. */
+/** The answer to `tasks`: waiting (queued or scheduled) and running tasks by function name, and running tasks by the worker's process id. */
 export interface TaskCounts {
   waiting: Record<string, number>;
   running: Record<string, number>;
+  runningOn: Record<string, number>;
 }
 
 export interface Controller {

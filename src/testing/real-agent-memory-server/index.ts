@@ -14,6 +14,7 @@ import { startStandInModel, type StandInModel } from '../stand-in-model/server.j
 import type { ReferenceServer, RunBackgroundTasksOptions } from '../index.js';
 import { controllerOf, type Controller, type TaskCounts } from './controller.js';
 import { ensureRealServerInstalled, RealServerUnavailableError, type AmsVersion, type RealServerInstall } from './install.js';
+import { startBalancer, type Balancer } from './balancer.js';
 import { ChildFailedError, freePort, portInUse, startChild, startWatchdog, waitUntil, type Child } from './processes.js';
 
 export type { TaskCounts } from './controller.js';
@@ -39,8 +40,27 @@ export interface RealAgentMemoryServerOptions {
    * `contextWindowMax` to the session service, which sends it with every request. Setting it throws.
    */
   contextWindowMax?: number;
-  /** The API's port; 0 (default) picks a free one. */
+  /** The API's port (the first API process's, with several); 0 (default) picks a free one. */
   port?: number;
+  /**
+   * API processes (default 1), each on a port of its own (`urls`); with more than one, `url` is a
+   * loopback balancer that sends each request to the next process in turn, as a deployment's
+   * load balancer does.
+   */
+  apiProcesses?: number;
+  /**
+   * The server's own task workers (`agent-memory task-worker`, default 1) in auto mode; none run in
+   * manual mode (`runBackgroundTasks()` runs the work).
+   */
+  taskWorkers?: number;
+  /**
+   * How long a task a worker took stays its own before another worker may run it
+   * (`agent-memory task-worker --redelivery-timeout`; the server's default is at least 60 s): what
+   * a crashed worker's task waits before it runs again.
+   */
+  redeliveryTimeoutSeconds?: number;
+  /** Redis persistence: `'none'` (default) or `'aof'` (an append-only file, `appendfsync always`): what survives `restart('redis')`. */
+  redisPersistence?: 'none' | 'aof';
   /** Also start the server's MCP server (streamable HTTP), at `mcpUrl`. */
   mcp?: boolean;
   /**
@@ -69,8 +89,39 @@ export interface RealServerVersions {
   tiktoken: boolean;
 }
 
+/** A process the harness started again after it ended on its own: which, and how it ended. */
+export interface SupervisorRestart {
+  part: 'api' | 'task-worker';
+  index: number;
+  exit: string;
+}
+
+/** A part of a deployment that `kill` and `restart` act on. */
+export type ServerPart = 'api' | 'task-worker' | 'redis';
+
 export interface RealAgentMemoryServer extends ReferenceServer {
   backend: 'opensource-agent-memory';
+  /** Every API process's own URL (`url` balances across them when there are several). */
+  urls: string[];
+  /**
+   * SIGKILLs a part: an API process (`index`, default 0), a task worker (`index`, default 0), or
+   * Redis. It stays down until `restart`; a killed API process is passed over by the balancer.
+   */
+  kill(part: ServerPart, options?: { index?: number }): Promise<void>;
+  /**
+   * SIGKILLs a part (if it runs) and starts it again on the same port, resolving once it is ready:
+   * an API process answers `/v1/health`, a task worker has sent Docket its heartbeat, Redis
+   * accepts connections (with `redisPersistence: 'aof'` it has loaded its append-only file).
+   */
+  restart(part: ServerPart, options?: { index?: number }): Promise<void>;
+  /**
+   * The API processes and task workers that ended on their own (not by `kill`, `restart` or
+   * `close`) and were started again, as a deployment's supervisor does; at most
+   * 5 times each. The server's task workers end when Redis restarts.
+   */
+  supervisorRestarts(): SupervisorRestart[];
+  /** Process ids of each part as they are now (a restarted part has a new one). */
+  parts(): { api: number[]; taskWorkers: number[]; redis: number; harness: number };
   /** The MCP server's base URL (`{mcpUrl}/mcp`, `{mcpUrl}/{namespace}/mcp`), when started with `mcp: true`. */
   mcpUrl?: string;
   /** The Redis the server uses. */
@@ -78,7 +129,10 @@ export interface RealAgentMemoryServer extends ReferenceServer {
   /** The stand-in model: how many requests of each kind it answered. */
   model: StandInModel;
   versions: RealServerVersions;
-  /** Process ids: the API server, the background worker, Redis, the MCP server. */
+  /**
+   * Process ids when it started: the (first) API server, the process that runs or watches the
+   * background tasks, Redis, the MCP server. `parts()` has every process as it is now.
+   */
   pids: { api: number; worker: number; redis: number; mcp?: number };
   /** Runs `redis-cli` against the server's Redis and returns what it printed. */
   redisCli(...args: string[]): Promise<string>;
@@ -89,6 +143,7 @@ export interface RealAgentMemoryServer extends ReferenceServer {
 }
 
 const STARTUP_MS = 120_000;
+const MAX_SUPERVISOR_RESTARTS = 5;
 
 function cli(install: RealServerInstall, port: number, args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
@@ -98,21 +153,27 @@ function cli(install: RealServerInstall, port: number, args: string[]): Promise<
   );
 }
 
-async function startRedis(install: RealServerInstall, runDir: string, watchdog: { add(pid: number): void }): Promise<{ child: Child; port: number }> {
+/** Starts redis-server on `port` (0: a free one), in `runDir`, with the persistence asked for. */
+async function startRedis(
+  install: RealServerInstall,
+  runDir: string,
+  persistence: 'none' | 'aof',
+  watchdog: { add(pid: number): void },
+  port = 0,
+): Promise<{ child: Child; port: number }> {
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
+    const chosen = port || (await freePort());
     const child = startChild(
       'redis-server',
       install.redis.server,
       [
         '--port',
-        String(port),
+        String(chosen),
         '--bind',
         '127.0.0.1',
         '--save',
         '',
-        '--appendonly',
-        'no',
+        ...(persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
         '--dir',
         runDir,
         '--loadmodule',
@@ -126,13 +187,14 @@ async function startRedis(install: RealServerInstall, runDir: string, watchdog: 
     );
     watchdog.add(child.pid);
     try {
-      await waitUntil(child, 'accept connections', () => child.output().includes('Ready to accept connections'), 30_000);
-      return { child, port };
+      // Printed once the data set (the append-only file, when there is one) is loaded.
+      await waitUntil(child, 'accept connections', () => child.output().includes('Ready to accept connections'), 60_000);
+      return { child, port: chosen };
     } catch (e) {
       await child.stop();
       const failure = redisStartFailure(child.output());
       // Another process took the free port between asking for it and binding it: try another.
-      if (failure?.reason === 'port-in-use' && attempt < 3) continue;
+      if (failure?.reason === 'port-in-use' && attempt < 3 && !port) continue;
       throw failure ?? e;
     }
   }
@@ -165,20 +227,40 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
     ...(options.version ? { version: options.version } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
+  const apiCount = count(options.apiProcesses, 'apiProcesses', 1);
+  const workerCount = count(options.taskWorkers, 'taskWorkers', mode === 'auto' ? 1 : 0);
+  if (mode === 'manual' && workerCount > 0) {
+    throw new TypeError('startRealAgentMemoryServer: taskWorkers must be 0 in manual mode: runBackgroundTasks() runs the work');
+  }
+  const givenPersistence: unknown = options.redisPersistence ?? 'none';
+  if (givenPersistence !== 'none' && givenPersistence !== 'aof') {
+    throw new TypeError(`startRealAgentMemoryServer: redisPersistence must be "none" or "aof", got ${JSON.stringify(givenPersistence)}`);
+  }
+  const persistence = givenPersistence;
   const runDir = mkdtempSync(path.join(tmpdir(), 'adk-redis-ams-'));
   const watchdog = startWatchdog(path.join(runDir, 'pids'));
-  const children: Child[] = [];
+  const children = new Set<Child>();
   let model: StandInModel | undefined;
+  let balancer: Balancer | undefined;
+  let closing = false;
   const closeAll = async () => {
-    await Promise.all(children.map((c) => c.stop()));
+    closing = true;
+    await balancer?.close();
+    await Promise.all([...children].map((c) => c.stop()));
     await model?.close();
     watchdog.close();
     rmSync(runDir, { recursive: true, force: true });
   };
+  const track = (child: Child) => {
+    children.add(child);
+    watchdog.add(child.pid);
+    void child.exited.then(() => children.delete(child));
+    return child;
+  };
   try {
     model = await startStandInModel();
-    const redis = await startRedis(install, runDir, watchdog);
-    children.push(redis.child);
+    const redis = await startRedis(install, runDir, persistence, watchdog);
+    let redisChild = track(redis.child);
     const redisUrl = `redis://127.0.0.1:${redis.port}`;
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -201,20 +283,54 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
       ...(options.apiKey ? { DISABLE_AUTH: 'false', AUTH_MODE: 'token' } : {}),
       ...options.settings,
     };
-    const spawnPython = (name: string, command: string, args: string[], extra: object = {}) => {
-      const child = startChild(name, command, args, { env, cwd: runDir, logFile: path.join(runDir, `${name}.log`), ...extra });
-      children.push(child);
-      watchdog.add(child.pid);
+    const spawnPython = (name: string, command: string, args: string[], extra: object = {}) =>
+      track(startChild(name, command, args, { env, cwd: runDir, logFile: path.join(runDir, `${name}.log`), ...extra }));
+
+    // The server's app as `agent-memory api --task-backend docket` serves it, with a count of requests in flight.
+    const startApi = async (i: number, port: number) => {
+      const child = spawnPython(i ? `agent-memory-api-${i + 1}` : 'agent-memory-api', install.python, [
+        path.join(install.harnessDir, 'api.py'),
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+      ]);
+      const own = `http://127.0.0.1:${port}`;
+      await waitUntil(
+        child,
+        'answer /v1/health',
+        () =>
+          fetch(`${own}/v1/health`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        STARTUP_MS,
+      );
       return child;
     };
-
-    const apiPort = options.port || (await freePort());
-    // The server's app as `agent-memory api --task-backend docket` serves it, with a count of requests in flight.
-    const api = spawnPython('agent-memory-api', install.python, [path.join(install.harnessDir, 'api.py'), '--host', '127.0.0.1', '--port', String(apiPort)]);
-    const worker = spawnPython('background-worker', install.python, [path.join(install.harnessDir, 'harness.py'), '--mode', mode], {
+    const apiPorts = [options.port || (await freePort())];
+    while (apiPorts.length < apiCount) {
+      const port = await freePort();
+      if (!apiPorts.includes(port)) apiPorts.push(port);
+    }
+    const urls = apiPorts.map((p) => `http://127.0.0.1:${p}`);
+    // Manual mode: this process runs the work when asked. Auto mode: it only watches the queue.
+    const harness = spawnPython('background-worker', install.python, [path.join(install.harnessDir, 'harness.py'), '--mode', mode], {
       stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     });
-    const controller: Controller = controllerOf(worker);
+    const controller: Controller = controllerOf(harness);
+    const workerPids = async () => new Set(((await controller.send('workers')) as { workers: string[] }).workers.map(Number));
+    const startWorker = async (i: number) => {
+      const child = spawnPython(`task-worker-${i + 1}`, install.bin('agent-memory'), [
+        'task-worker',
+        '--concurrency',
+        '10',
+        ...(options.redeliveryTimeoutSeconds ? ['--redelivery-timeout', String(options.redeliveryTimeoutSeconds)] : []),
+      ]);
+      await controller.ready;
+      await waitUntil(child, 'send Docket its heartbeat', async () => (await workerPids()).has(child.pid), STARTUP_MS);
+      return child;
+    };
     const mcpPort = options.mcp ? await freePort() : undefined;
     const mcp =
       mcpPort !== undefined
@@ -241,18 +357,9 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
         ])
       : undefined;
 
-    const url = `http://127.0.0.1:${apiPort}`;
-    await Promise.all([
-      waitUntil(
-        api,
-        'answer /v1/health',
-        () =>
-          fetch(`${url}/v1/health`).then(
-            (r) => r.ok,
-            () => false,
-          ),
-        STARTUP_MS,
-      ),
+    const [apis, workers] = await Promise.all([
+      Promise.all(apiPorts.map((port, i) => startApi(i, port))),
+      Promise.all(Array.from({ length: workerCount }, (_, i) => startWorker(i))),
       controller.ready,
       mcp && waitUntil(mcp, 'listen', async () => portInUse(mcpPort!), STARTUP_MS),
       token &&
@@ -260,6 +367,8 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
           if (code !== '0') throw new ChildFailedError(token, `agent-memory token add exited (${code})`);
         }),
     ]);
+    if (apiCount > 1) balancer = await startBalancer(() => urls);
+    const url = balancer?.url ?? urls[0]!;
 
     const moduleList = await cli(install, redis.port, ['MODULE', 'LIST']);
     const modules: Record<string, string> = {};
@@ -272,6 +381,60 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
       tiktoken: await countsWithTiktoken(url, options.apiKey),
     };
 
+    const pick = <T>(list: T[], part: ServerPart, index = 0): T => {
+      if (!Number.isInteger(index) || index < 0 || index >= list.length) {
+        throw new RangeError(`${part}: index must be an integer from 0 to ${list.length - 1}, got ${index}`);
+      }
+      return list[index]!;
+    };
+    // As a deployment's supervisor does (`restart: always`): an API process or task worker that
+    // ends on its own is started again. The server's task worker ends when Redis drops its
+    // connection (a Redis restart), so a deployment without a supervisor loses its workers then.
+    const stoppedOnPurpose = new WeakSet<Child>();
+    const supervisorRestarts: SupervisorRestart[] = [];
+    const supervise = (part: 'api' | 'task-worker', list: Child[], i: number, start: () => Promise<Child>) => {
+      const child = list[i]!;
+      void child.exited.then(async (exit) => {
+        if (closing || stoppedOnPurpose.has(child) || list[i] !== child) return;
+        supervisorRestarts.push({ part, index: i, exit });
+        if (supervisorRestarts.filter((r) => r.part === part && r.index === i).length > MAX_SUPERVISOR_RESTARTS) return;
+        try {
+          list[i] = await start();
+          supervise(part, list, i, start);
+        } catch {
+          // Left down: `output()` and the part's log say why, and the next `restart` tries again.
+        }
+      });
+    };
+    apis.forEach((_, i) => supervise('api', apis, i, () => startApi(i, apiPorts[i]!)));
+    workers.forEach((_, i) => supervise('task-worker', workers, i, () => startWorker(i)));
+    const killChild = async (child: Child) => {
+      stoppedOnPurpose.add(child);
+      child.proc.kill('SIGKILL');
+      await child.exited;
+      // What the process left behind in its group (a reloader, a subprocess) goes with it.
+      await child.stop();
+    };
+    const kill = async (part: ServerPart, o: { index?: number } = {}) => {
+      const given: unknown = part;
+      if (given === 'api') return killChild(pick(apis, part, o.index));
+      if (given === 'task-worker') return killChild(pick(workers, part, o.index));
+      if (given === 'redis') return killChild(redisChild);
+      throw new TypeError(`kill: part must be "api", "task-worker" or "redis", got ${JSON.stringify(given)}`);
+    };
+    const restart = async (part: ServerPart, o: { index?: number } = {}) => {
+      await kill(part, o);
+      const i = o.index ?? 0;
+      if (part === 'api') {
+        apis[i] = await startApi(i, apiPorts[i]!);
+        supervise('api', apis, i, () => startApi(i, apiPorts[i]!));
+      } else if (part === 'task-worker') {
+        workers[i] = await startWorker(i);
+        supervise('task-worker', workers, i, () => startWorker(i));
+      } else redisChild = track((await startRedis(install, runDir, persistence, watchdog, redis.port)).child);
+    };
+    const liveUrls = () => urls.filter((_, i) => children.has(apis[i]!));
+
     const faults: FaultController = createFaultController();
     const refuse = () => {
       throw new TypeError('the real Agent Memory Server takes no injected faults: use startReferenceServer for fault tests');
@@ -279,18 +442,23 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
     return {
       backend: 'opensource-agent-memory',
       url,
+      urls,
       ...(options.apiKey ? { apiKey: options.apiKey } : {}),
       ...(mcpPort !== undefined ? { mcpUrl: `http://127.0.0.1:${mcpPort}` } : {}),
       redisUrl,
       model,
       versions,
-      pids: { api: api.pid, worker: worker.pid, redis: redis.child.pid, ...(mcp ? { mcp: mcp.pid } : {}) },
+      pids: { api: apis[0]!.pid, worker: harness.pid, redis: redis.child.pid, ...(mcp ? { mcp: mcp.pid } : {}) },
+      parts: () => ({ api: apis.map((c) => c.pid), taskWorkers: workers.map((c) => c.pid), redis: redisChild.pid, harness: harness.pid }),
+      kill,
+      restart,
+      supervisorRestarts: () => [...supervisorRestarts],
       faults: { ...faults, add: refuse },
-      runBackgroundTasks: (o) => runBackgroundTasks(mode, controller, model!, url, o),
-      settled: () => apiIdle(url),
+      runBackgroundTasks: (o) => runBackgroundTasks(mode, controller, model!, liveUrls(), o),
+      settled: () => apisIdle(liveUrls()),
       redisCli: (...args) => cli(install, redis.port, args),
       backgroundTaskCounts: async () => (await controller.send('tasks')) as unknown as TaskCounts,
-      output: () => Object.fromEntries(children.map((c) => [c.name, c.output()])),
+      output: () => Object.fromEntries([...children].map((c) => [c.name, c.output()])),
       close: closeAll,
     };
   } catch (e) {
@@ -321,6 +489,17 @@ async function countsWithTiktoken(url: string, apiKey: string | undefined): Prom
   return body.context_percentage_total_used === 1;
 }
 
+/** A count option: a whole number, at least 0, `fallback` when not given. */
+function count(value: number | undefined, name: string, fallback: number): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < 0 || (name === 'apiProcesses' && n < 1)) {
+    throw new TypeError(
+      `startRealAgentMemoryServer: ${name} must be a whole number${name === 'apiProcesses' ? ' of at least 1' : ''}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
+}
+
 /** RediSearch and RedisJSON report versions as one number: 21005 is 2.10.5. */
 function versionOf(n: number): string {
   return `${Math.floor(n / 10000)}.${Math.floor(n / 100) % 100}.${n % 100}`;
@@ -336,7 +515,7 @@ async function runBackgroundTasks(
   mode: 'auto' | 'manual',
   controller: Controller,
   model: StandInModel,
-  url: string,
+  urls: string[],
   options: RunBackgroundTasksOptions = {},
 ): Promise<void> {
   const during = options.during;
@@ -349,18 +528,22 @@ async function runBackgroundTasks(
     : () => undefined;
   try {
     // What the API does after its responses (promotion, which schedules extraction; indexing) first.
-    await apiIdle(url);
+    await apisIdle(urls);
     await controller.send(mode === 'manual' ? 'drain' : 'idle');
   } finally {
     release();
   }
   // No work reached the model: `during` still runs, after the work, as on the reference server.
   await (duringRun ?? during?.());
-  await apiIdle(url);
+  await apisIdle(urls);
   await controller.send('settle');
 }
 
-/** Resolves when the API has no request in flight, counting the work it does after responding. */
+/** Resolves when no API process has a request in flight, counting the work each does after responding. */
+async function apisIdle(urls: string[]): Promise<void> {
+  await Promise.all(urls.map(apiIdle));
+}
+
 async function apiIdle(url: string): Promise<void> {
   for (;;) {
     const { inflight } = (await (await fetch(`${url}/__adk_redis_harness__/inflight`)).json()) as { inflight: number };
