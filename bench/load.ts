@@ -151,24 +151,20 @@ export async function loadBench(log: (line: string) => void): Promise<LoadResult
     const py = await side(
       server,
       async () => {
-        let done = 0;
-        const stop = progress('Python adk-redis', total, () => done, log);
+        // Each driver prints "load-progress n" (its turns done so far) on stderr.
+        const doneBy = (d: PythonDriver) => Number([...d.stderr().matchAll(/load-progress (\d+)/g)].at(-1)?.[1] ?? 0);
+        const stop = progress('Python adk-redis', total, () => drivers.reduce((n, d) => n + doneBy(d), 0), log);
         const started = performance.now();
         const outcomes = await Promise.all(
           drivers.map((d, r) =>
-            d
-              .call<{ acked: Record<string, string[]>; turnMs: number[]; errors: unknown[] }>('load_replica', {
-                ...pyConn,
-                user: user(r),
-                sessions: sessionIds(r),
-                turns: TURNS,
-                memoryEvery: MEMORY_EVERY,
-                searchEvery: SEARCH_EVERY,
-              })
-              .then((o) => {
-                done += o.turnMs.length;
-                return o;
-              }),
+            d.call<{ acked: Record<string, string[]>; turnMs: number[]; errors: unknown[] }>('load_replica', {
+              ...pyConn,
+              user: user(r),
+              sessions: sessionIds(r),
+              turns: TURNS,
+              memoryEvery: MEMORY_EVERY,
+              searchEvery: SEARCH_EVERY,
+            }),
           ),
         );
         const wallMs = performance.now() - started;
@@ -185,7 +181,8 @@ export async function loadBench(log: (line: string) => void): Promise<LoadResult
         let duplicated = 0;
         for (const [key, ids] of acked) {
           const [r, sessionId] = key.split('/') as [string, string];
-          const events = await drivers[0]!.call<string[] | null>('session_event_ids', { ...pyConn, user: user(Number(r)), session: sessionId });
+          // The Python adk-redis keeps no event ids: events are told apart by what it keeps of them.
+          const events = await drivers[0]!.call<string[] | null>('session_event_keys', { ...pyConn, user: user(Number(r)), session: sessionId });
           const check = checkSession(
             ids,
             (events ?? []).map((id) => ({ id })),

@@ -368,7 +368,8 @@ async def load_replica(a: Args) -> Any:
     """One agent replica of the load bench on the Python adk-redis: `sessions` served at once, each for
     `turns` turns (getSession, the user's message, a tool call, its result, the answer; searchMemory
     every `searchEvery`-th turn, addSessionToMemory every `memoryEvery`-th), as the TypeScript
-    replica does. Answers the events each append acknowledged, each turn's ms, and the failed calls."""
+    replica does. Answers the events each append acknowledged (as `event_key`s: the Python
+    adk-redis keeps neither event ids nor authors), each turn's ms, and the failed calls."""
     sessions = RedisSessionMemoryService(session_config(a))
     memory = RedisLongTermMemoryService(memory_config(a))
     app, user = a["app"], a["user"]
@@ -397,30 +398,38 @@ async def load_replica(a: Args) -> Any:
                 ok, _ = await attempt("appendEvent", lambda e=e: sessions.append_event(s, e))
                 if not ok:
                     break
-                acked[sid].append(e.id)
+                acked[sid].append(event_key(e))
             if ok and a["searchEvery"] and t % a["searchEvery"] == a["searchEvery"] - 1:
                 ok, _ = await attempt("searchMemory", lambda: memory.search_memory(app_name=app, user_id=user, query="how was the tempo run?"))
             if ok and a["memoryEvery"] and t % a["memoryEvery"] == a["memoryEvery"] - 1:
                 ok, _ = await attempt("addSessionToMemory", lambda: memory.add_session_to_memory(s))
             if ok:
                 turn_ms.append((time.perf_counter() - started) * 1000)
+                # Progress for the bench, which reads the driver's stderr while the call runs.
+                print(f"load-progress {len(turn_ms)}", file=sys.stderr, flush=True)
 
     await asyncio.gather(*(serve(sid) for sid in a["sessions"]))
     return {"acked": acked, "turnMs": turn_ms, "errors": errors}
 
 
-async def session_event_ids(a: Args) -> Any:
-    """The ids of a session's events as the Python adk-redis reads them (None: no session)."""
+def event_key(e: Event) -> str:
+    """What of an event survives a Python adk-redis round trip: its text, calls and responses."""
+    view = event_view(e)
+    return json.dumps([view["text"], view["calls"], view["responses"]])
+
+
+async def session_event_keys(a: Args) -> Any:
+    """The `event_key`s of a session's events as the Python adk-redis reads them (None: no session)."""
     sessions = RedisSessionMemoryService(session_config(a))
     s = await sessions.get_session(app_name=a["app"], user_id=a["user"], session_id=a["session"])
-    return None if s is None else [e.id for e in s.events]
+    return None if s is None else [event_key(e) for e in s.events]
 
 
 COMMANDS: dict[str, Callable[[Args], Awaitable[Any]]] = {
     "bench_seed": bench_seed,
     "bench_run": bench_run,
     "load_replica": load_replica,
-    "session_event_ids": session_event_ids,
+    "session_event_keys": session_event_keys,
     "runner_turn": runner_turn,
     "get_session": get_session,
     "list_sessions": list_sessions,

@@ -49,7 +49,7 @@ describe('production drills on the real Agent Memory Server', () => {
     startReplica({ service, memory, app, user: `user-${r}`, sessions, turns: 0, create: true, memoryEvery: 3, searchEvery: 2, ...extra });
 
   /** What every drill checks once the load has stopped: nothing acknowledged lost or doubled, only typed errors, the background work done. */
-  async function verify(app: string, replicas: Replica[], name: string, outageMs: number, restartsBefore: number) {
+  async function verify(app: string, replicas: Replica[], name: string, faultMs: number, restartsBefore: number) {
     const ends = await Promise.all(replicas.map((r) => r.finished));
     expect(ends).toEqual(replicas.map(() => '0'));
     const reader = new RedisSessionMemoryService(service);
@@ -70,7 +70,7 @@ describe('production drills on the real Agent Memory Server', () => {
     await server.runBackgroundTasks();
     figures.push({
       drill: name,
-      outageMs,
+      faultMs,
       turns: replicas.reduce((n, r) => n + r.turnMs.length, 0),
       callsFailed: failed.length,
       failedByType: Object.fromEntries(
@@ -97,7 +97,7 @@ describe('production drills on the real Agent Memory Server', () => {
       const before = replicas.map(acked);
       const started = Date.now();
       await fault();
-      const outageMs = Date.now() - started;
+      const faultMs = Date.now() - started;
       await eventually(
         'both replicas serve turns after the fault, with the same service instances',
         () => replicas.every((r, i) => acked(r) >= before[i]! + PROGRESS),
@@ -106,7 +106,7 @@ describe('production drills on the real Agent Memory Server', () => {
         },
       );
       for (const r of replicas) r.stop();
-      await verify(app, replicas, name, outageMs, restartsBefore);
+      await verify(app, replicas, name, faultMs, restartsBefore);
     } finally {
       for (const r of replicas) r.kill();
     }
