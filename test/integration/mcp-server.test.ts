@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -176,6 +176,7 @@ describe('adk-redis-mcp over streamable HTTP', () => {
   afterAll(async () => {
     for (const c of children) c.kill();
     await closeIfStarted(server);
+    if (tokensFile) rmSync(path.dirname(tokensFile), { recursive: true, force: true });
   });
 
   const connect = async (url: string, headers: Record<string, string>) => {
@@ -323,6 +324,7 @@ describe('adk-redis-mcp configuration errors', () => {
     expect(short).toMatchObject({ code: 2, stderr: expect.stringContaining('token #1 must be at least 16 characters') });
     expect(short.stderr).not.toContain('short-secret');
     expect(await run([...base, '--tokens', path.join(dir, 'missing.json')])).toMatchObject({ code: 2, stderr: expect.stringContaining('no such file') });
+    rmSync(dir, { recursive: true, force: true });
     expect(await run(['--backend', 'opensource-agent-memory', '--url', 'http://x', '--user', 'a', '--tokens', 'f'])).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('apply to --http only'),

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -123,9 +123,16 @@ describe('the harness leaves no process behind', () => {
         child.stdout.on('data', (b: Buffer) => resolve(JSON.parse(b.toString()) as { self: number; pids: number[] })),
       );
       expect(pids.every(alive)).toBe(true);
+      // Its folder: the one whose list of process groups holds these.
+      const runDir = readdirSync(tmpdir())
+        .filter((d) => d.startsWith('adk-redis-ams-'))
+        .map((d) => path.join(tmpdir(), d))
+        .find((d) => existsSync(path.join(d, 'pids')) && readFileSync(path.join(d, 'pids'), 'utf8').split('\n').includes(String(pids[0])));
+      expect(runDir).toBeDefined();
       // The process running the script (tsx runs it in a child of its own).
       process.kill(self, 'SIGKILL');
       await eventually('every process has ended', () => !pids.some(alive), { withinMs: 15_000 });
+      await eventually('their folder is gone', () => !existsSync(runDir!), { withinMs: 15_000 });
     } finally {
       child.kill('SIGKILL');
     }

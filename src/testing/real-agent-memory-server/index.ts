@@ -238,7 +238,7 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
   }
   const persistence = givenPersistence;
   const runDir = mkdtempSync(path.join(tmpdir(), 'adk-redis-ams-'));
-  const watchdog = startWatchdog(path.join(runDir, 'pids'));
+  const watchdog = startWatchdog(path.join(runDir, 'pids'), runDir);
   const children = new Set<Child>();
   let model: StandInModel | undefined;
   let balancer: Balancer | undefined;

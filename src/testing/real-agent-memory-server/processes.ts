@@ -89,13 +89,14 @@ export function startChild(name: string, command: string, args: string[], option
 
 /**
  * A shell process that outlives nothing: once this Node process is gone (even by SIGKILL, when no
- * exit hook runs) it kills every process group listed in `pidFile`. Stopped by `close()`.
+ * exit hook runs) it kills every process group listed in `pidFile`, then removes `runDir` (the
+ * processes' folder) when given. Stopped by `close()`.
  */
-export function startWatchdog(pidFile: string): { add(pid: number): void; close(): void } {
+export function startWatchdog(pidFile: string, runDir?: string): { add(pid: number): void; close(): void } {
   writeFileSync(pidFile, '');
   // POSIX sh (dash): `kill -9 -PID` signals the process group PID leads.
-  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; for p in $(cat "$1"); do kill -9 "-$p" 2>/dev/null; done`;
-  const dog = spawn('sh', ['-c', script, 'watchdog', pidFile], { stdio: 'ignore', detached: true });
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; for p in $(cat "$1"); do kill -9 "-$p" 2>/dev/null; done; [ -n "$2" ] && rm -rf "$2"`;
+  const dog = spawn('sh', ['-c', script, 'watchdog', pidFile, runDir ?? ''], { stdio: 'ignore', detached: true });
   dog.unref();
   return {
     add: (pid) => appendFileSync(pidFile, `${pid}\n`),
