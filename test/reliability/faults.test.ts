@@ -185,10 +185,9 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('fault
           signal,
         }),
     ]) {
-      const started = Date.now();
+      // Aborted, not timed out: a call that waited for its 30 s timeout would be a RequestTimeoutError.
       const err = await call(AbortSignal.timeout(100)).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RequestAbortedError);
-      expect(Date.now() - started).toBeLessThan(5000);
     }
   });
 

@@ -25,7 +25,6 @@ describe('together', () => {
 
   it('aborts the other steps on the first failure and leaves none running', async () => {
     const finished: string[] = [];
-    const started = Date.now();
     const err = await together(
       undefined,
       async () => {
@@ -40,8 +39,8 @@ describe('together', () => {
       },
     ).catch((e: Error) => e);
     expect((err as Error).message).toBe('first');
+    // Stopped by the abort: a step left running would have ended its 5 s sleep without this mark.
     expect(finished).toEqual(['slow stopped']);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it("follows the caller's signal", async () => {
