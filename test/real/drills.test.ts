@@ -161,12 +161,30 @@ describe('production drills on the real Agent Memory Server', () => {
   }, 400_000);
 
   it("restarts Redis (SIGKILL, append-only file): nothing acknowledged is lost and the server's clients reconnect", async () => {
-    const workersBefore = server.parts().taskWorkers;
     await drill('restart-redis', () => server.restart('redis'));
-    // The server's task workers end when Redis drops their connection: the supervisor started
-    // them again, and the load's extraction ran on the new ones (the drill waited on it).
-    expect(server.parts().taskWorkers.some((pid) => workersBefore.includes(pid))).toBe(false);
-    expect(server.supervisorRestarts().filter((r) => r.part === 'task-worker').length).toBeGreaterThanOrEqual(2);
+    // The server's task workers can end when Redis drops their connection (here at least one did
+    // in every run so far, not always both): whatever ended was started again, and the load's
+    // background work ran to its end on the workers there are now (the drill waited on it).
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(server.parts().taskWorkers.every(alive)).toBe(true);
+  }, 400_000);
+
+  it('starts again a task worker that ends on its own, as a deployment supervisor does', async () => {
+    const before = server.supervisorRestarts().length;
+    const [victim] = server.parts().taskWorkers;
+    // Not through kill(): the harness must take it as a process that died.
+    process.kill(victim!, 'SIGKILL');
+    await eventually('the supervisor has started the worker again', () => server.parts().taskWorkers[0] !== victim, { withinMs: 120_000 });
+    expect(server.supervisorRestarts().slice(before)).toEqual([{ part: 'task-worker', index: 0, exit: 'SIGKILL' }]);
+    // Started again means its heartbeat reached Docket: the queue is served again.
+    await server.runBackgroundTasks();
   }, 400_000);
 
   it('loses an agent replica in the middle of a Runner turn (SIGKILL): another replica serves the next turn of that session', async () => {

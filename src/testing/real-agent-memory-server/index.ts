@@ -117,7 +117,7 @@ export interface RealAgentMemoryServer extends ReferenceServer {
   /**
    * The API processes and task workers that ended on their own (not by `kill`, `restart` or
    * `close`) and were started again, as a deployment's supervisor does; at most
-   * 5 times each. The server's task workers end when Redis restarts.
+   * 5 times each. The server's task workers can end when Redis restarts.
    */
   supervisorRestarts(): SupervisorRestart[];
   /** Process ids of each part as they are now (a restarted part has a new one). */
@@ -388,8 +388,8 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
       return list[index]!;
     };
     // As a deployment's supervisor does (`restart: always`): an API process or task worker that
-    // ends on its own is started again. The server's task worker ends when Redis drops its
-    // connection (a Redis restart), so a deployment without a supervisor loses its workers then.
+    // ends on its own is started again. The server's task worker can end when Redis drops its
+    // connection (a Redis restart), so a deployment without a supervisor can lose its workers then.
     const stoppedOnPurpose = new WeakSet<Child>();
     const supervisorRestarts: SupervisorRestart[] = [];
     const supervise = (part: 'api' | 'task-worker', list: Child[], i: number, start: () => Promise<Child>) => {
