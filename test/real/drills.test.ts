@@ -3,6 +3,7 @@ import * as errors from '../../src/clients/errors.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
 import type { ReplicaConfig } from '../helpers/agent-replica.js';
+import { alive } from '../helpers/alive.js';
 import { eventually } from '../helpers/eventually.js';
 import { checkSession, startReplica, type Replica } from '../helpers/replicas.js';
 import { closeIfStarted } from '../helpers/started.js';
@@ -19,14 +20,6 @@ const PROGRESS = 8;
 
 let seq = 0;
 const uid = (p: string) => `${p}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const acked = (r: Replica) => [...r.acked.values()].reduce((n, ids) => n + ids.length, 0);
 
 /**

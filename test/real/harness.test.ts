@@ -7,20 +7,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStartFailure } from '../../src/testing/real-agent-memory-server/index.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
+import { alive } from '../helpers/alive.js';
 import { eventually } from '../helpers/eventually.js';
 import { closeIfStarted } from '../helpers/started.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(root, 'node_modules', '.bin', 'tsx');
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Runs a command with a plain environment and reports its exit code and output. */
 async function outcome(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
