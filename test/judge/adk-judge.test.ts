@@ -43,7 +43,11 @@ interface Deployment {
   /** The service serving turn `turn` (the same one every time, or a fresh replica). */
   service(turn: number): BaseSessionService;
   memory?: BaseMemoryService | undefined;
-  /** Waits until what was written is searchable (the real Agent Memory Server indexes after answering). */
+  /**
+   * Waits until the server has done all it does on its own with what was written: indexing after
+   * answering, then extraction from the session's thread, whose deduplication merges the stored
+   * facts into new records (deleting them first: a search in between finds neither).
+   */
   settle?: () => Promise<void>;
 }
 
@@ -183,7 +187,11 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
       const config = variant.defaultNamespace ? { defaultNamespace: variant.defaultNamespace } : {};
       const one = target.service(config);
       const memory = program.memory ? target.memory!(config) : undefined;
-      const outcome = await run(program, { service: () => (variant.replicas ? target.service(config) : one), memory, settle: () => target.settle() });
+      const outcome = await run(program, {
+        service: () => (variant.replicas ? target.service(config) : one),
+        memory,
+        settle: () => (target.server ? target.server.runBackgroundTasks() : target.settle()),
+      });
       const oracle = oracles[program.name]!;
       expect(outcome.sessions).toEqual(oracle.sessions);
       // Listed as DatabaseSessionService lists: merged state, no events.
