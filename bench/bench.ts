@@ -26,6 +26,7 @@ import { capturingFetch, generatedCheck, timeValidation, type CapturedBody, type
 import { memoryIds } from '../src/codec/memory.js';
 import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../src/services/session-service.js';
+import { writeCharts } from './charts.js';
 
 type Backend = 'redis-agent-memory' | 'opensource-agent-memory';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -627,6 +628,9 @@ try {
   }
   await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote bench/results.json in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  // The performance guide's charts follow the results they draw.
+  const charts = await writeCharts(path.resolve(here, '..'));
+  console.log(`wrote ${charts.map((f) => `docs/charts/${f}`).join(', ')}`);
 } finally {
   stopServers();
 }
