@@ -107,5 +107,18 @@ describe('the packed package in an empty project', () => {
       { cwd: dir },
     );
     expect(harness.trim()).toBe('function function');
+
+    // npx adk-redis-ams: the real server's launcher as a bin, its errors named after it.
+    const ams = (manifest as { bin?: Record<string, string> }).bin?.['adk-redis-ams'];
+    expect(ams).toBe('./dist/src/testing/real-agent-memory-server/cli.js');
+    expect(await readFile(path.join(modules, 'adk-redis', ams!), 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
+    await mkdir(path.join(modules, '.bin'), { recursive: true });
+    await symlink(path.join('..', 'adk-redis', ams!), path.join(modules, '.bin', 'adk-redis-ams'));
+    const refused = await run('node', [path.join(modules, '.bin', 'adk-redis-ams'), '--port', 'nope'], { cwd: dir }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toBe('adk-redis-ams: --port must be a port number (0 picks a free one), got nope\n');
   }, 120_000);
 });

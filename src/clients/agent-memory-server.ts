@@ -6,8 +6,10 @@ import { responses } from '../../generated/agent-memory-server.validators.js';
 import { responseSpecOf } from './responses.js';
 import { invoke, type OperationInfo, type RequestOptions } from './invoke.js';
 
+/** The Agent Memory Server's schemas (`components.schemas` of its OpenAPI document), by name. */
 export type AgentMemoryServerSchemas = components['schemas'];
-export type { paths as AgentMemoryServerPaths } from '../../generated/agent-memory-server.js';
+/** The Agent Memory Server's paths as openapi-typescript types them (for the `http` client). */
+export type AgentMemoryServerPaths = paths;
 
 /** The server's own operation ids (FastAPI's: function name, path and method), by client method. */
 export const AGENT_MEMORY_SERVER_OPERATIONS = {
@@ -51,19 +53,31 @@ type Ok<M extends keyof Ops> = operations[Ops[M]]['responses'][200]['content']['
  * the response body typed from the spec or throws an AgentMemoryError subclass.
  */
 export interface AgentMemoryServerClient {
+  /** The server's base URL, as configured. */
   readonly apiBaseUrl: string;
   /** The underlying openapi-fetch client, for calls this wrapper does not cover. */
   readonly http: Client<paths>;
+  /** `GET /v1/health`: whether the server answers. */
   health(o?: RequestOptions): Promise<Ok<'health'>>;
+  /** `GET /v1/working-memory/`: a page of working-memory session ids, filtered by namespace and user. */
   listSessions(query?: Query<'listSessions'>, o?: RequestOptions): Promise<Ok<'listSessions'>>;
+  /** `GET /v1/working-memory/{session_id}`: a session's working memory. */
   getWorkingMemory(sessionId: string, query?: Query<'getWorkingMemory'>, o?: RequestOptions): Promise<Ok<'getWorkingMemory'>>;
+  /** `PUT /v1/working-memory/{session_id}`: replaces a session's working memory whole (no compare-and-set). */
   putWorkingMemory(sessionId: string, body: Body<'putWorkingMemory'>, query?: Query<'putWorkingMemory'>, o?: RequestOptions): Promise<Ok<'putWorkingMemory'>>;
+  /** `DELETE /v1/working-memory/{session_id}`: deletes a session's working memory. */
   deleteWorkingMemory(sessionId: string, query?: Query<'deleteWorkingMemory'>, o?: RequestOptions): Promise<Ok<'deleteWorkingMemory'>>;
+  /** `POST /v1/long-term-memory/`: creates long-term memories (indexed after the server answers). */
   createLongTermMemories(body: Body<'createLongTermMemories'>, o?: RequestOptions): Promise<Ok<'createLongTermMemories'>>;
+  /** `POST /v1/long-term-memory/search`: searches long-term memories by text and filters. */
   searchLongTermMemory(body: Body<'searchLongTermMemory'>, query?: Query<'searchLongTermMemory'>, o?: RequestOptions): Promise<Ok<'searchLongTermMemory'>>;
+  /** `GET /v1/long-term-memory/{memory_id}`: one long-term memory. */
   getLongTermMemory(memoryId: string, o?: RequestOptions): Promise<Ok<'getLongTermMemory'>>;
+  /** `PATCH /v1/long-term-memory/{memory_id}`: changes fields of a long-term memory. */
   updateLongTermMemory(memoryId: string, body: Body<'updateLongTermMemory'>, o?: RequestOptions): Promise<Ok<'updateLongTermMemory'>>;
+  /** `DELETE /v1/long-term-memory`: deletes long-term memories by id. */
   deleteLongTermMemories(memoryIds: string[], o?: RequestOptions): Promise<Ok<'deleteLongTermMemories'>>;
+  /** `POST /v1/memory/prompt`: a prompt holding a session's working memory and relevant long-term memories. */
   memoryPrompt(body: Body<'memoryPrompt'>, query?: Query<'memoryPrompt'>, o?: RequestOptions): Promise<Ok<'memoryPrompt'>>;
   /** Administrative: selects records by policy and deletes them unless `dry_run` (the server's default is a dry run). */
   forgetLongTermMemories(
@@ -71,15 +85,23 @@ export interface AgentMemoryServerClient {
     query?: Query<'forgetLongTermMemories'>,
     o?: RequestOptions,
   ): Promise<Ok<'forgetLongTermMemories'>>;
+  /** `POST /v1/long-term-memory/compact`: schedules deduplication of long-term memories. */
   compactLongTermMemories(query?: Query<'compactLongTermMemories'>, o?: RequestOptions): Promise<Ok<'compactLongTermMemories'>>;
+  /** `POST /v1/summary-views`: creates a summary view. */
   createSummaryView(body: Body<'createSummaryView'>, o?: RequestOptions): Promise<Ok<'createSummaryView'>>;
+  /** `GET /v1/summary-views`: every summary view. */
   listSummaryViews(o?: RequestOptions): Promise<Ok<'listSummaryViews'>>;
+  /** `GET /v1/summary-views/{view_id}`: one summary view. */
   getSummaryView(viewId: string, o?: RequestOptions): Promise<Ok<'getSummaryView'>>;
+  /** `DELETE /v1/summary-views/{view_id}`: deletes a summary view. */
   deleteSummaryView(viewId: string, o?: RequestOptions): Promise<Ok<'deleteSummaryView'>>;
+  /** `POST /v1/summary-views/{view_id}/partitions/run`: summarises one partition of a view now. */
   runSummaryViewPartition(viewId: string, body: Body<'runSummaryViewPartition'>, o?: RequestOptions): Promise<Ok<'runSummaryViewPartition'>>;
+  /** `GET /v1/summary-views/{view_id}/partitions`: a view's stored partition summaries. */
   listSummaryViewPartitions(viewId: string, query?: Query<'listSummaryViewPartitions'>, o?: RequestOptions): Promise<Ok<'listSummaryViewPartitions'>>;
   /** Starts a background recompute of every partition; poll `getTask` with the returned id. */
   runSummaryView(viewId: string, body?: Body<'runSummaryView'>, o?: RequestOptions): Promise<Ok<'runSummaryView'>>;
+  /** `GET /v1/tasks/{task_id}`: the status of a background task. */
   getTask(taskId: string, o?: RequestOptions): Promise<Ok<'getTask'>>;
 }
 

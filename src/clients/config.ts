@@ -5,6 +5,7 @@ import { ConfigurationError } from './errors.js';
 export const RESOURCE_ID_PATTERN = /^[a-zA-Z0-9-]+$/;
 export const RESOURCE_ID_MAX_LENGTH = 64;
 
+/** A `fetch` of one Request, for tests and custom transports. */
 export type FetchLike = (input: Request) => Promise<Response>;
 
 const fetchSchema = z.custom<FetchLike>((v) => typeof v === 'function', { message: 'must be a fetch-compatible function' });
@@ -55,7 +56,9 @@ export const agentMemoryServerClientOptionsSchema = z.strictObject({
   apiKey: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
 });
 
+/** Options of createRedisAgentMemoryClient: base URL, API key, store id, timeout, retries, fetch. */
 export type RedisAgentMemoryClientOptions = z.input<typeof redisAgentMemoryClientOptionsSchema>;
+/** Options of createAgentMemoryServerClient: base URL, optional API key, timeout, retries, fetch. */
 export type AgentMemoryServerClientOptions = z.input<typeof agentMemoryServerClientOptionsSchema>;
 
 /**

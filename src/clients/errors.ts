@@ -11,6 +11,7 @@ export interface FieldViolation {
   message: string;
 }
 
+/** What an AgentMemoryError is made from: the failed operation and what the backend said. */
 export interface AgentMemoryErrorInit {
   operation: string;
   status?: number | undefined;
@@ -47,6 +48,7 @@ export class AgentMemoryError extends Error {
     this.retryable = init.retryable ?? false;
   }
 
+  /** The error's fields as a plain object, for logs and JSON (the cause is left out). */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,

@@ -6,8 +6,10 @@ import { responses } from '../../generated/redis-agent-memory.validators.js';
 import { responseSpecOf } from './responses.js';
 import { invoke, type OperationInfo, type RequestOptions, type RetryPolicy } from './invoke.js';
 
+/** Redis Agent Memory's schemas (`components.schemas` of its OpenAPI document), by name. */
 export type RedisAgentMemorySchemas = components['schemas'];
-export type { paths as RedisAgentMemoryPaths } from '../../generated/redis-agent-memory.js';
+/** Redis Agent Memory's paths as openapi-typescript types them (for the `http` client). */
+export type RedisAgentMemoryPaths = paths;
 
 type Query<K extends keyof operations> = NonNullable<operations[K]['parameters']['query']>;
 
@@ -26,43 +28,59 @@ export interface RedisAgentMemoryRequestOptions extends RequestOptions {
  * the spec or throws an AgentMemoryError subclass.
  */
 export interface RedisAgentMemoryClient {
+  /** The store every call addresses. */
   readonly storeId: string;
+  /** The service's base URL, as configured. */
   readonly apiBaseUrl: string;
   /** The underlying openapi-fetch client, for calls this wrapper does not cover. */
   readonly http: Client<paths>;
+  /** `GET /health`: liveness of the service itself (no store, no credentials). */
   health(o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['HealthResponseContent']>;
+  /** `GET /v1/stores/{storeId}/health`: health of the store-scoped features. */
   storeHealth(o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['StoreHealthResponseContent']>;
+  /** `GET /v1/stores/{storeId}/session-memory`: a page of session ids, of one owner or of the whole store. */
   listSessions(query: Query<'ListSessions'>, o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['ListSessionsResponseContent']>;
+  /** `POST /v1/stores/{storeId}/session-memory/events`: appends one event, creating the session on its first. */
   addSessionEvent(
     body: RedisAgentMemorySchemas['AddSessionEventRequestContent'],
     o?: RedisAgentMemoryRequestOptions,
   ): Promise<RedisAgentMemorySchemas['AddSessionEventResponseContent']>;
+  /** `GET /v1/stores/{storeId}/session-memory/{sessionId}`: the session's events, owner, namespace and summary. */
   getSessionMemory(
     sessionId: string,
     query?: Query<'GetSessionMemory'>,
     o?: RedisAgentMemoryRequestOptions,
   ): Promise<RedisAgentMemorySchemas['GetSessionMemoryResponseContent']>;
+  /** `DELETE /v1/stores/{storeId}/session-memory/{sessionId}`: removes a session and its events. */
   deleteSessionMemory(sessionId: string, o?: RedisAgentMemoryRequestOptions): Promise<void>;
+  /** `GET /v1/stores/{storeId}/session-memory/{sessionId}/events/{eventId}`: one event of a session. */
   getSessionEvent(sessionId: string, eventId: string, o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['GetSessionEventResponseContent']>;
+  /** `DELETE /v1/stores/{storeId}/session-memory/{sessionId}/events/{eventId}`: removes one event. */
   deleteSessionEvent(sessionId: string, eventId: string, o?: RedisAgentMemoryRequestOptions): Promise<void>;
+  /** `POST /v1/stores/{storeId}/long-term-memory`: creates up to 100 records (a repeated id is idempotent). */
   bulkCreateLongTermMemories(
     body: RedisAgentMemorySchemas['BulkCreateLongTermMemoriesRequestContent'],
     o?: RedisAgentMemoryRequestOptions,
   ): Promise<RedisAgentMemorySchemas['BulkCreateLongTermMemoriesResponseContent']>;
+  /** `DELETE /v1/stores/{storeId}/long-term-memory`: deletes up to 100 records by id. */
   bulkDeleteLongTermMemories(
     body: RedisAgentMemorySchemas['BulkDeleteLongTermMemoriesRequestContent'],
     o?: RedisAgentMemoryRequestOptions,
   ): Promise<RedisAgentMemorySchemas['BulkDeleteLongTermMemoriesResponseContent']>;
+  /** `POST /v1/stores/{storeId}/long-term-memory/search`: semantic search, narrowed by filters, best first. */
   searchLongTermMemory(
     body: RedisAgentMemorySchemas['SearchLongTermMemoryRequestContent'],
     o?: RedisAgentMemoryRequestOptions,
   ): Promise<RedisAgentMemorySchemas['SearchLongTermMemoryResponseContent']>;
+  /** `GET /v1/stores/{storeId}/long-term-memory/{memoryId}`: one record. */
   getLongTermMemory(memoryId: string, o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['GetLongTermMemoryResponseContent']>;
+  /** `PATCH /v1/stores/{storeId}/long-term-memory/{memoryId}`: changes the given fields of a record. */
   updateLongTermMemory(
     memoryId: string,
     body: RedisAgentMemorySchemas['UpdateLongTermMemoryRequestContent'],
     o?: RedisAgentMemoryRequestOptions,
   ): Promise<RedisAgentMemorySchemas['UpdateLongTermMemoryResponseContent']>;
+  /** `PATCH /v1/stores/{storeId}/long-term-memory/{memoryId}/fields`: compare-and-set update of a custom-typed record. */
   updateLongTermMemoryFields(
     memoryId: string,
     body: RedisAgentMemorySchemas['UpdateLongTermMemoryFieldsRequestContent'],
@@ -80,6 +98,7 @@ export interface RedisAgentMemoryClient {
     body: RedisAgentMemorySchemas['CreateNamespaceRequestContent'],
     o?: RedisAgentMemoryRequestOptions,
   ): Promise<RedisAgentMemorySchemas['CreateNamespaceResponseContent']>;
+  /** `GET /v1/stores/{storeId}/namespaces/{namespaceId}`: one namespace of the store. */
   getNamespace(namespaceId: string, o?: RedisAgentMemoryRequestOptions): Promise<RedisAgentMemorySchemas['GetNamespaceResponseContent']>;
   /** Renames or archives a namespace object; 409 (ConflictError) on a conflicting change. */
   updateNamespace(

@@ -3,6 +3,7 @@ import { tupleId } from './ids.js';
 import type { JsonValue } from './json.js';
 
 export const MEMORY_TYPES = ['semantic', 'episodic', 'message'] as const;
+/** The kind of a long-term memory: a `semantic` fact, an `episodic` event, or a `message` of a conversation. */
 export type MemoryType = (typeof MEMORY_TYPES)[number];
 
 /** Limits of Redis Agent Memory records, enforced for both backends so behaviour is the same. */

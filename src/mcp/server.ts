@@ -6,6 +6,7 @@ import type { RedisLongTermMemoryService } from '../services/memory-service.js';
 import { conversationText } from '../codec/events.js';
 import { MEMORY_OPERATIONS, type MemoryCaller } from '../tools/memory-operations.js';
 
+/** Options of createMemoryMcpServer: the services behind its tools and whom they act for. */
 export interface MemoryMcpServerOptions {
   sessionService: BaseSessionService;
   memoryService: RedisLongTermMemoryService;

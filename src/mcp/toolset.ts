@@ -36,6 +36,7 @@ export const DEFAULT_MCP_TOOLS: readonly AgentMemoryMcpToolName[] = [
   'delete_long_term_memories',
 ];
 
+/** Options of createAgentMemoryMcpToolset. */
 export interface AgentMemoryMcpToolsetOptions {
   /** Base URL of the Agent Memory Server's MCP app, e.g. `http://localhost:9000` (tools at `/{namespace}/mcp`). */
   url: string;

@@ -8,6 +8,7 @@ export interface SessionSource {
   sessions(appName: string, userId: string | undefined, signal?: AbortSignal): AsyncIterable<Session>;
 }
 
+/** What copySessions reports as it goes: the phase and the session it is at. */
 export interface CopyProgress {
   phase: 'reading' | 'creating' | 'appending' | 'verifying';
   done: number;
@@ -22,6 +23,7 @@ export interface CopyProblem {
   reason: string;
 }
 
+/** What copySessions did: sessions copied, skipped and failed, events and state verified. */
 export interface CopyReport {
   sessions: {
     /** Sessions read from the source. */
@@ -39,12 +41,14 @@ export interface CopyReport {
   problems: CopyProblem[];
 }
 
+/** Options of copySessions: where from, where to, which app and users. */
 export interface CopySessionsOptions {
   from: BaseSessionService | SessionSource;
   to: BaseSessionService;
   appName: string;
   userId?: string;
   signal?: AbortSignal;
+  /** Called as the copy moves from phase to phase and session to session. */
   onProgress?: (progress: CopyProgress) => void;
 }
 

@@ -3,6 +3,7 @@ import { invalidInput } from '../clients/invalid-input.js';
 import type { RedisLongTermMemoryService } from '../services/memory-service.js';
 import { RedisSessionMemoryService } from '../services/session-service.js';
 
+/** What forgetUser deleted. */
 export interface ForgetUserReport {
   /** Ids of the user's sessions deleted. */
   sessions: string[];

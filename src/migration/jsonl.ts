@@ -6,6 +6,7 @@ import { asSource, type SessionSource } from './copy.js';
 /** The export format's version: one JSON object per line, one session per object. */
 export const EXPORT_VERSION = 1;
 
+/** One session as a line of the JSON-lines export: its identity, state and events. */
 export interface ExportedSession {
   v: number;
   appName: string;

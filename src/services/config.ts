@@ -5,6 +5,7 @@ import { ConfigurationError } from '../clients/errors.js';
 import { createRedisAgentMemoryClient, type RedisAgentMemoryClient } from '../clients/redis-agent-memory.js';
 
 export const BACKENDS = ['redis-agent-memory', 'opensource-agent-memory'] as const;
+/** The backend a service talks to: `redis-agent-memory` (managed) or `opensource-agent-memory` (Agent Memory Server). */
 export type BackendName = (typeof BACKENDS)[number];
 
 /** Connection options shared by the session and the memory service. */

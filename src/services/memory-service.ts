@@ -104,6 +104,7 @@ export interface RedisMemoryEntry extends MemoryEntry {
   customMetadata?: Record<string, unknown>;
 }
 
+/** searchMemory's answer: the user's memories, best first. */
 export interface SearchMemoryResult {
   memories: RedisMemoryEntry[];
 }

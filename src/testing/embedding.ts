@@ -40,6 +40,7 @@ export function hashedEmbeddingOf(dimensions: number): EmbedFunction {
 /** The reference servers' embedding: the same vectors the stand-in model gives the real server. */
 export const hashedEmbedding: EmbedFunction = hashedEmbeddingOf(EMBEDDING_DIMENSIONS);
 
+/** Cosine similarity of two vectors of one length. */
 export function cosine(a: number[], b: number[]): number {
   let dot = 0;
   let na = 0;

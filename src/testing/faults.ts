@@ -16,6 +16,7 @@ export type FaultKind =
   /** Process the request, then answer 200 with JSON that breaks the spec's response schema. */
   | 'invalid-body';
 
+/** One injected failure: which requests it matches, what it does, how many times. */
 export interface FaultRule {
   kind: FaultKind;
   /** HTTP status for `status` faults. */
@@ -30,6 +31,7 @@ export interface FaultRule {
   times?: number;
 }
 
+/** A reference server's fault injection: rules that fail chosen requests, and the log of those that did. */
 export interface FaultController {
   /** Adds rules; the first matching rule with hits left applies to a request. */
   add(...rules: FaultRule[]): void;

@@ -32,8 +32,10 @@ export {
 } from './real-agent-memory-server/index.js';
 export { startStandInModel, type StandInModel } from './stand-in-model/server.js';
 
+/** The backend a reference server serves. */
 export type ReferenceBackend = 'redis-agent-memory' | 'opensource-agent-memory';
 
+/** Options of startReferenceServer. */
 export interface ReferenceServerOptions {
   backend: ReferenceBackend;
   /** Port to listen on; 0 (default) picks a free one. */
@@ -73,6 +75,7 @@ export interface ReferenceServerOptions {
   latencyMs?: number;
 }
 
+/** Options of ReferenceServer.runBackgroundTasks. */
 export interface RunBackgroundTasksOptions {
   /**
    * Awaited after the work has read what it works on and before it writes back, like the real
@@ -83,6 +86,7 @@ export interface RunBackgroundTasksOptions {
   cleanup?: boolean;
 }
 
+/** A running reference server (or the real Agent Memory Server): its URL, faults and background work. */
 export interface ReferenceServer {
   backend: ReferenceBackend;
   /** Base URL to pass as `apiBaseUrl`. */

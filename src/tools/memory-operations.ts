@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { InvalidInputError, NotFoundError } from '../clients/errors.js';
 import type { RedisLongTermMemoryService } from '../services/memory-service.js';
 
+/** The names of the memory tools createMemoryTools builds. */
 export type MemoryToolName = 'search_memory' | 'create_memory' | 'update_memory' | 'delete_memory' | 'memory_prompt';
 
 /** Whose memories a call touches: always from the session or server configuration, never from the model. */

@@ -5,6 +5,7 @@ import { MEMORY_OPERATIONS, answerModel, type MemoryCaller, type MemoryToolName 
 
 export type { MemoryToolName } from './memory-operations.js';
 
+/** Options of createMemoryTools. */
 export interface MemoryToolsOptions {
   /** Which tools to create (default: all five). */
   include?: MemoryToolName[];

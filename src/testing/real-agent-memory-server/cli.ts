@@ -1,13 +1,19 @@
+#!/usr/bin/env node
 /**
- * `npm run ams:real`: installs (once) and starts the real Agent Memory Server v0.15.2 with its
- * stand-in model, prints its URL, and serves until interrupted.
+ * `npx adk-redis-ams` (the package's bin) and `npm run ams:real` (this repository): installs (once)
+ * and starts the real Agent Memory Server v0.15.2 with its stand-in model, prints its URL, and
+ * serves until interrupted.
  *
- *   npm run ams:real -- [--port 8000] [--background-tasks auto|manual] [--mcp] [--api-key KEY]
+ *   npx adk-redis-ams [--port 8000] [--background-tasks auto|manual] [--mcp] [--api-key KEY]
  */
+import path from 'node:path';
 import { RealServerUnavailableError, startRealAgentMemoryServer } from './index.js';
 
+/** Errors and progress are prefixed with the name the user typed: the bin's, else the npm script's. */
+const NAME = path.basename(process.argv[1] ?? '') === 'adk-redis-ams' ? 'adk-redis-ams' : 'ams:real';
+
 function fail(message: string): never {
-  process.stderr.write(`ams:real: ${message}\n`);
+  process.stderr.write(`${NAME}: ${message}\n`);
   process.exit(1);
 }
 
@@ -30,7 +36,7 @@ for (let i = 0; i < args.length; i++) {
 }
 
 try {
-  const server = await startRealAgentMemoryServer({ ...options, log: (line) => process.stderr.write(`ams:real: ${line}\n`) });
+  const server = await startRealAgentMemoryServer({ ...options, log: (line) => process.stderr.write(`${NAME}: ${line}\n`) });
   const v = server.versions;
   process.stdout.write(`Agent Memory Server ${v.agentMemoryServer} at ${server.url}\n`);
   if (server.mcpUrl) process.stdout.write(`MCP (streamable HTTP) at ${server.mcpUrl}/mcp\n`);

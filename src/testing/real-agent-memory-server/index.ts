@@ -27,6 +27,7 @@ export {
   type UnavailableReason,
 } from './install.js';
 
+/** Options of startRealAgentMemoryServer. */
 export interface RealAgentMemoryServerOptions {
   /**
    * `'auto'` (default): a worker runs the server's background tasks as they come due, as
@@ -79,6 +80,7 @@ export interface RealAgentMemoryServerOptions {
   log?: (line: string) => void;
 }
 
+/** What the real server runs: its release, Redis and module versions, and how it counts tokens. */
 export interface RealServerVersions {
   agentMemoryServer: string;
   redis: string;
@@ -99,6 +101,7 @@ export interface SupervisorRestart {
 /** A part of a deployment that `kill` and `restart` act on. */
 export type ServerPart = 'api' | 'task-worker' | 'redis';
 
+/** The real Agent Memory Server as startRealAgentMemoryServer runs it: a ReferenceServer, plus its processes. */
 export interface RealAgentMemoryServer extends ReferenceServer {
   backend: 'opensource-agent-memory';
   /** Every API process's own URL (`url` balances across them when there are several). */

@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Why the real server cannot run here (RealServerUnavailableError.reason). */
 export type UnavailableReason = 'no-python' | 'index-unreachable' | 'unsupported-platform' | 'redis-module' | 'port-in-use' | 'install-failed';
 
 /** The real server cannot run here; the message is one line saying why and what to do. */
@@ -28,6 +29,7 @@ export class RealServerUnavailableError extends Error {
 
 /** The Agent Memory Server releases this package supports and tests; the first is the default. */
 export const AMS_VERSIONS = ['0.15.2', '0.14.0'] as const;
+/** An Agent Memory Server release the launcher installs. */
 export type AmsVersion = (typeof AMS_VERSIONS)[number];
 
 /** The release asked for: the option, else ADK_REDIS_AMS_VERSION, else the default. */

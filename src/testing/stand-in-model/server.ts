@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { hashedEmbeddingOf } from '../embedding.js';
 import { answer, usageOf, type PromptKind } from './answers.js';
 
+/** The stand-in OpenAI-compatible model on loopback: embeddings and the answers the servers parse. */
 export interface StandInModel {
   /** Base URL to give the server as `OPENAI_API_BASE` (ends in `/v1`). */
   url: string;
@@ -21,6 +22,7 @@ export interface StandInModel {
   hold(onHeld: () => void): () => void;
   /** How many extraction requests are being held now. */
   held(): number;
+  /** Stops the model and closes its connections. */
   close(): Promise<void>;
 }
 
