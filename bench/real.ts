@@ -431,7 +431,7 @@ export async function realBench(
   }
 }
 
-/** The tables of `npm run bench -- --real`, as the README shows them. */
+/** The tables of `npm run bench -- --real`, as docs/performance.md shows them. */
 export function printReal(r: Awaited<ReturnType<typeof realBench>>): void {
   const f = (x: number, d = 2) => x.toFixed(d);
   console.log(

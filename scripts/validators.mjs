@@ -2,7 +2,7 @@
 // functions (Ajv's code generator, run here at build time), so the client checks exactly what
 // the spec says and nothing needs Ajv at run time.
 //
-// Two deliberate departures from a literal reading of the spec, both stated in the README:
+// Two deliberate departures from a literal reading of the spec, both stated in docs/clients.md:
 // - `additionalProperties: false` / `unevaluatedProperties: false` are dropped: a backend that
 //   adds a field is growing its API, not breaking it.
 // - `format` is not checked (in JSON Schema 2020-12 it is an annotation), as before.

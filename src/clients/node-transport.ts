@@ -6,7 +6,7 @@ import { countAttempt } from '../telemetry/calls.js';
  * The default transport of the clients: node:http(s) with keep-alive, behind the small part of
  * the fetch interface openapi-fetch and `invoke` use. Measured on loopback it costs about half the
  * client CPU of undici's `fetch` per request, and its cancellation needs no AbortSignal: undici
- * spends 30–50 µs on the signal every per-attempt timeout needs (README, Performance). A custom
+ * spends 30–50 µs on the signal every per-attempt timeout needs (docs/performance.md). A custom
  * `fetch` option replaces it entirely.
  */
 

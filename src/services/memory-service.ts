@@ -79,7 +79,7 @@ function halfLife() {
   return z.number({ message: 'must be a number of days' }).positive({ message: 'must be more than 0 days' }).optional();
 }
 
-/** Options of RedisLongTermMemoryService; see the README's configuration table. */
+/** Options of RedisLongTermMemoryService; docs/memory.md has the table of them. */
 export type RedisLongTermMemoryServiceConfig = z.input<typeof memoryServiceConfigSchema>;
 
 /** A memory to write directly: an ADK MemoryEntry plus what the backends can store about it. */

@@ -61,7 +61,7 @@ export interface Cancellable {
   signal?: AbortSignal;
 }
 
-/** Options of RedisSessionMemoryService; see the README's configuration table. */
+/** Options of RedisSessionMemoryService; docs/sessions.md has the table of them. */
 export type RedisSessionMemoryServiceConfig = z.input<typeof sessionServiceConfigSchema>;
 
 /** How often getOrCreateSession reads and creates before a conflict it cannot resolve is thrown. */

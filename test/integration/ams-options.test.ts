@@ -197,7 +197,7 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
               preferences: [`User preference: I love hill repeats ${tag}`],
             }[strategy]
           : [];
-        // Distinct texts: v0.15.2 can extract one message twice (see README, extraction findings).
+        // Distinct texts: v0.15.2 can extract one message twice (see docs/memory.md, extraction findings).
         expect([...new Set(extracted.map((m) => m.text))].sort()).toEqual(expected.sort());
       },
       60_000,

@@ -11,7 +11,7 @@ import { closeIfStarted } from '../helpers/started.js';
  * One scripted scenario on the real Agent Memory Server v0.15.2 and on the reference server,
  * compared step by step as a client observes it: every HTTP exchange (status and body) and every
  * service result, with server-made ids, times and scores normalised. The real server is right;
- * a difference here is fixed in the reference server (README "Reference server fidelity").
+ * a difference here is fixed in the reference server (docs/testing.md, "Reference server fidelity").
  */
 const T0 = Date.parse('2020-09-13T12:00:00Z');
 const APP = 'diff-app';
