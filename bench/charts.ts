@@ -50,6 +50,8 @@ function frame(title: string, height: number, body: string[]): string {
   ].join('\n');
 }
 
+const dashOf = (s: { dashed?: boolean | undefined }) => (s.dashed ? ' stroke-dasharray="5 4"' : '');
+
 /** Legend entries left to right, wrapping onto a new row when the width is used up. */
 function legend(items: Array<{ name: string; colour: string; dashed?: boolean | undefined }>, y: number): string[] {
   let x = 16;
@@ -62,8 +64,7 @@ function legend(items: Array<{ name: string; colour: string; dashed?: boolean | 
     }
     const [lx, ly] = [x, y + row * 18];
     x += width;
-    const dash = s.dashed ? ' stroke-dasharray="5 4"' : '';
-    return `<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${s.colour}" stroke-width="3"${dash}/><text x="${lx + 30}" y="${ly + 4}">${esc(s.name)}</text>`;
+    return `<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${s.colour}" stroke-width="3"${dashOf(s)}/><text x="${lx + 30}" y="${ly + 4}">${esc(s.name)}</text>`;
   });
 }
 
@@ -93,9 +94,11 @@ export function logLineChart(title: string, xLabel: string, yLabel: string, seri
   body.push(`<text x="${(left + right) / 2}" y="${bottom + 38}" text-anchor="middle" fill="${GREY}">${esc(xLabel)}</text>`);
   body.push(`<text x="16" y="${top - 8}" fill="${GREY}">${esc(yLabel)}</text>`);
   for (const s of series) {
-    const d = s.points.map(([x, y], i) => `${i ? 'L' : 'M'}${px(sx(x))},${px(sy(Math.max(y, 10 ** y0)))}`).join(' ');
-    body.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="5 4"' : ''}/>`);
-    for (const [x, y] of s.points) body.push(`<circle cx="${px(sx(x))}" cy="${px(sy(Math.max(y, 10 ** y0)))}" r="3.5" fill="${s.colour}"/>`);
+    // A value below the lowest gridline (0 bytes) sits on it.
+    const at = s.points.map(([x, y]) => [px(sx(x)), px(sy(Math.max(y, 10 ** y0)))] as const);
+    const d = at.map(([x, y], i) => `${i ? 'L' : 'M'}${x},${y}`).join(' ');
+    body.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2.5"${dashOf(s)}/>`);
+    for (const [x, y] of at) body.push(`<circle cx="${x}" cy="${y}" r="3.5" fill="${s.colour}"/>`);
   }
   body.push(...legend(series, bottom + 62));
   return frame(title, H, body);
@@ -119,12 +122,14 @@ export function barChart(
   const top = 48;
   const H = top + bars.length * groupHeight + 70;
   const max = Math.max(...bars.flatMap((b) => b.values.map((v) => v.value)), reference?.value ?? 0);
-  const scaleOf = (bar: Bar) => (o.perGroup ? Math.max(...bar.values.map((v) => v.value)) : max);
+  /** Where a value ends on a scale whose right edge is `of`. */
+  const xOf = (v: number, of: number) => left + (v / of) * (right - left);
   const body: string[] = [];
   bars.forEach((bar, i) => {
     const y = top + i * groupHeight;
     body.push(`<text x="${left - 8}" y="${y + groupHeight / 2}" text-anchor="end">${esc(bar.label)}</text>`);
-    const sx = (v: number) => left + (v / scaleOf(bar)) * (right - left);
+    const of = o.perGroup ? Math.max(...bar.values.map((v) => v.value)) : max;
+    const sx = (v: number) => xOf(v, of);
     bar.values.forEach((v, j) => {
       const by = y + 6 + j * 14;
       body.push(`<rect x="${left}" y="${by}" width="${px(sx(v.value) - left)}" height="11" fill="${v.colour}"/>`);
@@ -132,7 +137,7 @@ export function barChart(
     });
   });
   if (reference) {
-    const x = px(left + (reference.value / max) * (right - left));
+    const x = px(xOf(reference.value, max));
     body.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${top + bars.length * groupHeight}" stroke="${GREY}" stroke-dasharray="4 3"/>`);
     body.push(`<text x="${x}" y="${top + bars.length * groupHeight + 14}" text-anchor="middle" fill="${GREY}">${esc(reference.label)}</text>`);
   }

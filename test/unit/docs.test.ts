@@ -19,7 +19,7 @@ function prose(text: string): string {
 }
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces as hyphens, repeats numbered. */
-export function anchorsOf(text: string): Set<string> {
+function anchorsOf(text: string): Set<string> {
   const seen = new Map<string, number>();
   const anchors = new Set<string>();
   for (const [, heading] of prose(text).matchAll(/^#{1,6} (.+)$/gm)) {
