@@ -1,3 +1,5 @@
+import { setOwn } from './json.js';
+
 /** ADK's state key prefixes: app-wide, user-wide, and never-persisted. */
 export const APP_PREFIX = 'app:';
 export const USER_PREFIX = 'user:';
@@ -11,14 +13,14 @@ export interface SplitState {
   session: StateMap;
 }
 
-/** Splits a state (or delta) into its scopes, prefixes removed; `temp:` keys are dropped. */
+/** Splits a state (or delta) into its scopes, prefixes removed; `temp:` keys are dropped. Every key is kept as an own property, `__proto__` too. */
 export function splitState(state: StateMap | undefined): SplitState {
   const out: SplitState = { app: {}, user: {}, session: {} };
   for (const [key, value] of Object.entries(state ?? {})) {
     if (key.startsWith(TEMP_PREFIX)) continue;
-    if (key.startsWith(APP_PREFIX)) out.app[key.slice(APP_PREFIX.length)] = value;
-    else if (key.startsWith(USER_PREFIX)) out.user[key.slice(USER_PREFIX.length)] = value;
-    else out.session[key] = value;
+    if (key.startsWith(APP_PREFIX)) setOwn(out.app, key.slice(APP_PREFIX.length), value);
+    else if (key.startsWith(USER_PREFIX)) setOwn(out.user, key.slice(USER_PREFIX.length), value);
+    else setOwn(out.session, key, value);
   }
   return out;
 }
