@@ -26,8 +26,11 @@ export interface DistanceRow {
 const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
   'redis-agent-memory': {
     createSession: [2, "no conditional create: append the marker, then read it back to know the session is new and this scope's"],
-    appendEvent: [1, 'one atomic POST (app:/user: state POSTs run beside it)'],
-    'appendEvent (large)': [1, 'one atomic POST of the event'],
+    appendEvent: [
+      2,
+      'AddSessionEvent creates a session that does not exist and has no conditional form: a GET of one record of the session this instance has seen (of the session where it has seen none) shows it exists, then the POST (app:/user: state POSTs beside it)',
+    ],
+    'appendEvent (large)': [2, 'as appendEvent: a GET of a record of the session, then one atomic POST of the event'],
     getSession: [1, 'session, app state and user state are independent GETs'],
     listSessions: [2, "the owner listing returns ids only; each session's GET gives its app, last update and state; app and user state beside the listing"],
     addMemory: [1, 'one bulk POST'],
@@ -39,7 +42,10 @@ const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
       2,
       'no compare-and-set: write a creation record of its own, then list the records (the first written wins); the working memory is read beside the first and created beside the second',
     ],
-    appendEvent: [2, "no compare-and-set or append: the working memory is written from a copy read right before (GET, then PUT ∥ PUT of the writer's journal)"],
+    appendEvent: [
+      2,
+      "no compare-and-set or append: the working memory is written from a copy read right before, which also shows the session exists (GET, then PUT ∥ PUT of the writer's journal ∥ app:/user: state)",
+    ],
     getSession: [2, 'writer documents are known only after listing the journal; then all GETs together'],
     'appendEvent (large)': [2, 'as appendEvent; the journal PUT carries the event and at most one 64 KiB document'],
     listSessions: [
@@ -130,6 +136,18 @@ export async function distance(
     const appendTo = await sessions.createSession({ appName: app, userId: user, sessionId: 'append' });
     for (let i = 0; i < 10; i++) await sessions.appendEvent({ session: appendTo, event: say(`a${i}`, i) });
     await time('appendEvent', 'appendEvent', (i) => sessions.appendEvent({ session: appendTo, event: say(`b${i + 1}`, 20 + i) }));
+    await time('appendEvent', 'appendEvent (app: and user: state)', (i) =>
+      sessions.appendEvent({
+        session: appendTo,
+        event: { ...say(`s${i + 1}`, 40 + i), actions: { ...say('x', 0).actions, stateDelta: { 'app:round': i, 'user:round': i, round: i } } },
+      }),
+    );
+    // A session this instance has not seen: it finds the session first.
+    let unseen = 0;
+    await time('appendEvent', 'appendEvent (a session this instance has not read)', async (i) => {
+      const other = new RedisSessionMemoryService(configFor(backend, counting));
+      await other.appendEvent({ session: { ...appendTo, events: [] }, event: say(`u${++unseen}`, 60 + i) });
+    });
     await seed('ten', 10);
     await time('getSession', 'getSession (10 events)', () => sessions.getSession({ appName: app, userId: user, sessionId: 'ten' }));
     await seed('thousand', 1000);

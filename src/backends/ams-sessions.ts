@@ -7,10 +7,10 @@ import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, eventFromJson, eventToJson, textEvent, type EventJson } from '../codec/events.js';
 import { remember } from '../codec/bounded.js';
 import { amsSessionId, amsTagValue, fromAmsAppSlotSessionId, fromAmsSessionId, scopeKey, tupleId, type SessionScope } from '../codec/ids.js';
-import { isRecord, toJson, type JsonValue } from '../codec/json.js';
+import { assignOwn, isRecord, setOwn, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
-import { mergeByTime } from '../codec/timeline.js';
-import { unlessMissing } from './missing.js';
+import { mergeByTime, stableByTime } from '../codec/timeline.js';
+import { sessionNotFound, unlessMissing } from './missing.js';
 import { EntryJournal } from './ams-entries.js';
 import { SessionExpiry, leftoversOf } from './ams-expiry.js';
 import {
@@ -38,7 +38,7 @@ import {
   type ViewOptions,
   type WorkingMemory,
 } from './ams-view.js';
-import type { CallOptions, EventWindow, SessionBackend, SessionListing, StoredSession } from './types.js';
+import type { CallOptions, EventWindow, SessionBackend, SessionListing, SideWrite, StoredSession } from './types.js';
 
 /** A session's place as read: its working memory and its journal documents. */
 interface PlaceRead {
@@ -558,23 +558,36 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   }
 
   /** Where an append goes: where this instance found or made the session, else found now. */
-  async appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, o?: CallOptions): Promise<void> {
+  async appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, alongside: SideWrite[], o?: CallOptions): Promise<void> {
     const known = this.places.get(scopeKey(scope));
-    if (known) return this.appendAt(known, event, json, sessionState, o);
+    if (known) return this.appendAt(known, event, json, sessionState, alongside, o);
     // An app that shares its namespace looks in both places first; one named as its namespace
     // learns from the working memory it reads anyway whether another app holds the plain place.
-    const place = scope.namespace !== scope.appName ? (await this.resolve(scope, o)).place : scope;
-    return this.appendAt(place, event, json, sessionState, o, true);
+    if (scope.namespace === scope.appName) return this.appendAt(scope, event, json, sessionState, alongside, o, true);
+    const { place, read } = await this.resolve(scope, o);
+    if (!holdsSession(read)) throw sessionNotFound(scope.sessionId);
+    return this.appendAt(place, event, json, sessionState, alongside, o, true);
   }
 
   /**
    * Two round trips: the working memory as stored right now, then (together) this writer's journal
-   * with the event and the view written from that fresh copy. Nothing another client or the server
-   * put there since this instance last looked is overwritten; a message this package has not seen
-   * before joins the record in the same journal write. What remains is the time between that read
-   * and that write, one round trip: the API has no compare-and-set to close it.
+   * with the event, the view written from that fresh copy, and the app and user state the event
+   * changes. Nothing another client or the server put there since this instance last looked is
+   * overwritten; a message this package has not seen before joins the record in the same journal
+   * write. What remains is the time between that read and that write, one round trip: the API has
+   * no compare-and-set to close it. A session whose working memory is gone is looked for in its
+   * journal (one round trip more, only then): one that does not exist, or has expired, rejects
+   * before anything is written, as ADK's database service does.
    */
-  private async appendAt(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, o?: CallOptions, unsure = false): Promise<void> {
+  private async appendAt(
+    scope: SessionScope,
+    event: Event,
+    json: EventJson,
+    sessionState: StateMap,
+    alongside: SideWrite[],
+    o?: CallOptions,
+    unsure = false,
+  ): Promise<void> {
     const journal = amsKeys.journal(scope);
     // Documents of an expiring session that would expire before the working memory written now are
     // read beside it, and carried forward by this append (at most once per TTL each).
@@ -591,7 +604,12 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     if (unsure && !scope.appSlot && fresh && markerOf(fresh).appName !== undefined && markerOf(fresh).appName !== scope.appName) {
       // Another app of the namespace holds this id: the session is in this app's slot.
       this.placeAt(scope, inAppSlot(scope));
-      return this.appendAt(inAppSlot(scope), event, json, sessionState, o);
+      return this.appendAt(inAppSlot(scope), event, json, sessionState, alongside, o);
+    }
+    if (!fresh && !holdsSession({ native: undefined, docs: await this.journals.readAll(journal, o) })) {
+      // Never created, deleted (by any instance, since this one last looked) or expired.
+      this.places.delete(scopeKey(scope));
+      throw sessionNotFound(scope.sessionId);
     }
     if (unsure) this.placeAt(scope, scope);
     const ttl = fresh?.ttl_seconds ?? undefined;
@@ -619,6 +637,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       (signal: AbortSignal) => this.journalEvents(scope, [...carry.events, ...adopted, json], { signal }, beside),
       (signal: AbortSignal) => this.views.append(scope, fresh, event, marker, { signal }),
       ...carry.writes,
+      ...alongside,
     );
     if (ttl) this.expiry.update(scope, [...carry.settled, written]);
   }
@@ -750,7 +769,7 @@ function foreignState(native: WorkingMemory | undefined): StateMap {
 function sessionStateOf(read: PlaceRead, journaled = journaledEvents(read.docs)): StateMap {
   const state: StateMap = { ...(winningCreation(read.docs)?.creation.state ?? foreignState(read.native)) };
   // Messages adopted from other clients carry no state changes: the journaled events hold them all.
-  for (const e of journaled) Object.assign(state, splitState(e.actions.stateDelta).session);
+  for (const e of journaled) assignOwn(state, splitState(e.actions.stateDelta).session);
   return state;
 }
 
@@ -771,7 +790,7 @@ function withStateOf(state: Record<string, StateEntry>, events: EventJson[]): Re
     const at = typeof e.timestamp === 'number' ? e.timestamp : 0;
     for (const [k, value] of Object.entries(delta)) {
       if (out === state) out = { ...state };
-      out[k] = { value: value as JsonValue, at };
+      setOwn(out, k, { value: value as JsonValue, at });
     }
   }
   return out;
@@ -791,7 +810,7 @@ function windowStateOf(read: PlaceRead): StateMap {
       if (!seen || entry.at >= seen.at) latest.set(k, entry);
     }
   }
-  for (const [k, entry] of latest) state[k] = entry.value;
+  for (const [k, entry] of latest) setOwn(state, k, entry.value);
   return state;
 }
 
@@ -809,13 +828,6 @@ function journaledEvents(docs: JournalDoc[]): Event[] {
 }
 
 const eventTime = (e: Event) => e.timestamp;
-
-function stableByTime(events: Event[]): Event[] {
-  return events
-    .map((e, i) => [e, i] as const)
-    .sort(([a, i], [b, j]) => a.timestamp - b.timestamp || i - j)
-    .map(([e]) => e);
-}
 
 function indexOrEnd(i: number, end: number): number {
   return i < 0 ? end : i;

@@ -9,3 +9,11 @@ export async function unlessMissing<T>(call: Promise<T>): Promise<T | undefined>
     throw e;
   }
 }
+
+/**
+ * An append to a session that does not exist (never created, deleted, expired): rejected with the
+ * message ADK's DatabaseSessionService gives, and nothing of the append stored.
+ */
+export function sessionNotFound(sessionId: string): NotFoundError {
+  return new NotFoundError(`Session ${sessionId} not found for appendEvent`, { operation: 'appendEvent', status: 404, type: 'session-not-found' });
+}

@@ -4,13 +4,14 @@ import { ConflictError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
 import { remember } from '../codec/bounded.js';
 import { withBackendSummary } from '../codec/compaction.js';
-import { mapLimit, together } from '../codec/concurrency.js';
+import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, dedupeEvents, eventFromJson, isUserAuthored, renderText, textEvent, type EventJson } from '../codec/events.js';
 import { readableId, scopeKey, tupleId, type SessionScope } from '../codec/ids.js';
-import { isRecord, toJson, type JsonValue } from '../codec/json.js';
+import { assignOwn, isRecord, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
-import { unlessMissing } from './missing.js';
-import type { CallOptions, SessionBackend, SessionListing, StoredSession } from './types.js';
+import { stableByTime } from '../codec/timeline.js';
+import { sessionNotFound, unlessMissing } from './missing.js';
+import type { CallOptions, SessionBackend, SessionListing, SideWrite, StoredSession } from './types.js';
 
 type SessionEvent = RedisAgentMemorySchemas['SessionEvent'];
 type SessionMemory = RedisAgentMemorySchemas['GetSessionMemoryResponseContent'];
@@ -74,6 +75,12 @@ function envelope(e: SessionEvent): Partial<Envelope> & { kind?: string } {
 
 const isOwned = (env: Partial<Envelope>): env is Owned => (env.kind === 'session' || env.kind === 'event') && typeof (env as Owned).appName === 'string';
 
+/** Where a scope's session is, and the id of a record of it this instance has seen. */
+interface Resolved {
+  id: string;
+  probe?: string;
+}
+
 const LIST_PAGE = 1000;
 const READ_CONCURRENCY = 100;
 const RESOLVED_LIMIT = 10_000;
@@ -87,8 +94,11 @@ const RESOLVED_LIMIT = 10_000;
  * The store's summary comes back as an ADK CompactedEvent.
  */
 export class RedisAgentMemorySessionBackend implements SessionBackend {
-  /** Which store session holds each scope this instance has seen (a session never changes owner). */
-  private readonly resolved = new Map<string, string>();
+  /**
+   * Which store session holds each scope this instance has seen (a session never changes owner),
+   * with a record of it last seen there: what an append asks for to learn that the session exists.
+   */
+  private readonly resolved = new Map<string, Resolved>();
   private readonly place: Placement;
 
   /**
@@ -159,7 +169,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     const first = stored?.events[0];
     if (first && isMarkerOf(first, marker.nonce)) {
       if (first.eventId !== written.eventId) await unlessMissing(this.client.deleteSessionEvent(readable, written.eventId, o));
-      this.remember(scope, readable);
+      this.remember(scope, readable, first.eventId);
       return { state: { ...state }, events: [], lastUpdateTime: createdAt };
     }
     // The id was taken (by this scope, another client or another scope): take the marker back out.
@@ -167,8 +177,8 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     if (stored && this.belongsTo(stored, scope)) throw exists();
     const scoped = ramIds.scopedSession(scope);
     if (await this.fetch(scoped, false, o)) throw exists();
-    await open(scoped, o?.signal);
-    this.remember(scope, scoped);
+    const opened = await open(scoped, o?.signal);
+    this.remember(scope, scoped, opened.eventId);
     return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
@@ -207,14 +217,21 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
   async deleteSession(scope: SessionScope, o?: CallOptions): Promise<void> {
     scope = this.place.scope(scope);
     // A session never changes owner, so a known id needs no read first.
-    const id = this.resolved.get(scopeKey(scope)) ?? (await this.resolve(scope, false, o))?.sessionId;
+    const id = this.resolved.get(scopeKey(scope))?.id ?? (await this.resolve(scope, false, o))?.sessionId;
     if (id) await unlessMissing(this.client.deleteSessionMemory(id, o));
     this.resolved.delete(scopeKey(scope));
   }
 
-  async appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, o?: CallOptions): Promise<void> {
+  /**
+   * Two round trips: the session is shown to exist, then the event is appended (with the app and
+   * user state it changes). The store's AddSessionEvent creates a session that does not exist, and
+   * has no conditional form, so an append without the first step would bring a deleted session
+   * back. Where this instance knows a record of the session, the first step asks for that record
+   * alone; otherwise it reads where the session may be.
+   */
+  async appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, alongside: SideWrite[], o?: CallOptions): Promise<void> {
     scope = this.place.scope(scope);
-    const id = this.resolved.get(scopeKey(scope)) ?? (await this.placeOf(scope, o));
+    const id = await this.existing(scope, o);
     // One atomic append, restating the session state so it survives the store's cleanup.
     const env: Envelope = {
       v: ENVELOPE_VERSION,
@@ -230,7 +247,24 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     const actor = isUserAuthored(event) ? ramIds.owner(scope.userId) : readableId(event.author || 'agent');
     // In a session the Python adk-redis keeps, also what it reads of an event.
     const extra = id === this.pythonSession(scope) ? pythonMetadataFor(scope, event) : undefined;
-    await this.append(id, actor, scope.namespace, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, o, extra);
+    const [written] = await allToCompletion(
+      o?.signal,
+      (signal: AbortSignal) =>
+        this.append(id, actor, scope.namespace, isUserAuthored(event) ? 'USER' : 'ASSISTANT', renderText(event), event.timestamp, env, { signal }, extra),
+      ...alongside,
+    );
+    this.remember(scope, id, written.eventId);
+  }
+
+  /** The store session holding the scope, shown to exist right now; a missing one rejects with `sessionNotFound`. */
+  private async existing(scope: SessionScope, o?: CallOptions): Promise<string> {
+    const known = this.resolved.get(scopeKey(scope));
+    // The record this instance last saw: gone when the session was deleted, or summarised and cleaned up.
+    if (known?.probe !== undefined && (await unlessMissing(this.client.getSessionEvent(known.id, known.probe, o)))) return known.id;
+    const memory = await this.resolve(scope, false, o);
+    if (memory) return memory.sessionId;
+    this.resolved.delete(scopeKey(scope));
+    throw sessionNotFound(scope.sessionId);
   }
 
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap> {
@@ -296,37 +330,20 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
     );
   }
 
-  /**
-   * Where the scope's events go when this instance has not seen the session: its session if one
-   * exists, else the readable id unless another scope holds it.
-   */
-  private async placeOf(scope: SessionScope, o?: CallOptions): Promise<string> {
-    const [readable, scoped, python] = await this.candidates(scope, false, o);
-    const id =
-      python && !scoped && !(readable && this.belongsTo(readable, scope)) && isPythonSessionOf(python, scope)
-        ? python.sessionId
-        : scoped || (readable && !this.belongsTo(readable, scope))
-          ? ramIds.scopedSession(scope)
-          : ramIds.session(scope);
-    this.remember(scope, id);
-    return id;
-  }
-
   /** The store session holding the scope: the readable id when it is this scope's, else the scoped one. */
   private async resolve(scope: SessionScope, includeSummarised: boolean, o?: CallOptions): Promise<SessionMemory | undefined> {
     const known = this.resolved.get(scopeKey(scope));
-    if (known) {
-      const memory = await this.fetch(known, includeSummarised, o);
-      if (memory) return memory;
+    let memory = known && (await this.fetch(known.id, includeSummarised, o));
+    if (!memory) {
+      const [readable, scoped, python] = await this.candidates(scope, includeSummarised, o);
+      memory = scoped ?? (readable && this.belongsTo(readable, scope) ? readable : python && isPythonSessionOf(python, scope) ? python : undefined);
     }
-    const [readable, scoped, python] = await this.candidates(scope, includeSummarised, o);
-    const memory = scoped ?? (readable && this.belongsTo(readable, scope) ? readable : python && isPythonSessionOf(python, scope) ? python : undefined);
-    if (memory) this.remember(scope, memory.sessionId);
+    if (memory) this.remember(scope, memory.sessionId, memory.events.at(-1)?.eventId);
     return memory;
   }
 
-  private remember(scope: SessionScope, id: string): void {
-    remember(this.resolved, scopeKey(scope), id, RESOLVED_LIMIT);
+  private remember(scope: SessionScope, id: string, probe: string | undefined): void {
+    remember(this.resolved, scopeKey(scope), probe === undefined ? { id } : { id, probe }, RESOLVED_LIMIT);
   }
 
   private async append(
@@ -368,7 +385,7 @@ export class RedisAgentMemorySessionBackend implements SessionBackend {
       const env = envelope(record);
       if (env.kind !== 'state') continue;
       if (state === undefined) state = isRecord(env.state) ? { ...env.state } : {};
-      else if (isRecord(env.delta)) Object.assign(state, env.delta);
+      else if (isRecord(env.delta)) assignOwn(state, env.delta);
     }
     return state ?? {};
   }
@@ -559,7 +576,7 @@ function storedSession(memory: SessionMemory): StoredSession {
       events.push(event);
       // The first surviving record restates the state; later ones add their own changes.
       if (state === undefined) state = isRecord(env.state) ? { ...env.state } : {};
-      else Object.assign(state, splitState(event.actions.stateDelta).session);
+      else assignOwn(state, splitState(event.actions.stateDelta).session);
     } else if (env.kind === undefined) {
       events.push(foreignEvent(record));
       // The Python adk-redis keeps each event's state changes beside it.
@@ -568,10 +585,14 @@ function storedSession(memory: SessionMemory): StoredSession {
     }
     if (i === boundary) firstRetained = events.length;
   });
-  const unique = dedupeEvents(events);
-  firstRetained = Math.min(firstRetained, unique.length);
+  const appended = dedupeEvents(events);
+  firstRetained = Math.min(firstRetained, appended.length);
+  // The store keeps records in the order they were appended; ADK's database service returns events
+  // by time (ties in append order here). The summarised and the retained events are ordered apart,
+  // so the summary stays where the store's boundary puts it.
+  const unique = [...stableByTime(appended.slice(0, firstRetained)), ...stableByTime(appended.slice(firstRetained))];
   const summary = memory.summary?.text.trim() ? memory.summary : undefined;
   const timeline = summary ? withBackendSummary(unique, { text: summary.text, firstRetained, startHint: createdAt }) : unique;
   // As in ADK: the time of the last appended event, or of creation for an empty session.
-  return { state: state ?? {}, events: timeline, lastUpdateTime: unique.at(-1)?.timestamp ?? createdAt ?? 0 };
+  return { state: state ?? {}, events: timeline, lastUpdateTime: appended.at(-1)?.timestamp ?? createdAt ?? 0 };
 }

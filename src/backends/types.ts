@@ -31,6 +31,9 @@ export interface EventWindow {
   afterTimestamp?: number | undefined;
 }
 
+/** A write made beside another one (its signal is the pair's). */
+export type SideWrite = (signal: AbortSignal) => Promise<unknown>;
+
 export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
@@ -53,12 +56,14 @@ export interface SessionBackend {
   /** Removes the session; a missing session is not an error. */
   deleteSession(scope: SessionScope, o?: CallOptions): Promise<void>;
   /**
-   * Durably appends one event, in one round trip. Appending an event id that is already stored
+   * Durably appends one event to an existing session. Appending an event id that is already stored
    * replaces that event instead of adding one. `json` is the event as stored (`eventToJson`),
    * computed once by the service; `sessionState` is the session-scoped state after the event, as
-   * the appending writer knows it (the service writes app and user state beside this call).
+   * the appending writer knows it. `alongside` are the writes of the app and user state the event
+   * changes: run together with the event's own write, once the session is known to exist. A session
+   * that does not exist rejects with `sessionNotFound`, and then none of them has been sent.
    */
-  appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, o?: CallOptions): Promise<void>;
+  appendEvent(scope: SessionScope, event: Event, json: EventJson, sessionState: StateMap, alongside: SideWrite[], o?: CallOptions): Promise<void>;
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap>;
   readUserState(namespace: string, appName: string, userId: string, o?: CallOptions): Promise<StateMap>;
   /** Stores changed `app:` keys; `after` is the whole app state once they are applied. */

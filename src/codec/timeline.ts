@@ -22,3 +22,11 @@ export function mergeByTime<T>(lists: readonly (readonly T[])[], timeOf: (item: 
     out.push(lists[pick]![heads[pick]!++]!);
   }
 }
+
+/** Items in time order, items of equal time in the order given (a stable sort). */
+export function stableByTime<T extends { timestamp: number }>(items: readonly T[]): T[] {
+  return items
+    .map((e, i) => [e, i] as const)
+    .sort(([a, i], [b, j]) => a.timestamp - b.timestamp || i - j)
+    .map(([e]) => e);
+}

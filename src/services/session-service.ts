@@ -22,7 +22,7 @@ import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
 import { eventToJson, selectEvents } from '../codec/events.js';
 import { noteWorkingMemoryId } from '../codec/placement.js';
 import type { SessionScope } from '../codec/ids.js';
-import { toJson } from '../codec/json.js';
+import { assignOwn, toJson } from '../codec/json.js';
 import { isEmpty, mergeScopes, splitState, type SplitState, type StateMap } from '../codec/state.js';
 import { connectionOptions, extractionOptions, extractionStrategyOf, rejectUnsupported, resolveConnection, type BackendClient } from './config.js';
 import { optionalCount, requireId, untrusted } from './validate.js';
@@ -295,14 +295,13 @@ export class RedisSessionMemoryService extends BaseSessionService {
       if (bytes > this.maxEventBytes) {
         throw invalidInput(op, 'event', `is ${bytes} bytes as JSON; the limit (maxEventBytes) is ${this.maxEventBytes}`, 'maxEventBytes');
       }
-      // The event and the shared state it changes are independent writes: one round trip together.
-      // ADK keeps the Session's state current, so it is this writer's view of the state before the event.
+      // ADK keeps the Session's state current, so it is this writer's view of the state before the
+      // event. The shared state the event changes is written beside the event's own write, once the
+      // backend knows the session exists: an append to a missing session stores nothing.
       const before = splitState(session.state);
-      await allToCompletion(
+      await this.backend.appendEvent(scope, event, json, assignOwn({ ...before.session }, delta.session), this.sharedStateWrites(scope, delta, before), {
         signal,
-        (s) => this.backend.appendEvent(scope, event, json, { ...before.session, ...delta.session }, { signal: s }),
-        ...this.sharedStateWrites(scope, delta, before),
-      );
+      });
       const appended = await super.appendEvent({ session, event });
       session.lastUpdateTime = event.timestamp;
       return appended;

@@ -213,7 +213,8 @@ describe("Redis Agent Memory: readable ids, and sessions that survive the store'
     ]);
     expect(read.events.every((e) => /^[a-zA-Z0-9]{32}$/.test(e.id))).toBe(true);
     expect((await svc.listSessions({ appName: app, userId: 'eve' })).sessions.map((s) => s.id)).toEqual(['chat-9']);
-    await svc.appendEvent({ session: read, event: say('mine', 'user', 'Plan my swims', { pool: '25m' }) });
+    // After the other client's events in time: a session's events read back in time order.
+    await svc.appendEvent({ session: read, event: { ...say('mine', 'user', 'Plan my swims', { pool: '25m' }), timestamp: t0 + 2000 } });
     const again = (await target.service().getSession({ appName: app, userId: 'eve', sessionId: 'chat-9' }))!;
     expect(again.events.map((e) => e.content?.parts?.[0]?.text)).toEqual(['I swim twice a week', 'Good base!', 'Plan my swims']);
     expect(again.state).toEqual({ pool: '25m' });
