@@ -11,7 +11,7 @@ export {
 } from './services/memory-service.js';
 export { MemoryWriteError } from './backends/ram-long-term.js';
 export { createMemoryTools, type MemoryToolsOptions, type MemoryToolName } from './tools/memory-tools.js';
-export type { MemoryType } from './codec/memory.js';
+export type { MemoryType, MemoryScopeKind } from './codec/memory.js';
 export type { PromptMessage } from './codec/prompt.js';
 export type { TelemetryOptions } from './telemetry/telemetry.js';
 export {

@@ -1,6 +1,15 @@
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import { AgentMemoryError } from '../clients/errors.js';
-import type { MemoryHit, MemoryRecordInput, MemoryScope, MemoryType } from '../codec/memory.js';
+import {
+  inAppScope,
+  scopeTopic,
+  visibleTopics,
+  writtenTopics,
+  type MemoryHit,
+  type MemoryRecordInput,
+  type MemoryScope,
+  type MemoryType,
+} from '../codec/memory.js';
 import { amsSessionId, amsTagValue, tupleId } from '../codec/ids.js';
 import { together } from '../codec/concurrency.js';
 import { isRecord, type JsonValue } from '../codec/json.js';
@@ -59,37 +68,43 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
 
   async write(scope: MemoryScope, records: MemoryRecordInput[], o?: CallOptions): Promise<void> {
     if (!records.length) return;
-    const { user_id, namespace } = this.keys(scope);
     const withMetadata = Object.fromEntries(records.filter((r) => r.metadata).map((r) => [r.id, r.metadata as JsonValue]));
     // Both in one round trip; the call rejects when either is not stored.
     await together(
       o?.signal,
       (signal) => (Object.keys(withMetadata).length ? this.metadata.write(metadataKey(scope), withMetadata, { signal }) : Promise.resolve()),
-      (signal) => this.createRecords(records, user_id, namespace, { signal }),
+      (signal) => this.createRecords(scope, records, { signal }),
     );
   }
 
-  private async createRecords(records: MemoryRecordInput[], user_id: string, namespace: string, o: CallOptions): Promise<void> {
+  private async createRecords(scope: MemoryScope, records: MemoryRecordInput[], o: CallOptions): Promise<void> {
+    const { user_id, namespace } = this.keys(scope);
     await this.client.createLongTermMemories(
       {
-        memories: records.map((r) => ({
-          id: r.id,
-          text: r.text,
-          user_id,
-          namespace,
-          memory_type: r.memoryType,
-          ...(r.topics?.length ? { topics: r.topics } : {}),
-          ...(r.eventDate ? { event_date: new Date(r.eventDate).toISOString() } : {}),
-          ...(r.sessionId ? { session_id: amsSessionId(r.sessionId) } : {}),
-          // Marked unextracted, message records are extracted by the server with the strategy each carries.
-          ...(r.memoryType === 'message' && this.options.extractionStrategy
-            ? {
-                discrete_memory_extracted: 'f' as const,
-                extraction_strategy: this.options.extractionStrategy.strategy,
-                extraction_strategy_config: this.options.extractionStrategy.config,
-              }
-            : {}),
-        })),
+        memories: records.map((r) => {
+          const topics = writtenTopics(scope, r.topics);
+          const eventDate = r.eventDate ? new Date(r.eventDate).toISOString() : undefined;
+          return {
+            id: r.id,
+            text: r.text,
+            user_id,
+            namespace,
+            memory_type: r.memoryType,
+            ...(topics.length ? { topics } : {}),
+            ...(eventDate ? { event_date: eventDate } : {}),
+            // A message of a session was said at its event's time: the record's own time too, so recency ranks it by then.
+            ...(eventDate && r.memoryType === 'message' ? { created_at: eventDate } : {}),
+            ...(r.sessionId ? { session_id: amsSessionId(r.sessionId) } : {}),
+            // Marked unextracted, message records are extracted by the server with the strategy each carries.
+            ...(r.memoryType === 'message' && this.options.extractionStrategy
+              ? {
+                  discrete_memory_extracted: 'f' as const,
+                  extraction_strategy: this.options.extractionStrategy.strategy,
+                  extraction_strategy_config: this.options.extractionStrategy.config,
+                }
+              : {}),
+          };
+        }),
         // Ids are deterministic, so the same memory overwrites itself; no semantic merging.
         deduplicate: false,
       },
@@ -108,6 +123,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
             search_mode: 'semantic',
             user_id: { eq: user_id },
             namespace: { eq: namespace },
+            ...this.topicFilter(scope),
             limit,
             ...this.options.recency,
             ...(similarityThreshold !== undefined ? { distance_threshold: 1 - similarityThreshold } : {}),
@@ -120,7 +136,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     );
     // In the server's order: by distance, or re-ranked by its recency formula (its default).
     return res.memories
-      .filter((r) => r.user_id === user_id && r.namespace === namespace)
+      .filter((r) => this.owns(scope, r))
       .map((r) => ({ ...toHit(r, metadata[r.id]), score: clamp01(1 - r.dist) }))
       .filter((h) => similarityThreshold === undefined || h.score >= similarityThreshold)
       .slice(0, limit);
@@ -132,16 +148,15 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       (signal) => unlessMissing(this.client.getLongTermMemory(id, { signal })),
       (signal) => this.metadata.read(metadataKey(scope), { signal }),
     );
-    const { user_id, namespace } = this.keys(scope);
-    return r && r.user_id === user_id && r.namespace === namespace ? toHit(r, metadata[id]) : undefined;
+    return r && this.owns(scope, r) ? toHit(r, metadata[id]) : undefined;
   }
 
-  async update(_scope: MemoryScope, id: string, patch: { text?: string; topics?: string[]; memoryType?: string }, o?: CallOptions): Promise<MemoryHit> {
+  async update(scope: MemoryScope, id: string, patch: { text?: string; topics?: string[]; memoryType?: string }, o?: CallOptions): Promise<MemoryHit> {
     const r = await this.client.updateLongTermMemory(
       id,
       {
         ...(patch.text !== undefined ? { text: patch.text } : {}),
-        ...(patch.topics !== undefined ? { topics: patch.topics } : {}),
+        ...(patch.topics !== undefined ? { topics: writtenTopics(scope, patch.topics) } : {}),
         ...(patch.memoryType !== undefined ? { memory_type: patch.memoryType as MemoryType } : {}),
       },
       o,
@@ -174,11 +189,11 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       const ids = new Set<string>();
       for (let offset = 0; ; offset += SEARCH_PAGE) {
         const page = await this.client.searchLongTermMemory(
-          { user_id: { eq: user_id }, namespace: { eq: namespace }, limit: SEARCH_PAGE, offset, recency_boost: false },
+          { user_id: { eq: user_id }, namespace: { eq: namespace }, ...this.topicFilter(scope), limit: SEARCH_PAGE, offset, recency_boost: false },
           undefined,
           o,
         );
-        for (const r of page.memories) if (r.user_id === user_id && r.namespace === namespace) ids.add(r.id);
+        for (const r of page.memories) if (this.owns(scope, r)) ids.add(r.id);
         if (page.memories.length < SEARCH_PAGE) break;
       }
       if (!ids.size) {
@@ -209,6 +224,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           text: request.query,
           user_id: { eq: user_id },
           namespace: { eq: namespace },
+          ...this.topicFilter(scope),
           limit: request.limit,
           search_mode: 'semantic',
           ...this.options.recency,
@@ -217,7 +233,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       undefined,
       o,
     );
-    const mine = (res.long_term_memories ?? []).filter((m) => m.user_id === user_id && m.namespace === namespace);
+    const mine = (res.long_term_memories ?? []).filter((m) => this.owns(scope, m));
     return res.messages.map((m): PromptMessage => {
       // The server's messages carry MCP content: text, or (never here) images, audio, resources.
       const t = typeof m.content === 'string' ? m.content : m.content.type === 'text' ? m.content.text : '';
@@ -225,6 +241,21 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       if (role === 'system' && t.startsWith(MEMORIES_HEADING)) return memoriesMessage(mine);
       return { role, content: { type: 'text', text: t } };
     });
+  }
+
+  /**
+   * Whether a record is the scope's: its user and namespace (the server's TAG filters ignore ASCII
+   * case and a search that finds nothing may be widened), and its app (see `inAppScope`).
+   */
+  private owns(scope: MemoryScope, r: Pick<Record_, 'user_id' | 'namespace' | 'topics'>): boolean {
+    const { user_id, namespace } = this.keys(scope);
+    return r.user_id === user_id && r.namespace === namespace && inAppScope(scope, r.topics);
+  }
+
+  /** The server-side filter on the scope's app topic, where it has one. */
+  private topicFilter(scope: MemoryScope): { topics?: { eq: string } } {
+    const topic = scopeTopic(scope);
+    return topic ? { topics: { eq: topic } } : {};
   }
 
   /** The ids the session service gives the working memory, which the server gives the memories it extracts from it. */
@@ -251,7 +282,7 @@ function toHit(r: Record_, metadata?: JsonValue): MemoryHit {
     id: r.id,
     text: r.text,
     memoryType: r.memory_type ?? 'message',
-    topics: r.topics ?? [],
+    topics: visibleTopics(r.topics),
     createdAt: r.created_at,
     eventDate: r.event_date ?? undefined,
   };

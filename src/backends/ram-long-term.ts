@@ -2,7 +2,7 @@ import { AgentMemoryError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
 import { readableId } from '../codec/ids.js';
 import type { JsonValue } from '../codec/json.js';
-import type { MemoryHit, MemoryRecordInput, MemoryScope } from '../codec/memory.js';
+import { inAppScope, scopeTopic, visibleTopics, writtenTopics, type MemoryHit, type MemoryRecordInput, type MemoryScope } from '../codec/memory.js';
 import { placement, ramIds } from './ram-sessions.js';
 import { unlessMissing } from './missing.js';
 import { memoriesMessage, sessionMessages, text } from '../codec/prompt.js';
@@ -43,17 +43,20 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
     const placed = placementOf(scope);
     const failed: { id: string; error: string }[] = [];
     for (let i = 0; i < records.length; i += BULK_LIMIT) {
-      const batch = records.slice(i, i + BULK_LIMIT).map((r) => ({
-        id: r.id,
-        text: r.text,
-        memoryType: r.memoryType,
-        ownerId,
-        ...placed,
-        ...(r.topics?.length ? { topics: r.topics } : {}),
-        ...(r.sessionId ? { sessionId: readableId(r.sessionId) } : {}),
-        // The store keeps a record's own fields in `attributes`.
-        ...(r.metadata ? { attributes: r.metadata } : {}),
-      }));
+      const batch = records.slice(i, i + BULK_LIMIT).map((r) => {
+        const topics = writtenTopics(scope, r.topics);
+        return {
+          id: r.id,
+          text: r.text,
+          memoryType: r.memoryType,
+          ownerId,
+          ...placed,
+          ...(topics.length ? { topics } : {}),
+          ...(r.sessionId ? { sessionId: readableId(r.sessionId) } : {}),
+          // The store keeps a record's own fields in `attributes`.
+          ...(r.metadata ? { attributes: r.metadata } : {}),
+        };
+      });
       const res = await this.client.bulkCreateLongTermMemories({ memories: batch }, o);
       failed.push(...(res.errors ?? []));
     }
@@ -83,7 +86,11 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
   }
 
   async update(scope: MemoryScope, id: string, patch: { text?: string; topics?: string[]; memoryType?: string }, o?: CallOptions): Promise<MemoryHit> {
-    const r = await this.client.updateLongTermMemory(id, { ...patch }, o);
+    const r = await this.client.updateLongTermMemory(
+      id,
+      { ...patch, ...(patch.topics !== undefined ? { topics: writtenTopics(scope, patch.topics) } : {}) },
+      o,
+    );
     return toHit(r);
   }
 
@@ -126,11 +133,12 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
   /** The scope's records: its owner and its placement. Namespace scope is not access control, so the owner filter stays. */
   private filterOf(scope: MemoryScope): RedisAgentMemorySchemas['LongTermMemoryFilter'] {
     const placed = scope.namespaceId === undefined ? { namespace: { eq: ramIds.namespace(scope.namespace) } } : { namespaceRef: { eq: scope.namespaceId } };
-    return { ownerId: { eq: this.owner(scope) }, ...placed };
+    const topic = scopeTopic(scope);
+    return { ownerId: { eq: this.owner(scope) }, ...placed, ...(topic ? { topics: { eq: topic } } : {}) };
   }
 
   private owns(scope: MemoryScope, r: Record_): boolean {
-    if (r.ownerId !== this.owner(scope)) return false;
+    if (r.ownerId !== this.owner(scope) || !inAppScope(scope, r.topics)) return false;
     // A record placed by reference comes back without the label: never the label's, and the other way round.
     return scope.namespaceId === undefined
       ? r.namespaceRef === undefined && r.namespace === ramIds.namespace(scope.namespace)
@@ -149,7 +157,7 @@ function toHit(r: Record_): MemoryHit {
     id: r.id,
     text: r.text,
     memoryType: r.memoryType ?? 'semantic',
-    topics: r.topics ?? [],
+    topics: visibleTopics(r.topics),
     createdAt: r.createdAt,
     ...(r.attributes && Object.keys(r.attributes).length ? { metadata: r.attributes as Record<string, JsonValue> } : {}),
   };

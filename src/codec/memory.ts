@@ -11,11 +11,20 @@ export const MEMORY_TEXT_MAX = 50_000;
 export const TOPICS_MAX = 50;
 export const TOPIC_MAX_LENGTH = 100;
 
-/** The user a memory belongs to, inside one namespace. */
+/**
+ * Whose memories a service reads and writes: `'app'`, the memories of the calling app and user, as
+ * ADK scopes memory; `'namespace'`, the user's memories of every app of the namespace (the Python
+ * adk-redis's layout).
+ */
+export type MemoryScopeKind = 'app' | 'namespace';
+
+/** The user a memory belongs to, inside one namespace, and which apps' memories are theirs to see. */
 export interface MemoryScope {
   namespace: string;
   appName: string;
   userId: string;
+  /** `'app'` unless said otherwise (see `MemoryScopeKind`). */
+  kind?: MemoryScopeKind | undefined;
   /** Redis Agent Memory: the namespace object records are placed in instead of the `namespace` label. */
   namespaceId?: string | undefined;
 }
@@ -66,8 +75,49 @@ export const memoryIds = {
   fromEvent: (s: MemoryScope, sessionId: string, eventId: string) => tupleId('m', 'memory-event', [...idSpace(s), s.appName, s.userId, sessionId, eventId]),
 };
 
+/**
+ * The app a memory belongs to. A record written by an app whose memories share a namespace with
+ * other apps' (`defaultNamespace` set to another name) carries its app's topic, `adk-app-` + 40 hex
+ * digits of a hash of the app name (a backend's topics are its only filterable field for this); a
+ * record without one (written by the app named as the namespace, by another client, or extracted
+ * by the backend from a session) is the namespace's own app's. Searches filter on the topic
+ * server-side, and every record is checked again before it is returned.
+ */
+const APP_TOPIC = /^adk-app-[0-9a-f]{40}$/i;
+
+export function appTopic(appName: string): string {
+  return tupleId('adk-app', 'memory-app', [appName]);
+}
+
+export function isAppTopic(topic: string): boolean {
+  return APP_TOPIC.test(topic);
+}
+
+/** The topic a scope's records carry and its searches filter on, if any. */
+export function scopeTopic(s: MemoryScope): string | undefined {
+  return (s.kind ?? 'app') === 'app' && s.namespace !== s.appName ? appTopic(s.appName) : undefined;
+}
+
+/** The topics a record of the scope is written with: the caller's, plus the app's topic where the scope has one. */
+export function writtenTopics(s: MemoryScope, topics: string[] | undefined): string[] {
+  const tag = scopeTopic(s);
+  return tag ? [...(topics ?? []), tag] : [...(topics ?? [])];
+}
+
+/** The topics a caller sees: the app topic is this package's bookkeeping. */
+export function visibleTopics(topics: readonly string[] | null | undefined): string[] {
+  return (topics ?? []).filter((t) => !isAppTopic(t));
+}
+
+/** Whether a record with these topics is the scope's to see (its user and namespace are checked apart). */
+export function inAppScope(s: MemoryScope, topics: readonly string[] | null | undefined): boolean {
+  if (s.kind === 'namespace') return true;
+  const tags = (topics ?? []).filter(isAppTopic).map((t) => t.toLowerCase());
+  return tags.length ? tags.includes(appTopic(s.appName)) : s.namespace === s.appName;
+}
+
 /** Checks text, type and topics against the limits, naming the field that breaks one. */
-export function validateRecord(operation: string, field: string, r: MemoryRecordInput, topicCommas: boolean): void {
+export function validateRecord(operation: string, field: string, r: MemoryRecordInput, topicCommas: boolean, reservedTopics = 0): void {
   const fail = (f: string, rule: string, message: string) => {
     throw invalidInput(operation, `${field}.${f}`, message, rule);
   };
@@ -76,11 +126,14 @@ export function validateRecord(operation: string, field: string, r: MemoryRecord
   if (!(MEMORY_TYPES as readonly string[]).includes(r.memoryType)) fail('memoryType', 'enum', `must be one of ${MEMORY_TYPES.join(', ')}`);
   const topics = r.topics ?? [];
   if (!Array.isArray(topics)) fail('topics', 'type', 'must be an array of strings');
-  if (topics.length > TOPICS_MAX) fail('topics', 'maxItems', `has ${topics.length} topics; the limit is ${TOPICS_MAX}`);
+  const most = TOPICS_MAX - reservedTopics;
+  if (topics.length > most)
+    fail('topics', 'maxItems', `has ${topics.length} topics; the limit is ${most}${reservedTopics ? ' (one is kept for the app, see memoryScope)' : ''}`);
   topics.forEach((t, i) => {
     if (typeof t !== 'string' || t.length < 1 || t.length > TOPIC_MAX_LENGTH)
       fail(`topics[${i}]`, 'length', `must be a string of 1-${TOPIC_MAX_LENGTH} characters`);
     if (topicCommas && t.includes(',')) fail(`topics[${i}]`, 'no-comma', 'must not contain a comma');
+    if (typeof t === 'string' && isAppTopic(t)) fail(`topics[${i}]`, 'reserved', 'is an app topic this package reserves (adk-app- and 40 hex digits)');
   });
   if (r.eventDate !== undefined && Number.isNaN(Date.parse(r.eventDate))) fail('eventDate', 'date-time', 'must be an ISO 8601 date-time');
 }

@@ -6,6 +6,8 @@ import { workingMemoryIdOf } from '../codec/placement.js';
 import { untrusted } from '../services/validate.js';
 import { toolParameters } from './schema.js';
 import { textOf } from '../codec/json.js';
+import { MEMORIES_HEADING, memoriesMessage } from '../codec/prompt.js';
+import { inAppScope, isAppTopic, scopeTopic, type MemoryScope, type MemoryScopeKind } from '../codec/memory.js';
 
 /** The tools of Agent Memory Server's MCP server (agent_memory_server/mcp.py, v0.15.2). */
 export type AgentMemoryMcpToolName =
@@ -46,12 +48,21 @@ export interface AgentMemoryMcpToolsetOptions {
   defaultNamespace?: string;
   /** Sent as a Bearer token when the server requires one. */
   apiKey?: string;
+  /**
+   * Whose memories the tools see, as `RedisLongTermMemoryService`'s option of that name: `'app'` (the
+   * default) the calling app's, `'namespace'` every app's of the namespace.
+   */
+  memoryScope?: MemoryScopeKind;
 }
 
 /** Who is calling: always the session the tool runs in, never what the model says. */
 interface Caller {
   userId: string;
   namespace: string;
+  /** The app's topic its memories carry where apps share the namespace (see `scopeTopic`). */
+  appTopic: string | undefined;
+  /** Whether a memory with these topics is the calling app's. */
+  ownsTopics: (topics: unknown) => boolean;
   /** The session's working memory id on the server (the ADK id, escaped where a URL path cannot carry it). */
   sessionId: string;
 }
@@ -65,23 +76,28 @@ const PINNING: Record<
   // The search covers all the user's sessions: no session filter, whatever the model passes.
   search_long_term_memory: {
     hide: ['user_id', 'namespace', 'session_id'],
-    pin: ({ session_id: _s, ...a }, c) => ({ ...a, user_id: { eq: c.userId }, namespace: { eq: c.namespace } }),
+    pin: ({ session_id: _s, ...a }, c) => ({ ...a, user_id: { eq: c.userId }, namespace: { eq: c.namespace }, ...topicsWithApp(a.topics, c) }),
   },
   memory_prompt: {
     hide: ['user_id', 'namespace', 'session_id'],
-    pin: (a, c) => ({ ...a, user_id: { eq: c.userId }, namespace: { eq: c.namespace }, session_id: { eq: c.sessionId } }),
+    pin: (a, c) => ({ ...a, user_id: { eq: c.userId }, namespace: { eq: c.namespace }, session_id: { eq: c.sessionId }, ...topicsWithApp(a.topics, c) }),
   },
   create_long_term_memories: {
     hide: ['user_id', 'namespace', 'session_id'],
     itemsOf: 'memories',
     pin: (a, c) => ({
       ...a,
-      memories: (Array.isArray(a.memories) ? a.memories : []).map((m: unknown) => ({
-        ...(isRecord(m) ? m : {}),
-        user_id: c.userId,
-        namespace: c.namespace,
-        session_id: c.sessionId,
-      })),
+      memories: (Array.isArray(a.memories) ? a.memories : []).map((m: unknown) => {
+        const memory = isRecord(m) ? m : {};
+        const topics = Array.isArray(memory.topics) ? memory.topics.filter((t): t is string => typeof t === 'string' && !isAppTopic(t)) : [];
+        return {
+          ...memory,
+          user_id: c.userId,
+          namespace: c.namespace,
+          session_id: c.sessionId,
+          ...(c.appTopic ? { topics: [...topics, c.appTopic] } : {}),
+        };
+      }),
     }),
   },
   set_working_memory: {
@@ -94,13 +110,30 @@ const PINNING: Record<
   },
   // By id: the server does not filter these by user, so the toolset checks ownership first.
   get_long_term_memory: { hide: [], pin: (a) => a },
-  edit_long_term_memory: { hide: ['user_id', 'namespace', 'session_id'], pin: ({ user_id: _u, namespace: _n, session_id: _s, ...a }) => a },
+  edit_long_term_memory: {
+    hide: ['user_id', 'namespace', 'session_id'],
+    pin: ({ user_id: _u, namespace: _n, session_id: _s, ...a }, c) =>
+      // New topics keep the app's own.
+      c.appTopic && Array.isArray(a.topics) ? { ...a, topics: [...a.topics.filter((t) => typeof t !== 'string' || !isAppTopic(t)), c.appTopic] } : a,
+  },
   delete_long_term_memories: { hide: [], pin: (a) => a },
   compact_long_term_memories: {
     hide: ['user_id', 'namespace', 'session_id'],
     pin: ({ session_id: _s, ...a }, c) => ({ ...a, user_id: c.userId, namespace: c.namespace }),
   },
 };
+
+/**
+ * A search's topics filter with the app's topic required too, where apps share the namespace. The
+ * server takes one condition per filter: an `eq` or `all` of the model's is kept beside the app's;
+ * an `any`, `ne` or `startswith` of the model's gives way to it (the app's scope comes first).
+ */
+function topicsWithApp(topics: unknown, c: Caller): { topics?: unknown } {
+  if (!c.appTopic) return topics === undefined ? {} : { topics };
+  const f = isRecord(topics) ? topics : {};
+  const given = typeof f.eq === 'string' ? [f.eq] : Array.isArray(f.all) ? f.all.filter((t): t is string => typeof t === 'string') : [];
+  return { topics: given.length ? { all: [...given, c.appTopic] } : { eq: c.appTopic } };
+}
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -173,8 +206,40 @@ class PinnedMcpTool extends BaseTool {
       const result = await this.inner.runAsync({ ...request, args: { ...args, memory_ids: mine } });
       return missing.length ? { ...(isRecord(result) ? result : {}), notFound: missing } : result;
     }
-    return this.inner.runAsync({ ...request, args });
+    const result = await this.inner.runAsync({ ...request, args });
+    return this.name === 'search_long_term_memory' || this.name === 'memory_prompt' ? onlyCallers(result, this.caller(request.toolContext)) : result;
   }
+}
+
+/**
+ * A search's or memory prompt's result with only the caller's memories: the server drops a search's
+ * namespace and topic filters when they find nothing (its soft-filter fallback), so what it returns
+ * is checked again here, as the memory service checks it, in the text and in the structured
+ * content alike. A prompt's memories block is rebuilt from the memories that pass.
+ */
+function onlyCallers(result: unknown, me: Caller): unknown {
+  const value = resultValue(result);
+  if (!isRecord(value) || !isRecord(result) || !Array.isArray(result.content)) return result;
+  const mine = (list: unknown[]) =>
+    list.filter((m) => isRecord(m) && m.user_id === me.userId && m.namespace === me.namespace && me.ownsTopics(m.topics)) as Record<string, unknown>[];
+  let next: Record<string, unknown> | undefined;
+  if (Array.isArray(value.memories)) {
+    const memories = mine(value.memories);
+    next = { ...value, memories, ...(typeof value.total === 'number' ? { total: value.total - (value.memories.length - memories.length) } : {}) };
+  } else if (Array.isArray(value.messages) && Array.isArray(value.long_term_memories)) {
+    const kept = mine(value.long_term_memories);
+    const block = memoriesMessage(kept.map((m) => ({ id: textOf(m.id), text: textOf(m.text) })));
+    const messages = value.messages.map((m: unknown) =>
+      isRecord(m) && isRecord(m.content) && typeof m.content.text === 'string' && m.content.text.startsWith(MEMORIES_HEADING)
+        ? { ...m, content: block.content }
+        : m,
+    );
+    next = { ...value, messages, long_term_memories: kept };
+  }
+  // The real server also sends the result as `structuredContent`, which reaches the model too.
+  return next
+    ? { ...result, content: [{ type: 'text', text: JSON.stringify(next) }], ...(isRecord(result.structuredContent) ? { structuredContent: next } : {}) }
+    : result;
 }
 
 /**
@@ -231,11 +296,21 @@ export class AgentMemoryMcpToolset extends BaseToolset {
     const all = await this.toolsetFor(namespace).getTools(context);
     const byName = new Map(all.map((t) => [t.name, t]));
     // The ids the session service gives the session's working memory on the server.
-    const caller = (ctx: Context): Caller => ({
-      userId: amsTagValue(ctx.userId),
-      namespace: amsTagValue(this.namespaceOf(ctx.invocationContext.appName)),
-      sessionId: workingMemoryIdOf(ctx.invocationContext.session) ?? amsSessionId(ctx.invocationContext.session.id),
-    });
+    const caller = (ctx: Context): Caller => {
+      const scope: MemoryScope = {
+        namespace: this.namespaceOf(ctx.invocationContext.appName),
+        appName: ctx.invocationContext.appName,
+        userId: ctx.userId,
+        kind: this.options.memoryScope ?? 'app',
+      };
+      return {
+        userId: amsTagValue(ctx.userId),
+        namespace: amsTagValue(scope.namespace),
+        appTopic: scopeTopic(scope),
+        ownsTopics: (topics) => inAppScope(scope, Array.isArray(topics) ? topics.filter((t): t is string => typeof t === 'string') : []),
+        sessionId: workingMemoryIdOf(ctx.invocationContext.session) ?? amsSessionId(ctx.invocationContext.session.id),
+      };
+    };
     const lookup = async (ids: string[], request: RunAsyncToolRequest): Promise<Map<string, unknown>> => {
       const get = byName.get('get_long_term_memory');
       const me = caller(request.toolContext);
@@ -244,7 +319,7 @@ export class AgentMemoryMcpToolset extends BaseToolset {
         ids.map(async (id) => {
           const result = get ? await get.runAsync({ ...request, args: { memory_id: id } }) : undefined;
           const record = resultValue(result);
-          if (isRecord(record) && record.user_id === me.userId && record.namespace === me.namespace) owned.set(id, result);
+          if (isRecord(record) && record.user_id === me.userId && record.namespace === me.namespace && me.ownsTopics(record.topics)) owned.set(id, result);
         }),
       );
       return owned;

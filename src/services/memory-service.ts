@@ -14,6 +14,7 @@ import {
   MEMORY_TYPES,
   memoryIds,
   messageText,
+  scopeTopic,
   splitMessageText,
   validateRecord,
   type MemoryHit,
@@ -38,6 +39,7 @@ export const memoryServiceConfigSchema = z.strictObject({
     .max(1, { message: 'must be from 0 to 1' })
     .optional(),
   storeEventsAsMessages: z.boolean({ message: 'must be true or false' }).default(true),
+  memoryScope: z.enum(['app', 'namespace'], { message: 'must be "app" or "namespace"' }).default('app'),
   defaultMemoryType: z.enum(MEMORY_TYPES, { message: `must be one of ${MEMORY_TYPES.map((t) => `"${t}"`).join(', ')}` }).default('semantic'),
   defaultTopics: z.array(z.string({ message: 'must be strings' }), { message: 'must be an array of strings' }).default([]),
   modelName: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
@@ -189,10 +191,12 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
           id: memoryIds.fromEvent(scope, sessionId ?? '', requireId(op, `events[${i}].id`, event.id)),
           text: messageText(event.author ?? 'unknown', text),
           memoryType: 'message',
+          // When the event happened, which a search returns as the memory's timestamp (as ADK's memory services do).
+          ...(Number.isFinite(event.timestamp) ? { eventDate: new Date(event.timestamp).toISOString() } : {}),
           sessionId,
           metadata,
         };
-        validateRecord(op, `events[${i}]`, record, this.backend.topicCommas);
+        validateRecord(op, `events[${i}]`, record, this.backend.topicCommas, reservedTopics(scope));
         records.push(record);
       });
       await this.backend.write(scope, unique(records), { signal: request.signal });
@@ -225,7 +229,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
           eventDate: m.eventDate,
           metadata,
         };
-        validateRecord(op, `memories[${i}]`, record, this.backend.topicCommas);
+        validateRecord(op, `memories[${i}]`, record, this.backend.topicCommas, reservedTopics(scope));
         return record;
       });
       await this.backend.write(scope, unique(records), { signal: request.signal });
@@ -279,7 +283,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
         memoryType: (request.memoryType ?? current.memoryType) as MemoryType,
         topics: request.topics ?? current.topics,
       };
-      validateRecord(op, 'memory', next, this.backend.topicCommas);
+      validateRecord(op, 'memory', next, this.backend.topicCommas, reservedTopics(scope));
       const patch = {
         ...(request.text !== undefined ? { text: request.text } : {}),
         ...(request.topics !== undefined ? { topics: request.topics } : {}),
@@ -352,6 +356,7 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
       namespace: this.cfg.defaultNamespace ?? app,
       appName: app,
       userId: requireId(op, 'userId', userId),
+      kind: this.cfg.memoryScope,
       ...(this.cfg.namespaceId !== undefined ? { namespaceId: this.cfg.namespaceId } : {}),
     };
   }
@@ -364,13 +369,18 @@ function entryText(content: Content | undefined): string {
     .trim();
 }
 
+/** Topics a record cannot have for the caller: the app's own topic, where the scope has one. */
+function reservedTopics(scope: MemoryScope): number {
+  return scopeTopic(scope) ? 1 : 0;
+}
+
 function unique(records: MemoryRecordInput[]): MemoryRecordInput[] {
   return [...new Map(records.map((r) => [r.id, r])).values()];
 }
 
 function toEntry(hit: MemoryHit): RedisMemoryEntry {
   const { author, text } = splitMessageText(hit.memoryType, hit.text);
-  const timestamp = hit.eventDate ?? hit.createdAt;
+  const timestamp = isoTime(hit.eventDate ?? hit.createdAt);
   return {
     content: { role: author === 'user' ? 'user' : 'model', parts: [{ text }] },
     ...(author ? { author } : {}),
@@ -381,6 +391,12 @@ function toEntry(hit: MemoryHit): RedisMemoryEntry {
     ...(hit.score !== undefined ? { score: hit.score } : {}),
     ...(hit.metadata ? { customMetadata: hit.metadata } : {}),
   };
+}
+
+/** A backend's time as ADK writes one (`Date.toISOString()`), whatever precision and form the backend answers in. */
+function isoTime(time: string | undefined): string | undefined {
+  const ms = time === undefined ? Number.NaN : Date.parse(time);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : time;
 }
 
 /** The largest customMetadata, as JSON, kept with a memory. */

@@ -143,6 +143,44 @@ describe("createAgentMemoryMcpToolset against the Agent Memory Server's own MCP 
     });
   });
 
+  it("keeps each app's memories to that app when apps share a namespace, as the memory service does", async () => {
+    const namespace = `shared-${Date.now()}`;
+    const shared = createAgentMemoryMcpToolset({ url: target.server!.mcpUrl!, defaultNamespace: namespace });
+    try {
+      const runnerOf = (app: string) =>
+        new Runner({
+          appName: app,
+          agent: new LlmAgent({ name: 'coach', model: model(), instruction: 'Coach.', tools: [shared] }),
+          sessionService: target.service({ defaultNamespace: namespace }),
+        });
+      const [a, b] = [runnerOf('app-a'), runnerOf('app-b')];
+      const sa = await a.sessionService.createSession({ appName: 'app-a', userId: 'alice' });
+      const sb = await b.sessionService.createSession({ appName: 'app-b', userId: 'alice' });
+      const created = await call(a, 'alice', sa.id, 'create_long_term_memories', { memories: [{ text: 'Alice swims at dawn', topics: ['swim'] }] });
+      expect(created.isError).toBe(false);
+      await target.server!.runBackgroundTasks();
+      const memoryOf = (app: string) => async () =>
+        (await target.memory!({ defaultNamespace: namespace }).searchMemory({ appName: app, userId: 'alice', query: 'swims at dawn' })).memories;
+      const [mine] = await memoryOf('app-a')();
+      expect(mine?.content.parts?.[0]?.text).toBe('Alice swims at dawn');
+      expect(mine?.topics).toEqual(['swim']);
+      expect(await memoryOf('app-b')()).toEqual([]);
+      const texts = async (runner: Runner, session: string, args: unknown) =>
+        ((await call(runner, 'alice', session, 'search_long_term_memory', args)).value as { memories: { text: string }[] }).memories.map((m) => m.text);
+      expect(await texts(a, sa.id, { text: 'swims at dawn' })).toEqual(['Alice swims at dawn']);
+      expect(await texts(a, sa.id, { text: 'swims at dawn', topics: { eq: 'swim' } })).toEqual(['Alice swims at dawn']);
+      expect(await texts(b, sb.id, { text: 'swims at dawn' })).toEqual([]);
+      // The server's soft-filter fallback widens a search that found nothing: what it finds is checked again.
+      const promptB = (await call(b, 'alice', sb.id, 'memory_prompt', { query: 'swims at dawn' })).text;
+      expect(promptB).not.toContain('Alice swims at dawn');
+      expect((await call(a, 'alice', sa.id, 'memory_prompt', { query: 'swims at dawn' })).text).toContain('Alice swims at dawn');
+      expect(await call(b, 'alice', sb.id, 'get_long_term_memory', { memory_id: mine!.id })).toMatchObject({ isError: true });
+      expect(await call(b, 'alice', sb.id, 'delete_long_term_memories', { memory_ids: [mine!.id] })).toMatchObject({ isError: true });
+    } finally {
+      await shared.close();
+    }
+  });
+
   it('memory_prompt and get_working_memory answer from the calling session of the calling user', async () => {
     const sessions = runner.sessionService;
     const memory = target.memory!();

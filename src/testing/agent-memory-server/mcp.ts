@@ -69,9 +69,13 @@ const searchFilters = {
 };
 
 type Call = (method: string, path: string, body?: unknown) => Promise<unknown>;
-type ToolResult = { content: { type: 'text'; text: string }[]; isError?: boolean };
+type ToolResult = { content: { type: 'text'; text: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
 
-const ok = (value: unknown): ToolResult => ({ content: [{ type: 'text', text: JSON.stringify(value) }] });
+/** As the real server's FastMCP answers a tool that returns a model: the JSON as text, and the same as structured content. */
+const ok = (value: unknown): ToolResult => ({
+  content: [{ type: 'text', text: JSON.stringify(value) }],
+  ...(value !== null && typeof value === 'object' && !Array.isArray(value) ? { structuredContent: value as Record<string, unknown> } : {}),
+});
 const failed = (e: unknown): ToolResult => ({ content: [{ type: 'text', text: e instanceof Error ? e.message : String(e) }], isError: true });
 const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
