@@ -114,7 +114,9 @@ const PINNING: Record<
     hide: ['user_id', 'namespace', 'session_id'],
     pin: ({ user_id: _u, namespace: _n, session_id: _s, ...a }, c) =>
       // New topics keep the app's own.
-      c.appTopic && Array.isArray(a.topics) ? { ...a, topics: [...a.topics.filter((t) => typeof t !== 'string' || !isAppTopic(t)), c.appTopic] } : a,
+      c.appTopic && Array.isArray(a.topics)
+        ? { ...a, topics: [...(a.topics as unknown[]).filter((t) => typeof t !== 'string' || !isAppTopic(t)), c.appTopic] }
+        : a,
   },
   delete_long_term_memories: { hide: [], pin: (a) => a },
   compact_long_term_memories: {
