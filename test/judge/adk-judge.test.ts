@@ -110,6 +110,7 @@ async function run(program: Program, deployment: Deployment): Promise<Outcome> {
   const reader = deployment.service(program.turns.length);
   const raw: Record<string, Session | undefined> = {};
   for (const app of [APP, ...(program.subApps ?? [])]) raw[app === APP ? 'main' : app] = await reader.getSession({ appName: app, userId, sessionId });
+  program.check?.(raw['main']!);
   const sessions = Object.fromEntries(Object.entries(raw).map(([app, s]) => [app, compared(s, program)]));
   const listing = await reader.listSessions({ appName: APP, userId });
   const listed = listing.sessions.filter((s) => s.id === sessionId).map((s) => ({ state: s.state, events: s.events.length }));

@@ -50,6 +50,8 @@ export interface Program {
   parallel?: boolean;
   /** Uses a memory service: facts are stored from an earlier session first. */
   memory?: { facts: string[] };
+  /** What the program must have done on ADK's own services (so that agreeing with them means something). */
+  check?: (session: Session) => void;
 }
 
 const text = (t: string): LlmResponse => ({ content: { role: 'model', parts: [{ text: t }] } });
@@ -256,6 +258,57 @@ const longRunning: Program = {
   },
 };
 
+/**
+ * A FunctionTool that asks for confirmation: ADK stores `ToolConfirmation` instances in the
+ * event's `requestedToolConfirmations` and in the `adk_request_confirmation` call's arguments, the
+ * user confirms in the next turn, and the tool then runs (and a second request, refused, does not).
+ */
+const toolConfirmation: Program = {
+  name: 'FunctionTool with requireConfirmation, confirmed and refused in later turns',
+  turns: [
+    'Transfer 40 euros to Sam',
+    (session) => confirmationReply(session, true),
+    'Transfer 900 euros to Max',
+    (session) => confirmationReply(session, false),
+    'Anything else?',
+  ],
+  build() {
+    const model = new ScriptedLlm((req) => {
+      const r = responded(req);
+      if (r) return text(`Transfer: ${JSON.stringify(r.response)}`);
+      const said = lastUserText(req);
+      const m = /transfer (\d+) euros to (\w+)/i.exec(said);
+      return m ? call('transfer_money', { amount: Number(m[1]), to: m[2] }) : text(`You said: ${said}`);
+    });
+    const transfer = new FunctionTool({
+      name: 'transfer_money',
+      description: 'Sends money to someone.',
+      parameters: z.object({ amount: z.number(), to: z.string() }),
+      requireConfirmation: true,
+      execute: ({ amount, to }, ctx) => {
+        ctx?.state.set('last_transfer', `${amount} to ${to}`);
+        return Promise.resolve({ sent: amount, to });
+      },
+    });
+    return { agent: new LlmAgent({ name: 'banker', model, instruction: 'Move money when asked.', tools: [transfer] }), models: [model] };
+  },
+  check(session) {
+    // The confirmed transfer ran, the refused one did not.
+    if (session.state['last_transfer'] !== '40 to Sam') throw new Error(`the confirmed tool did not run: ${JSON.stringify(session.state)}`);
+    const confirmations = session.events.filter((e) => Object.keys(e.actions.requestedToolConfirmations).length > 0);
+    if (confirmations.length !== 2) throw new Error(`expected two confirmation requests, found ${confirmations.length}`);
+  },
+};
+
+/** The user's answer to the newest pending `adk_request_confirmation` call, as ADK's web UI sends it. */
+function confirmationReply(session: Session, confirmed: boolean): Content {
+  const pending = session.events
+    .flatMap((e) => e.content?.parts ?? [])
+    .filter((p) => p.functionCall?.name === 'adk_request_confirmation')
+    .at(-1)!.functionCall!;
+  return { role: 'user', parts: [{ functionResponse: { id: pending.id!, name: 'adk_request_confirmation', response: { confirmed } } }] };
+}
+
 /** ADK's context compaction over a long conversation: the model sees a summary and the recent events. */
 const compaction: Program = {
   name: 'TokenBasedContextCompactor over a long conversation',
@@ -295,4 +348,4 @@ export function memoryTexts(value: unknown): string[] {
   return [];
 }
 
-export const PROGRAMS: Program[] = [toolsAndState, agentTools, transfer, workflowAgents, workflowGraph, longRunning, compaction, memoryTools];
+export const PROGRAMS: Program[] = [toolsAndState, agentTools, transfer, workflowAgents, workflowGraph, longRunning, toolConfirmation, compaction, memoryTools];
