@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/clients/errors.js';
 import { amsAppSlotSessionId, amsSessionId, fromAmsAppSlotSessionId, fromAmsSessionId, isReadableId, readableId, tupleId } from '../../src/codec/ids.js';
-import { toJson } from '../../src/codec/json.js';
+import { ToolConfirmation } from '@google/adk';
+import { assignOwn, setOwn, toJson } from '../../src/codec/json.js';
+import { mergeScopes, splitState } from '../../src/codec/state.js';
 import { ramIds } from '../../src/backends/ram-sessions.js';
 import { amsKeys } from '../../src/backends/ams-sessions.js';
 
@@ -90,6 +92,21 @@ describe('Agent Memory Server session ids in URL paths', () => {
   });
 });
 
+/** A class whose data is behind an accessor: stored as its own fields it would come back empty. */
+class Hidden {
+  #value = 1;
+  get value(): number {
+    return this.#value;
+  }
+}
+
+/** A class with a JSON form of its own. */
+class WithToJson {
+  toJSON(): string {
+    return 'custom';
+  }
+}
+
 describe('JSON safety', () => {
   it('accepts plain JSON and drops undefined members', () => {
     expect(toJson({ a: 1, b: undefined, c: [1, undefined, 'x'], d: { e: null } }, 'op', 'v')).toEqual({ a: 1, c: [1, null, 'x'], d: { e: null } });
@@ -101,6 +118,10 @@ describe('JSON safety', () => {
     [{ f: () => 1 }, 'state.f', 'function'],
     [{ big: 10n }, 'state.big', 'bigint'],
     [{ m: new Map() }, 'state.m', 'Map'],
+    [{ bytes: new Uint8Array(2) }, 'state.bytes', 'Uint8Array'],
+    [{ url: new URL('http://x') }, 'state.url', 'URL'],
+    [{ hidden: new Hidden() }, 'state.hidden', 'Hidden'],
+    [{ custom: new WithToJson() }, 'state.custom', 'WithToJson'],
   ])('rejects %o naming the path', (value, path, word) => {
     let err: unknown;
     try {
@@ -111,6 +132,42 @@ describe('JSON safety', () => {
     expect(err).toBeInstanceOf(InvalidInputError);
     expect((err as Error).message).toContain(path);
     expect((err as Error).message).toContain(word);
+  });
+
+  it("stores instances of data classes as their own fields, as ADK's database service does (ToolConfirmation, a subclass, a null-prototype map)", () => {
+    class Base {
+      constructor(readonly kind: string) {}
+      describe(): string {
+        return this.kind;
+      }
+    }
+    class Derived extends Base {
+      extra = [1, { deep: true }];
+    }
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+    expect(toJson({ c: new ToolConfirmation({ hint: 'ok?', confirmed: true }), d: new Derived('x'), bare }, 'op', 'v')).toEqual({
+      c: { hint: 'ok?', confirmed: true },
+      d: { kind: 'x', extra: [1, { deep: true }] },
+      bare: { a: 1 },
+    });
+  });
+
+  it('keeps __proto__ as an own key: copying, splitting and merging state never re-parents an object', () => {
+    const state: Record<string, unknown> = {};
+    setOwn(state, '__proto__', { polluted: true });
+    setOwn(state, 'user:__proto__', 1);
+    setOwn(state, 'app:__proto__', 2);
+    const copy = toJson(state, 'op', 'state') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'user:__proto__', 'app:__proto__']);
+    const split = splitState(copy);
+    for (const scope of [split.session, split.user, split.app]) {
+      expect(Object.getPrototypeOf(scope)).toBe(Object.prototype);
+      expect(Object.keys(scope)).toEqual(['__proto__']);
+    }
+    expect(Object.keys(mergeScopes(split.app, split.user, split.session)).sort()).toEqual(['__proto__', 'app:__proto__', 'user:__proto__']);
+    expect(Object.keys(assignOwn({}, copy))).toEqual(['__proto__', 'user:__proto__', 'app:__proto__']);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
   it('rejects cycles', () => {
