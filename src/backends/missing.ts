@@ -17,3 +17,8 @@ export async function unlessMissing<T>(call: Promise<T>): Promise<T | undefined>
 export function sessionNotFound(sessionId: string): NotFoundError {
   return new NotFoundError(`Session ${sessionId} not found for appendEvent`, { operation: 'appendEvent', status: 404, type: 'session-not-found' });
 }
+
+/** Whether an error is `sessionNotFound`'s. */
+export function isSessionNotFound(error: unknown): boolean {
+  return error instanceof NotFoundError && error.type === 'session-not-found';
+}

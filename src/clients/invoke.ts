@@ -70,6 +70,31 @@ export async function invoke<T>(
   }
 }
 
+/**
+ * Calls `call` again on a retried request's schedule (`maxRetries`, doubling backoff from
+ * `baseDelayMs`, with jitter) while it fails with an error `passing` takes for a passing state of
+ * the backend rather than an answer; then the last failure is thrown. For answers a backend can give
+ * wrongly while it recovers, such as Agent Memory Server's 404 for a working memory it could not read.
+ */
+export async function retryingWhile<T>(
+  policy: Pick<RetryPolicy, 'maxRetries' | 'baseDelayMs'>,
+  operation: string,
+  passing: (error: unknown) => boolean,
+  call: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (tries >= policy.maxRetries || !passing(error) || !(error instanceof AgentMemoryError)) throw error;
+      const wait = backoffMs(policy, tries, error);
+      noteRetry({ status: error.status, name: error.constructor.name }, wait);
+      await sleep(wait, signal, operation);
+    }
+  }
+}
+
 async function attemptOnce<T>(
   op: OperationInfo,
   policy: RetryPolicy,
@@ -146,7 +171,7 @@ function describeNetworkError(cause: unknown): string {
   return String(inner);
 }
 
-function backoffMs(policy: RetryPolicy, tries: number, failure: AgentMemoryError): number {
+function backoffMs(policy: Pick<RetryPolicy, 'baseDelayMs'>, tries: number, failure: AgentMemoryError): number {
   const hinted = failure instanceof RateLimitError ? failure.retryAfterMs : undefined;
   if (hinted !== undefined) return Math.min(hinted, MAX_BACKOFF_MS);
   const exp = policy.baseDelayMs * 2 ** tries;

@@ -16,6 +16,8 @@ import { ServiceTelemetry, callIds, sessionCallIds, serverAttributes } from '../
 import { AgentMemoryServerSessionBackend, type AmsSessionOptions } from '../backends/ams-sessions.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
 import type { SessionBackend } from '../backends/types.js';
+import { isSessionNotFound } from '../backends/missing.js';
+import { retryingWhile } from '../clients/invoke.js';
 import { ConflictError, InvalidInputError } from '../clients/errors.js';
 import { invalidInput } from '../clients/invalid-input.js';
 import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
@@ -83,6 +85,8 @@ export class RedisSessionMemoryService extends BaseSessionService {
   private readonly backend: SessionBackend;
   private readonly defaultNamespace: string | undefined;
   private readonly maxEventBytes: number;
+  /** How often, and after what wait, an append looks again for a session reported missing (the client's retry schedule). */
+  private readonly missingRetries: { maxRetries: number; baseDelayMs: number };
   private closed = false;
 
   constructor(config: RedisSessionMemoryServiceConfig = {}) {
@@ -105,6 +109,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
     );
     this.defaultNamespace = cfg.defaultNamespace;
     this.maxEventBytes = cfg.maxEventBytes;
+    this.missingRetries = { maxRetries: cfg.maxRetries, baseDelayMs: cfg.retryBaseDelay * 1000 };
   }
 
   override async createSession(request: CreateSessionRequest & Cancellable): Promise<Session> {
@@ -299,9 +304,17 @@ export class RedisSessionMemoryService extends BaseSessionService {
       // event. The shared state the event changes is written beside the event's own write, once the
       // backend knows the session exists: an append to a missing session stores nothing.
       const before = splitState(session.state);
-      await this.backend.appendEvent(scope, event, json, assignOwn({ ...before.session }, delta.session), this.sharedStateWrites(scope, delta, before), {
+      const sessionState = assignOwn({ ...before.session }, delta.session);
+      // A session reported missing is looked for again on the retry schedule before the append
+      // rejects: Agent Memory Server answers 404 for a working memory it could not read (it takes
+      // any Redis error for absence, as while Redis restarts). Nothing was written by a rejected try.
+      await retryingWhile(
+        this.missingRetries,
+        op,
+        isSessionNotFound,
+        () => this.backend.appendEvent(scope, event, json, sessionState, this.sharedStateWrites(scope, delta, before), { signal }),
         signal,
-      });
+      );
       const appended = await super.appendEvent({ session, event });
       session.lastUpdateTime = event.timestamp;
       return appended;
