@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentMemoryServerClient, type AgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
 import { NotFoundError } from '../../src/clients/errors.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
+import { alive } from '../helpers/alive.js';
 import { closeIfStarted } from '../helpers/started.js';
 
 /**
@@ -49,6 +50,34 @@ describe('the Agent Memory Server client against the real server, every operatio
     const prompt = await c.memoryPrompt({ query: 'what seat?', long_term_search: { text: 'seat', user_id: { eq: 'u1' }, namespace: { eq: 'app' } } });
     expect(prompt.messages.at(-1)).toMatchObject({ role: 'user', content: { type: 'text', text: 'what seat?' } });
     expect(await c.deleteLongTermMemories(['m1', 'm2'])).toEqual({ status: 'ok, deleted 1 memories' });
+  });
+
+  it.each(['keyword', 'hybrid'] as const)('long-term memory: %s search answers on the pinned redisvl, and Redis stays up', async (mode) => {
+    const ns = `modes-${mode}`;
+    await c.createLongTermMemories({
+      memories: [
+        { id: `${mode}-1`, text: 'Nate adopted a turtle named Shelly', user_id: 'u1', namespace: ns, memory_type: 'semantic' },
+        { id: `${mode}-2`, text: 'Joanna writes screenplays at night', user_id: 'u1', namespace: ns, memory_type: 'semantic' },
+      ],
+      deduplicate: false,
+    });
+    await server.settled();
+    const found = await c.searchLongTermMemory({
+      text: 'turtle',
+      search_mode: mode,
+      ...(mode === 'hybrid' ? { hybrid_alpha: 0.5 } : {}),
+      user_id: { eq: 'u1' },
+      namespace: { eq: ns },
+      limit: 5,
+    });
+    const ids = found.memories.map((m) => m.id);
+    // Keyword search finds the one record with the word; hybrid mixes in vector similarity, which
+    // with the stand-in model's hashed vectors ranks unrelated text too, so only that it is found.
+    if (mode === 'keyword') expect(ids).toEqual(['keyword-1']);
+    else expect(ids).toContain('hybrid-1');
+    // The server's Redis answered, and still runs.
+    expect(alive(server.parts().redis)).toBe(true);
+    expect((await c.health()).now).toBeGreaterThan(0);
   });
 
   it('administration: forget (dry run) and compact', async () => {

@@ -323,6 +323,16 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
     });
     const controller: Controller = controllerOf(harness);
     const workerPids = async () => new Set(((await controller.send('workers')) as { workers: string[] }).workers.map(Number));
+    // While Redis loads its data after a restart it answers LOADING: a worker the supervisor starts
+    // then is not yet known to Docket, which is no failure (left so, the worker would stay down).
+    const workerPidsUnlessLoading = async () => {
+      try {
+        return await workerPids();
+      } catch (e) {
+        if (e instanceof Error && /BusyLoadingError|\bLOADING\b/.test(e.message)) return undefined;
+        throw e;
+      }
+    };
     const startWorker = async (i: number) => {
       const child = spawnPython(`task-worker-${i + 1}`, install.bin('agent-memory'), [
         'task-worker',
@@ -331,7 +341,7 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
         ...(options.redeliveryTimeoutSeconds ? ['--redelivery-timeout', String(options.redeliveryTimeoutSeconds)] : []),
       ]);
       await controller.ready;
-      await waitUntil(child, 'send Docket its heartbeat', async () => (await workerPids()).has(child.pid), STARTUP_MS);
+      await waitUntil(child, 'send Docket its heartbeat', async () => (await workerPidsUnlessLoading())?.has(child.pid) ?? false, STARTUP_MS);
       return child;
     };
     const mcpPort = options.mcp ? await freePort() : undefined;
