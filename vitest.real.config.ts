@@ -8,6 +8,7 @@ export const REAL_SUITES = [
   'test/conformance/sessions.test.ts',
   'test/conformance/memory.test.ts',
   'test/conformance/adk-semantics.test.ts',
+  'test/integration/search-modes.test.ts',
   'test/integration/ams-native-layout.test.ts',
   'test/integration/runner-sessions.test.ts',
   'test/integration/runner-memory.test.ts',

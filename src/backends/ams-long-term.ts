@@ -12,6 +12,7 @@ import {
 } from '../codec/memory.js';
 import { amsSessionId, amsTagValue, tupleId } from '../codec/ids.js';
 import { together } from '../codec/concurrency.js';
+import { keywordQuery } from '../codec/keyword-query.js';
 import { isRecord, type JsonValue } from '../codec/json.js';
 import { EntryJournal } from './ams-entries.js';
 import { JournalStore, type JournalKey } from './ams-journal.js';
@@ -30,9 +31,15 @@ type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
  * retries without its namespace filter, so results are filtered again here before they are
  * returned: a search never yields another user's or namespace's memories.
  */
+/** Agent Memory Server's search modes: by meaning (vectors), by words (BM25), or both weighted. */
+export const SEARCH_MODES = ['semantic', 'keyword', 'hybrid'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
 /** How searches rank (the server's `recency_*` fields) and how the server extracts from message memories. */
 export interface AmsLongTermOptions {
   recency?: RecencyOptions | undefined;
+  /** The search mode (default semantic) and, for hybrid, the weight of vector similarity (the server's default 0.7). */
+  search?: { mode: SearchMode; hybridAlpha?: number } | undefined;
   /** The context window the memory prompt fits the session's working memory into. */
   window?: Pick<AgentMemoryServerSchemas['WorkingMemoryRequest'], 'model_name' | 'context_window_max'> | undefined;
   extractionStrategy?: { strategy: string; config: Record<string, unknown> } | undefined;
@@ -119,14 +126,12 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       (signal) =>
         this.client.searchLongTermMemory(
           {
-            text: query,
-            search_mode: 'semantic',
+            ...this.searchOf(query, similarityThreshold),
             user_id: { eq: user_id },
             namespace: { eq: namespace },
             ...this.topicFilter(scope),
             limit,
             ...this.options.recency,
-            ...(similarityThreshold !== undefined ? { distance_threshold: 1 - similarityThreshold } : {}),
           },
           undefined,
           { signal },
@@ -221,12 +226,11 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           ? { session: { session_id: workingMemoryIdOf(request.session) ?? amsSessionId(request.session.id), user_id, namespace, ...this.options.window } }
           : {}),
         long_term_search: {
-          text: request.query,
+          ...this.searchOf(request.query, undefined),
           user_id: { eq: user_id },
           namespace: { eq: namespace },
           ...this.topicFilter(scope),
           limit: request.limit,
-          search_mode: 'semantic',
           ...this.options.recency,
         },
       },
@@ -250,6 +254,25 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
   private owns(scope: MemoryScope, r: Pick<Record_, 'user_id' | 'namespace' | 'topics'>): boolean {
     const { user_id, namespace } = this.keys(scope);
     return r.user_id === user_id && r.namespace === namespace && inAppScope(scope, r.topics);
+  }
+
+  /**
+   * What a search sends for a query in the configured mode. Keyword and hybrid searches get the
+   * query's matchable words (`keywordQuery`: never a shape that crashes the server's Redis); a query
+   * with none (only stopwords or punctuation) is searched by meaning. The distance threshold is the
+   * vectors' own, so it goes with semantic searches only.
+   */
+  private searchOf(query: string, similarityThreshold: number | undefined) {
+    const mode = this.options.search?.mode ?? 'semantic';
+    const words = mode === 'semantic' ? undefined : keywordQuery(query);
+    if (words === undefined)
+      return {
+        text: query,
+        search_mode: 'semantic' as const,
+        ...(similarityThreshold !== undefined ? { distance_threshold: 1 - similarityThreshold } : {}),
+      };
+    const alpha = this.options.search?.hybridAlpha;
+    return { text: words, search_mode: mode, ...(mode === 'hybrid' && alpha !== undefined ? { hybrid_alpha: alpha } : {}) };
   }
 
   /** The server-side filter on the scope's app topic, where it has one. */

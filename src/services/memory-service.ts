@@ -2,10 +2,10 @@ import type { BaseMemoryService, Event, MemoryEntry, SearchMemoryRequest, Sessio
 import type { Content } from '@google/genai';
 import { z } from 'zod';
 import { ServiceTelemetry, callIds, sessionCallIds, serverAttributes } from '../telemetry/telemetry.js';
-import { AgentMemoryServerLongTermBackend, type AmsLongTermOptions, type RecencyOptions } from '../backends/ams-long-term.js';
+import { AgentMemoryServerLongTermBackend, SEARCH_MODES, type AmsLongTermOptions, type RecencyOptions } from '../backends/ams-long-term.js';
 import { RedisAgentMemoryLongTermBackend } from '../backends/ram-long-term.js';
 import type { MemoryBackend, PromptMessage } from '../backends/types.js';
-import { NotFoundError } from '../clients/errors.js';
+import { ConfigurationError, NotFoundError } from '../clients/errors.js';
 import { invalidInput } from '../clients/invalid-input.js';
 import { mapLimit } from '../codec/concurrency.js';
 import { toJsonObject, type JsonValue } from '../codec/json.js';
@@ -48,6 +48,8 @@ export const memoryServiceConfigSchema = z.strictObject({
     .int({ message: 'must be a whole number of tokens' })
     .min(1, { message: 'must be at least 1' })
     .optional(),
+  searchMode: z.enum(SEARCH_MODES, { message: `must be one of ${SEARCH_MODES.map((m) => `"${m}"`).join(', ')}` }).optional(),
+  hybridAlpha: weight(),
   recencyBoost: z.boolean({ message: 'must be true or false' }).optional(),
   recencySemanticWeight: weight(),
   recencyRecencyWeight: weight(),
@@ -60,6 +62,8 @@ export const memoryServiceConfigSchema = z.strictObject({
 
 /** The memory options only Agent Memory Server has. */
 const AMS_MEMORY_OPTIONS = [
+  'searchMode',
+  'hybridAlpha',
   'modelName',
   'contextWindowMax',
   'recencyBoost',
@@ -149,7 +153,10 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
       ...(cfg.modelName ? { model_name: cfg.modelName as NonNullable<AmsLongTermOptions['window']>['model_name'] } : {}),
       ...(cfg.contextWindowMax ? { context_window_max: cfg.contextWindowMax } : {}),
     };
-    this.backend = memoryBackendFor(backend, { recency, window, extractionStrategy: extractionStrategyOf(cfg, context) });
+    if (cfg.hybridAlpha !== undefined && cfg.searchMode !== 'hybrid')
+      throw new ConfigurationError('hybridAlpha', 'applies to searchMode "hybrid" only', context);
+    const search = cfg.searchMode ? { mode: cfg.searchMode, ...(cfg.hybridAlpha !== undefined ? { hybridAlpha: cfg.hybridAlpha } : {}) } : undefined;
+    this.backend = memoryBackendFor(backend, { recency, window, search, extractionStrategy: extractionStrategyOf(cfg, context) });
   }
 
   /** Stores the session's events as `message` memories (when `storeEventsAsMessages`). */

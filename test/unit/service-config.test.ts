@@ -85,6 +85,9 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
     ['recencyHalfLifeLastAccessDays', 3],
     ['recencyHalfLifeCreatedDays', 10],
     ['extractionStrategy', 'preferences'],
+    ['searchMode', 'semantic'],
+    ['searchMode', 'keyword'],
+    ['hybridAlpha', 0.5],
   ])('RedisLongTermMemoryService: %s on Redis Agent Memory is a ConfigurationError naming it and the backend', (option, value) => {
     const err = configError(() => new RedisLongTermMemoryService({ ...ram, [option]: value }));
     expect(err.option).toBe(option);
@@ -104,6 +107,15 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
       '"recencySemanticWeight": must be from 0 to 1',
     );
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, recencyHalfLifeCreatedDays: 0 })).message).toContain('must be more than 0 days');
+    expect(configError(() => new RedisLongTermMemoryService({ ...ams, searchMode: 'fuzzy' as never })).message).toContain(
+      '"searchMode": must be one of "semantic", "keyword", "hybrid"',
+    );
+    expect(configError(() => new RedisLongTermMemoryService({ ...ams, searchMode: 'hybrid', hybridAlpha: 2 })).message).toContain(
+      '"hybridAlpha": must be from 0 to 1',
+    );
+    expect(configError(() => new RedisLongTermMemoryService({ ...ams, searchMode: 'keyword', hybridAlpha: 0.5 })).message).toContain(
+      'applies to searchMode "hybrid" only',
+    );
     expect(
       new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom', extractionStrategyConfig: { custom_prompt: 'Extract facts: {message}' } })
         .backendName,
