@@ -11,9 +11,8 @@ const STOPWORDS = new Set(
  * that is not a letter or digit, stopwords removed; undefined when none is left.
  *
  * Agent Memory Server 0.15.2 turns every word of a keyword query into a term and leaves stopwords
- * to the caller. Words it keeps with their punctuation never match (`joanna?`), and a query whose
- * terms start with two stopwords ("Is it likely that …") crashes RediSearch 2.10.5 (Redis Stack
- * 7.4.1), taking Redis down: such a query is never sent as it is.
+ * to the caller, and a query whose terms start with two stopwords ("Is it likely that …") crashes
+ * RediSearch 2.10.5 (Redis Stack 7.4.1), taking Redis down: such a query is never sent as it is.
  */
 export function keywordQuery(text: string): string | undefined {
   const words = text

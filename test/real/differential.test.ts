@@ -122,6 +122,12 @@ async function scenario(server: ReferenceServer): Promise<Observation[]> {
     const found = await mem.searchMemory({ appName: APP, userId: USER, query: 'what running does the user like' });
     return found.memories.map((m) => ({ id: m.id, text: m.content.parts?.[0]?.text, type: m.memoryType, score: m.score }));
   });
+  await step('keyword search: only the records that share a word with the query', async () => {
+    const search = (text: string) =>
+      raw('POST', '/v1/long-term-memory/search', { text, search_mode: 'keyword', user_id: { eq: USER }, namespace: { eq: APP }, recency_boost: false });
+    // Each query shares a word with one record, or with none; punctuation parts words in a query as in a text.
+    return [await search('treadmills'), await search('half marathon'), await search('swimming'), await search('treadmills?')];
+  });
   await step('memory prompt', async () => {
     const current = (await svc.getSession({ appName: APP, userId: USER, sessionId: 'run-log' }))!;
     // A query at a different distance from each memory: RediSearch orders tied distances its own way.

@@ -12,6 +12,9 @@ import { mergeAnswer } from '../stand-in-model/answers.js';
 import { detail, invalid, parsePyDatetime, pyDatetime, pyIndexed, pyNow, pythonJsonSorted, unprocessable, type ValidationItem } from './pydantic.js';
 import { hasTag, tagsOf } from './tags.js';
 import { ulid } from './ulid.js';
+import { bm25Scores, normaliseScores } from './text-score.js';
+
+type SearchMode = 'semantic' | 'keyword' | 'hybrid';
 import { textOf } from '../../codec/json.js';
 
 /** A record as the index holds it (what a read returns, before `dist`/`score`). */
@@ -129,7 +132,8 @@ export class LongTermStore {
    * A vector query (`search_memories`, semantic): the nearest `limit + offset` (within
    * `distanceThreshold` when given), ties in index order. `total` counts those, as the server does.
    */
-  search(text: string, f: Filters, limit: number, offset = 0, distanceThreshold?: number | null): SearchOutcome {
+  search(text: string, f: Filters, limit: number, offset = 0, distanceThreshold?: number | null, mode: SearchMode = 'semantic', alpha = 0.7): SearchOutcome {
+    if (mode !== 'semantic') return this.textSearch(text, f, limit, offset, mode, alpha);
     const query = this.embed(text);
     const raw = [...this.stored.values()]
       .filter((s) => this.passes(s.record, f))
@@ -140,6 +144,42 @@ export class LongTermStore {
     return {
       memories: raw.slice(offset).map(({ s, dist }) => ({ ...s.record, dist, score: Math.max(0, 1 - dist), score_type: 'semantic' })),
       total: raw.length,
+      next_offset: null,
+    };
+  }
+
+  /**
+   * Keyword search: the records that share a word with the query, by BM25 normalised by the best.
+   * Hybrid search (RedisVL's aggregate query): the `limit + offset` nearest records by vector, each
+   * scored `alpha` × vector similarity ((2 − distance) / 2) + (1 − `alpha`) × its text score, then
+   * normalised by the best. Either way `dist` is 1 − the score, as the server reports it.
+   */
+  private textSearch(text: string, f: Filters, limit: number, offset: number, mode: 'keyword' | 'hybrid', alpha: number): SearchOutcome {
+    let candidates = [...this.stored.values()].filter((s) => this.passes(s.record, f));
+    let vectorSimilarity = candidates.map(() => 0);
+    if (mode === 'hybrid') {
+      const query = this.embed(text);
+      const nearest = candidates
+        .map((s) => ({ s, dist: 1 - cosine(query, s.vector) }))
+        .sort((a, b) => a.dist - b.dist)
+        .slice(0, limit + offset);
+      candidates = nearest.map(({ s }) => s);
+      vectorSimilarity = nearest.map(({ dist }) => (2 - dist) / 2);
+    }
+    const textScores = bm25Scores(
+      text,
+      candidates.map((s) => s.record.text),
+    );
+    const raw = mode === 'hybrid' ? textScores.map((t, i) => alpha * vectorSimilarity[i]! + (1 - alpha) * t) : textScores;
+    const scores = normaliseScores(raw);
+    const ranked = candidates
+      .map((s, i) => ({ s, score: scores[i]!, matched: raw[i]! > 0 }))
+      .filter(({ matched }) => matched)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limit + offset);
+    return {
+      memories: ranked.slice(offset).map(({ s, score }) => ({ ...s.record, dist: Math.max(0, 1 - score), score, score_type: mode })),
+      total: ranked.length,
       next_offset: null,
     };
   }
@@ -353,7 +393,17 @@ export function searchRequest(store: LongTermStore, body: unknown): Outgoing {
   const filters = filtersOf(b);
   const text = typeof b.text === 'string' ? b.text : '';
   const run = (t: string, f: Filters) =>
-    t.trim() ? store.search(t, f, limit as number, offset as number, b.distance_threshold as number | null) : store.list(f, limit as number, offset as number);
+    t.trim()
+      ? store.search(
+          t,
+          f,
+          limit as number,
+          offset as number,
+          b.distance_threshold as number | null,
+          mode as SearchMode,
+          typeof b.hybrid_alpha === 'number' ? b.hybrid_alpha : 0.7,
+        )
+      : store.list(f, limit as number, offset as number);
   let result = run(text, filters);
   // The soft-filter fallback: strict filters that found nothing are dropped, their values hinted in the text.
   const strict = ['topics', 'entities', 'namespace', 'memory_type', 'event_date'] as const;
