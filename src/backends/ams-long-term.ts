@@ -2,7 +2,7 @@ import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clien
 import { AgentMemoryError } from '../clients/errors.js';
 import {
   inAppScope,
-  scopeTopic,
+  scopeTopicFilter,
   visibleTopics,
   writtenTopics,
   type MemoryHit,
@@ -129,7 +129,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
             ...this.searchOf(query, similarityThreshold),
             user_id: { eq: user_id },
             namespace: { eq: namespace },
-            ...this.topicFilter(scope),
+            ...scopeTopicFilter(scope),
             limit,
             ...this.options.recency,
           },
@@ -194,7 +194,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       const ids = new Set<string>();
       for (let offset = 0; ; offset += SEARCH_PAGE) {
         const page = await this.client.searchLongTermMemory(
-          { user_id: { eq: user_id }, namespace: { eq: namespace }, ...this.topicFilter(scope), limit: SEARCH_PAGE, offset, recency_boost: false },
+          { user_id: { eq: user_id }, namespace: { eq: namespace }, ...scopeTopicFilter(scope), limit: SEARCH_PAGE, offset, recency_boost: false },
           undefined,
           o,
         );
@@ -229,7 +229,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           ...this.searchOf(request.query, undefined),
           user_id: { eq: user_id },
           namespace: { eq: namespace },
-          ...this.topicFilter(scope),
+          ...scopeTopicFilter(scope),
           limit: request.limit,
           ...this.options.recency,
         },
@@ -273,12 +273,6 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       };
     const alpha = this.options.search?.hybridAlpha;
     return { text: words, search_mode: mode, ...(mode === 'hybrid' && alpha !== undefined ? { hybrid_alpha: alpha } : {}) };
-  }
-
-  /** The server-side filter on the scope's app topic, where it has one. */
-  private topicFilter(scope: MemoryScope): { topics?: { eq: string } } {
-    const topic = scopeTopic(scope);
-    return topic ? { topics: { eq: topic } } : {};
   }
 
   /** The ids the session service gives the working memory, which the server gives the memories it extracts from it. */

@@ -2,7 +2,7 @@ import { AgentMemoryError } from '../clients/errors.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
 import { readableId } from '../codec/ids.js';
 import type { JsonValue } from '../codec/json.js';
-import { inAppScope, scopeTopic, visibleTopics, writtenTopics, type MemoryHit, type MemoryRecordInput, type MemoryScope } from '../codec/memory.js';
+import { inAppScope, scopeTopicFilter, visibleTopics, writtenTopics, type MemoryHit, type MemoryRecordInput, type MemoryScope } from '../codec/memory.js';
 import { placement, ramIds } from './ram-sessions.js';
 import { unlessMissing } from './missing.js';
 import { memoriesMessage, sessionMessages, text } from '../codec/prompt.js';
@@ -133,8 +133,7 @@ export class RedisAgentMemoryLongTermBackend implements MemoryBackend {
   /** The scope's records: its owner and its placement. Namespace scope is not access control, so the owner filter stays. */
   private filterOf(scope: MemoryScope): RedisAgentMemorySchemas['LongTermMemoryFilter'] {
     const placed = scope.namespaceId === undefined ? { namespace: { eq: ramIds.namespace(scope.namespace) } } : { namespaceRef: { eq: scope.namespaceId } };
-    const topic = scopeTopic(scope);
-    return { ownerId: { eq: this.owner(scope) }, ...placed, ...(topic ? { topics: { eq: topic } } : {}) };
+    return { ownerId: { eq: this.owner(scope) }, ...placed, ...scopeTopicFilter(scope) };
   }
 
   private owns(scope: MemoryScope, r: Record_): boolean {

@@ -15,9 +15,14 @@ const STOPWORDS = new Set(
  * RediSearch 2.10.5 (Redis Stack 7.4.1), taking Redis down: such a query is never sent as it is.
  */
 export function keywordQuery(text: string): string | undefined {
-  const words = text
+  const words = matchableWords(text);
+  return words.length ? words.join(' ') : undefined;
+}
+
+/** The words of a text RediSearch indexes: lower-cased, split at anything not a letter or digit, stopwords removed. */
+export function matchableWords(text: string): string[] {
+  return text
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
     .filter((w) => w && !STOPWORDS.has(w));
-  return words.length ? words.join(' ') : undefined;
 }

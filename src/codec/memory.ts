@@ -98,6 +98,12 @@ export function scopeTopic(s: MemoryScope): string | undefined {
   return (s.kind ?? 'app') === 'app' && s.namespace !== s.appName ? appTopic(s.appName) : undefined;
 }
 
+/** A search's server-side filter on the scope's app topic (the same shape on both backends), where it has one. */
+export function scopeTopicFilter(s: MemoryScope): { topics?: { eq: string } } {
+  const tag = scopeTopic(s);
+  return tag ? { topics: { eq: tag } } : {};
+}
+
 /** The topics a record of the scope is written with: the caller's, plus the app's topic where the scope has one. */
 export function writtenTopics(s: MemoryScope, topics: string[] | undefined): string[] {
   const tag = scopeTopic(s);

@@ -7,7 +7,7 @@ import { untrusted } from '../services/validate.js';
 import { toolParameters } from './schema.js';
 import { textOf } from '../codec/json.js';
 import { MEMORIES_HEADING, memoriesMessage } from '../codec/prompt.js';
-import { inAppScope, isAppTopic, scopeTopic, type MemoryScope, type MemoryScopeKind } from '../codec/memory.js';
+import { inAppScope, scopeTopic, visibleTopics, writtenTopics, type MemoryScope, type MemoryScopeKind } from '../codec/memory.js';
 
 /** The tools of Agent Memory Server's MCP server (agent_memory_server/mcp.py, v0.15.2). */
 export type AgentMemoryMcpToolName =
@@ -61,8 +61,10 @@ interface Caller {
   namespace: string;
   /** The app's topic its memories carry where apps share the namespace (see `scopeTopic`). */
   appTopic: string | undefined;
-  /** Whether a memory with these topics is the calling app's. */
-  ownsTopics: (topics: unknown) => boolean;
+  /** Whether a memory record the server returned is the caller's: user, namespace and app. */
+  owns: (record: Record<string, unknown>) => boolean;
+  /** The topics a memory the model writes is stored with: its own (never an app's topic), and the caller's app topic. */
+  topicsOf: (topics: unknown) => string[];
   /** The session's working memory id on the server (the ADK id, escaped where a URL path cannot carry it). */
   sessionId: string;
 }
@@ -89,13 +91,12 @@ const PINNING: Record<
       ...a,
       memories: (Array.isArray(a.memories) ? a.memories : []).map((m: unknown) => {
         const memory = isRecord(m) ? m : {};
-        const topics = Array.isArray(memory.topics) ? memory.topics.filter((t): t is string => typeof t === 'string' && !isAppTopic(t)) : [];
         return {
           ...memory,
           user_id: c.userId,
           namespace: c.namespace,
           session_id: c.sessionId,
-          ...(c.appTopic ? { topics: [...topics, c.appTopic] } : {}),
+          ...(c.appTopic ? { topics: c.topicsOf(memory.topics) } : {}),
         };
       }),
     }),
@@ -114,9 +115,7 @@ const PINNING: Record<
     hide: ['user_id', 'namespace', 'session_id'],
     pin: ({ user_id: _u, namespace: _n, session_id: _s, ...a }, c) =>
       // New topics keep the app's own.
-      c.appTopic && Array.isArray(a.topics)
-        ? { ...a, topics: [...(a.topics as unknown[]).filter((t) => typeof t !== 'string' || !isAppTopic(t)), c.appTopic] }
-        : a,
+      c.appTopic && Array.isArray(a.topics) ? { ...a, topics: c.topicsOf(a.topics) } : a,
   },
   delete_long_term_memories: { hide: [], pin: (a) => a },
   compact_long_term_memories: {
@@ -222,8 +221,7 @@ class PinnedMcpTool extends BaseTool {
 function onlyCallers(result: unknown, me: Caller): unknown {
   const value = resultValue(result);
   if (!isRecord(value) || !isRecord(result) || !Array.isArray(result.content)) return result;
-  const mine = (list: unknown[]) =>
-    list.filter((m) => isRecord(m) && m.user_id === me.userId && m.namespace === me.namespace && me.ownsTopics(m.topics)) as Record<string, unknown>[];
+  const mine = (list: unknown[]) => list.filter((m): m is Record<string, unknown> => isRecord(m) && me.owns(m));
   let next: Record<string, unknown> | undefined;
   if (Array.isArray(value.memories)) {
     const memories = mine(value.memories);
@@ -305,11 +303,15 @@ export class AgentMemoryMcpToolset extends BaseToolset {
         userId: ctx.userId,
         kind: this.options.memoryScope ?? 'app',
       };
+      const userId = amsTagValue(ctx.userId);
+      const namespace = amsTagValue(scope.namespace);
+      const strings = (topics: unknown) => (Array.isArray(topics) ? topics.filter((t): t is string => typeof t === 'string') : []);
       return {
-        userId: amsTagValue(ctx.userId),
-        namespace: amsTagValue(scope.namespace),
+        userId,
+        namespace,
         appTopic: scopeTopic(scope),
-        ownsTopics: (topics) => inAppScope(scope, Array.isArray(topics) ? topics.filter((t): t is string => typeof t === 'string') : []),
+        owns: (record) => record.user_id === userId && record.namespace === namespace && inAppScope(scope, strings(record.topics)),
+        topicsOf: (topics) => writtenTopics(scope, visibleTopics(strings(topics))),
         sessionId: workingMemoryIdOf(ctx.invocationContext.session) ?? amsSessionId(ctx.invocationContext.session.id),
       };
     };
@@ -321,7 +323,7 @@ export class AgentMemoryMcpToolset extends BaseToolset {
         ids.map(async (id) => {
           const result = get ? await get.runAsync({ ...request, args: { memory_id: id } }) : undefined;
           const record = resultValue(result);
-          if (isRecord(record) && record.user_id === me.userId && record.namespace === me.namespace && me.ownsTopics(record.topics)) owned.set(id, result);
+          if (isRecord(record) && me.owns(record)) owned.set(id, result);
         }),
       );
       return owned;

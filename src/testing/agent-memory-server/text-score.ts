@@ -1,3 +1,5 @@
+import { matchableWords } from '../../codec/keyword-query.js';
+
 /**
  * The full-text side of the real server's keyword and hybrid searches, modelled: RediSearch's
  * default stopwords are not indexed, query and text are split into words alike (`treadmills?` finds
@@ -6,24 +8,13 @@
  * them by the best one, so the model's scores differ from the real server's while which records
  * match, and their order for plain texts, is the same (docs/testing.md).
  */
-const STOPWORDS = new Set(
-  'a is the an and are as at be but by for if in into it no not of on or such that their then there these they this to was will with'.split(' '),
-);
 const K1 = 1.2;
 const B = 0.75;
 
-/** The words RediSearch indexes of a text. */
-function textTerms(text: string): string[] {
-  return text
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w && !STOPWORDS.has(w));
-}
-
 /** Each text's BM25 score against the query (0 where it shares no word), in the order given. */
 export function bm25Scores(query: string, texts: readonly string[]): number[] {
-  const terms = [...new Set(textTerms(query))];
-  const docs = texts.map(textTerms);
+  const terms = [...new Set(matchableWords(query))];
+  const docs = texts.map(matchableWords);
   const avg = docs.reduce((n, d) => n + d.length, 0) / Math.max(docs.length, 1) || 1;
   const idf = new Map(
     terms.map((t) => {
