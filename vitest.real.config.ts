@@ -29,6 +29,7 @@ export const REAL_SUITES = [
   'test/integration/custom-metadata.test.ts',
   'test/real/release.test.ts',
   'test/real/drills.test.ts',
+  'test/real/local-embeddings.test.ts',
 ];
 
 /**

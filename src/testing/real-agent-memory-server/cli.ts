@@ -4,7 +4,7 @@
  * and starts the real Agent Memory Server v0.15.2 with its stand-in model, prints its URL, and
  * serves until interrupted.
  *
- *   npx adk-redis-ams [--port 8000] [--background-tasks auto|manual] [--mcp] [--api-key KEY]
+ *   npx adk-redis-ams [--port 8000] [--background-tasks auto|manual] [--mcp] [--api-key KEY] [--embeddings hashed|local]
  */
 import path from 'node:path';
 import { RealServerUnavailableError, startRealAgentMemoryServer } from './index.js';
@@ -18,7 +18,12 @@ function fail(message: string): never {
 }
 
 const args = process.argv.slice(2);
-const options: { port: number; backgroundTasks: 'auto' | 'manual'; mcp: boolean; apiKey?: string } = { port: 8000, backgroundTasks: 'auto', mcp: false };
+const options: { port: number; backgroundTasks: 'auto' | 'manual'; mcp: boolean; apiKey?: string; embeddings: 'hashed' | 'local' } = {
+  port: 8000,
+  backgroundTasks: 'auto',
+  mcp: false,
+  embeddings: 'hashed',
+};
 for (let i = 0; i < args.length; i++) {
   const arg = args[i]!;
   const value = () => args[++i] ?? fail(`${arg} needs a value`);
@@ -32,7 +37,11 @@ for (let i = 0; i < args.length; i++) {
     options.backgroundTasks = mode;
   } else if (arg === '--mcp') options.mcp = true;
   else if (arg === '--api-key') options.apiKey = value();
-  else fail(`unknown option ${arg} (options: --port, --background-tasks, --mcp, --api-key)`);
+  else if (arg === '--embeddings') {
+    const kind = value();
+    if (kind !== 'hashed' && kind !== 'local') fail(`--embeddings must be hashed or local, got ${kind}`);
+    options.embeddings = kind;
+  } else fail(`unknown option ${arg} (options: --port, --background-tasks, --mcp, --api-key, --embeddings)`);
 }
 
 try {
@@ -45,7 +54,7 @@ try {
       .map(([n, ver]) => `${n} ${ver}`)
       .join(
         ', ',
-      )}) at ${server.redisUrl}; tokens counted with ${v.tiktoken ? 'tiktoken cl100k_base' : "the server's character estimate"}; background tasks ${options.backgroundTasks}\n`,
+      )}) at ${server.redisUrl}; tokens counted with ${v.tiktoken ? 'tiktoken cl100k_base' : "the server's character estimate"}; embeddings ${v.embeddings === 'hashed' ? 'hashed words (stand-in)' : v.embeddings}; background tasks ${options.backgroundTasks}\n`,
   );
   process.stdout.write('Serving until interrupted (Ctrl-C).\n');
   const stop = () => void server.close().then(() => process.exit(0));

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createFaultController, type FaultController } from '../faults.js';
 import { startStandInModel, type StandInModel } from '../stand-in-model/server.js';
+import { ensureLocalEmbeddingsInstalled, LOCAL_EMBEDDING_MODEL, startLocalEmbeddings } from '../local-embeddings/index.js';
 import type { ReferenceServer, RunBackgroundTasksOptions } from '../index.js';
 import { controllerOf, type Controller, type TaskCounts } from './controller.js';
 import { ensureRealServerInstalled, RealServerUnavailableError, type AmsVersion, type RealServerInstall } from './install.js';
@@ -70,6 +71,13 @@ export interface RealAgentMemoryServerOptions {
    * forward and then ends the debounce, so nothing expires while a test holds the work.
    */
   extractionDebounceSeconds?: number;
+  /**
+   * The server's embedding model. `'hashed'` (default): the stand-in's hashed bag-of-words vectors
+   * (1536 dimensions), instant and enough to find a record by its words. `'local'`: the real
+   * all-MiniLM-L6-v2 (384 dimensions) from a pinned wheel, computed on loopback (about 10 ms per
+   * short text on one core), for searches judged by meaning, such as the recall benchmark.
+   */
+  embeddings?: 'hashed' | 'local';
   /** More server settings, as environment variables (e.g. `{ ENABLE_TOPIC_EXTRACTION: 'false' }`). */
   settings?: Record<string, string>;
   /** Where the Python environment and Redis Stack are installed (default `.cache/` of this package, or ADK_REDIS_CACHE_DIR). */
@@ -89,6 +97,8 @@ export interface RealServerVersions {
   redisStackBuild: string;
   /** Whether the server counts tokens with tiktoken's cl100k_base (else its 4-characters estimate). */
   tiktoken: boolean;
+  /** The embedding model: `'all-MiniLM-L6-v2'` (`embeddings: 'local'`) or `'hashed'` (the stand-in's word vectors). */
+  embeddings: string;
 }
 
 /** A process the harness started again after it ended on its own: which, and how it ended. */
@@ -240,6 +250,11 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
     throw new TypeError(`startRealAgentMemoryServer: redisPersistence must be "none" or "aof", got ${JSON.stringify(givenPersistence)}`);
   }
   const persistence = givenPersistence;
+  const givenEmbeddings: unknown = options.embeddings ?? 'hashed';
+  if (givenEmbeddings !== 'hashed' && givenEmbeddings !== 'local') {
+    throw new TypeError(`startRealAgentMemoryServer: embeddings must be "hashed" or "local", got ${JSON.stringify(givenEmbeddings)}`);
+  }
+  const embeddings = givenEmbeddings;
   const runDir = mkdtempSync(path.join(tmpdir(), 'adk-redis-ams-'));
   const watchdog = startWatchdog(path.join(runDir, 'pids'), runDir);
   const children = new Set<Child>();
@@ -261,7 +276,19 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
     return child;
   };
   try {
-    model = await startStandInModel();
+    let embeddingsUrl: string | undefined;
+    if (embeddings === 'local') {
+      const installed = await ensureLocalEmbeddingsInstalled({
+        harnessDir: install.harnessDir,
+        python: install.python,
+        ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}),
+        ...(options.log ? { log: options.log } : {}),
+      });
+      const local = await startLocalEmbeddings(installed, { python: install.python, cwd: runDir, logFile: path.join(runDir, 'local-embeddings.log') });
+      track(local.child);
+      embeddingsUrl = local.url;
+    }
+    model = await startStandInModel(embeddingsUrl ? { embeddingsUrl } : {});
     const redis = await startRedis(install, runDir, persistence, watchdog);
     let redisChild = track(redis.child);
     const redisUrl = `redis://127.0.0.1:${redis.port}`;
@@ -284,6 +311,10 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
       EXTRACTION_DEBOUNCE_SECONDS: String(options.extractionDebounceSeconds ?? (mode === 'manual' ? 3600 : 1)),
       MCP_HOST: '127.0.0.1',
       ...(options.apiKey ? { DISABLE_AUTH: 'false', AUTH_MODE: 'token' } : {}),
+      // LiteLLM sends an `openai/` model to OPENAI_API_BASE; the size is not in the server's table.
+      ...(embeddings === 'local'
+        ? { EMBEDDING_MODEL: `openai/${LOCAL_EMBEDDING_MODEL.name}`, REDISVL_VECTOR_DIMENSIONS: String(LOCAL_EMBEDDING_MODEL.dimensions) }
+        : {}),
       ...options.settings,
     };
     const spawnPython = (name: string, command: string, args: string[], extra: object = {}) =>
@@ -392,6 +423,7 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
       modules,
       redisStackBuild: install.redis.build,
       tiktoken: await countsWithTiktoken(url, options.apiKey),
+      embeddings: embeddings === 'local' ? LOCAL_EMBEDDING_MODEL.name : 'hashed',
     };
 
     const pick = <T>(list: T[], part: ServerPart, index = 0): T => {

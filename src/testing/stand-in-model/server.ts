@@ -1,6 +1,7 @@
 /**
  * An OpenAI-compatible endpoint on loopback for the real Agent Memory Server to call instead of
- * a hosted model: `/v1/embeddings` with deterministic hashed-word vectors, and
+ * a hosted model: `/v1/embeddings` with deterministic hashed-word vectors (or passed on to a real
+ * local model, `embeddingsUrl`), and
  * `/v1/chat/completions` answering the server's prompts as `answers.ts` decides. Nothing leaves
  * the machine and every answer is reproducible.
  */
@@ -40,8 +41,12 @@ interface EmbeddingBody {
   dimensions?: number;
 }
 
-/** Starts the stand-in model on a free loopback port; `dimensions` is the embedding size (1536 for text-embedding-3-small). */
-export async function startStandInModel(options: { dimensions?: number } = {}): Promise<StandInModel> {
+/**
+ * Starts the stand-in model on a free loopback port; `dimensions` is the hashed embeddings' size
+ * (1536, as text-embedding-3-small's). With `embeddingsUrl` (an OpenAI-compatible base URL), embedding
+ * requests go there unchanged instead.
+ */
+export async function startStandInModel(options: { dimensions?: number; embeddingsUrl?: string } = {}): Promise<StandInModel> {
   const dimensions = options.dimensions ?? 1536;
   const calls: Record<string, number> = {};
   let held: { onHeld?: () => void; released: Promise<void>; count: number } | undefined;
@@ -56,6 +61,16 @@ export async function startStandInModel(options: { dimensions?: number } = {}): 
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(payload));
         };
+        if (req.method === 'POST' && req.url?.endsWith('/embeddings') && options.embeddingsUrl) {
+          calls.embeddings = (calls.embeddings ?? 0) + 1;
+          const passed = await fetch(`${options.embeddingsUrl}/embeddings`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          send(passed.status, await passed.json());
+          return;
+        }
         if (req.method === 'POST' && req.url?.endsWith('/embeddings')) {
           const b = body as EmbeddingBody;
           const input = Array.isArray(b.input) ? b.input : [b.input ?? ''];
