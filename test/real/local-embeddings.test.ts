@@ -33,7 +33,11 @@ describe('local embeddings: all-MiniLM-L6-v2 as its published runs compute it', 
   });
 
   const embed = async (input: string[]) => {
-    const r = await fetch(`${local!.url}/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'x', input }) });
+    const r = await fetch(`${local!.url}/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'x', input }),
+    });
     expect(r.status).toBe(200);
     const body = (await r.json()) as { data: { index: number; embedding: number[] }[] };
     return body.data.sort((a, b) => a.index - b.index).map((d) => d.embedding);

