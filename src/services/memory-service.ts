@@ -50,6 +50,7 @@ export const memoryServiceConfigSchema = z.strictObject({
     .optional(),
   searchMode: z.enum(SEARCH_MODES, { message: `must be one of ${SEARCH_MODES.map((m) => `"${m}"`).join(', ')}` }).optional(),
   hybridAlpha: weight(),
+  keywordWeight: weight(),
   recencyBoost: z.boolean({ message: 'must be true or false' }).optional(),
   recencySemanticWeight: weight(),
   recencyRecencyWeight: weight(),
@@ -64,6 +65,7 @@ export const memoryServiceConfigSchema = z.strictObject({
 const AMS_MEMORY_OPTIONS = [
   'searchMode',
   'hybridAlpha',
+  'keywordWeight',
   'modelName',
   'contextWindowMax',
   'recencyBoost',
@@ -155,7 +157,13 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
     };
     if (cfg.hybridAlpha !== undefined && cfg.searchMode !== 'hybrid')
       throw new ConfigurationError('hybridAlpha', 'applies to searchMode "hybrid" only', context);
-    const search = cfg.searchMode ? { mode: cfg.searchMode, ...(cfg.hybridAlpha !== undefined ? { hybridAlpha: cfg.hybridAlpha } : {}) } : undefined;
+    if (cfg.keywordWeight !== undefined && cfg.searchMode !== 'fused')
+      throw new ConfigurationError('keywordWeight', 'applies to searchMode "fused" only', context);
+    const search = {
+      ...(cfg.searchMode ? { mode: cfg.searchMode } : {}),
+      ...(cfg.hybridAlpha !== undefined ? { hybridAlpha: cfg.hybridAlpha } : {}),
+      ...(cfg.keywordWeight !== undefined ? { keywordWeight: cfg.keywordWeight } : {}),
+    };
     this.backend = memoryBackendFor(backend, { recency, window, search, extractionStrategy: extractionStrategyOf(cfg, context) });
   }
 

@@ -45,8 +45,24 @@ describe('searchMode on Agent Memory Server', () => {
     return { memory, bodies };
   };
 
+  it('fused sends two searches at once: the question by meaning, its matchable words by keyword', async () => {
+    const { memory, bodies } = sent({ searchMode: 'fused', similarityThreshold: 0.2, searchTopK: 7 });
+    const app = uid('app');
+    await memory.searchMemory({ appName: app, userId: 'dana', query: CRASHING });
+    const filters = { user_id: { eq: 'dana' }, namespace: { eq: app }, limit: 7 };
+    expect(bodies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ text: CRASHING, search_mode: 'semantic', distance_threshold: expect.closeTo(0.8, 6), ...filters }),
+        expect.objectContaining({ text: 'likely nate has friends besides joanna', search_mode: 'keyword', ...filters }),
+      ]),
+    );
+    expect(bodies).toHaveLength(2);
+    expect(bodies.find((b) => b.search_mode === 'keyword')).not.toHaveProperty('distance_threshold');
+  });
+
   it.each([
     [{}, { text: CRASHING, search_mode: 'semantic', distance_threshold: expect.closeTo(0.8, 6) }],
+    [{ searchMode: 'semantic' }, { text: CRASHING, search_mode: 'semantic', distance_threshold: expect.closeTo(0.8, 6) }],
     [{ searchMode: 'keyword' }, { text: 'likely nate has friends besides joanna', search_mode: 'keyword' }],
     [
       { searchMode: 'hybrid', hybridAlpha: 0.4 },
@@ -62,13 +78,14 @@ describe('searchMode on Agent Memory Server', () => {
     if (expected.search_mode !== 'semantic') expect(bodies[0]).not.toHaveProperty('distance_threshold');
   });
 
-  it('searches a question with no matchable word by meaning', async () => {
-    const { memory, bodies } = sent({ searchMode: 'keyword' });
+  it.each(['keyword', 'fused'] as const)('in %s mode searches a question with no matchable word by meaning alone', async (searchMode) => {
+    const { memory, bodies } = sent({ searchMode });
     await memory.searchMemory({ appName: uid('app'), userId: 'dana', query: 'Is it?' });
+    expect(bodies).toHaveLength(1);
     expect(bodies[0]).toMatchObject({ text: 'Is it?', search_mode: 'semantic' });
   });
 
-  it.each(['semantic', 'keyword', 'hybrid'] as const)(
+  it.each(['fused', 'semantic', 'keyword', 'hybrid'] as const)(
     'finds the memory that answers in %s mode, and the crashing question leaves Redis up',
     async (searchMode) => {
       const memory = target.memory!({ searchMode });
