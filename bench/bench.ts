@@ -19,6 +19,7 @@ import { clientWork } from './client-work.js';
 import { distance } from './distance.js';
 import { loadBench, printLoad } from './load.js';
 import { printReal, realBench } from './real.js';
+import { printRecall, recallBench } from './recall/run.js';
 import { printTelemetry, telemetryOverhead } from './telemetry.js';
 import { meteringFetch, newMeter, type Meter } from './meter.js';
 import { LARGE_MEASURED, eventBytes, largeToolResult } from './large-events.js';
@@ -591,7 +592,22 @@ const resultsFile = path.join(here, 'results.json');
 // Each mode rewrites its own part of results.json and keeps the other's.
 const results: Record<string, unknown> = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '{}'));
 try {
-  if (process.argv.includes('--real')) {
+  if (process.argv.includes('--recall')) {
+    stopServers();
+    const datasetArg = process.argv.indexOf('--dataset');
+    const datasetFile = datasetArg >= 0 ? path.resolve(process.argv[datasetArg + 1] ?? '') : path.join(here, 'recall', 'dataset.json');
+    const recall = await recallBench((line) => console.log(`• ${line}`), datasetFile);
+    printRecall(recall);
+    const { rows, ...run } = recall;
+    results.recall = rows;
+    results.recallRun = {
+      machine,
+      date: new Date().toISOString(),
+      ...run,
+      dataset: { ...run.dataset, file: path.relative(path.resolve(here, '..'), run.dataset.file) },
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } else if (process.argv.includes('--real')) {
     stopServers();
     const real = await realBench((line) => console.log(`• ${line}`));
     printReal(real);

@@ -158,6 +158,7 @@ export interface BenchResults {
     sdk: { turnsPerSecond: number; serverCpuPerTurnUs: number };
     python: { turnsPerSecond: number; serverCpuPerTurnUs: number };
   };
+  recall?: Array<{ system: string; mode: string; category: string; recallAt10: number }>;
 }
 
 const BACKEND_NAMES: Record<string, string> = { 'redis-agent-memory': 'Redis Agent Memory', 'opensource-agent-memory': 'Agent Memory Server' };
@@ -244,6 +245,20 @@ export function renderCharts(results: BenchResults): Record<string, string> {
       },
     ];
     charts['load.svg'] = barChart('Load on the real server: 4 replicas, 2 API processes, 2 task workers', bars, (n) => n.toFixed(2), { perGroup: true });
+  }
+  if (results.recall?.length) {
+    const rows = results.recall;
+    const palette = [BLUE, '#54aeff', RED, '#bf8700', '#8250df', GREEN, GREY];
+    const systems = [...new Set(rows.map((r) => `${r.system}: ${r.mode}`))];
+    const bars = [...new Set(rows.map((r) => r.category))].map((category) => ({
+      label: category === 'all' ? 'all questions' : category,
+      values: systems.map((name, i) => ({
+        name,
+        colour: palette[i % palette.length]!,
+        value: rows.find((r) => `${r.system}: ${r.mode}` === name && r.category === category)?.recallAt10 ?? 0,
+      })),
+    }));
+    charts['recall.svg'] = barChart('Memory search recall@10 by question kind (real server, all-MiniLM-L6-v2)', bars, (n) => n.toFixed(2));
   }
   return charts;
 }

@@ -118,6 +118,20 @@ async def append_text(a: Args) -> Any:
     return e.id
 
 
+async def recall_load(a: Args) -> Any:
+    """The recall bench: a conversation's sessions appended through the Python adk-redis, each then
+    given to its add_session_to_memory, as an agent using it would."""
+    sessions = RedisSessionMemoryService(session_config(a))
+    memory = RedisLongTermMemoryService(memory_config(a))
+    for s in a["sessions"]:
+        session = await sessions.create_session(app_name=a["app"], user_id=a["user"], session_id=s["id"])
+        for e in s["events"]:
+            content = types.Content(role=e["role"], parts=[types.Part(text=e["text"])])
+            await sessions.append_event(session, Event(id=e["id"], invocation_id=s["id"], author=e["author"], timestamp=e["timestamp"], content=content))
+        await memory.add_session_to_memory(session)
+    return len(a["sessions"])
+
+
 async def add_memory(a: Args) -> Any:
     from google.adk.memory.memory_entry import MemoryEntry
 
@@ -435,6 +449,7 @@ COMMANDS: dict[str, Callable[[Args], Awaitable[Any]]] = {
     "list_sessions": list_sessions,
     "append_text": append_text,
     "add_memory": add_memory,
+    "recall_load": recall_load,
     "search_memory": search_memory,
     "amc_get_working_memory": amc_get_working_memory,
     "amc_append_message": amc_append_message,

@@ -11,7 +11,7 @@ describe('docs/charts', () => {
   const charts = renderCharts(results);
 
   it('holds a chart for each part of the results, and no other', () => {
-    expect(Object.keys(charts).sort()).toEqual(['append-growth.svg', 'get-session-bytes.svg', 'load.svg', 'real-ratios.svg', 'turn-cpu.svg']);
+    expect(Object.keys(charts).sort()).toEqual(['append-growth.svg', 'get-session-bytes.svg', 'load.svg', 'real-ratios.svg', 'recall.svg', 'turn-cpu.svg']);
     expect(readdirSync(path.join(root, 'docs', 'charts')).sort()).toEqual(Object.keys(charts).sort());
   });
 
@@ -27,5 +27,13 @@ describe('docs/charts', () => {
     expect(load['load.svg']).toContain('4.05 turns/s');
     expect(load['load.svg']).toContain('376 ms');
     expect(load['load.svg']).toContain('324 ms');
+    const recall = renderCharts({
+      recall: [
+        { system: 'adk-redis', mode: 'semantic', category: 'all', recallAt10: 0.706 },
+        { system: 'ADK InMemoryMemoryService', mode: 'keyword match', category: 'all', recallAt10: 0.137 },
+      ],
+    });
+    expect(recall['recall.svg']).toContain('0.71');
+    expect(recall['recall.svg']).toContain('ADK InMemoryMemoryService: keyword match');
   });
 });
