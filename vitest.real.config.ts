@@ -30,6 +30,7 @@ export const REAL_SUITES = [
   'test/real/release.test.ts',
   'test/real/drills.test.ts',
   'test/real/local-embeddings.test.ts',
+  'test/real/compaction.test.ts',
 ];
 
 /**

@@ -1,6 +1,7 @@
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import { AgentMemoryError } from '../clients/errors.js';
 import {
+  holdsAppMemory,
   inAppScope,
   scopeTopicFilter,
   visibleTopics,
@@ -197,7 +198,8 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
 
   /**
    * Every record of the user in the namespace, extracted ones included (they carry the working
-   * memory's user and namespace): found by filters alone, page by page, and deleted; then looked
+   * memory's user and namespace) and those the server's compaction merged from this app's and
+   * other apps' records: found by filters alone, page by page, and deleted; then looked
    * for again, until a pass finds none of theirs (pages may hold other users' records too, since
    * the server's TAG filter ignores ASCII case).
    */
@@ -212,7 +214,8 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           undefined,
           o,
         );
-        for (const r of page.memories) if (this.owns(scope, r)) ids.add(r.id);
+        // Records the server merged from this app's and other apps' memories go too.
+        for (const r of page.memories) if (this.holdsMemoryOf(scope, r)) ids.add(r.id);
         if (page.memories.length < SEARCH_PAGE) break;
       }
       if (!ids.size) {
@@ -292,6 +295,12 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       search_mode: 'semantic' as const,
       ...(similarityThreshold !== undefined ? { distance_threshold: 1 - similarityThreshold } : {}),
     };
+  }
+
+  /** Whether a record holds any of the scope's memories (`holdsAppMemory`), for forgetting a user. */
+  private holdsMemoryOf(scope: MemoryScope, r: Pick<Record_, 'user_id' | 'namespace' | 'topics'>): boolean {
+    const { user_id, namespace } = this.keys(scope);
+    return r.user_id === user_id && r.namespace === namespace && holdsAppMemory(scope, r.topics);
   }
 
   /** The ids the session service gives the working memory, which the server gives the memories it extracts from it. */

@@ -115,11 +115,28 @@ export function visibleTopics(topics: readonly string[] | null | undefined): str
   return (topics ?? []).filter((t) => !isAppTopic(t));
 }
 
-/** Whether a record with these topics is the scope's to see (its user and namespace are checked apart). */
+/**
+ * Whether a record with these topics is the scope's to see (its user and namespace are checked
+ * apart): every app topic on it is the scope's. A record with another app's topic too is one the
+ * server merged from several apps' records (its compaction takes the union of their topics): it
+ * holds another app's memory, so no app sees it.
+ */
 export function inAppScope(s: MemoryScope, topics: readonly string[] | null | undefined): boolean {
   if (s.kind === 'namespace') return true;
   const tags = (topics ?? []).filter(isAppTopic).map((t) => t.toLowerCase());
-  return tags.length ? tags.includes(appTopic(s.appName)) : s.namespace === s.appName;
+  if (!tags.length) return s.namespace === s.appName;
+  const own = appTopic(s.appName).toLowerCase();
+  return tags.every((t) => t === own);
+}
+
+/**
+ * Whether a record holds any of the scope's memories: like `inAppScope`, but a record merged from
+ * this app's and other apps' records counts too. What forgetting a user deletes.
+ */
+export function holdsAppMemory(s: MemoryScope, topics: readonly string[] | null | undefined): boolean {
+  if (s.kind === 'namespace') return true;
+  const tags = (topics ?? []).filter(isAppTopic).map((t) => t.toLowerCase());
+  return tags.length ? tags.includes(appTopic(s.appName).toLowerCase()) : s.namespace === s.appName;
 }
 
 /** Checks text, type and topics against the limits, naming the field that breaks one. */

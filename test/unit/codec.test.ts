@@ -1,3 +1,4 @@
+import { appTopic, holdsAppMemory, inAppScope } from '../../src/codec/memory.js';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/clients/errors.js';
 import { amsAppSlotSessionId, amsSessionId, fromAmsAppSlotSessionId, fromAmsSessionId, isReadableId, readableId, tupleId } from '../../src/codec/ids.js';
@@ -189,5 +190,30 @@ describe('stored event decoding', () => {
     expect(event.actions).toEqual(createEventActions(stored));
     expect(event.actions).not.toBe(stored);
     expect(event.invocationId).toBe('');
+  });
+});
+
+describe('which records an app sees and forgets (memoryScope "app")', () => {
+  const alpha = { appName: 'alpha', userId: 'u', namespace: 'shared' };
+  const own = appTopic('alpha');
+  const other = appTopic('beta');
+
+  it('sees a record whose app topics are all its own, and not one merged with another app’s', () => {
+    expect(inAppScope(alpha, ['hiking', own])).toBe(true);
+    expect(inAppScope(alpha, [other])).toBe(false);
+    // The server's compaction merges records of several apps into one with the union of their topics.
+    expect(inAppScope(alpha, [own, other])).toBe(false);
+    expect(inAppScope(alpha, [own.toUpperCase()])).toBe(true);
+    // Untagged records (another client's) belong to the app whose namespace they are in.
+    expect(inAppScope(alpha, [])).toBe(false);
+    expect(inAppScope({ ...alpha, namespace: 'alpha' }, null)).toBe(true);
+    expect(inAppScope({ ...alpha, kind: 'namespace' }, [other])).toBe(true);
+  });
+
+  it('forgets every record that holds its memory, merged ones included', () => {
+    expect(holdsAppMemory(alpha, [own, other])).toBe(true);
+    expect(holdsAppMemory(alpha, [own])).toBe(true);
+    expect(holdsAppMemory(alpha, [other])).toBe(false);
+    expect(holdsAppMemory(alpha, [])).toBe(false);
   });
 });
