@@ -53,7 +53,10 @@ const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
       "the listing returns ids only; each session's working memory (app, last update) and journal listing, then its journal documents (state); app and user state beside the listing",
     ],
     addMemory: [1, 'one POST'],
-    searchMemory: [1, "one search POST; the customMetadata journal's listing goes beside it"],
+    searchMemory: [
+      1,
+      "two search POSTs sent together (fused: by meaning, and hybrid of the question's words); the customMetadata journal's listing goes beside them",
+    ],
     addSessionToMemory: [1, 'one POST'],
   },
 };

@@ -21,13 +21,12 @@ import { datasetSchema, type RecallDataset } from './dataset.js';
 
 const APP = 'recall';
 const K = 10;
-/** The package's modes, its default first; fused also with the keyword list at half weight. */
-const MODES: { label: string; options: { searchMode?: 'fused' | 'semantic' | 'keyword' | 'hybrid'; keywordWeight?: number } }[] = [
-  { label: 'semantic (default)', options: {} },
+/** The package's modes, its default first. */
+const MODES: { label: string; options: { searchMode?: 'fused' | 'semantic' | 'keyword' | 'hybrid' } }[] = [
+  { label: 'fused (default)', options: {} },
+  { label: 'semantic', options: { searchMode: 'semantic' } },
   { label: 'keyword', options: { searchMode: 'keyword' } },
   { label: 'hybrid', options: { searchMode: 'hybrid' } },
-  { label: 'fused', options: { searchMode: 'fused' } },
-  { label: 'fused, keywordWeight 0.5', options: { searchMode: 'fused', keywordWeight: 0.5 } },
 ];
 
 export interface RecallRow {

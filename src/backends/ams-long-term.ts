@@ -14,7 +14,7 @@ import {
 import { amsSessionId, amsTagValue, tupleId } from '../codec/ids.js';
 import { together } from '../codec/concurrency.js';
 import { keywordQuery } from '../codec/keyword-query.js';
-import { fuseByRank } from '../codec/rank-fusion.js';
+import { headAndTail } from '../codec/search-fusion.js';
 import { isRecord, type JsonValue } from '../codec/json.js';
 import { EntryJournal } from './ams-entries.js';
 import { JournalStore, type JournalKey } from './ams-journal.js';
@@ -34,17 +34,17 @@ type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
  * returned: a search never yields another user's or namespace's memories.
  */
 /** Agent Memory Server's search modes: by meaning (vectors), by words (BM25), or both weighted. */
-export const SEARCH_MODES = ['semantic', 'keyword', 'hybrid', 'fused'] as const;
+export const SEARCH_MODES = ['fused', 'semantic', 'keyword', 'hybrid'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
 
 /** How searches rank (the server's `recency_*` fields) and how the server extracts from message memories. */
 export interface AmsLongTermOptions {
   recency?: RecencyOptions | undefined;
   /**
-   * The search mode (default semantic); for hybrid, the weight of vector similarity (the server's
-   * default 0.7); for fused, the keyword list's weight beside the vector list's 1 (default 1).
+   * The search mode (default fused) and, for hybrid and fused, the weight of vector similarity in
+   * the server's hybrid score (the server's default 0.7).
    */
-  search?: { mode?: SearchMode; hybridAlpha?: number; keywordWeight?: number } | undefined;
+  search?: { mode?: SearchMode; hybridAlpha?: number } | undefined;
   /** The context window the memory prompt fits the session's working memory into. */
   window?: Pick<AgentMemoryServerSchemas['WorkingMemoryRequest'], 'model_name' | 'context_window_max'> | undefined;
   extractionStrategy?: { strategy: string; config: Record<string, unknown> } | undefined;
@@ -134,24 +134,23 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       );
     // Read beside the search(es): no round trip more.
     const metadataOf = (signal: AbortSignal) => this.metadata.read(metadataKey(scope), { signal });
-    const words = this.options.search?.mode === 'fused' ? keywordQuery(query) : undefined;
+    const words = (this.options.search?.mode ?? 'fused') === 'fused' ? keywordQuery(query) : undefined;
     if (words !== undefined) {
-      // Both lists in parallel (one round trip), as deep as the answer: measured on the recall
-      // benchmark, deeper lists let records that only share a name with the question displace
-      // answers (recall@10 0.72 at the answer's depth, 0.59 at twice it).
-      const [byMeaning, byWords, metadata] = await together(
+      // Both searches at once (one round trip), each as deep as the answer (see headAndTail).
+      const [byMeaning, blended, metadata] = await together(
         o?.signal,
         ask(this.semanticSearch(query, similarityThreshold)),
-        ask({ text: words, search_mode: 'keyword' as const }),
+        ask(this.hybridSearch(words)),
         metadataOf,
       );
       const vectors = byMeaning.memories.filter((r) => this.owns(scope, r));
-      // With a threshold only what passed it by vector may be returned: a keyword match has no similarity.
-      const passed = new Set(vectors.map((r) => r.id));
-      const texts = byWords.memories.filter((r) => this.owns(scope, r) && (similarityThreshold === undefined || passed.has(r.id)));
-      return fuseByRank([vectors, texts], (r) => r.id, [1, this.options.search?.keywordWeight ?? DEFAULT_KEYWORD_WEIGHT])
-        .slice(0, limit)
-        .map(({ item, score }) => ({ ...toHit(item, metadata[item.id]), score }));
+      const similarity = new Map(vectors.map((r) => [r.id, clamp01(1 - r.dist)]));
+      // With a threshold only what passed it by vector may be returned: hybrid's score is not a similarity.
+      const tail = blended.memories.filter((r) => this.owns(scope, r) && (similarityThreshold === undefined || similarity.has(r.id)));
+      return headAndTail(vectors, tail, limit, (r) => r.id).map((r) => ({
+        ...toHit(r, metadata[r.id]),
+        score: similarity.get(r.id) ?? clamp01(1 - r.dist),
+      }));
     }
     const [res, metadata] = await together(o?.signal, ask(this.searchOf(query, similarityThreshold)), metadataOf);
     // In the server's order: by distance, or re-ranked by its recency formula (its default).
@@ -278,15 +277,20 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
    * get the query's matchable words (`keywordQuery`: never a shape that crashes the server's Redis);
    * a query with none (only stopwords or punctuation) is searched by meaning. The distance threshold
    * is the vectors' own, so it goes with searches by meaning only. Fused mode sends two requests
-   * (see `search`); where one request must do (the memory prompt), it sends its vector half.
+   * (see `search`); where one request must do (the memory prompt), it sends its vector half, whose
+   * order leads at the head.
    */
   private searchOf(query: string, similarityThreshold: number | undefined) {
-    const configured = this.options.search?.mode ?? 'semantic';
+    const configured = this.options.search?.mode ?? 'fused';
     const mode = configured === 'fused' ? 'semantic' : configured;
     const words = mode === 'semantic' ? undefined : keywordQuery(query);
     if (words === undefined) return this.semanticSearch(query, similarityThreshold);
+    return mode === 'hybrid' ? this.hybridSearch(words) : { text: words, search_mode: mode };
+  }
+
+  private hybridSearch(words: string) {
     const alpha = this.options.search?.hybridAlpha;
-    return { text: words, search_mode: mode, ...(mode === 'hybrid' && alpha !== undefined ? { hybrid_alpha: alpha } : {}) };
+    return { text: words, search_mode: 'hybrid' as const, ...(alpha !== undefined ? { hybrid_alpha: alpha } : {}) };
   }
 
   private semanticSearch(query: string, similarityThreshold: number | undefined) {
@@ -308,13 +312,6 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     return { user_id: amsTagValue(scope.userId), namespace: amsTagValue(scope.namespace) };
   }
 }
-
-/**
- * The keyword list's weight in fused search, beside the vector list's 1: plain reciprocal rank
- * fusion. Below about 0.87 a record only the keyword search finds can no longer enter a top 10 the
- * vector search filled, and fusion only reorders what vectors found.
- */
-export const DEFAULT_KEYWORD_WEIGHT = 1;
 
 /** The server's largest search page. */
 const SEARCH_PAGE = 100;

@@ -50,7 +50,6 @@ export const memoryServiceConfigSchema = z.strictObject({
     .optional(),
   searchMode: z.enum(SEARCH_MODES, { message: `must be one of ${SEARCH_MODES.map((m) => `"${m}"`).join(', ')}` }).optional(),
   hybridAlpha: weight(),
-  keywordWeight: weight(),
   recencyBoost: z.boolean({ message: 'must be true or false' }).optional(),
   recencySemanticWeight: weight(),
   recencyRecencyWeight: weight(),
@@ -65,7 +64,6 @@ export const memoryServiceConfigSchema = z.strictObject({
 const AMS_MEMORY_OPTIONS = [
   'searchMode',
   'hybridAlpha',
-  'keywordWeight',
   'modelName',
   'contextWindowMax',
   'recencyBoost',
@@ -155,14 +153,11 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
       ...(cfg.modelName ? { model_name: cfg.modelName as NonNullable<AmsLongTermOptions['window']>['model_name'] } : {}),
       ...(cfg.contextWindowMax ? { context_window_max: cfg.contextWindowMax } : {}),
     };
-    if (cfg.hybridAlpha !== undefined && cfg.searchMode !== 'hybrid')
-      throw new ConfigurationError('hybridAlpha', 'applies to searchMode "hybrid" only', context);
-    if (cfg.keywordWeight !== undefined && cfg.searchMode !== 'fused')
-      throw new ConfigurationError('keywordWeight', 'applies to searchMode "fused" only', context);
+    if (cfg.hybridAlpha !== undefined && cfg.searchMode !== undefined && cfg.searchMode !== 'hybrid' && cfg.searchMode !== 'fused')
+      throw new ConfigurationError('hybridAlpha', 'applies to searchMode "hybrid" and "fused" (the default) only', context);
     const search = {
       ...(cfg.searchMode ? { mode: cfg.searchMode } : {}),
       ...(cfg.hybridAlpha !== undefined ? { hybridAlpha: cfg.hybridAlpha } : {}),
-      ...(cfg.keywordWeight !== undefined ? { keywordWeight: cfg.keywordWeight } : {}),
     };
     this.backend = memoryBackendFor(backend, { recency, window, search, extractionStrategy: extractionStrategyOf(cfg, context) });
   }

@@ -45,23 +45,25 @@ describe('searchMode on Agent Memory Server', () => {
     return { memory, bodies };
   };
 
-  it('fused sends two searches at once: the question by meaning, its matchable words by keyword', async () => {
-    const { memory, bodies } = sent({ searchMode: 'fused', similarityThreshold: 0.2, searchTopK: 7 });
-    const app = uid('app');
-    await memory.searchMemory({ appName: app, userId: 'dana', query: CRASHING });
-    const filters = { user_id: { eq: 'dana' }, namespace: { eq: app }, limit: 7 };
-    expect(bodies).toEqual(
-      expect.arrayContaining([
-        expect.objectContaining({ text: CRASHING, search_mode: 'semantic', distance_threshold: expect.closeTo(0.8, 6), ...filters }),
-        expect.objectContaining({ text: 'likely nate has friends besides joanna', search_mode: 'keyword', ...filters }),
-      ]),
-    );
-    expect(bodies).toHaveLength(2);
-    expect(bodies.find((b) => b.search_mode === 'keyword')).not.toHaveProperty('distance_threshold');
-  });
+  it.each([{}, { searchMode: 'fused' }] as const)(
+    '%o (fused) sends two searches at once: the question by meaning, its matchable words in hybrid',
+    async (overrides) => {
+      const { memory, bodies } = sent({ ...overrides, similarityThreshold: 0.2, searchTopK: 7, hybridAlpha: 0.4 });
+      const app = uid('app');
+      await memory.searchMemory({ appName: app, userId: 'dana', query: CRASHING });
+      const filters = { user_id: { eq: 'dana' }, namespace: { eq: app }, limit: 7 };
+      expect(bodies).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ text: CRASHING, search_mode: 'semantic', distance_threshold: expect.closeTo(0.8, 6), ...filters }),
+          expect.objectContaining({ text: 'likely nate has friends besides joanna', search_mode: 'hybrid', hybrid_alpha: 0.4, ...filters }),
+        ]),
+      );
+      expect(bodies).toHaveLength(2);
+      expect(bodies.find((b) => b.search_mode === 'hybrid')).not.toHaveProperty('distance_threshold');
+    },
+  );
 
   it.each([
-    [{}, { text: CRASHING, search_mode: 'semantic', distance_threshold: expect.closeTo(0.8, 6) }],
     [{ searchMode: 'semantic' }, { text: CRASHING, search_mode: 'semantic', distance_threshold: expect.closeTo(0.8, 6) }],
     [{ searchMode: 'keyword' }, { text: 'likely nate has friends besides joanna', search_mode: 'keyword' }],
     [

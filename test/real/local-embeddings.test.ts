@@ -4,7 +4,7 @@ import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../sr
 import { ensureLocalEmbeddingsInstalled, startLocalEmbeddings, type LocalEmbeddings } from '../../src/testing/local-embeddings/index.js';
 import { ensureRealServerInstalled } from '../../src/testing/real-agent-memory-server/index.js';
 import { closeIfStarted } from '../helpers/started.js';
-import { fuseByRank } from '../../src/codec/rank-fusion.js';
+import { headAndTail } from '../../src/codec/search-fusion.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -82,7 +82,7 @@ describe('the real server with local embeddings finds a memory by meaning alone'
     expect(memories[0]?.content.parts?.[0]?.text).toBe(texts[0]);
   });
 
-  it('fused search answers the reciprocal rank fusion of what the server ranks by meaning and by words', async () => {
+  it('fused search answers the vector search’s head and the hybrid search’s tail', async () => {
     const app = 'fusion';
     // Without the server's recency re-ranking: each search refreshes last_accessed, which would reorder the next.
     const connection = { backend: 'opensource-agent-memory' as const, apiBaseUrl: server.url, recencyBoost: false };
@@ -100,25 +100,20 @@ describe('the real server with local embeddings finds a memory by meaning alone'
       memories: texts.map((text) => ({ content: { role: 'user', parts: [{ text }] } })),
     });
     await server.settled();
-    const found = async (searchMode: 'semantic' | 'keyword' | 'fused') =>
+    const found = async (searchMode: 'semantic' | 'hybrid' | 'fused') =>
       (
         await new RedisLongTermMemoryService({ ...connection, searchMode }).searchMemory({
           appName: app,
           userId: 'u',
           query: 'What did the vet say about Biscuit?',
-          limit: 3,
+          limit: 2,
         })
       ).memories.map((m) => m.content.parts?.[0]?.text ?? '');
-    const [byMeaning, byWords, fused] = [await found('semantic'), await found('keyword'), await found('fused')];
-    // Each list holds something the other does not, so the fusion is not either list.
-    expect(byMeaning).toContain('The animal doctor said the dog needs to lose two kilos');
-    expect(byWords).toContain('What did you say about the meeting?');
-    expect(fused).toEqual(
-      fuseByRank([byMeaning, byWords], (t) => t)
-        .map((f) => f.item)
-        .slice(0, 3),
-    );
-    expect(fused).not.toEqual(byMeaning);
-    expect(fused).not.toEqual(byWords);
+    const [byMeaning, blended, fused] = [await found('semantic'), await found('hybrid'), await found('fused')];
+    expect(fused).toEqual(headAndTail(byMeaning, blended, 2, (t) => t));
+    // The hybrid search (its vector is the question's words', its order by them too) brings in the
+    // record that names Biscuit, which the vector search's top 2 lacks.
+    expect(byMeaning).not.toContain('Biscuit: reorder 3 bags, code BSC-7');
+    expect(fused).toEqual([byMeaning[0], 'Biscuit: reorder 3 bags, code BSC-7']);
   });
 });

@@ -18,6 +18,7 @@ import { startReferenceServer, type FaultRule, type ReferenceServer } from '../.
 import { closeIfStarted } from '../helpers/started.js';
 
 const USER = 'u1';
+const AMS_SEARCH_PATH = '/v1/long-term-memory/search';
 let seq = 0;
 const fresh = () => `app-${++seq}`;
 const event = (id: string) => createEvent({ id, author: 'user', timestamp: Date.now(), content: { role: 'user', parts: [{ text: `text of ${id}` }] } });
@@ -146,7 +147,8 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)('fault
       const attempts = server.faults.log.slice(before).filter((l) => l.fault);
       const perPath = new Map<string, number>();
       for (const a of attempts) perPath.set(`${a.method} ${a.url}`, (perPath.get(`${a.method} ${a.url}`) ?? 0) + 1);
-      expect(Math.max(...perPath.values())).toBeLessThanOrEqual(3);
+      // A fused memory search (the default on Agent Memory Server) sends two searches to one path at once.
+      for (const [key, n] of perPath) expect(n, key).toBeLessThanOrEqual(3 * (key.startsWith('POST ') && key.includes(AMS_SEARCH_PATH) ? 2 : 1));
       if (NOT_PROCESSED.has(fault.kind) && op.present) expect(await op.present(ctx, app)).toBe(false);
     });
   });

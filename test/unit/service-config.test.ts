@@ -89,7 +89,6 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
     ['searchMode', 'keyword'],
     ['hybridAlpha', 0.5],
     ['searchMode', 'fused'],
-    ['keywordWeight', 0.5],
   ])('RedisLongTermMemoryService: %s on Redis Agent Memory is a ConfigurationError naming it and the backend', (option, value) => {
     const err = configError(() => new RedisLongTermMemoryService({ ...ram, [option]: value }));
     expect(err.option).toBe(option);
@@ -110,17 +109,13 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
     );
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, recencyHalfLifeCreatedDays: 0 })).message).toContain('must be more than 0 days');
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, searchMode: 'fuzzy' as never })).message).toContain(
-      '"searchMode": must be one of "semantic", "keyword", "hybrid", "fused"',
+      '"searchMode": must be one of "fused", "semantic", "keyword", "hybrid"',
     );
-    expect(configError(() => new RedisLongTermMemoryService({ ...ams, searchMode: 'fused', keywordWeight: -1 })).message).toContain(
-      '"keywordWeight": must be from 0 to 1',
-    );
-    expect(configError(() => new RedisLongTermMemoryService({ ...ams, keywordWeight: 0.5 })).message).toContain('applies to searchMode "fused" only');
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, searchMode: 'hybrid', hybridAlpha: 2 })).message).toContain(
       '"hybridAlpha": must be from 0 to 1',
     );
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, searchMode: 'keyword', hybridAlpha: 0.5 })).message).toContain(
-      'applies to searchMode "hybrid" only',
+      'applies to searchMode "hybrid" and "fused" (the default) only',
     );
     expect(
       new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom', extractionStrategyConfig: { custom_prompt: 'Extract facts: {message}' } })
