@@ -76,7 +76,9 @@ export function toMessage(event: Event): Message | undefined {
     role: isUserAuthored(event) ? 'user' : 'assistant',
     content,
     id: event.id,
-    created_at: new Date(event.timestamp).toISOString(),
+    // The server refuses a message dated more than 300 s ahead of its clock (the whole PUT with it);
+    // the event keeps its time in the journal, the conversation dates such a message now.
+    created_at: new Date(Math.min(event.timestamp, Date.now())).toISOString(),
     discrete_memory_extracted: 'f',
   };
 }

@@ -292,6 +292,21 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
       // Read by a fresh instance too.
       expect((await readFresh(app)).events.map((e) => e.id)).toEqual(ours[0]);
     });
+
+    // Found by the generated inputs (test/properties): Agent Memory Server refuses a message dated
+    // more than 300 s ahead of its clock, which refused the whole append.
+    it('stores events dated far ahead or at the epoch as the database does', async () => {
+      const year = 365 * 24 * 3600_000;
+      // Made once: createEvent dates an event it is given at 0 now.
+      const events = [Date.now() + year, 0, Date.now() + 301_000, 1.5].map((t, i) => say(`t${i}`, t));
+      const { oracle, ours, app } = await both(async (s, a) => {
+        const session = await s.createSession({ appName: a, userId: 'u' });
+        for (const event of events) await s.appendEvent({ session, event: structuredClone(event) });
+        return (await s.getSession({ appName: a, userId: 'u', sessionId: session.id }))!.events.map((e) => [e.id, e.timestamp]);
+      });
+      expect(ours).toEqual(oracle);
+      expect((await readFresh(app)).events.map((e) => [e.id, e.timestamp])).toEqual(oracle);
+    });
   });
 
   describe('memory', () => {
