@@ -4,7 +4,7 @@ import { ConflictError } from '../clients/errors.js';
 import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js';
 import { withBackendSummary } from '../codec/compaction.js';
 import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
-import { ENVELOPE_VERSION, eventFromJson, eventToJson, textEvent, type EventJson } from '../codec/events.js';
+import { ENVELOPE_VERSION, eventFromJson, eventToJson, isAfter, textEvent, type EventJson } from '../codec/events.js';
 import { remember } from '../codec/bounded.js';
 import { amsSessionId, amsTagValue, fromAmsAppSlotSessionId, fromAmsSessionId, scopeKey, tupleId, type SessionScope } from '../codec/ids.js';
 import { assignOwn, isRecord, setOwn, toJson, type JsonValue } from '../codec/json.js';
@@ -489,11 +489,11 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       // The summary goes before the first message the server kept: it must be outside the window.
       const first = complete.find((e) => e.id === nativeMessages[0]?.id);
       const fromFirst = first
-        ? complete.slice(complete.indexOf(first)).filter((e) => window.afterTimestamp === undefined || e.timestamp > window.afterTimestamp)
+        ? complete.slice(complete.indexOf(first)).filter((e) => window.afterTimestamp === undefined || isAfter(e.timestamp, window.afterTimestamp))
         : [];
       const outside =
         first !== undefined &&
-        ((window.afterTimestamp !== undefined && first.timestamp <= window.afterTimestamp) ||
+        ((window.afterTimestamp !== undefined && !isAfter(first.timestamp, window.afterTimestamp)) ||
           (window.numRecentEvents !== undefined && fromFirst.length >= window.numRecentEvents));
       if (!outside) return whole();
     }
@@ -818,7 +818,7 @@ function windowStateOf(read: PlaceRead): StateMap {
 function windowAnswered(window: EventWindow, events: Event[], bound: number): boolean {
   if (window.afterTimestamp !== undefined && bound <= window.afterTimestamp) return true;
   if (window.numRecentEvents === undefined) return false;
-  const complete = events.filter((e) => e.timestamp > bound && (window.afterTimestamp === undefined || e.timestamp > window.afterTimestamp));
+  const complete = events.filter((e) => e.timestamp > bound && (window.afterTimestamp === undefined || isAfter(e.timestamp, window.afterTimestamp)));
   return complete.length >= window.numRecentEvents;
 }
 

@@ -136,11 +136,19 @@ export function dedupeEvents(events: Event[]): Event[] {
   return out;
 }
 
+/**
+ * Whether an event's time is after getSession's `afterTimestamp`, as DatabaseSessionService
+ * decides it: strictly after, in whole milliseconds (it compares Dates, which drop a fraction), so
+ * an event at 1000.25 is not after 1000. InMemorySessionService keeps an event at that very time.
+ */
+export function isAfter(timestamp: number, afterTimestamp: number): boolean {
+  return Math.floor(timestamp) > Math.floor(afterTimestamp);
+}
+
 /** Applies getSession's `afterTimestamp` and `numRecentEvents` (filter first, then keep the last n). */
 export function selectEvents(events: Event[], config: { numRecentEvents?: number | undefined; afterTimestamp?: number | undefined } | undefined): Event[] {
   let out = events;
-  // Strictly after, as DatabaseSessionService (InMemorySessionService keeps an event at that very time).
-  if (config?.afterTimestamp) out = out.filter((e) => e.timestamp > config.afterTimestamp!);
+  if (config?.afterTimestamp) out = out.filter((e) => isAfter(e.timestamp, config.afterTimestamp!));
   // 0 keeps none, as DatabaseSessionService (InMemorySessionService reads 0 as no limit).
   if (config?.numRecentEvents !== undefined) out = config.numRecentEvents === 0 ? [] : out.slice(-config.numRecentEvents);
   return out;
