@@ -33,7 +33,7 @@ type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
  * retries without its namespace filter, so results are filtered again here before they are
  * returned: a search never yields another user's or namespace's memories.
  */
-/** Agent Memory Server's search modes: by meaning (vectors), by words (BM25), or both weighted. */
+/** Agent Memory Server's search modes: fused (by meaning and, at once, the server's hybrid of the question's words), by meaning (vectors), by words (BM25), or both weighted (hybrid). */
 export const SEARCH_MODES = ['fused', 'semantic', 'keyword', 'hybrid'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
 
