@@ -214,7 +214,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           o,
         );
         // Records the server merged from this app's and other apps' memories go too.
-        for (const r of page.memories) if (this.holdsMemoryOf(scope, r)) ids.add(r.id);
+        for (const r of page.memories) if (this.owns(scope, r, holdsAppMemory)) ids.add(r.id);
         if (page.memories.length < SEARCH_PAGE) break;
       }
       if (!ids.size) {
@@ -265,11 +265,12 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
 
   /**
    * Whether a record is the scope's: its user and namespace (the server's TAG filters ignore ASCII
-   * case and a search that finds nothing may be widened), and its app (see `inAppScope`).
+   * case and a search that finds nothing may be widened), and its app by `appRule`: `inAppScope`
+   * for what the scope sees, `holdsAppMemory` for what forgetting its user deletes.
    */
-  private owns(scope: MemoryScope, r: Pick<Record_, 'user_id' | 'namespace' | 'topics'>): boolean {
+  private owns(scope: MemoryScope, r: Pick<Record_, 'user_id' | 'namespace' | 'topics'>, appRule = inAppScope): boolean {
     const { user_id, namespace } = this.keys(scope);
-    return r.user_id === user_id && r.namespace === namespace && inAppScope(scope, r.topics);
+    return r.user_id === user_id && r.namespace === namespace && appRule(scope, r.topics);
   }
 
   /**
@@ -299,12 +300,6 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       search_mode: 'semantic' as const,
       ...(similarityThreshold !== undefined ? { distance_threshold: 1 - similarityThreshold } : {}),
     };
-  }
-
-  /** Whether a record holds any of the scope's memories (`holdsAppMemory`), for forgetting a user. */
-  private holdsMemoryOf(scope: MemoryScope, r: Pick<Record_, 'user_id' | 'namespace' | 'topics'>): boolean {
-    const { user_id, namespace } = this.keys(scope);
-    return r.user_id === user_id && r.namespace === namespace && holdsAppMemory(scope, r.topics);
   }
 
   /** The ids the session service gives the working memory, which the server gives the memories it extracts from it. */

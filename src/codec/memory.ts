@@ -122,11 +122,7 @@ export function visibleTopics(topics: readonly string[] | null | undefined): str
  * holds another app's memory, so no app sees it.
  */
 export function inAppScope(s: MemoryScope, topics: readonly string[] | null | undefined): boolean {
-  if (s.kind === 'namespace') return true;
-  const tags = (topics ?? []).filter(isAppTopic).map((t) => t.toLowerCase());
-  if (!tags.length) return s.namespace === s.appName;
-  const own = appTopic(s.appName).toLowerCase();
-  return tags.every((t) => t === own);
+  return byAppTopics(s, topics, (tags, own) => tags.every((t) => t === own));
 }
 
 /**
@@ -134,9 +130,18 @@ export function inAppScope(s: MemoryScope, topics: readonly string[] | null | un
  * this app's and other apps' records counts too. What forgetting a user deletes.
  */
 export function holdsAppMemory(s: MemoryScope, topics: readonly string[] | null | undefined): boolean {
+  return byAppTopics(s, topics, (tags, own) => tags.includes(own));
+}
+
+/**
+ * The rule both share: namespace scope takes every record; a record with no app topic is the
+ * memory of the app named as the namespace; otherwise `rule` judges its app topics (lower-cased,
+ * as the TAG index compares them) against the scope's own.
+ */
+function byAppTopics(s: MemoryScope, topics: readonly string[] | null | undefined, rule: (tags: string[], own: string) => boolean): boolean {
   if (s.kind === 'namespace') return true;
   const tags = (topics ?? []).filter(isAppTopic).map((t) => t.toLowerCase());
-  return tags.length ? tags.includes(appTopic(s.appName).toLowerCase()) : s.namespace === s.appName;
+  return tags.length ? rule(tags, appTopic(s.appName).toLowerCase()) : s.namespace === s.appName;
 }
 
 /** Checks text, type and topics against the limits, naming the field that breaks one. */

@@ -13,9 +13,9 @@ import { detail, invalid, parsePyDatetime, pyDatetime, pyIndexed, pyNow, pythonJ
 import { hasTag, tagsOf } from './tags.js';
 import { ulid } from './ulid.js';
 import { bm25Scores, normaliseScores } from './text-score.js';
+import { textOf } from '../../codec/json.js';
 
 type SearchMode = 'semantic' | 'keyword' | 'hybrid';
-import { textOf } from '../../codec/json.js';
 
 /** A record as the index holds it (what a read returns, before `dist`/`score`). */
 export interface AmsMemory {
