@@ -117,23 +117,30 @@ export function fromAmsAppSlotSessionId(storedSessionId: string): { sessionId: s
 
 /**
  * Agent Memory Server finds working memories and long-term memories by `user_id` and `namespace`
- * through RediSearch TAG fields, which split a value at `,` and trim the spaces around each part:
- * a user `Doe, John` is found as `doe` or `john` and never as itself. User ids and namespaces
- * holding a comma or leading or trailing whitespace (and ids that read as escaped) are stored with
- * `%`, `,` and that whitespace percent-escaped, so each is one tag; every other id is stored as it
- * is. (TAG matching also ignores ASCII case, so readers check the exact id of what they are given.)
+ * through RediSearch TAG fields, which split a stored value at `,` and trim the spaces around each
+ * part: a user `Doe, John` is found as `doe` or `john` and never as itself. And the query side
+ * (RedisVL's escaping) leaves `|`, `?`, `` ` `` and ASCII control characters as they are: a query
+ * for `bob|eve` is one for `bob` or `eve`, and one for `a?b` or `t<TAB>x` finds nothing
+ * (test/real/tag-ids.test.ts). User ids and namespaces holding any of these, or leading or trailing
+ * whitespace (or that read as escaped), are stored with `%` and those characters percent-escaped,
+ * so each is one tag the server can find; every other id is stored as it is. (TAG matching also
+ * ignores ASCII case, so readers check the exact id of what they are given.)
  */
-const TAG_ESCAPED = /%(?:25|2C|20|09|0A|0B|0C|0D)/i;
+// eslint-disable-next-line no-control-regex -- control characters are what it finds
+const TAG_UNSAFE = /[,|?`\x00-\x1f\x7f]/g;
+const TAG_ESCAPED = /%(?:25|2C|7C|3F|60|20|[01][0-9A-F]|7F)/i;
+const hexOf = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
 
 export function amsTagValue(id: string): string {
-  const needs = id.includes(',') || /^\s|\s$/.test(id) || TAG_ESCAPED.test(id);
+  const needs = new RegExp(TAG_UNSAFE.source).test(id) || /^\s|\s$/.test(id) || TAG_ESCAPED.test(id);
   if (!needs) return id;
-  const escaped = id.replace(/%/g, '%25').replace(/,/g, '%2C');
-  const hex = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
-  return escaped.replace(/^[ \t\n\v\f\r]+/, (ws) => [...ws].map(hex).join('')).replace(/[ \t\n\v\f\r]+$/, (ws) => [...ws].map(hex).join(''));
+  const escaped = id.replace(/%/g, '%25').replace(TAG_UNSAFE, hexOf);
+  return escaped.replace(/^ +/, (ws) => [...ws].map(hexOf).join('')).replace(/ +$/, (ws) => [...ws].map(hexOf).join(''));
 }
 
 /** The id a stored `user_id` or `namespace` stands for (the inverse of `amsTagValue`). */
 export function fromAmsTagValue(stored: string): string {
-  return TAG_ESCAPED.test(stored) ? stored.replace(/%(25|2C|20|09|0A|0B|0C|0D)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))) : stored;
+  return TAG_ESCAPED.test(stored)
+    ? stored.replace(new RegExp(TAG_ESCAPED.source, 'gi'), (hex: string) => String.fromCharCode(parseInt(hex.slice(1), 16)))
+    : stored;
 }

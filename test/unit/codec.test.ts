@@ -1,7 +1,17 @@
 import { appTopic, holdsAppMemory, inAppScope } from '../../src/codec/memory.js';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/clients/errors.js';
-import { amsAppSlotSessionId, amsSessionId, fromAmsAppSlotSessionId, fromAmsSessionId, isReadableId, readableId, tupleId } from '../../src/codec/ids.js';
+import {
+  amsAppSlotSessionId,
+  amsSessionId,
+  amsTagValue,
+  fromAmsAppSlotSessionId,
+  fromAmsSessionId,
+  fromAmsTagValue,
+  isReadableId,
+  readableId,
+  tupleId,
+} from '../../src/codec/ids.js';
 import { ToolConfirmation } from '@google/adk';
 import { assignOwn, setOwn, toJson } from '../../src/codec/json.js';
 import { mergeScopes, splitState } from '../../src/codec/state.js';
@@ -90,6 +100,28 @@ describe('Agent Memory Server session ids in URL paths', () => {
     }
     const stored = ids.flatMap((id) => [amsSessionId(id), amsAppSlotSessionId(id, 'helper'), amsAppSlotSessionId(id, 'a%7Cb')]);
     expect(new Set(stored).size).toBe(stored.length);
+  });
+});
+
+describe('Agent Memory Server user ids and namespaces as TAG values', () => {
+  it('escapes what a TAG cannot store or a TAG query cannot find, one to one, and nothing else', () => {
+    // Stored values split at commas and are trimmed; queries leave |, ?, ` and control characters unescaped.
+    expect(amsTagValue('Doe, John')).toBe('Doe%2C John');
+    expect(amsTagValue('bob|eve')).toBe('bob%7Ceve');
+    expect(amsTagValue('a?b`c')).toBe('a%3Fb%60c');
+    expect(amsTagValue('t\tx\n\u0000\u007f')).toBe('t%09x%0A%00%7F');
+    expect(amsTagValue(' bob ')).toBe('%20bob%20');
+    expect(amsTagValue('50%|')).toBe('50%25%7C');
+    for (const id of ['bob', 'a b', 'ünï🚀', '50%off', 'x*{y}', 'a\u00a0b', '@user_id:{bob}']) expect(amsTagValue(id)).toBe(id);
+    // An id that reads as escaped is escaped again, so no two ids share a stored form.
+    expect(amsTagValue('bob%7Ceve')).toBe('bob%257Ceve');
+    const ids = ['bob|eve', 'bob%7Ceve', 'bob%7ceve', 'Doe, John', 'Doe%2C John', ' bob', '%20bob', 'a?b', 'a%3Fb', 't\tx', 't%09x', '%', '%25', 'plain', ''];
+    expect(new Set(ids.map(amsTagValue)).size).toBe(ids.length);
+    for (const id of ids) {
+      // eslint-disable-next-line no-control-regex -- control characters are what it looks for
+      expect(amsTagValue(id)).not.toMatch(/[,|?`\x00-\x1f\x7f]|^ | $/);
+      expect(fromAmsTagValue(amsTagValue(id))).toBe(id);
+    }
   });
 });
 

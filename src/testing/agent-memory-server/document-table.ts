@@ -5,7 +5,7 @@
  * matching rows cost, not what the whole store costs, as RediSearch's do: a store of 10 000
  * sessions stays as fast to list one user's sessions in as a store of ten.
  */
-import { asciiLower, tagsOf } from './tags.js';
+import { queriedTags, tagsOf } from './tags.js';
 
 export type TagField = 'session_id' | 'namespace' | 'user_id';
 const TAG_FIELDS: readonly TagField[] = ['session_id', 'namespace', 'user_id'];
@@ -58,15 +58,15 @@ export class DocumentTable<T> {
 
   /**
    * Keys whose rows carry every given tag (a field left out or empty matches anything; ASCII case
-   * ignored, as `hasTag`), in write order.
+   * ignored, `|` alternatives, as `hasTag`), in write order.
    */
   keysTagged(query: Partial<Record<TagField, string | null>>): string[] {
     const sets: Set<string>[] = [];
     for (const f of TAG_FIELDS) {
       const q = query[f];
       if (!q) continue;
-      // A query value is taken whole (RedisVL escapes it): only a part equal to it matches.
-      sets.push(this.byTag.get(`${f}\u0000${asciiLower(q)}`) ?? new Set());
+      // Only a part equal to the query value (or one of its `|` alternatives) matches.
+      sets.push(new Set(queriedTags(q).flatMap((t) => [...(this.byTag.get(`${f}\u0000${t}`) ?? [])])));
     }
     if (!sets.length) return [...this.rows.keys()];
     sets.sort((a, b) => a.size - b.size);
