@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js';
 import { ByteBoundedCache, remember } from '../codec/bounded.js';
 import { KeyedQueue, mapLimit } from '../codec/concurrency.js';
+import { adkOf, dataWithAdk } from '../codec/exact-numbers.js';
 import { isRecord, toJsonObject, type JsonValue } from '../codec/json.js';
 import { unlessMissing } from './missing.js';
 import type { CallOptions } from './types.js';
@@ -235,7 +236,7 @@ export class JournalStore {
       try {
         await this.client.putWorkingMemory(
           written,
-          { messages: [], data: { adk, ...(expiresAt ? { expiresAt } : {}) }, namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) },
+          { messages: [], data: dataWithAdk(adk, expiresAt ? { expiresAt } : {}), namespace: key.namespace, ...(ttl_seconds ? { ttl_seconds } : {}) },
           undefined,
           o,
         );
@@ -361,7 +362,7 @@ export class JournalStore {
     // The server may answer a missing key with a document its TAG index finds: only this one counts.
     if (!doc || doc.session_id !== documentId || doc.namespace !== key.namespace || !isRecord(doc.data) || doc.data.adk === undefined) return undefined;
     const expiresAt = doc.data.expiresAt;
-    return { id: documentId, payload: doc.data.adk, ...(typeof expiresAt === 'number' ? { expiresAt } : {}) };
+    return { id: documentId, payload: adkOf(doc.data), ...(typeof expiresAt === 'number' ? { expiresAt } : {}) };
   }
 
   /** Writes a document that is not a writer's: its author's alone, or the same content from every writer. */
@@ -371,7 +372,7 @@ export class JournalStore {
       documentId,
       {
         messages: [],
-        data: { adk: toJsonObject(payload, 'createSession', 'data.adk'), ...(expiresAt ? { expiresAt } : {}) },
+        data: dataWithAdk(toJsonObject(payload, 'createSession', 'data.adk'), expiresAt ? { expiresAt } : {}),
         namespace: key.namespace,
         ...(ttl_seconds ? { ttl_seconds } : {}),
       },

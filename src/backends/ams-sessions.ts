@@ -758,10 +758,10 @@ function recordEvents(docs: { id: string; payload: unknown }[]): Event[] {
   return out;
 }
 
-/** The state another client keeps in a working memory's `data` (everything but this package's marker). */
+/** The state another client keeps in a working memory's `data` (everything but this package's marker and its exact numbers). */
 function foreignState(native: WorkingMemory | undefined): StateMap {
   if (!native || !isRecord(native.data)) return {};
-  const { adk: _marker, ...rest } = native.data;
+  const { adk: _marker, adkExact: _exact, ...rest } = native.data;
   return rest;
 }
 

@@ -3,6 +3,7 @@ import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clien
 import { remember } from '../codec/bounded.js';
 import { KeyedQueue } from '../codec/concurrency.js';
 import { conversationText, isUserAuthored } from '../codec/events.js';
+import { adkOf, dataWithAdk } from '../codec/exact-numbers.js';
 import { amsAppSlotSessionId, amsSessionId, amsTagValue, scopeKey, type SessionScope } from '../codec/ids.js';
 import { isRecord } from '../codec/json.js';
 import { mergeByTime } from '../codec/timeline.js';
@@ -105,7 +106,7 @@ function bodyOf(doc: WorkingMemory): Body {
 
 /** The marker a document carries, if this package wrote one. */
 export function markerOf(doc: { data?: unknown } | undefined): Partial<ViewMarker> {
-  const adk = doc && isRecord(doc.data) ? doc.data.adk : undefined;
+  const adk = doc ? adkOf(doc.data) : undefined;
   return isRecord(adk) ? adk : {};
 }
 
@@ -147,7 +148,7 @@ export class NativeViews {
 
   /** Creates the native document of a new session: no messages yet, so the server does no work on it. */
   async create(scope: SessionScope, marker: ViewMarker, o?: CallOptions, ttlSeconds?: number): Promise<void> {
-    await this.write(scope, { messages: [], data: { adk: { ...marker } }, ...(ttlSeconds ? { ttl_seconds: ttlSeconds } : {}) }, o);
+    await this.write(scope, { messages: [], data: dataWithAdk({ ...marker }), ...(ttlSeconds ? { ttl_seconds: ttlSeconds } : {}) }, o);
   }
 
   /** Remembers the messages a read found the record to hold after the server's summary. */
@@ -197,7 +198,7 @@ export class NativeViews {
       }
       const data = isRecord(base.data) ? base.data : {};
       const ids = messages.map((m) => m.id).filter((id): id is string => typeof id === 'string');
-      await this.write(scope, { ...base, messages, data: { ...data, adk: { ...marker, ids } } }, o);
+      await this.write(scope, { ...base, messages, data: dataWithAdk({ ...marker, ids }, data) }, o);
     });
   }
 
