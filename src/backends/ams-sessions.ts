@@ -7,7 +7,7 @@ import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
 import { ENVELOPE_VERSION, eventFromJson, eventToJson, isAfter, textEvent, type EventJson } from '../codec/events.js';
 import { remember } from '../codec/bounded.js';
 import { amsSessionId, amsTagValue, fromAmsAppSlotSessionId, fromAmsSessionId, scopeKey, tupleId, type SessionScope } from '../codec/ids.js';
-import { assignOwn, isRecord, setOwn, toJson, type JsonValue } from '../codec/json.js';
+import { isRecord, setOwn, toJson, type JsonValue } from '../codec/json.js';
 import { splitState, type StateMap } from '../codec/state.js';
 import { mergeByTime, stableByTime } from '../codec/timeline.js';
 import { sessionNotFound, unlessMissing } from './missing.js';
@@ -84,7 +84,7 @@ interface Creation {
 }
 
 /** A session-state key as a writer's events last set it: the value, and the time of the event that set it. */
-interface StateEntry {
+export interface StateEntry {
   value: JsonValue;
   at: number;
 }
@@ -454,7 +454,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       return adoptedFrom ? foreignEvent(adoptedFrom, scope.appName) : e;
     });
     // A session another client created (the Python adk-redis) keeps its initial state in the document's data.
-    const state = sessionStateOf({ native, docs }, journaled);
+    const state = sessionStateOf({ native, docs });
     const createdAt = created?.createdAt ?? (Date.parse(native?.created_at ?? '') || 0);
     const events = summarised ? withBackendSummary(timeline, { text: summarised, firstRetained, startHint: createdAt }) : timeline;
     return { state, events, lastUpdateTime: timeline.at(-1)?.timestamp ?? createdAt };
@@ -503,7 +503,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     });
     this.views.rememberMore(scope, viewMessages(complete, nativeMessages));
     const createdAt = created?.createdAt ?? (Date.parse(native.created_at ?? '') || 0);
-    return { state: windowStateOf(read), events: timeline, lastUpdateTime: timeline.at(-1)?.timestamp ?? journaled.at(-1)?.timestamp ?? createdAt };
+    return { state: sessionStateOf(read), events: timeline, lastUpdateTime: timeline.at(-1)?.timestamp ?? journaled.at(-1)?.timestamp ?? createdAt };
   }
 
   /**
@@ -613,7 +613,12 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     }
     if (unsure) this.placeAt(scope, scope);
     const ttl = fresh?.ttl_seconds ?? undefined;
-    let carry = { events: [] as EventJson[], writes: [] as ((signal: AbortSignal) => Promise<unknown>)[], settled: [] as { id: string; expiresAt?: number }[] };
+    let carry = {
+      events: [] as EventJson[],
+      copies: new Map<EventJson, boolean>(),
+      writes: [] as ((signal: AbortSignal) => Promise<unknown>)[],
+      settled: [] as { id: string; expiresAt?: number }[],
+    };
     if (ttl) {
       // A session this instance has not read yet: learn its documents first (once).
       if (!this.expiry.knows(scope)) {
@@ -634,7 +639,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     // The journal and the view are independent documents: written together. Session state travels in the events.
     const [written] = await allToCompletion(
       o?.signal,
-      (signal: AbortSignal) => this.journalEvents(scope, [...carry.events, ...adopted, json], { signal }, beside),
+      (signal: AbortSignal) => this.journalEvents(scope, [...carry.events, ...adopted, json], { signal }, beside, carry.copies),
       (signal: AbortSignal) => this.views.append(scope, fresh, event, marker, { signal }),
       ...carry.writes,
       ...alongside,
@@ -648,7 +653,13 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
    * is written again, and other creation records (losers that did not clean up) are deleted.
    */
   private carryForward(scope: SessionScope, journal: JournalKey, ttl: number, docs: JournalDoc[]) {
-    const events = docs.filter((d) => isEvents(d.payload)).flatMap((d) => (d.payload as EventsPayload).events as EventJson[]);
+    const copies = new Map<EventJson, boolean>();
+    for (const d of docs) {
+      if (!isEvents(d.payload)) continue;
+      const own = parseDocumentId(d.id)?.writer === this.journals.writerId;
+      for (const e of d.payload.events as EventJson[]) copies.set(e, own);
+    }
+    const events = [...copies.keys()];
     const creation = this.expiry.creationOf(scope);
     const writes: ((signal: AbortSignal) => Promise<unknown>)[] = [];
     const settled: { id: string; expiresAt?: number }[] = [];
@@ -664,18 +675,24 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
         settled.push({ id: d.id });
       }
     }
-    return { events, writes, settled };
+    return { events, copies, writes, settled };
   }
 
   /** Adds events to this writer's journal of a session (an id already there is replaced). */
-  private journalEvents(scope: SessionScope, events: EventJson[], o?: CallOptions, expiry?: Expiry): Promise<JournalDoc> {
+  private journalEvents(
+    scope: SessionScope,
+    events: EventJson[],
+    o?: CallOptions,
+    expiry?: Expiry,
+    copies?: ReadonlyMap<EventJson, boolean>,
+  ): Promise<JournalDoc> {
     return this.journals.update<EventsPayload>(
       amsKeys.journal(scope),
       (previous) => ({ v: ENVELOPE_VERSION, kind: 'events', events: [], state: previous?.state ?? {}, before: latestOf(previous) }),
       (p) => ({
         ...p,
         events: events.reduce((list, e) => upsert(list, e, (x) => isRecord(x) && x.id === e.id), p.events),
-        ...(p.state ? { state: withStateOf(p.state, events) } : {}),
+        ...(p.state ? { state: withStateOf(p.state, events, copies) } : {}),
       }),
       eventsSize,
       o,
@@ -765,11 +782,30 @@ function foreignState(native: WorkingMemory | undefined): StateMap {
   return rest;
 }
 
-/** A session's own state as stored: its creation's (or another client's document data), then every event's changes. */
-function sessionStateOf(read: PlaceRead, journaled = journaledEvents(read.docs)): StateMap {
+/**
+ * A session's own state as stored: its creation's (or another client's document data), then every
+ * key at its last setting. As ADK's database service applies each append's changes when it is
+ * made, a writer's settings count in the order it appended them, whatever the events' times; across
+ * writers the latest by time wins (a later writer first at equal times, as a merge of their events
+ * by time applies them). Each writer's newest document keeps its running record of settings; a
+ * writer whose documents predate that record has its events replayed in the order it stored them.
+ */
+function sessionStateOf(read: PlaceRead): StateMap {
   const state: StateMap = { ...(winningCreation(read.docs)?.creation.state ?? foreignState(read.native)) };
-  // Messages adopted from other clients carry no state changes: the journaled events hold them all.
-  for (const e of journaled) assignOwn(state, splitState(e.actions.stateDelta).session);
+  const latest = new Map<string, StateEntry>();
+  for (const { payloads } of JournalStore.byWriter(read.docs, isEvents)) {
+    const settings =
+      payloads.at(-1)?.state ??
+      withStateOf(
+        {},
+        payloads.flatMap((p) => p.events as EventJson[]),
+      );
+    for (const [k, entry] of Object.entries(settings)) {
+      const seen = latest.get(k);
+      if (!seen || entry.at >= seen.at) latest.set(k, entry);
+    }
+  }
+  for (const [k, entry] of latest) setOwn(state, k, entry.value);
   return state;
 }
 
@@ -781,37 +817,27 @@ function latestOf(previous: EventsPayload | undefined): number | null {
   return latest;
 }
 
-/** A writer's state entries after these events (the same object when they set no session key). */
-function withStateOf(state: Record<string, StateEntry>, events: EventJson[]): Record<string, StateEntry> {
+/**
+ * A writer's state entries after these events, in the order it appends them (the same object when
+ * they set no session key). Copies carried forward from documents about to expire (`copies`: true
+ * for this writer's own) are not new settings: the writer's own were counted when it made them, and
+ * another writer's count as that writer's would, by time.
+ */
+export function withStateOf(state: Record<string, StateEntry>, events: EventJson[], copies?: ReadonlyMap<EventJson, boolean>): Record<string, StateEntry> {
   let out = state;
   for (const e of events) {
+    const ownCopy = copies?.get(e);
+    if (ownCopy) continue;
     const actions = e.actions;
     const delta = isRecord(actions) && isRecord(actions.stateDelta) ? splitState(actions.stateDelta).session : {};
     const at = typeof e.timestamp === 'number' ? e.timestamp : 0;
     for (const [k, value] of Object.entries(delta)) {
+      if (ownCopy === false && Object.hasOwn(out, k) && out[k]!.at > at) continue;
       if (out === state) out = { ...state };
       setOwn(out, k, { value: value as JsonValue, at });
     }
   }
   return out;
-}
-
-/**
- * A session's own state from each writer's newest document: its creation's, then every key at the
- * value of its latest setting across writers (a later writer first at equal times, as a merge of
- * their events by time applies them).
- */
-function windowStateOf(read: PlaceRead): StateMap {
-  const state: StateMap = { ...(winningCreation(read.docs)?.creation.state ?? foreignState(read.native)) };
-  const latest = new Map<string, StateEntry>();
-  for (const { payloads } of JournalStore.byWriter(read.docs, isEvents)) {
-    for (const [k, entry] of Object.entries(payloads.at(-1)?.state ?? {})) {
-      const seen = latest.get(k);
-      if (!seen || entry.at >= seen.at) latest.set(k, entry);
-    }
-  }
-  for (const [k, entry] of latest) setOwn(state, k, entry.value);
-  return state;
 }
 
 /** Whether the events after `bound` (all there are after it) answer a window as the whole record would. */

@@ -327,6 +327,22 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
       expect(ours).toEqual(oracle);
       expect((await readFresh(app)).events.map((e) => [e.id, e.timestamp])).toEqual(oracle);
     });
+    it('applies state changes in the order they were appended, whatever the events are dated', async () => {
+      // Found by the generated sequences (test/properties): the later append is dated earlier.
+      const setting = (id: string, timestamp: number, value: number) =>
+        createEvent({ id, invocationId: 'i', author: 'a', timestamp, actions: createEventActions({ stateDelta: { toString: value, 'user:k': value } }) });
+      const events = [setting('e1', 1_796_445_659_655, 0), setting('e2', 1, -1)];
+      const { oracle, ours, app } = await both(async (s, a) => {
+        const session = await s.createSession({ appName: a, userId: 'u' });
+        for (const event of events) await s.appendEvent({ session, event: structuredClone(event) });
+        const whole = (await s.getSession({ appName: a, userId: 'u', sessionId: session.id }))!;
+        const windowed = (await s.getSession({ appName: a, userId: 'u', sessionId: session.id, config: { numRecentEvents: 1 } }))!;
+        return { whole: whole.state, windowed: windowed.state, order: whole.events.map((e) => e.id) };
+      });
+      expect(oracle).toEqual({ whole: { toString: -1, 'user:k': -1 }, windowed: { toString: -1, 'user:k': -1 }, order: ['e2', 'e1'] });
+      expect(ours).toEqual(oracle);
+      expect((await readFresh(app)).state).toEqual(oracle.whole);
+    });
   });
 
   describe('memory', () => {
