@@ -3,6 +3,7 @@ import { createAgentMemoryServerClient, type AgentMemoryServerClient } from '../
 import { commonClientOptions, parseOptions } from '../clients/config.js';
 import { ConfigurationError } from '../clients/errors.js';
 import { createRedisAgentMemoryClient, type RedisAgentMemoryClient } from '../clients/redis-agent-memory.js';
+import { isWellFormedText } from './validate.js';
 
 export const BACKENDS = ['redis-agent-memory', 'opensource-agent-memory'] as const;
 /** The backend a service talks to: `redis-agent-memory` (managed) or `opensource-agent-memory` (Agent Memory Server). */
@@ -18,7 +19,11 @@ export const connectionOptions = {
   maxRetries: commonClientOptions.maxRetries,
   retryBaseDelay: commonClientOptions.retryBaseDelay,
   fetch: commonClientOptions.fetch,
-  defaultNamespace: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
+  defaultNamespace: z
+    .string({ message: 'must be a string' })
+    .min(1, { message: 'must not be empty when given' })
+    .refine(isWellFormedText, { message: 'must be well-formed Unicode (it holds half of a surrogate pair)' })
+    .optional(),
   /** Redis Agent Memory: place everything in this namespace object (`namespaceRef`) instead of the `namespace` label. */
   namespaceId: z.string({ message: 'must be a string' }).min(1, { message: 'must not be empty when given' }).optional(),
   telemetry: z

@@ -1,9 +1,20 @@
 import { invalidInput } from '../clients/invalid-input.js';
 
-/** Checks that a request field is a non-empty string; the error names the field and the rule. */
+/** A lone UTF-16 surrogate: half a character, which neither a URL nor UTF-8 can carry. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether a string is well-formed Unicode (no lone surrogate). */
+export function isWellFormedText(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+/** Checks that a request field is a non-empty string of whole characters; the error names the field and the rule. */
 export function requireId(operation: string, field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
     throw invalidInput(operation, field, 'must be a non-empty string', 'non-empty-string');
+  }
+  if (!isWellFormedText(value)) {
+    throw invalidInput(operation, field, 'must be well-formed Unicode (it holds half of a surrogate pair)', 'well-formed-unicode');
   }
   return value;
 }

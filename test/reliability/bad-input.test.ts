@@ -54,6 +54,13 @@ describe.each(['redis-agent-memory', 'opensource-agent-memory'] as const)(
     it('empty ids and malformed or empty events', async () => {
       const session = (await sessions.getSession({ appName: app, userId: 'u', sessionId: 's' }))!;
       await rejectsLocally(() => sessions.getSession({ appName: app, userId: '', sessionId: 's' }), /userId must be a non-empty string/);
+      // Half of a surrogate pair (what slicing '😀' leaves): no URL or UTF-8 body can carry it. Found by test/properties.
+      await rejectsLocally(() => sessions.createSession({ appName: app, userId: '\ud83d' }), /userId must be well-formed Unicode/);
+      await rejectsLocally(() => sessions.listSessions({ appName: '\ude00', userId: 'u' }), /appName must be well-formed Unicode/);
+      await rejectsLocally(() => memory.searchMemory({ appName: app, userId: 'a\ud83d', query: 'q' }), /userId must be well-formed Unicode/);
+      expect(() => new RedisSessionMemoryService({ backend, apiBaseUrl: server.url, apiKey: 'k', storeId: 's', defaultNamespace: '\ud83d' })).toThrow(
+        /"defaultNamespace": must be well-formed Unicode/,
+      );
       await rejectsLocally(() => sessions.appendEvent({ session, event: { ...createEvent({ timestamp: 1 }), id: '' } }), /event.id must be a non-empty string/);
       await rejectsLocally(
         () => sessions.appendEvent({ session, event: { ...createEvent({ id: 'x' }), timestamp: Number.NaN } }),
