@@ -31,6 +31,10 @@ export const REAL_SUITES = [
   'test/real/drills.test.ts',
   'test/real/local-embeddings.test.ts',
   'test/real/compaction.test.ts',
+  'test/real/tag-ids.test.ts',
+  'test/real/exact-numbers.test.ts',
+  'test/properties/sessions.property.test.ts',
+  'test/properties/isolation.property.test.ts',
 ];
 
 /**
