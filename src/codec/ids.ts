@@ -120,18 +120,20 @@ export function fromAmsAppSlotSessionId(storedSessionId: string): { sessionId: s
  * through RediSearch TAG fields, which split a stored value at `,` and trim the spaces around each
  * part: a user `Doe, John` is found as `doe` or `john` and never as itself. And the query side
  * (RedisVL's escaping) leaves `|`, `?`, `` ` `` and ASCII control characters as they are: a query
- * for `bob|eve` is one for `bob` or `eve`, and one for `a?b` or `t<TAB>x` finds nothing
- * (test/real/tag-ids.test.ts). User ids and namespaces holding any of these, or leading or trailing
- * whitespace (or that read as escaped), are stored with `%` and those characters percent-escaped,
- * so each is one tag the server can find; every other id is stored as it is. (TAG matching also
+ * for `bob|eve` is one for `bob` or `eve`, and one for `a?b` or `t<TAB>x` finds nothing; nor does
+ * one for the id `_` alone (test/real/tag-ids.test.ts). User ids and namespaces holding any of
+ * these, or leading or trailing whitespace, or that are `_` (or that read as escaped), are stored
+ * with `%` and those characters percent-escaped, so each is one tag the server can find; every
+ * other id is stored as it is. (TAG matching also
  * ignores ASCII case, so readers check the exact id of what they are given.)
  */
 // eslint-disable-next-line no-control-regex -- control characters are what it finds
 const TAG_UNSAFE = /[,|?`\x00-\x1f\x7f]/g;
-const TAG_ESCAPED = /%(?:25|2C|7C|3F|60|20|[01][0-9A-F]|7F)/i;
+const TAG_ESCAPED = /%(?:25|2C|7C|3F|60|20|5F|[01][0-9A-F]|7F)/i;
 const hexOf = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
 
 export function amsTagValue(id: string): string {
+  if (id === '_') return '%5F';
   const needs = new RegExp(TAG_UNSAFE.source).test(id) || /^\s|\s$/.test(id) || TAG_ESCAPED.test(id);
   if (!needs) return id;
   const escaped = id.replace(/%/g, '%25').replace(TAG_UNSAFE, hexOf);

@@ -112,10 +112,31 @@ describe('Agent Memory Server user ids and namespaces as TAG values', () => {
     expect(amsTagValue('t\tx\n\u0000\u007f')).toBe('t%09x%0A%00%7F');
     expect(amsTagValue(' bob ')).toBe('%20bob%20');
     expect(amsTagValue('50%|')).toBe('50%25%7C');
+    expect(amsTagValue('_')).toBe('%5F');
+    expect(amsTagValue('%5F')).toBe('%255F');
+    for (const id of ['__', 'a_b', '_a']) expect(amsTagValue(id)).toBe(id);
     for (const id of ['bob', 'a b', 'ünï🚀', '50%off', 'x*{y}', 'a\u00a0b', '@user_id:{bob}']) expect(amsTagValue(id)).toBe(id);
     // An id that reads as escaped is escaped again, so no two ids share a stored form.
     expect(amsTagValue('bob%7Ceve')).toBe('bob%257Ceve');
-    const ids = ['bob|eve', 'bob%7Ceve', 'bob%7ceve', 'Doe, John', 'Doe%2C John', ' bob', '%20bob', 'a?b', 'a%3Fb', 't\tx', 't%09x', '%', '%25', 'plain', ''];
+    const ids = [
+      'bob|eve',
+      'bob%7Ceve',
+      'bob%7ceve',
+      'Doe, John',
+      'Doe%2C John',
+      ' bob',
+      '%20bob',
+      'a?b',
+      'a%3Fb',
+      't\tx',
+      't%09x',
+      '_',
+      '%5F',
+      '%',
+      '%25',
+      'plain',
+      '',
+    ];
     expect(new Set(ids.map(amsTagValue)).size).toBe(ids.length);
     for (const id of ids) {
       // eslint-disable-next-line no-control-regex -- control characters are what it looks for

@@ -81,6 +81,17 @@ export interface SearchOutcome {
 
 const seconds = (iso: string | null) => (iso === null ? null : (parsePyDatetime(iso)?.ms ?? NaN) / 1000);
 
+/**
+ * A TAG filter the real server's Redis cannot parse: an `eq` or `ne` of `_` alone makes a search
+ * answer 500 (test/real/tag-ids.test.ts), where a listing by it finds nothing.
+ */
+function refuseUnparsableTags(f: Filters): void {
+  for (const tag of ['session_id', 'user_id', 'namespace', 'topics', 'entities', 'memory_hash', 'id'] as const) {
+    const filter = f[tag];
+    if (filter && (filter.eq === '_' || filter.ne === '_')) throw new Error(`Syntax error in the query: ${tag} TAG value "_"`);
+  }
+}
+
 function tagPasses(stored: string | string[] | null, f: Tag): boolean {
   if (f.eq != null && !hasTag(stored, textOf(f.eq))) return false;
   if (f.ne != null && hasTag(stored, textOf(f.ne))) return false;
@@ -133,6 +144,7 @@ export class LongTermStore {
    * `distanceThreshold` when given), ties in index order. `total` counts those, as the server does.
    */
   search(text: string, f: Filters, limit: number, offset = 0, distanceThreshold?: number | null, mode: SearchMode = 'semantic', alpha = 0.7): SearchOutcome {
+    refuseUnparsableTags(f);
     if (mode !== 'semantic') return this.textSearch(text, f, limit, offset, mode, alpha);
     const query = this.embed(text);
     const raw = [...this.stored.values()]

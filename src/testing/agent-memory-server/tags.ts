@@ -4,7 +4,8 @@
  * `,` and each part trimmed; a query value, escaped by RedisVL, matches a part equal to it ignoring
  * ASCII case. `Alice` is found as `alice`, `Doe, John` as `doe` or `john`. RedisVL leaves `|`, `?`,
  * `` ` `` and ASCII control characters unescaped: a query for `bob|eve` is one for `bob` or `eve`,
- * and one holding any of the others finds nothing (test/real/tag-ids.test.ts shows both).
+ * and one holding any of the others, or the id `_` alone, finds nothing (test/real/tag-ids.test.ts
+ * shows each).
  */
 export const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
@@ -17,10 +18,10 @@ export function tagsOf(stored: string | string[] | null | undefined): string[] {
     .filter(Boolean);
 }
 
-/** The tags a query value finds: itself, or its alternatives at `|`; none when RediSearch cannot parse it. */
+/** The tags a query value finds: itself, or its alternatives at `|`; none when the real server finds none. */
 export function queriedTags(query: string): string[] {
   // eslint-disable-next-line no-control-regex -- control characters are what it finds
-  if (/[?`\x00-\x1f\x7f]/.test(query)) return [];
+  if (/[?`\x00-\x1f\x7f]/.test(query) || query === '_') return [];
   return query.split('|').map(asciiLower);
 }
 
