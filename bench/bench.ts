@@ -18,7 +18,9 @@ import { mapLimit } from '../src/codec/concurrency.js';
 import { clientWork } from './client-work.js';
 import { distance } from './distance.js';
 import { loadBench, printLoad } from './load.js';
-import { printReal, realBench } from './real.js';
+import { printReal, realBench, realTurnsBench } from './real.js';
+import { printRequestClasses } from './request-classes.js';
+import { printTurns } from './turns.js';
 import { printRecall, recallBench } from './recall/run.js';
 import { printTelemetry, telemetryOverhead } from './telemetry.js';
 import { meteringFetch, newMeter, type Meter } from './meter.js';
@@ -607,6 +609,13 @@ try {
       dataset: { ...run.dataset, file: path.relative(path.resolve(here, '..'), run.dataset.file) },
       seconds: (performance.now() - t0) / 1000,
     };
+  } else if (process.argv.includes('--real') && process.argv.includes('--only') && process.argv[process.argv.indexOf('--only') + 1] === 'turns') {
+    stopServers();
+    const turns = await realTurnsBench((line) => console.log(`• ${line}`));
+    printTurns(turns.turns);
+    printRequestClasses(turns.requestClasses);
+    // Kept apart from `real`, whose other tables come from another run.
+    results.realTurns = { machine, date: new Date().toISOString(), ...turns, seconds: (performance.now() - t0) / 1000 };
   } else if (process.argv.includes('--real')) {
     stopServers();
     const real = await realBench((line) => console.log(`• ${line}`));

@@ -6,6 +6,8 @@ export interface Meter {
   requestBytes: number;
   responseBytes: number;
   urls: string[];
+  /** When set, every request as sent (to send it again: bench/request-classes.ts). */
+  recorded?: { method: string; url: string; body?: string | undefined }[];
 }
 
 export const newMeter = (): Meter => ({ requests: 0, requestBytes: 0, responseBytes: 0, urls: [] });
@@ -18,8 +20,10 @@ export function meteringFetch(current: () => Meter | undefined): (req: Request) 
     m.requests++;
     m.urls.push(`${req.method} ${new URL(req.url).pathname}${new URL(req.url).search}`);
     // Measured first, then added: `x += await y` would read x before the await and lose a concurrent request's bytes.
-    const sent = req.body ? (await req.clone().arrayBuffer()).byteLength : 0;
+    const body = req.body ? await req.clone().arrayBuffer() : undefined;
+    const sent = body ? body.byteLength : 0;
     m.requestBytes += sent;
+    m.recorded?.push({ method: req.method, url: req.url, body: body ? Buffer.from(body).toString('utf8') : undefined });
     const res = await fetch(req);
     const received = (await res.clone().arrayBuffer()).byteLength;
     m.responseBytes += received;

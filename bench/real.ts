@@ -14,6 +14,7 @@ import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../src/services/session-service.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../src/testing/index.js';
 import { cpuUs, meteringFetch, newMeter, type Meter } from './meter.js';
+import { printRequestClasses, type RequestClassRow } from './request-classes.js';
 import { printTurns, turnBench, type TurnRow } from './turns.js';
 import { message, toolPair } from './events.js';
 import { ensureInteropEnvironment, interopVersions, startPythonDriver, type PythonDriver } from '../test/helpers/python-interop.js';
@@ -95,9 +96,14 @@ function rawHttp(base: string) {
   };
 }
 
-export async function realBench(
-  log: (line: string) => void,
-): Promise<{ rows: RealRow[]; serverCpu: ServerCpuRow[]; storage: StorageRow[]; turns: TurnRow[]; versions: Record<string, unknown> }> {
+export async function realBench(log: (line: string) => void): Promise<{
+  rows: RealRow[];
+  serverCpu: ServerCpuRow[];
+  storage: StorageRow[];
+  turns: TurnRow[];
+  requestClasses: RequestClassRow[];
+  versions: Record<string, unknown>;
+}> {
   const server = await startRealAgentMemoryServer({ backgroundTasks: 'manual' });
   let py: PythonDriver | undefined;
   try {
@@ -423,8 +429,8 @@ export async function realBench(
         pythonKeys: pyKeys.keys,
       });
     }
-    const turns = await turnBench(server, py, APP, log);
-    return { rows, serverCpu, storage, turns, versions: { server: server.versions, python: interopVersions() } };
+    const { turns, requestClasses } = await turnBench(server, py, APP, log);
+    return { rows, serverCpu, storage, turns, requestClasses, versions: { server: server.versions, python: interopVersions() } };
   } finally {
     await py?.close();
     await server.close();
@@ -460,4 +466,24 @@ export function printReal(r: Awaited<ReturnType<typeof realBench>>): void {
       `| ${x.events} | ${f(x.sdkBytesPerEvent, 0)} | ${f(x.pythonBytesPerEvent, 0)} | ${f(x.sdkBytesPerEvent / x.pythonBytesPerEvent)} | ${f(x.sdkKeyBytesPerEvent, 0)} (${x.sdkKeys}) | ${f(x.pythonKeyBytesPerEvent, 0)} (${x.pythonKeys}) |`,
     );
   printTurns(r.turns);
+  printRequestClasses(r.requestClasses);
+}
+
+/**
+ * `npm run bench -- --real --only turns`: the Runner-turn tables alone (11 and 12), both sides in
+ * one run, in minutes where the whole `--real` run takes most of an hour.
+ */
+export async function realTurnsBench(
+  log: (line: string) => void,
+): Promise<{ turns: TurnRow[]; requestClasses: RequestClassRow[]; versions: Record<string, unknown> }> {
+  const server = await startRealAgentMemoryServer({ backgroundTasks: 'manual' });
+  let py: PythonDriver | undefined;
+  try {
+    py = await startPythonDriver(await ensureInteropEnvironment(log));
+    const { turns, requestClasses } = await turnBench(server, py, APP, log);
+    return { turns, requestClasses, versions: { server: server.versions, python: interopVersions() } };
+  } finally {
+    await py?.close();
+    await server.close();
+  }
 }

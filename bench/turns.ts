@@ -8,6 +8,7 @@ import type { RealAgentMemoryServer } from '../src/testing/index.js';
 import type { PythonDriver } from '../test/helpers/python-interop.js';
 import { message, toolPair } from './events.js';
 import { cpuUs, meteringFetch, newMeter, type Meter } from './meter.js';
+import { measureClasses, type RecordedRequest, type RequestClassRow } from './request-classes.js';
 
 /**
  * Both sides ask the server to summarise for a window of this many tokens, as a long session is
@@ -16,6 +17,10 @@ import { cpuUs, meteringFetch, newMeter, type Meter } from './meter.js';
 const CONTEXT_WINDOW_MAX = 8000;
 export const TURN_LENGTHS = (process.env.BENCH_TURN_LENGTHS ?? '10,100,1000,5000').split(',').map(Number);
 const TURNS = Number(process.env.BENCH_TURNS ?? 5);
+/** Times each recorded request of a class is sent again (CPU is read in 10 ms ticks). */
+const CLASS_REPEATS = Number(process.env.BENCH_CLASS_REPEATS ?? 20);
+/** Session lengths whose turns are measured by request class. */
+const CLASS_LENGTHS = new Set([10, 100, 1000]);
 
 export interface TurnRow {
   sessionLength: number;
@@ -36,7 +41,12 @@ async function turn(svc: RedisSessionMemoryService, app: string, user: string, s
   for (const event of [message(2 * i, true), ...toolPair(i), message(2 * i + 1, false)]) await svc.appendEvent({ session, event });
 }
 
-export async function turnBench(server: RealAgentMemoryServer, py: PythonDriver, app: string, log: (line: string) => void): Promise<TurnRow[]> {
+export async function turnBench(
+  server: RealAgentMemoryServer,
+  py: PythonDriver,
+  app: string,
+  log: (line: string) => void,
+): Promise<{ turns: TurnRow[]; requestClasses: RequestClassRow[] }> {
   const url = server.url;
   const run = randomUUID().slice(0, 8);
   let meter: Meter | undefined;
@@ -44,6 +54,7 @@ export async function turnBench(server: RealAgentMemoryServer, py: PythonDriver,
   const service = () =>
     new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: url, fetch: metered, contextWindowMax: CONTEXT_WINDOW_MAX });
   const rows: TurnRow[] = [];
+  const requestClasses: RequestClassRow[] = [];
   for (const n of TURN_LENGTHS) {
     log(`Runner turns on sessions of ${n} events: seeding both sides`);
     const sid = `turn-${run}-${n}`;
@@ -123,8 +134,33 @@ export async function turnBench(server: RealAgentMemoryServer, py: PythonDriver,
         pythonBytes: python.bytes,
       });
     }
+    if (CLASS_LENGTHS.has(n)) {
+      log(`Runner turns on sessions of ${n} events: by request class`);
+      const kept = service();
+      await turn(kept, app, 'sdk', sid, -2);
+      const m = (meter = { ...newMeter(), recorded: [] as RecordedRequest[] });
+      await turn(kept, app, 'sdk', sid, 5000);
+      meter = undefined;
+      await server.settled();
+      const r = await py.call<{ recorded: RecordedRequest[] }>('bench_run', {
+        backend: 'opensource-agent-memory',
+        url,
+        app,
+        op: 'turn',
+        contextWindowMax: CONTEXT_WINDOW_MAX,
+        user: 'py',
+        session: `py-${sid}`,
+        iterations: 1,
+        warmup: 0,
+        prefix: `${run}-${n}-classes`,
+        record: true,
+      });
+      await server.settled();
+      requestClasses.push(...(await measureClasses(server, 'adk-redis', n, m.recorded, CLASS_REPEATS)));
+      requestClasses.push(...(await measureClasses(server, 'python', n, r.recorded, CLASS_REPEATS)));
+    }
   }
-  return rows;
+  return { turns: rows, requestClasses };
 }
 
 export function printTurns(rows: TurnRow[]): void {

@@ -283,6 +283,8 @@ class Meter:
     requests = 0
     sent = 0
     received = 0
+    # When a list: every request as sent (method, url, body), to send it again (bench/request-classes.ts).
+    recorded: list[dict[str, str]] | None = None
 
 
 _send = httpx.AsyncClient.send
@@ -291,6 +293,8 @@ _send = httpx.AsyncClient.send
 async def _metered_send(self: httpx.AsyncClient, request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
     Meter.requests += 1
     Meter.sent += len(request.content or b"")
+    if Meter.recorded is not None:
+        Meter.recorded.append({"method": request.method, "url": str(request.url), **({"body": request.content.decode("utf-8")} if request.content else {})})
     response = await _send(self, request, *args, **kwargs)
     Meter.received += len(response.content or b"")
     return response
@@ -370,12 +374,14 @@ async def bench_run(a: Args) -> Any:
         await once(-1 - i)
     times: list[float] = []
     Meter.requests = Meter.sent = Meter.received = 0
+    Meter.recorded = [] if a.get("record") else None
     for i in range(a["iterations"]):
         t = time.perf_counter()
         await once(i)
         times.append((time.perf_counter() - t) * 1000)
     n = a["iterations"]
-    return {"ms": times, "requests": Meter.requests / n, "sent": Meter.sent / n, "received": Meter.received / n}
+    recorded, Meter.recorded = Meter.recorded, None
+    return {"ms": times, "requests": Meter.requests / n, "sent": Meter.sent / n, "received": Meter.received / n, **({"recorded": recorded} if recorded is not None else {})}
 
 
 async def load_replica(a: Args) -> Any:
