@@ -75,6 +75,21 @@ export async function turnBench(
     });
     await server.settled();
 
+    /** One Runner turn of the Python adk-redis on its session of this length (`record`: its requests as sent). */
+    const pythonTurn = (prefix: string, record = false) =>
+      py.call<{ requests: number; sent: number; received: number; recorded?: RecordedRequest[] }>('bench_run', {
+        backend: 'opensource-agent-memory',
+        url,
+        app,
+        op: 'turn',
+        contextWindowMax: CONTEXT_WINDOW_MAX,
+        user: 'py',
+        session: `py-${sid}`,
+        iterations: 1,
+        warmup: 0,
+        prefix,
+        ...(record ? { record: true } : {}),
+      });
     /** The server's CPU, requests and bytes of `turns` turns, each measured alone. */
     const measureSdk = async (warm: boolean) => {
       const kept = service();
@@ -98,18 +113,7 @@ export async function turnBench(
       let bytes = 0;
       for (let t = 0; t < TURNS; t++) {
         const before = cpuUs(server.pids.api);
-        const r = await py.call<{ requests: number; sent: number; received: number }>('bench_run', {
-          backend: 'opensource-agent-memory',
-          url,
-          app,
-          op: 'turn',
-          contextWindowMax: CONTEXT_WINDOW_MAX,
-          user: 'py',
-          session: `py-${sid}`,
-          iterations: 1,
-          warmup: 0,
-          prefix: `${run}-${n}-${t}`,
-        });
+        const r = await pythonTurn(`${run}-${n}-${t}`);
         await server.settled();
         cpu += cpuUs(server.pids.api) - before;
         requests += r.requests;
@@ -142,22 +146,10 @@ export async function turnBench(
       await turn(kept, app, 'sdk', sid, 5000);
       meter = undefined;
       await server.settled();
-      const r = await py.call<{ recorded: RecordedRequest[] }>('bench_run', {
-        backend: 'opensource-agent-memory',
-        url,
-        app,
-        op: 'turn',
-        contextWindowMax: CONTEXT_WINDOW_MAX,
-        user: 'py',
-        session: `py-${sid}`,
-        iterations: 1,
-        warmup: 0,
-        prefix: `${run}-${n}-classes`,
-        record: true,
-      });
+      const r = await pythonTurn(`${run}-${n}-classes`, true);
       await server.settled();
       requestClasses.push(...(await measureClasses(server, 'adk-redis', n, m.recorded, CLASS_REPEATS)));
-      requestClasses.push(...(await measureClasses(server, 'python', n, r.recorded, CLASS_REPEATS)));
+      requestClasses.push(...(await measureClasses(server, 'python', n, r.recorded ?? [], CLASS_REPEATS)));
     }
   }
   return { turns: rows, requestClasses };
