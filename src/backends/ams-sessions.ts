@@ -28,6 +28,7 @@ import {
 } from './ams-journal.js';
 import {
   NativeViews,
+  addsNoText,
   adoptedMessage,
   adoptionOf,
   markerOf,
@@ -528,7 +529,9 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       if (!doc || (owner !== undefined && owner !== appName)) return undefined;
       const marker = markerOf(doc);
       const lastMessage = Date.parse(doc.messages?.at(-1)?.created_at ?? '');
-      const lastUpdateTime = marker.lastUpdateTime ?? (Number.isFinite(lastMessage) ? lastMessage : Date.parse(doc.created_at ?? '') || 0);
+      const viewTime = marker.lastUpdateTime ?? (Number.isFinite(lastMessage) ? lastMessage : Date.parse(doc.created_at ?? '') || 0);
+      // Events that wrote their journal only (no text) are newer than the view's marker: as getSession, the latest event's time.
+      const lastUpdateTime = Math.max(viewTime, journaledEvents(read.docs).at(-1)?.timestamp ?? -Infinity);
       return { userId: place.userId, sessionId: place.sessionId, lastUpdateTime, state: sessionStateOf(read) };
     });
     return listed.filter((x): x is SessionListing => x !== undefined);
@@ -636,14 +639,21 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     const adopted = foreign.map((m) => eventToJson(adoptionOf(m, foreignEvent(m, scope.appName)), 'appendEvent'));
     const marker: ViewMarker = { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: event.timestamp };
     const beside = ttl ? SessionExpiry.beside(ttl, startedAt) : undefined;
+    // An event that adds no text (a tool call or result) writes its journal only: its view line goes
+    // with the next view write, which costs the server a full PUT of every message (docs/performance.md,
+    // table 12). Not when the write must also carry what others wrote, nor with a session TTL, whose
+    // expiry each view write refreshes.
+    const viewLater = !ttl && !unsure && !foreign.length && addsNoText(event);
     // The journal and the view are independent documents: written together. Session state travels in the events.
     const [written] = await allToCompletion(
       o?.signal,
       (signal: AbortSignal) => this.journalEvents(scope, [...carry.events, ...adopted, json], { signal }, beside, carry.copies),
-      (signal: AbortSignal) => this.views.append(scope, fresh, event, marker, { signal }),
+      ...(viewLater ? [] : [(signal: AbortSignal) => this.views.append(scope, fresh, event, marker, { signal })]),
       ...carry.writes,
       ...alongside,
     );
+    // Only once the journal holds it: a view line is never written for an event that is not stored.
+    if (viewLater) await this.views.defer(scope, event);
     if (ttl) this.expiry.update(scope, [...carry.settled, written]);
   }
 

@@ -67,6 +67,15 @@ export function isDocumentOf(
 /** Where this package keeps a message another client wrote, once it is part of the session's record. */
 const ADOPTED = 'adk_redis_adopted';
 
+/**
+ * Whether an event adds no text of its own to the conversation (no text part: a tool call or
+ * result, an attachment, a state change): its append can leave its view line, if it has one, to
+ * the next write of the view.
+ */
+export function addsNoText(event: Event): boolean {
+  return !(event.content?.parts ?? []).some((p) => typeof p.text === 'string' && p.text.trim() !== '' && !p.thought);
+}
+
 /** The message of one ADK event, or undefined when the event has no conversational content. */
 export function toMessage(event: Event): Message | undefined {
   const adopted = adoptedMessage(event);
@@ -199,6 +208,20 @@ export class NativeViews {
       const data = isRecord(base.data) ? base.data : {};
       const ids = messages.map((m) => m.id).filter((id): id is string => typeof id === 'string');
       await this.write(scope, { ...base, messages, data: dataWithAdk({ ...marker, ids }, data) }, o);
+    });
+  }
+
+  /**
+   * Leaves an event's view line to the next write of the view (by this instance: it is restored as
+   * a line a stale write removed; by another: its reader restores it from the journal). In the
+   * session's queue, so a write in flight cannot replace what is known with a copy without it.
+   */
+  defer(scope: SessionScope, event: Event): Promise<void> {
+    const message = toMessage(event);
+    if (!message) return Promise.resolve();
+    return this.queue.run(scopeKey(scope), () => {
+      this.rememberMore(scope, [message]);
+      return Promise.resolve();
     });
   }
 

@@ -299,6 +299,54 @@ describe('Agent Memory Server journal documents', () => {
     expect(again.events.map((e) => e.id)).toEqual([...events.map((e) => e.id), 'n1']);
   });
 
+  it('writes only the journal for an event that adds no text; its line reaches the conversation with the next write, or a reader restores it', async () => {
+    const puts: Put[] = [];
+    const service = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url, fetch: countingFetch(puts) });
+    const sessionId = 'text-free';
+    const session = await service.createSession({ appName: 'text-free', userId: 'u', sessionId });
+    const t = 1_790_000_000_000;
+    const said = (id: string, at: number) =>
+      createEvent({ id, invocationId: 'i', author: 'coach', timestamp: at, content: { role: 'model', parts: [{ text: id }] } });
+    const call = createEvent({
+      id: 'call',
+      invocationId: 'i',
+      author: 'coach',
+      timestamp: t + 1,
+      content: { role: 'model', parts: [{ functionCall: { id: 'c1', name: 'log_run', args: { km: 10 } } }] },
+    });
+    const result = createEvent({
+      id: 'result',
+      invocationId: 'i',
+      author: 'coach',
+      timestamp: t + 2,
+      content: { role: 'user', parts: [{ functionResponse: { id: 'c1', name: 'log_run', response: { ok: true } } }] },
+    });
+    await service.appendEvent({ session, event: said('question', t) });
+    puts.length = 0;
+    await service.appendEvent({ session, event: call });
+    await service.appendEvent({ session, event: result });
+    // Two journal writes, no conversation write.
+    expect(puts.map((p) => p.namespace === 'text-free')).toEqual([false, false]);
+    const native = async () =>
+      (
+        (await createAgentMemoryServerClient({ apiBaseUrl: server.url }).getWorkingMemory(sessionId, { namespace: 'text-free', user_id: 'u' })).messages ?? []
+      ).map((m) => m.id);
+    expect(await native()).toEqual(['question']);
+    // Every reader has the events, and the listing their time.
+    const fresh = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url });
+    expect((await fresh.getSession({ appName: 'text-free', userId: 'u', sessionId }))!.events.map((e) => e.id)).toEqual(['question', 'call', 'result']);
+    expect((await fresh.listSessions({ appName: 'text-free', userId: 'u' })).sessions[0]!.lastUpdateTime).toBe(t + 2);
+    // The next write of the conversation carries their lines, in place.
+    await service.appendEvent({ session, event: said('answer', t + 3) });
+    expect(await native()).toEqual(['question', 'call', 'result', 'answer']);
+    // Another instance that read the session restores them too, when the lines are missing.
+    await service.appendEvent({ session, event: { ...call, id: 'call-2', timestamp: t + 4 } });
+    await fresh.getSession({ appName: 'text-free', userId: 'u', sessionId });
+    const again = (await fresh.getSession({ appName: 'text-free', userId: 'u', sessionId }))!;
+    await fresh.appendEvent({ session: again, event: said('later', t + 5) });
+    expect(await native()).toEqual(['question', 'call', 'result', 'answer', 'call-2', 'later']);
+  });
+
   it.each([
     ['its first journal write', 0, false],
     ['a later journal write', 2, false],
@@ -317,7 +365,8 @@ describe('Agent Memory Server journal documents', () => {
         invocationId: 'i',
         author: 'coach',
         timestamp: t++,
-        content: { role: 'model', parts: [{ functionCall: { id: 'c1', name: 'log_run', args: { km: 10 } } }] },
+        // With text, so that it writes the conversation too (a call alone writes its journal only).
+        content: { role: 'model', parts: [...(view ? [{ text: 'Logging it.' }] : []), { functionCall: { id: 'c1', name: 'log_run', args: { km: 10 } } }] },
         actions: createEventActions({ stateDelta: { logged: 10 } }),
       });
       // The journal document is stored, then the connection drops: the call rejects.
@@ -328,7 +377,7 @@ describe('Agent Memory Server journal documents', () => {
       const read = await service.getSession({ appName: 'lost-answer', userId: 'u', sessionId });
       const stored = read!.events.find((e) => e.id === 'call')!;
       expect(stored.author).toBe('coach');
-      expect(stored.content?.parts?.[0]?.functionCall).toEqual({ id: 'c1', name: 'log_run', args: { km: 10 } });
+      expect(stored.content?.parts?.at(-1)?.functionCall).toEqual({ id: 'c1', name: 'log_run', args: { km: 10 } });
       expect(read!.state).toMatchObject({ logged: 10 });
       expect(read!.events.map((e) => e.id)).toEqual([...Array.from({ length: before }, (_, i) => `early-${i}`), 'call', 'next']);
     },
