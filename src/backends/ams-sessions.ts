@@ -530,8 +530,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       const marker = markerOf(doc);
       const lastMessage = Date.parse(doc.messages?.at(-1)?.created_at ?? '');
       const viewTime = marker.lastUpdateTime ?? (Number.isFinite(lastMessage) ? lastMessage : Date.parse(doc.created_at ?? '') || 0);
-      // Events that wrote their journal only (no text) are newer than the view's marker: as getSession, the latest event's time.
-      const lastUpdateTime = Math.max(viewTime, journaledEvents(read.docs).at(-1)?.timestamp ?? -Infinity);
+      // As getSession: the latest event's time (events that wrote their journal only are not in the view's marker).
+      const lastUpdateTime = journaledEvents(read.docs).at(-1)?.timestamp ?? viewTime;
       return { userId: place.userId, sessionId: place.sessionId, lastUpdateTime, state: sessionStateOf(read) };
     });
     return listed.filter((x): x is SessionListing => x !== undefined);
