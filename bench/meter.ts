@@ -36,3 +36,11 @@ export function cpuUs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
 }
+
+/** Commands the server's Redis has run so far (INFO commandstats; the INFO itself counts once). */
+export async function redisCalls(server: { redisCli(...args: string[]): Promise<string> }): Promise<number> {
+  const stats = await server.redisCli('INFO', 'commandstats');
+  let total = 0;
+  for (const m of stats.matchAll(/calls=(\d+)/g)) total += Number(m[1]);
+  return total;
+}

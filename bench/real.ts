@@ -13,7 +13,7 @@ import { eventToJson } from '../src/codec/events.js';
 import { RedisLongTermMemoryService } from '../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../src/services/session-service.js';
 import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../src/testing/index.js';
-import { cpuUs, meteringFetch, newMeter, type Meter } from './meter.js';
+import { cpuUs, meteringFetch, newMeter, redisCalls, type Meter } from './meter.js';
 import { printRequestClasses, type RequestClassRow } from './request-classes.js';
 import { printTurns, turnBench, type TurnRow } from './turns.js';
 import { message, toolPair } from './events.js';
@@ -55,14 +55,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** Message `i` of the conversation: the user's at even numbers, the coach's at odd. */
 const say = (i: number): Event => message(i, i % 2 === 0);
-
-/** Total Redis command calls so far. */
-async function redisCalls(server: RealAgentMemoryServer): Promise<number> {
-  const stats = await server.redisCli('INFO', 'commandstats');
-  let total = 0;
-  for (const m of stats.matchAll(/calls=(\d+)/g)) total += Number(m[1]);
-  return total;
-}
 
 async function usedMemory(server: RealAgentMemoryServer): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await server.redisCli('INFO', 'memory'))?.[1] ?? 0);

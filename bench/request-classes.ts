@@ -3,7 +3,7 @@
 // each is sent again on its own, many times, with the server's API CPU and Redis commands measured
 // around it and its after-response work (promotion, indexing) waited for.
 import type { RealAgentMemoryServer } from '../src/testing/index.js';
-import { cpuUs } from './meter.js';
+import { cpuUs, redisCalls } from './meter.js';
 
 export const REQUEST_CLASSES = ['full working-memory PUT', 'journal PUT', 'working-memory GET', 'journal GET', 'listing', 'other'] as const;
 export type RequestClass = (typeof REQUEST_CLASSES)[number];
@@ -48,13 +48,6 @@ export function classify(r: RecordedRequest): RequestClass {
   if (r.method === 'GET') return journal ? 'journal GET' : 'working-memory GET';
   if (r.method === 'PUT') return journal ? 'journal PUT' : 'full working-memory PUT';
   return 'other';
-}
-
-async function redisCalls(server: RealAgentMemoryServer): Promise<number> {
-  const stats = await server.redisCli('INFO', 'commandstats');
-  let total = 0;
-  for (const m of stats.matchAll(/calls=(\d+)/g)) total += Number(m[1]);
-  return total;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Event } from '@google/adk';
 import type { AgentMemoryServerClient, AgentMemoryServerSchemas } from '../clients/agent-memory-server.js';
 import { remember } from '../codec/bounded.js';
 import { KeyedQueue } from '../codec/concurrency.js';
-import { conversationText, isUserAuthored } from '../codec/events.js';
+import { conversationText, isUserAuthored, plainText } from '../codec/events.js';
 import { adkOf, dataWithAdk } from '../codec/exact-numbers.js';
 import { amsAppSlotSessionId, amsSessionId, amsTagValue, scopeKey, type SessionScope } from '../codec/ids.js';
 import { isRecord } from '../codec/json.js';
@@ -73,7 +73,7 @@ const ADOPTED = 'adk_redis_adopted';
  * the next write of the view.
  */
 export function addsNoText(event: Event): boolean {
-  return !(event.content?.parts ?? []).some((p) => typeof p.text === 'string' && p.text.trim() !== '' && !p.thought);
+  return plainText(event) === '';
 }
 
 /** The message of one ADK event, or undefined when the event has no conversational content. */

@@ -124,25 +124,25 @@ export function fromAmsAppSlotSessionId(storedSessionId: string): { sessionId: s
  * one for the id `_` alone (test/real/tag-ids.test.ts). User ids and namespaces holding any of
  * these, or leading or trailing whitespace, or that are `_` (or that read as escaped), are stored
  * with `%` and those characters percent-escaped, so each is one tag the server can find; every
- * other id is stored as it is. (TAG matching also
- * ignores ASCII case, so readers check the exact id of what they are given.)
+ * other id is stored as it is. (TAG matching also ignores ASCII case, so readers check the exact
+ * id of what they are given.)
  */
 // eslint-disable-next-line no-control-regex -- control characters are what it finds
-const TAG_UNSAFE = /[,|?`\x00-\x1f\x7f]/g;
+const TAG_UNSAFE = /[,|?`\x00-\x1f\x7f]/;
+const TAG_UNSAFE_ALL = new RegExp(TAG_UNSAFE.source, 'g');
 const TAG_ESCAPED = /%(?:25|2C|7C|3F|60|20|5F|[01][0-9A-F]|7F)/i;
+const TAG_ESCAPED_ALL = new RegExp(TAG_ESCAPED.source, 'gi');
 const hexOf = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
 
 export function amsTagValue(id: string): string {
   if (id === '_') return '%5F';
-  const needs = new RegExp(TAG_UNSAFE.source).test(id) || /^\s|\s$/.test(id) || TAG_ESCAPED.test(id);
+  const needs = TAG_UNSAFE.test(id) || /^\s|\s$/.test(id) || TAG_ESCAPED.test(id);
   if (!needs) return id;
-  const escaped = id.replace(/%/g, '%25').replace(TAG_UNSAFE, hexOf);
+  const escaped = id.replace(/%/g, '%25').replace(TAG_UNSAFE_ALL, hexOf);
   return escaped.replace(/^ +/, (ws) => [...ws].map(hexOf).join('')).replace(/ +$/, (ws) => [...ws].map(hexOf).join(''));
 }
 
 /** The id a stored `user_id` or `namespace` stands for (the inverse of `amsTagValue`). */
 export function fromAmsTagValue(stored: string): string {
-  return TAG_ESCAPED.test(stored)
-    ? stored.replace(new RegExp(TAG_ESCAPED.source, 'gi'), (hex: string) => String.fromCharCode(parseInt(hex.slice(1), 16)))
-    : stored;
+  return TAG_ESCAPED.test(stored) ? stored.replace(TAG_ESCAPED_ALL, (hex: string) => String.fromCharCode(parseInt(hex.slice(1), 16))) : stored;
 }
