@@ -8,10 +8,13 @@ import { ConfigurationError } from '../clients/errors.js';
 import { copySessions, type CopyReport } from '../migration/copy.js';
 import { exportSessions, exportedSource } from '../migration/jsonl.js';
 import { forgetUser } from '../migration/forget.js';
+import { devMain, DevtoolsMissingError } from '../devtools/commands.js';
+import { DEV_COMMANDS, DEV_USAGE, DevUsageError, parseDevCommand, wantsHelp, type DevCommandName } from '../devtools/flags.js';
 import { progressBar } from './progress.js';
 import { memoryServiceOf, sessionServiceOf, URI_HELP } from './uris.js';
 
-const USAGE = `usage: adk-redis sessions copy   --from <uri> --to <uri> --app <name> [--user <id>]
+const USAGE = `usage: adk-redis web | api_server | run …   (adk's dev commands on Redis: adk-redis web --help)
+       adk-redis sessions copy   --from <uri> --to <uri> --app <name> [--user <id>]
        adk-redis sessions export --from <uri> --app <name> [--user <id>] [--out <file>]
        adk-redis sessions import --to <uri> --app <name> [--user <id>] [--in <file>]
        adk-redis forget-user --url <uri> --app <name> --user <id>
@@ -72,6 +75,13 @@ function printReport(report: CopyReport): number {
 }
 
 async function run(argv: string[]): Promise<number> {
+  if (DEV_COMMANDS.includes(argv[0] as DevCommandName)) {
+    if (wantsHelp(argv)) {
+      process.stdout.write(`${DEV_USAGE}\n\nURIs:\n${URI_HELP}\n`);
+      return 0;
+    }
+    return devMain(parseDevCommand(argv));
+  }
   const { values, positionals } = args(argv);
   if (values.help || !positionals.length) {
     process.stdout.write(`${USAGE}\n`);
@@ -127,8 +137,13 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
+    if (e instanceof DevUsageError) {
+      process.stderr.write(`adk-redis: ${e.message}\n(adk-redis ${process.argv[2]} --help lists the options)\n`);
+      process.exit(2);
+    }
     const usage = e instanceof UsageError;
-    const message = e instanceof ConfigurationError || usage ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    const message =
+      e instanceof ConfigurationError || e instanceof DevtoolsMissingError || usage ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     process.stderr.write(`adk-redis: ${message}\n${usage ? `${USAGE}\n` : ''}`);
     process.exit(usage ? 2 : 1);
   },

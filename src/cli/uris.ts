@@ -22,8 +22,12 @@ export const URI_HELP = `  sqlite://<file> | postgresql://… | mysql://… | me
 
 const PREFIX = /^(agent-memory-server|redis-agent-memory)\+(https?):\/\//i;
 
-/** The backend connection a URI of this package names, or undefined for an ADK URI. */
-export function backendConfigOf(uri: string): RedisSessionMemoryServiceConfig | undefined {
+/**
+ * The backend connection a URI of this package names, or undefined for an ADK URI. The API key
+ * (never in a URI, where logs and shell history would keep it) and a store the URI does not name
+ * come from `env`.
+ */
+export function backendConfigOf(uri: string, env: NodeJS.ProcessEnv = process.env): RedisSessionMemoryServiceConfig | undefined {
   const m = PREFIX.exec(uri);
   if (!m) return undefined;
   const managed = m[1]!.toLowerCase() === 'redis-agent-memory';
@@ -34,9 +38,10 @@ export function backendConfigOf(uri: string): RedisSessionMemoryServiceConfig | 
   if (unknown) throw new ConfigurationError(unknown, `is not a parameter of ${m[1]} URIs (known: ${known.join(', ')})`, 'adk-redis');
   const apiBaseUrl = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')}`;
   const namespace = params.get('namespace');
-  const common = { apiBaseUrl, ...(namespace ? { defaultNamespace: namespace } : {}) };
+  const apiKey = env.AGENT_MEMORY_API_KEY;
+  const common = { apiBaseUrl, ...(apiKey ? { apiKey } : {}), ...(namespace ? { defaultNamespace: namespace } : {}) };
   if (!managed) return { backend: 'opensource-agent-memory', ...common };
-  const store = params.get('store');
+  const store = params.get('store') ?? env.AGENT_MEMORY_STORE_ID;
   const namespaceId = params.get('namespaceId');
   return { backend: 'redis-agent-memory', ...common, ...(store ? { storeId: store } : {}), ...(namespaceId ? { namespaceId } : {}) };
 }
@@ -52,4 +57,17 @@ export function memoryServiceOf(uri: string): RedisLongTermMemoryService {
   const config = backendConfigOf(uri);
   if (!config) throw new ConfigurationError('url', 'must be an agent-memory-server+… or redis-agent-memory+… URI', 'adk-redis');
   return new RedisLongTermMemoryService(config);
+}
+
+/** The URI of a backend connection (the inverse of backendConfigOf); the API key stays out of it. */
+export function uriOfBackend(config: RedisSessionMemoryServiceConfig): string {
+  const url = new URL(config.apiBaseUrl ?? 'http://localhost:8000');
+  const params = new URLSearchParams();
+  const managed = (config.backend ?? 'redis-agent-memory') === 'redis-agent-memory';
+  if (managed && config.storeId) params.set('store', config.storeId);
+  if (config.defaultNamespace) params.set('namespace', config.defaultNamespace);
+  if (managed && config.namespaceId) params.set('namespaceId', config.namespaceId);
+  const query = params.size ? `?${params}` : '';
+  const base = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')}`;
+  return `${managed ? 'redis-agent-memory' : 'agent-memory-server'}+${base}${query}`;
 }
