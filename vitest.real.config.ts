@@ -27,6 +27,7 @@ export const REAL_SUITES = [
   'test/integration/migration.test.ts',
   'test/integration/forget-user.test.ts',
   'test/integration/custom-metadata.test.ts',
+  'test/integration/dev-commands.test.ts',
   'test/real/release.test.ts',
   'test/real/drills.test.ts',
   'test/real/local-embeddings.test.ts',

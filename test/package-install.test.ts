@@ -1,9 +1,13 @@
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { RedisSessionMemoryService } from '../src/services/session-service.js';
+import { startReferenceServer, type ReferenceServer } from '../src/testing/index.js';
+import { serveWith } from './helpers/dev-command.js';
+import { eventually } from './helpers/eventually.js';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -40,6 +44,37 @@ try {
 }
 `;
 
+/**
+ * An empty project with the packed package installed, as `npm install adk-redis` would leave it.
+ * Tests run offline, so npm cannot resolve packages by name here: the user's separately installed
+ * packages (@google/adk and the rest) are this project's install, linked in one by one, less
+ * `without`; the tarball is unpacked beside them as npm would place it: node_modules/adk-redis.
+ */
+async function installPacked(dir: string, without: string[] = []): Promise<string> {
+  // `npm test` builds before vitest runs, so the tarball holds the emitted package.
+  const { stdout: packed } = await run('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root });
+  const tarball = path.join(dir, packed.trim().split('\n').pop()!);
+  await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
+  const modules = path.join(dir, 'node_modules');
+  await mkdir(path.join(modules, 'adk-redis'), { recursive: true });
+  const link = async (name: string) => {
+    if (name.startsWith('.') || name === 'adk-redis' || without.includes(name)) return;
+    if (name.startsWith('@') && !name.includes('/') && without.some((w) => w.startsWith(`${name}/`))) {
+      await mkdir(path.join(modules, name));
+      for (const inner of await readdir(path.join(root, 'node_modules', name))) await link(`${name}/${inner}`);
+      return;
+    }
+    await symlink(path.join(root, 'node_modules', name), path.join(modules, name));
+  };
+  for (const entry of await readdir(path.join(root, 'node_modules'))) await link(entry);
+  await run('tar', ['-xzf', tarball, '-C', path.join(modules, 'adk-redis'), '--strip-components=1']);
+  await mkdir(path.join(modules, '.bin'), { recursive: true });
+  await symlink(path.join('..', 'adk-redis', 'dist/src/cli/main.js'), path.join(modules, '.bin', 'adk-redis'));
+  // npm marks a bin executable when it links it.
+  await chmod(path.join(modules, 'adk-redis', 'dist/src/cli/main.js'), 0o755);
+  return modules;
+}
+
 describe('the packed package in an empty project', () => {
   let dir: string | undefined;
   afterAll(async () => {
@@ -48,26 +83,15 @@ describe('the packed package in an empty project', () => {
 
   it('installs beside a separately installed @google/adk, runs a turn with both services, and shares one copy of @google/adk', async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'adk-redis-install-'));
-    // \`npm test\` builds before vitest runs, so the tarball holds the emitted package.
-    const { stdout: packed } = await run('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: root });
-    const tarball = path.join(dir, packed.trim().split('\n').pop()!);
-    await writeFile(path.join(dir, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
-    // Tests run offline, so npm cannot resolve packages by name here. The user's separately
-    // installed packages (@google/adk and the rest) are this project's install, linked in one by
-    // one; the tarball is unpacked beside them as npm would place it: node_modules/adk-redis.
-    const modules = path.join(dir, 'node_modules');
-    await mkdir(path.join(modules, 'adk-redis'), { recursive: true });
-    for (const entry of await readdir(path.join(root, 'node_modules'))) {
-      if (entry.startsWith('.') || entry === 'adk-redis') continue;
-      await symlink(path.join(root, 'node_modules', entry), path.join(modules, entry));
-    }
-    await run('tar', ['-xzf', tarball, '-C', path.join(modules, 'adk-redis'), '--strip-components=1']);
+    const modules = await installPacked(dir);
     const manifest = JSON.parse(await readFile(path.join(modules, 'adk-redis/package.json'), 'utf8')) as {
       peerDependencies?: Record<string, string>;
       dependencies?: Record<string, string>;
     };
     // Peers, never dependencies: npm then installs no second copy of ADK, or of the OpenTelemetry API ADK traces with, under adk-redis.
-    expect(manifest.peerDependencies).toEqual({ '@google/adk': '^2.0.0', '@opentelemetry/api': '^1.9.0' });
+    expect(manifest.peerDependencies).toEqual({ '@google/adk': '^2.0.0', '@google/adk-devtools': '^2.0.0', '@opentelemetry/api': '^1.9.0' });
+    // adk's dev tools only for adk-redis web | api_server | run: npm installs no copy unasked.
+    expect((manifest as { peerDependenciesMeta?: unknown }).peerDependenciesMeta).toEqual({ '@google/adk-devtools': { optional: true } });
     expect(Object.keys(manifest.dependencies ?? {})).not.toContain('@google/adk');
     expect(Object.keys(manifest.dependencies ?? {})).not.toContain('@opentelemetry/api');
     await writeFile(path.join(dir, 'app.mjs'), APP);
@@ -89,7 +113,8 @@ describe('the packed package in an empty project', () => {
     const cli = (manifest as { bin?: Record<string, string> }).bin?.['adk-redis'];
     expect(cli).toBe('./dist/src/cli/main.js');
     const { stdout: usage } = await run('node', [path.join(modules, 'adk-redis', cli!), '--help'], { cwd: dir });
-    expect(usage).toContain('usage: adk-redis sessions copy   --from <uri> --to <uri> --app <name>');
+    expect(usage).toContain('usage: adk-redis web | api_server | run');
+    expect(usage).toContain('adk-redis sessions copy   --from <uri> --to <uri> --app <name>');
     expect(await readFile(path.join(modules, 'adk-redis', cli!), 'utf8')).toMatch(/^#!\/usr\/bin\/env node/);
     const { stdout: exported } = await run(
       'node',
@@ -120,5 +145,73 @@ describe('the packed package in an empty project', () => {
     );
     expect(refused?.code).toBe(1);
     expect(refused?.stderr).toBe('adk-redis-ams: --port must be a port number (0 picks a free one), got nope\n');
+  }, 120_000);
+});
+
+describe('adk-redis api_server from the packed package, in an empty project', () => {
+  const dirs: string[] = [];
+  let server: ReferenceServer | undefined;
+  afterAll(async () => {
+    await server?.close();
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('npx adk-redis api_server serves an agents folder with @google/adk-devtools beside it; its turn is stored on the backend', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'adk-redis-dev-install-'));
+    dirs.push(dir);
+    await installPacked(dir);
+    await cp(path.join(root, 'test/fixtures/dev-agents'), path.join(dir, 'agents'), { recursive: true });
+    server = await startReferenceServer({ backend: 'opensource-agent-memory' });
+    const uri = `agent-memory-server+${server.url}`;
+    const serving = await serveWith(
+      spawn('npx', ['adk-redis', 'api_server', 'agents', '--host', '127.0.0.1', '--port', '0', '--session_service_uri', uri], {
+        cwd: dir,
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME!, npm_config_offline: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      }),
+    );
+    try {
+      const session = (await (
+        await fetch(`${serving.url}/apps/recall_agent/users/u/sessions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      ).json()) as {
+        id: string;
+      };
+      const run = await fetch(`${serving.url}/run`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ appName: 'recall_agent', userId: 'u', sessionId: session.id, newMessage: { role: 'user', parts: [{ text: 'hello' }] } }),
+      });
+      expect(run.status).toBe(200);
+      const stored = await new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url }).getSession({
+        appName: 'recall_agent',
+        userId: 'u',
+        sessionId: session.id,
+      });
+      expect(stored!.events.map((e) => e.content?.parts?.[0]?.text ?? 'tool')).toEqual(['hello', 'tool', 'tool', 'I remember nothing about that.']);
+    } finally {
+      // Ctrl+C ends npx by the signal, and the command (serveWith waits until no process of it remains).
+      expect(await serving.stop()).toBe('SIGINT');
+      await eventually('the server stops listening after Ctrl+C', () =>
+        fetch(`${serving.url}/list-apps`).then(
+          () => false,
+          () => true,
+        ),
+      );
+    }
+  }, 180_000);
+
+  it('without @google/adk-devtools installed, says which package to install and exits 1', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'adk-redis-dev-missing-'));
+    dirs.push(dir);
+    const modules = await installPacked(dir, ['@google/adk-devtools']);
+    const refused = await run('node', [path.join(modules, '.bin', 'adk-redis'), 'web', '.', '--port', '0'], { cwd: dir }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(refused?.code).toBe(1);
+    expect(refused?.stderr).toBe(
+      "adk-redis: adk-redis web runs ADK's own dev tools: install them beside this package with `npm install --save-dev @google/adk-devtools`\n",
+    );
   }, 120_000);
 });

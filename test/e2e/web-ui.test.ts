@@ -1,8 +1,13 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWeb } from '../../examples/fitness-coach/web.js';
+import { uriOfBackend } from '../../src/cli/uris.js';
+import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
+import { startReferenceServer, type ReferenceServer } from '../../src/testing/index.js';
+import { adkRedisServing, type ServingCommand } from '../helpers/dev-command.js';
 import { freePort } from '../helpers/ports.js';
 import { closeIfStarted } from '../helpers/started.js';
 
@@ -14,8 +19,11 @@ if (!haveBrowser && process.env.CI) throw new Error(`headless Chromium not found
 describe.skipIf(!haveBrowser)('ADK dev web UI (npm run web) in headless Chromium', () => {
   let web: Awaited<ReturnType<typeof startWeb>>;
   let browser: Browser;
+  let server: ReferenceServer;
+  let command: ServingCommand | undefined;
   beforeAll(async () => {
     web = await startWeb(await freePort());
+    server = await startReferenceServer({ backend: 'opensource-agent-memory' });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -33,7 +41,37 @@ describe.skipIf(!haveBrowser)('ADK dev web UI (npm run web) in headless Chromium
   afterAll(async () => {
     await closeIfStarted(browser);
     await (web as typeof web | undefined)?.stop();
+    await command?.stop();
+    await closeIfStarted(server);
   });
+
+  it('adk-redis web, as a user types it, serves an agents folder whose turn shows in the UI and is stored on the backend', async () => {
+    const config = { backend: 'opensource-agent-memory' as const, apiBaseUrl: server.url };
+    await new RedisLongTermMemoryService(config).addMemory({
+      appName: 'recall_agent',
+      userId: 'user',
+      memories: [{ content: { parts: [{ text: 'The user rows 5 km on Tuesdays.' }] } }],
+    });
+    await server.settled();
+    const agents = path.resolve(import.meta.dirname, '../fixtures/dev-agents');
+    command = await adkRedisServing(['web', agents, '--host', '127.0.0.1', '--port', '0', '--session_service_uri', uriOfBackend(config)]);
+    const page = await browser.newPage();
+    await page.goto(`${command.url}/dev-ui/?app=recall_agent`);
+    const box = page.locator('textarea.chat-input-box');
+    await box.waitFor({ timeout: 60_000 });
+    await box.fill('When do I row?');
+    await box.press('Enter');
+    await page.getByText('I remember: The user rows 5 km on Tuesdays.').first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: 'test-results/adk-redis-web.png' }).catch(() => undefined);
+
+    const sessions = new RedisSessionMemoryService(config);
+    const { sessions: listed } = await sessions.listSessions({ appName: 'recall_agent', userId: 'user' });
+    expect(listed).toHaveLength(1);
+    const stored = await sessions.getSession({ appName: 'recall_agent', userId: 'user', sessionId: listed[0]!.id });
+    const texts = stored!.events.flatMap((e) => (e.content?.parts ?? []).map((p) => p.text ?? `call:${p.functionCall?.name ?? p.functionResponse?.name}`));
+    expect(texts).toEqual(['When do I row?', 'call:load_memory', 'call:load_memory', 'I remember: The user rows 5 km on Tuesdays.']);
+    expect(await command.stop()).toBe(0);
+  }, 120_000);
 
   it('answers a message sent in the UI, and the turn persists in the session service', async () => {
     const page = await browser.newPage();
