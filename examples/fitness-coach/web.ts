@@ -1,25 +1,23 @@
-// npm run web — the ADK dev web UI (from @google/adk-devtools) with the fitness coach, its
-// sessions in RedisSessionMemoryService and its memories in RedisLongTermMemoryService.
-// Uses AGENT_MEMORY_URL (and friends) when set, else an embedded reference server.
+// npm run web — `adk-redis web` (ADK's dev web UI from @google/adk-devtools) on the fitness coach's
+// agents folder, its sessions and memories on Redis. Uses AGENT_MEMORY_URL (and friends) when set,
+// else an embedded reference server. What it runs is what a user types:
+//   npx adk-redis web examples/fitness-coach/web-agents --session_service_uri <uri>
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AdkApiServer } from '@google/adk-devtools';
-import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
-import { RedisSessionMemoryService } from '../../src/services/session-service.js';
+import { uriOfBackend } from '../../src/cli/uris.js';
+import { startDevServer } from '../../src/devtools/commands.js';
+import { parseDevCommand, type DevServeCommand } from '../../src/devtools/flags.js';
 import { exampleBackend } from './backend.js';
+
+const AGENTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'web-agents');
 
 export async function startWeb(port: number, host = '127.0.0.1') {
   const backend = await exampleBackend((l) => console.log(`• ${l}`));
+  // The coach's memory tools open their own handle on the same backend (web-agents/fitness_coach).
   process.env.ADK_REDIS_CONFIG = JSON.stringify(backend.config);
-  const server = new AdkApiServer({
-    agentsDir: path.join(path.dirname(fileURLToPath(import.meta.url)), 'web-agents'),
-    host,
-    port,
-    sessionService: new RedisSessionMemoryService(backend.config),
-    memoryService: new RedisLongTermMemoryService(backend.config),
-    serveDebugUI: true,
-  });
-  await server.start();
+  const args = ['web', AGENTS, '--host', host, '--port', String(port), '--session_service_uri', uriOfBackend(backend.config)];
+  const env = { ...process.env, ...(backend.config.apiKey ? { AGENT_MEMORY_API_KEY: backend.config.apiKey } : {}) };
+  const server = await startDevServer(parseDevCommand(args) as DevServeCommand, env);
   return {
     url: server.url,
     backend: backend.description,
