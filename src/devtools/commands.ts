@@ -179,10 +179,11 @@ export async function devMain(cmd: DevCommand): Promise<number> {
     throw new ConfigurationError('[agents_dir]', `no such folder or file: ${cmd.agentsDir}`, `adk-redis ${cmd.command}`);
   const server = await startDevServer(cmd);
   process.stderr.write(startLine(cmd, server.where));
+  // Stops cleanly on the first SIGINT or SIGTERM. The handlers stay while it stops: a launcher
+  // (tsx, a shell) may pass the same Ctrl+C on again, which must not kill the stop half done.
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
   });
   await server.stop();
   return 0;
