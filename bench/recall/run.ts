@@ -43,6 +43,8 @@ export interface RecallRow {
 export interface RecallLatency {
   system: string;
   mode: string;
+  /** The server's API processes the searches met: 1, or 2 behind a round-robin balancer. */
+  apiProcesses: number;
   p50Ms: number;
   p95Ms: number;
 }
@@ -67,18 +69,30 @@ export async function recallBench(log: (line: string) => void, datasetFile: stri
 
   const rows: RecallRow[] = [];
   const latency: RecallLatency[] = [];
+  const timed = (system: string, mode: string, answers: Ranked[], apiProcesses: number) => {
+    const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
+    latency.push({ system, mode, apiProcesses, p50Ms: quantile(ms, 0.5), p95Ms: quantile(ms, 0.95) });
+  };
   const record = (system: string, mode: string, answers: Ranked[]) => {
     rows.push(...score(system, mode, answers, textToTurn));
-    const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
-    latency.push({ system, mode, p50Ms: quantile(ms, 0.5), p95Ms: quantile(ms, 0.95) });
+    timed(system, mode, answers, 1);
   };
 
   // The package's own records only: the server's LLM extraction (here a stand-in that copies what
-  // the user says) would add records of its own to every search.
-  const server = await startRealAgentMemoryServer({ embeddings: 'local', settings: { ENABLE_DISCRETE_MEMORY_EXTRACTION: 'false' }, log });
+  // the user says) would add records of its own to every search. Two API processes: the searches
+  // that score recall all go to the first, as to a server of one process; then each mode is timed
+  // again through the balancer, as a deployment of two serves it (a fused search's two requests
+  // then meet different processes). Same data, same run.
+  const server = await startRealAgentMemoryServer({
+    embeddings: 'local',
+    apiProcesses: 2,
+    settings: { ENABLE_DISCRETE_MEMORY_EXTRACTION: 'false' },
+    log,
+  });
   let run: Omit<RecallRun, 'python'>;
   try {
-    const connection = { backend: 'opensource-agent-memory' as const, apiBaseUrl: server.url };
+    const connection = { backend: 'opensource-agent-memory' as const, apiBaseUrl: server.urls[0]! };
+    const balanced = { ...connection, apiBaseUrl: server.url };
     const sessions = new RedisSessionMemoryService(connection);
     const memory = new RedisLongTermMemoryService(connection);
     const inMemory = new InMemoryMemoryService();
@@ -106,6 +120,12 @@ export async function recallBench(log: (line: string) => void, datasetFile: stri
       record('adk-redis', mode, await ask(dataset, (userId, query) => service.searchMemory({ appName: APP, userId, query })));
       log(`searched in ${mode} mode`);
     }
+    for (const { label: mode, options } of MODES) {
+      const service = new RedisLongTermMemoryService({ ...balanced, ...options, searchTopK: K });
+      await service.searchMemory({ appName: APP, userId: dataset.conversations[0]!.id, query: 'warm up' });
+      timed('adk-redis', mode, await ask(dataset, (userId, query) => service.searchMemory({ appName: APP, userId, query })), 2);
+    }
+    log('timed every mode again with two API processes');
     record('ADK InMemoryMemoryService', 'keyword match', await ask(dataset, (userId, query) => inMemory.searchMemory({ appName: APP, userId, query })));
     run = {
       dataset: {
@@ -279,7 +299,11 @@ export function printRecall(run: RecallRun): void {
     console.log(
       `| ${r.system} | ${r.mode} | ${r.category} | ${r.questions} | ${r.recallAt5.toFixed(3)} | ${r.recallAt10.toFixed(3)} | ${r.mrrAt10.toFixed(3)} | ${r.hitAt5.toFixed(3)} |`,
     );
-  console.log('\n| system | mode | search p50 ms | search p95 ms |');
-  console.log('| --- | --- | ---: | ---: |');
-  for (const l of run.latency) console.log(`| ${l.system} | ${l.mode} | ${l.p50Ms.toFixed(1)} | ${l.p95Ms.toFixed(1)} |`);
+  console.log('\n| system | mode | API processes | search p50 ms | search p95 ms | p95 / semantic p95 |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+  for (const l of run.latency) {
+    const semantic = run.latency.find((s) => s.system === 'adk-redis' && s.mode === 'semantic' && s.apiProcesses === l.apiProcesses);
+    const ratio = l.system === 'adk-redis' && semantic ? (l.p95Ms / semantic.p95Ms).toFixed(2) : '';
+    console.log(`| ${l.system} | ${l.mode} | ${l.apiProcesses} | ${l.p50Ms.toFixed(1)} | ${l.p95Ms.toFixed(1)} | ${ratio} |`);
+  }
 }
