@@ -1,11 +1,17 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { eventually } from './eventually.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const TSX = path.join(root, 'node_modules', '.bin', 'tsx');
 const CLI = path.join(root, 'src', 'cli', 'main.ts');
+/**
+ * The command's source run by node itself with tsx's loader: one process, which gets the signals
+ * sent to it. (The tsx launcher relays a Ctrl+C to its child and SIGKILLs it when the child has not
+ * reported the signal within 30 ms, which a loaded machine turns into an exit of 130.)
+ */
+const NODE_ARGS = ['--import', pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, CLI];
 
 /** The environment a user's shell would give the command: nothing of this test process's. */
 function userEnv(env: Record<string, string>): NodeJS.ProcessEnv {
@@ -18,7 +24,7 @@ export async function adkRedisToEnd(
   { env = {}, cwd = root }: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(TSX, [CLI, ...args], { cwd, env: userEnv(env), timeout: 120_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...NODE_ARGS, ...args], { cwd, env: userEnv(env), timeout: 120_000 });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -45,7 +51,7 @@ export interface ServingCommand {
 /**
  * Starts a serving command (`web`, `api_server`) and waits for the URL ADK prints once it listens.
  * The child must lead its own process group (`detached: true`): stopping it is a terminal's
- * Ctrl+C, a SIGINT to the whole group, so launchers (tsx, npx) and the command all get it.
+ * Ctrl+C, a SIGINT to the whole group, so a launcher (npx) and the command both get it.
  */
 export async function serveWith(child: ChildProcess): Promise<ServingCommand> {
   let out = '';
@@ -78,5 +84,5 @@ export async function serveWith(child: ChildProcess): Promise<ServingCommand> {
 
 /** `adk-redis <serve command> …` as a child process, listening once this resolves. */
 export function adkRedisServing(args: string[], { env = {}, cwd = root }: { env?: Record<string, string>; cwd?: string } = {}): Promise<ServingCommand> {
-  return serveWith(spawn(TSX, [CLI, ...args], { cwd, env: userEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+  return serveWith(spawn(process.execPath, [...NODE_ARGS, ...args], { cwd, env: userEnv(env), stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
 }
