@@ -122,6 +122,9 @@ async function scenario(server: ReferenceServer): Promise<Observation[]> {
     });
     await server.settled();
     const found = await mem.searchMemory({ appName: APP, userId: USER, query: 'what running does the user like' });
+    // The search counts an access of each record it found in work that runs after it answers (the
+    // real server's update_last_accessed); the next step's records show that count once it has run.
+    await server.settled();
     return found.memories.map((m) => ({ id: m.id, text: m.content.parts?.[0]?.text, type: m.memoryType, score: m.score }));
   });
   await step('keyword search: only the records that share a word with the query', async () => {
