@@ -401,8 +401,33 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
         ])
       : undefined;
 
+    // An API process that exits before it answers gets one more start, on a port asked for anew
+    // (unless the caller chose it): another process on the machine may have bound the port that
+    // freePort saw free, and uvicorn then ends with 3. A second failure is the caller's, with both
+    // outputs' tails.
+    const startApiOnce = async (i: number) => {
+      try {
+        return await startApi(i, apiPorts[i]!);
+      } catch (first) {
+        if (!(first instanceof ChildFailedError) || !/exited/.test(first.message)) throw first;
+        options.log?.(`${first.message}; starting it again. Its output ended:\n${tail(first.output)}`);
+        if (!(i === 0 && options.port)) {
+          let port = await freePort();
+          while (apiPorts.includes(port)) port = await freePort();
+          apiPorts[i] = port;
+          urls[i] = `http://127.0.0.1:${port}`;
+        }
+        try {
+          return await startApi(i, apiPorts[i]!);
+        } catch (second) {
+          if (second instanceof ChildFailedError)
+            second.message = `${second.message}, on its second start too (first: ${first.message}). Output ends:\n${tail(second.output)}`;
+          throw second;
+        }
+      }
+    };
     const [apis, workers] = await Promise.all([
-      Promise.all(apiPorts.map((port, i) => startApi(i, port))),
+      Promise.all(apiPorts.map((_, i) => startApiOnce(i))),
       Promise.all(Array.from({ length: workerCount }, (_, i) => startWorker(i))),
       controller.ready,
       mcp && waitUntil(mcp, 'listen', async () => portInUse(mcpPort!), STARTUP_MS),
@@ -543,6 +568,11 @@ function count(value: number | undefined, name: string, fallback: number): numbe
     );
   }
   return n;
+}
+
+/** The last lines of a child's output, for an error message. */
+function tail(output: string, lines = 12): string {
+  return output.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
 /** RediSearch and RedisJSON report versions as one number: 21005 is 2.10.5. */
