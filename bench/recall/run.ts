@@ -92,7 +92,6 @@ export async function recallBench(log: (line: string) => void, datasetFile: stri
   let run: Omit<RecallRun, 'python'>;
   try {
     const connection = { backend: 'opensource-agent-memory' as const, apiBaseUrl: server.urls[0]! };
-    const balanced = { ...connection, apiBaseUrl: server.url };
     const sessions = new RedisSessionMemoryService(connection);
     const memory = new RedisLongTermMemoryService(connection);
     const inMemory = new InMemoryMemoryService();
@@ -113,18 +112,18 @@ export async function recallBench(log: (line: string) => void, datasetFile: stri
     for (const { session } of stored) await inMemory.addSessionToMemory(session);
     log(`addSessionToMemory: ${turns.length} turns in ${seconds.toFixed(1)} s`);
 
-    for (const { label: mode, options } of MODES) {
-      const service = new RedisLongTermMemoryService({ ...connection, ...options, searchTopK: K });
+    /** Every question, in one of the package's modes, against one server URL. */
+    const askIn = async (options: (typeof MODES)[number]['options'], apiBaseUrl: string) => {
+      const service = new RedisLongTermMemoryService({ ...connection, apiBaseUrl, ...options, searchTopK: K });
       // One warm-up search, so the first question's time is not the connection's.
       await service.searchMemory({ appName: APP, userId: dataset.conversations[0]!.id, query: 'warm up' });
-      record('adk-redis', mode, await ask(dataset, (userId, query) => service.searchMemory({ appName: APP, userId, query })));
+      return ask(dataset, (userId, query) => service.searchMemory({ appName: APP, userId, query }));
+    };
+    for (const { label: mode, options } of MODES) {
+      record('adk-redis', mode, await askIn(options, connection.apiBaseUrl));
       log(`searched in ${mode} mode`);
     }
-    for (const { label: mode, options } of MODES) {
-      const service = new RedisLongTermMemoryService({ ...balanced, ...options, searchTopK: K });
-      await service.searchMemory({ appName: APP, userId: dataset.conversations[0]!.id, query: 'warm up' });
-      timed('adk-redis', mode, await ask(dataset, (userId, query) => service.searchMemory({ appName: APP, userId, query })), 2);
-    }
+    for (const { label: mode, options } of MODES) timed('adk-redis', mode, await askIn(options, server.url), 2);
     log('timed every mode again with two API processes');
     record('ADK InMemoryMemoryService', 'keyword match', await ask(dataset, (userId, query) => inMemory.searchMemory({ appName: APP, userId, query })));
     run = {

@@ -22,6 +22,11 @@ export const URI_HELP = `  sqlite://<file> | postgresql://… | mysql://… | me
 
 const PREFIX = /^(agent-memory-server|redis-agent-memory)\+(https?):\/\//i;
 
+/** A URL's scheme, host and path, without a trailing slash or a query: the API base URL of a backend. */
+function baseUrlOf(url: URL): string {
+  return `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')}`;
+}
+
 /**
  * The backend connection a URI of this package names, or undefined for an ADK URI. The API key
  * (never in a URI, where logs and shell history would keep it) and a store the URI does not name
@@ -36,7 +41,7 @@ export function backendConfigOf(uri: string, env: NodeJS.ProcessEnv = process.en
   const known = managed ? ['store', 'namespace', 'namespaceId'] : ['namespace'];
   const unknown = [...params.keys()].find((k) => !known.includes(k));
   if (unknown) throw new ConfigurationError(unknown, `is not a parameter of ${m[1]} URIs (known: ${known.join(', ')})`, 'adk-redis');
-  const apiBaseUrl = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')}`;
+  const apiBaseUrl = baseUrlOf(url);
   const namespace = params.get('namespace');
   const apiKey = env.AGENT_MEMORY_API_KEY;
   const common = { apiBaseUrl, ...(apiKey ? { apiKey } : {}), ...(namespace ? { defaultNamespace: namespace } : {}) };
@@ -68,6 +73,5 @@ export function uriOfBackend(config: RedisSessionMemoryServiceConfig): string {
   if (config.defaultNamespace) params.set('namespace', config.defaultNamespace);
   if (managed && config.namespaceId) params.set('namespaceId', config.namespaceId);
   const query = params.size ? `?${params}` : '';
-  const base = `${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '')}`;
-  return `${managed ? 'redis-agent-memory' : 'agent-memory-server'}+${base}${query}`;
+  return `${managed ? 'redis-agent-memory' : 'agent-memory-server'}+${baseUrlOf(url)}${query}`;
 }

@@ -54,8 +54,8 @@ interface DevtoolsRunModule {
 /** @google/adk-devtools is not installed where the command runs. */
 export class DevtoolsMissingError extends Error {
   override name = 'DevtoolsMissingError';
-  constructor(command: string, cause: unknown) {
-    super(`adk-redis ${command} runs ADK's own dev tools: install them beside this package with \`npm install --save-dev ${DEVTOOLS}\``, { cause });
+  constructor(command: string) {
+    super(`adk-redis ${command} runs ADK's own dev tools: install them beside this package with \`npm install --save-dev ${DEVTOOLS}\``);
   }
 }
 
@@ -73,7 +73,7 @@ function devtoolsEntry(command: string): string {
       if (!isNotFound(e)) throw e;
     }
   }
-  throw new DevtoolsMissingError(command, undefined);
+  throw new DevtoolsMissingError(command);
 }
 
 async function loadDevtools(command: string): Promise<DevtoolsModule> {

@@ -40,9 +40,14 @@ function backendOf(uri: string, flag: Flag, context: string, env: NodeJS.Process
   }
 }
 
+/** Which backend, where: `Agent Memory Server at http://…`. */
+function backendAt(config: RedisSessionMemoryServiceConfig): string {
+  return `${BACKEND_NAMES[config.backend ?? 'redis-agent-memory']} at ${config.apiBaseUrl}`;
+}
+
 /** What the probe says when the backend does not answer as it should. */
 function unreachable(config: RedisSessionMemoryServiceConfig, e: unknown): string {
-  const where = `${BACKEND_NAMES[config.backend ?? 'redis-agent-memory']} at ${config.apiBaseUrl}`;
+  const where = backendAt(config);
   if (e instanceof AgentMemoryError && e.status !== undefined) {
     const status = ` (HTTP ${e.status})`;
     if (e.status === 401 || e.status === 403) return `${where} refused the API key${status}: set AGENT_MEMORY_API_KEY`;
@@ -79,9 +84,10 @@ async function probe(config: RedisSessionMemoryServiceConfig, flag: Flag, contex
   }
 }
 
+/** Where a dev command keeps what it keeps on a backend, for its start-up line. */
 function describe(config: RedisSessionMemoryServiceConfig): string {
   const store = config.backend === 'redis-agent-memory' && config.storeId ? `, store ${config.storeId}` : '';
-  return `${BACKEND_NAMES[config.backend ?? 'redis-agent-memory']} at ${config.apiBaseUrl}${store}`;
+  return `${backendAt(config)}${store}`;
 }
 
 /** The session, memory and artifact services a dev command's flags name, each backend checked. */

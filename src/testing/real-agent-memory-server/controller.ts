@@ -42,7 +42,7 @@ export function controllerOf(child: Child): Controller {
     else w?.reject(new Error(`the real server's background tasks failed: ${msg.error}`));
   });
   void child.exited.then((code) => {
-    const e = new ChildFailedError(child, `${child.name} exited (${code})`);
+    const e = new ChildFailedError(child, `${child.name} exited (${code})`, code);
     readyReject(e);
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();

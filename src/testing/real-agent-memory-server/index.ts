@@ -342,11 +342,16 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
       );
       return child;
     };
-    const apiPorts = [options.port || (await freePort())];
-    while (apiPorts.length < apiCount) {
-      const port = await freePort();
-      if (!apiPorts.includes(port)) apiPorts.push(port);
-    }
+    const apiPorts: number[] = [];
+    /** A free port no other API process of this server has. */
+    const newApiPort = async () => {
+      for (;;) {
+        const port = await freePort();
+        if (!apiPorts.includes(port)) return port;
+      }
+    };
+    apiPorts.push(options.port || (await newApiPort()));
+    while (apiPorts.length < apiCount) apiPorts.push(await newApiPort());
     const urls = apiPorts.map((p) => `http://127.0.0.1:${p}`);
     // Manual mode: this process runs the work when asked. Auto mode: it only watches the queue.
     const harness = spawnPython('background-worker', install.python, [path.join(install.harnessDir, 'harness.py'), '--mode', mode], {
@@ -405,17 +410,15 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
     // (unless the caller chose it): another process on the machine may have bound the port that
     // freePort saw free, and uvicorn then ends with 3. A second failure is the caller's, with both
     // outputs' tails.
-    const startApiOnce = async (i: number) => {
+    const startApiRetryingOnce = async (i: number) => {
       try {
         return await startApi(i, apiPorts[i]!);
       } catch (first) {
-        if (!(first instanceof ChildFailedError) || !/exited/.test(first.message)) throw first;
+        if (!(first instanceof ChildFailedError) || first.exitCode === undefined) throw first;
         options.log?.(`${first.message}; starting it again. Its output ended:\n${tail(first.output)}`);
         if (!(i === 0 && options.port)) {
-          let port = await freePort();
-          while (apiPorts.includes(port)) port = await freePort();
-          apiPorts[i] = port;
-          urls[i] = `http://127.0.0.1:${port}`;
+          apiPorts[i] = await newApiPort();
+          urls[i] = `http://127.0.0.1:${apiPorts[i]}`;
         }
         try {
           return await startApi(i, apiPorts[i]!);
@@ -427,13 +430,13 @@ export async function startRealAgentMemoryServer(options: RealAgentMemoryServerO
       }
     };
     const [apis, workers] = await Promise.all([
-      Promise.all(apiPorts.map((_, i) => startApiOnce(i))),
+      Promise.all(apiPorts.map((_, i) => startApiRetryingOnce(i))),
       Promise.all(Array.from({ length: workerCount }, (_, i) => startWorker(i))),
       controller.ready,
       mcp && waitUntil(mcp, 'listen', async () => portInUse(mcpPort!), STARTUP_MS),
       token &&
         token.exited.then((code) => {
-          if (code !== '0') throw new ChildFailedError(token, `agent-memory token add exited (${code})`);
+          if (code !== '0') throw new ChildFailedError(token, `agent-memory token add exited (${code})`, code);
         }),
     ]);
     if (apiCount > 1) balancer = await startBalancer(() => urls);

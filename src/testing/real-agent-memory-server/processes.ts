@@ -134,19 +134,24 @@ export async function waitUntil(child: Child, what: string, ready: () => Promise
   let ended: string | undefined;
   void child.exited.then((code) => (ended = code));
   for (;;) {
-    if (ended !== undefined) throw new ChildFailedError(child, `${child.name} exited (${ended}) before ${what}`);
+    if (ended !== undefined) throw new ChildFailedError(child, `${child.name} exited (${ended}) before ${what}`, ended);
     if (await ready()) return;
     if (Date.now() > deadline) throw new ChildFailedError(child, `${child.name} did not ${what} within ${Math.round(timeoutMs / 1000)} s`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-/** A harness process that failed to start; `output` is the tail of what it printed. */
+/**
+ * A harness process that failed to start; `output` is the tail of what it printed, `exitCode` its
+ * exit code (or signal) when it ended rather than not answering in time.
+ */
 export class ChildFailedError extends Error {
   readonly output: string;
-  constructor(child: Child, message: string) {
+  readonly exitCode: string | undefined;
+  constructor(child: Child, message: string, exitCode?: string) {
     super(message);
     this.name = 'ChildFailedError';
     this.output = child.output();
+    this.exitCode = exitCode;
   }
 }
