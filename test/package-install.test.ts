@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisSessionMemoryService } from '../src/services/session-service.js';
 import { startReferenceServer, type ReferenceServer } from '../src/testing/index.js';
-import { serveWith } from './helpers/dev-command.js';
+import { serveWith } from './helpers/adk-redis-cli.js';
 import { eventually } from './helpers/eventually.js';
 
 const run = promisify(execFile);

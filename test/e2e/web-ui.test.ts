@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWeb } from '../../examples/fitness-coach/web.js';
 import { uriOfBackend } from '../../src/cli/uris.js';
 import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/testing/index.js';
-import { adkRedisServing, type ServingCommand } from '../helpers/dev-command.js';
+import { adkRedisServing, partsOf, type ServingCommand } from '../helpers/adk-redis-cli.js';
 import { freePort } from '../helpers/ports.js';
 import { closeIfStarted } from '../helpers/started.js';
 
@@ -38,6 +38,17 @@ describe.skipIf(!haveBrowser)('ADK dev web UI (npm run web) in headless Chromium
       ],
     });
   }, 120_000);
+  /** Opens the dev UI on an app, sends a message as a user types it, and waits for the answer to show. */
+  async function chat(url: string, app: string, message: string, answer: string): Promise<Page> {
+    const page = await browser.newPage();
+    await page.goto(`${url}/dev-ui/?app=${app}`);
+    const box = page.locator('textarea.chat-input-box');
+    await box.waitFor({ timeout: 60_000 });
+    await box.fill(message);
+    await box.press('Enter');
+    await page.getByText(answer).first().waitFor({ timeout: 60_000 });
+    return page;
+  }
   afterAll(async () => {
     await closeIfStarted(browser);
     await (web as typeof web | undefined)?.stop();
@@ -55,32 +66,19 @@ describe.skipIf(!haveBrowser)('ADK dev web UI (npm run web) in headless Chromium
     await server.settled();
     const agents = path.resolve(import.meta.dirname, '../fixtures/dev-agents');
     command = await adkRedisServing(['web', agents, '--host', '127.0.0.1', '--port', '0', '--session_service_uri', uriOfBackend(config)]);
-    const page = await browser.newPage();
-    await page.goto(`${command.url}/dev-ui/?app=recall_agent`);
-    const box = page.locator('textarea.chat-input-box');
-    await box.waitFor({ timeout: 60_000 });
-    await box.fill('When do I row?');
-    await box.press('Enter');
-    await page.getByText('I remember: The user rows 5 km on Tuesdays.').first().waitFor({ timeout: 60_000 });
+    const page = await chat(command.url, 'recall_agent', 'When do I row?', 'I remember: The user rows 5 km on Tuesdays.');
     await page.screenshot({ path: 'test-results/adk-redis-web.png' }).catch(() => undefined);
 
     const sessions = new RedisSessionMemoryService(config);
     const { sessions: listed } = await sessions.listSessions({ appName: 'recall_agent', userId: 'user' });
     expect(listed).toHaveLength(1);
     const stored = await sessions.getSession({ appName: 'recall_agent', userId: 'user', sessionId: listed[0]!.id });
-    const texts = stored!.events.flatMap((e) => (e.content?.parts ?? []).map((p) => p.text ?? `call:${p.functionCall?.name ?? p.functionResponse?.name}`));
-    expect(texts).toEqual(['When do I row?', 'call:load_memory', 'call:load_memory', 'I remember: The user rows 5 km on Tuesdays.']);
+    expect(partsOf(stored!.events)).toEqual(['When do I row?', 'call:load_memory', 'response:load_memory', 'I remember: The user rows 5 km on Tuesdays.']);
     expect(await command.stop()).toBe(0);
   }, 120_000);
 
   it('answers a message sent in the UI, and the turn persists in the session service', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${web.url}/dev-ui/?app=fitness_coach`);
-    const box = page.locator('textarea.chat-input-box');
-    await box.waitFor({ timeout: 60_000 });
-    await box.fill('My goal is to swim 2 km without stopping.');
-    await box.press('Enter');
-    await page.getByText('Got it, I will remember that.').first().waitFor({ timeout: 60_000 });
+    const page = await chat(web.url, 'fitness_coach', 'My goal is to swim 2 km without stopping.', 'Got it, I will remember that.');
 
     // Read the session back through a fresh service instance on the same backend.
     const config = JSON.parse(process.env.ADK_REDIS_CONFIG!);

@@ -1,41 +1,18 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { createEvent, createEventActions, DatabaseSessionService } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uriOfBackend } from '../../src/cli/uris.js';
+import { adkRedisToEnd } from '../helpers/adk-redis-cli.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
 import { closeIfStarted } from '../helpers/started.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
-const TSX = path.join(root, 'node_modules', '.bin', 'tsx');
-const CLI = path.join(root, 'src', 'cli', 'main.ts');
-
 /** Runs `adk-redis …` as a user would, with only the environment given. */
-async function adkRedis(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(TSX, [CLI, ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env },
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const adkRedis = (args: string[], env: Record<string, string> = {}) => adkRedisToEnd(args, { env });
 
-/** A URI of this package's form for a target (behind its Prism proxy). */
-function uriOf(t: Target): string {
-  const cfg = t.config();
-  const url = new URL(cfg.apiBaseUrl!);
-  return t.backend === 'redis-agent-memory'
-    ? `redis-agent-memory+${url.protocol}//${url.host}?store=${cfg.storeId}`
-    : `agent-memory-server+${url.protocol}//${url.host}`;
-}
+/** A URI of this package's form for a target (behind its Prism proxy); the API key stays in the environment. */
+const uriOf = (t: Target): string => uriOfBackend(t.config());
 
 describe('the adk-redis command', () => {
   let ram: Target;

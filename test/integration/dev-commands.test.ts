@@ -6,20 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uriOfBackend } from '../../src/cli/uris.js';
 import { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
-import { adkRedisServing, adkRedisToEnd } from '../helpers/dev-command.js';
+import { adkRedisServing, adkRedisToEnd, partsOf } from '../helpers/adk-redis-cli.js';
 import { freePort } from '../helpers/ports.js';
 import { closeIfStarted } from '../helpers/started.js';
 import { backendTarget, REAL_AMS, suiteBackends, type Target } from '../helpers/targets.js';
 
 const AGENTS = path.resolve(import.meta.dirname, '../fixtures/dev-agents');
 const APP = 'recall_agent';
-
-/** What a stored event says, one word per part: its text, or the tool it calls or answers. */
-function partsOf(events: Event[]): string[] {
-  return events.flatMap((e) =>
-    (e.content?.parts ?? []).map((p) => p.text ?? (p.functionCall ? `call:${p.functionCall.name}` : `response:${p.functionResponse?.name}`)),
-  );
-}
 
 /** The environment a user sets for a backend: its API key, never in the URI. */
 function keyEnv(t: Target): Record<string, string> {

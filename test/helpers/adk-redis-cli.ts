@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Event } from '@google/adk';
 import { promisify } from 'node:util';
 import { eventually } from './eventually.js';
 
@@ -12,6 +13,13 @@ const CLI = path.join(root, 'src', 'cli', 'main.ts');
  * reported the signal within 30 ms, which a loaded machine turns into an exit of 130.)
  */
 const NODE_ARGS = ['--import', pathToFileURL(path.join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href, CLI];
+
+/** What stored events say, one word per part: its text, or the tool it calls or answers. */
+export function partsOf(events: Event[]): string[] {
+  return events.flatMap((e) =>
+    (e.content?.parts ?? []).map((p) => p.text ?? (p.functionCall ? `call:${p.functionCall.name}` : `response:${p.functionResponse?.name}`)),
+  );
+}
 
 /** The environment a user's shell would give the command: nothing of this test process's. */
 function userEnv(env: Record<string, string>): NodeJS.ProcessEnv {
