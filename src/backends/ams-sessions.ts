@@ -599,11 +599,18 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     // recorded expiry counts from here, before either, so that once the session has expired the
     // document is among what is left of it (see `leftoversOf`), never read into a session created afresh.
     const startedAt = Date.now();
-    const [fresh, dueDocs] = await together(
+    // An event that adds no text, to a session last seen without a TTL, will most likely write its
+    // journal only (see `viewLater`): all it needs of the document is that it is there, its TTL and
+    // whether another client's message came last, so it asks for the latest message only (a whole
+    // read costs the server every message). Should the view have to be written after all, the
+    // document is read whole first.
+    const light = !unsure && !due.length && addsNoText(event) && this.views.lastSeenUntimed(scope);
+    const [read, dueDocs] = await together(
       o?.signal,
-      (signal) => this.views.read(scope, { signal }),
+      (signal) => this.views.read(scope, { signal }, light),
       (signal) => (due.length ? this.journals.readSome(journal, due, { signal }) : Promise.resolve([])),
     );
+    const fresh = light && read && (read.ttl_seconds || this.views.foreignIn(scope, read, [event.id]).length) ? await this.views.read(scope, o) : read;
     if (unsure && !scope.appSlot && fresh && markerOf(fresh).appName !== undefined && markerOf(fresh).appName !== scope.appName) {
       // Another app of the namespace holds this id: the session is in this app's slot.
       this.placeAt(scope, inAppSlot(scope));

@@ -131,6 +131,8 @@ export function markerOf(doc: { data?: unknown } | undefined): Partial<ViewMarke
 export class NativeViews {
   /** Per session, the record's messages the view should hold, as this instance last knew them. */
   private readonly known = new Map<string, Message[]>();
+  /** Per session, whether its document had no TTL when last read or written. */
+  private readonly untimed = new Map<string, boolean>();
   private readonly queue = new KeyedQueue();
 
   constructor(
@@ -147,12 +149,24 @@ export class NativeViews {
     } as Parameters<AgentMemoryServerClient['putWorkingMemory']>[2];
   }
 
-  /** The native document as stored, or undefined (also when the server answered with another session's). */
-  async read(scope: SessionScope, o?: CallOptions): Promise<WorkingMemory | undefined> {
+  /**
+   * The native document as stored, or undefined (also when the server answered with another
+   * session's). `latestOnly`: with only its latest message (`recent_messages_limit=1`), which the
+   * server answers at a fraction of a whole read's cost once the conversation is long; the rest of
+   * the document (its data, TTL and summary) is whole. Such a copy is never written back.
+   */
+  async read(scope: SessionScope, o?: CallOptions, latestOnly = false): Promise<WorkingMemory | undefined> {
     const key = nativeKey(scope);
     const { session_id, ...query } = key;
-    const doc = await unlessMissing(this.client.getWorkingMemory(session_id, query, o));
-    return doc && isDocumentOf(doc, key) ? doc : undefined;
+    const doc = await unlessMissing(this.client.getWorkingMemory(session_id, latestOnly ? { ...query, recent_messages_limit: 1 } : query, o));
+    const found = doc && isDocumentOf(doc, key) ? doc : undefined;
+    if (found) remember(this.untimed, scopeKey(scope), !found.ttl_seconds, this.cacheSize);
+    return found;
+  }
+
+  /** Whether the document, when this instance last read or wrote it, had no TTL (unknown: false). */
+  lastSeenUntimed(scope: SessionScope): boolean {
+    return this.untimed.get(scopeKey(scope)) === true;
   }
 
   /** Creates the native document of a new session: no messages yet, so the server does no work on it. */
@@ -174,6 +188,7 @@ export class NativeViews {
 
   forget(scope: SessionScope): void {
     this.known.delete(scopeKey(scope));
+    this.untimed.delete(scopeKey(scope));
   }
 
   /**
@@ -234,5 +249,6 @@ export class NativeViews {
     const stored = await this.client.putWorkingMemory(session_id, { ...body, ...strategy, user_id, namespace }, this.query(), o);
     // What the server kept (possibly summarised and trimmed) is what the view should hold now.
     remember(this.known, scopeKey(scope), stored.messages ?? [], this.cacheSize);
+    remember(this.untimed, scopeKey(scope), !stored.ttl_seconds, this.cacheSize);
   }
 }

@@ -347,6 +347,75 @@ describe('Agent Memory Server journal documents', () => {
     expect(await native()).toEqual(['question', 'call', 'result', 'answer', 'call-2', 'later']);
   });
 
+  it("reads only the latest message before an event that adds no text, and the whole document when that message is another client's or the session has a TTL", async () => {
+    /** The reads of the session's own document, by whether they asked for the latest message only. */
+    const reads: ('latest' | 'whole')[] = [];
+    const recording = async (req: Request): Promise<Response> => {
+      const url = new URL(req.url);
+      if (req.method === 'GET' && /\/v1\/working-memory\/light[^/]*$/.test(url.pathname)) {
+        reads.push(url.searchParams.get('recent_messages_limit') === '1' ? 'latest' : 'whole');
+      }
+      return fetch(req);
+    };
+    const t = 1_790_000_000_000;
+    const said = (id: string, at: number) =>
+      createEvent({ id, invocationId: 'i', author: 'coach', timestamp: at, content: { role: 'model', parts: [{ text: id }] } });
+    const call = (id: string, at: number) =>
+      createEvent({
+        id,
+        invocationId: 'i',
+        author: 'coach',
+        timestamp: at,
+        content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
+      });
+    const raw = createAgentMemoryServerClient({ apiBaseUrl: server.url });
+    const key = { namespace: 'light', user_id: 'u' };
+    const ids = async (sessionId: string) => ((await raw.getWorkingMemory(sessionId, key)).messages ?? []).map((m) => m.id);
+
+    const service = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url, fetch: recording });
+    const session = await service.createSession({ appName: 'light', userId: 'u', sessionId: 'light' });
+    await service.appendEvent({ session, event: said('question', t) });
+    reads.length = 0;
+    await service.appendEvent({ session, event: call('call-1', t + 1) });
+    await service.appendEvent({ session, event: said('answer', t + 2) });
+    expect(reads).toEqual(['latest', 'whole']);
+
+    // Another client adds two messages; its latest is not this package's: the document is read
+    // whole, so both join the record and the conversation keeps both.
+    const doc = await raw.getWorkingMemory('light', key);
+    const theirs = (id: string, at: number) => ({ id, role: 'user' as const, content: id, created_at: new Date(at).toISOString() });
+    await raw.putWorkingMemory('light', { ...doc, messages: [...(doc.messages ?? []), theirs('theirs-1', t + 3), theirs('theirs-2', t + 4)] });
+    reads.length = 0;
+    await service.appendEvent({ session, event: call('call-2', t + 5) });
+    expect(reads).toEqual(['latest', 'whole']);
+    expect(await ids('light')).toEqual(['question', 'call-1', 'answer', 'theirs-1', 'theirs-2', 'call-2']);
+    // A stale write of another client drops them from the conversation: the record still has them.
+    await raw.putWorkingMemory('light', { ...doc });
+    const fresh = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url });
+    expect((await fresh.getSession({ appName: 'light', userId: 'u', sessionId: 'light' }))!.events.map((e) => e.id)).toEqual(
+      expect.arrayContaining(['theirs-1', 'theirs-2', 'call-2']),
+    );
+
+    // A session with a TTL reads whole before every append (each one writes the view, which renews it).
+    const expiring = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url, fetch: recording, sessionTtlSeconds: 600 });
+    const timed = await expiring.createSession({ appName: 'light', userId: 'u', sessionId: 'light-ttl' });
+    reads.length = 0;
+    await expiring.appendEvent({ session: timed, event: said('question', t) });
+    await expiring.appendEvent({ session: timed, event: call('call-1', t + 1) });
+    expect(reads).toEqual(['whole', 'whole']);
+    // One whose TTL another client set after this instance last saw it without one (with a message
+    // dated before this package's latest): the read of the latest message shows the TTL, so the
+    // document is read whole, and the view written from it renews the TTL and keeps their message.
+    const later = await service.createSession({ appName: 'light', userId: 'u', sessionId: 'light-ttl-later' });
+    await service.appendEvent({ session: later, event: said('question', t) });
+    const untimed = await raw.getWorkingMemory('light-ttl-later', key);
+    await raw.putWorkingMemory('light-ttl-later', { ...untimed, messages: [theirs('theirs-early', t - 1), ...(untimed.messages ?? [])], ttl_seconds: 600 });
+    reads.length = 0;
+    await service.appendEvent({ session: later, event: call('call-1', t + 1) });
+    expect(reads).toEqual(['latest', 'whole']);
+    expect(await ids('light-ttl-later')).toEqual(['theirs-early', 'question', 'call-1']);
+  });
+
   it.each([
     ['its first journal write', 0, false],
     ['a later journal write', 2, false],

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentMemoryServerClient, type AgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
 import { NotFoundError } from '../../src/clients/errors.js';
-import { startRealAgentMemoryServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
+import { startRealAgentMemoryServer, startReferenceServer, type RealAgentMemoryServer } from '../../src/testing/index.js';
 import { alive } from '../helpers/alive.js';
 import { closeIfStarted } from '../helpers/started.js';
 
@@ -33,6 +33,46 @@ describe('the Agent Memory Server client against the real server, every operatio
     expect(await c.listSessions({ namespace: 'app', user_id: 'u1', limit: 10, offset: 0 })).toEqual({ sessions: ['s1'], total: 1 });
     expect(await c.deleteWorkingMemory('s1', { user_id: 'u1', namespace: 'app' })).toEqual({ status: 'ok' });
     await expect(c.getWorkingMemory('s1', { user_id: 'u1', namespace: 'app' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('a read of the latest message only: the newest by created_at, with the data, TTL and summary whole, on the real and the reference server', async () => {
+    // What an append of an event with no text relies on (its read before the journal write).
+    const reference = await startReferenceServer({ backend: 'opensource-agent-memory' });
+    try {
+      for (const url of [server.url, reference.url]) {
+        const client = createAgentMemoryServerClient({ apiBaseUrl: url, maxRetries: 0 });
+        const at = (s: number) => new Date(Date.UTC(2026, 11, 5, 10, 0, s)).toISOString();
+        await client.putWorkingMemory('latest-only', {
+          messages: [
+            { role: 'user', content: 'first', id: 'm1', created_at: at(1) },
+            { role: 'assistant', content: 'newest, written before the third', id: 'm3', created_at: at(3) },
+            { role: 'user', content: 'second', id: 'm2', created_at: at(2) },
+          ],
+          context: 'a summary',
+          data: { adk: { marker: true } },
+          ttl_seconds: 600,
+          user_id: 'u1',
+          namespace: 'app',
+        });
+        const got = await client.getWorkingMemory('latest-only', { user_id: 'u1', namespace: 'app', recent_messages_limit: 1 });
+        expect(
+          got.messages?.map((m) => m.id),
+          url,
+        ).toEqual(['m3']);
+        expect({ data: got.data, ttl: got.ttl_seconds, context: got.context }, url).toEqual({
+          data: { adk: { marker: true } },
+          ttl: 600,
+          context: 'a summary',
+        });
+        // The stored document is whole.
+        expect(
+          (await client.getWorkingMemory('latest-only', { user_id: 'u1', namespace: 'app' })).messages?.map((m) => m.id),
+          url,
+        ).toEqual(['m1', 'm3', 'm2']);
+      }
+    } finally {
+      await reference.close();
+    }
   });
 
   it('long-term memory: create, search, get, update, delete, memory prompt', async () => {
