@@ -171,8 +171,18 @@ function winningCreation(docs: JournalDoc[]): { id: string; creation: Creation }
  * that only their writer ever replaces; a message another client wrote joins this record the
  * first time this package reads it. Reads merge the journals, the view, and the server's summary.
  */
+/**
+ * When appends write the conversation (the working memory's messages): with every event that adds
+ * text, or once per invocation, by its first event, which carries the lines of the invocation
+ * before it (the conversation lags one invocation behind the record; the record never lags).
+ */
+export const CONVERSATION_WRITES = ['per-event', 'per-invocation'] as const;
+export type ConversationWrites = (typeof CONVERSATION_WRITES)[number];
+
 /** Options of the Agent Memory Server session backend. */
 export interface AmsSessionOptions extends ViewOptions {
+  /** When appends write the conversation (default `'per-event'`). */
+  conversationWrites?: ConversationWrites | undefined;
   /** Sessions this backend creates expire this many seconds after their last write. */
   sessionTtlSeconds?: number | undefined;
   /** Bytes of journal documents that can no longer change kept in memory, so a session read again reads only what may have changed. */
@@ -184,6 +194,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   private readonly views: NativeViews;
   private readonly expiry = new SessionExpiry();
   private readonly ttlSeconds: number | undefined;
+  private readonly perInvocation: boolean;
   /** App and user state: keyed entries in journals of their own. */
   private readonly entries: EntryJournal;
   /** Users this instance has registered in a namespace, so the registry is written once per user. */
@@ -203,6 +214,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     this.entries = new EntryJournal(this.journals);
     this.views = new NativeViews(client, options);
     this.ttlSeconds = options.sessionTtlSeconds;
+    this.perInvocation = options.conversationWrites === 'per-invocation';
   }
 
   /**
@@ -599,12 +611,16 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     // recorded expiry counts from here, before either, so that once the session has expired the
     // document is among what is left of it (see `leftoversOf`), never read into a session created afresh.
     const startedAt = Date.now();
-    // An event that adds no text, to a session last seen without a TTL, will most likely write its
-    // journal only (see `viewLater`): all it needs of the document is that it is there, its TTL and
-    // whether another client's message came last, so it asks for the latest message only (a whole
-    // read costs the server every message). Should the view have to be written after all, the
-    // document is read whole first.
-    const light = !unsure && !due.length && addsNoText(event) && this.views.lastSeenUntimed(scope);
+    // An event that adds no text (a tool call or result) leaves its view line to the next view
+    // write, which costs the server a full PUT of every message (docs/performance.md, table 12); so,
+    // writing once per invocation, does every later event of an invocation this instance has
+    // written the view for. Such an append, to a session last seen without a TTL, most likely
+    // writes its journal only (see `viewLater`): all it needs of the document is that it is there,
+    // its TTL and whether another client's message came last, so it asks for the latest message
+    // only (a whole read costs the server every message). Should the view have to be written after
+    // all, the document is read whole first.
+    const deferrable = addsNoText(event) || (this.perInvocation && event.invocationId !== '' && this.views.lastInvocation(scope) === event.invocationId);
+    const light = !unsure && !due.length && deferrable && this.views.lastSeenUntimed(scope);
     const [read, dueDocs] = await together(
       o?.signal,
       (signal) => this.views.read(scope, { signal }, light),
@@ -646,11 +662,9 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     const adopted = foreign.map((m) => eventToJson(adoptionOf(m, foreignEvent(m, scope.appName)), 'appendEvent'));
     const marker: ViewMarker = { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: event.timestamp };
     const beside = ttl ? SessionExpiry.beside(ttl, startedAt) : undefined;
-    // An event that adds no text (a tool call or result) writes its journal only: its view line goes
-    // with the next view write, which costs the server a full PUT of every message (docs/performance.md,
-    // table 12). Not when the write must also carry what others wrote, nor with a session TTL, whose
-    // expiry each view write refreshes.
-    const viewLater = !ttl && !unsure && !foreign.length && addsNoText(event);
+    // A deferrable event writes its journal only. Not when the write must also carry what others
+    // wrote, nor with a session TTL, whose expiry each view write refreshes.
+    const viewLater = !ttl && !unsure && !foreign.length && deferrable;
     // The journal and the view are independent documents: written together. Session state travels in the events.
     const [written] = await allToCompletion(
       o?.signal,

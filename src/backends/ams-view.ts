@@ -133,6 +133,8 @@ export class NativeViews {
   private readonly known = new Map<string, Message[]>();
   /** Per session, whether its document had no TTL when last read or written. */
   private readonly untimed = new Map<string, boolean>();
+  /** Per session, the invocation of the event whose append this instance last wrote the view for. */
+  private readonly invocations = new Map<string, string>();
   private readonly queue = new KeyedQueue();
 
   constructor(
@@ -164,6 +166,11 @@ export class NativeViews {
     return found;
   }
 
+  /** The invocation of the event whose append this instance last wrote the view for. */
+  lastInvocation(scope: SessionScope): string | undefined {
+    return this.invocations.get(scopeKey(scope));
+  }
+
   /** Whether the document, when this instance last read or wrote it, had no TTL (unknown: false). */
   lastSeenUntimed(scope: SessionScope): boolean {
     return this.untimed.get(scopeKey(scope)) === true;
@@ -189,6 +196,7 @@ export class NativeViews {
   forget(scope: SessionScope): void {
     this.known.delete(scopeKey(scope));
     this.untimed.delete(scopeKey(scope));
+    this.invocations.delete(scopeKey(scope));
   }
 
   /**
@@ -223,6 +231,7 @@ export class NativeViews {
       const data = isRecord(base.data) ? base.data : {};
       const ids = messages.map((m) => m.id).filter((id): id is string => typeof id === 'string');
       await this.write(scope, { ...base, messages, data: dataWithAdk({ ...marker, ids }, data) }, o);
+      remember(this.invocations, key, event.invocationId, this.cacheSize);
     });
   }
 

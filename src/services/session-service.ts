@@ -13,7 +13,7 @@ import {
 } from '@google/adk';
 import { z } from 'zod';
 import { ServiceTelemetry, callIds, sessionCallIds, serverAttributes } from '../telemetry/telemetry.js';
-import { AgentMemoryServerSessionBackend, type AmsSessionOptions } from '../backends/ams-sessions.js';
+import { AgentMemoryServerSessionBackend, CONVERSATION_WRITES, type AmsSessionOptions } from '../backends/ams-sessions.js';
 import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
 import type { SessionBackend } from '../backends/types.js';
 import { isSessionNotFound } from '../backends/missing.js';
@@ -52,11 +52,20 @@ export const sessionServiceConfigSchema = z.strictObject({
     .int({ message: 'must be a whole number of bytes' })
     .min(0, { message: 'must be at least 0 (0 keeps nothing)' })
     .optional(),
+  conversationWrites: z.enum(CONVERSATION_WRITES, { message: `must be one of ${CONVERSATION_WRITES.map((m) => `"${m}"`).join(', ')}` }).optional(),
   ...extractionOptions,
 });
 
 /** The session options only Agent Memory Server has. */
-const AMS_SESSION_OPTIONS = ['modelName', 'contextWindowMax', 'sessionTtlSeconds', 'readCacheBytes', 'extractionStrategy', 'extractionStrategyConfig'] as const;
+const AMS_SESSION_OPTIONS = [
+  'modelName',
+  'contextWindowMax',
+  'sessionTtlSeconds',
+  'readCacheBytes',
+  'conversationWrites',
+  'extractionStrategy',
+  'extractionStrategyConfig',
+] as const;
 
 /** Lets a caller cancel a service call: in-flight requests and retry waits are aborted. */
 export interface Cancellable {
@@ -103,6 +112,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
         contextWindowMax: cfg.contextWindowMax,
         sessionTtlSeconds: cfg.sessionTtlSeconds,
         readCacheBytes: cfg.readCacheBytes,
+        conversationWrites: cfg.conversationWrites,
         extractionStrategy: extractionStrategyOf(cfg, context),
       },
       cfg.namespaceId,

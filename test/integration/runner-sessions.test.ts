@@ -1,6 +1,7 @@
 import { FunctionTool, LlmAgent, Runner, type Event } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createAgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
 import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 import { ScriptedLlm, lastContent, lastUserText } from '../helpers/scripted-llm.js';
 import { closeIfStarted } from '../helpers/started.js';
@@ -79,4 +80,49 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     const next = await fresh.createSession({ appName, userId: 'alice' });
     expect(next.state).toEqual({ 'user:latest_goal': 'a sub-50 10k' });
   });
+
+  it.skipIf(backend !== 'opensource-agent-memory')(
+    'conversationWrites "per-invocation": one conversation write per turn; the record holds every event after each turn, the conversation all but the last turn\'s replies, and any instance\'s next turn brings it up to date',
+    async () => {
+      const appName = 'per-invocation';
+      const userId = 'alice';
+      /** Writes of the session's conversation (its working memory), by turn. */
+      let conversationWrites = 0;
+      const counting = async (req: Request): Promise<Response> => {
+        const url = new URL(req.url);
+        if (req.method === 'PUT' && url.pathname.startsWith('/v1/working-memory/') && !url.pathname.includes('/w-') && url.searchParams.size === 0) {
+          const body = (await req.clone().json()) as { namespace?: string; messages?: unknown[] };
+          if (body.namespace === appName && (body.messages?.length ?? 0) > 0) conversationWrites++;
+        }
+        return fetch(req);
+      };
+      const service = target.service({ conversationWrites: 'per-invocation', fetch: counting });
+      const runner = new Runner({ appName, agent: coach(), sessionService: service });
+      const session = await service.createSession({ appName, userId });
+      const raw = createAgentMemoryServerClient({ apiBaseUrl: target.directUrl! });
+      const conversation = async () => ((await raw.getWorkingMemory(session.id, { namespace: appName, user_id: userId })).messages ?? []).map((m) => m.id);
+      const record = async () => (await target.service().getSession({ appName, userId, sessionId: session.id }))!.events.map((e) => e.id);
+
+      const ran: Event[][] = [];
+      for (const text of ['Hello coach', 'My goal is a sub-50 10k']) {
+        conversationWrites = 0;
+        const before = await record();
+        const events = await turn(runner, userId, session.id, text);
+        ran.push(events);
+        expect(conversationWrites, text).toBe(1);
+        // The record has the whole turn at once; the conversation has everything up to this turn's message.
+        const after = await record();
+        expect(after).toEqual([...before, ...after.slice(before.length)]);
+        expect(after.length).toBe(before.length + 1 + events.length);
+        expect(await conversation()).toEqual(after.slice(0, before.length + 1));
+      }
+      // The tool call and its result were among the replies left to the next turn's write.
+      expect(ran[1]!.filter((e) => e.content?.parts?.some((p) => p.functionCall || p.functionResponse))).toHaveLength(2);
+
+      // Another instance (writing per event) takes the next turn: its first write restores every line.
+      const other = target.service();
+      await turn(new Runner({ appName, agent: coach(), sessionService: other }), userId, session.id, 'What next?');
+      expect(await conversation()).toEqual(await record());
+    },
+  );
 });

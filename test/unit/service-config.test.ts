@@ -69,6 +69,7 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
     ['extractionStrategy', 'summary'],
     ['modelName', 'gpt-4o'],
     ['contextWindowMax', 8000],
+    ['conversationWrites', 'per-invocation'],
   ])('RedisSessionMemoryService: %s on Redis Agent Memory is a ConfigurationError naming it and the backend', (option, value) => {
     const err = configError(() => new RedisSessionMemoryService({ ...ram, [option]: value }));
     expect(err).toBeInstanceOf(ConfigurationError);
@@ -102,6 +103,9 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
       '"sessionTtlSeconds": must be a whole number of seconds',
     );
     expect(configError(() => new RedisSessionMemoryService({ ...ams, extractionStrategy: 'facts' as never })).option).toBe('extractionStrategy');
+    expect(configError(() => new RedisSessionMemoryService({ ...ams, conversationWrites: 'per-turn' as never })).message).toContain(
+      '"conversationWrites": must be one of "per-event", "per-invocation"',
+    );
     expect(configError(() => new RedisSessionMemoryService({ ...ams, extractionStrategyConfig: { a: 1 } })).message).toContain('needs extractionStrategy');
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom' })).message).toContain('custom_prompt');
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, recencySemanticWeight: 1.5 })).message).toContain(
