@@ -81,6 +81,44 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     expect(next.state).toEqual({ 'user:latest_goal': 'a sub-50 10k' });
   });
 
+  it.skipIf(backend !== 'opensource-agent-memory').each([
+    // getSession: the conversation and three listings (the session's journal, app and user state);
+    // then four appends, each a read and a journal write, one more journal write for the tool's
+    // `user:` state, and the conversation written once or twice.
+    ['per-event', { requests: 15, fullPuts: 2, journalPuts: 5, reads: 5, listings: 3 }],
+    ['per-invocation', { requests: 14, fullPuts: 1, journalPuts: 5, reads: 5, listings: 3 }],
+  ] as const)('a warm Runner turn with a tool call, conversationWrites %s: its requests by class', async (mode, expected) => {
+    const appName = `turn-cost-${mode}`;
+    let counting = false;
+    const sent: string[] = [];
+    const classify = (req: Request): string => {
+      const url = new URL(req.url);
+      if (req.method === 'GET' && url.pathname === '/v1/working-memory/') return 'listing';
+      if (req.method === 'GET') return 'read';
+      if (req.method === 'PUT' && url.pathname.startsWith('/v1/working-memory/w-')) return 'journalPut';
+      if (req.method === 'PUT') return 'fullPut';
+      return `${req.method} ${url.pathname}`;
+    };
+    const service = target.service({
+      conversationWrites: mode,
+      fetch: (req: Request) => {
+        if (counting) sent.push(classify(req));
+        return fetch(req);
+      },
+    });
+    const runner = new Runner({ appName, agent: coach(), sessionService: service });
+    const session = await service.createSession({ appName, userId: 'alice' });
+    await turn(runner, 'alice', session.id, 'Hello coach');
+    counting = true;
+    const events = await turn(runner, 'alice', session.id, 'My goal is a sub-50 10k');
+    counting = false;
+    expect(events.filter((e) => e.content?.parts?.some((p) => p.functionCall || p.functionResponse))).toHaveLength(2);
+    const count = (c: string) => sent.filter((x) => x === c).length;
+    expect({ requests: sent.length, fullPuts: count('fullPut'), journalPuts: count('journalPut'), reads: count('read'), listings: count('listing') }).toEqual(
+      expected,
+    );
+  });
+
   it.skipIf(backend !== 'opensource-agent-memory')(
     'conversationWrites "per-invocation": one conversation write per turn; the record holds every event after each turn, the conversation all but the last turn\'s replies, and any instance\'s next turn brings it up to date',
     async () => {
