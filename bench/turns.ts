@@ -3,6 +3,7 @@
 // instance: cold; one that has read the session before: warm) and by the Python adk-redis. What
 // each costs the server's API process (CPU), and the requests and bytes it takes.
 import { randomUUID } from 'node:crypto';
+import type { ConversationWrites } from '../src/backends/ams-sessions.js';
 import { RedisSessionMemoryService } from '../src/services/session-service.js';
 import type { RealAgentMemoryServer } from '../src/testing/index.js';
 import type { PythonDriver } from '../test/helpers/python-interop.js';
@@ -32,13 +33,19 @@ export interface TurnRow {
   /** Bytes sent and received per turn. */
   sdkBytes: number;
   pythonBytes: number;
+  /** This package with `conversationWrites: 'per-invocation'` (the conversation written once per turn). */
+  perInvocationServerCpuUs: number;
+  perInvocationRequests: number;
+  perInvocationBytes: number;
 }
 
-/** One Runner turn through a service: the session read, then four appends to it. */
+/** One Runner turn through a service: the session read, then four appends to it, of one invocation as the Runner's are. */
 async function turn(svc: RedisSessionMemoryService, app: string, user: string, sessionId: string, i: number): Promise<void> {
   const session = await svc.getSession({ appName: app, userId: user, sessionId });
   if (!session) throw new Error(`bench: session ${sessionId} is missing`);
-  for (const event of [message(2 * i, true), ...toolPair(i), message(2 * i + 1, false)]) await svc.appendEvent({ session, event });
+  for (const event of [message(2 * i, true), ...toolPair(i), message(2 * i + 1, false)]) {
+    await svc.appendEvent({ session, event: { ...event, invocationId: `inv-${i}` } });
+  }
 }
 
 export async function turnBench(
@@ -51,8 +58,14 @@ export async function turnBench(
   const run = randomUUID().slice(0, 8);
   let meter: Meter | undefined;
   const metered = meteringFetch(() => meter);
-  const service = () =>
-    new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: url, fetch: metered, contextWindowMax: CONTEXT_WINDOW_MAX });
+  const service = (conversationWrites: ConversationWrites = 'per-event') =>
+    new RedisSessionMemoryService({
+      backend: 'opensource-agent-memory',
+      apiBaseUrl: url,
+      fetch: metered,
+      contextWindowMax: CONTEXT_WINDOW_MAX,
+      conversationWrites,
+    });
   const rows: TurnRow[] = [];
   const requestClasses: RequestClassRow[] = [];
   for (const n of TURN_LENGTHS) {
@@ -91,15 +104,15 @@ export async function turnBench(
         ...(record ? { record: true } : {}),
       });
     /** The server's CPU, requests and bytes of `turns` turns, each measured alone. */
-    const measureSdk = async (warm: boolean) => {
-      const kept = service();
+    const measureSdk = async (warm: boolean, mode: ConversationWrites = 'per-event') => {
+      const kept = service(mode);
       if (warm) await turn(kept, app, 'sdk', sid, -1);
       await server.settled();
       let cpu = 0;
       const m = (meter = newMeter());
       for (let t = 0; t < TURNS; t++) {
         const before = cpuUs(server.pids.api);
-        await turn(warm ? kept : service(), app, 'sdk', sid, 1000 * t);
+        await turn(warm ? kept : service(mode), app, 'sdk', sid, 1000 * t);
         await server.settled();
         cpu += cpuUs(server.pids.api) - before;
       }
@@ -127,6 +140,7 @@ export async function turnBench(
       const sdk = await measureSdk(warm);
       // The Python adk-redis keeps nothing between reads: its cold and warm turns are the same work.
       const python = await measurePython();
+      const perInvocation = await measureSdk(warm, 'per-invocation');
       rows.push({
         sessionLength: n,
         warm,
@@ -136,6 +150,9 @@ export async function turnBench(
         pythonRequests: python.requests,
         sdkBytes: sdk.bytes,
         pythonBytes: python.bytes,
+        perInvocationServerCpuUs: perInvocation.cpu,
+        perInvocationRequests: perInvocation.requests,
+        perInvocationBytes: perInvocation.bytes,
       });
     }
     if (CLASS_LENGTHS.has(n)) {
@@ -160,10 +177,12 @@ export function printTurns(rows: TurnRow[]): void {
   console.log(
     `\n11. A Runner turn (getSession, user message, tool call, tool result, answer), both sides with contextWindowMax ${CONTEXT_WINDOW_MAX}: the server's API CPU, requests and bytes per turn`,
   );
-  console.log('| session length | instance | this package CPU µs | Python CPU µs | ratio | requests | Python requests | bytes | Python bytes |');
-  console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(
+    '| session length | instance | this package CPU µs | Python CPU µs | ratio | requests | Python requests | bytes | Python bytes | per-invocation CPU µs | ratio | requests |',
+  );
+  console.log('| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows)
     console.log(
-      `| ${r.sessionLength} | ${r.warm ? 'warm' : 'cold'} | ${f(r.sdkServerCpuUs)} | ${f(r.pythonServerCpuUs)} | ${f(r.sdkServerCpuUs / r.pythonServerCpuUs, 2)} | ${f(r.sdkRequests, 1)} | ${f(r.pythonRequests, 1)} | ${f(r.sdkBytes)} | ${f(r.pythonBytes)} |`,
+      `| ${r.sessionLength} | ${r.warm ? 'warm' : 'cold'} | ${f(r.sdkServerCpuUs)} | ${f(r.pythonServerCpuUs)} | ${f(r.sdkServerCpuUs / r.pythonServerCpuUs, 2)} | ${f(r.sdkRequests, 1)} | ${f(r.pythonRequests, 1)} | ${f(r.sdkBytes)} | ${f(r.pythonBytes)} | ${f(r.perInvocationServerCpuUs)} | ${f(r.perInvocationServerCpuUs / r.pythonServerCpuUs, 2)} | ${f(r.perInvocationRequests, 1)} |`,
     );
 }
