@@ -15,6 +15,7 @@ export const REAL_SUITES = [
   'test/integration/mcp-toolset.test.ts',
   'test/reliability/concurrency.test.ts',
   'test/reliability/create-race.test.ts',
+  'test/reliability/replica-kill.test.ts',
   'test/integration/shared-sessions.test.ts',
   'test/integration/ams-options.test.ts',
   'test/integration/ams-read-cache.test.ts',

@@ -34,6 +34,10 @@ export interface ReplicaConfig {
   turnBase?: number;
   /** Print {"ready": true} once loaded and wait for "go" on stdin before serving (a bench starts all replicas at once). */
   startOnGo?: boolean;
+  /** SIGKILL itself as soon as the answer to its n-th request has arrived, before its caller sees it. */
+  killAfterRequests?: number;
+  /** The events of a turn share one invocation id, as a Runner's do (else each message has its own). */
+  oneInvocationPerTurn?: boolean;
 }
 
 const config = JSON.parse(process.env.REPLICA_CONFIG!) as ReplicaConfig;
@@ -44,9 +48,10 @@ const failed = (why: string) => {
   stats.failedBy[why] = (stats.failedBy[why] ?? 0) + 1;
 };
 const counted = async (req: Request): Promise<Response> => {
-  stats.requests++;
+  const n = ++stats.requests;
   try {
     const res = await fetch(req);
+    if (n === config.killAfterRequests) process.kill(process.pid, 'SIGKILL');
     if (res.status >= 500) failed(String(res.status));
     return res;
   } catch (e) {
@@ -85,7 +90,8 @@ async function serve(sessionId: string): Promise<void> {
     const n = (config.turnBase ?? 0) + t;
     const session = await attempt('getSession', () => sessions.getSession(scope));
     if (!session) continue;
-    const events = [message(2 * n, true), ...toolPair(n), message(2 * n + 1, false)];
+    const turnEvents = [message(2 * n, true), ...toolPair(n), message(2 * n + 1, false)];
+    const events = config.oneInvocationPerTurn ? turnEvents.map((e) => ({ ...e, invocationId: `inv-${n}` })) : turnEvents;
     let ok = true;
     for (const [i, event] of events.entries()) {
       if (!(await attempt('appendEvent', () => sessions.appendEvent({ session, event })))) {
