@@ -163,15 +163,6 @@ function winningCreation(docs: JournalDoc[]): { id: string; creation: Creation }
 }
 
 /**
- * Sessions on Agent Memory Server, in the server's own layout: the ADK session is the working
- * memory keyed by session id, namespace and user id, its messages the conversation, so other
- * clients, extraction, summarisation and the memory prompt all see it. That document is a view:
- * the server trims it and writes back stale copies of it, and any client may replace it. The ADK
- * events themselves live in journal documents (one sequence per writing instance, no messages)
- * that only their writer ever replaces; a message another client wrote joins this record the
- * first time this package reads it. Reads merge the journals, the view, and the server's summary.
- */
-/**
  * When appends write the conversation (the working memory's messages): with every event that adds
  * text, or once per invocation, by its first event, which carries the lines of the invocation
  * before it (the conversation lags one invocation behind the record; the record never lags).
@@ -189,6 +180,15 @@ export interface AmsSessionOptions extends ViewOptions {
   readCacheBytes?: number | undefined;
 }
 
+/**
+ * Sessions on Agent Memory Server, in the server's own layout: the ADK session is the working
+ * memory keyed by session id, namespace and user id, its messages the conversation, so other
+ * clients, extraction, summarisation and the memory prompt all see it. That document is a view:
+ * the server trims it and writes back stale copies of it, and any client may replace it. The ADK
+ * events themselves live in journal documents (one sequence per writing instance, no messages)
+ * that only their writer ever replaces; a message another client wrote joins this record the
+ * first time this package reads it. Reads merge the journals, the view, and the server's summary.
+ */
 export class AgentMemoryServerSessionBackend implements SessionBackend {
   private readonly journals: JournalStore;
   private readonly views: NativeViews;
