@@ -8,6 +8,7 @@ import { RedisLongTermMemoryService } from '../../src/services/memory-service.js
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { adkRedisServing, adkRedisToEnd, partsOf } from '../helpers/adk-redis-cli.js';
 import { freePort } from '../helpers/ports.js';
+import { eventually } from '../helpers/eventually.js';
 import { closeIfStarted } from '../helpers/started.js';
 import { backendTarget, REAL_AMS, suiteBackends, type Target } from '../helpers/targets.js';
 
@@ -41,7 +42,9 @@ describe.each(suiteBackends(['opensource-agent-memory', 'redis-agent-memory'] as
     const uri = uriOfBackend(target.config());
     const server = await adkRedisServing(['api_server', AGENTS, '--host', '127.0.0.1', '--port', '0', '--session_service_uri', uri], { env: keyEnv(target) });
     try {
-      expect(server.output()).toContain(`sessions in ${backend === 'redis-agent-memory' ? 'Redis Agent Memory' : 'Agent Memory Server'} at `);
+      // The command names its backends once ADK has printed that it listens: a write of its own, after ADK's.
+      const named = `sessions in ${backend === 'redis-agent-memory' ? 'Redis Agent Memory' : 'Agent Memory Server'} at `;
+      await eventually('the command names its backends', () => server.output().includes(named), { withinMs: 30_000 });
       const created = await fetch(`${server.url}/apps/${APP}/users/ann/sessions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
