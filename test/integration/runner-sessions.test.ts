@@ -1,6 +1,7 @@
 import { FunctionTool, LlmAgent, Runner, type Event } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { classify, REQUEST_CLASSES, type RequestClass } from '../../bench/request-classes.js';
 import { createAgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
 import { backendTarget, suiteBackends, type Target } from '../helpers/targets.js';
 import { ScriptedLlm, lastContent, lastUserText } from '../helpers/scripted-llm.js';
@@ -28,6 +29,11 @@ function coach() {
     },
   });
   return new LlmAgent({ name: 'coach', model, instruction: 'Be a coach.', tools: [saveGoal] });
+}
+
+/** The class of a request as the turn bench sorts them (bench/request-classes.ts). */
+async function classOf(req: Request): Promise<RequestClass> {
+  return classify({ method: req.method, url: req.url, body: req.method === 'PUT' ? await req.clone().text() : undefined });
 }
 
 async function turn(runner: Runner, userId: string, sessionId: string, text: string): Promise<Event[]> {
@@ -85,24 +91,16 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     // getSession: the conversation and three listings (the session's journal, app and user state);
     // then four appends, each a read and a journal write, one more journal write for the tool's
     // `user:` state, and the conversation written once or twice.
-    ['per-event', { requests: 15, fullPuts: 2, journalPuts: 5, reads: 5, listings: 3 }],
-    ['per-invocation', { requests: 14, fullPuts: 1, journalPuts: 5, reads: 5, listings: 3 }],
+    ['per-event', { requests: 15, 'full working-memory PUT': 2, 'journal PUT': 5, 'working-memory GET': 5, 'journal GET': 0, listing: 3, other: 0 }],
+    ['per-invocation', { requests: 14, 'full working-memory PUT': 1, 'journal PUT': 5, 'working-memory GET': 5, 'journal GET': 0, listing: 3, other: 0 }],
   ] as const)('a warm Runner turn with a tool call, conversationWrites %s: its requests by class', async (mode, expected) => {
     const appName = `turn-cost-${mode}`;
     let counting = false;
-    const sent: string[] = [];
-    const classify = (req: Request): string => {
-      const url = new URL(req.url);
-      if (req.method === 'GET' && url.pathname === '/v1/working-memory/') return 'listing';
-      if (req.method === 'GET') return 'read';
-      if (req.method === 'PUT' && url.pathname.startsWith('/v1/working-memory/w-')) return 'journalPut';
-      if (req.method === 'PUT') return 'fullPut';
-      return `${req.method} ${url.pathname}`;
-    };
+    const sent: RequestClass[] = [];
     const service = target.service({
       conversationWrites: mode,
-      fetch: (req: Request) => {
-        if (counting) sent.push(classify(req));
+      fetch: async (req: Request) => {
+        if (counting) sent.push(await classOf(req));
         return fetch(req);
       },
     });
@@ -113,10 +111,8 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
     const events = await turn(runner, 'alice', session.id, 'My goal is a sub-50 10k');
     counting = false;
     expect(events.filter((e) => e.content?.parts?.some((p) => p.functionCall || p.functionResponse))).toHaveLength(2);
-    const count = (c: string) => sent.filter((x) => x === c).length;
-    expect({ requests: sent.length, fullPuts: count('fullPut'), journalPuts: count('journalPut'), reads: count('read'), listings: count('listing') }).toEqual(
-      expected,
-    );
+    const byClass = Object.fromEntries(REQUEST_CLASSES.map((c) => [c, sent.filter((x) => x === c).length]));
+    expect({ requests: sent.length, ...byClass }).toEqual(expected);
   });
 
   it.skipIf(backend !== 'opensource-agent-memory')(
@@ -127,11 +123,7 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
       /** Writes of the session's conversation (its working memory), by turn. */
       let conversationWrites = 0;
       const counting = async (req: Request): Promise<Response> => {
-        const url = new URL(req.url);
-        if (req.method === 'PUT' && url.pathname.startsWith('/v1/working-memory/') && !url.pathname.includes('/w-') && url.searchParams.size === 0) {
-          const body = (await req.clone().json()) as { namespace?: string; messages?: unknown[] };
-          if (body.namespace === appName && (body.messages?.length ?? 0) > 0) conversationWrites++;
-        }
+        if ((await classOf(req)) === 'full working-memory PUT') conversationWrites++;
         return fetch(req);
       };
       const service = target.service({ conversationWrites: 'per-invocation', fetch: counting });
