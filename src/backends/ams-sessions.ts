@@ -1,31 +1,31 @@
-import { randomUUID } from 'node:crypto';
 import type { Event } from '@google/adk';
-import { ConflictError } from '../clients/errors.js';
 import type { AgentMemoryServerClient } from '../clients/agent-memory-server.js';
 import { withBackendSummary } from '../codec/compaction.js';
 import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
-import { ENVELOPE_VERSION, eventFromJson, eventToJson, isAfter, textEvent, type EventJson } from '../codec/events.js';
+import { ENVELOPE_VERSION, eventToJson, isAfter, textEvent, type EventJson } from '../codec/events.js';
 import { remember } from '../codec/bounded.js';
 import { amsSessionId, amsTagValue, fromAmsAppSlotSessionId, fromAmsSessionId, scopeKey, tupleId, type SessionScope } from '../codec/ids.js';
-import { isRecord, setOwn, toJson, type JsonValue } from '../codec/json.js';
-import { splitState, type StateMap } from '../codec/state.js';
-import { mergeByTime, stableByTime } from '../codec/timeline.js';
+import { toJson, type JsonValue } from '../codec/json.js';
+import type { StateMap } from '../codec/state.js';
+import { mergeByTime } from '../codec/timeline.js';
 import { sessionNotFound, unlessMissing } from './missing.js';
+import {
+  createAt,
+  heldByAnotherApp,
+  holdsSession,
+  isCreation,
+  isCreationDocument,
+  isWriteOnceCreation,
+  ownerOf,
+  winningCreation,
+  type CreationContext,
+  type PlaceRead,
+} from './ams-creations.js';
 import { EntryJournal } from './ams-entries.js';
 import { SessionExpiry, leftoversOf } from './ams-expiry.js';
-import {
-  JournalStore,
-  READ_CACHE_BYTES,
-  READ_CONCURRENCY,
-  listAllSessionIds,
-  measure,
-  parseDocumentId,
-  type Expiry,
-  type JournalDoc,
-  type JournalKey,
-  type Measured,
-  type PayloadSize,
-} from './ams-journal.js';
+import { JournalStore, READ_CACHE_BYTES, READ_CONCURRENCY, listAllSessionIds, parseDocumentId, type JournalDoc, type JournalKey } from './ams-journal.js';
+import { appendToJournal, eventTime, isEvents, journaledEvents, readWindow, writerSettings } from './ams-session-events.js';
+import { foldSessionState, foreignState } from './ams-session-state.js';
 import {
   NativeViews,
   addsNoText,
@@ -37,72 +37,11 @@ import {
   type Message,
   type ViewMarker,
   type ViewOptions,
-  type WorkingMemory,
 } from './ams-view.js';
 import type { CallOptions, EventWindow, SessionBackend, SessionListing, SideWrite, StoredSession } from './types.js';
 
-/** A session's place as read: its working memory and its journal documents. */
-interface PlaceRead {
-  native: WorkingMemory | undefined;
-  /** The documents read, in the listing's order. */
-  docs: JournalDoc[];
-  /** A window's read: the documents listed but not read, and the time at or before which their events lie. */
-  partial?: { unread: string[]; listing: string[]; bound: number };
-}
-
 /** The same session in its app's own slot (see `amsAppSlotSessionId`). */
 const inAppSlot = (s: SessionScope): SessionScope => ({ namespace: s.namespace, appName: s.appName, userId: s.userId, sessionId: s.sessionId, appSlot: true });
-
-/** The app that holds a place: its winning creation record's, else its working memory's marker (none for another client's session). */
-function ownerOf(read: PlaceRead): string | undefined {
-  return winningCreation(read.docs)?.creation.appName ?? markerOf(read.native).appName;
-}
-
-/** Whether a place holds a session: a working memory, or journals whose session does not expire (an expired one leaves journals behind). */
-function holdsSession(read: PlaceRead): boolean {
-  if (read.native) return true;
-  return read.docs.length > 0 && winningCreation(read.docs)?.creation.ttlSeconds === undefined;
-}
-
-/** Whether a place holds a session of another app of the namespace. */
-function heldByAnotherApp(read: PlaceRead, appName: string): boolean {
-  const owner = ownerOf(read);
-  return holdsSession(read) && owner !== undefined && owner !== appName;
-}
-
-/** How a session came to be: its identity and initial state. One per creator; the first written wins. */
-interface Creation {
-  v: number;
-  /** `session` is the single head of sessions created before creation records (read as the winner). */
-  kind: 'creation' | 'session';
-  appName: string;
-  userId: string;
-  sessionId: string;
-  createdAt: number;
-  state: StateMap;
-  /** `sessionTtlSeconds` of the session: it expires this long after its last write. */
-  ttlSeconds?: number;
-}
-
-/** A session-state key as a writer's events last set it: the value, and the time of the event that set it. */
-export interface StateEntry {
-  value: JsonValue;
-  at: number;
-}
-
-/** One writer's events of one session. */
-interface EventsPayload {
-  v: number;
-  kind: 'events';
-  events: JsonValue[];
-  /**
-   * Every session-state key this writer's events set, up to and including this document's, with
-   * the last value each set: so a window of the session reads its state without the older documents.
-   */
-  state?: Record<string, StateEntry>;
-  /** The latest event time in this writer's earlier documents (null: this is its first), so a window knows what they can hold. */
-  before?: number | null;
-}
 
 /**
  * Where each part of a session lives. The native document uses the ADK ids as they are; the
@@ -121,46 +60,6 @@ export const amsKeys = {
   /** One document per user who has a session in the namespace, for listing every user's sessions. */
   users: (ns: string): JournalKey => ({ namespace: tupleId('adk-r', 'users', [ns]) }),
 };
-
-/** The head of the earlier layout, and the prefix of creation records (`c-` + the creator's nonce). */
-const HEAD_ID = 'head';
-const CREATION_PREFIX = 'c-';
-
-const isEvents = (v: unknown): v is EventsPayload => isRecord(v) && v.kind === 'events' && Array.isArray(v.events);
-const isCreation = (v: unknown): v is Creation =>
-  isRecord(v) && (v.kind === 'creation' || v.kind === 'session') && typeof v.appName === 'string' && isRecord(v.state);
-/**
- * The size of a writer's events document. After an append (the events before it unchanged, the new
- * ones at the end) it is the size before plus the new events and their commas, so an append does
- * not serialise the whole document (up to 64 KiB) to learn its size; any other change is measured whole.
- */
-export function eventsSize(p: EventsPayload, before?: Measured<EventsPayload>): PayloadSize {
-  const prev = before?.payload.events;
-  if (
-    !before ||
-    !prev ||
-    p.v !== before.payload.v ||
-    p.state !== before.payload.state ||
-    p.before !== before.payload.before ||
-    p.events.length < prev.length ||
-    !prev.every((e, i) => p.events[i] === e)
-  )
-    return measure(p, p.events.length);
-  let bytes = before.size.bytes;
-  for (let i = prev.length; i < p.events.length; i++) bytes += Buffer.byteLength(JSON.stringify(p.events[i])) + (i > 0 ? 1 : 0);
-  return { items: p.events.length, bytes };
-}
-
-/**
- * The creation that holds a session: the head of the earlier layout when there is one, else the
- * creation record written first (the listing is in the order documents were written, and a
- * creation record is never rewritten).
- */
-function winningCreation(docs: JournalDoc[]): { id: string; creation: Creation } | undefined {
-  const head = docs.find((d) => d.id === HEAD_ID && isCreation(d.payload));
-  const first = head ?? docs.find((d) => d.id.startsWith(CREATION_PREFIX) && isCreation(d.payload));
-  return first && { id: first.id, creation: first.payload as Creation };
-}
 
 /**
  * When appends write the conversation (the working memory's messages): with every event that adds
@@ -201,6 +100,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   private readonly registered = new Set<string>();
   /** Where this instance found or made each session: its plain place or its app slot. */
   private readonly places = new Map<string, SessionScope>();
+  /** What the creation protocol (`createAt`) needs of this backend. */
+  private readonly creations: CreationContext;
 
   constructor(
     private readonly client: AgentMemoryServerClient,
@@ -209,109 +110,35 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     this.journals = new JournalStore(client, undefined, undefined, {
       bytes: options.readCacheBytes ?? READ_CACHE_BYTES,
       // A creation record is written once; one of an expiring session is written again with its new expiry.
-      writeOnce: (doc) => doc.id.startsWith(CREATION_PREFIX) && doc.expiresAt === undefined && isCreation(doc.payload),
+      writeOnce: isWriteOnceCreation,
     });
     this.entries = new EntryJournal(this.journals);
     this.views = new NativeViews(client, options);
     this.ttlSeconds = options.sessionTtlSeconds;
     this.perInvocation = options.conversationWrites === 'per-invocation';
+    this.creations = {
+      journals: this.journals,
+      views: this.views,
+      expiry: this.expiry,
+      ttlSeconds: this.ttlSeconds,
+      journalOf: amsKeys.journal,
+      readSlot: (place, o) => this.readPlace(inAppSlot(place), o),
+      register: (place, o) => this.register(place, o),
+    };
   }
 
   /**
-   * One winner without compare-and-set: every creator writes a creation record of its own (with
-   * the native document read beside it), then lists the session's records; the first written wins.
-   * Two round trips; a loser takes its record back out (a third) and rejects with ConflictError.
-   * A record left by a loser that crashed comes after the winner's, so readers never see it.
-   * When another app of the namespace holds the id (its working memory, or the winning record),
+   * Two round trips, one winner (see `createAt`). When another app of the namespace holds the id,
    * the session is created in this app's own slot instead; an app that may share its namespace
    * checks that slot in the first round trip, so a session never exists in both places.
    */
   async createSession(scope: SessionScope, state: StateMap, createdAt: number, o?: CallOptions): Promise<StoredSession> {
-    const created = await this.createAt(scope, state, createdAt, scope.namespace !== scope.appName, o);
+    const created = await createAt(this.creations, scope, state, createdAt, scope.namespace !== scope.appName, o);
     const place = created === 'held-by-another-app' ? inAppSlot(scope) : scope;
-    const stored = created === 'held-by-another-app' ? await this.createAt(place, state, createdAt, false, o) : created;
+    const stored = created === 'held-by-another-app' ? await createAt(this.creations, place, state, createdAt, false, o) : created;
     if (stored === 'held-by-another-app') throw new Error('an app slot is held by its own app only');
     this.placeAt(scope, place);
     return place.appSlot ? { ...stored, workingMemoryId: nativeKey(place).session_id } : stored;
-  }
-
-  private async createAt(
-    place: SessionScope,
-    state: StateMap,
-    createdAt: number,
-    checkSlot: boolean,
-    o?: CallOptions,
-  ): Promise<StoredSession | 'held-by-another-app'> {
-    const journal = amsKeys.journal(place);
-    const mine = `${CREATION_PREFIX}${randomUUID()}`;
-    const ttl = this.ttlSeconds;
-    const creation: Creation = {
-      v: ENVELOPE_VERSION,
-      kind: 'creation',
-      appName: place.appName,
-      userId: place.userId,
-      sessionId: place.sessionId,
-      createdAt,
-      state,
-      ...(ttl ? { ttlSeconds: ttl } : {}),
-    };
-    const beside = ttl ? SessionExpiry.beside(ttl) : undefined;
-    // Every write runs to its end even when a sibling fails, so a failure never hides a write that landed.
-    const [native, record, slot] = await allToCompletion(
-      o?.signal,
-      (signal: AbortSignal) => this.views.read(place, { signal }),
-      (signal: AbortSignal) => this.journals.putShared(journal, mine, creation, { signal }, beside),
-      (signal: AbortSignal) => (checkSlot ? this.readPlace(inAppSlot(place), { signal }) : Promise.resolve(undefined)),
-    );
-    const conflict = () =>
-      new ConflictError(`Session with id ${place.sessionId} already exists.`, { operation: 'createSession', status: 409, type: 'session-exists' });
-    if (slot && holdsSession(slot)) {
-      await this.journals.remove(journal, mine, o);
-      throw conflict();
-    }
-    if (native && markerOf(native).appName !== undefined && markerOf(native).appName !== place.appName) {
-      await this.journals.remove(journal, mine, o);
-      return 'held-by-another-app';
-    }
-    const [listed] = await allToCompletion(
-      o?.signal,
-      (signal: AbortSignal) => this.journals.list(journal, { signal }),
-      // Written by every creator that found no document: empty, so whichever lands last is the same.
-      (signal: AbortSignal) =>
-        native
-          ? Promise.resolve()
-          : this.views.create(place, { v: ENVELOPE_VERSION, appName: place.appName, lastUpdateTime: createdAt, creation: mine }, { signal }, ttl),
-      (signal: AbortSignal) => this.register(place, { signal }),
-    );
-    let ids = listed;
-    // A document a racing creator made carries its creation; one without was there before (another client's).
-    const existed = native !== undefined && markerOf(native).creation === undefined;
-    const firstOf = (list: string[]) => (list.includes(HEAD_ID) ? HEAD_ID : list.find((id) => id.startsWith(CREATION_PREFIX)));
-    if (!existed && firstOf(ids) !== mine) {
-      // Records before this one: a concurrent creator's (of this app or another), or what is left
-      // of an expired session (its working memory gone first). Only the last are cleared away.
-      const docs = await this.journals.readSome(
-        journal,
-        ids.filter((id) => id !== mine),
-        o,
-      );
-      const winner = winningCreation(docs)?.creation;
-      if (!native && winner?.ttlSeconds !== undefined) {
-        const gone = new Set(leftoversOf(docs, winner.ttlSeconds));
-        await this.journals.removeSome(journal, [...gone], o);
-        ids = ids.filter((id) => !gone.has(id));
-      }
-      if (firstOf(ids) !== mine && winner && winner.appName !== place.appName) {
-        await this.journals.remove(journal, mine, o);
-        return 'held-by-another-app';
-      }
-    }
-    if (existed || firstOf(ids) !== mine) {
-      await this.journals.remove(journal, mine, o);
-      throw conflict();
-    }
-    if (ttl) this.expiry.learn(place, ttl, [record], mine);
-    return { state: { ...state }, events: [], lastUpdateTime: createdAt };
   }
 
   /**
@@ -333,61 +160,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       (signal) => this.views.read(place, { signal }),
       (signal) => this.journals.list(journal, { signal }),
     );
-    return { native, ...(await this.readWindow(journal, listing, window, o)) };
-  }
-
-  /**
-   * The documents of a journal that hold a window of its events, newest first: each writer's
-   * newest document, then older ones of the writers whose unread documents could still hold
-   * events of the window, until the events after `bound` (every unread document's events are at or
-   * before it) answer the window. A writer's document says the latest time of its earlier ones.
-   */
-  private async readWindow(
-    journal: JournalKey,
-    listing: string[],
-    window: EventWindow,
-    o?: CallOptions,
-  ): Promise<{ docs: JournalDoc[]; partial?: PlaceRead['partial'] }> {
-    const order = new Map(listing.map((id, i) => [id, i]));
-    const byListing = (docs: JournalDoc[]) => docs.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    const writers = new Map<string, string[]>();
-    const others: string[] = [];
-    for (const id of listing) {
-      const parsed = parseDocumentId(id);
-      if (!parsed) others.push(id);
-      else writers.set(parsed.writer, [...(writers.get(parsed.writer) ?? []), id]);
-    }
-    for (const ids of writers.values()) ids.sort();
-    const taken = new Map([...writers.keys()].map((w) => [w, 1]));
-    const read = new Map<string, JournalDoc>();
-    for (;;) {
-      const wanted = [...others, ...[...writers].flatMap(([w, ids]) => ids.slice(-taken.get(w)!))].filter((id) => !read.has(id));
-      for (const d of await this.journals.readSome(journal, wanted, o, listing)) read.set(d.id, d);
-      const bounds = new Map<string, number>();
-      let legacy = false;
-      for (const [w, ids] of writers) {
-        const newest = read.get(ids.at(-1)!)?.payload;
-        const oldest = read.get(ids.at(-taken.get(w)!)!)?.payload;
-        // A document written before windows were (no state, no bound): only the whole journal tells.
-        if (!isEvents(newest) || !newest.state) legacy = true;
-        else if (taken.get(w)! < ids.length) {
-          if (!isEvents(oldest) || typeof oldest.before !== 'number') legacy = true;
-          else bounds.set(w, oldest.before);
-        }
-      }
-      if (legacy) {
-        const rest = listing.filter((id) => !read.has(id));
-        return { docs: byListing([...read.values(), ...(await this.journals.readSome(journal, rest, o, listing))]) };
-      }
-      const docs = byListing([...read.values()]);
-      if (bounds.size === 0) return { docs };
-      const bound = Math.max(...bounds.values());
-      if (windowAnswered(window, journaledEvents(docs), bound)) {
-        return { docs, partial: { unread: listing.filter((id) => !read.has(id)), listing, bound } };
-      }
-      // Older documents of the writers that hold the bound back, twice as many each round.
-      for (const [w, b] of bounds) if (b >= bound) taken.set(w, Math.min(writers.get(w)!.length, taken.get(w)! * 2));
-    }
+    return { native, ...(await readWindow(this.journals, journal, listing, window, o)) };
   }
 
   /**
@@ -442,8 +215,9 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     const foreign = nativeMessages.filter((m): m is Message & { id: string } => typeof m.id === 'string' && !inRecord.has(m.id));
     const adopted = foreign.map((m) => adoptionOf(m, foreignEvent(m, scope.appName)));
     if (adopted.length) {
-      const written = await this.journalEvents(
-        scope,
+      const written = await appendToJournal(
+        this.journals,
+        journal,
         adopted.map((e) => eventToJson(e, 'getSession')),
         o,
         ttl ? SessionExpiry.beside(ttl) : undefined,
@@ -668,7 +442,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     // The journal and the view are independent documents: written together. Session state travels in the events.
     const [written] = await allToCompletion(
       o?.signal,
-      (signal: AbortSignal) => this.journalEvents(scope, [...carry.events, ...adopted, json], { signal }, beside, carry.copies),
+      (signal: AbortSignal) => appendToJournal(this.journals, journal, [...carry.events, ...adopted, json], { signal }, beside, carry.copies),
       ...(viewLater ? [] : [(signal: AbortSignal) => this.views.append(scope, fresh, event, marker, { signal })]),
       ...carry.writes,
       ...alongside,
@@ -701,34 +475,12 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
         writes.push((signal) =>
           this.journals.putShared(journal, d.id, payload, { signal }, SessionExpiry.beside(ttl)).then((w) => void this.expiry.update(scope, [w])),
         );
-      } else if (d.id.startsWith(CREATION_PREFIX) || d.id === HEAD_ID) {
+      } else if (isCreationDocument(d.id)) {
         writes.push((signal) => this.journals.remove(journal, d.id, { signal }));
         settled.push({ id: d.id });
       }
     }
     return { events, copies, writes, settled };
-  }
-
-  /** Adds events to this writer's journal of a session (an id already there is replaced). */
-  private journalEvents(
-    scope: SessionScope,
-    events: EventJson[],
-    o?: CallOptions,
-    expiry?: Expiry,
-    copies?: ReadonlyMap<EventJson, boolean>,
-  ): Promise<JournalDoc> {
-    return this.journals.update<EventsPayload>(
-      amsKeys.journal(scope),
-      (previous) => ({ v: ENVELOPE_VERSION, kind: 'events', events: [], state: previous?.state ?? {}, before: latestOf(previous) }),
-      (p) => ({
-        ...p,
-        events: events.reduce((list, e) => upsert(list, e, (x) => isRecord(x) && x.id === e.id), p.events),
-        ...(p.state ? { state: withStateOf(p.state, events, copies) } : {}),
-      }),
-      eventsSize,
-      o,
-      expiry,
-    );
   }
 
   readAppState(namespace: string, appName: string, o?: CallOptions): Promise<StateMap> {
@@ -780,112 +532,6 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   }
 }
 
-/**
- * The record's events from the writers' journals: merged by time (each writer's order kept) and
- * de-duplicated by event id, where an event's own copy wins over a copy kept of another client's
- * message, and a later copy of an event over an earlier one (a replaced append).
- */
-function recordEvents(docs: { id: string; payload: unknown }[]): Event[] {
-  // Each writer's events by time: a writer appends in time order, except the copies it keeps of
-  // events that arrived later (another client's messages, events carried forward from documents
-  // about to expire), which go back to their place.
-  const lists = JournalStore.byWriter(docs, isEvents).map(({ payloads }) =>
-    stableByTime(payloads.flatMap((p) => p.events).map((e) => eventFromJson(e, 'get_working_memory'))),
-  );
-  const out: Event[] = [];
-  const at = new Map<string, number>();
-  for (const e of mergeByTime(lists, eventTime)) {
-    const i = at.get(e.id);
-    if (i === undefined) {
-      at.set(e.id, out.length);
-      out.push(e);
-    } else if (!adoptedMessage(e) || adoptedMessage(out[i]!)) {
-      out[i] = e;
-    }
-  }
-  return out;
-}
-
-/** The state another client keeps in a working memory's `data` (everything but this package's marker and its exact numbers). */
-function foreignState(native: WorkingMemory | undefined): StateMap {
-  if (!native || !isRecord(native.data)) return {};
-  const { adk: _marker, adkExact: _exact, ...rest } = native.data;
-  return rest;
-}
-
-/**
- * A session's own state as stored: its creation's (or another client's document data), then every
- * key at its last setting. As ADK's database service applies each append's changes when it is
- * made, a writer's settings count in the order it appended them, whatever the events' times; across
- * writers the latest by time wins (a later writer first at equal times, as a merge of their events
- * by time applies them). Each writer's newest document keeps its running record of settings; a
- * writer whose documents predate that record has its events replayed in the order it stored them.
- */
-function sessionStateOf(read: PlaceRead): StateMap {
-  const state: StateMap = { ...(winningCreation(read.docs)?.creation.state ?? foreignState(read.native)) };
-  const latest = new Map<string, StateEntry>();
-  for (const { payloads } of JournalStore.byWriter(read.docs, isEvents)) {
-    const settings =
-      payloads.at(-1)?.state ??
-      withStateOf(
-        {},
-        payloads.flatMap((p) => p.events as EventJson[]),
-      );
-    for (const [k, entry] of Object.entries(settings)) {
-      const seen = latest.get(k);
-      if (!seen || entry.at >= seen.at) latest.set(k, entry);
-    }
-  }
-  for (const [k, entry] of latest) setOwn(state, k, entry.value);
-  return state;
-}
-
-/** The latest event time a writer's documents up to this one hold (null when there are none). */
-function latestOf(previous: EventsPayload | undefined): number | null {
-  if (!previous) return null;
-  let latest = previous.before ?? null;
-  for (const e of previous.events) if (isRecord(e) && typeof e.timestamp === 'number' && (latest === null || e.timestamp > latest)) latest = e.timestamp;
-  return latest;
-}
-
-/**
- * A writer's state entries after these events, in the order it appends them (the same object when
- * they set no session key). Copies carried forward from documents about to expire (`copies`: true
- * for this writer's own) are not new settings: the writer's own were counted when it made them, and
- * another writer's count as that writer's would, by time.
- */
-export function withStateOf(state: Record<string, StateEntry>, events: EventJson[], copies?: ReadonlyMap<EventJson, boolean>): Record<string, StateEntry> {
-  let out = state;
-  for (const e of events) {
-    const ownCopy = copies?.get(e);
-    if (ownCopy) continue;
-    const actions = e.actions;
-    const delta = isRecord(actions) && isRecord(actions.stateDelta) ? splitState(actions.stateDelta).session : {};
-    const at = typeof e.timestamp === 'number' ? e.timestamp : 0;
-    for (const [k, value] of Object.entries(delta)) {
-      if (ownCopy === false && Object.hasOwn(out, k) && out[k]!.at > at) continue;
-      if (out === state) out = { ...state };
-      setOwn(out, k, { value: value as JsonValue, at });
-    }
-  }
-  return out;
-}
-
-/** Whether the events after `bound` (all there are after it) answer a window as the whole record would. */
-function windowAnswered(window: EventWindow, events: Event[], bound: number): boolean {
-  if (window.afterTimestamp !== undefined && bound <= window.afterTimestamp) return true;
-  if (window.numRecentEvents === undefined) return false;
-  const complete = events.filter((e) => e.timestamp > bound && (window.afterTimestamp === undefined || isAfter(e.timestamp, window.afterTimestamp)));
-  return complete.length >= window.numRecentEvents;
-}
-
-/** The events of a session's journals (not its creation records, nor the earlier layout's head). */
-function journaledEvents(docs: JournalDoc[]): Event[] {
-  return recordEvents(docs.filter((d) => d.id !== HEAD_ID && !d.id.startsWith(CREATION_PREFIX)));
-}
-
-const eventTime = (e: Event) => e.timestamp;
-
 function indexOrEnd(i: number, end: number): number {
   return i < 0 ? end : i;
 }
@@ -910,10 +556,7 @@ function foreignEvent(m: Message, appName: string): Event {
   return textEvent({ id: m.id ?? '', fromUser: m.role === 'user', author: appName, timestamp: Number.isFinite(at) ? at : 0, text: m.content });
 }
 
-function upsert<T>(items: T[], item: T, same: (x: T) => boolean): T[] {
-  const i = items.findIndex(same);
-  if (i < 0) return [...items, item];
-  const copy = [...items];
-  copy[i] = item;
-  return copy;
+/** A session's own state as stored: its creation's (or another client's document data), then every writer's settings (see `foldSessionState`). */
+function sessionStateOf(read: PlaceRead): StateMap {
+  return foldSessionState(winningCreation(read.docs)?.creation.state ?? foreignState(read.native), writerSettings(read.docs));
 }

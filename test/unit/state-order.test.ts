@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withStateOf } from '../../src/backends/ams-sessions.js';
+import { withStateOf } from '../../src/backends/ams-session-state.js';
 import type { EventJson } from '../../src/codec/events.js';
 
 const setting = (id: string, timestamp: number, step: number) => ({ id, timestamp, actions: { stateDelta: { step, 'user:u': step } } }) as unknown as EventJson;
