@@ -6,7 +6,7 @@ import type { SessionScope } from '../codec/ids.js';
 import { isRecord } from '../codec/json.js';
 import type { StateMap } from '../codec/state.js';
 import { SessionExpiry, leftoversOf } from './ams-expiry.js';
-import type { JournalDoc, JournalKey, JournalStore } from './ams-journal.js';
+import { parseDocumentId, type JournalDoc, type JournalKey, type JournalStore } from './ams-journal.js';
 import { markerOf, type NativeViews, type WorkingMemory } from './ams-view.js';
 import type { CallOptions, StoredSession } from './types.js';
 
@@ -71,10 +71,15 @@ export function ownerOf(read: PlaceRead): string | undefined {
   return winningCreation(read.docs)?.creation.appName ?? markerOf(read.native).appName;
 }
 
-/** Whether a place holds a session: a working memory, or journals whose session does not expire (an expired one leaves journals behind). */
+/**
+ * Whether a place holds a session: a working memory, or a creation record of a session that does not
+ * expire (an expired one leaves its records behind). Events documents alone do not: they are what
+ * is left of a session deleted while a writer was appending to it.
+ */
 export function holdsSession(read: PlaceRead): boolean {
   if (read.native) return true;
-  return read.docs.length > 0 && winningCreation(read.docs)?.creation.ttlSeconds === undefined;
+  const winner = winningCreation(read.docs);
+  return winner !== undefined && winner.creation.ttlSeconds === undefined;
 }
 
 /** Whether a place holds a session of another app of the namespace. */
@@ -178,6 +183,14 @@ export async function createAt(
   if (existed || firstListed(ids) !== mine) {
     await journals.remove(journal, mine, o);
     throw conflict();
+  }
+  if (!native) {
+    // Events documents listed before this record were last written before it: what is left of an
+    // earlier session of this id (an append that raced its deletion), never this session's. This
+    // writer's own copy of such a document is of that session too.
+    const earlier = ids.slice(0, ids.indexOf(mine)).filter((id) => parseDocumentId(id) !== undefined);
+    if (earlier.length) await journals.removeSome(journal, earlier, o);
+    journals.cleared(journal);
   }
   if (ttl) expiry.learn(place, ttl, [record], mine);
   return { state: { ...state }, events: [], lastUpdateTime: createdAt };

@@ -75,6 +75,27 @@ describe('the Agent Memory Server client against the real server, every operatio
     }
   });
 
+  it('a namespace lists its documents in the order they were last written, on the real and the reference server', async () => {
+    // What creation relies on: the first creation record listed was written first, and events
+    // documents listed before a new session's record were last written before it (see createAt).
+    const reference = await startReferenceServer({ backend: 'opensource-agent-memory' });
+    try {
+      for (const url of [server.url, reference.url]) {
+        const client = createAgentMemoryServerClient({ apiBaseUrl: url, maxRetries: 0 });
+        const write = (id: string, n: number) => client.putWorkingMemory(id, { messages: [], data: { adk: { n } }, namespace: 'listing-order' });
+        await write('w-a', 1);
+        await write('c-b', 1);
+        await write('w-c', 1);
+        const listed = async () => (await client.listSessions({ namespace: 'listing-order', limit: 10, offset: 0 })).sessions;
+        expect(await listed(), url).toEqual(['w-a', 'c-b', 'w-c']);
+        await write('w-a', 2);
+        expect(await listed(), url).toEqual(['c-b', 'w-c', 'w-a']);
+      }
+    } finally {
+      await reference.close();
+    }
+  });
+
   it('long-term memory: create, search, get, update, delete, memory prompt', async () => {
     expect(
       await c.createLongTermMemories({
