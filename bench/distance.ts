@@ -30,6 +30,7 @@ const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
       2,
       'AddSessionEvent creates a session that does not exist and has no conditional form: a GET of one record of the session this instance has seen (of the session where it has seen none) shows it exists, then the POST (app:/user: state POSTs beside it)',
     ],
+    'appendEvent (no text)': [2, 'as appendEvent: a GET of a record of the session, then the POST'],
     'appendEvent (large)': [2, 'as appendEvent: a GET of a record of the session, then one atomic POST of the event'],
     getSession: [1, 'session, app state and user state are independent GETs'],
     listSessions: [2, "the owner listing returns ids only; each session's GET gives its app, last update and state; app and user state beside the listing"],
@@ -46,8 +47,12 @@ const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
       2,
       "no compare-and-set or append: the working memory is written from a copy read right before, which also shows the session exists (GET, then PUT ∥ PUT of the writer's journal ∥ app:/user: state)",
     ],
+    'appendEvent (no text)': [
+      1,
+      "the writer's journal PUT goes beside a GET of the working memory's latest message, which shows the session is there, without a TTL, and no other client's message came last (else a second round trip writes the conversation); the event's line waits for the next conversation write",
+    ],
     getSession: [2, 'writer documents are known only after listing the journal; then all GETs together'],
-    'appendEvent (large)': [2, 'as appendEvent; the journal PUT carries the event and at most one 64 KiB document'],
+    'appendEvent (large)': [1, 'as a text-free append (a tool result adds no text); the journal PUT carries the event and at most one 64 KiB document'],
     listSessions: [
       3,
       "the listing returns ids only; each session's working memory (app, last update) and journal listing, then its journal documents (state); app and user state beside the listing",
@@ -139,6 +144,18 @@ export async function distance(
     const appendTo = await sessions.createSession({ appName: app, userId: user, sessionId: 'append' });
     for (let i = 0; i < 10; i++) await sessions.appendEvent({ session: appendTo, event: say(`a${i}`, i) });
     await time('appendEvent', 'appendEvent', (i) => sessions.appendEvent({ session: appendTo, event: say(`b${i + 1}`, 20 + i) }));
+    await time('appendEvent (no text)', 'appendEvent (a tool call: adds no text)', (i) =>
+      sessions.appendEvent({
+        session: appendTo,
+        event: createEvent({
+          id: `t${i + 1}`,
+          invocationId: `inv-t${i}`,
+          author: 'coach',
+          timestamp: Date.now() + 30 + i,
+          content: { role: 'model', parts: [{ functionCall: { id: `t${i + 1}`, name: 'log_run', args: { km: 5 } } }] },
+        }),
+      }),
+    );
     await time('appendEvent', 'appendEvent (app: and user: state)', (i) =>
       sessions.appendEvent({
         session: appendTo,

@@ -37,6 +37,7 @@ import {
   type Message,
   type ViewMarker,
   type ViewOptions,
+  type WorkingMemory,
 } from './ams-view.js';
 import type { CallOptions, EventWindow, SessionBackend, SessionListing, SideWrite, StoredSession } from './types.js';
 
@@ -395,12 +396,36 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     // all, the document is read whole first.
     const deferrable = addsNoText(event) || (this.perInvocation && event.invocationId !== '' && this.views.lastInvocation(scope) === event.invocationId);
     const light = !unsure && !due.length && deferrable && this.views.lastSeenUntimed(scope);
-    const [read, dueDocs] = await together(
-      o?.signal,
-      (signal) => this.views.read(scope, { signal }, light),
-      (signal) => (due.length ? this.journals.readSome(journal, due, { signal }) : Promise.resolve([])),
-    );
-    const fresh = light && read && (read.ttl_seconds || this.views.foreignIn(scope, read, [event.id]).length) ? await this.views.read(scope, o) : read;
+    let fresh: WorkingMemory | undefined;
+    let dueDocs: JournalDoc[] = [];
+    /** This writer's journal document, when the event was written to it before the session was known to be there. */
+    let ahead: JournalDoc | undefined;
+    if (light && !alongside.length) {
+      // One round trip: the journal write goes beside the read instead of after it. Should the read
+      // show the session gone, that write is taken back before the append rejects; one left by a
+      // crash in between holds no creation record, so it never makes the session exist again, and
+      // a session created afresh under the id deletes it (see `createAt`). App and user state are
+      // never written ahead: they would outlive the rejection.
+      const [latest, written] = await allToCompletion(
+        o?.signal,
+        (signal: AbortSignal) => this.views.read(scope, { signal }, true),
+        (signal: AbortSignal) => appendToJournal(this.journals, journal, [json], { signal }),
+      );
+      if (latest && !latest.ttl_seconds && !this.views.foreignIn(scope, latest, [event.id]).length) {
+        await this.views.defer(scope, event);
+        return;
+      }
+      ahead = written;
+      fresh = latest && (await this.views.read(scope, o));
+    } else {
+      const [read, readDue] = await together(
+        o?.signal,
+        (signal) => this.views.read(scope, { signal }, light),
+        (signal) => (due.length ? this.journals.readSome(journal, due, { signal }) : Promise.resolve([])),
+      );
+      fresh = light && read && (read.ttl_seconds || this.views.foreignIn(scope, read, [event.id]).length) ? await this.views.read(scope, o) : read;
+      dueDocs = readDue;
+    }
     if (unsure && !scope.appSlot && fresh && markerOf(fresh).appName !== undefined && markerOf(fresh).appName !== scope.appName) {
       // Another app of the namespace holds this id: the session is in this app's slot.
       this.placeAt(scope, inAppSlot(scope));
@@ -409,6 +434,10 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     if (!fresh && !holdsSession({ native: undefined, docs: await this.journals.readAll(journal, o) })) {
       // Never created, deleted (by any instance, since this one last looked) or expired.
       this.places.delete(scopeKey(scope));
+      if (ahead) {
+        this.journals.cleared(journal);
+        await this.journals.remove(journal, ahead.id, o);
+      }
       throw sessionNotFound(scope.sessionId);
     }
     if (unsure) this.placeAt(scope, scope);

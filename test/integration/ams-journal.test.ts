@@ -417,6 +417,71 @@ describe('Agent Memory Server journal documents', () => {
     expect(await ids('light-ttl-later')).toEqual(['theirs-early', 'question', 'call-1']);
   });
 
+  it('writes the journal of an event that adds no text beside the read; takes it back when the session is gone, and what a crash left never comes back', async () => {
+    /** The order in which requests to the session's own document and to the journal started and ended. */
+    const order: string[] = [];
+    const tracing = async (req: Request): Promise<Response> => {
+      const path = decodeURIComponent(new URL(req.url).pathname);
+      const what = `${req.method} ${/\/w-[^/]*$/.test(path) ? 'journal' : path.endsWith('/gone') ? 'view' : 'other'}`;
+      order.push(`start ${what}`);
+      try {
+        return await fetch(req);
+      } finally {
+        order.push(`end ${what}`);
+      }
+    };
+    const t = 1_790_000_000_000;
+    const said = (id: string, at: number) =>
+      createEvent({ id, invocationId: 'i', author: 'coach', timestamp: at, content: { role: 'model', parts: [{ text: id }] } });
+    const call = (id: string, at: number) =>
+      createEvent({
+        id,
+        invocationId: 'i',
+        author: 'coach',
+        timestamp: at,
+        content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
+      });
+    const scope = { appName: 'gone', userId: 'u', sessionId: 'gone' };
+    const client = createAgentMemoryServerClient({ apiBaseUrl: server.url });
+    const journal = new JournalStore(client);
+    const listed = () => journal.list(amsKeys.journal({ namespace: 'gone', ...scope }));
+
+    const writer = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url, fetch: tracing });
+    const other = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url });
+    const session = await writer.createSession(scope);
+    await writer.appendEvent({ session, event: said('question', t) });
+    // One round trip: the journal write starts before the read has answered.
+    order.length = 0;
+    await writer.appendEvent({ session, event: call('call-1', t + 1) });
+    expect(order.filter((x) => x.startsWith('start'))).toEqual(['start GET view', 'start PUT journal']);
+    expect(order.indexOf('start PUT journal')).toBeLessThan(order.indexOf('end GET view'));
+    expect((await other.getSession(scope))!.events.map((e) => e.id)).toEqual(['question', 'call-1']);
+
+    // Another instance deletes the session: the append rejects, and what it wrote is taken back.
+    await other.deleteSession(scope);
+    await expect(writer.appendEvent({ session, event: call('call-2', t + 2) })).rejects.toThrow(/not found/i);
+    expect(await listed()).toEqual([]);
+
+    // The same, where the process dies before taking its write back (here: the delete never lands).
+    const again = await writer.createSession(scope);
+    await writer.appendEvent({ session: again, event: said('question-2', t + 3) });
+    await other.deleteSession(scope);
+    server.faults.add({ kind: 'reset-before', method: 'DELETE', path: /\/v1\/working-memory\/w-/ });
+    await expect(writer.appendEvent({ session: again, event: call('call-3', t + 4) })).rejects.toThrow();
+    server.faults.clear();
+    expect((await listed()).filter((id) => id.startsWith('w-'))).toHaveLength(1);
+    // What is left holds no session: reads find none, an append rejects.
+    const fresh = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url });
+    expect(await fresh.getSession(scope)).toBeUndefined();
+    await expect(fresh.appendEvent({ session: again, event: call('call-4', t + 5) })).rejects.toThrow(/not found/i);
+    // A session created afresh under the id starts empty, and what was left is gone.
+    const third = await other.createSession(scope);
+    expect((await fresh.getSession(scope))!.events).toEqual([]);
+    expect((await listed()).filter((id) => id.startsWith('w-'))).toEqual([]);
+    await other.appendEvent({ session: third, event: said('question-3', t + 6) });
+    expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual(['question-3']);
+  });
+
   it.each([
     ['its first journal write', 0, false],
     ['a later journal write', 2, false],

@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { FunctionTool, LlmAgent, Runner, createEvent, type AppendEventRequest, type Event, type LlmRequest, type LlmResponse } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { JournalStore } from '../../src/backends/ams-journal.js';
+import { appendToJournal } from '../../src/backends/ams-session-events.js';
+import { amsKeys } from '../../src/backends/ams-sessions.js';
+import { createAgentMemoryServerClient } from '../../src/clients/agent-memory-server.js';
+import { eventToJson } from '../../src/codec/events.js';
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { ScriptedLlm, lastContent } from '../helpers/scripted-llm.js';
 import { backendTarget, type Target } from '../helpers/targets.js';
@@ -69,6 +74,42 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
     target = await backendTarget('opensource-agent-memory', { viaPrism: false });
   });
   afterAll(() => closeIfStarted(target));
+
+  it('leaves nothing behind when a session is deleted under an append: neither the write the append takes back nor one a crash left', async () => {
+    const app = uid('deleted-under');
+    const scope = { appName: app, userId: 'u', sessionId: uid('s') };
+    const call = (id: string): Event =>
+      createEvent({
+        id,
+        invocationId: 'inv',
+        author: 'coach',
+        timestamp: Date.now(),
+        content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
+      });
+    const writer = new RedisSessionMemoryService(target.config());
+    const other = new RedisSessionMemoryService(target.config());
+    const session = await writer.createSession(scope);
+    await writer.appendEvent({ session, event: say(uid('q'), 'user', 'Log my run.') });
+    await writer.appendEvent({ session, event: call(uid('call')) });
+    await other.deleteSession(scope);
+    // An event that adds no text writes its journal beside the read that finds the session gone.
+    await expect(writer.appendEvent({ session, event: call(uid('call')) })).rejects.toThrow(/not found/i);
+    const journal = amsKeys.journal({ namespace: app, ...scope });
+    const store = new JournalStore(createAgentMemoryServerClient({ apiBaseUrl: target.directUrl! }));
+    expect(await store.list(journal)).toEqual([]);
+    // What a writer that died before taking its write back leaves: its events, no creation record.
+    await appendToJournal(store, journal, [eventToJson(call(uid('left')), 'appendEvent')]);
+    const fresh = new RedisSessionMemoryService(target.config());
+    expect(await fresh.getSession(scope)).toBeUndefined();
+    await expect(fresh.appendEvent({ session, event: call(uid('call')) })).rejects.toThrow(/not found/i);
+    // Created afresh under the id, the session starts empty, and what was left is deleted.
+    const again = await other.createSession(scope);
+    expect((await fresh.getSession(scope))!.events).toEqual([]);
+    expect((await store.list(journal)).filter((id) => id.startsWith('w-'))).toEqual([]);
+    const next = say(uid('q'), 'user', 'Log another.');
+    await other.appendEvent({ session: again, event: next });
+    expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
+  });
 
   it('keeps a message added between two appends of an instance that read the session before it', async () => {
     const app = uid('app');
