@@ -36,6 +36,18 @@ function countingFetch(puts: Put[]) {
   };
 }
 
+/** An event of the coach with text, and one of its tool calls (no text). */
+const said = (id: string, at: number) =>
+  createEvent({ id, invocationId: 'i', author: 'coach', timestamp: at, content: { role: 'model', parts: [{ text: id }] } });
+const call = (id: string, at: number) =>
+  createEvent({
+    id,
+    invocationId: 'i',
+    author: 'coach',
+    timestamp: at,
+    content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
+  });
+
 /** Agent Memory Server journals: a writer's document is bounded, holds no messages, and a long session still reads back whole. */
 describe('Agent Memory Server journal documents', () => {
   let server: ReferenceServer;
@@ -359,16 +371,6 @@ describe('Agent Memory Server journal documents', () => {
       return fetch(req);
     };
     const t = 1_790_000_000_000;
-    const said = (id: string, at: number) =>
-      createEvent({ id, invocationId: 'i', author: 'coach', timestamp: at, content: { role: 'model', parts: [{ text: id }] } });
-    const call = (id: string, at: number) =>
-      createEvent({
-        id,
-        invocationId: 'i',
-        author: 'coach',
-        timestamp: at,
-        content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
-      });
     const raw = createAgentMemoryServerClient({ apiBaseUrl: server.url });
     const key = { namespace: 'light', user_id: 'u' };
     const ids = async (sessionId: string) => ((await raw.getWorkingMemory(sessionId, key)).messages ?? []).map((m) => m.id);
@@ -431,16 +433,6 @@ describe('Agent Memory Server journal documents', () => {
       }
     };
     const t = 1_790_000_000_000;
-    const said = (id: string, at: number) =>
-      createEvent({ id, invocationId: 'i', author: 'coach', timestamp: at, content: { role: 'model', parts: [{ text: id }] } });
-    const call = (id: string, at: number) =>
-      createEvent({
-        id,
-        invocationId: 'i',
-        author: 'coach',
-        timestamp: at,
-        content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
-      });
     const scope = { appName: 'gone', userId: 'u', sessionId: 'gone' };
     const client = createAgentMemoryServerClient({ apiBaseUrl: server.url });
     const journal = new JournalStore(client);
