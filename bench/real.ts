@@ -233,10 +233,20 @@ export async function realBench(log: (line: string) => void): Promise<{
           readJournal(amsKeys.userState(APP, APP, 'sdk').namespace),
         ]);
       },
+      // The same job on the same layout: each session's working memory (its app, last update) and
+      // journal (its state), the app's and the user's state beside the listing.
       listSessions: async () => {
         const user = `sdk-lister-${run}`;
-        const ids = await listAllSessionIds(client, APP, user);
-        await Promise.all(ids.map((id) => raw('GET', native({ sessionId: id, userId: user }))));
+        const list = async () => {
+          const ids = await listAllSessionIds(client, APP, user);
+          await Promise.all(
+            ids.map((id) => {
+              const scope = { namespace: APP, appName: APP, userId: user, sessionId: id };
+              return Promise.all([raw('GET', native(scope)), readJournal(amsKeys.journal(scope).namespace)]);
+            }),
+          );
+        };
+        await Promise.all([list(), readJournal(amsKeys.appState(APP, APP).namespace), readJournal(amsKeys.userState(APP, APP, user).namespace)]);
       },
       addMemory: (i) =>
         raw('POST', '/v1/long-term-memory/', {
@@ -253,13 +263,16 @@ export async function realBench(log: (line: string) => void): Promise<{
         }),
       addSessionToMemory: (i) =>
         raw('POST', '/v1/long-term-memory/', {
+          // Each event's text and time, as ADK's memory services keep them.
           memories: sdkSessions[50]!.events.map((e, k) => ({
             id: `raws-${run}-${i}-${k}`,
-            text: `${e.author}: message ${k}`,
+            text: `${e.author}: ${e.content?.parts?.map((p) => p.text ?? '').join('') ?? ''}`,
             user_id: 'sdk',
             namespace: APP,
             memory_type: 'message',
             session_id: sdkSessions[50]!.id,
+            event_date: new Date(e.timestamp).toISOString(),
+            created_at: new Date(e.timestamp).toISOString(),
           })),
           deduplicate: false,
         }),
