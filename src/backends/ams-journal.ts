@@ -167,6 +167,8 @@ export class JournalStore {
   private readonly segments = new Map<string, number>();
   /** How many documents each journal had when last listed, to list it in one round trip next time. */
   private readonly counts = new Map<string, number>();
+  /** How many writes of each journal this writer has finished (stored or not), so a listing knows whether one may have landed while it was asked for. */
+  private readonly writes = new Map<string, number>();
   private readonly queue = new KeyedQueue();
 
   constructor(
@@ -246,12 +248,14 @@ export class JournalStore {
         this.own.delete(id);
         this.blank.delete(id);
         this.segments.set(id, segment);
+        remember(this.writes, id, (this.writes.get(id) ?? 0) + 1, this.cacheSize);
         if (closing && cached) remember(this.unsure, id, cached.payload, this.cacheSize);
         throw e;
       }
       this.segments.set(id, segment);
       this.unsure.delete(id);
       this.blank.delete(id);
+      remember(this.writes, id, (this.writes.get(id) ?? 0) + 1, this.cacheSize);
       remember(this.own, id, { payload, size, expiresAt }, this.cacheSize);
       // The document moved past is final: readers of this instance need not fetch it.
       if (closing && !this.blank.has(id) && cached) this.final.set(this.cacheKey(key, closing.id), closing, cached.size.bytes);
@@ -321,10 +325,27 @@ export class JournalStore {
     return segment === undefined ? undefined : documentId(this.writerId, segment);
   }
 
-  /** The session_ids of a journal's documents, in the server's order. */
+  /**
+   * The session_ids of a journal's documents, in the server's order. A listing without this
+   * writer's current document, taken while none of its writes landed, shows that another instance
+   * deleted it (with the session or the user's state): its copy is of what was deleted, so its next
+   * write there starts from empty, as after a deletion of its own. (Written on from the copy, a
+   * session created afresh under the id would read the deleted session's events as its own.)
+   */
   async list(key: JournalKey, o?: CallOptions): Promise<string[]> {
-    const ids = await listAllSessionIds(this.client, key.namespace, undefined, o, this.counts.get(key.namespace) ?? 0);
-    remember(this.counts, key.namespace, ids.length, this.cacheSize);
+    const ns = key.namespace;
+    const writesBefore = this.writes.get(ns) ?? 0;
+    const ids = await listAllSessionIds(this.client, ns, undefined, o, this.counts.get(ns) ?? 0);
+    remember(this.counts, ns, ids.length, this.cacheSize);
+    const current = this.currentDocument(key);
+    if (current !== undefined && !this.blank.has(ns) && !ids.includes(current)) {
+      // After any write of this journal in flight; none may have landed since the listing was asked
+      // for (its document would be missing only because the listing predates it).
+      await this.queue.run(ns, () => {
+        if ((this.writes.get(ns) ?? 0) === writesBefore && !this.unsure.has(ns) && this.currentDocument(key) === current) this.cleared(key);
+        return Promise.resolve();
+      });
+    }
     return ids;
   }
 

@@ -97,6 +97,41 @@ describe('Agent Memory Server journal documents', () => {
     expect(await store.readAll(key)).toEqual([]);
   });
 
+  it('takes a listing without its current document for a deletion only when none of its writes landed while the listing was asked for', async () => {
+    // The listing is answered before the writer's next document exists, and arrives after it does.
+    let listingAnswered!: () => void;
+    const answered = new Promise<void>((resolve) => (listingAnswered = resolve));
+    let releaseListing!: () => void;
+    const released = new Promise<void>((resolve) => (releaseListing = resolve));
+    let holdListing = false;
+    const holding = async (req: Request): Promise<Response> => {
+      const listing = req.method === 'GET' && new URL(req.url).pathname === '/v1/working-memory/';
+      const res = await fetch(req);
+      if (listing && holdListing) {
+        listingAnswered();
+        await released;
+      }
+      return res;
+    };
+    const store = new JournalStore(createAgentMemoryServerClient({ apiBaseUrl: server.url, fetch: holding }), 10, { items: 2, bytes: 1 << 20 });
+    const key = { namespace: 'journal-listing-race' };
+    const empty = () => ({ items: [] as number[] });
+    const size = (p: { items: number[] }) => measure(p, p.items.length);
+    const add = (n: number) => store.update(key, empty, (p) => ({ items: [...p.items, n] }), size);
+    await add(1);
+    await add(2);
+    holdListing = true;
+    const listed = store.list(key);
+    await answered;
+    // Two items per document: this write starts the writer's second document.
+    const second = await add(3);
+    releaseListing();
+    expect(await listed).not.toContain(second.id);
+    await add(4);
+    // The second document kept what the write before the listing's arrival put there.
+    expect(await store.fetch(key, second.id)).toEqual({ items: [3, 4] });
+  });
+
   it('measures an events document after an append by what the append added, to the byte of a whole measure', () => {
     type Payload = Parameters<typeof eventsSize>[0];
     const events: Payload['events'] = [

@@ -111,6 +111,24 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
     expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
   });
 
+  it("writes none of a deleted session's events into a session created afresh under its id by another instance", async () => {
+    const app = uid('recreated');
+    const scope = { appName: app, userId: 'u', sessionId: uid('s') };
+    const writer = new RedisSessionMemoryService(target.config());
+    const other = new RedisSessionMemoryService(target.config());
+    const first = await writer.createSession(scope);
+    await writer.appendEvent({ session: first, event: say(uid('old'), 'user', 'Log my run.') });
+    await other.deleteSession(scope);
+    await other.createSession(scope);
+    // The writer reads the new session, then appends to it: from empty, not from its copy of the old one.
+    const again = (await writer.getSession(scope))!;
+    expect(again.events).toEqual([]);
+    const next = say(uid('new'), 'user', 'Log another.');
+    await writer.appendEvent({ session: again, event: next });
+    const fresh = new RedisSessionMemoryService(target.config());
+    expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
+  });
+
   it('keeps a message added between two appends of an instance that read the session before it', async () => {
     const app = uid('app');
     const svc = target.service();
