@@ -248,14 +248,14 @@ export class JournalStore {
         this.own.delete(id);
         this.blank.delete(id);
         this.segments.set(id, segment);
-        remember(this.writes, id, (this.writes.get(id) ?? 0) + 1, this.cacheSize);
         if (closing && cached) remember(this.unsure, id, cached.payload, this.cacheSize);
         throw e;
+      } finally {
+        remember(this.writes, id, (this.writes.get(id) ?? 0) + 1, this.cacheSize);
       }
       this.segments.set(id, segment);
       this.unsure.delete(id);
       this.blank.delete(id);
-      remember(this.writes, id, (this.writes.get(id) ?? 0) + 1, this.cacheSize);
       remember(this.own, id, { payload, size, expiresAt }, this.cacheSize);
       // The document moved past is final: readers of this instance need not fetch it.
       if (closing && !this.blank.has(id) && cached) this.final.set(this.cacheKey(key, closing.id), closing, cached.size.bytes);

@@ -396,6 +396,8 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     // all, the document is read whole first.
     const deferrable = addsNoText(event) || (this.perInvocation && event.invocationId !== '' && this.views.lastInvocation(scope) === event.invocationId);
     const light = !unsure && !due.length && deferrable && this.views.lastSeenUntimed(scope);
+    /** Whether a document read light lets this append leave the conversation alone: no TTL to renew, no other client's message to take in. */
+    const leavesViewAlone = (doc: WorkingMemory) => !doc.ttl_seconds && !this.views.foreignIn(scope, doc, [event.id]).length;
     let fresh: WorkingMemory | undefined;
     let dueDocs: JournalDoc[] = [];
     /** This writer's journal document, when the event was written to it before the session was known to be there. */
@@ -411,7 +413,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
         (signal: AbortSignal) => this.views.read(scope, { signal }, true),
         (signal: AbortSignal) => appendToJournal(this.journals, journal, [json], { signal }),
       );
-      if (latest && !latest.ttl_seconds && !this.views.foreignIn(scope, latest, [event.id]).length) {
+      if (latest && leavesViewAlone(latest)) {
         await this.views.defer(scope, event);
         return;
       }
@@ -423,7 +425,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
         (signal) => this.views.read(scope, { signal }, light),
         (signal) => (due.length ? this.journals.readSome(journal, due, { signal }) : Promise.resolve([])),
       );
-      fresh = light && read && (read.ttl_seconds || this.views.foreignIn(scope, read, [event.id]).length) ? await this.views.read(scope, o) : read;
+      fresh = light && read && !leavesViewAlone(read) ? await this.views.read(scope, o) : read;
       dueDocs = readDue;
     }
     if (unsure && !scope.appSlot && fresh && markerOf(fresh).appName !== undefined && markerOf(fresh).appName !== scope.appName) {
