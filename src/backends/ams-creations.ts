@@ -55,7 +55,7 @@ export function winningCreation(docs: JournalDoc[]): { id: string; creation: Cre
 }
 
 /** The winning creation among listed ids (the same rule as `winningCreation`, before reading them). */
-const firstListed = (ids: string[]): string | undefined => (ids.includes(HEAD_ID) ? HEAD_ID : ids.find((id) => id.startsWith(CREATION_PREFIX)));
+export const firstListed = (ids: string[]): string | undefined => (ids.includes(HEAD_ID) ? HEAD_ID : ids.find((id) => id.startsWith(CREATION_PREFIX)));
 
 /** A session's place as read: its working memory and its journal documents. */
 export interface PlaceRead {
@@ -99,6 +99,8 @@ export interface CreationContext {
   readSlot: (place: SessionScope, o: CallOptions) => Promise<PlaceRead>;
   /** Records that the place's user has sessions in its namespace. */
   register: (place: SessionScope, o: CallOptions) => Promise<void>;
+  /** Learns that this creator's record won: the session at the place is the one it names. */
+  won: (place: SessionScope, creation: string) => void;
 }
 
 /**
@@ -193,5 +195,6 @@ export async function createAt(
     journals.cleared(journal);
   }
   if (ttl) expiry.learn(place, ttl, [record], mine);
+  ctx.won(place, mine);
   return { state: { ...state }, events: [], lastUpdateTime: createdAt };
 }

@@ -2,7 +2,7 @@ import type { Event } from '@google/adk';
 import { ENVELOPE_VERSION, eventFromJson, isAfter, type EventJson } from '../codec/events.js';
 import { isRecord, type JsonValue } from '../codec/json.js';
 import { mergeByTime, stableByTime } from '../codec/timeline.js';
-import { isCreationDocument } from './ams-creations.js';
+import { isCreationDocument, winningCreation } from './ams-creations.js';
 import { JournalStore, measure, parseDocumentId, type Expiry, type JournalDoc, type JournalKey, type Measured, type PayloadSize } from './ams-journal.js';
 import { withStateOf, type StateEntry } from './ams-session-state.js';
 import { adoptedMessage } from './ams-view.js';
@@ -26,6 +26,12 @@ export interface EventsPayload {
   state?: Record<string, StateEntry>;
   /** The latest event time in this writer's earlier documents (null: this is its first), so a window knows what they can hold. */
   before?: number | null;
+  /**
+   * The creation record of the session these events were appended to (absent: a session another
+   * client created, or a document written before this was kept). A session deleted and created
+   * afresh under its id has another: a document of the earlier one is not read as this one's.
+   */
+  session?: string;
 }
 
 export const isEvents = (v: unknown): v is EventsPayload => isRecord(v) && v.kind === 'events' && Array.isArray(v.events);
@@ -45,6 +51,7 @@ export function eventsSize(p: EventsPayload, before?: Measured<EventsPayload>): 
     p.v !== before.payload.v ||
     p.state !== before.payload.state ||
     p.before !== before.payload.before ||
+    p.session !== before.payload.session ||
     p.events.length < prev.length ||
     !prev.every((e, i) => p.events[i] === e)
   )
@@ -54,11 +61,16 @@ export function eventsSize(p: EventsPayload, before?: Measured<EventsPayload>): 
   return { items: p.events.length, bytes };
 }
 
-/** Adds events to this writer's journal of a session (an id already there is replaced). */
+/**
+ * Adds events to this writer's journal of a session (an id already there is replaced). `session`:
+ * the creation record of the session as the writer knows it, kept on the document (see
+ * `EventsPayload.session`); a document of another is not carried into it.
+ */
 export function appendToJournal(
   journals: JournalStore,
   journal: JournalKey,
   events: EventJson[],
+  session: string | undefined,
   o?: CallOptions,
   expiry?: Expiry,
   copies?: ReadonlyMap<EventJson, boolean>,
@@ -66,11 +78,17 @@ export function appendToJournal(
   return journals.update<EventsPayload>(
     journal,
     (previous) => ({ v: ENVELOPE_VERSION, kind: 'events', events: [], state: previous?.state ?? {}, before: latestOf(previous) }),
-    (p) => ({
-      ...p,
-      events: events.reduce((list, e) => upsert(list, e, (x) => isRecord(x) && x.id === e.id), p.events),
-      ...(p.state ? { state: withStateOf(p.state, events, copies) } : {}),
-    }),
+    (current) => {
+      // The writer's document holds an earlier session of the id (deleted, then created afresh): none of it is this one's.
+      const earlier = current.session !== undefined && session !== undefined && current.session !== session;
+      const p: EventsPayload = earlier ? { v: ENVELOPE_VERSION, kind: 'events', events: [], state: {}, before: null } : current;
+      return {
+        ...p,
+        events: events.reduce((list, e) => upsert(list, e, (x) => isRecord(x) && x.id === e.id), p.events),
+        ...(p.state ? { state: withStateOf(p.state, events, copies) } : {}),
+        ...(session !== undefined ? { session } : {}),
+      };
+    },
     eventsSize,
     o,
     expiry,
@@ -111,9 +129,19 @@ function recordEvents(docs: JournalDoc[]): Event[] {
   return out;
 }
 
+/**
+ * The documents of the session that holds the id now: without events documents of an earlier
+ * session of the id (deleted, then created afresh), which a writer that had not seen the deletion
+ * wrote before it learnt of it, or which a crash left.
+ */
+function ofThisSession(docs: JournalDoc[]): JournalDoc[] {
+  const winner = winningCreation(docs)?.id;
+  return docs.filter((d) => !isEvents(d.payload) || d.payload.session === undefined || d.payload.session === winner);
+}
+
 /** The events of a session's journals (not its creation records, nor the earlier layout's head). */
 export function journaledEvents(docs: JournalDoc[]): Event[] {
-  return recordEvents(docs.filter((d) => !isCreationDocument(d.id)));
+  return recordEvents(ofThisSession(docs).filter((d) => !isCreationDocument(d.id)));
 }
 
 /**
@@ -121,7 +149,7 @@ export function journaledEvents(docs: JournalDoc[]): Event[] {
  * whose documents predate that record, its events replayed in the order it stored them.
  */
 export function writerSettings(docs: JournalDoc[]): Record<string, StateEntry>[] {
-  return JournalStore.byWriter(docs, isEvents).map(
+  return JournalStore.byWriter(ofThisSession(docs), isEvents).map(
     ({ payloads }) =>
       payloads.at(-1)?.state ??
       withStateOf(

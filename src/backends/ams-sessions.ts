@@ -11,6 +11,7 @@ import { mergeByTime } from '../codec/timeline.js';
 import { sessionNotFound, unlessMissing } from './missing.js';
 import {
   createAt,
+  firstListed,
   heldByAnotherApp,
   holdsSession,
   isCreation,
@@ -103,6 +104,14 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   private readonly places = new Map<string, SessionScope>();
   /** What the creation protocol (`createAt`) needs of this backend. */
   private readonly creations: CreationContext;
+  /**
+   * Per session, the creation record of the session this instance's copies (its journal document,
+   * the view's lines) belong to, as its journal showed it: the one it created, or the winner it
+   * read. Its events documents say so (`EventsPayload.session`), and its view writes carry it.
+   */
+  private readonly incarnations = new Map<string, string>();
+  /** Creations of sessions this instance found deleted (under an id created afresh): a read that began before then cannot bring one back. */
+  private readonly ended = new Map<string, true>();
 
   constructor(
     private readonly client: AgentMemoryServerClient,
@@ -125,6 +134,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       journalOf: amsKeys.journal,
       readSlot: (place, o) => this.readPlace(inAppSlot(place), o),
       register: (place, o) => this.register(place, o),
+      won: (place, creation) => this.knowSession(place, creation),
     };
   }
 
@@ -188,6 +198,34 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     remember(this.places, scopeKey(scope), place, 10_000);
   }
 
+  /** Learns which creation the session at a place is (undefined: one no record of this package made). */
+  private knowSession(place: SessionScope, creation: string | undefined): void {
+    if (creation === undefined) this.incarnations.delete(scopeKey(place));
+    else remember(this.incarnations, scopeKey(place), creation, 10_000);
+  }
+
+  /**
+   * Learns whether the session was deleted and created afresh (by another instance) since this one
+   * last knew it: its working memory names another creation, and the journal no longer lists the one
+   * this instance knows (a racing creator that lost may leave its name on the document; then the
+   * session is the same, and this append writes the right name back). One listing, only when the
+   * names differ. This instance then learns the new one: its journal writes name it, so they start
+   * from empty (see `appendToJournal`), and its view lines and expiry of the earlier one are dropped.
+   */
+  private async recreatedSince(place: SessionScope, journal: JournalKey, doc: WorkingMemory | undefined, o?: CallOptions): Promise<void> {
+    const key = scopeKey(place);
+    const known = this.incarnations.get(key);
+    const named = markerOf(doc).creation;
+    if (known === undefined || named === undefined || named === known) return;
+    const listed = await this.journals.list(journal, o);
+    // Unless already learnt by another append of this instance meanwhile.
+    if (listed.includes(known) || this.incarnations.get(key) !== known) return;
+    remember(this.ended, known, true, 10_000);
+    this.knowSession(place, firstListed(listed) ?? named);
+    this.views.forget(place);
+    this.expiry.forget(place);
+  }
+
   async loadSession(scope: SessionScope, o?: CallOptions, window?: EventWindow): Promise<StoredSession | undefined> {
     const { place, read } = await this.resolve(scope, o, window);
     const stored = read.partial && window ? await this.loadWindow(place, read, read.partial, window, o) : await this.loadAt(place, read, o);
@@ -206,20 +244,25 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     }
     const owner = created ? created.appName : markerOf(native).appName;
     if ((!native && !created) || (owner !== undefined && owner !== scope.appName)) return undefined;
+    // A read that answers after this instance found the session created afresh is of the earlier
+    // one: it is returned as read, and nothing of it is kept or written.
+    const current = !this.ended.has(winner?.id ?? '');
+    if (current) this.knowSession(scope, winner?.id);
 
     const ttl = native?.ttl_seconds ?? created?.ttlSeconds;
-    if (ttl) this.expiry.learn(scope, ttl, docs, winner?.id);
+    if (ttl && current) this.expiry.learn(scope, ttl, docs, winner?.id);
     const journaled = journaledEvents(docs);
     const nativeMessages = native?.messages ?? [];
     // Messages other clients put in the conversation join the record now, as events of this writer.
     const inRecord = new Set(journaled.map((e) => e.id));
     const foreign = nativeMessages.filter((m): m is Message & { id: string } => typeof m.id === 'string' && !inRecord.has(m.id));
     const adopted = foreign.map((m) => adoptionOf(m, foreignEvent(m, scope.appName)));
-    if (adopted.length) {
+    if (adopted.length && current) {
       const written = await appendToJournal(
         this.journals,
         journal,
         adopted.map((e) => eventToJson(e, 'getSession')),
+        winner?.id,
         o,
         ttl ? SessionExpiry.beside(ttl) : undefined,
       );
@@ -235,7 +278,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
           record.length,
         )
       : 0;
-    this.views.remember(scope, viewMessages(record.slice(firstRetained), nativeMessages));
+    if (current) this.views.remember(scope, viewMessages(record.slice(firstRetained), nativeMessages));
 
     const timeline = record.map((e) => {
       const adoptedFrom = adoptedMessage(e);
@@ -265,9 +308,12 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     const { native, docs } = read;
     const whole = async () =>
       this.loadAt(scope, { native, docs: [...docs, ...(await this.journals.readSome(amsKeys.journal(scope), partial.unread, o, partial.listing))] }, o);
-    const created = winningCreation(docs)?.creation;
+    const winner = winningCreation(docs);
+    const created = winner?.creation;
     const owner = created ? created.appName : markerOf(native).appName;
     if (!native || (owner !== undefined && owner !== scope.appName)) return whole();
+    const current = !this.ended.has(winner?.id ?? '');
+    if (current) this.knowSession(scope, winner?.id);
     const journaled = journaledEvents(docs);
     const complete = journaled.filter((e) => e.timestamp > partial.bound);
     const known = new Set([...journaled.map((e) => e.id), ...(markerOf(native).ids ?? [])]);
@@ -289,7 +335,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       const adoptedFrom = adoptedMessage(e);
       return adoptedFrom ? foreignEvent(adoptedFrom, scope.appName) : e;
     });
-    this.views.rememberMore(scope, viewMessages(complete, nativeMessages));
+    if (current) this.views.rememberMore(scope, viewMessages(complete, nativeMessages));
     const createdAt = created?.createdAt ?? (Date.parse(native.created_at ?? '') || 0);
     return { state: sessionStateOf(read), events: timeline, lastUpdateTime: timeline.at(-1)?.timestamp ?? journaled.at(-1)?.timestamp ?? createdAt };
   }
@@ -345,6 +391,9 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     this.views.forget(place);
     this.expiry.forget(place);
     this.places.delete(scopeKey(scope));
+    const known = this.incarnations.get(scopeKey(place));
+    if (known) remember(this.ended, known, true, 10_000);
+    this.incarnations.delete(scopeKey(place));
   }
 
   /** Where an append goes: where this instance found or made the session, else found now. */
@@ -408,12 +457,18 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       // crash in between holds no creation record, so it never makes the session exist again, and
       // a session created afresh under the id deletes it (see `createAt`). App and user state are
       // never written ahead: they would outlive the rejection.
+      const named = this.incarnations.get(scopeKey(scope));
       const [latest, written] = await allToCompletion(
         o?.signal,
         (signal: AbortSignal) => this.views.read(scope, { signal }, true),
-        (signal: AbortSignal) => appendToJournal(this.journals, journal, [json], { signal }),
+        (signal: AbortSignal) => appendToJournal(this.journals, journal, [json], named, { signal }),
       );
-      if (latest && leavesViewAlone(latest)) {
+      await this.recreatedSince(scope, journal, latest, o);
+      // Written into a copy of an earlier session of the id (deleted and created afresh since): it
+      // is written again below, from empty. Its document names the earlier session, so no reader
+      // takes it for this one's meanwhile.
+      const stale = this.incarnations.get(scopeKey(scope)) !== named;
+      if (latest && !stale && leavesViewAlone(latest)) {
         await this.views.defer(scope, event);
         return;
       }
@@ -427,6 +482,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       );
       fresh = light && read && !leavesViewAlone(read) ? await this.views.read(scope, o) : read;
       dueDocs = readDue;
+      await this.recreatedSince(scope, journal, fresh, o);
     }
     if (unsure && !scope.appSlot && fresh && markerOf(fresh).appName !== undefined && markerOf(fresh).appName !== scope.appName) {
       // Another app of the namespace holds this id: the session is in this app's slot.
@@ -465,7 +521,9 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     }
     const foreign = this.views.foreignIn(scope, fresh, [event.id]);
     const adopted = foreign.map((m) => eventToJson(adoptionOf(m, foreignEvent(m, scope.appName)), 'appendEvent'));
-    const marker: ViewMarker = { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: event.timestamp };
+    const session = this.incarnations.get(scopeKey(scope));
+    const creation = session ?? markerOf(fresh).creation;
+    const marker: ViewMarker = { v: ENVELOPE_VERSION, appName: scope.appName, lastUpdateTime: event.timestamp, ...(creation ? { creation } : {}) };
     const beside = ttl ? SessionExpiry.beside(ttl, startedAt) : undefined;
     // A deferrable event writes its journal only. Not when the write must also carry what others
     // wrote, nor with a session TTL, whose expiry each view write refreshes.
@@ -473,7 +531,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     // The journal and the view are independent documents: written together. Session state travels in the events.
     const [written] = await allToCompletion(
       o?.signal,
-      (signal: AbortSignal) => appendToJournal(this.journals, journal, [...carry.events, ...adopted, json], { signal }, beside, carry.copies),
+      (signal: AbortSignal) => appendToJournal(this.journals, journal, [...carry.events, ...adopted, json], session, { signal }, beside, carry.copies),
       ...(viewLater ? [] : [(signal: AbortSignal) => this.views.append(scope, fresh, event, marker, { signal })]),
       ...carry.writes,
       ...alongside,

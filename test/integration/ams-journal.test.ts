@@ -509,6 +509,47 @@ describe('Agent Memory Server journal documents', () => {
     expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual(['question-3']);
   });
 
+  it('keeps what it appended to a session created afresh under the id when a read of the earlier session answers after that append', async () => {
+    let holdCreationReads = false;
+    let creationReadAnswered!: () => void;
+    const answered = new Promise<void>((resolve) => (creationReadAnswered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // Answers a read of a creation record at once and hands the answer over only once released.
+    const holding = async (req: Request): Promise<Response> => {
+      const held = holdCreationReads && req.method === 'GET' && /\/c-[^/]*$/.test(decodeURIComponent(new URL(req.url).pathname));
+      const res = await fetch(req);
+      if (held) {
+        creationReadAnswered();
+        await released;
+      }
+      return res;
+    };
+    const t = 1_790_000_000_000;
+    const scope = { appName: 'late-read', userId: 'u', sessionId: 'late-read' };
+    const writer = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url, fetch: holding });
+    const other = new RedisSessionMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url });
+    const earlier = await writer.createSession(scope);
+    await writer.appendEvent({ session: earlier, event: said('old', t) });
+    holdCreationReads = true;
+    const late = writer.getSession(scope);
+    await answered;
+    holdCreationReads = false;
+    await other.deleteSession(scope);
+    await other.createSession(scope);
+    // This append finds the session created afresh (its conversation names another creation).
+    await writer.appendEvent({ session: earlier, event: said('new-1', t + 1) });
+    release();
+    expect((await late)!.events.map((e) => e.id)).toEqual(['old']);
+    // The late read names the earlier session: an append after it still writes into the new one, keeping new-1.
+    await writer.appendEvent({ session: earlier, event: call('new-2', t + 2) });
+    // Nor does the conversation written next take the earlier session's lines back from that read.
+    await writer.appendEvent({ session: earlier, event: said('new-3', t + 3) });
+    // As appended (not a copy taken back from the conversation, which would be another client's message).
+    const events = (await other.getSession(scope))!.events;
+    expect(events.map((e) => `${e.id} by ${e.author}${e.customMetadata ? ' (copied)' : ''}`)).toEqual(['new-1 by coach', 'new-2 by coach', 'new-3 by coach']);
+  });
+
   it.each([
     ['its first journal write', 0, false],
     ['a later journal write', 2, false],

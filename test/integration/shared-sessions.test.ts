@@ -98,7 +98,7 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
     const store = new JournalStore(createAgentMemoryServerClient({ apiBaseUrl: target.directUrl! }));
     expect(await store.list(journal)).toEqual([]);
     // What a writer that died before taking its write back leaves: its events, no creation record.
-    await appendToJournal(store, journal, [eventToJson(call(uid('left')), 'appendEvent')]);
+    await appendToJournal(store, journal, [eventToJson(call(uid('left')), 'appendEvent')], undefined);
     const fresh = new RedisSessionMemoryService(target.config());
     expect(await fresh.getSession(scope)).toBeUndefined();
     await expect(fresh.appendEvent({ session, event: call(uid('call')) })).rejects.toThrow(/not found/i);
@@ -127,6 +127,88 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
     await writer.appendEvent({ session: again, event: next });
     const fresh = new RedisSessionMemoryService(target.config());
     expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
+  });
+
+  describe('a session deleted and created afresh under its id by another instance, appended to from a Session object read before', () => {
+    const call = (id: string): Event =>
+      createEvent({
+        id,
+        invocationId: 'inv',
+        author: 'coach',
+        timestamp: Date.now(),
+        content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
+      });
+    const make = { 'a message': (id: string) => say(id, 'user', 'Log another.'), 'a tool call': call };
+    const recreated = async () => {
+      const app = uid('recreated');
+      const scope = { appName: app, userId: 'u', sessionId: uid('s') };
+      const writer = new RedisSessionMemoryService(target.config());
+      const other = new RedisSessionMemoryService(target.config());
+      const old = await writer.createSession(scope);
+      await writer.appendEvent({ session: old, event: say(uid('old'), 'user', 'Log my run.') });
+      await writer.appendEvent({ session: old, event: call(uid('old-call')) });
+      await other.deleteSession(scope);
+      await other.createSession(scope);
+      return { app, scope, writer, old };
+    };
+
+    it.each(Object.keys(make) as (keyof typeof make)[])('holds only the new event, %s, in its record and its conversation', async (kind) => {
+      const { app, scope, writer, old } = await recreated();
+      const next = make[kind](uid('new'));
+      await writer.appendEvent({ session: old, event: next });
+      const fresh = new RedisSessionMemoryService(target.config());
+      expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
+      expect((await read(app, 'u', scope.sessionId)).messages.map((m) => m.id)).toEqual(kind === 'a message' ? [next.id] : []);
+    });
+
+    it('holds both of two events appended together', async () => {
+      const { scope, writer, old } = await recreated();
+      const [a, b] = [call(uid('new-a')), call(uid('new-b'))];
+      await Promise.all([writer.appendEvent({ session: old, event: a }), writer.appendEvent({ session: old, event: b })]);
+      const fresh = new RedisSessionMemoryService(target.config());
+      expect((await fresh.getSession(scope))!.events.map((e) => e.id).sort()).toEqual([a.id, b.id].sort());
+    });
+
+    it("reads none of the earlier session's events a writer left before it learnt of the deletion", async () => {
+      const { app, scope, writer } = await recreated();
+      const journal = amsKeys.journal({ namespace: app, ...scope });
+      const store = new JournalStore(createAgentMemoryServerClient({ apiBaseUrl: target.directUrl! }));
+      // What such a writer's journal write (beside its read) leaves when it dies before writing again.
+      await appendToJournal(store, journal, [eventToJson(call(uid('left')), 'appendEvent')], 'c-earlier-session');
+      const now = (await writer.getSession(scope))!;
+      expect(now.events).toEqual([]);
+      const next = say(uid('new'), 'user', 'Log another.');
+      await writer.appendEvent({ session: now, event: next });
+      expect((await new RedisSessionMemoryService(target.config()).getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
+    });
+  });
+
+  it('keeps every event when the conversation names a creator that lost the race to create the session (the same session: its own record still listed)', async () => {
+    const app = uid('lost-creator');
+    const scope = { appName: app, userId: 'u', sessionId: uid('s') };
+    const writer = new RedisSessionMemoryService(target.config());
+    const session = await writer.createSession(scope);
+    const first = say(uid('q'), 'user', 'Log my run.');
+    await writer.appendEvent({ session, event: first });
+    // Every racing creator writes the empty conversation with its own record's name; the last one landed stays.
+    const doc = await read(app, 'u', scope.sessionId);
+    const adk = (doc.data as { adk: Record<string, unknown> }).adk;
+    await put({ ...doc, data: { ...(doc.data as object), adk: { ...adk, creation: 'c-lost-creator' } } });
+    const tool = createEvent({
+      id: uid('call'),
+      invocationId: 'inv',
+      author: 'coach',
+      timestamp: Date.now(),
+      content: { role: 'model', parts: [{ functionCall: { name: 'log_run', args: {} } }] },
+    });
+    const answer = say(uid('a'), 'coach', 'Logged.');
+    for (const event of [tool, answer]) await writer.appendEvent({ session, event });
+    const ids = [first.id, tool.id, answer.id];
+    expect((await new RedisSessionMemoryService(target.config()).getSession(scope))!.events.map((e) => e.id)).toEqual(ids);
+    const after = await read(app, 'u', scope.sessionId);
+    expect(after.messages.map((m) => m.id)).toEqual(ids);
+    // The append wrote the session's own name back.
+    expect((after.data as { adk: { creation?: string } }).adk.creation).toMatch(/^c-(?!lost-creator)/);
   });
 
   it('keeps a message added between two appends of an instance that read the session before it', async () => {
