@@ -14,6 +14,7 @@ import {
   InMemorySessionService,
   Runner,
   createEvent,
+  createEventActions,
   type BaseMemoryService,
   type BaseSessionService,
   type Event,
@@ -231,6 +232,41 @@ describe.each(suiteBackends(['redis-agent-memory', 'opensource-agent-memory'] as
       const expected = await read(database);
       expect(expected[0]).toEqual(['e4', 'e5']);
       expect(await read(target.service())).toEqual(expected);
+    });
+
+    it('an append with a Session read before another instance deleted the session and created it afresh goes into the new one, as DatabaseSessionService', async () => {
+      const said = (id: string, text: string, stateDelta: Record<string, unknown>) =>
+        createEvent({
+          id,
+          invocationId: 'i',
+          author: 'user',
+          timestamp: Date.now(),
+          actions: createEventActions({ stateDelta }),
+          content: { role: 'user', parts: [{ text }] },
+        });
+      const call = (id: string) =>
+        createEvent({
+          id,
+          invocationId: 'i',
+          author: 'coach',
+          timestamp: Date.now(),
+          content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
+        });
+      const run = async (writer: BaseSessionService, other: BaseSessionService) => {
+        const scope = { appName: 'recreated', userId: `r-${randomUUID()}`, sessionId: 's' };
+        const old = await writer.createSession({ ...scope, state: { opened: 'first' } });
+        await writer.appendEvent({ session: old, event: said('e1', 'Log my run.', { km: 5 }) });
+        await writer.appendEvent({ session: old, event: call('e2') });
+        await other.deleteSession(scope);
+        await other.createSession({ ...scope, state: { opened: 'again' } });
+        await writer.appendEvent({ session: old, event: said('e3', 'Log another.', { pace: 'easy' }) });
+        await writer.appendEvent({ session: old, event: call('e4') });
+        const now = (await other.getSession(scope))!;
+        return { events: now.events.map((e) => e.id), state: now.state };
+      };
+      const expected = await run(database, database);
+      expect(expected).toEqual({ events: ['e3', 'e4'], state: { opened: 'again', pace: 'easy' } });
+      expect(await run(target.service(), target.service())).toEqual(expected);
     });
 
     it.each([undefined, SHARED_NAMESPACE])(
