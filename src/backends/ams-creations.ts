@@ -6,7 +6,7 @@ import type { SessionScope } from '../codec/ids.js';
 import { isRecord } from '../codec/json.js';
 import type { StateMap } from '../codec/state.js';
 import { SessionExpiry, leftoversOf } from './ams-expiry.js';
-import { parseDocumentId, type JournalDoc, type JournalKey, type JournalStore } from './ams-journal.js';
+import { isAnchorId, parseDocumentId, type JournalDoc, type JournalKey, type JournalStore } from './ams-journal.js';
 import { markerOf, type NativeViews, type WorkingMemory } from './ams-view.js';
 import type { CallOptions, StoredSession } from './types.js';
 
@@ -187,10 +187,10 @@ export async function createAt(
     throw conflict();
   }
   if (!native) {
-    // Events documents listed before this record were last written before it: what is left of an
-    // earlier session of this id (an append that raced its deletion), never this session's. This
-    // writer's own copy of such a document is of that session too.
-    const earlier = ids.slice(0, ids.indexOf(mine)).filter((id) => parseDocumentId(id) !== undefined);
+    // Events documents (and writers' anchors) listed before this record were last written before
+    // it: what is left of an earlier session of this id (an append that raced its deletion), never
+    // this session's. This writer's own copy of such a document is of that session too.
+    const earlier = ids.slice(0, ids.indexOf(mine)).filter((id) => parseDocumentId(id) !== undefined || isAnchorId(id));
     if (earlier.length) await journals.removeSome(journal, earlier, o);
     journals.cleared(journal);
   }

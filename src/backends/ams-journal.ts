@@ -124,6 +124,17 @@ export async function listAllSessionIds(
   o?: CallOptions,
   expected = 0,
 ): Promise<string[]> {
+  return (await listSessionIdPages(client, namespace, userId, o, expected)).ids;
+}
+
+/** As `listAllSessionIds`, and whether one page (one query of the index, so one moment's order) held them all. */
+async function listSessionIdPages(
+  client: AgentMemoryServerClient,
+  namespace: string,
+  userId: string | undefined,
+  o?: CallOptions,
+  expected = 0,
+): Promise<{ ids: string[]; onePage: boolean }> {
   const query = (offset: number) => ({ namespace, limit: LIST_PAGE, offset, ...(userId !== undefined ? { user_id: userId } : {}) });
   const offsets = (from: number, total: number) => {
     const out: number[] = [];
@@ -132,8 +143,20 @@ export async function listAllSessionIds(
   };
   const first = await mapLimit([0, ...offsets(LIST_PAGE, expected)], READ_CONCURRENCY, (offset) => client.listSessions(query(offset), o));
   const rest = await mapLimit(offsets(first.length * LIST_PAGE, first[0]!.total), READ_CONCURRENCY, (offset) => client.listSessions(query(offset), o));
-  return [...new Set([...first, ...rest].flatMap((page) => page.sessions))];
+  const pages = [...first, ...rest];
+  return { ids: [...new Set(pages.flatMap((page) => page.sessions))], onePage: pages.length === 1 };
 }
+
+/**
+ * A writer's anchor in a journal: a document it writes once and never again, so the listing's
+ * order (the order documents were last written) places every other document before or after that
+ * moment. A document listed before it was last written before it: a copy read after the anchor was
+ * written is that document as it still is, and need not be read again (see `JournalStore.readSome`).
+ */
+export const anchorId = (writer: string) => `a-${writer}`;
+export const isAnchorId = (id: string) => id.startsWith('a-w-');
+/** What an anchor holds (nothing is read from it: its place in the listing is what counts). */
+const ANCHOR = { kind: 'anchor' } as const;
 
 /**
  * Single-writer documents on a replace-only store. Agent Memory Server can only replace a
@@ -170,6 +193,16 @@ export class JournalStore {
   /** How many writes of each journal this writer has finished (stored or not), so a listing knows whether one may have landed while it was asked for. */
   private readonly writes = new Map<string, number>();
   private readonly queue = new KeyedQueue();
+  /** Listings taken in one query of the server's index: their order is one moment's. */
+  private readonly onePage = new WeakSet<readonly string[]>();
+  /** Per journal, this writer's anchor: how many times it has been written (0: being written), while it is known to exist. */
+  private readonly anchors = new Map<string, number>();
+  /** Per journal, whether its last read fetched another writer's document that can still change (which an anchor would spare). */
+  private readonly othersOpen = new Map<string, boolean>();
+  /** Other writers' documents as read after this writer's anchor was written, with that anchor's write count. */
+  private readonly settled: ByteBoundedCache<string, { doc: JournalDoc; anchor: number }>;
+  /** Anchor writes of this writer so far: each write's number tells copies read after it from older ones. */
+  private anchorWrites = 0;
 
   constructor(
     private readonly client: AgentMemoryServerClient,
@@ -179,6 +212,7 @@ export class JournalStore {
     readCache: ReadCacheOptions = { bytes: READ_CACHE_BYTES },
   ) {
     this.final = new ByteBoundedCache(readCache.bytes);
+    this.settled = new ByteBoundedCache(readCache.bytes);
     this.writeOnce = readCache.writeOnce ?? (() => false);
   }
 
@@ -279,15 +313,65 @@ export class JournalStore {
    */
   async readSome(key: JournalKey, ids: string[], o?: CallOptions, listing?: readonly string[]): Promise<JournalDoc[]> {
     const closed = listing ? closedDocuments(listing) : undefined;
+    const unchanged = this.unchangedSinceAnchor(key, listing);
+    // Read after the anchor was written (its write count then), a copy can be taken for the document as long as it is listed before the anchor.
+    const anchor = this.anchors.get(key.namespace) || undefined;
+    let othersOpen = false;
     const docs = await mapLimit(ids, READ_CONCURRENCY, async (id) => {
+      if (isAnchorId(id)) return { id, payload: ANCHOR };
       // Only final documents are ever kept, and the listing says this one still exists.
       const kept = listing ? (this.final.get(this.cacheKey(key, id)) ?? this.ownCurrent(key, id)) : undefined;
       if (kept) return kept;
+      if (unchanged(id)) return this.settled.get(this.cacheKey(key, id))!.doc;
       const doc = await this.fetchDoc(key, id, o);
-      if (doc && closed && (closed.has(id) || this.writeOnce(doc))) this.final.set(this.cacheKey(key, id), doc, Buffer.byteLength(JSON.stringify(doc.payload)));
+      const final = doc && closed && (closed.has(id) || this.writeOnce(doc));
+      if (doc && final) this.final.set(this.cacheKey(key, id), doc, Buffer.byteLength(JSON.stringify(doc.payload)));
+      else if (doc && parseDocumentId(id) && parseDocumentId(id)!.writer !== this.writerId) {
+        othersOpen = true;
+        if (anchor !== undefined) this.settled.set(this.cacheKey(key, id), { doc, anchor }, Buffer.byteLength(JSON.stringify(doc.payload)));
+      }
       return doc;
     });
+    if (listing) remember(this.othersOpen, key.namespace, othersOpen, this.cacheSize);
     return docs.filter((d): d is JournalDoc => d !== undefined);
+  }
+
+  /**
+   * Which documents of a listing are as this writer last read them: listed before its anchor (so
+   * last written before the anchor was), read after the anchor was written. Only a listing of one
+   * page (one moment's order) tells; one without the anchor shows it deleted (with the session),
+   * and copies read before it is written again are never taken.
+   */
+  private unchangedSinceAnchor(key: JournalKey, listing: readonly string[] | undefined): (id: string) => boolean {
+    const written = this.anchors.get(key.namespace);
+    if (!listing || !written || !this.onePage.has(listing)) return () => false;
+    const at = listing.indexOf(anchorId(this.writerId));
+    if (at < 0) {
+      this.anchors.delete(key.namespace);
+      return () => false;
+    }
+    const before = new Set(listing.slice(0, at));
+    return (id) => before.has(id) && this.settled.get(this.cacheKey(key, id))?.anchor === written;
+  }
+
+  /** Whether an anchor would spare reads of this journal: its last read fetched another writer's open document, and this writer has none there. */
+  anchorWanted(key: JournalKey): boolean {
+    return this.othersOpen.get(key.namespace) === true && !this.anchors.has(key.namespace);
+  }
+
+  /** Writes this writer's anchor in a journal (see `anchorId`); copies read once it is written can be taken while they stay listed before it. */
+  async writeAnchor(key: JournalKey, o?: CallOptions): Promise<void> {
+    const ns = key.namespace;
+    const count = this.anchorWrites + 1;
+    this.anchorWrites = count;
+    remember(this.anchors, ns, 0, this.cacheSize);
+    try {
+      await this.putShared(key, anchorId(this.writerId), ANCHOR, o);
+    } catch (e) {
+      this.anchors.delete(ns);
+      throw e;
+    }
+    if (this.anchors.get(ns) === 0) remember(this.anchors, ns, count, this.cacheSize);
   }
 
   /** This writer's current document as it last stored it: no other writer ever writes it. */
@@ -335,7 +419,8 @@ export class JournalStore {
   async list(key: JournalKey, o?: CallOptions): Promise<string[]> {
     const ns = key.namespace;
     const writesBefore = this.writes.get(ns) ?? 0;
-    const ids = await listAllSessionIds(this.client, ns, undefined, o, this.counts.get(ns) ?? 0);
+    const { ids, onePage } = await listSessionIdPages(this.client, ns, undefined, o, this.counts.get(ns) ?? 0);
+    if (onePage) this.onePage.add(ids);
     remember(this.counts, ns, ids.length, this.cacheSize);
     const current = this.currentDocument(key);
     if (current !== undefined && !this.blank.has(ns) && !ids.includes(current)) {
@@ -361,6 +446,7 @@ export class JournalStore {
    * never goes back to a number another reader may hold as final.
    */
   cleared(key: JournalKey): void {
+    this.anchors.delete(key.namespace);
     this.unsure.delete(key.namespace);
     this.own.delete(key.namespace);
     if (this.segments.has(key.namespace)) this.blank.add(key.namespace);

@@ -528,6 +528,12 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     // A deferrable event writes its journal only. Not when the write must also carry what others
     // wrote, nor with a session TTL, whose expiry each view write refreshes.
     const viewLater = !ttl && !unsure && !foreign.length && deferrable;
+    // Once per session, where this instance read another writer's document that can still change:
+    // its anchor, so later reads take such a document from memory while it stays unchanged (never
+    // with a TTL: the anchor does not expire with the session). It only spares reads: a failure
+    // is not the append's.
+    const anchor =
+      !ttl && this.journals.anchorWanted(journal) ? [(signal: AbortSignal) => this.journals.writeAnchor(journal, { signal }).catch(() => undefined)] : [];
     // The journal and the view are independent documents: written together. Session state travels in the events.
     const [written] = await allToCompletion(
       o?.signal,
@@ -535,6 +541,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       ...(viewLater ? [] : [(signal: AbortSignal) => this.views.append(scope, fresh, event, marker, { signal })]),
       ...carry.writes,
       ...alongside,
+      ...anchor,
     );
     // Only once the journal holds it: a view line is never written for an event that is not stored.
     if (viewLater) await this.views.defer(scope, event);

@@ -132,6 +132,48 @@ describe('Agent Memory Server journal documents', () => {
     expect(await store.fetch(key, second.id)).toEqual({ items: [3, 4] });
   });
 
+  it("takes no copy on the strength of a listing of several pages: their order is not one moment's", async () => {
+    const key = { namespace: 'journal-anchor-pages' };
+    const empty = () => ({ items: [] as string[] });
+    const size = (p: { items: string[] }) => measure(p, p.items.length);
+    const raw = createAgentMemoryServerClient({ apiBaseUrl: server.url });
+    // One item per document: each write of the filler starts a new document.
+    const filler = new JournalStore(raw, 10, { items: 1, bytes: 1 << 20 });
+    const other = new JournalStore(raw);
+    const fill = async (n: number) => {
+      for (let i = 0; i < n; i++) await filler.update(key, empty, (p) => ({ items: [...p.items, `f${i}`] }), size);
+    };
+    await fill(50);
+    await other.update(key, empty, () => ({ items: ['before'] }), size);
+    await fill(55);
+    let gate: Promise<void> | undefined;
+    let open!: () => void;
+    let firstPageAnswered!: () => void;
+    const firstPage = new Promise<void>((resolve) => (firstPageAnswered = resolve));
+    // Holds the second page of a listing (from offset 100) until released, and tells when the first is answered.
+    const holding = async (req: Request): Promise<Response> => {
+      const url = new URL(req.url);
+      const page = gate && req.method === 'GET' && url.pathname === '/v1/working-memory/' ? url.searchParams.get('offset') : null;
+      if (page === '100') await gate;
+      const res = await fetch(req);
+      if (page === '0') firstPageAnswered();
+      return res;
+    };
+    const reader = new JournalStore(createAgentMemoryServerClient({ apiBaseUrl: server.url, fetch: holding }));
+    await reader.writeAnchor(key);
+    const payloadOf = (docs: { id: string; payload: unknown }[]) => docs.find((d) => d.id === other.currentDocument(key))?.payload;
+    // Read after the anchor was written, and listed before it.
+    expect(payloadOf(await reader.readAll(key))).toEqual({ items: ['before'] });
+    gate = new Promise<void>((resolve) => (open = resolve));
+    const reading = reader.readAll(key);
+    // The first page is answered with the document in its old place; then it is written again, and
+    // the second page (everything after it moved up one) no longer shows it before the anchor.
+    await firstPage;
+    await other.update(key, empty, () => ({ items: ['after'] }), size);
+    open();
+    expect(payloadOf(await reading)).toEqual({ items: ['after'] });
+  });
+
   it('measures an events document after an append by what the append added, to the byte of a whole measure', () => {
     type Payload = Parameters<typeof eventsSize>[0];
     const events: Payload['events'] = [
@@ -507,6 +549,50 @@ describe('Agent Memory Server journal documents', () => {
     expect((await listed()).filter((id) => id.startsWith('w-'))).toEqual([]);
     await other.appendEvent({ session: third, event: said('question-3', t + 6) });
     expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual(['question-3']);
+  });
+
+  it("reads another writer's document again only once it changed: a copy read after this writer's anchor serves while the listing puts the document before the anchor", async () => {
+    /** The journal documents of other writers each read fetched. */
+    const fetched: string[] = [];
+    const counting = async (req: Request): Promise<Response> => {
+      const id = decodeURIComponent(new URL(req.url).pathname).split('/').pop()!;
+      if (req.method === 'GET' && /^w-/.test(id)) fetched.push(id);
+      return fetch(req);
+    };
+    const t = 1_790_000_000_000;
+    const scope = { appName: 'anchored', userId: 'u', sessionId: 'anchored' };
+    const config = { backend: 'opensource-agent-memory', apiBaseUrl: server.url } as const;
+    const seeder = new RedisSessionMemoryService(config);
+    const others = [new RedisSessionMemoryService(config), new RedisSessionMemoryService(config)];
+    const session = await seeder.createSession(scope);
+    await seeder.appendEvent({ session, event: said('seed', t) });
+    for (const [i, o] of others.entries()) await o.appendEvent({ session: (await o.getSession(scope))!, event: said(`other-${i}`, t + 1 + i) });
+    const warm = new RedisSessionMemoryService({ ...config, fetch: counting });
+    const read = async () => {
+      fetched.length = 0;
+      return (await warm.getSession(scope))!.events.map((e) => e.id);
+    };
+    const first = await warm.getSession(scope);
+    expect(first!.events.map((e) => e.id)).toEqual(['seed', 'other-0', 'other-1']);
+    // Changed after that read, before the anchor: last written before the anchor, yet not as read.
+    await others[0]!.appendEvent({ session: (await others[0]!.getSession(scope))!, event: said('other-0-again', t + 3) });
+    // Its first append writes its anchor; the read after it reads the three documents once more, then none.
+    await warm.appendEvent({ session: first!, event: said('warm', t + 4) });
+    const all = ['seed', 'other-0', 'other-1', 'other-0-again', 'warm'];
+    expect(await read()).toEqual(all);
+    expect(fetched).toHaveLength(3);
+    expect(await read()).toEqual(all);
+    expect(fetched).toEqual([]);
+    // A writer that appends again is read again, and only it.
+    await others[1]!.appendEvent({ session: (await others[1]!.getSession(scope))!, event: said('other-1-again', t + 5) });
+    expect(await read()).toEqual([...all, 'other-1-again']);
+    expect(fetched).toHaveLength(1);
+    // Deleted and created afresh: the anchor went with it, so nothing read before is taken.
+    await seeder.deleteSession(scope);
+    const again = await seeder.createSession(scope);
+    await seeder.appendEvent({ session: again, event: said('seed-2', t + 6) });
+    expect(await read()).toEqual(['seed-2']);
+    expect(fetched).toHaveLength(1);
   });
 
   it('keeps what it appended to a session created afresh under the id when a read of the earlier session answers after that append', async () => {

@@ -211,6 +211,38 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
     expect((after.data as { adk: { creation?: string } }).adk.creation).toMatch(/^c-(?!lost-creator)/);
   });
 
+  it('reads what other instances appended since its last read, and what they had before, however often it reads', async () => {
+    const app = uid('anchored');
+    const scope = { appName: app, userId: 'u', sessionId: uid('s') };
+    const [seeder, other, reader] = [0, 1, 2].map(() => new RedisSessionMemoryService(target.config()));
+    const session = await seeder!.createSession(scope);
+    await seeder!.appendEvent({ session, event: say(uid('seed'), 'user', 'Log my run.') });
+    await other!.appendEvent({ session: (await other!.getSession(scope))!, event: say(uid('other'), 'coach', 'Which run?') });
+    // As appended, not copies taken back from the conversation (another client's messages).
+    const ids = (events: Event[]) => events.map((e) => `${e.id}${e.customMetadata ? ' (copied)' : ''}`);
+    const expected = ids((await seeder!.getSession(scope))!.events);
+    const mine = say(uid('mine'), 'user', 'The long one.');
+    // Its first append anchors it in the journal; later reads take unchanged documents from memory.
+    await reader!.appendEvent({ session: (await reader!.getSession(scope))!, event: mine });
+    expected.push(mine.id);
+    for (let turn = 0; turn < 3; turn++) {
+      expect(ids((await reader!.getSession(scope))!.events)).toEqual(expected);
+      const writer = turn % 2 ? seeder! : other!;
+      // A tool call: no line in the conversation to read it from.
+      const id = uid(`more-${turn}`);
+      const next = createEvent({
+        id,
+        invocationId: 'inv',
+        author: 'coach',
+        timestamp: Date.now(),
+        content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
+      });
+      await writer.appendEvent({ session: (await writer.getSession(scope))!, event: next });
+      expected.push(next.id);
+    }
+    expect(ids((await reader!.getSession(scope))!.events)).toEqual(expected);
+  });
+
   it('keeps a message added between two appends of an instance that read the session before it', async () => {
     const app = uid('app');
     const svc = target.service();

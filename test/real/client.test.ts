@@ -78,6 +78,8 @@ describe('the Agent Memory Server client against the real server, every operatio
   it('a namespace lists its documents in the order they were last written, on the real and the reference server', async () => {
     // What creation relies on: the first creation record listed was written first, and events
     // documents listed before a new session's record were last written before it (see createAt).
+    // And what a writer's anchor relies on: a document listed before it was last written before it,
+    // and reading a document leaves its place alone (see JournalStore.readSome).
     const reference = await startReferenceServer({ backend: 'opensource-agent-memory' });
     try {
       for (const url of [server.url, reference.url]) {
@@ -89,6 +91,8 @@ describe('the Agent Memory Server client against the real server, every operatio
         const listed = async () => (await client.listSessions({ namespace: 'listing-order', limit: 10, offset: 0 })).sessions;
         expect(await listed(), url).toEqual(['w-a', 'c-b', 'w-c']);
         await write('w-a', 2);
+        expect(await listed(), url).toEqual(['c-b', 'w-c', 'w-a']);
+        for (const id of ['c-b', 'w-c']) await client.getWorkingMemory(id, { namespace: 'listing-order' });
         expect(await listed(), url).toEqual(['c-b', 'w-c', 'w-a']);
       }
     } finally {
