@@ -197,8 +197,8 @@ export class JournalStore {
   private readonly onePage = new WeakSet<readonly string[]>();
   /** Per journal, this writer's anchor: how many times it has been written (0: being written), while it is known to exist. */
   private readonly anchors = new Map<string, number>();
-  /** Per journal, whether its last read fetched another writer's document that can still change (which an anchor would spare). */
-  private readonly othersOpen = new Map<string, boolean>();
+  /** Per journal, how many of its reads in a row fetched another writer's document that can still change (which an anchor would spare). */
+  private readonly othersOpen = new Map<string, number>();
   /** Other writers' documents as read after this writer's anchor was written, with that anchor's write count. */
   private readonly settled: ByteBoundedCache<string, { doc: JournalDoc; anchor: number }>;
   /** Anchor writes of this writer so far: each write's number tells copies read after it from older ones. */
@@ -332,7 +332,7 @@ export class JournalStore {
       }
       return doc;
     });
-    if (listing) remember(this.othersOpen, key.namespace, othersOpen, this.cacheSize);
+    if (listing) remember(this.othersOpen, key.namespace, othersOpen ? (this.othersOpen.get(key.namespace) ?? 0) + 1 : 0, this.cacheSize);
     return docs.filter((d): d is JournalDoc => d !== undefined);
   }
 
@@ -354,9 +354,13 @@ export class JournalStore {
     return (id) => before.has(id) && this.settled.get(this.cacheKey(key, id))?.anchor === written;
   }
 
-  /** Whether an anchor would spare reads of this journal: its last read fetched another writer's open document, and this writer has none there. */
+  /**
+   * Whether an anchor would spare reads of this journal: this writer has none there, and its last two
+   * reads each fetched another writer's open document. Not after one: an instance that reads a
+   * session once (one request of a short-lived process) would write it for nothing.
+   */
   anchorWanted(key: JournalKey): boolean {
-    return this.othersOpen.get(key.namespace) === true && !this.anchors.has(key.namespace);
+    return (this.othersOpen.get(key.namespace) ?? 0) >= 2 && !this.anchors.has(key.namespace);
   }
 
   /** Writes this writer's anchor in a journal (see `anchorId`); copies read once it is written can be taken while they stay listed before it. */

@@ -568,29 +568,34 @@ describe('Agent Memory Server journal documents', () => {
     await seeder.appendEvent({ session, event: said('seed', t) });
     for (const [i, o] of others.entries()) await o.appendEvent({ session: (await o.getSession(scope))!, event: said(`other-${i}`, t + 1 + i) });
     const warm = new RedisSessionMemoryService({ ...config, fetch: counting });
+    let last: Awaited<ReturnType<typeof warm.getSession>>;
     const read = async () => {
       fetched.length = 0;
-      return (await warm.getSession(scope))!.events.map((e) => e.id);
+      last = await warm.getSession(scope);
+      return last!.events.map((e) => e.id);
     };
-    const first = await warm.getSession(scope);
-    expect(first!.events.map((e) => e.id)).toEqual(['seed', 'other-0', 'other-1']);
-    // Changed after that read, before the anchor: last written before the anchor, yet not as read.
+    // Two reads that each fetch other writers' open documents: the next append writes the anchor (after one read it would not).
+    for (let i = 0; i < 2; i++) {
+      expect(await read()).toEqual(['seed', 'other-0', 'other-1']);
+      expect(fetched).toHaveLength(3);
+    }
+    // Changed after those reads, before the anchor: last written before the anchor, yet not as read.
     await others[0]!.appendEvent({ session: (await others[0]!.getSession(scope))!, event: said('other-0-again', t + 3) });
-    // Its first append writes its anchor; the read after it reads the three documents once more, then none.
-    await warm.appendEvent({ session: first!, event: said('warm', t + 4) });
+    // This append writes the anchor; the read after it reads the three documents once more, then none.
+    await warm.appendEvent({ session: last!, event: said('warm', t + 4) });
     const all = ['seed', 'other-0', 'other-1', 'other-0-again', 'warm'];
     expect(await read()).toEqual(all);
     expect(fetched).toHaveLength(3);
     expect(await read()).toEqual(all);
     expect(fetched).toEqual([]);
     // A writer that appends again is read again, and only it.
-    await others[1]!.appendEvent({ session: (await others[1]!.getSession(scope))!, event: said('other-1-again', t + 5) });
+    await others[1]!.appendEvent({ session: (await others[1]!.getSession(scope))!, event: said('other-1-again', t + 6) });
     expect(await read()).toEqual([...all, 'other-1-again']);
     expect(fetched).toHaveLength(1);
     // Deleted and created afresh: the anchor went with it, so nothing read before is taken.
     await seeder.deleteSession(scope);
     const again = await seeder.createSession(scope);
-    await seeder.appendEvent({ session: again, event: said('seed-2', t + 6) });
+    await seeder.appendEvent({ session: again, event: said('seed-2', t + 7) });
     expect(await read()).toEqual(['seed-2']);
     expect(fetched).toHaveLength(1);
   });

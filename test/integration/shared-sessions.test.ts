@@ -221,10 +221,12 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
     // As appended, not copies taken back from the conversation (another client's messages).
     const ids = (events: Event[]) => events.map((e) => `${e.id}${e.customMetadata ? ' (copied)' : ''}`);
     const expected = ids((await seeder!.getSession(scope))!.events);
-    const mine = say(uid('mine'), 'user', 'The long one.');
-    // Its first append anchors it in the journal; later reads take unchanged documents from memory.
-    await reader!.appendEvent({ session: (await reader!.getSession(scope))!, event: mine });
-    expected.push(mine.id);
+    // An append after its second read anchors it in the journal; later reads take unchanged documents from memory.
+    for (const text of ['The long one.', 'Yes, that one.']) {
+      const mine = say(uid('mine'), 'user', text);
+      await reader!.appendEvent({ session: (await reader!.getSession(scope))!, event: mine });
+      expected.push(`${mine.id}`);
+    }
     for (let turn = 0; turn < 3; turn++) {
       expect(ids((await reader!.getSession(scope))!.events)).toEqual(expected);
       const writer = turn % 2 ? seeder! : other!;
