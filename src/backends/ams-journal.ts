@@ -86,7 +86,8 @@ export const READ_CACHE_BYTES = 32 * 1024 * 1024;
 /**
  * Which journal documents are kept in memory once read. Only documents that cannot change while
  * they exist are kept: a writer's documents it has moved past (a writer writes only its current
- * one, and its sequence never goes back), and those `writeOnce` says are never written again.
+ * one, and its sequence never goes back), and those `writeOnce` says are never written again; and,
+ * in the same budget, other writers' documents as read after this writer's anchor (see `anchorId`).
  * Whether a document still exists is told by the listing every read starts with, so a deleted or
  * expired document is never served from here.
  */
@@ -199,8 +200,6 @@ export class JournalStore {
   private readonly anchors = new Map<string, number>();
   /** Per journal, how many of its reads in a row fetched another writer's document that can still change (which an anchor would spare). */
   private readonly othersOpen = new Map<string, number>();
-  /** Other writers' documents as read after this writer's anchor was written, with that anchor's write count. */
-  private readonly settled: ByteBoundedCache<string, { doc: JournalDoc; anchor: number }>;
   /** Anchor writes of this writer so far: each write's number tells copies read after it from older ones. */
   private anchorWrites = 0;
 
@@ -212,7 +211,6 @@ export class JournalStore {
     readCache: ReadCacheOptions = { bytes: READ_CACHE_BYTES },
   ) {
     this.final = new ByteBoundedCache(readCache.bytes);
-    this.settled = new ByteBoundedCache(readCache.bytes);
     this.writeOnce = readCache.writeOnce ?? (() => false);
   }
 
@@ -322,13 +320,15 @@ export class JournalStore {
       // Only final documents are ever kept, and the listing says this one still exists.
       const kept = listing ? (this.final.get(this.cacheKey(key, id)) ?? this.ownCurrent(key, id)) : undefined;
       if (kept) return kept;
-      if (unchanged(id)) return this.settled.get(this.cacheKey(key, id))!.doc;
+      const settled = unchanged(id);
+      if (settled) return settled;
       const doc = await this.fetchDoc(key, id, o);
       const final = doc && closed && (closed.has(id) || this.writeOnce(doc));
       if (doc && final) this.final.set(this.cacheKey(key, id), doc, Buffer.byteLength(JSON.stringify(doc.payload)));
-      else if (doc && parseDocumentId(id) && parseDocumentId(id)!.writer !== this.writerId) {
+      else if (doc && (parseDocumentId(id)?.writer ?? this.writerId) !== this.writerId) {
         othersOpen = true;
-        if (anchor !== undefined) this.settled.set(this.cacheKey(key, id), { doc, anchor }, Buffer.byteLength(JSON.stringify(doc.payload)));
+        // Kept with the final documents (one budget), under the anchor's write count it was read after.
+        if (anchor !== undefined) this.final.set(this.settledKey(key, id, anchor), doc, Buffer.byteLength(JSON.stringify(doc.payload)));
       }
       return doc;
     });
@@ -342,16 +342,21 @@ export class JournalStore {
    * page (one moment's order) tells; one without the anchor shows it deleted (with the session),
    * and copies read before it is written again are never taken.
    */
-  private unchangedSinceAnchor(key: JournalKey, listing: readonly string[] | undefined): (id: string) => boolean {
+  private unchangedSinceAnchor(key: JournalKey, listing: readonly string[] | undefined): (id: string) => JournalDoc | undefined {
     const written = this.anchors.get(key.namespace);
-    if (!listing || !written || !this.onePage.has(listing)) return () => false;
+    if (!listing || !written || !this.onePage.has(listing)) return () => undefined;
     const at = listing.indexOf(anchorId(this.writerId));
     if (at < 0) {
       this.anchors.delete(key.namespace);
-      return () => false;
+      return () => undefined;
     }
     const before = new Set(listing.slice(0, at));
-    return (id) => before.has(id) && this.settled.get(this.cacheKey(key, id))?.anchor === written;
+    return (id) => (before.has(id) ? this.final.get(this.settledKey(key, id, written)) : undefined);
+  }
+
+  /** Where a copy of another writer's document read after this writer's anchor's `anchor`-th write is kept. */
+  private settledKey(key: JournalKey, id: string, anchor: number): string {
+    return `${this.cacheKey(key, id)}\n@${anchor}`;
   }
 
   /**

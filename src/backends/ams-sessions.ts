@@ -77,7 +77,7 @@ export interface AmsSessionOptions extends ViewOptions {
   conversationWrites?: ConversationWrites | undefined;
   /** Sessions this backend creates expire this many seconds after their last write. */
   sessionTtlSeconds?: number | undefined;
-  /** Bytes of journal documents that can no longer change kept in memory, so a session read again reads only what may have changed. */
+  /** Bytes of journal documents that can no longer change (or have not since they were read) kept in memory, so a session read again reads only what may have changed. */
   readCacheBytes?: number | undefined;
 }
 
