@@ -19,6 +19,15 @@ let seq = 0;
 const uid = (p: string) => `${p}-${process.pid}-${++seq}`;
 const say = (id: string, author: string, text: string): Event =>
   createEvent({ id, invocationId: 'inv', author, timestamp: Date.now(), content: { role: author === 'user' ? 'user' : 'model', parts: [{ text }] } });
+/** The coach's tool call: an event with no text, so no line of its own in the conversation until the next text. */
+const call = (id: string): Event =>
+  createEvent({
+    id,
+    invocationId: 'inv',
+    author: 'coach',
+    timestamp: Date.now(),
+    content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
+  });
 
 /** A session service that runs `before` ahead of each append: where another client gets in. */
 class HookedService extends RedisSessionMemoryService {
@@ -78,14 +87,6 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
   it('leaves nothing behind when a session is deleted under an append: neither the write the append takes back nor one a crash left', async () => {
     const app = uid('deleted-under');
     const scope = { appName: app, userId: 'u', sessionId: uid('s') };
-    const call = (id: string): Event =>
-      createEvent({
-        id,
-        invocationId: 'inv',
-        author: 'coach',
-        timestamp: Date.now(),
-        content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
-      });
     const writer = new RedisSessionMemoryService(target.config());
     const other = new RedisSessionMemoryService(target.config());
     const session = await writer.createSession(scope);
@@ -111,33 +112,7 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
     expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
   });
 
-  it("writes none of a deleted session's events into a session created afresh under its id by another instance", async () => {
-    const app = uid('recreated');
-    const scope = { appName: app, userId: 'u', sessionId: uid('s') };
-    const writer = new RedisSessionMemoryService(target.config());
-    const other = new RedisSessionMemoryService(target.config());
-    const first = await writer.createSession(scope);
-    await writer.appendEvent({ session: first, event: say(uid('old'), 'user', 'Log my run.') });
-    await other.deleteSession(scope);
-    await other.createSession(scope);
-    // The writer reads the new session, then appends to it: from empty, not from its copy of the old one.
-    const again = (await writer.getSession(scope))!;
-    expect(again.events).toEqual([]);
-    const next = say(uid('new'), 'user', 'Log another.');
-    await writer.appendEvent({ session: again, event: next });
-    const fresh = new RedisSessionMemoryService(target.config());
-    expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
-  });
-
-  describe('a session deleted and created afresh under its id by another instance, appended to from a Session object read before', () => {
-    const call = (id: string): Event =>
-      createEvent({
-        id,
-        invocationId: 'inv',
-        author: 'coach',
-        timestamp: Date.now(),
-        content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
-      });
+  describe("a session deleted and created afresh under its id by another instance holds none of the earlier one's events", () => {
     const make = { 'a message': (id: string) => say(id, 'user', 'Log another.'), 'a tool call': call };
     const recreated = async () => {
       const app = uid('recreated');
@@ -152,16 +127,28 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
       return { app, scope, writer, old };
     };
 
-    it.each(Object.keys(make) as (keyof typeof make)[])('holds only the new event, %s, in its record and its conversation', async (kind) => {
-      const { app, scope, writer, old } = await recreated();
-      const next = make[kind](uid('new'));
-      await writer.appendEvent({ session: old, event: next });
-      const fresh = new RedisSessionMemoryService(target.config());
-      expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
-      expect((await read(app, 'u', scope.sessionId)).messages.map((m) => m.id)).toEqual(kind === 'a message' ? [next.id] : []);
+    it('appended to after a read of the new session: from empty, not from its copy of the earlier one', async () => {
+      const { scope, writer } = await recreated();
+      const again = (await writer.getSession(scope))!;
+      expect(again.events).toEqual([]);
+      const next = say(uid('new'), 'user', 'Log another.');
+      await writer.appendEvent({ session: again, event: next });
+      expect((await new RedisSessionMemoryService(target.config()).getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
     });
 
-    it('holds both of two events appended together', async () => {
+    it.each(Object.keys(make) as (keyof typeof make)[])(
+      'appended to with a Session read before: only the new event, %s, in its record and its conversation',
+      async (kind) => {
+        const { app, scope, writer, old } = await recreated();
+        const next = make[kind](uid('new'));
+        await writer.appendEvent({ session: old, event: next });
+        const fresh = new RedisSessionMemoryService(target.config());
+        expect((await fresh.getSession(scope))!.events.map((e) => e.id)).toEqual([next.id]);
+        expect((await read(app, 'u', scope.sessionId)).messages.map((m) => m.id)).toEqual(kind === 'a message' ? [next.id] : []);
+      },
+    );
+
+    it('appended to with a Session read before, twice at once: both events', async () => {
       const { scope, writer, old } = await recreated();
       const [a, b] = [call(uid('new-a')), call(uid('new-b'))];
       await Promise.all([writer.appendEvent({ session: old, event: a }), writer.appendEvent({ session: old, event: b })]);
@@ -232,13 +219,7 @@ describe("Agent Memory Server: shared sessions lose no other client's message", 
       const writer = turn % 2 ? seeder! : other!;
       // A tool call: no line in the conversation to read it from.
       const id = uid(`more-${turn}`);
-      const next = createEvent({
-        id,
-        invocationId: 'inv',
-        author: 'coach',
-        timestamp: Date.now(),
-        content: { role: 'model', parts: [{ functionCall: { id, name: 'log_run', args: {} } }] },
-      });
+      const next = call(id);
       await writer.appendEvent({ session: (await writer.getSession(scope))!, event: next });
       expected.push(next.id);
     }
