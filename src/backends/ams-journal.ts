@@ -314,7 +314,8 @@ export class JournalStore {
     const unchanged = this.unchangedSinceAnchor(key, listing);
     // Read after the anchor was written (its write count then), a copy can be taken for the document as long as it is listed before the anchor.
     const anchor = this.anchors.get(key.namespace) || undefined;
-    let othersOpen = false;
+    /** Documents of other writers fetched that can still change (a count: a flag set in the callbacks would read as never set). */
+    let othersOpen = 0;
     const docs = await mapLimit(ids, READ_CONCURRENCY, async (id) => {
       if (isAnchorId(id)) return { id, payload: ANCHOR };
       // Only final documents are ever kept, and the listing says this one still exists.
@@ -326,13 +327,13 @@ export class JournalStore {
       const final = doc && closed && (closed.has(id) || this.writeOnce(doc));
       if (doc && final) this.final.set(this.cacheKey(key, id), doc, Buffer.byteLength(JSON.stringify(doc.payload)));
       else if (doc && (parseDocumentId(id)?.writer ?? this.writerId) !== this.writerId) {
-        othersOpen = true;
+        othersOpen += 1;
         // Kept with the final documents (one budget), under the anchor's write count it was read after.
         if (anchor !== undefined) this.final.set(this.settledKey(key, id, anchor), doc, Buffer.byteLength(JSON.stringify(doc.payload)));
       }
       return doc;
     });
-    if (listing) remember(this.othersOpen, key.namespace, othersOpen ? (this.othersOpen.get(key.namespace) ?? 0) + 1 : 0, this.cacheSize);
+    if (listing) remember(this.othersOpen, key.namespace, othersOpen > 0 ? (this.othersOpen.get(key.namespace) ?? 0) + 1 : 0, this.cacheSize);
     return docs.filter((d): d is JournalDoc => d !== undefined);
   }
 

@@ -146,14 +146,15 @@ describe('Agent Memory Server journal documents', () => {
     await fill(50);
     await other.update(key, empty, () => ({ items: ['before'] }), size);
     await fill(55);
-    let gate: Promise<void> | undefined;
+    let holdPages = false;
     let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
     let firstPageAnswered!: () => void;
     const firstPage = new Promise<void>((resolve) => (firstPageAnswered = resolve));
     // Holds the second page of a listing (from offset 100) until released, and tells when the first is answered.
     const holding = async (req: Request): Promise<Response> => {
       const url = new URL(req.url);
-      const page = gate && req.method === 'GET' && url.pathname === '/v1/working-memory/' ? url.searchParams.get('offset') : null;
+      const page = holdPages && req.method === 'GET' && url.pathname === '/v1/working-memory/' ? url.searchParams.get('offset') : null;
       if (page === '100') await gate;
       const res = await fetch(req);
       if (page === '0') firstPageAnswered();
@@ -164,7 +165,7 @@ describe('Agent Memory Server journal documents', () => {
     const payloadOf = (docs: { id: string; payload: unknown }[]) => docs.find((d) => d.id === other.currentDocument(key))?.payload;
     // Read after the anchor was written, and listed before it.
     expect(payloadOf(await reader.readAll(key))).toEqual({ items: ['before'] });
-    gate = new Promise<void>((resolve) => (open = resolve));
+    holdPages = true;
     const reading = reader.readAll(key);
     // The first page is answered with the document in its old place; then it is written again, and
     // the second page (everything after it moved up one) no longer shows it before the anchor.
