@@ -25,7 +25,27 @@ export interface RequestClassRow {
   serverCpuUs: number;
   /** Redis commands per request of the class. */
   redisCalls: number;
+  /** The class's requests changed as `PUT_VARIANTS` says (what part of their cost an option carries), if they were. */
+  variant?: string;
 }
+
+/**
+ * What part of a full PUT's cost the options it carries are, for the turn-cost issue's "send only
+ * what the server needs": each full PUT sent again without `context_window_max` (the server then
+ * summarises for its default window), and with every message marked extracted (the server's
+ * promotion then schedules no extraction for them). Measured only: the package sends neither.
+ */
+export const PUT_VARIANTS: Record<string, (r: RecordedRequest) => RecordedRequest> = {
+  'without context_window_max': (r) => {
+    const url = new URL(r.url);
+    url.searchParams.delete('context_window_max');
+    return { ...r, url: url.toString() };
+  },
+  'messages marked extracted': (r) => {
+    const body = JSON.parse(r.body ?? '{}') as { messages?: Record<string, unknown>[] };
+    return { ...r, body: JSON.stringify({ ...body, messages: (body.messages ?? []).map((m) => ({ ...m, discrete_memory_extracted: 't' })) }) };
+  },
+};
 
 /**
  * This package keeps its bookkeeping (journals, state, the users registry) in working memories of
@@ -66,29 +86,47 @@ export async function measureClasses(
   for (const cls of REQUEST_CLASSES) {
     const requests = turn.filter((r) => classify(r) === cls);
     if (!requests.length) continue;
-    let cpu = 0;
-    let calls = 0;
-    for (let i = 0; i < repeats; i++) {
-      for (const r of requests) {
-        await server.settled();
-        const before = await redisCalls(server);
-        const cpuBefore = cpuUs(server.pids.api);
-        const res = await fetch(r.url, {
-          method: r.method,
-          ...(r.body ? { body: r.body, headers: { 'content-type': 'application/json' } } : {}),
-        });
-        await res.arrayBuffer();
-        if (!res.ok && res.status !== 404) throw new Error(`bench: ${r.method} ${r.url} answered ${res.status} when sent again`);
-        await server.settled();
-        cpu += cpuUs(server.pids.api) - cpuBefore;
-        // The INFO that read `before` is counted in the second reading.
-        calls += (await redisCalls(server)) - before - 1;
-      }
-    }
-    const n = repeats * requests.length;
-    rows.push({ side, sessionLength, class: cls, count: requests.length, serverCpuUs: cpu / n, redisCalls: calls / n });
+    const row = (measured: { cpu: number; calls: number }, variant?: string): RequestClassRow => ({
+      side,
+      sessionLength,
+      class: cls,
+      count: requests.length,
+      serverCpuUs: measured.cpu,
+      redisCalls: measured.calls,
+      ...(variant ? { variant } : {}),
+    });
+    rows.push(row(await sendAgain(server, requests, repeats)));
+    if (cls !== 'full working-memory PUT') continue;
+    for (const [variant, change] of Object.entries(PUT_VARIANTS)) rows.push(row(await sendAgain(server, requests.map(change), repeats), variant));
+    // The documents as the turn left them.
+    await sendAgain(server, requests, 1);
   }
   return rows;
+}
+
+/** Requests sent again `repeats` times, one at a time: the server's API CPU and Redis commands per request. */
+async function sendAgain(server: RealAgentMemoryServer, requests: RecordedRequest[], repeats: number): Promise<{ cpu: number; calls: number }> {
+  let cpu = 0;
+  let calls = 0;
+  for (let i = 0; i < repeats; i++) {
+    for (const r of requests) {
+      await server.settled();
+      const before = await redisCalls(server);
+      const cpuBefore = cpuUs(server.pids.api);
+      const res = await fetch(r.url, {
+        method: r.method,
+        ...(r.body ? { body: r.body, headers: { 'content-type': 'application/json' } } : {}),
+      });
+      await res.arrayBuffer();
+      if (!res.ok && res.status !== 404) throw new Error(`bench: ${r.method} ${r.url} answered ${res.status} when sent again`);
+      await server.settled();
+      cpu += cpuUs(server.pids.api) - cpuBefore;
+      // The INFO that read `before` is counted in the second reading.
+      calls += (await redisCalls(server)) - before - 1;
+    }
+  }
+  const n = repeats * requests.length;
+  return { cpu: cpu / n, calls: calls / n };
 }
 
 export function printRequestClasses(rows: RequestClassRow[]): void {
@@ -97,5 +135,7 @@ export function printRequestClasses(rows: RequestClassRow[]): void {
   console.log('| session length | side | class | per turn | CPU µs each | Redis commands each | CPU µs per turn |');
   console.log('| ---: | --- | --- | ---: | ---: | ---: | ---: |');
   for (const r of rows)
-    console.log(`| ${r.sessionLength} | ${r.side} | ${r.class} | ${r.count} | ${f(r.serverCpuUs)} | ${f(r.redisCalls, 1)} | ${f(r.serverCpuUs * r.count)} |`);
+    console.log(
+      `| ${r.sessionLength} | ${r.side} | ${r.class}${r.variant ? ` (${r.variant})` : ''} | ${r.count} | ${f(r.serverCpuUs)} | ${f(r.redisCalls, 1)} | ${f(r.serverCpuUs * r.count)} |`,
+    );
 }

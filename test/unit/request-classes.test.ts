@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classify } from '../../bench/request-classes.js';
+import { PUT_VARIANTS, classify } from '../../bench/request-classes.js';
 import { amsKeys } from '../../src/backends/ams-sessions.js';
 
 const base = 'http://127.0.0.1:8000/v1/working-memory/';
@@ -20,5 +20,22 @@ describe('request classes of the turn bench', () => {
     expect(classify({ method: 'GET', url: `${base}?namespace=app&user_id=u` })).toBe('listing');
     expect(classify({ method: 'POST', url: 'http://127.0.0.1:8000/v1/long-term-memory/search' })).toBe('other');
     expect(classify({ method: 'DELETE', url: `${base}s?namespace=app` })).toBe('other');
+  });
+
+  it('changes a full PUT only as each variant says', () => {
+    const put = {
+      method: 'PUT',
+      url: `${base}s?context_window_max=8000&model_name=gpt-4o`,
+      body: JSON.stringify({ namespace: 'app', messages: [{ id: 'm1', content: 'hi', discrete_memory_extracted: 'f' }], data: { adk: { v: 1 } } }),
+    };
+    const bare = PUT_VARIANTS['without context_window_max']!(put);
+    expect(bare).toEqual({ ...put, url: `${base}s?model_name=gpt-4o` });
+    const marked = PUT_VARIANTS['messages marked extracted']!(put);
+    expect(marked.url).toBe(put.url);
+    expect(JSON.parse(marked.body!)).toEqual({
+      namespace: 'app',
+      messages: [{ id: 'm1', content: 'hi', discrete_memory_extracted: 't' }],
+      data: { adk: { v: 1 } },
+    });
   });
 });
