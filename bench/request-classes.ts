@@ -33,7 +33,8 @@ export interface RequestClassRow {
  * What part of a full PUT's cost the options it carries are, for the turn-cost issue's "send only
  * what the server needs": each full PUT sent again without `context_window_max` (the server then
  * summarises for its default window), and with every message marked extracted (the server's
- * promotion then schedules no extraction for them). Measured only: the package sends neither.
+ * promotion then schedules no extraction for them). The package sends the window whenever one is
+ * configured, and marks its messages extracted only with `serverExtraction: false`.
  */
 export const PUT_VARIANTS: Record<string, (r: RecordedRequest) => RecordedRequest> = {
   'without context_window_max': (r) => {

@@ -34,7 +34,6 @@ import {
   adoptionOf,
   markerOf,
   nativeKey,
-  toMessage,
   type Message,
   type ViewMarker,
   type ViewOptions,
@@ -278,7 +277,11 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
           record.length,
         )
       : 0;
-    if (current) this.views.remember(scope, viewMessages(record.slice(firstRetained), nativeMessages));
+    if (current)
+      this.views.remember(
+        scope,
+        viewMessages(record.slice(firstRetained), nativeMessages, (e) => this.views.messageOf(e)),
+      );
 
     const timeline = record.map((e) => {
       const adoptedFrom = adoptedMessage(e);
@@ -335,7 +338,11 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
       const adoptedFrom = adoptedMessage(e);
       return adoptedFrom ? foreignEvent(adoptedFrom, scope.appName) : e;
     });
-    if (current) this.views.rememberMore(scope, viewMessages(complete, nativeMessages));
+    if (current)
+      this.views.rememberMore(
+        scope,
+        viewMessages(complete, nativeMessages, (e) => this.views.messageOf(e)),
+      );
     const createdAt = created?.createdAt ?? (Date.parse(native.created_at ?? '') || 0);
     return { state: sessionStateOf(read), events: timeline, lastUpdateTime: timeline.at(-1)?.timestamp ?? journaled.at(-1)?.timestamp ?? createdAt };
   }
@@ -636,11 +643,11 @@ function indexOrEnd(i: number, end: number): number {
  * The messages the native document should hold for these (retained) events: the stored message
  * where there is one, so the server's extraction marks survive, else the event's own message.
  */
-function viewMessages(events: Event[], stored: Message[]): Message[] {
+function viewMessages(events: Event[], stored: Message[], messageOf: (e: Event) => Message | undefined): Message[] {
   const byId = new Map(stored.map((m) => [m.id, m]));
   const out: Message[] = [];
   for (const e of events) {
-    const message = byId.get(e.id) ?? toMessage(e);
+    const message = byId.get(e.id) ?? messageOf(e);
     if (message) out.push(message);
   }
   return out;

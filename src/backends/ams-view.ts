@@ -40,6 +40,11 @@ export interface ViewOptions {
   contextWindowMax?: number | undefined;
   /** Written into every working memory this package writes, where the server reads it. */
   extractionStrategy?: ExtractionStrategy | undefined;
+  /**
+   * `false`: this package's messages are written marked extracted, so the server's own extraction
+   * never takes them, and a PUT costs it no extraction scheduling (docs/performance.md, table 12).
+   */
+  serverExtraction?: boolean | undefined;
 }
 
 /**
@@ -76,8 +81,12 @@ export function addsNoText(event: Event): boolean {
   return plainText(event) === '';
 }
 
-/** The message of one ADK event, or undefined when the event has no conversational content. */
-export function toMessage(event: Event): Message | undefined {
+/**
+ * The message of one ADK event, or undefined when the event has no conversational content.
+ * `extracted`: marked as the server's extraction has taken it already (another client's message,
+ * kept in the record, is marked as not, whatever this says).
+ */
+export function toMessage(event: Event, extracted = false): Message | undefined {
   const adopted = adoptedMessage(event);
   if (adopted) return { ...adopted, discrete_memory_extracted: 'f' };
   const content = conversationText(event);
@@ -89,7 +98,7 @@ export function toMessage(event: Event): Message | undefined {
     // The server refuses a message dated more than 300 s ahead of its clock (the whole PUT with it);
     // the event keeps its time in the journal, the conversation dates such a message now.
     created_at: new Date(Math.min(event.timestamp, Date.now())).toISOString(),
-    discrete_memory_extracted: 'f',
+    discrete_memory_extracted: extracted ? 't' : 'f',
   };
 }
 
@@ -142,6 +151,11 @@ export class NativeViews {
     private readonly options: ViewOptions,
     private readonly cacheSize = 1000,
   ) {}
+
+  /** The message of one ADK event as this instance writes it into the conversation. */
+  messageOf(event: Event): Message | undefined {
+    return toMessage(event, this.options.serverExtraction === false);
+  }
 
   /** The query that tells the server which context window to summarise for. */
   private query() {
@@ -223,7 +237,7 @@ export class NativeViews {
       const since = base.context?.trim() && stored.length ? timeOf(stored[0]!) : -Infinity;
       const restored = (this.known.get(key) ?? []).filter((m) => !present.has(m.id) && timeOf(m) >= since);
       let messages = mergeByTime([stored, restored], timeOf);
-      const message = toMessage(event);
+      const message = this.messageOf(event);
       if (message) {
         const at = messages.findIndex((m) => m.id === message.id);
         messages = at < 0 ? [...messages, message] : messages.map((m, i) => (i === at ? { ...m, content: message.content, role: message.role } : m));
@@ -241,7 +255,7 @@ export class NativeViews {
    * session's queue, so a write in flight cannot replace what is known with a copy without it.
    */
   defer(scope: SessionScope, event: Event): Promise<void> {
-    const message = toMessage(event);
+    const message = this.messageOf(event);
     if (!message) return Promise.resolve();
     return this.queue.run(scopeKey(scope), () => {
       this.rememberMore(scope, [message]);

@@ -18,7 +18,7 @@ import { RedisAgentMemorySessionBackend } from '../backends/ram-sessions.js';
 import type { SessionBackend } from '../backends/types.js';
 import { isSessionNotFound } from '../backends/missing.js';
 import { retryingWhile } from '../clients/invoke.js';
-import { ConflictError, InvalidInputError } from '../clients/errors.js';
+import { ConfigurationError, ConflictError, InvalidInputError } from '../clients/errors.js';
 import { invalidInput } from '../clients/invalid-input.js';
 import { allToCompletion, mapLimit, together } from '../codec/concurrency.js';
 import { eventToJson, selectEvents } from '../codec/events.js';
@@ -53,6 +53,7 @@ export const sessionServiceConfigSchema = z.strictObject({
     .min(0, { message: 'must be at least 0 (0 keeps nothing)' })
     .optional(),
   conversationWrites: z.enum(CONVERSATION_WRITES, { message: `must be one of ${CONVERSATION_WRITES.map((m) => `"${m}"`).join(', ')}` }).optional(),
+  serverExtraction: z.boolean({ message: 'must be true or false' }).optional(),
   ...extractionOptions,
 });
 
@@ -63,6 +64,7 @@ const AMS_SESSION_OPTIONS = [
   'sessionTtlSeconds',
   'readCacheBytes',
   'conversationWrites',
+  'serverExtraction',
   'extractionStrategy',
   'extractionStrategyConfig',
 ] as const;
@@ -103,6 +105,12 @@ export class RedisSessionMemoryService extends BaseSessionService {
     const context = 'RedisSessionMemoryService';
     const { config: cfg, backend } = resolveConnection(sessionServiceConfigSchema, config, context);
     rejectUnsupported(cfg, backend.kind, AMS_SESSION_OPTIONS, context);
+    if (cfg.serverExtraction === false && cfg.extractionStrategy !== undefined)
+      throw new ConfigurationError(
+        'serverExtraction',
+        "false turns off the server's extraction of this session's messages, which extractionStrategy configures: set one of them",
+        context,
+      );
     this.backendName = backend.kind;
     this.telemetry = new ServiceTelemetry(backend.kind, serverAttributes(cfg.apiBaseUrl), cfg.telemetry);
     this.backend = sessionBackendFor(
@@ -113,6 +121,7 @@ export class RedisSessionMemoryService extends BaseSessionService {
         sessionTtlSeconds: cfg.sessionTtlSeconds,
         readCacheBytes: cfg.readCacheBytes,
         conversationWrites: cfg.conversationWrites,
+        serverExtraction: cfg.serverExtraction,
         extractionStrategy: extractionStrategyOf(cfg, context),
       },
       cfg.namespaceId,

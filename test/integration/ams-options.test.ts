@@ -287,4 +287,28 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
       ]);
     });
   });
+
+  it("serverExtraction: false writes this package's messages marked extracted and leaves another client's as they are; by default they are marked not yet", async () => {
+    const markers = async (app: string, session: string) =>
+      Object.fromEntries(
+        ((await native(app, 'u', session)).json as { messages: { id: string; discrete_memory_extracted: string }[] }).messages.map((m) => [
+          m.id,
+          m.discrete_memory_extracted,
+        ]),
+      );
+    for (const serverExtraction of [false, undefined]) {
+      const app = uid('extraction');
+      const svc = target.service(serverExtraction === undefined ? {} : { serverExtraction });
+      const session = await svc.createSession({ appName: app, userId: 'u', sessionId: 's' });
+      await svc.appendEvent({ session, event: say('q', 'Log my run.') });
+      // Another client's message, as it wrote it.
+      const doc = (await native(app, 'u', 's')).json as { messages: unknown[] } & Record<string, unknown>;
+      const { session_id: _s, context_percentage_total_used: _a, context_percentage_until_summarization: _b, ...body } = doc;
+      const theirs = { id: 'theirs', role: 'user', content: 'From another client.', created_at: new Date().toISOString(), discrete_memory_extracted: 'f' };
+      expect((await raw('PUT', '/v1/working-memory/s', { ...body, messages: [...doc.messages, theirs] })).status).toBe(200);
+      await svc.appendEvent({ session, event: say('a', 'Logged.', 'coach') });
+      const mine = serverExtraction === false ? 't' : 'f';
+      expect(await markers(app, 's')).toEqual({ q: mine, theirs: 'f', a: mine });
+    }
+  });
 });

@@ -70,6 +70,7 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
     ['modelName', 'gpt-4o'],
     ['contextWindowMax', 8000],
     ['conversationWrites', 'per-invocation'],
+    ['serverExtraction', false],
   ])('RedisSessionMemoryService: %s on Redis Agent Memory is a ConfigurationError naming it and the backend', (option, value) => {
     const err = configError(() => new RedisSessionMemoryService({ ...ram, [option]: value }));
     expect(err).toBeInstanceOf(ConfigurationError);
@@ -107,6 +108,12 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
       '"conversationWrites": must be one of "per-event", "per-invocation"',
     );
     expect(configError(() => new RedisSessionMemoryService({ ...ams, extractionStrategyConfig: { a: 1 } })).message).toContain('needs extractionStrategy');
+    expect(configError(() => new RedisSessionMemoryService({ ...ams, serverExtraction: 'no' as never })).message).toContain(
+      '"serverExtraction": must be true or false',
+    );
+    const both = configError(() => new RedisSessionMemoryService({ ...ams, serverExtraction: false, extractionStrategy: 'summary' }));
+    expect(both.option).toBe('serverExtraction');
+    expect(both.message).toContain('extractionStrategy');
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom' })).message).toContain('custom_prompt');
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, recencySemanticWeight: 1.5 })).message).toContain(
       '"recencySemanticWeight": must be from 0 to 1',
