@@ -10,6 +10,7 @@ import { createAgentMemoryServerClient } from '../../src/clients/agent-memory-se
 import { RedisSessionMemoryService } from '../../src/services/session-service.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/testing/index.js';
 import { eventually } from '../helpers/eventually.js';
+import { latch } from '../helpers/latch.js';
 import { closeIfStarted } from '../helpers/started.js';
 
 interface Put {
@@ -99,17 +100,15 @@ describe('Agent Memory Server journal documents', () => {
 
   it('takes a listing without its current document for a deletion only when none of its writes landed while the listing was asked for', async () => {
     // The listing is answered before the writer's next document exists, and arrives after it does.
-    let listingAnswered!: () => void;
-    const answered = new Promise<void>((resolve) => (listingAnswered = resolve));
-    let releaseListing!: () => void;
-    const released = new Promise<void>((resolve) => (releaseListing = resolve));
+    const answered = latch();
+    const released = latch();
     let holdListing = false;
     const holding = async (req: Request): Promise<Response> => {
       const listing = req.method === 'GET' && new URL(req.url).pathname === '/v1/working-memory/';
       const res = await fetch(req);
       if (listing && holdListing) {
-        listingAnswered();
-        await released;
+        answered.open();
+        await released.reached;
       }
       return res;
     };
@@ -122,10 +121,10 @@ describe('Agent Memory Server journal documents', () => {
     await add(2);
     holdListing = true;
     const listed = store.list(key);
-    await answered;
+    await answered.reached;
     // Two items per document: this write starts the writer's second document.
     const second = await add(3);
-    releaseListing();
+    released.open();
     expect(await listed).not.toContain(second.id);
     await add(4);
     // The second document kept what the write before the listing's arrival put there.
@@ -147,17 +146,15 @@ describe('Agent Memory Server journal documents', () => {
     await other.update(key, empty, () => ({ items: ['before'] }), size);
     await fill(55);
     let holdPages = false;
-    let open!: () => void;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    let firstPageAnswered!: () => void;
-    const firstPage = new Promise<void>((resolve) => (firstPageAnswered = resolve));
+    const gate = latch();
+    const firstPage = latch();
     // Holds the second page of a listing (from offset 100) until released, and tells when the first is answered.
     const holding = async (req: Request): Promise<Response> => {
       const url = new URL(req.url);
       const page = holdPages && req.method === 'GET' && url.pathname === '/v1/working-memory/' ? url.searchParams.get('offset') : null;
-      if (page === '100') await gate;
+      if (page === '100') await gate.reached;
       const res = await fetch(req);
-      if (page === '0') firstPageAnswered();
+      if (page === '0') firstPage.open();
       return res;
     };
     const reader = new JournalStore(createAgentMemoryServerClient({ apiBaseUrl: server.url, fetch: holding }));
@@ -169,9 +166,9 @@ describe('Agent Memory Server journal documents', () => {
     const reading = reader.readAll(key);
     // The first page is answered with the document in its old place; then it is written again, and
     // the second page (everything after it moved up one) no longer shows it before the anchor.
-    await firstPage;
+    await firstPage.reached;
     await other.update(key, empty, () => ({ items: ['after'] }), size);
-    open();
+    gate.open();
     expect(payloadOf(await reading)).toEqual({ items: ['after'] });
   });
 
@@ -603,17 +600,15 @@ describe('Agent Memory Server journal documents', () => {
 
   it('keeps what it appended to a session created afresh under the id when a read of the earlier session answers after that append', async () => {
     let holdCreationReads = false;
-    let creationReadAnswered!: () => void;
-    const answered = new Promise<void>((resolve) => (creationReadAnswered = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
+    const answered = latch();
+    const released = latch();
     // Answers a read of a creation record at once and hands the answer over only once released.
     const holding = async (req: Request): Promise<Response> => {
       const held = holdCreationReads && req.method === 'GET' && /\/c-[^/]*$/.test(decodeURIComponent(new URL(req.url).pathname));
       const res = await fetch(req);
       if (held) {
-        creationReadAnswered();
-        await released;
+        answered.open();
+        await released.reached;
       }
       return res;
     };
@@ -625,13 +620,13 @@ describe('Agent Memory Server journal documents', () => {
     await writer.appendEvent({ session: earlier, event: said('old', t) });
     holdCreationReads = true;
     const late = writer.getSession(scope);
-    await answered;
+    await answered.reached;
     holdCreationReads = false;
     await other.deleteSession(scope);
     await other.createSession(scope);
     // This append finds the session created afresh (its conversation names another creation).
     await writer.appendEvent({ session: earlier, event: said('new-1', t + 1) });
-    release();
+    released.open();
     expect((await late)!.events.map((e) => e.id)).toEqual(['old']);
     // The late read names the earlier session: an append after it still writes into the new one, keeping new-1.
     await writer.appendEvent({ session: earlier, event: call('new-2', t + 2) });
