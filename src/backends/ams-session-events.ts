@@ -75,13 +75,21 @@ export function appendToJournal(
   expiry?: Expiry,
   copies?: ReadonlyMap<EventJson, boolean>,
 ): Promise<JournalDoc> {
+  /** A new document's payload, following `previous` (this writer's document before it) when there is one. */
+  const empty = (previous?: EventsPayload): EventsPayload => ({
+    v: ENVELOPE_VERSION,
+    kind: 'events',
+    events: [],
+    state: previous?.state ?? {},
+    before: latestOf(previous),
+  });
   return journals.update<EventsPayload>(
     journal,
-    (previous) => ({ v: ENVELOPE_VERSION, kind: 'events', events: [], state: previous?.state ?? {}, before: latestOf(previous) }),
+    empty,
     (current) => {
       // The writer's document holds an earlier session of the id (deleted, then created afresh): none of it is this one's.
       const earlier = current.session !== undefined && session !== undefined && current.session !== session;
-      const p: EventsPayload = earlier ? { v: ENVELOPE_VERSION, kind: 'events', events: [], state: {}, before: null } : current;
+      const p = earlier ? empty() : current;
       return {
         ...p,
         events: events.reduce((list, e) => upsert(list, e, (x) => isRecord(x) && x.id === e.id), p.events),

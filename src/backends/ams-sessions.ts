@@ -204,6 +204,17 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
   }
 
   /**
+   * Whether a read of a session is of the session that holds its id now, learning its creation
+   * when it is. A read that answers after this instance found the session created afresh is of the
+   * earlier one: the caller returns it as read, and keeps or writes nothing of it.
+   */
+  private learnFromRead(place: SessionScope, creation: string | undefined): boolean {
+    if (creation !== undefined && this.ended.has(creation)) return false;
+    this.knowSession(place, creation);
+    return true;
+  }
+
+  /**
    * Learns whether the session was deleted and created afresh (by another instance) since this one
    * last knew it: its working memory names another creation, and the journal no longer lists the one
    * this instance knows (a racing creator that lost may leave its name on the document; then the
@@ -243,10 +254,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     }
     const owner = created ? created.appName : markerOf(native).appName;
     if ((!native && !created) || (owner !== undefined && owner !== scope.appName)) return undefined;
-    // A read that answers after this instance found the session created afresh is of the earlier
-    // one: it is returned as read, and nothing of it is kept or written.
-    const current = !this.ended.has(winner?.id ?? '');
-    if (current) this.knowSession(scope, winner?.id);
+    const current = this.learnFromRead(scope, winner?.id);
 
     const ttl = native?.ttl_seconds ?? created?.ttlSeconds;
     if (ttl && current) this.expiry.learn(scope, ttl, docs, winner?.id);
@@ -315,8 +323,7 @@ export class AgentMemoryServerSessionBackend implements SessionBackend {
     const created = winner?.creation;
     const owner = created ? created.appName : markerOf(native).appName;
     if (!native || (owner !== undefined && owner !== scope.appName)) return whole();
-    const current = !this.ended.has(winner?.id ?? '');
-    if (current) this.knowSession(scope, winner?.id);
+    const current = this.learnFromRead(scope, winner?.id);
     const journaled = journaledEvents(docs);
     const complete = journaled.filter((e) => e.timestamp > partial.bound);
     const known = new Set([...journaled.map((e) => e.id), ...(markerOf(native).ids ?? [])]);
