@@ -112,19 +112,28 @@ export async function recallBench(log: (line: string) => void, datasetFile: stri
     for (const { session } of stored) await inMemory.addSessionToMemory(session);
     log(`addSessionToMemory: ${turns.length} turns in ${seconds.toFixed(1)} s`);
 
-    /** Every question, in one of the package's modes, against one server URL. */
-    const askIn = async (options: (typeof MODES)[number]['options'], apiBaseUrl: string) => {
+    /** A service searching in one of the package's modes against one server URL, warmed up (its first question's time is not the connection's). */
+    const serviceIn = async (options: (typeof MODES)[number]['options'], apiBaseUrl: string) => {
       const service = new RedisLongTermMemoryService({ ...connection, apiBaseUrl, ...options, searchTopK: K });
-      // One warm-up search, so the first question's time is not the connection's.
       await service.searchMemory({ appName: APP, userId: dataset.conversations[0]!.id, query: 'warm up' });
-      return ask(dataset, (userId, query) => service.searchMemory({ appName: APP, userId, query }));
+      return (userId: string, query: string) => service.searchMemory({ appName: APP, userId, query });
     };
     for (const { label: mode, options } of MODES) {
-      record('adk-redis', mode, await askIn(options, connection.apiBaseUrl));
+      rows.push(...score('adk-redis', mode, await ask(dataset, await serviceIn(options, connection.apiBaseUrl)), textToTurn));
       log(`searched in ${mode} mode`);
     }
-    for (const { label: mode, options } of MODES) timed('adk-redis', mode, await askIn(options, server.url), 2);
-    log('timed every mode again with two API processes');
+    // Timed side by side: each question in every mode in turn (the first mode rotating), so every
+    // mode meets the same server, whatever work it is doing in the background (indexing, the
+    // last-access updates each search schedules).
+    for (const [apiProcesses, url] of [
+      [1, connection.apiBaseUrl],
+      [2, server.url],
+    ] as const) {
+      const searches = await Promise.all(MODES.map(({ options }) => serviceIn(options, url)));
+      const answers = await askInTurn(dataset, searches);
+      MODES.forEach(({ label }, i) => timed('adk-redis', label, answers[i]!, apiProcesses));
+      log(`timed every mode side by side with ${apiProcesses} API process${apiProcesses > 1 ? 'es' : ''}`);
+    }
     record('ADK InMemoryMemoryService', 'keyword match', await ask(dataset, (userId, query) => inMemory.searchMemory({ appName: APP, userId, query })));
     run = {
       dataset: {
@@ -226,19 +235,34 @@ function eventsOf(c: RecallDataset['conversations'][number], s: RecallDataset['c
   );
 }
 
-/** Every question of every conversation, asked as the conversation's user, one at a time. */
-async function ask(
-  dataset: RecallDataset,
-  search: (userId: string, query: string) => Promise<{ memories: { content: { parts?: { text?: string }[] } }[] }>,
-): Promise<Ranked[]> {
-  const out: Ranked[] = [];
+/** Every question of every conversation asked of each search in turn (the first rotating); each search's answers. */
+async function askInTurn(dataset: RecallDataset, searches: Search[]): Promise<Ranked[][]> {
+  const out: Ranked[][] = searches.map(() => []);
+  let n = 0;
   for (const c of dataset.conversations)
     for (const question of c.questions) {
-      const t = performance.now();
-      const { memories } = await search(c.id, question.question);
-      const ms = performance.now() - t;
-      out.push({ question, ms, texts: memories.slice(0, K).map((m) => `${c.id}\u0000${(m.content.parts ?? []).map((p) => p.text ?? '').join('')}`) });
+      const first = n++ % searches.length;
+      for (let k = 0; k < searches.length; k++) {
+        const i = (first + k) % searches.length;
+        out[i]!.push(await askOne(c.id, question, searches[i]!));
+      }
     }
+  return out;
+}
+
+type Search = (userId: string, query: string) => Promise<{ memories: { content: { parts?: { text?: string }[] } }[] }>;
+
+async function askOne(conversation: string, question: Ranked['question'], search: Search): Promise<Ranked> {
+  const t = performance.now();
+  const { memories } = await search(conversation, question.question);
+  const ms = performance.now() - t;
+  return { question, ms, texts: memories.slice(0, K).map((m) => `${conversation}\u0000${(m.content.parts ?? []).map((p) => p.text ?? '').join('')}`) };
+}
+
+/** Every question of every conversation, asked as the conversation's user, one at a time. */
+async function ask(dataset: RecallDataset, search: Search): Promise<Ranked[]> {
+  const out: Ranked[] = [];
+  for (const c of dataset.conversations) for (const question of c.questions) out.push(await askOne(c.id, question, search));
   return out;
 }
 
