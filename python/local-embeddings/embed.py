@@ -129,7 +129,7 @@ class Encoder:
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         out = np.zeros((len(ids), self.w["embeddings.LayerNorm.bias"].shape[0]), dtype=np.float32)
         # No lock: the weights are only read, and numpy releases the GIL in its matrix products, so
-        # requests the server sends at once (a fused search embeds twice) run in parallel.
+        # requests the server sends at once (searches in flight together, records indexed) run in parallel.
         for start in range(0, len(order), BATCH):
             chunk = order[start : start + BATCH]
             out[chunk] = self._batch([ids[i] for i in chunk])

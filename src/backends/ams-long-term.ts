@@ -14,7 +14,7 @@ import {
 import { amsSessionId, amsTagValue, tupleId } from '../codec/ids.js';
 import { together } from '../codec/concurrency.js';
 import { keywordQuery } from '../codec/keyword-query.js';
-import { headAndTail } from '../codec/search-fusion.js';
+import { FUSED_DEPTH, fuseByWords } from '../codec/search-fusion.js';
 import { isRecord, type JsonValue } from '../codec/json.js';
 import { EntryJournal } from './ams-entries.js';
 import { JournalStore, type JournalKey } from './ams-journal.js';
@@ -33,7 +33,7 @@ type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
  * retries without its namespace filter, so results are filtered again here before they are
  * returned: a search never yields another user's or namespace's memories.
  */
-/** Agent Memory Server's search modes: fused (by meaning and, at once, the server's hybrid of the question's words), by meaning (vectors), by words (BM25), or both weighted (hybrid). */
+/** Agent Memory Server's search modes: fused (by meaning, the answer's tail reordered by the question's words too), by meaning (vectors), by words (BM25), or both weighted (hybrid). */
 export const SEARCH_MODES = ['fused', 'semantic', 'keyword', 'hybrid'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
 
@@ -42,7 +42,8 @@ export interface AmsLongTermOptions {
   recency?: RecencyOptions | undefined;
   /**
    * The search mode (default fused) and, for hybrid and fused, the weight of vector similarity in
-   * the server's hybrid score (the server's default 0.7).
+   * the hybrid score: the server's, or for fused the same blend computed here over the vector
+   * search's results (default 0.7, the server's).
    */
   search?: { mode?: SearchMode; hybridAlpha?: number } | undefined;
   /** The context window the memory prompt fits the session's working memory into. */
@@ -126,36 +127,28 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
 
   async search(scope: MemoryScope, query: string, limit: number, similarityThreshold: number | undefined, o?: CallOptions): Promise<MemoryHit[]> {
     const { user_id, namespace } = this.keys(scope);
-    const ask = (search: ReturnType<typeof this.searchOf>) => (signal: AbortSignal) =>
-      this.client.searchLongTermMemory(
-        { ...search, user_id: { eq: user_id }, namespace: { eq: namespace }, ...scopeTopicFilter(scope), limit, ...this.options.recency },
-        undefined,
-        { signal },
-      );
-    // Read beside the search(es): no round trip more.
-    const metadataOf = (signal: AbortSignal) => this.metadata.read(metadataKey(scope), { signal });
-    const words = (this.options.search?.mode ?? 'fused') === 'fused' ? keywordQuery(query) : undefined;
-    if (words !== undefined) {
-      // Both searches at once (one round trip), each as deep as the answer (see headAndTail).
-      const [byMeaning, blended, metadata] = await together(
-        o?.signal,
-        ask(this.semanticSearch(query, similarityThreshold)),
-        ask(this.hybridSearch(words)),
-        metadataOf,
-      );
-      const vectors = byMeaning.memories.filter((r) => this.owns(scope, r));
-      const similarity = new Map(vectors.map((r) => [r.id, clamp01(1 - r.dist)]));
-      // With a threshold only what passed it by vector may be returned: hybrid's score is not a similarity.
-      const tail = blended.memories.filter((r) => this.owns(scope, r) && (similarityThreshold === undefined || similarity.has(r.id)));
-      return headAndTail(vectors, tail, limit, (r) => r.id).map((r) => ({
-        ...toHit(r, metadata[r.id]),
-        score: similarity.get(r.id) ?? clamp01(1 - r.dist),
-      }));
-    }
-    const [res, metadata] = await together(o?.signal, ask(this.searchOf(query, similarityThreshold)), metadataOf);
-    // In the server's order: by distance, or re-ranked by its recency formula (its default).
-    return res.memories
-      .filter((r) => this.owns(scope, r))
+    const fused = this.fusesFor(query);
+    // The metadata is read beside the search: no round trip more.
+    const [res, metadata] = await together(
+      o?.signal,
+      (signal) =>
+        this.client.searchLongTermMemory(
+          {
+            ...this.searchOf(query, similarityThreshold),
+            user_id: { eq: user_id },
+            namespace: { eq: namespace },
+            ...scopeTopicFilter(scope),
+            limit: fused ? depthFor(limit) : limit,
+            ...this.options.recency,
+          },
+          undefined,
+          { signal },
+        ),
+      (signal) => this.metadata.read(metadataKey(scope), { signal }),
+    );
+    const mine = res.memories.filter((r) => this.owns(scope, r));
+    // In the server's order (by distance, or re-ranked by its recency formula, its default), or fused.
+    return (fused ? this.fuse(query, mine, limit) : mine)
       .map((r) => ({ ...toHit(r, metadata[r.id]), score: clamp01(1 - r.dist) }))
       .filter((h) => similarityThreshold === undefined || h.score >= similarityThreshold)
       .slice(0, limit);
@@ -235,6 +228,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
    */
   async prompt(scope: MemoryScope, request: PromptRequest, o?: CallOptions): Promise<PromptMessage[]> {
     const { user_id, namespace } = this.keys(scope);
+    const fused = this.fusesFor(request.query);
     const res = await this.client.memoryPrompt(
       {
         query: request.query,
@@ -246,14 +240,15 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
           user_id: { eq: user_id },
           namespace: { eq: namespace },
           ...scopeTopicFilter(scope),
-          limit: request.limit,
+          limit: fused ? depthFor(request.limit) : request.limit,
           ...this.options.recency,
         },
       },
       undefined,
       o,
     );
-    const mine = (res.long_term_memories ?? []).filter((m) => this.owns(scope, m));
+    const owned = (res.long_term_memories ?? []).filter((m) => this.owns(scope, m));
+    const mine = fused ? this.fuse(request.query, owned, request.limit) : owned;
     return res.messages.map((m): PromptMessage => {
       // The server's messages carry MCP content: text, or (never here) images, audio, resources.
       const t = typeof m.content === 'string' ? m.content : m.content.type === 'text' ? m.content.text : '';
@@ -273,13 +268,23 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     return r.user_id === user_id && r.namespace === namespace && appRule(scope, r.topics);
   }
 
+  /** Whether a search for the query is fused: in fused mode, a query with a word to match. */
+  private fusesFor(query: string): boolean {
+    return (this.options.search?.mode ?? 'fused') === 'fused' && keywordQuery(query) !== undefined;
+  }
+
+  /** The answer of a fused search from its vector search's results (see `fuseByWords`). */
+  private fuse<R extends { id: string; text: string; dist: number }>(query: string, found: R[], limit: number): R[] {
+    const alpha = this.options.search?.hybridAlpha ?? SERVER_HYBRID_ALPHA;
+    return fuseByWords(query, found, limit, alpha, (r) => ({ id: r.id, text: r.text, similarity: clamp01(1 - r.dist) }));
+  }
+
   /**
    * What one search request sends for a query in the configured mode. Keyword and hybrid searches
    * get the query's matchable words (`keywordQuery`: never a shape that crashes the server's Redis);
    * a query with none (only stopwords or punctuation) is searched by meaning. The distance threshold
-   * is the vectors' own, so it goes with searches by meaning only. Fused mode sends two requests
-   * (see `search`); where one request must do (the memory prompt), it sends its vector half, whose
-   * order leads at the head.
+   * is the vectors' own, so it goes with searches by meaning only. Fused mode sends a search by
+   * meaning, deeper than the answer, and reorders its tail here (see `fuse`).
    */
   private searchOf(query: string, similarityThreshold: number | undefined) {
     const configured = this.options.search?.mode ?? 'fused';
@@ -310,6 +315,14 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
 
 /** The server's largest search page. */
 const SEARCH_PAGE = 100;
+
+/** The weight of vector similarity in the server's hybrid score when `hybrid_alpha` is not sent. */
+const SERVER_HYBRID_ALPHA = 0.7;
+
+/** How deep a fused search asks the server to search for an answer of `limit`. */
+function depthFor(limit: number): number {
+  return Math.min(SEARCH_PAGE, limit * FUSED_DEPTH);
+}
 
 function clamp01(x: number): number {
   return Math.min(1, Math.max(0, x));

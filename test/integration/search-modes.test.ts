@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keywordQuery } from '../../src/codec/keyword-query.js';
+import { fuseByWords } from '../../src/codec/search-fusion.js';
+import { MEMORIES_HEADING } from '../../src/codec/prompt.js';
 import { REAL_AMS, backendTarget, type Target } from '../helpers/targets.js';
 import { alive } from '../helpers/alive.js';
 import { closeIfStarted } from '../helpers/started.js';
@@ -46,22 +48,75 @@ describe('searchMode on Agent Memory Server', () => {
   };
 
   it.each([{}, { searchMode: 'fused' }] as const)(
-    '%o (fused) sends two searches at once: the question by meaning, its matchable words in hybrid',
+    '%o (fused) sends one search by meaning, three times as deep as the answer, with the vectors’ threshold',
     async (overrides) => {
       const { memory, bodies } = sent({ ...overrides, similarityThreshold: 0.2, searchTopK: 7, hybridAlpha: 0.4 });
       const app = uid('app');
       await memory.searchMemory({ appName: app, userId: 'dana', query: CRASHING });
-      const filters = { user_id: { eq: 'dana' }, namespace: { eq: app }, limit: 7 };
-      expect(bodies).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({ text: CRASHING, search_mode: 'semantic', distance_threshold: expect.closeTo(0.8, 6), ...filters }),
-          expect.objectContaining({ text: 'likely nate has friends besides joanna', search_mode: 'hybrid', hybrid_alpha: 0.4, ...filters }),
-        ]),
-      );
-      expect(bodies).toHaveLength(2);
-      expect(bodies.find((b) => b.search_mode === 'hybrid')).not.toHaveProperty('distance_threshold');
+      expect(bodies).toEqual([
+        expect.objectContaining({
+          text: CRASHING,
+          search_mode: 'semantic',
+          distance_threshold: expect.closeTo(0.8, 6),
+          user_id: { eq: 'dana' },
+          namespace: { eq: app },
+          limit: 21,
+        }),
+      ]);
+      expect(bodies[0]).not.toHaveProperty('hybrid_alpha');
     },
   );
+
+  it('fused answers the vector search’s head, then the rest of its results reordered by the question’s words too', async () => {
+    const app = uid('app');
+    // The reference server's vectors match word stems ("friend", "beside"); the question's words are
+    // "friends" and "besides". Only the long record shares one of its words as written: Joanna.
+    const texts = [
+      'My friend sat beside me',
+      'A friend beside a friend',
+      'Friend, friend, beside the lake',
+      'Beside the friend stood another friend',
+      'My friend is beside the door',
+      'Dinner with Joanna and the whole team from work at the new place downtown on Friday',
+      'Rain again, the garden is happy',
+      'Swimming in the lake is cold in May',
+    ];
+    await target.memory!().addMemory({ appName: app, userId: 'nate', memories: texts.map((text) => ({ content: { parts: [{ text }] } })) });
+    await target.settle();
+    const search = async (overrides: Record<string, unknown>, limit: number) =>
+      (await target.memory!(overrides).searchMemory({ appName: app, userId: 'nate', query: CRASHING, limit })).memories.map((m) => ({
+        id: m.id,
+        text: m.content.parts?.[0]?.text ?? '',
+        similarity: m.score!,
+      }));
+    const byMeaning = await search({ searchMode: 'semantic' }, 12);
+    const fused = await search({}, 4);
+    expect(fused.map((m) => m.id)).toEqual(fuseByWords(CRASHING, byMeaning, 4, 0.7, (m) => m).map((m) => m.id));
+    // The record that names Joanna: below the vector search's top 4, in the fused top 4.
+    expect(byMeaning.slice(0, 4).map((m) => m.text)).not.toContain(texts[5]);
+    expect(fused.map((m) => m.text)).toContain(texts[5]);
+    // Scores stay the vector similarity, whatever a record's place.
+    for (const m of fused) expect(m.similarity).toBe(byMeaning.find((b) => b.id === m.id)!.similarity);
+
+    // The memory prompt's memories are the same answer: its one search, as deep, fused here.
+    const prompts: Record<string, unknown>[] = [];
+    const memory = target.memory!({
+      fetch: async (input: Request | string | URL, init?: RequestInit) => {
+        const req = input instanceof Request ? input : new Request(input, init);
+        if (new URL(req.url).pathname === '/v1/memory/prompt') prompts.push((await req.clone().json()) as Record<string, unknown>);
+        return fetch(req);
+      },
+    });
+    const prompt = await memory.memoryPrompt({ appName: app, userId: 'nate', query: CRASHING, limit: 4 });
+    expect(prompts).toEqual([expect.objectContaining({ long_term_search: expect.objectContaining({ text: CRASHING, search_mode: 'semantic', limit: 12 }) })]);
+    const memoriesBlock = prompt.messages.map((m) => m.content.text).find((t) => t.startsWith(MEMORIES_HEADING));
+    expect(
+      memoriesBlock
+        ?.split('\n')
+        .slice(1)
+        .map((line) => /^ ?- (.*) \(ID: /.exec(line)?.[1]),
+    ).toEqual(fused.map((m) => m.text));
+  });
 
   it.each([
     [{ searchMode: 'semantic' }, { text: CRASHING, search_mode: 'semantic', distance_threshold: expect.closeTo(0.8, 6) }],

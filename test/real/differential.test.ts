@@ -78,9 +78,8 @@ async function scenario(server: ReferenceServer): Promise<Observation[]> {
   };
   const config = { backend: 'opensource-agent-memory' as const, apiBaseUrl: server.url, fetch: rec.fetch, maxRetries: 0 };
   const svc = new RedisSessionMemoryService(config);
-  // Semantic search: the default fused search also sends a hybrid search, whose scores the model
-  // computes with plain BM25 where the server uses BM25STD (docs/testing.md), so they differ by design.
-  const mem = new RedisLongTermMemoryService({ ...config, searchMode: 'semantic' });
+  // The default fused search: one search by meaning, three times as deep as the answer, whose tail is reordered here.
+  const mem = new RedisLongTermMemoryService(config);
   const raw = async (method: string, path: string, body?: unknown) => {
     const res = await rec.fetch(`${server.url}${path}`, {
       method,

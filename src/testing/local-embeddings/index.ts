@@ -70,8 +70,9 @@ export async function startLocalEmbeddings(
     [installed.script, '--wheel', installed.wheel, '--cache', installed.unpackInto, '--port', '0', '--model-name', LOCAL_EMBEDDING_MODEL.name],
     {
       cwd: options.cwd,
-      // One BLAS thread per request: texts are short, and requests the server sends at once (a
-      // fused search embeds twice) then run side by side instead of fighting over the same cores.
+      // One BLAS thread per request: texts are short, and requests the server sends at once
+      // (searches in flight together, records it indexes) then run side by side instead of
+      // fighting over the same cores.
       env: { ...(options.env ?? process.env), OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' },
       ...(options.logFile ? { logFile: options.logFile } : {}),
     },
