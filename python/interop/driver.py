@@ -467,9 +467,14 @@ COMMANDS: dict[str, Callable[[Args], Awaitable[Any]]] = {
 }
 
 
+MAX_LINE_BYTES = 256 * 1024 * 1024
+
+
 async def main() -> None:
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
+    # One command per line, and a command may carry a whole session (a long conversation of the
+    # recall bench's dataset is megabytes): the reader's default line limit is 64 KiB.
+    reader = asyncio.StreamReader(limit=MAX_LINE_BYTES)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     # Answers go to the real stdout; anything a library prints goes to stderr, never into the protocol.
     out = os.fdopen(os.dup(1), "w")

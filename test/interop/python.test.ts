@@ -76,6 +76,17 @@ describe('interop with the Python ecosystem', () => {
       expect(read.state).toEqual({ plan: 'base' });
     }, 60_000);
 
+    it('a 100 kB message the Python adk-redis appends reads back whole here', async () => {
+      const app = uid('interop');
+      const svc = target.service();
+      await svc.createSession({ appName: app, userId: 'alice', sessionId: 'long' });
+      // Longer than a line of asyncio's default reader limit (64 KiB): the driver takes it all the same.
+      const text = 'A long training note. '.repeat(4_600);
+      await py.call('append_text', ams({ app, user: 'alice', session: 'long', author: 'user', text, eventId: 'py-long' }));
+      const read = (await svc.getSession({ appName: app, userId: 'alice', sessionId: 'long' }))!;
+      expect(read.events.map(textOf)).toEqual([text]);
+    }, 60_000);
+
     it('a TypeScript Runner turn is read by the Python adk-redis and by agent-memory-client, message by message', async () => {
       const app = uid('interop');
       const svc = target.service();
