@@ -79,14 +79,15 @@ export async function recallBench(log: (line: string) => void, datasetFile: stri
   };
 
   // The package's own records only: the server's LLM extraction (here a stand-in that copies what
-  // the user says) would add records of its own to every search. Two API processes: the searches
-  // that score recall all go to the first, as to a server of one process; then each mode is timed
-  // again through the balancer, as a deployment of two serves it (a fused search's two requests
-  // then meet different processes). Same data, same run.
+  // the user says) would add records of its own to every search, and its compaction (every 10
+  // minutes) would merge near neighbours into new records in the middle of a long run, so that the
+  // modes searched after it find other records than those before it. Two API processes: the
+  // searches that score recall all go to the first, as to a server of one process; then each mode
+  // is timed again through the balancer, as a deployment of two serves it. Same data, same run.
   const server = await startRealAgentMemoryServer({
     embeddings: 'local',
     apiProcesses: 2,
-    settings: { ENABLE_DISCRETE_MEMORY_EXTRACTION: 'false' },
+    settings: { ENABLE_DISCRETE_MEMORY_EXTRACTION: 'false', COMPACT_SEMANTIC_DUPLICATES: 'false' },
     log,
   });
   let run: Omit<RecallRun, 'python'>;
@@ -119,8 +120,10 @@ export async function recallBench(log: (line: string) => void, datasetFile: stri
       return (userId: string, query: string) => service.searchMemory({ appName: APP, userId, query });
     };
     for (const { label: mode, options } of MODES) {
-      rows.push(...score('adk-redis', mode, await ask(dataset, await serviceIn(options, connection.apiBaseUrl)), textToTurn));
-      log(`searched in ${mode} mode`);
+      const scored = score('adk-redis', mode, await ask(dataset, await serviceIn(options, connection.apiBaseUrl)), textToTurn);
+      rows.push(...scored);
+      const all = scored.find((r) => r.category === 'all')!;
+      log(`searched in ${mode} mode: recall@10 ${all.recallAt10.toFixed(3)}, hit@5 ${all.hitAt5.toFixed(3)}`);
     }
     // Timed side by side: each question in every mode in turn (the first mode rotating), so every
     // mode meets the same server, whatever work it is doing in the background (indexing, the
