@@ -24,17 +24,18 @@ export function fuseByWords<T>(
   alpha: number,
   of: (item: T) => { id: string; text: string; similarity: number },
 ): T[] {
+  const seen = candidates.map((item) => ({ item, ...of(item) }));
   const words = wordScores(
     question,
-    candidates.map((c) => of(c).text),
+    seen.map((c) => c.text),
   );
   const best = Math.max(0, ...words) || 1;
-  const blended = candidates
-    .map((item, i) => ({ item, score: alpha * of(item).similarity + (1 - alpha) * (words[i]! / best), rank: i }))
+  const blended = seen
+    .map((c, i) => ({ c, score: alpha * c.similarity + (1 - alpha) * (words[i]! / best), rank: i }))
     // Equal scores keep the vector search's order.
     .sort((a, b) => b.score - a.score || a.rank - b.rank)
-    .map((c) => c.item);
-  return headAndTail(candidates, blended, limit, (item) => of(item).id);
+    .map(({ c }) => c);
+  return headAndTail(seen, blended, limit, (c) => c.id).map((c) => c.item);
 }
 
 /**

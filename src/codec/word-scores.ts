@@ -1,9 +1,9 @@
 /**
  * How well each of a few texts matches a question's words: Okapi BM25 with the texts themselves as
  * the corpus (each word's rarity is counted among them), over the words a keyword search could
- * match (`matchableWords`: lower case, no punctuation, no RediSearch stopwords) less function words. Used to reorder a
- * vector search's results by the question's words, as the server's hybrid search does, without a
- * second request (see `search-fusion.ts`).
+ * match (`matchableWords`: lower case, no punctuation, no RediSearch stopwords) less function
+ * words. Used to reorder a vector search's results by the question's words, as the server's hybrid
+ * search does, without a second request (see `search-fusion.ts`).
  */
 import { matchableWords } from './keyword-query.js';
 

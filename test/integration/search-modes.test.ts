@@ -33,14 +33,14 @@ describe('searchMode on Agent Memory Server', () => {
   });
   afterAll(() => closeIfStarted(target));
 
-  /** The search bodies a memory service sends, by recording its requests. */
-  const sent = (overrides: Record<string, unknown>) => {
+  /** The bodies a memory service sends to one path (by default its searches), by recording its requests. */
+  const sent = (overrides: Record<string, unknown>, path = '/v1/long-term-memory/search') => {
     const bodies: Record<string, unknown>[] = [];
     const memory = target.memory!({
       ...overrides,
       fetch: async (input: Request | string | URL, init?: RequestInit) => {
         const req = input instanceof Request ? input : new Request(input, init);
-        if (new URL(req.url).pathname === '/v1/long-term-memory/search') bodies.push((await req.clone().json()) as Record<string, unknown>);
+        if (new URL(req.url).pathname === path) bodies.push((await req.clone().json()) as Record<string, unknown>);
         return fetch(req);
       },
     });
@@ -99,14 +99,7 @@ describe('searchMode on Agent Memory Server', () => {
     for (const m of fused) expect(m.similarity).toBe(byMeaning.find((b) => b.id === m.id)!.similarity);
 
     // The memory prompt's memories are the same answer: its one search, as deep, fused here.
-    const prompts: Record<string, unknown>[] = [];
-    const memory = target.memory!({
-      fetch: async (input: Request | string | URL, init?: RequestInit) => {
-        const req = input instanceof Request ? input : new Request(input, init);
-        if (new URL(req.url).pathname === '/v1/memory/prompt') prompts.push((await req.clone().json()) as Record<string, unknown>);
-        return fetch(req);
-      },
-    });
+    const { memory, bodies: prompts } = sent({}, '/v1/memory/prompt');
     const prompt = await memory.memoryPrompt({ appName: app, userId: 'nate', query: CRASHING, limit: 4 });
     expect(prompts).toEqual([expect.objectContaining({ long_term_search: expect.objectContaining({ text: CRASHING, search_mode: 'semantic', limit: 12 }) })]);
     const memoriesBlock = prompt.messages.map((m) => m.content.text).find((t) => t.startsWith(MEMORIES_HEADING));
