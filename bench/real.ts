@@ -253,14 +253,14 @@ export async function realBench(log: (line: string) => void): Promise<{
           memories: [{ id: `raw-${run}-${i}`, text: `Raw fact ${run} ${i}: likes tempo runs`, user_id: 'sdk', namespace: APP, memory_type: 'semantic' }],
           deduplicate: false,
         }),
-      // The default (fused) search's one request: by meaning, three times as deep as the answer of 10.
+      // The default (fused) search's one request: by meaning, five times as deep as the answer of 10.
       searchMemory: () =>
         raw('POST', '/v1/long-term-memory/search', {
           text: 'what runs does the user like?',
           search_mode: 'semantic',
           user_id: { eq: 'sdk' },
           namespace: { eq: APP },
-          limit: 30,
+          limit: 50,
         }),
       addSessionToMemory: (i) =>
         raw('POST', '/v1/long-term-memory/', {

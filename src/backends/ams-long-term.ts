@@ -14,7 +14,7 @@ import {
 import { amsSessionId, amsTagValue, tupleId } from '../codec/ids.js';
 import { together } from '../codec/concurrency.js';
 import { keywordQuery } from '../codec/keyword-query.js';
-import { FUSED_DEPTH, fuseByWords } from '../codec/search-fusion.js';
+import { FUSED_ALPHA, FUSED_DEPTH, fuseByWords } from '../codec/search-fusion.js';
 import { isRecord, type JsonValue } from '../codec/json.js';
 import { EntryJournal } from './ams-entries.js';
 import { JournalStore, type JournalKey } from './ams-journal.js';
@@ -33,7 +33,7 @@ type Record_ = AgentMemoryServerSchemas['MemoryRecord'];
  * retries without its namespace filter, so results are filtered again here before they are
  * returned: a search never yields another user's or namespace's memories.
  */
-/** Agent Memory Server's search modes: fused (by meaning, the answer's tail reordered by the question's words too), by meaning (vectors), by words (BM25), or both weighted (hybrid). */
+/** Agent Memory Server's search modes: fused (by meaning, reordered by the question's words too), by meaning (vectors), by words (BM25), or both weighted (hybrid). */
 export const SEARCH_MODES = ['fused', 'semantic', 'keyword', 'hybrid'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
 
@@ -42,8 +42,8 @@ export interface AmsLongTermOptions {
   recency?: RecencyOptions | undefined;
   /**
    * The search mode (default fused) and, for hybrid and fused, the weight of vector similarity in
-   * the hybrid score: the server's, or for fused the same blend computed here over the vector
-   * search's results (default 0.7, the server's).
+   * the hybrid score: the server's (default 0.7), or for fused the same blend computed here over
+   * the vector search's results (default `FUSED_ALPHA`, 0.8).
    */
   search?: { mode?: SearchMode; hybridAlpha?: number } | undefined;
   /** The context window the memory prompt fits the session's working memory into. */
@@ -273,10 +273,18 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
     return (this.options.search?.mode ?? 'fused') === 'fused' && keywordQuery(query) !== undefined;
   }
 
-  /** The answer of a fused search from its vector search's results (see `fuseByWords`). */
-  private fuse<R extends { id: string; text: string; dist: number }>(query: string, found: R[], limit: number): R[] {
-    const alpha = this.options.search?.hybridAlpha ?? SERVER_HYBRID_ALPHA;
-    return fuseByWords(query, found, limit, alpha, (r) => ({ id: r.id, text: r.text, similarity: clamp01(1 - r.dist) }));
+  /**
+   * The answer of a fused search from its vector search's results (see `fuseByWords`). The meaning
+   * part of the blend is the server's order: by distance, or re-ranked by its recency formula (its
+   * default, or the weights configured), whose scores it does not return. So the similarities,
+   * best first, are handed out in the order the server gave: the same values when it ranked by
+   * distance alone, and its recency ranking kept otherwise.
+   */
+  private fuse<R extends { text: string; dist: number }>(query: string, found: R[], limit: number): R[] {
+    const alpha = this.options.search?.hybridAlpha ?? FUSED_ALPHA;
+    const inServerOrder = found.map((r) => clamp01(1 - r.dist)).sort((a, b) => b - a);
+    const ranked = found.map((r, i) => ({ r, similarity: inServerOrder[i]! }));
+    return fuseByWords(query, ranked, limit, alpha, (c) => ({ text: c.r.text, similarity: c.similarity })).map((c) => c.r);
   }
 
   /**
@@ -284,7 +292,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
    * get the query's matchable words (`keywordQuery`: never a shape that crashes the server's Redis);
    * a query with none (only stopwords or punctuation) is searched by meaning. The distance threshold
    * is the vectors' own, so it goes with searches by meaning only. Fused mode sends a search by
-   * meaning, deeper than the answer, and reorders its tail here (see `fuse`).
+   * meaning, deeper than the answer, and reorders its results here (see `fuse`).
    */
   private searchOf(query: string, similarityThreshold: number | undefined) {
     const configured = this.options.search?.mode ?? 'fused';
@@ -315,9 +323,6 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
 
 /** The server's largest search page. */
 const SEARCH_PAGE = 100;
-
-/** The weight of vector similarity in the server's hybrid score when `hybrid_alpha` is not sent. */
-const SERVER_HYBRID_ALPHA = 0.7;
 
 /** How deep a fused search asks the server to search for an answer of `limit`. */
 function depthFor(limit: number): number {

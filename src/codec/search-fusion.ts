@@ -1,28 +1,32 @@
 /**
- * Fused memory search: the answer's first half is the vector search's best, its second half the
- * best of what is left once the vector search's candidates are reordered by the question's words
- * too. The vector search ranks the head best (its recall@5 and MRR lead on the recall benchmark);
- * an order that also weighs the question's words, as the server's hybrid search does, finds more
- * answers within 10 but ranks them worse. Halving keeps the vector search's head and gains the
- * words' reach (docs/memory.md, Recall).
+ * Fused memory search: one vector search, deeper than the answer, its results reordered here by a
+ * blend of their vector similarity and how well they match the question's words (BM25 among the
+ * candidates themselves), as the server's hybrid search blends them over its whole index. The
+ * vector search finds what a question means; the words bring up the record that names what the
+ * question names (a person, a pet, a place) though its sentence means something else. Chosen by
+ * measurement on this project's dataset and on a held-out one (docs/memory.md, Recall).
  */
 import { wordScores } from './word-scores.js';
 
-/** How many candidates the vector search is asked for, per result: the pool the tail is chosen from. */
-export const FUSED_DEPTH = 3;
+/** How many candidates the vector search is asked for, per result: the pool the answer is chosen from. */
+export const FUSED_DEPTH = 5;
+
+/** The weight of vector similarity in the blend when `hybridAlpha` is not configured. */
+export const FUSED_ALPHA = 0.8;
 
 /**
  * The fused answer from one vector search's candidates (best first, as deep as `FUSED_DEPTH` times
- * the answer): the head in the vector search's order, then the rest by `alpha` × vector similarity
- * + (1 − `alpha`) × the text's BM25 score for the question (`wordScores`, divided by the best
- * candidate's), the server's hybrid score computed here, among the vector search's own results.
+ * the answer): by `alpha` × vector similarity + (1 − `alpha`) × the text's BM25 score for the
+ * question (`wordScores`, divided by the best candidate's), the top `limit`. Equal scores keep the
+ * vector search's order, so where no candidate shares a word with the question (or `alpha` is 1)
+ * the answer is the vector search's own.
  */
 export function fuseByWords<T>(
   question: string,
   candidates: readonly T[],
   limit: number,
   alpha: number,
-  of: (item: T) => { id: string; text: string; similarity: number },
+  of: (item: T) => { text: string; similarity: number },
 ): T[] {
   const seen = candidates.map((item) => ({ item, ...of(item) }));
   const words = wordScores(
@@ -30,25 +34,9 @@ export function fuseByWords<T>(
     seen.map((c) => c.text),
   );
   const best = Math.max(0, ...words) || 1;
-  const blended = seen
-    .map((c, i) => ({ c, score: alpha * c.similarity + (1 - alpha) * (words[i]! / best), rank: i }))
-    // Equal scores keep the vector search's order.
+  return seen
+    .map((c, i) => ({ item: c.item, score: alpha * c.similarity + (1 - alpha) * (words[i]! / best), rank: i }))
     .sort((a, b) => b.score - a.score || a.rank - b.rank)
-    .map(({ c }) => c);
-  return headAndTail(seen, blended, limit, (c) => c.id).map((c) => c.item);
-}
-
-/**
- * The head of `byMeaning` (half of `limit`, rounded up), then `blended`'s order of the rest; should
- * `blended` run short, the rest of `byMeaning`. No item twice.
- */
-export function headAndTail<T>(byMeaning: readonly T[], blended: readonly T[], limit: number, key: (item: T) => string): T[] {
-  const head = Math.ceil(limit / 2);
-  const out = new Map<string, T>();
-  for (const item of byMeaning.slice(0, head)) out.set(key(item), item);
-  for (const item of [...blended, ...byMeaning.slice(head)]) {
-    if (out.size >= limit) break;
-    if (!out.has(key(item))) out.set(key(item), item);
-  }
-  return [...out.values()];
+    .slice(0, limit)
+    .map((c) => c.item);
 }

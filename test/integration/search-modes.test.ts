@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keywordQuery } from '../../src/codec/keyword-query.js';
-import { fuseByWords } from '../../src/codec/search-fusion.js';
+import { FUSED_ALPHA, fuseByWords } from '../../src/codec/search-fusion.js';
 import { MEMORIES_HEADING } from '../../src/codec/prompt.js';
 import { REAL_AMS, backendTarget, type Target } from '../helpers/targets.js';
 import { alive } from '../helpers/alive.js';
@@ -48,7 +48,7 @@ describe('searchMode on Agent Memory Server', () => {
   };
 
   it.each([{}, { searchMode: 'fused' }] as const)(
-    '%o (fused) sends one search by meaning, three times as deep as the answer, with the vectors’ threshold',
+    '%o (fused) sends one search by meaning, five times as deep as the answer, with the vectors’ threshold',
     async (overrides) => {
       const { memory, bodies } = sent({ ...overrides, similarityThreshold: 0.2, searchTopK: 7, hybridAlpha: 0.4 });
       const app = uid('app');
@@ -60,14 +60,14 @@ describe('searchMode on Agent Memory Server', () => {
           distance_threshold: expect.closeTo(0.8, 6),
           user_id: { eq: 'dana' },
           namespace: { eq: app },
-          limit: 21,
+          limit: 35,
         }),
       ]);
       expect(bodies[0]).not.toHaveProperty('hybrid_alpha');
     },
   );
 
-  it('fused answers the vector search’s head, then the rest of its results reordered by the question’s words too', async () => {
+  it('fused answers the best of one deeper vector search, reordered by the question’s words too', async () => {
     const app = uid('app');
     // The reference server's vectors match word stems ("friend", "beside"); the question's words are
     // "friends" and "besides". Only the long record shares one of its words as written: Joanna.
@@ -89,9 +89,9 @@ describe('searchMode on Agent Memory Server', () => {
         text: m.content.parts?.[0]?.text ?? '',
         similarity: m.score!,
       }));
-    const byMeaning = await search({ searchMode: 'semantic' }, 12);
+    const byMeaning = await search({ searchMode: 'semantic' }, 20);
     const fused = await search({}, 4);
-    expect(fused.map((m) => m.id)).toEqual(fuseByWords(CRASHING, byMeaning, 4, 0.7, (m) => m).map((m) => m.id));
+    expect(fused.map((m) => m.id)).toEqual(fuseByWords(CRASHING, byMeaning, 4, FUSED_ALPHA, (m) => m).map((m) => m.id));
     // The record that names Joanna: below the vector search's top 4, in the fused top 4.
     expect(byMeaning.slice(0, 4).map((m) => m.text)).not.toContain(texts[5]);
     expect(fused.map((m) => m.text)).toContain(texts[5]);
@@ -101,7 +101,7 @@ describe('searchMode on Agent Memory Server', () => {
     // The memory prompt's memories are the same answer: its one search, as deep, fused here.
     const { memory, bodies: prompts } = sent({}, '/v1/memory/prompt');
     const prompt = await memory.memoryPrompt({ appName: app, userId: 'nate', query: CRASHING, limit: 4 });
-    expect(prompts).toEqual([expect.objectContaining({ long_term_search: expect.objectContaining({ text: CRASHING, search_mode: 'semantic', limit: 12 }) })]);
+    expect(prompts).toEqual([expect.objectContaining({ long_term_search: expect.objectContaining({ text: CRASHING, search_mode: 'semantic', limit: 20 }) })]);
     const memoriesBlock = prompt.messages.map((m) => m.content.text).find((t) => t.startsWith(MEMORIES_HEADING));
     expect(
       memoriesBlock

@@ -1,35 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fuseByWords, headAndTail } from '../../src/codec/search-fusion.js';
+import { FUSED_ALPHA, fuseByWords } from '../../src/codec/search-fusion.js';
 import { wordScores } from '../../src/codec/word-scores.js';
-
-const self = (s: string) => s;
-
-describe('headAndTail (fused memory search)', () => {
-  // A labelled set of ten: the vector search ranks answer A first and answer B eleventh; the
-  // hybrid search, reordering by the question's words, ranks B second and A sixth.
-  const byMeaning = ['A', 'n1', 'n2', 'n3', 'n4', 'n5', 'n6', 'n7', 'n8', 'n9'];
-  const blended = ['n5', 'B', 'n1', 'w1', 'w2', 'A', 'n2', 'w3', 'w4', 'w5'];
-
-  it('keeps the vector search’s head and fills the tail in the hybrid search’s order', () => {
-    expect(headAndTail(byMeaning, blended, 10, self)).toEqual(['A', 'n1', 'n2', 'n3', 'n4', 'n5', 'B', 'w1', 'w2', 'w3']);
-  });
-
-  it('has both answers in its top 10 where each search alone has one, and answer A first', () => {
-    const fused = headAndTail(byMeaning, blended, 10, self);
-    expect(fused).toEqual(expect.arrayContaining(['A', 'B']));
-    expect(byMeaning).not.toContain('B');
-    expect(blended.indexOf('A')).toBeGreaterThan(blended.indexOf('B'));
-    expect(fused[0]).toBe('A');
-  });
-
-  it('rounds the head up, falls back on the vector list when hybrid runs short, and never repeats', () => {
-    expect(headAndTail(['a', 'b', 'c'], [], 3, self)).toEqual(['a', 'b', 'c']);
-    expect(headAndTail(['a', 'b', 'c'], ['c'], 3, self)).toEqual(['a', 'b', 'c']);
-    expect(headAndTail(['a', 'b', 'c'], ['x'], 3, self)).toEqual(['a', 'b', 'x']);
-    expect(headAndTail(['a'], ['b', 'c'], 1, self)).toEqual(['a']);
-    expect(headAndTail([], ['b', 'c'], 5, self)).toEqual(['b', 'c']);
-  });
-});
 
 describe('fuseByWords (fused memory search from one vector search)', () => {
   /** Candidates of a vector search, best first: [id, text, similarity]. */
@@ -44,19 +15,21 @@ describe('fuseByWords (fused memory search from one vector search)', () => {
     ['a2', 'My sister Ines starts her job in Porto next month', 0.55],
     ['n7', 'I had pasta for dinner', 0.54],
   ];
-  const of = ([id, text, similarity]: [string, string, number]) => ({ id, text, similarity });
+  const of = ([, text, similarity]: [string, string, number]) => ({ text, similarity });
   const ids = (xs: [string, string, number][]) => xs.map(([id]) => id);
   const question = 'Which city did Ines move to?';
 
-  it('keeps the vector search’s head and brings a candidate that names what the question names into the tail', () => {
-    const fused = ids(fuseByWords(question, candidates, 6, 0.7, of));
-    // Head: the vector search's best 3, in its order.
-    expect(fused.slice(0, 3)).toEqual(['a1', 'n1', 'n2']);
-    // The vector search alone has a2 eighth, out of a top 6; its rare shared word (Ines) puts it first in the tail.
+  it('brings the candidate that names what the question names above those that only mean something close', () => {
+    const fused = ids(fuseByWords(question, candidates, 6, FUSED_ALPHA, of));
+    // The vector search alone has a2 eighth, out of a top 6; the one candidate with the question's
+    // rare word (Ines), it leads the blend: 0.8 × 0.55 + 0.2 × 1 against a1's 0.8 × 0.71.
     expect(ids(candidates).slice(0, 6)).not.toContain('a2');
-    expect(fused[3]).toBe('a2');
-    expect(fused).toHaveLength(6);
-    expect(new Set(fused).size).toBe(6);
+    expect(fused).toEqual(['a2', 'a1', 'n1', 'n2', 'n3', 'n4']);
+  });
+
+  it('weighs the words by 1 − alpha: nearly all similarity, a2 only just makes the top 6', () => {
+    // 0.95 × 0.55 + 0.05 = 0.5725, above n5's 0.57 and below n4's 0.589.
+    expect(ids(fuseByWords(question, candidates, 6, 0.95, of))).toEqual(['a1', 'n1', 'n2', 'n3', 'n4', 'a2']);
   });
 
   it('is the vector search’s order with alpha 1, and where no candidate shares a word with the question', () => {
