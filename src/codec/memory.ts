@@ -166,14 +166,34 @@ export function validateRecord(operation: string, field: string, r: MemoryRecord
   if (r.eventDate !== undefined && Number.isNaN(Date.parse(r.eventDate))) fail('eventDate', 'date-time', 'must be an ISO 8601 date-time');
 }
 
-/** `author: text`, the readable form of an event stored as a message memory. */
-export function messageText(author: string, text: string): string {
-  return `${author}: ${text}`;
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** The day of a date-time as people write it, in UTC: `8 May 2023`. */
+export function writtenDay(dateTime: string): string | undefined {
+  const d = new Date(dateTime);
+  return Number.isNaN(d.getTime()) ? undefined : `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]!} ${d.getUTCFullYear()}`;
 }
 
-/** Splits `author: text` back; other texts have no author. */
-export function splitMessageText(memoryType: string, text: string): { author?: string; text: string } {
+/** The day a message text starts with, as `messageText` writes it. */
+const DAY_PREFIX = new RegExp(`^\\((\\d{1,2} (?:${MONTHS.join('|')}) -?\\d{1,6})\\) `);
+
+/**
+ * `(8 May 2023) author: text`, the readable form of an event stored as a message memory: the day
+ * it was said (when known) and who said it, in the text itself, since that is what a search
+ * matches. The day lets a question about when something happened, or what happened on a day, find
+ * the turn (measured: docs/memory.md, Recall), and tells whoever reads the memory what "yesterday"
+ * in it meant.
+ */
+export function messageText(author: string, text: string, eventDate?: string): string {
+  const day = eventDate === undefined ? undefined : writtenDay(eventDate);
+  return `${day ? `(${day}) ` : ''}${author}: ${text}`;
+}
+
+/** Splits `(day) author: text` (the day optional, as records written before it was added lack it) back; other texts have no author. */
+export function splitMessageText(memoryType: string, text: string): { author?: string; day?: string; text: string } {
   if (memoryType !== 'message') return { text };
-  const m = /^([^:\n]{1,200}): ([\s\S]*)$/.exec(text);
-  return m ? { author: m[1]!, text: m[2]! } : { text };
+  const dated = DAY_PREFIX.exec(text);
+  const rest = dated ? text.slice(dated[0].length) : text;
+  const m = /^([^:\n]{1,200}): ([\s\S]*)$/.exec(rest);
+  return m ? { author: m[1]!, ...(dated ? { day: dated[1]! } : {}), text: m[2]! } : { text };
 }

@@ -197,12 +197,13 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
       request.events.forEach((event, i) => {
         const text = plainText(event);
         if (!text || event.partial) return;
+        // When the event happened, which a search returns as the memory's timestamp (as ADK's memory services do).
+        const eventDate = Number.isFinite(event.timestamp) ? new Date(event.timestamp).toISOString() : undefined;
         const record: MemoryRecordInput = {
           id: memoryIds.fromEvent(scope, sessionId ?? '', requireId(op, `events[${i}].id`, event.id)),
-          text: messageText(event.author ?? 'unknown', text),
+          text: messageText(event.author ?? 'unknown', text, eventDate),
           memoryType: 'message',
-          // When the event happened, which a search returns as the memory's timestamp (as ADK's memory services do).
-          ...(Number.isFinite(event.timestamp) ? { eventDate: new Date(event.timestamp).toISOString() } : {}),
+          ...(eventDate ? { eventDate } : {}),
           sessionId,
           metadata,
         };

@@ -235,6 +235,46 @@ describe("Agent Memory Server: the ADK session is the server's own working memor
     expect(found.memories.map((m) => m.content.parts?.[0]?.text)).toEqual(['User swims on Fridays']);
   });
 
+  it('stores each event of a session as a message memory other clients read: the day, the author and the text, its time on the record', async () => {
+    const app = uid('app');
+    const memory = new RedisLongTermMemoryService(target.config());
+    const said = Date.parse('2023-05-08T13:56:00Z');
+    const session = {
+      id: 'trip',
+      appName: app,
+      userId: 'ines',
+      state: {},
+      lastUpdateTime: said + 60_000,
+      events: [say('e1', 'user', 'I went to the support group yesterday'), say('e2', 'coach', 'How did it go?')].map((e, i) => ({
+        ...e,
+        timestamp: said + i * 60_000,
+      })),
+    };
+    await memory.addSessionToMemory(session);
+    await target.settle();
+    // As the server holds them: what any client searching the user's memories reads.
+    const res = await fetch(`${target.directUrl}/v1/long-term-memory/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'support group', namespace: { eq: app }, user_id: { eq: 'ines' }, limit: 10, recency_boost: false }),
+    });
+    const stored = ((await res.json()) as { memories: { text: string; memory_type: string; event_date: string; created_at: string }[] }).memories;
+    expect(stored.map((m) => [m.memory_type, m.text]).sort()).toEqual([
+      ['message', '(8 May 2023) coach: How did it go?'],
+      ['message', '(8 May 2023) user: I went to the support group yesterday'],
+    ]);
+    const first = stored.find((m) => m.text.includes('support group'))!;
+    expect([Date.parse(first.event_date), Date.parse(first.created_at)]).toEqual([said, said]);
+    // Read back through the service as the event was: author, role and text apart, its time the timestamp.
+    const found = await memory.searchMemory({ appName: app, userId: 'ines', query: 'support group' });
+    const mine = found.memories.find((m) => m.author === 'user')!;
+    expect([mine.content.role, mine.content.parts?.[0]?.text, mine.timestamp]).toEqual([
+      'user',
+      'I went to the support group yesterday',
+      new Date(said).toISOString(),
+    ]);
+  });
+
   it('keeps two apps of one namespace apart: the same session id and user are two sessions, each the working memory of its conversation', async () => {
     // ADK's AgentTool runs its agent as another app (the agent's name) with the caller's session
     // id: with defaultNamespace set, both apps' sessions share namespace, user and id.

@@ -1,4 +1,4 @@
-import { appTopic, holdsAppMemory, inAppScope } from '../../src/codec/memory.js';
+import { appTopic, holdsAppMemory, inAppScope, messageText, splitMessageText } from '../../src/codec/memory.js';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/clients/errors.js';
 import {
@@ -268,5 +268,35 @@ describe('which records an app sees and forgets (memoryScope "app")', () => {
     expect(holdsAppMemory(alpha, [own])).toBe(true);
     expect(holdsAppMemory(alpha, [other])).toBe(false);
     expect(holdsAppMemory(alpha, [])).toBe(false);
+  });
+});
+
+describe('message memory texts', () => {
+  it('write the day an event was said (UTC) and its author before its text, and read them back apart', () => {
+    expect(messageText('user', 'I went there yesterday', '2023-05-08T23:59:00Z')).toBe('(8 May 2023) user: I went there yesterday');
+    expect(messageText('coach', 'Noted: 5 km', '1970-01-01T00:00:00.001Z')).toBe('(1 January 1970) coach: Noted: 5 km');
+    expect(splitMessageText('message', '(8 May 2023) user: I went there yesterday')).toEqual({
+      author: 'user',
+      day: '8 May 2023',
+      text: 'I went there yesterday',
+    });
+    // The text keeps what follows the author whole, colons and line breaks too.
+    expect(splitMessageText('message', '(1 January 1970) coach: Noted: 5 km\nmore')).toEqual({
+      author: 'coach',
+      day: '1 January 1970',
+      text: 'Noted: 5 km\nmore',
+    });
+  });
+
+  it('write no day for an event without a time, and read records written before the day was added', () => {
+    expect(messageText('user', 'hello')).toBe('user: hello');
+    expect(messageText('user', 'hello', 'not a date')).toBe('user: hello');
+    expect(splitMessageText('message', 'user: hello')).toEqual({ author: 'user', text: 'hello' });
+  });
+
+  it('leave other texts whole: facts, and message texts that only look dated', () => {
+    expect(splitMessageText('semantic', '(8 May 2023) user: hello')).toEqual({ text: '(8 May 2023) user: hello' });
+    expect(splitMessageText('message', '(8 Mai 2023) user: hello')).toEqual({ author: '(8 Mai 2023) user', text: 'hello' });
+    expect(splitMessageText('message', 'no author here')).toEqual({ text: 'no author here' });
   });
 });

@@ -42,12 +42,12 @@ export function kindOf(prompt: string, wantsJson: boolean): PromptKind {
 
 /**
  * The user's statements in a conversation as the server renders it: `[USER]: text` in a working
- * memory thread, `user: text` in a message memory.
+ * memory thread, `user: text` in a message memory (`(8 May 2023) user: text` with the day it was said).
  */
 export function userStatements(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
-    const m = /^\s*(?:\[USER\]|user):\s?(.*)$/i.exec(line);
+    const m = /^\s*(?:\(\d{1,2} [A-Z][a-z]+ -?\d{1,6}\) )?(?:\[USER\]|user):\s?(.*)$/i.exec(line);
     if (m && m[1]!.trim()) out.push(m[1]!.trim());
   }
   return out;
