@@ -60,7 +60,7 @@ const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
     addMemory: [1, 'one POST'],
     searchMemory: [
       1,
-      "one search POST (fused: by meaning, three times as deep as the answer, its tail reordered here by the question's words); the customMetadata journal's listing goes beside it",
+      "one search POST (fused: by meaning, five times as deep as the answer, reordered here by the question's words too); the customMetadata journal's listing goes beside it",
     ],
     addSessionToMemory: [1, 'one POST'],
   },

@@ -11,7 +11,11 @@ export const datasetSchema = z.strictObject({
   conversations: z.array(
     z.strictObject({
       id: z.string().min(1),
-      /** The two speakers; the first speaks as the user, the second as the agent. */
+      /**
+       * The two speakers; the first speaks as the user, the second as the agent. Every other speaker
+       * is written as an agent named after them too: a first speaker who never speaks makes a
+       * conversation between two named people (docs/memory.md, LoCoMo).
+       */
       speakers: z.tuple([z.string().min(1), z.string().min(1)]),
       sessions: z.array(z.strictObject({ id: z.string().min(1), date: z.iso.datetime(), turns: z.array(turnSchema) })),
       questions: z.array(
