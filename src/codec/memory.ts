@@ -169,7 +169,7 @@ export function validateRecord(operation: string, field: string, r: MemoryRecord
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
 /** The day of a date-time as people write it, in UTC: `8 May 2023`. */
-export function writtenDay(dateTime: string): string | undefined {
+function writtenDay(dateTime: string): string | undefined {
   const d = new Date(dateTime);
   return Number.isNaN(d.getTime()) ? undefined : `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]!} ${d.getUTCFullYear()}`;
 }
@@ -189,11 +189,16 @@ export function messageText(author: string, text: string, eventDate?: string): s
   return `${day ? `(${day}) ` : ''}${author}: ${text}`;
 }
 
+/** A message text's day, as `messageText` writes it, and the `author: text` after it (the whole text when it has none). */
+export function splitDay(text: string): { day?: string; rest: string } {
+  const dated = DAY_PREFIX.exec(text);
+  return dated ? { day: dated[1]!, rest: text.slice(dated[0].length) } : { rest: text };
+}
+
 /** Splits `(day) author: text` (the day optional, as records written before it was added lack it) back; other texts have no author. */
 export function splitMessageText(memoryType: string, text: string): { author?: string; day?: string; text: string } {
   if (memoryType !== 'message') return { text };
-  const dated = DAY_PREFIX.exec(text);
-  const rest = dated ? text.slice(dated[0].length) : text;
+  const { day, rest } = splitDay(text);
   const m = /^([^:\n]{1,200}): ([\s\S]*)$/.exec(rest);
-  return m ? { author: m[1]!, ...(dated ? { day: dated[1]! } : {}), text: m[2]! } : { text };
+  return m ? { author: m[1]!, ...(day ? { day } : {}), text: m[2]! } : { text };
 }

@@ -28,13 +28,13 @@ export function fuseByWords<T>(
   alpha: number,
   of: (item: T) => { text: string; similarity: number },
 ): T[] {
-  const seen = candidates.map((item) => ({ item, ...of(item) }));
+  const asked = candidates.map((item) => ({ item, ...of(item) }));
   const words = wordScores(
     question,
-    seen.map((c) => c.text),
+    asked.map((c) => c.text),
   );
   const best = Math.max(0, ...words) || 1;
-  return seen
+  return asked
     .map((c, i) => ({ item: c.item, score: alpha * c.similarity + (1 - alpha) * (words[i]! / best), rank: i }))
     .sort((a, b) => b.score - a.score || a.rank - b.rank)
     .slice(0, limit)

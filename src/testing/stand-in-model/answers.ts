@@ -7,6 +7,7 @@
  */
 import { extendSummary } from '../summary.js';
 import { terms } from '../embedding.js';
+import { splitDay } from '../../codec/memory.js';
 
 /** The extraction strategies of `memory_strategies.py`, plus the server's topic/entity/merge prompts. */
 export type PromptKind =
@@ -47,7 +48,7 @@ export function kindOf(prompt: string, wantsJson: boolean): PromptKind {
 export function userStatements(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
-    const m = /^\s*(?:\(\d{1,2} [A-Z][a-z]+ -?\d{1,6}\) )?(?:\[USER\]|user):\s?(.*)$/i.exec(line);
+    const m = /^(?:\[USER\]|user):\s?(.*)$/i.exec(splitDay(line.trimStart()).rest);
     if (m && m[1]!.trim()) out.push(m[1]!.trim());
   }
   return out;
