@@ -198,10 +198,50 @@ describe('Agent Memory Server options: session expiry, extraction strategy, rece
             }[strategy]
           : [];
         // Distinct texts: v0.15.2 can extract one message twice (see docs/memory.md, extraction findings).
-        expect([...new Set(extracted.map((m) => m.text))].sort()).toEqual(expected.sort());
+        const texts = [...new Set(extracted.map((m) => m.text))];
+        // And with `discrete` besides: the index keeps no strategy, so the store-wide extraction a
+        // write elsewhere can start reads these records as `discrete` if it reaches them before
+        // their own extraction marks them (the test below shows both on a record of its own).
+        const asDiscrete = strategy && strategy !== 'discrete' ? [`I love hill repeats ${tag}`, `My left knee is sore ${tag}`] : [];
+        expect(texts.filter((t) => !asDiscrete.includes(t)).sort()).toEqual(expected.sort());
       },
       60_000,
     );
+
+    it('a record keeps no strategy on the server: it reads back as discrete, and the store-wide extraction any later write starts extracts it so', async () => {
+      const tag = uid('zq').replace(/-/g, '');
+      const id = `rec${tag}`;
+      type Stored = Hit & { discrete_memory_extracted: string; extraction_strategy: string; extraction_strategy_config: Record<string, unknown> };
+      const mine = async () =>
+        ((await raw('POST', '/v1/long-term-memory/search', { text: tag, limit: 50, recency_boost: false })).json as { memories: Stored[] }).memories.filter(
+          (m) => m.text.includes(tag),
+        );
+      const write = async (memory: Record<string, unknown>) => {
+        expect((await raw('POST', '/v1/long-term-memory/', { memories: [memory], deduplicate: false })).status).toBe(200);
+        await target.settle();
+        await target.server!.runBackgroundTasks();
+      };
+      // `custom` without its `custom_prompt`: the extraction this write starts fails as a whole,
+      // so the record stays unextracted (the package refuses such a config before sending it).
+      await write({
+        id,
+        text: `user: I love hill repeats ${tag}`,
+        user_id: 'u',
+        namespace: uid('strategy'),
+        memory_type: 'message',
+        discrete_memory_extracted: 'f',
+        extraction_strategy: 'custom',
+        extraction_strategy_config: {},
+      });
+      const before = await mine();
+      expect(before.map((m) => [m.id, m.discrete_memory_extracted, m.extraction_strategy, m.extraction_strategy_config])).toEqual([[id, 'f', 'discrete', {}]]);
+      // Another user's write, of nothing to extract: its extraction takes every unextracted message
+      // record in the store, read from the index, and so through `discrete`.
+      await write({ id: uid('other').replace(/-/g, ''), text: 'a note of someone else', user_id: 'someone-else', namespace: uid('other') });
+      const after = await mine();
+      expect(after.find((m) => m.id === id)?.discrete_memory_extracted).toBe('t');
+      expect(after.filter((m) => m.id !== id).map((m) => m.text)).toEqual([`I love hill repeats ${tag}`]);
+    }, 60_000);
   });
 
   describe('recency', () => {

@@ -133,11 +133,21 @@ export class ServerWork {
 
   /** The work a long-term POST runs after its response: indexing, then strategy extraction of what is unextracted. */
   afterCreate(list: MemoryInput[], deduplicate: boolean): () => void {
-    return () => {
-      const indexed = this.store.index(list, deduplicate);
-      const pending = indexed.filter((m) => m.discrete_memory_extracted === 'f');
-      if (pending.length) this.enqueue({ due: Date.now(), prepare: () => (this.extractWithStrategies(pending), undefined) });
-    };
+    return () => this.index(list, deduplicate);
+  }
+
+  /**
+   * `index_long_term_memories`, from every caller: indexes, then queues strategy extraction of
+   * the records it was handed that are unextracted, each with the strategy it came with. When
+   * there are none, the task takes every unextracted message record in the store instead, read
+   * back from the index, which keeps no strategy: they go through `discrete`, whatever strategy
+   * they were written with.
+   */
+  private index(list: MemoryInput[], deduplicate: boolean): void {
+    const indexed = this.store.index(list, deduplicate);
+    if (!indexed.length) return;
+    const pending = indexed.filter((m) => m.discrete_memory_extracted === 'f');
+    this.enqueue({ due: Date.now(), prepare: () => (this.extractWithStrategies(pending.length ? pending : this.store.unextractedMessages()), undefined) });
   }
 
   private promote(sessionId: string, namespace: string | null, userId: string | null): void {
@@ -159,7 +169,7 @@ export class ServerWork {
         extraction_strategy: current.long_term_memory_strategy.strategy,
         extraction_strategy_config: current.long_term_memory_strategy.config,
       };
-      this.store.index([record], true);
+      this.index([record], true);
       return { ...m, persisted_at: record.persisted_at };
     });
     // The copy read above goes back whole: what was written meanwhile is overwritten.
@@ -187,7 +197,7 @@ export class ServerWork {
         this.setKey(`extraction_debounce:${sessionId}`, 'extracted', this.debounceMs);
         this.keys.delete(pendingKey);
         try {
-          if (extracted.length) this.store.index(extracted, true);
+          if (extracted.length) this.index(extracted, true);
         } catch {
           // The server logs the failed indexing and moves on: those memories are not stored.
         }
@@ -212,7 +222,7 @@ export class ServerWork {
     // The records as they were indexed, marked extracted.
     this.store.add(records.map((r) => ({ ...r, discrete_memory_extracted: 't' as const })));
     try {
-      if (found.length) this.store.index(found, true);
+      if (found.length) this.index(found, true);
     } catch {
       // As above: a failed indexing loses these memories.
     }

@@ -271,7 +271,17 @@ export class LongTermStore {
     }
     if (!processed.length) return [];
     this.add(processed);
-    return processed.map((m) => this.stored.get(m.id)!.record);
+    // What the server's own work goes on with are the records it was handed, strategy and all.
+    return processed.map((m) => ({
+      ...this.stored.get(m.id)!.record,
+      extraction_strategy: m.extraction_strategy ?? 'discrete',
+      extraction_strategy_config: m.extraction_strategy_config ?? {},
+    }));
+  }
+
+  /** Message records not yet extracted, as a filter-only listing reads them (no strategy). */
+  unextractedMessages(): AmsMemory[] {
+    return this.list({ memory_type: { eq: 'message' }, discrete_memory_extracted: { eq: 'f' } }, this.stored.size).memories.map(stripResult);
   }
 
   /** `deduplicate_by_semantic_search`, with the stand-in model's merge. */
@@ -340,8 +350,9 @@ function normalise(m: MemoryInput, now: string): AmsMemory {
     persisted_at: time(m.persisted_at),
     extracted_from: m.extracted_from ?? [],
     event_date: time(m.event_date),
-    extraction_strategy: m.extraction_strategy ?? 'discrete',
-    extraction_strategy_config: m.extraction_strategy_config ?? {},
+    // The index keeps no strategy (test/real/extraction-strategy.test.ts): a record read back has the model's defaults.
+    extraction_strategy: 'discrete',
+    extraction_strategy_config: {},
   };
   return { ...base, memory_hash: m.memory_hash || memoryHash(base) };
 }
