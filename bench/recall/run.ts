@@ -5,8 +5,10 @@
  * Each conversation is loaded as ADK sessions through RedisSessionMemoryService, one user per
  * conversation, then put into memory with addSessionToMemory; each question goes to searchMemory.
  * Rows: this package in every search mode (its default, fused, and the server's single modes it can
- * send), ADK's InMemoryMemoryService on the same sessions, and the Python adk-redis on a server of
- * its own (its long-term records are what the server's extraction writes). A measurement script: it
+ * send), ADK's InMemoryMemoryService on the same sessions, the package's default and semantic
+ * searches again on a server with an exact vector index (the server's default, HNSW, is
+ * approximate), and the Python adk-redis on a server of its own (its long-term records are what the
+ * server's extraction writes). A measurement script: it
  * asserts nothing.
  */
 import { readFile } from 'node:fs/promises';
@@ -20,6 +22,8 @@ import { ensureInteropEnvironment, interopVersions, startPythonDriver } from '..
 import { datasetSchema, type RecallDataset } from './dataset.js';
 
 const APP = 'recall';
+/** The system of the rows measured on an exact vector index. */
+const EXACT_INDEX = 'adk-redis, exact vector index';
 const K = 10;
 /** The package's modes, its default first. */
 const MODES: { label: string; options: { searchMode?: 'fused' | 'semantic' | 'keyword' | 'hybrid' } }[] = [
@@ -55,6 +59,7 @@ export interface RecallRun {
   rows: RecallRow[];
   latency: RecallLatency[];
   python?: { versions: Record<string, string>; records: number; note: string };
+  exactIndex?: { setting: string; note: string };
 }
 
 /** The ranked answer of one system to one question: the texts it returned, best first. */
@@ -93,23 +98,8 @@ export async function recallBench(log: (line: string) => void, datasetFile: stri
   let run: Omit<RecallRun, 'python'>;
   try {
     const connection = { backend: 'opensource-agent-memory' as const, apiBaseUrl: server.urls[0]! };
-    const sessions = new RedisSessionMemoryService(connection);
-    const memory = new RedisLongTermMemoryService(connection);
     const inMemory = new InMemoryMemoryService();
-    const stored: { userId: string; session: Session }[] = [];
-    for (const c of dataset.conversations) {
-      for (const s of c.sessions) {
-        let session = await sessions.createSession({ appName: APP, userId: c.id, sessionId: s.id });
-        for (const event of eventsOf(c, s)) await sessions.appendEvent({ session, event });
-        session = (await sessions.getSession({ appName: APP, userId: c.id, sessionId: s.id }))!;
-        stored.push({ userId: c.id, session });
-      }
-      log(`loaded ${c.id} (${c.sessions.length} sessions)`);
-    }
-    const t0 = performance.now();
-    for (const { session } of stored) await memory.addSessionToMemory(session);
-    await server.settled();
-    const seconds = (performance.now() - t0) / 1000;
+    const { stored, seconds } = await loadThroughPackage(dataset, server, connection.apiBaseUrl, log);
     for (const { session } of stored) await inMemory.addSessionToMemory(session);
     log(`addSessionToMemory: ${turns.length} turns in ${seconds.toFixed(1)} s`);
 
@@ -155,7 +145,72 @@ export async function recallBench(log: (line: string) => void, datasetFile: stri
   } finally {
     await server.close();
   }
-  return { ...run, ...(await pythonRow(dataset, log, record)) };
+  return { ...run, ...(await exactIndexRow(dataset, log, record)), ...(await pythonRow(dataset, log, record)) };
+}
+
+/**
+ * Each conversation as ADK sessions through RedisSessionMemoryService, then into memory with
+ * addSessionToMemory (timed until the server has indexed every record).
+ */
+async function loadThroughPackage(
+  dataset: RecallDataset,
+  server: RealAgentMemoryServer,
+  apiBaseUrl: string,
+  log: (line: string) => void,
+): Promise<{ stored: { userId: string; session: Session }[]; seconds: number }> {
+  const connection = { backend: 'opensource-agent-memory' as const, apiBaseUrl };
+  const sessions = new RedisSessionMemoryService(connection);
+  const memory = new RedisLongTermMemoryService(connection);
+  const stored: { userId: string; session: Session }[] = [];
+  for (const c of dataset.conversations) {
+    for (const s of c.sessions) {
+      let session = await sessions.createSession({ appName: APP, userId: c.id, sessionId: s.id });
+      for (const event of eventsOf(c, s)) await sessions.appendEvent({ session, event });
+      session = (await sessions.getSession({ appName: APP, userId: c.id, sessionId: s.id }))!;
+      stored.push({ userId: c.id, session });
+    }
+    log(`loaded ${c.id} (${c.sessions.length} sessions)`);
+  }
+  const t0 = performance.now();
+  for (const { session } of stored) await memory.addSessionToMemory(session);
+  // The server indexes records in its task worker after answering: searchable once that work is
+  // done (the API processes being idle is not enough: the queue can lag minutes behind).
+  await server.runBackgroundTasks();
+  return { stored, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * The package's default and semantic searches again, on a server whose vector index is exact
+ * (`REDISVL_INDEXING_ALGORITHM=FLAT`) where the server's default is HNSW, an approximate index: the
+ * same data and searches, so the difference is what the approximate index loses of one user's
+ * nearest records among all users' records. A deployment setting, not the package's.
+ */
+async function exactIndexRow(
+  dataset: RecallDataset,
+  log: (line: string) => void,
+  record: (system: string, mode: string, answers: Ranked[]) => void,
+): Promise<Pick<RecallRun, 'exactIndex'>> {
+  const server = await startRealAgentMemoryServer({
+    embeddings: 'local',
+    settings: { ENABLE_DISCRETE_MEMORY_EXTRACTION: 'false', COMPACT_SEMANTIC_DUPLICATES: 'false', REDISVL_INDEXING_ALGORITHM: 'FLAT' },
+    log,
+  });
+  try {
+    await loadThroughPackage(dataset, server, server.url, log);
+    for (const { label, options } of MODES.filter((m) => m.options.searchMode === undefined || m.options.searchMode === 'semantic')) {
+      const service = new RedisLongTermMemoryService({ backend: 'opensource-agent-memory', apiBaseUrl: server.url, ...options, searchTopK: K });
+      record(EXACT_INDEX, label, await ask(dataset, (userId, query) => service.searchMemory({ appName: APP, userId, query })));
+      log(`searched in ${label} mode on the exact (FLAT) vector index`);
+    }
+    return {
+      exactIndex: {
+        setting: 'REDISVL_INDEXING_ALGORITHM=FLAT',
+        note: 'the same loading and searches on a server whose vector index is exact; every other row uses the server default, HNSW',
+      },
+    };
+  } finally {
+    await server.close();
+  }
 }
 
 /**
