@@ -8,8 +8,7 @@
  * send), ADK's InMemoryMemoryService on the same sessions, the package's default and semantic
  * searches again on a server with an exact vector index (the server's default, HNSW, is
  * approximate), and the Python adk-redis on a server of its own (its long-term records are what the
- * server's extraction writes). A measurement script: it
- * asserts nothing.
+ * server's extraction writes). A measurement script: it asserts nothing.
  */
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +24,8 @@ const APP = 'recall';
 /** The system of the rows measured on an exact vector index. */
 const EXACT_INDEX = 'adk-redis, exact vector index';
 const K = 10;
+/** The package's records only: the server's extraction and compaction off (see `recallBench`). */
+const PACKAGE_RECORDS_ONLY = { ENABLE_DISCRETE_MEMORY_EXTRACTION: 'false', COMPACT_SEMANTIC_DUPLICATES: 'false' };
 /** The package's modes, its default first. */
 const MODES: { label: string; options: { searchMode?: 'fused' | 'semantic' | 'keyword' | 'hybrid' } }[] = [
   { label: 'fused (default)', options: {} },
@@ -92,7 +93,7 @@ export async function recallBench(log: (line: string) => void, datasetFile: stri
   const server = await startRealAgentMemoryServer({
     embeddings: 'local',
     apiProcesses: 2,
-    settings: { ENABLE_DISCRETE_MEMORY_EXTRACTION: 'false', COMPACT_SEMANTIC_DUPLICATES: 'false' },
+    settings: PACKAGE_RECORDS_ONLY,
     log,
   });
   let run: Omit<RecallRun, 'python'>;
@@ -192,7 +193,7 @@ async function exactIndexRow(
 ): Promise<Pick<RecallRun, 'exactIndex'>> {
   const server = await startRealAgentMemoryServer({
     embeddings: 'local',
-    settings: { ENABLE_DISCRETE_MEMORY_EXTRACTION: 'false', COMPACT_SEMANTIC_DUPLICATES: 'false', REDISVL_INDEXING_ALGORITHM: 'FLAT' },
+    settings: { ...PACKAGE_RECORDS_ONLY, REDISVL_INDEXING_ALGORITHM: 'FLAT' },
     log,
   });
   try {

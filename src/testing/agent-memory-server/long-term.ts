@@ -350,7 +350,7 @@ function normalise(m: MemoryInput, now: string): AmsMemory {
     persisted_at: time(m.persisted_at),
     extracted_from: m.extracted_from ?? [],
     event_date: time(m.event_date),
-    // The index keeps no strategy (test/real/extraction-strategy.test.ts): a record read back has the model's defaults.
+    // The index keeps no strategy (ams-options test, "a record keeps no strategy on the server"): a record read back has the model's defaults.
     extraction_strategy: 'discrete',
     extraction_strategy_config: {},
   };
