@@ -62,6 +62,15 @@ describe('local embeddings: all-MiniLM-L6-v2 as its published runs compute it', 
     const [alone] = await embed([texts[2]!]);
     alone!.forEach((x, i) => expect(Math.abs(x - batch[2]![i]!)).toBeLessThan(1e-5));
   });
+
+  it('answers a burst of requests sent at once, every one of them: a refused one is records the server drops', async () => {
+    // The real server indexing a burst of writes sends this many at once. With socketserver's
+    // listen backlog of 5, about two in five of these were reset.
+    const texts = Array.from({ length: 400 }, (_, i) => `turn ${i} of a conversation`);
+    const outcomes = await Promise.allSettled(texts.map((t) => embed([t])));
+    expect(outcomes.flatMap((o) => (o.status === 'rejected' ? [String(o.reason)] : []))).toEqual([]);
+    expect(outcomes.every((o) => o.status === 'fulfilled' && o.value[0]!.length === 384)).toBe(true);
+  });
 });
 
 describe('the real server with local embeddings finds a memory by meaning alone', () => {
