@@ -11,6 +11,11 @@ export type FaultKind =
   | 'reset-before'
   /** Process the request, then drop the connection: the change is stored, the response is lost. */
   | 'reset-after'
+  /**
+   * Process the request and answer as usual, but lose the work the server does after answering:
+   * Agent Memory Server's indexing of a long-term write, when its embedding model fails.
+   */
+  | 'lose-after-work'
   /** Process the request, then answer 200 with a body that is not JSON. */
   | 'malformed'
   /** Process the request, then answer 200 with JSON that breaks the spec's response schema. */

@@ -88,6 +88,8 @@ export async function serve(
         return void res.end(text);
       }
       const out = await handler(incoming);
+      // The answer goes out as usual; the work after it (Agent Memory Server's indexing) is lost.
+      if (fault?.kind === 'lose-after-work') delete out.after;
       if (fault?.kind === 'reset-after') return void req.socket.destroy();
       if (fault?.kind === 'malformed') {
         res.writeHead(200, { 'content-type': 'application/json' });

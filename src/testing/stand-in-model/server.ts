@@ -23,6 +23,12 @@ export interface StandInModel {
   hold(onHeld: () => void): () => void;
   /** How many extraction requests are being held now. */
   held(): number;
+  /**
+   * Answers the next `count` embedding requests with 500, as a hosted model that is down or over
+   * its rate limit does. The server retries an embedding twice, so three failures in a row lose
+   * the records of one indexing, after the server has answered their write with 200.
+   */
+  failEmbeddings(count: number): void;
   /** Stops the model and closes its connections. */
   close(): Promise<void>;
 }
@@ -50,6 +56,7 @@ export async function startStandInModel(options: { dimensions?: number; embeddin
   const dimensions = options.dimensions ?? 1536;
   const calls: Record<string, number> = {};
   let held: { onHeld?: () => void; released: Promise<void>; count: number } | undefined;
+  let embeddingFailures = 0;
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -61,6 +68,12 @@ export async function startStandInModel(options: { dimensions?: number; embeddin
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(JSON.stringify(payload));
         };
+        if (req.method === 'POST' && req.url?.endsWith('/embeddings') && embeddingFailures > 0) {
+          embeddingFailures--;
+          calls.failedEmbeddings = (calls.failedEmbeddings ?? 0) + 1;
+          send(500, { error: { message: 'the stand-in model failed this embedding request, as asked (failEmbeddings)' } });
+          return;
+        }
         if (req.method === 'POST' && req.url?.endsWith('/embeddings') && options.embeddingsUrl) {
           calls.embeddings = (calls.embeddings ?? 0) + 1;
           const passed = await fetch(`${options.embeddingsUrl}/embeddings`, {
@@ -130,6 +143,9 @@ export async function startStandInModel(options: { dimensions?: number; embeddin
       };
     },
     held: () => held?.count ?? 0,
+    failEmbeddings(count) {
+      embeddingFailures = count;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
