@@ -19,6 +19,7 @@ export const REAL_SUITES = [
   'test/integration/shared-sessions.test.ts',
   'test/integration/ams-options.test.ts',
   'test/integration/ams-read-cache.test.ts',
+  'test/integration/ams-index-confirmation.test.ts',
   'test/real/differential.test.ts',
   'test/real/harness.test.ts',
   'test/real/demo.test.ts',

@@ -57,12 +57,15 @@ const MINIMUM: Record<Backend, Record<string, [number, string]>> = {
       3,
       "the listing returns ids only; each session's working memory (app, last update) and journal listing, then its journal documents (state); app and user state beside the listing",
     ],
-    addMemory: [1, 'one POST'],
+    addMemory: [
+      2,
+      'the server answers before it indexes, and can then lose the records with nothing said: one POST, then the records read back by id, all at once (confirmIndexed)',
+    ],
     searchMemory: [
       1,
-      "one search POST (fused: by meaning, five times as deep as the answer, reordered here by the question's words too); the customMetadata journal's listing goes beside it",
+      "one round trip: the fused search's two POSTs (by meaning, five times as deep as the answer; by keyword, three times) and the customMetadata journal's listing go side by side",
     ],
-    addSessionToMemory: [1, 'one POST'],
+    addSessionToMemory: [2, 'one POST, then its new records read back by id, all at once (confirmIndexed: records seen indexed before are not read again)'],
   },
 };
 

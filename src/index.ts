@@ -9,7 +9,7 @@ export {
   type RedisMemoryEntry,
   type SearchMemoryResult,
 } from './services/memory-service.js';
-export { MemoryWriteError } from './backends/ram-long-term.js';
+export { MemoryWriteError } from './backends/memory-write-error.js';
 export { createMemoryTools, type MemoryToolsOptions, type MemoryToolName } from './tools/memory-tools.js';
 export type { MemoryType, MemoryScopeKind } from './codec/memory.js';
 export type { PromptMessage } from './codec/prompt.js';

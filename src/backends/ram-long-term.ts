@@ -1,4 +1,4 @@
-import { AgentMemoryError } from '../clients/errors.js';
+import { MemoryWriteError } from './memory-write-error.js';
 import type { RedisAgentMemoryClient, RedisAgentMemorySchemas } from '../clients/redis-agent-memory.js';
 import { readableId } from '../codec/ids.js';
 import type { JsonValue } from '../codec/json.js';
@@ -12,12 +12,6 @@ type Record_ = RedisAgentMemorySchemas['MemoryRecord'];
 
 /** The API's limit of records per bulk call. */
 export const BULK_LIMIT = 100;
-
-/** Per-record failures of a bulk write, raised instead of logged. */
-export class MemoryWriteError extends AgentMemoryError {
-  /** Records that were not stored, with the backend's reason. */
-  readonly failed: { id: string; error: string }[] = [];
-}
 
 function partialFailure(operation: string, message: string, failed: { id: string; error: string }[]): MemoryWriteError {
   const err = new MemoryWriteError(`${operation} ${message}; failed: ${failed.map((f) => `${f.id} (${f.error})`).join(', ')}`, {

@@ -178,7 +178,8 @@ function backoffMs(policy: Pick<RetryPolicy, 'baseDelayMs'>, tries: number, fail
   return Math.min(exp / 2 + Math.random() * (exp / 2), MAX_BACKOFF_MS);
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined, operation: string): Promise<void> {
+/** Waits `ms`, or rejects with a RequestAbortedError naming `operation` once `signal` fires. */
+export function sleep(ms: number, signal: AbortSignal | undefined, operation: string): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(aborted(operation, signal.reason));
     const onAbort = () => {

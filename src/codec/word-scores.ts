@@ -17,13 +17,19 @@ const FUNCTION_WORDS = new Set(
   (
     'what when where who whom which why how did does do done doing say said tell told about would could should can may might ' +
     'has have had having i you he she we me my your his her our us them him its were been being am from up down out over ' +
-    'again any all some just also too very so than more most other own same only ever'
+    'again any all some just also too very so than more most other own same only ever like'
   ).split(' '),
 );
 
 /** The words of a text that count: a keyword search's (`matchableWords`) but for function words. */
 function countedWords(text: string): string[] {
   return matchableWords(text).filter((w) => !FUNCTION_WORDS.has(w));
+}
+
+/** Whether a text holds one of the question's words that count (not a function word). */
+export function holdsAskedWord(question: string): (text: string) => boolean {
+  const asked = new Set(countedWords(question));
+  return (text) => countedWords(text).some((w) => asked.has(w));
 }
 
 /** BM25's usual constants: how fast repeats of a word stop counting, and how much length weighs. */

@@ -50,6 +50,20 @@ export const memoryServiceConfigSchema = z.strictObject({
     .optional(),
   searchMode: z.enum(SEARCH_MODES, { message: `must be one of ${SEARCH_MODES.map((m) => `"${m}"`).join(', ')}` }).optional(),
   hybridAlpha: weight(),
+  confirmIndexed: z
+    .union(
+      [
+        z.boolean(),
+        z.strictObject({
+          timeoutMs: z
+            .number({ message: 'timeoutMs must be a whole number of milliseconds' })
+            .int({ message: 'timeoutMs must be a whole number of milliseconds' })
+            .min(1, { message: 'timeoutMs must be at least 1' }),
+        }),
+      ],
+      { message: 'must be true, false or { timeoutMs } (a whole number of milliseconds of at least 1)' },
+    )
+    .optional(),
   recencyBoost: z.boolean({ message: 'must be true or false' }).optional(),
   recencySemanticWeight: weight(),
   recencyRecencyWeight: weight(),
@@ -62,6 +76,7 @@ export const memoryServiceConfigSchema = z.strictObject({
 
 /** The memory options only Agent Memory Server has. */
 const AMS_MEMORY_OPTIONS = [
+  'confirmIndexed',
   'searchMode',
   'hybridAlpha',
   'modelName',
@@ -159,7 +174,8 @@ export class RedisLongTermMemoryService implements BaseMemoryService {
       ...(cfg.searchMode ? { mode: cfg.searchMode } : {}),
       ...(cfg.hybridAlpha !== undefined ? { hybridAlpha: cfg.hybridAlpha } : {}),
     };
-    this.backend = memoryBackendFor(backend, { recency, window, search, extractionStrategy: extractionStrategyOf(cfg, context) });
+    const confirmIndexed = cfg.confirmIndexed === false ? false : typeof cfg.confirmIndexed === 'object' ? cfg.confirmIndexed : undefined;
+    this.backend = memoryBackendFor(backend, { recency, window, search, confirmIndexed, extractionStrategy: extractionStrategyOf(cfg, context) });
   }
 
   /** Stores the session's events as `message` memories (when `storeEventsAsMessages`). */

@@ -1,6 +1,6 @@
 import { createEvent } from '@google/adk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryWriteError } from '../../src/backends/ram-long-term.js';
+import { MemoryWriteError } from '../../src/backends/memory-write-error.js';
 import { InvalidInputError } from '../../src/clients/errors.js';
 import type { RedisLongTermMemoryService } from '../../src/services/memory-service.js';
 import { REAL_AMS, backendTarget, suiteBackends, type Target } from '../helpers/targets.js';

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keywordQuery } from '../../src/codec/keyword-query.js';
-import { FUSED_ALPHA, fuseByWords } from '../../src/codec/search-fusion.js';
+import { FUSED_ALPHA, fuseSearches } from '../../src/codec/search-fusion.js';
 import { MEMORIES_HEADING } from '../../src/codec/prompt.js';
 import { REAL_AMS, backendTarget, type Target } from '../helpers/targets.js';
 import { alive } from '../helpers/alive.js';
@@ -48,7 +48,7 @@ describe('searchMode on Agent Memory Server', () => {
   };
 
   it.each([{}, { searchMode: 'fused' }] as const)(
-    '%o (fused) sends one search by meaning, five times as deep as the answer, with the vectors’ threshold',
+    '%o (fused) with a similarity threshold sends one search by meaning, five times as deep as the answer, with the vectors’ threshold',
     async (overrides) => {
       const { memory, bodies } = sent({ ...overrides, similarityThreshold: 0.2, searchTopK: 7, hybridAlpha: 0.4 });
       const app = uid('app');
@@ -67,7 +67,39 @@ describe('searchMode on Agent Memory Server', () => {
     },
   );
 
-  it('fused answers the best of one deeper vector search, reordered by the question’s words too', async () => {
+  it('fused sends a search by meaning five times as deep as the answer and a keyword search as deep as the answer, side by side', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const bodies: Record<string, unknown>[] = [];
+    const memory = target.memory!({
+      searchTopK: 7,
+      fetch: async (input: Request | string | URL, init?: RequestInit) => {
+        const req = input instanceof Request ? input : new Request(input, init);
+        if (new URL(req.url).pathname !== '/v1/long-term-memory/search') return fetch(req);
+        bodies.push((await req.clone().json()) as Record<string, unknown>);
+        most = Math.max(most, ++inFlight);
+        try {
+          return await fetch(req);
+        } finally {
+          inFlight--;
+        }
+      },
+    });
+    const app = uid('app');
+    await memory.searchMemory({ appName: app, userId: 'dana', query: CRASHING });
+    const filters = { user_id: { eq: 'dana' }, namespace: { eq: app } };
+    expect(bodies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ text: CRASHING, search_mode: 'semantic', limit: 35, ...filters }),
+        // The keyword half gets the question's matchable words: never the shape that crashes Redis.
+        expect.objectContaining({ text: 'likely nate has friends besides joanna', search_mode: 'keyword', limit: 7, recency_boost: false, ...filters }),
+      ]),
+    );
+    expect(bodies).toHaveLength(2);
+    expect(most).toBe(2);
+  });
+
+  it('fused answers the best of a deeper vector search and a keyword search, blended with the question’s words', async () => {
     const app = uid('app');
     // The reference server's vectors match word stems ("friend", "beside"); the question's words are
     // "friends" and "besides". Only the long record shares one of its words as written: Joanna.
@@ -87,18 +119,20 @@ describe('searchMode on Agent Memory Server', () => {
       (await target.memory!(overrides).searchMemory({ appName: app, userId: 'nate', query: CRASHING, limit })).memories.map((m) => ({
         id: m.id,
         text: m.content.parts?.[0]?.text ?? '',
-        similarity: m.score!,
+        similarity: m.score,
       }));
     const byMeaning = await search({ searchMode: 'semantic' }, 20);
+    // The keyword half ranks by the words alone: without the server's recency re-ranking.
+    const byWords = (await search({ searchMode: 'keyword', recencyBoost: false }, 4)).map((m) => ({ ...m, similarity: undefined }));
     const fused = await search({}, 4);
-    expect(fused.map((m) => m.id)).toEqual(fuseByWords(CRASHING, byMeaning, 4, FUSED_ALPHA, (m) => m).map((m) => m.id));
+    expect(fused.map((m) => m.id)).toEqual(fuseSearches(CRASHING, byMeaning, byWords, 4, FUSED_ALPHA, (m) => m).map((m) => m.id));
     // The record that names Joanna: below the vector search's top 4, in the fused top 4.
     expect(byMeaning.slice(0, 4).map((m) => m.text)).not.toContain(texts[5]);
     expect(fused.map((m) => m.text)).toContain(texts[5]);
     // Scores stay the vector similarity, whatever a record's place.
     for (const m of fused) expect(m.similarity).toBe(byMeaning.find((b) => b.id === m.id)!.similarity);
 
-    // The memory prompt's memories are the same answer: its one search, as deep, fused here.
+    // The memory prompt's memories are the same answer: its search, as deep, fused here with a keyword search.
     const { memory, bodies: prompts } = sent({}, '/v1/memory/prompt');
     const prompt = await memory.memoryPrompt({ appName: app, userId: 'nate', query: CRASHING, limit: 4 });
     expect(prompts).toEqual([expect.objectContaining({ long_term_search: expect.objectContaining({ text: CRASHING, search_mode: 'semantic', limit: 20 }) })]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FUSED_ALPHA, fuseByWords } from '../../src/codec/search-fusion.js';
+import { FUSED_ALPHA, fuseByWords, fuseSearches, type FusionCandidate } from '../../src/codec/search-fusion.js';
 import { wordScores } from '../../src/codec/word-scores.js';
 
 describe('fuseByWords (fused memory search from one vector search)', () => {
@@ -22,7 +22,7 @@ describe('fuseByWords (fused memory search from one vector search)', () => {
   it('brings the candidate that names what the question names above those that only mean something close', () => {
     const fused = ids(fuseByWords(question, candidates, 6, FUSED_ALPHA, of));
     // The vector search alone has a2 eighth, out of a top 6; the one candidate with the question's
-    // rare word (Ines), it leads the blend: 0.8 × 0.55 + 0.2 × 1 against a1's 0.8 × 0.71.
+    // rare word (Ines), it leads the blend: 0.85 × 0.55 + 0.15 × 1 against a1's 0.85 × 0.71.
     expect(ids(candidates).slice(0, 6)).not.toContain('a2');
     expect(fused).toEqual(['a2', 'a1', 'n1', 'n2', 'n3', 'n4']);
   });
@@ -40,6 +40,56 @@ describe('fuseByWords (fused memory search from one vector search)', () => {
   it('answers what there is when the vector search found fewer than asked for', () => {
     expect(ids(fuseByWords(question, candidates.slice(0, 2), 6, 0.7, of))).toEqual(['a1', 'n1']);
     expect(fuseByWords(question, [], 6, 0.7, of)).toEqual([]);
+  });
+});
+
+describe('fuseSearches (the vector search, the keyword search beside it, and the speaker the question names)', () => {
+  const c = (id: string, text: string, similarity?: number, speaker?: string): FusionCandidate => ({ id, text, similarity, speaker });
+  const ids = (xs: FusionCandidate[]) => xs.map((x) => x.id);
+  const same = (x: FusionCandidate) => x;
+  // None of these shares a word with the question but "support": the word scores barely move them.
+  const byMeaning = [
+    c('m1', 'Melanie: that sounds like a great group', 0.7, 'Melanie'),
+    c('m2', 'Melanie: community support matters so much', 0.69, 'Melanie'),
+    c('m3', 'Caroline: my friends came along, a lovely evening', 0.68, 'Caroline'),
+    c('m4', 'Caroline: it was a lovely evening', 0.62, 'Caroline'),
+  ];
+  const question = 'When did Caroline go to the LGBTQ support group?';
+
+  it('brings in a record only the keyword search found, by its keyword rank, with the lowest similarity of the rest', () => {
+    const answer = c('k1', 'Caroline: I went to a LGBTQ support group yesterday', undefined, 'Caroline');
+    // With alpha 1 the word scores weigh nothing. k1: 0.62 (the lowest similarity) + KEYWORD_WEIGHT
+    // (0.15, rank 0) + SPEAKER_WEIGHT (0.05) = 0.82; m3: 0.68 + 0.05 = 0.73; m1: 0.7.
+    expect(ids(fuseSearches(question, byMeaning, [answer], 3, 1, same))).toEqual(['k1', 'm3', 'm1']);
+    expect(ids(fuseSearches(question, byMeaning, [], 3, 1, same))).toEqual(['m3', 'm1', 'm2']);
+  });
+
+  it('adds the keyword rank to a record both searches found, less the lower it ranks there', () => {
+    // m4: 0.62 + 0.15 = 0.77 when the keyword search ranks it first, passing m3 (0.68 + 0.15 / 2);
+    // 0.62 + 0.075 when second, below m1 (0.7).
+    expect(ids(fuseSearches('lovely evening', byMeaning, [byMeaning[3]!, byMeaning[2]!], 4, 1, same))).toEqual(['m4', 'm3', 'm1', 'm2']);
+    expect(ids(fuseSearches('lovely evening', byMeaning, [byMeaning[2]!, byMeaning[3]!], 4, 1, same))).toEqual(['m3', 'm1', 'm4', 'm2']);
+  });
+
+  it('counts no keyword rank for a record that matched a function word only', () => {
+    const tea = c('t', 'I would like a cup of tea', 0.4);
+    const sunny = c('s', 'Sunshine all afternoon, not a cloud in the sky', 0.45);
+    // "like" is all "I would like a cup of tea" shares with the question: its keyword rank adds nothing.
+    expect(ids(fuseSearches('What is the weather like?', [sunny, tea], [tea], 2, 1, same))).toEqual(['s', 't']);
+    // Where it shares "tea", the same rank lifts it: 0.4 + 0.15 against 0.45.
+    expect(ids(fuseSearches('Is there any tea left?', [sunny, tea], [tea], 2, 1, same))).toEqual(['t', 's']);
+  });
+
+  it('favours the speaker the question names, only when it names exactly one of them, as a whole word', () => {
+    expect(ids(fuseSearches('What did Caroline bring?', byMeaning, [], 4, 1, same))).toEqual(['m3', 'm1', 'm2', 'm4']);
+    // Both named, or neither: the vector order.
+    expect(ids(fuseSearches('What did Caroline and Melanie bring?', byMeaning, [], 4, 1, same))).toEqual(['m1', 'm2', 'm3', 'm4']);
+    expect(ids(fuseSearches('What did Carolines bring?', byMeaning, [], 4, 1, same))).toEqual(['m1', 'm2', 'm3', 'm4']);
+  });
+
+  it('counts a record found by both searches once', () => {
+    const fused = fuseSearches('lovely evening', byMeaning, [byMeaning[3]!, byMeaning[3]!], 10, FUSED_ALPHA, same);
+    expect(ids(fused).sort()).toEqual(['m1', 'm2', 'm3', 'm4']);
   });
 });
 

@@ -91,6 +91,7 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
     ['searchMode', 'keyword'],
     ['hybridAlpha', 0.5],
     ['searchMode', 'fused'],
+    ['confirmIndexed', false],
   ])('RedisLongTermMemoryService: %s on Redis Agent Memory is a ConfigurationError naming it and the backend', (option, value) => {
     const err = configError(() => new RedisLongTermMemoryService({ ...ram, [option]: value }));
     expect(err.option).toBe(option);
@@ -128,6 +129,13 @@ describe("Agent Memory Server options (the Python adk-redis's) on either backend
     expect(configError(() => new RedisLongTermMemoryService({ ...ams, searchMode: 'keyword', hybridAlpha: 0.5 })).message).toContain(
       'applies to searchMode "hybrid" and "fused" (the default) only',
     );
+    expect(configError(() => new RedisLongTermMemoryService({ ...ams, confirmIndexed: 'yes' as never })).message).toContain(
+      '"confirmIndexed": must be true, false or { timeoutMs }',
+    );
+    expect(configError(() => new RedisLongTermMemoryService({ ...ams, confirmIndexed: { timeoutMs: 0 } })).message).toMatch(
+      /confirmIndexed.*timeoutMs must be at least 1/,
+    );
+    expect(configError(() => new RedisLongTermMemoryService({ ...ams, confirmIndexed: { timeoutMs: 5, wait: 1 } as never })).option).toMatch(/^confirmIndexed/);
     expect(
       new RedisLongTermMemoryService({ ...ams, extractionStrategy: 'custom', extractionStrategyConfig: { custom_prompt: 'Extract facts: {message}' } })
         .backendName,
