@@ -10,7 +10,7 @@ import {
   type MemoryRecordInput,
   type MemoryScope,
   type MemoryType,
-  splitDay,
+  splitMessageText,
 } from '../codec/memory.js';
 import { amsSessionId, amsTagValue, tupleId } from '../codec/ids.js';
 import { together } from '../codec/concurrency.js';
@@ -351,7 +351,7 @@ export class AgentMemoryServerLongTermBackend implements MemoryBackend {
       id: c.r.id,
       text: c.r.text,
       similarity: similarity.get(c),
-      speaker: (c.r.memory_type ?? 'message') === 'message' ? speakerOf(c.r.text) : undefined,
+      speaker: splitMessageText(c.r.memory_type ?? 'message', c.r.text).author,
     }));
   }
 
@@ -395,11 +395,6 @@ const SEARCH_PAGE = 100;
 /** How deep a fused search asks the server to search for an answer of `limit`. */
 function depthFor(limit: number): number {
   return Math.min(SEARCH_PAGE, limit * FUSED_DEPTH);
-}
-
-/** The author of a message record written as `[(day) ]author: text`. */
-function speakerOf(text: string): string | undefined {
-  return /^([^:\n]{1,64}): /.exec(splitDay(text).rest)?.[1];
 }
 
 function clamp01(x: number): number {

@@ -63,8 +63,9 @@ export function fuseSearches<T>(
 ): T[] {
   const meaning = byMeaning.map((item) => ({ item, ...of(item) }));
   const seen = new Set(meaning.map((c) => c.id));
-  const wordsOnly = byWords.map((item) => ({ item, ...of(item) })).filter((c) => !seen.has(c.id) && (seen.add(c.id), true));
-  const keywordRank = new Map(byWords.map((item, i) => [of(item).id, i] as const).reverse());
+  const found = byWords.map((item) => ({ item, ...of(item) }));
+  const wordsOnly = found.filter((c) => !seen.has(c.id) && (seen.add(c.id), true));
+  const keywordRank = new Map(found.map((c, i) => [c.id, i] as const).reverse());
   const words = wordScores(
     question,
     meaning.map((c) => c.text),
